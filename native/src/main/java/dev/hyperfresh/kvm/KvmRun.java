@@ -1,0 +1,100 @@
+package dev.hyperfresh.kvm;
+
+import jnr.ffi.Pointer;
+
+/**
+ * The vCPU's shared {@code struct kvm_run} page: read the details of the last exit, write results of emulated
+ * reads, and request an immediate exit. Accessors read the live page; no copies.
+ */
+public final class KvmRun {
+    public static final int IO_IN = 0;
+    public static final int IO_OUT = 1;
+
+    private final Pointer page;
+
+    KvmRun(Pointer page) {
+        this.page = page;
+    }
+
+    public int exitReason() {
+        return page.getInt(8);
+    }
+
+    public void setImmediateExit(boolean on) {
+        page.putByte(1, (byte) (on ? 1 : 0));
+    }
+
+    public boolean immediateExit() {
+        return page.getByte(1) != 0;
+    }
+
+    public int ioDirection() {
+        return page.getByte(32) & 0xff;
+    }
+
+    public int ioSize() {
+        return page.getByte(33) & 0xff;
+    }
+
+    public int ioPort() {
+        return page.getShort(34) & 0xffff;
+    }
+
+    public int ioCount() {
+        return page.getInt(36);
+    }
+
+    public long ioDataOffset() {
+        return page.getLong(40);
+    }
+
+    /** The {@code count * size} bytes of an OUT, or the buffer to fill for an IN. */
+    public byte[] ioData() {
+        byte[] b = new byte[ioSize() * ioCount()];
+        page.get(ioDataOffset(), b, 0, b.length);
+        return b;
+    }
+
+    public void setIoData(byte[] data) {
+        page.put(ioDataOffset(), data, 0, data.length);
+    }
+
+    public long mmioAddress() {
+        return page.getLong(32);
+    }
+
+    public int mmioLength() {
+        return page.getInt(48);
+    }
+
+    public boolean mmioIsWrite() {
+        return page.getByte(52) != 0;
+    }
+
+    public long mmioData() {
+        return page.getLong(40);
+    }
+
+    public void setMmioData(long value) {
+        page.putLong(40, value);
+    }
+
+    public int internalSuberror() {
+        return page.getInt(32);
+    }
+
+    public long[] internalData() {
+        int n = Math.min(page.getInt(36), 16);
+        long[] d = new long[n];
+        page.get(40, d, 0, n);
+        return d;
+    }
+
+    public long failEntryReason() {
+        return page.getLong(32);
+    }
+
+    public int systemEventType() {
+        return page.getInt(32);
+    }
+}

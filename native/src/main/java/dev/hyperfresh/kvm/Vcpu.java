@@ -1,0 +1,318 @@
+package dev.hyperfresh.kvm;
+
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Mapping;
+import dev.hyperfresh.sys.Sys;
+import dev.hyperfresh.sys.ThreadSignals;
+import jnr.ffi.Pointer;
+
+/**
+ * One virtual CPU: running it, and getting/setting each piece of its state. State calls use one reusable native
+ * buffer, so they are for one thread at a time (normally the thread that paused the vCPU). {@link #kick()} may be
+ * called from any thread.
+ */
+public final class Vcpu implements AutoCloseable {
+    private static final int SCRATCH_BYTES = 16 * 1024;
+    private static final int SIGSET_KERNEL_BYTES = 8;
+
+    private final Vm vm;
+    private final int id;
+    private final Fd fd;
+    private final Mapping runMapping;
+    private final KvmRun run;
+    private final Pointer scratch = Sys.allocate(SCRATCH_BYTES);
+    private final int xsaveSize;
+    private final boolean xsave2;
+    private volatile int threadId = -1;
+
+    Vcpu(Vm vm, int id, Fd fd) {
+        this.vm = vm;
+        this.id = id;
+        this.fd = fd;
+        try {
+            this.runMapping = Mapping.sharedDevice(fd, vm.kvm().vcpuMmapSize());
+            this.xsave2 = vm.kvm().has(Cap.XSAVE2);
+            this.xsaveSize = vm.kvm().xsaveSize();
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+        this.run = new KvmRun(runMapping.pointer());
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public KvmRun runData() {
+        return run;
+    }
+
+    /**
+     * KVM_RUN until the next exit. A kick (or any signal let through by the signal mask) returns {@link
+     * ExitReason#INTR}; other failures throw.
+     */
+    public ExitReason run() {
+        int r = Sys.C.ioctl(fd.get(), Ioctls.RUN, 0);
+        if (r < 0) {
+            int errno = Sys.errno();
+            if (errno == Sys.EINTR) {
+                return ExitReason.INTR;
+            }
+            throw new KvmException("KVM_RUN(vcpu " + id + ")", errno);
+        }
+        return ExitReason.of(run.exitReason());
+    }
+
+    /**
+     * Makes the calling thread kickable: blocks the kick signal in it and lets KVM_RUN alone receive it
+     * (KVM_SET_SIGNAL_MASK). Call once from the thread that will call {@link #run()}.
+     */
+    public void bindToCurrentThread() {
+        Pointer mask = ThreadSignals.blockKickInCurrentThread();
+        int bit = ThreadSignals.kickSignal() - 1;
+        long kernelMask = mask.getLong(0) & ~(1L << bit);
+        Pointer p = Sys.allocate(4 + SIGSET_KERNEL_BYTES);
+        p.putInt(0, SIGSET_KERNEL_BYTES);
+        p.putLong(4, kernelMask);
+        Ioctl.call(fd, "KVM_SET_SIGNAL_MASK", Ioctls.SET_SIGNAL_MASK, p);
+        threadId = ThreadSignals.currentTid();
+    }
+
+    /**
+     * Forces the bound thread out of KVM_RUN promptly: sets immediate_exit (so a thread about to enter returns at
+     * once) and sends the kick signal (so a thread inside returns EINTR). The running thread clears both with
+     * {@link #acknowledgeKick()}.
+     */
+    public void kick() {
+        int tid = threadId;
+        if (tid < 0) {
+            throw new IllegalStateException("vcpu " + id + " is not bound to a thread; call bindToCurrentThread");
+        }
+        run.setImmediateExit(true);
+        ThreadSignals.kick(tid);
+    }
+
+    /** In the vCPU thread after a kick: consumes the pending signal and clears immediate_exit. */
+    public void acknowledgeKick() {
+        run.setImmediateExit(false);
+        ThreadSignals.drain();
+    }
+
+    public Regs getRegs() {
+        Ioctl.call(fd, "KVM_GET_REGS", Ioctls.GET_REGS, scratch);
+        return new Regs(KvmStruct.read(scratch, Regs.SIZE));
+    }
+
+    public void setRegs(Regs regs) {
+        regs.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_REGS", Ioctls.SET_REGS, scratch);
+    }
+
+    public Sregs getSregs() {
+        Ioctl.call(fd, "KVM_GET_SREGS", Ioctls.GET_SREGS, scratch);
+        return new Sregs(KvmStruct.read(scratch, Sregs.SIZE));
+    }
+
+    public void setSregs(Sregs sregs) {
+        sregs.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_SREGS", Ioctls.SET_SREGS, scratch);
+    }
+
+    public Fpu getFpu() {
+        Ioctl.call(fd, "KVM_GET_FPU", Ioctls.GET_FPU, scratch);
+        return new Fpu(KvmStruct.read(scratch, Fpu.SIZE));
+    }
+
+    public void setFpu(Fpu fpu) {
+        fpu.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_FPU", Ioctls.SET_FPU, scratch);
+    }
+
+    /** The whole XSAVE area, sized by KVM_CAP_XSAVE2 where the kernel has it (KVM_GET_XSAVE2), else 4096 bytes. */
+    public Xsave getXsave() {
+        if (xsave2) {
+            Ioctl.call(fd, "KVM_GET_XSAVE2", Ioctls.GET_XSAVE2, scratch);
+        } else {
+            Ioctl.call(fd, "KVM_GET_XSAVE", Ioctls.GET_XSAVE, scratch);
+        }
+        return new Xsave(KvmStruct.read(scratch, xsaveSize));
+    }
+
+    public void setXsave(Xsave xsave) {
+        xsave.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_XSAVE", Ioctls.SET_XSAVE, scratch);
+    }
+
+    public Xcrs getXcrs() {
+        Ioctl.call(fd, "KVM_GET_XCRS", Ioctls.GET_XCRS, scratch);
+        return new Xcrs(KvmStruct.read(scratch, Xcrs.SIZE));
+    }
+
+    public void setXcrs(Xcrs xcrs) {
+        xcrs.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_XCRS", Ioctls.SET_XCRS, scratch);
+    }
+
+    public Lapic getLapic() {
+        Ioctl.call(fd, "KVM_GET_LAPIC", Ioctls.GET_LAPIC, scratch);
+        return new Lapic(KvmStruct.read(scratch, Lapic.SIZE));
+    }
+
+    public void setLapic(Lapic lapic) {
+        lapic.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_LAPIC", Ioctls.SET_LAPIC, scratch);
+    }
+
+    public VcpuEvents getVcpuEvents() {
+        Ioctl.call(fd, "KVM_GET_VCPU_EVENTS", Ioctls.GET_VCPU_EVENTS, scratch);
+        return new VcpuEvents(KvmStruct.read(scratch, VcpuEvents.SIZE));
+    }
+
+    public void setVcpuEvents(VcpuEvents events) {
+        events.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_VCPU_EVENTS", Ioctls.SET_VCPU_EVENTS, scratch);
+    }
+
+    public MpState getMpState() {
+        Ioctl.call(fd, "KVM_GET_MP_STATE", Ioctls.GET_MP_STATE, scratch);
+        return MpState.of(scratch.getInt(0));
+    }
+
+    public void setMpState(MpState state) {
+        scratch.putInt(0, state.value());
+        Ioctl.call(fd, "KVM_SET_MP_STATE", Ioctls.SET_MP_STATE, scratch);
+    }
+
+    public DebugRegs getDebugRegs() {
+        Ioctl.call(fd, "KVM_GET_DEBUGREGS", Ioctls.GET_DEBUGREGS, scratch);
+        return new DebugRegs(KvmStruct.read(scratch, DebugRegs.SIZE));
+    }
+
+    public void setDebugRegs(DebugRegs regs) {
+        regs.writeTo(scratch);
+        Ioctl.call(fd, "KVM_SET_DEBUGREGS", Ioctls.SET_DEBUGREGS, scratch);
+    }
+
+    /**
+     * Reads the given MSRs. KVM returns how many it read; fewer than asked names the first unreadable MSR.
+     */
+    public Msrs getMsrs(int[] indices) {
+        Pointer p = msrBuffer(indices.length);
+        p.putInt(0, indices.length);
+        p.putInt(4, 0);
+        for (int i = 0; i < indices.length; i++) {
+            p.putInt(8L + 16L * i, indices[i]);
+            p.putInt(12L + 16L * i, 0);
+            p.putLong(16L + 16L * i, 0);
+        }
+        int n = Ioctl.call(fd, "KVM_GET_MSRS", Ioctls.GET_MSRS, p);
+        if (n != indices.length) {
+            throw new KvmException("KVM_GET_MSRS", 0, "read " + n + " of " + indices.length
+                    + " MSRs; MSR 0x" + Integer.toHexString(indices[n]) + " is not readable");
+        }
+        long[] values = new long[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = p.getLong(16L + 16L * i);
+        }
+        return new Msrs(indices, values);
+    }
+
+    public void setMsrs(Msrs msrs) {
+        int[] indices = msrs.indices();
+        long[] values = msrs.values();
+        Pointer p = msrBuffer(indices.length);
+        p.putInt(0, indices.length);
+        p.putInt(4, 0);
+        for (int i = 0; i < indices.length; i++) {
+            p.putInt(8L + 16L * i, indices[i]);
+            p.putInt(12L + 16L * i, 0);
+            p.putLong(16L + 16L * i, values[i]);
+        }
+        int n = Ioctl.call(fd, "KVM_SET_MSRS", Ioctls.SET_MSRS, p);
+        if (n != indices.length) {
+            throw new KvmException("KVM_SET_MSRS", 0, "wrote " + n + " of " + indices.length
+                    + " MSRs; MSR 0x" + Integer.toHexString(indices[n]) + " was refused");
+        }
+    }
+
+    private Pointer msrBuffer(int count) {
+        long bytes = 8L + 16L * count;
+        return bytes <= SCRATCH_BYTES ? scratch : Sys.allocate((int) bytes);
+    }
+
+    public void setCpuid(Cpuid cpuid) {
+        Pointer p = Sys.allocate(Cpuid.bytes(cpuid.entries().size()));
+        cpuid.writeTo(p);
+        Ioctl.call(fd, "KVM_SET_CPUID2", Ioctls.SET_CPUID2, p);
+    }
+
+    public Cpuid getCpuid() {
+        int max = 256;
+        Pointer p = Sys.allocate(Cpuid.bytes(max));
+        p.putInt(0, max);
+        Ioctl.call(fd, "KVM_GET_CPUID2", Ioctls.GET_CPUID2, p);
+        return Cpuid.readFrom(p);
+    }
+
+    /** The guest TSC frequency in kHz. */
+    public int getTscKhz() {
+        return Ioctl.call(fd, "KVM_GET_TSC_KHZ", Ioctls.GET_TSC_KHZ, 0);
+    }
+
+    /** Sets the guest TSC frequency; needs KVM_CAP_TSC_CONTROL (absent under PVM). */
+    public void setTscKhz(int khz) {
+        if (!vm.kvm().has(Cap.TSC_CONTROL)) {
+            throw new UnsupportedCapabilityException(Cap.TSC_CONTROL, "cannot set the guest TSC frequency");
+        }
+        Ioctl.call(fd, "KVM_SET_TSC_KHZ", Ioctls.SET_TSC_KHZ, khz);
+    }
+
+    /**
+     * Tells a kvmclock-aware guest it was paused (so its watchdogs do not fire). The kernel answers EINVAL when
+     * the guest has not enabled kvmclock; that is reported as false, not an error.
+     */
+    public boolean kvmclockCtrl() {
+        int r = Sys.C.ioctl(fd.get(), Ioctls.KVMCLOCK_CTRL, 0);
+        if (r < 0) {
+            int errno = Sys.errno();
+            if (errno == Sys.EINVAL) {
+                return false;
+            }
+            throw new KvmException("KVM_KVMCLOCK_CTRL", errno);
+        }
+        return true;
+    }
+
+    /**
+     * KVM_PRE_FAULT_MEMORY: builds the guest's stage-2 mappings for a range now, so the first accesses after a
+     * handover do not fault. Throws {@link UnsupportedCapabilityException} where the kernel lacks it.
+     */
+    public void preFaultMemory(long gpa, long size) {
+        if (!vm.kvm().has(Cap.PRE_FAULT_MEMORY)) {
+            throw new UnsupportedCapabilityException(Cap.PRE_FAULT_MEMORY, "guest memory is faulted on first use");
+        }
+        Pointer p = Sys.allocate(64);
+        p.putLong(0, gpa);
+        p.putLong(8, size);
+        while (p.getLong(8) > 0) {
+            int r = Sys.C.ioctl(fd.get(), Ioctls.PRE_FAULT_MEMORY, p);
+            if (r < 0) {
+                int errno = Sys.errno();
+                if (errno != Sys.EINTR && errno != Sys.EAGAIN) {
+                    throw new KvmException("KVM_PRE_FAULT_MEMORY", errno,
+                            String.format("at gpa 0x%x", p.getLong(0)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            runMapping.close();
+        } finally {
+            fd.close();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.hyperfresh.sys;
+
+/**
+ * An owned file descriptor. Closing is idempotent; using a closed Fd raises a clear error instead of touching
+ * whatever file later reuses the number.
+ */
+public class Fd implements AutoCloseable {
+    private final String what;
+    private volatile int fd;
+
+    public Fd(int fd, String what) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("invalid fd " + fd + " for " + what);
+        }
+        this.fd = fd;
+        this.what = what;
+    }
+
+    /** The raw number, for passing to a native call. */
+    public int get() {
+        int n = fd;
+        if (n < 0) {
+            throw new IllegalStateException(what + " is closed");
+        }
+        return n;
+    }
+
+    public boolean isOpen() {
+        return fd >= 0;
+    }
+
+    public String what() {
+        return what;
+    }
+
+    @Override
+    public void close() {
+        int n = fd;
+        if (n >= 0) {
+            fd = -1;
+            Sys.check(Sys.C.close(n), "close(" + what + ")");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return what + "[fd " + fd + "]";
+    }
+}

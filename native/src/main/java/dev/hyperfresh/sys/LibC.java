@@ -1,0 +1,61 @@
+package dev.hyperfresh.sys;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The glibc functions HyperFresh calls, bound once with JNR-FFI. Callers go through the typed wrappers in this
+ * package (and {@code dev.hyperfresh.kvm}); they check results with {@link Sys#check} so every failure names its call.
+ */
+public interface LibC {
+    LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+    Runtime RUNTIME = Runtime.getRuntime(INSTANCE);
+
+    @SaveError int open(CharSequence path, int flags);
+    @SaveError int close(int fd);
+    @SaveError int ioctl(int fd, long request, Pointer arg);
+    @SaveError int ioctl(int fd, long request, long arg);
+    @SaveError @ssize_t long read(int fd, Pointer buf, @size_t long count);
+    @SaveError @ssize_t long write(int fd, Pointer buf, @size_t long count);
+    @SaveError int fcntl(int fd, int cmd, int arg);
+
+    @SaveError long mmap(long addr, @size_t long length, int prot, int flags, int fd, long offset);
+    @SaveError int munmap(long addr, @size_t long length);
+    @SaveError int madvise(long addr, @size_t long length, int advice);
+    @SaveError int memfd_create(CharSequence name, int flags);
+    @SaveError int ftruncate(int fd, long length);
+    @SaveError int fstat(int fd, @Out Pointer statbuf);
+
+    @SaveError int socket(int domain, int type, int protocol);
+    @SaveError int socketpair(int domain, int type, int protocol, @Out int[] sv);
+    @SaveError int bind(int fd, @In Pointer addr, int addrlen);
+    @SaveError int listen(int fd, int backlog);
+    @SaveError int accept4(int fd, Pointer addr, Pointer addrlen, int flags);
+    @SaveError int connect(int fd, @In Pointer addr, int addrlen);
+    @SaveError @ssize_t long sendmsg(int fd, @In Pointer msg, int flags);
+    @SaveError @ssize_t long recvmsg(int fd, Pointer msg, int flags);
+    @SaveError int getsockopt(int fd, int level, int optname, @Out Pointer optval, Pointer optlen);
+    @SaveError int shutdown(int fd, int how);
+
+    @SaveError int pidfd_open(int pid, int flags);
+    @SaveError int pidfd_getfd(int pidfd, int targetfd, int flags);
+    @SaveError int eventfd(int initval, int flags);
+    @SaveError int getpid();
+    @SaveError int gettid();
+    @SaveError int tgkill(int tgid, int tid, int sig);
+    @SaveError int kill(int pid, int sig);
+
+    /** Returns the error number itself (pthread style), not -1 + errno. */
+    int pthread_sigmask(int how, @In Pointer set, @Out Pointer oldset);
+    @SaveError int sigtimedwait(@In Pointer set, Pointer info, @In Pointer timeout);
+    int __libc_current_sigrtmin();
+
+    @SaveError int clock_gettime(int clockId, @Out Pointer timespec);
+    String strerror(int errnum);
+}

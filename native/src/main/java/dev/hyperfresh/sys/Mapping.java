@@ -1,0 +1,85 @@
+package dev.hyperfresh.sys;
+
+import jnr.ffi.Pointer;
+
+/** An mmap'ed range of memory, unmapped on close. */
+public final class Mapping implements AutoCloseable {
+    static final int PROT_READ = 1;
+    static final int PROT_WRITE = 2;
+    static final int MAP_SHARED = 1;
+    static final int MAP_PRIVATE = 2;
+    static final int MAP_ANONYMOUS = 0x20;
+    static final int MAP_NORESERVE = 0x4000;
+    static final int MADV_HUGEPAGE = 14;
+    static final int MADV_POPULATE_WRITE = 23;
+
+    private final long address;
+    private final long size;
+    private final Pointer pointer;
+    private boolean closed;
+
+    private Mapping(long address, long size) {
+        this.address = address;
+        this.size = size;
+        this.pointer = Sys.pointer(address, size);
+    }
+
+    /** Maps {@code size} bytes of {@code fd} shared and read-write: writes are visible to every other mapper. */
+    public static Mapping shared(Fd fd, long size) {
+        return map(size, MAP_SHARED | MAP_NORESERVE, fd.get(), "mmap(" + fd.what() + ")");
+    }
+
+    /** Maps a shared, read-write view of {@code size} bytes of a device fd such as a vCPU's kvm_run page. */
+    public static Mapping sharedDevice(Fd fd, long size) {
+        return map(size, MAP_SHARED, fd.get(), "mmap(" + fd.what() + ")");
+    }
+
+    public static Mapping anonymous(long size) {
+        return map(size, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, "mmap(anonymous)");
+    }
+
+    private static Mapping map(long size, int flags, int fd, String call) {
+        if (size <= 0) {
+            throw new IllegalArgumentException(call + ": size must be positive, got " + size);
+        }
+        long addr = Sys.C.mmap(0, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+        if (addr == -1) {
+            throw new SysException(call, Sys.errno(), size + " bytes");
+        }
+        return new Mapping(addr, size);
+    }
+
+    /** Faults every page in writable now, so the first guest access later costs no host page fault. */
+    public void populateWrite() {
+        Sys.check(Sys.C.madvise(address(), size, MADV_POPULATE_WRITE), "madvise(MADV_POPULATE_WRITE)");
+    }
+
+    /** Asks for transparent huge pages; the kernel may decline silently, which is fine. */
+    public void adviseHugePages() {
+        Sys.check(Sys.C.madvise(address(), size, MADV_HUGEPAGE), "madvise(MADV_HUGEPAGE)");
+    }
+
+    public long address() {
+        if (closed) {
+            throw new IllegalStateException("mapping is unmapped");
+        }
+        return address;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public Pointer pointer() {
+        address();
+        return pointer;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            Sys.check(Sys.C.munmap(address, size), "munmap");
+        }
+    }
+}

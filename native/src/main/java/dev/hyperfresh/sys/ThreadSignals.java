@@ -1,0 +1,73 @@
+package dev.hyperfresh.sys;
+
+import jnr.ffi.Pointer;
+
+/**
+ * A real-time signal used only to interrupt a thread's blocking syscall (KVM_RUN), never handled by Java code.
+ *
+ * <p>The signal stays blocked in the target thread at all times except inside KVM_RUN (KVM_SET_SIGNAL_MASK), so it
+ * never invokes a handler: KVM_RUN returns EINTR, the signal stays pending and {@link #drain()} consumes it.
+ */
+public final class ThreadSignals {
+    /** sigset_t as glibc lays it out (1024 bits). */
+    public static final int SIGSET_BYTES = 128;
+    private static final int SIG_BLOCK = 0;
+    private static final int SIG_SETMASK = 2;
+    private static final int SIGINFO_BYTES = 128;
+
+    private static final int KICK_SIGNAL = LibC.INSTANCE.__libc_current_sigrtmin() + 6;
+
+    private ThreadSignals() {
+    }
+
+    /** The signal number used for kicks. */
+    public static int kickSignal() {
+        return KICK_SIGNAL;
+    }
+
+    /** Blocks the kick signal in the calling thread and returns the thread's resulting signal mask. */
+    public static Pointer blockKickInCurrentThread() {
+        Pointer set = kickSet();
+        int err = Sys.C.pthread_sigmask(SIG_BLOCK, set, null);
+        if (err != 0) {
+            throw new SysException("pthread_sigmask(SIG_BLOCK)", err);
+        }
+        Pointer mask = Sys.allocate(SIGSET_BYTES);
+        err = Sys.C.pthread_sigmask(SIG_SETMASK, null, mask);
+        if (err != 0) {
+            throw new SysException("pthread_sigmask(query)", err);
+        }
+        return mask;
+    }
+
+    /** Sends the kick signal to one thread of this process. */
+    public static void kick(int tid) {
+        Sys.check(Sys.C.tgkill(Sys.C.getpid(), tid, KICK_SIGNAL), "tgkill(" + tid + ")");
+    }
+
+    /** Consumes a pending kick in the calling thread, if any; returns whether one was pending. */
+    public static boolean drain() {
+        Pointer set = kickSet();
+        Pointer zero = Sys.allocate(16);
+        int r = Sys.C.sigtimedwait(set, Sys.allocate(SIGINFO_BYTES), zero);
+        if (r < 0) {
+            int e = Sys.errno();
+            if (e == Sys.EAGAIN) {
+                return false;
+            }
+            throw new SysException("sigtimedwait", e);
+        }
+        return true;
+    }
+
+    public static int currentTid() {
+        return Sys.C.gettid();
+    }
+
+    static Pointer kickSet() {
+        Pointer set = Sys.allocate(SIGSET_BYTES);
+        int bit = KICK_SIGNAL - 1;
+        set.putLong(8L * (bit / 64), 1L << (bit % 64));
+        return set;
+    }
+}
