@@ -164,6 +164,15 @@ extern u32 mem_pct;
 extern u32 nfr;
 extern u64 fr_start[MAX_FR], fr_pages[MAX_FR], fr_first[MAX_FR];
 
+/* Worker coverage: free-space page index j belongs to 2 MiB chunk j>>9; mem_pct% of
+ * the chunks, spread evenly over all free RAM, are covered. */
+#define CHUNK_SHIFT 9
+static inline int page_covered(u64 j)
+{
+    u64 k = j >> CHUNK_SHIFT;
+    return (k + 1) * mem_pct / 100 != k * mem_pct / 100;
+}
+
 /* asm (isr.S / boot.S) */
 void canary_dump(u64 *out, int avx);
 void canary_load(const u64 *gpr, const void *vec, int avx);

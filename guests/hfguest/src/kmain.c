@@ -815,8 +815,6 @@ static u64 idx_to_phys(u64 j)
     return fr_start[s] + (j - fr_first[s]) * PAGE;
 }
 
-static int covered(u64 j) { return (j + 1) * mem_pct / 100 != j * mem_pct / 100; }
-
 static void setup_slices(void)
 {
     u64 total = nfr ? fr_first[nfr - 1] + fr_pages[nfr - 1] : 0;
@@ -830,15 +828,18 @@ static void setup_slices(void)
         c->w_seg = 0;
         while (c->w_seg + 1 < nfr && c->w_lo >= fr_first[c->w_seg] + fr_pages[c->w_seg])
             c->w_seg++;
-        c->w_covered = c->w_hi * mem_pct / 100 - c->w_lo * mem_pct / 100;
-        if (c->w_covered) {
-            u64 j = c->w_lo, k = c->w_hi - 1;
-            while (!covered(j))
-                j++;
-            while (!covered(k))
-                k--;
-            c->w_first_phys = idx_to_phys(j);
-            c->w_last_phys = idx_to_phys(k);
+        c->w_covered = 0;
+        for (u64 j = c->w_lo; j < c->w_hi;) {
+            u64 next = ((j >> CHUNK_SHIFT) + 1) << CHUNK_SHIFT;
+            if (next > c->w_hi)
+                next = c->w_hi;
+            if (page_covered(j)) {
+                if (!c->w_covered)
+                    c->w_first_phys = idx_to_phys(j);
+                c->w_last_phys = idx_to_phys(next - 1);
+                c->w_covered += next - j;
+            }
+            j = next;
         }
     }
 }

@@ -11,8 +11,6 @@
 
 static inline u64 gen_key(u64 gen) { return gen * GOLDEN; }
 
-static inline int covered(u64 j) { return (j + 1) * mem_pct / 100 != j * mem_pct / 100; }
-
 static void emit(struct buf *b)
 {
     b_str(b, "\n");
@@ -77,9 +75,12 @@ static void work_page(struct cpu *c)
                 c->w_seg++;
             c->gen++;
         }
-        j = c->w_j++;
-        if (covered(j))
+        j = c->w_j;
+        if (page_covered(j)) {
+            c->w_j++;
             break;
+        }
+        c->w_j = ((j >> CHUNK_SHIFT) + 1) << CHUNK_SHIFT; /* skip the uncovered chunk */
     }
     while (j >= fr_first[c->w_seg] + fr_pages[c->w_seg])
         c->w_seg++;
