@@ -42,11 +42,14 @@ public interface LibC {
     @SaveError @ssize_t long recvmsg(int fd, Pointer msg, int flags);
     @SaveError int getsockopt(int fd, int level, int optname, @Out Pointer optval, Pointer optlen);
     @SaveError int shutdown(int fd, int how);
+    @SaveError int fchmod(int fd, int mode);
 
     @SaveError int pidfd_open(int pid, int flags);
     @SaveError int pidfd_getfd(int pidfd, int targetfd, int flags);
     @SaveError int eventfd(int initval, int flags);
     @SaveError int getpid();
+    int geteuid();
+    int getegid();
     @SaveError int gettid();
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);

@@ -1,0 +1,44 @@
+package dev.hyperfresh.sys;
+
+import java.nio.charset.Charset;
+import java.nio.file.Path;
+import jnr.ffi.Pointer;
+
+/** A filesystem path as a {@code struct sockaddr_un} (x86-64 Linux: sa_family_t @0, char sun_path[108] @2). */
+final class UnixAddress {
+    static final int AF_UNIX = 1;
+    private static final int SUN_PATH_OFFSET = 2;
+    private static final int SUN_PATH_BYTES = 108;
+    /** Encode the path the way the JDK's own file APIs do, so the socket lands on the file Java code sees. */
+    private static final Charset PATH_ENCODING = Charset.forName(System.getProperty("native.encoding", "UTF-8"));
+
+    private final Pointer sockaddr;
+    private final int length;
+
+    private UnixAddress(Pointer sockaddr, int length) {
+        this.sockaddr = sockaddr;
+        this.length = length;
+    }
+
+    /** @throws IllegalArgumentException when the path does not fit sun_path with its terminating NUL */
+    static UnixAddress of(Path path) {
+        byte[] bytes = path.toString().getBytes(PATH_ENCODING);
+        if (bytes.length + 1 > SUN_PATH_BYTES) {
+            throw new IllegalArgumentException("unix socket path is " + bytes.length + " bytes, the kernel allows "
+                    + (SUN_PATH_BYTES - 1) + ": " + path);
+        }
+        // Zeroed memory, so the NUL terminator is already there.
+        Pointer sockaddr = Sys.allocate(SUN_PATH_OFFSET + SUN_PATH_BYTES);
+        sockaddr.putShort(0, (short) AF_UNIX);
+        sockaddr.put(SUN_PATH_OFFSET, bytes, 0, bytes.length);
+        return new UnixAddress(sockaddr, SUN_PATH_OFFSET + bytes.length + 1);
+    }
+
+    Pointer pointer() {
+        return sockaddr;
+    }
+
+    int length() {
+        return length;
+    }
+}
