@@ -1,0 +1,32 @@
+package dev.hyperfresh.sys;
+
+/**
+ * Process file descriptors: a stable handle on a process (immune to pid reuse) and a way to duplicate one of its
+ * open files into this process without its cooperation.
+ */
+public final class Pidfd {
+    private static final int EPERM = 1;
+
+    private Pidfd() {
+    }
+
+    /** A pidfd for {@code pid}; close-on-exec, as pidfd_open always makes it. */
+    public static Fd open(int pid) {
+        return new Fd(Sys.check(Sys.C.pidfd_open(pid, 0), "pidfd_open(pid " + pid + ")"), "pidfd of pid " + pid);
+    }
+
+    /**
+     * Duplicates the target process's descriptor {@code targetFd} into this process (close-on-exec). The kernel
+     * allows this only with ptrace-attach rights over the target: same uid and not restricted by Yama
+     * (kernel.yama.ptrace_scope), or CAP_SYS_PTRACE.
+     */
+    public static Fd getFd(Fd pidfd, int targetFd) {
+        int r = Sys.C.pidfd_getfd(pidfd.get(), targetFd, 0);
+        if (r < 0) {
+            int errno = Sys.errno();
+            throw new SysException("pidfd_getfd(" + pidfd.what() + ", fd " + targetFd + ")", errno,
+                    errno == EPERM ? "needs ptrace-attach rights over the target process" : null);
+        }
+        return new Fd(r, "fd " + targetFd + " of " + pidfd.what());
+    }
+}
