@@ -1,24 +1,26 @@
 package dev.hyperfresh.sys;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * An owned file descriptor. Closing is idempotent; using a closed Fd raises a clear error instead of touching
  * whatever file later reuses the number.
  */
 public class Fd implements AutoCloseable {
     private final String what;
-    private volatile int fd;
+    private final AtomicInteger fd;
 
     public Fd(int fd, String what) {
         if (fd < 0) {
             throw new IllegalArgumentException("invalid fd " + fd + " for " + what);
         }
-        this.fd = fd;
+        this.fd = new AtomicInteger(fd);
         this.what = what;
     }
 
     /** The raw number, for passing to a native call. */
     public int get() {
-        int n = fd;
+        int n = fd.get();
         if (n < 0) {
             throw new IllegalStateException(what + " is closed");
         }
@@ -26,7 +28,7 @@ public class Fd implements AutoCloseable {
     }
 
     public boolean isOpen() {
-        return fd >= 0;
+        return fd.get() >= 0;
     }
 
     public String what() {
@@ -35,15 +37,14 @@ public class Fd implements AutoCloseable {
 
     @Override
     public void close() {
-        int n = fd;
+        int n = fd.getAndSet(-1);
         if (n >= 0) {
-            fd = -1;
             Sys.check(Sys.C.close(n), "close(" + what + ")");
         }
     }
 
     @Override
     public String toString() {
-        return what + "[fd " + fd + "]";
+        return what + "[fd " + fd.get() + "]";
     }
 }

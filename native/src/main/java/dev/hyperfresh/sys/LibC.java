@@ -6,8 +6,6 @@ import jnr.ffi.Runtime;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
-import jnr.ffi.types.size_t;
-import jnr.ffi.types.ssize_t;
 
 /**
  * The glibc functions HyperFresh calls, bound once with JNR-FFI. Callers go through the typed wrappers in this
@@ -21,13 +19,15 @@ public interface LibC {
     @SaveError int close(int fd);
     @SaveError int ioctl(int fd, long request, Pointer arg);
     @SaveError int ioctl(int fd, long request, long arg);
-    @SaveError @ssize_t long read(int fd, Pointer buf, @size_t long count);
-    @SaveError @ssize_t long write(int fd, Pointer buf, @size_t long count);
+    @SaveError long read(int fd, Pointer buf, long count);
+    @SaveError long write(int fd, Pointer buf, long count);
     @SaveError int fcntl(int fd, int cmd, int arg);
 
-    @SaveError long mmap(long addr, @size_t long length, int prot, int flags, int fd, long offset);
-    @SaveError int munmap(long addr, @size_t long length);
-    @SaveError int madvise(long addr, @size_t long length, int advice);
+    /** Declared with a Pointer hint: jnr-ffi's generated invoker passes garbage as the sixth of six
+     * primitive arguments (jnr/jnr-ffi#181); keep every binding below six primitives or give it a Pointer. */
+    @SaveError Pointer mmap(Pointer addr, long length, int prot, int flags, int fd, long offset);
+    @SaveError int munmap(long addr, long length);
+    @SaveError int madvise(long addr, long length, int advice);
     @SaveError int memfd_create(CharSequence name, int flags);
     @SaveError int ftruncate(int fd, long length);
     @SaveError int fstat(int fd, @Out Pointer statbuf);
@@ -38,8 +38,8 @@ public interface LibC {
     @SaveError int listen(int fd, int backlog);
     @SaveError int accept4(int fd, Pointer addr, Pointer addrlen, int flags);
     @SaveError int connect(int fd, @In Pointer addr, int addrlen);
-    @SaveError @ssize_t long sendmsg(int fd, @In Pointer msg, int flags);
-    @SaveError @ssize_t long recvmsg(int fd, Pointer msg, int flags);
+    @SaveError long sendmsg(int fd, @In Pointer msg, int flags);
+    @SaveError long recvmsg(int fd, Pointer msg, int flags);
     @SaveError int getsockopt(int fd, int level, int optname, @Out Pointer optval, Pointer optlen);
     @SaveError int shutdown(int fd, int how);
     @SaveError int fchmod(int fd, int mode);

@@ -16,7 +16,7 @@ public final class Mapping implements AutoCloseable {
     private final long address;
     private final long size;
     private final Pointer pointer;
-    private boolean closed;
+    private volatile boolean closed;
 
     private Mapping(long address, long size) {
         this.address = address;
@@ -42,11 +42,11 @@ public final class Mapping implements AutoCloseable {
         if (size <= 0) {
             throw new IllegalArgumentException(call + ": size must be positive, got " + size);
         }
-        long addr = Sys.C.mmap(0, size, PROT_READ | PROT_WRITE, flags, fd, 0);
-        if (addr == -1) {
+        Pointer p = Sys.C.mmap(null, size, PROT_READ | PROT_WRITE, flags, fd, 0);
+        if (p == null || p.address() == -1) {
             throw new SysException(call, Sys.errno(), size + " bytes");
         }
-        return new Mapping(addr, size);
+        return new Mapping(p.address(), size);
     }
 
     /** Faults every page in writable now, so the first guest access later costs no host page fault. */

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,9 +17,6 @@ class MemfdCrossProcessTest {
     Path dir;
 
     @Test
-    @Disabled("Mapping cannot map yet: LibC.mmap has six primitive parameters, and jnr-ffi's generated invoker passes"
-            + " garbage as the sixth (jnr/jnr-ffi#181), so glibc rejects the offset with EINVAL. Passes once LibC.mmap"
-            + " takes `Pointer addr` and Mapping passes null.")
     void aSecondProcessMapsTheSamePages() throws Exception {
         Path socketPath = dir.resolve("handover.sock");
         Path childLog = dir.resolve("receiver.log");

@@ -1,0 +1,80 @@
+package dev.hyperfresh.kvm.snapshot;
+
+import dev.hyperfresh.kvm.Cpuid;
+import dev.hyperfresh.kvm.DebugRegs;
+import dev.hyperfresh.kvm.Lapic;
+import dev.hyperfresh.kvm.MpState;
+import dev.hyperfresh.kvm.Msrs;
+import dev.hyperfresh.kvm.Regs;
+import dev.hyperfresh.kvm.Sregs;
+import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.kvm.VcpuEvents;
+import dev.hyperfresh.kvm.Xcrs;
+import dev.hyperfresh.kvm.Xsave;
+import java.util.Arrays;
+
+/**
+ * Everything KVM holds for one paused vCPU, saved and restored in the orders documented in
+ * docs/STATE-ORDER.md (after Firecracker and Cloud Hypervisor).
+ */
+public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsave xsave, Xcrs xcrs,
+                           DebugRegs debugRegs, Lapic lapic, int tscKhz, Cpuid cpuid, Msrs msrs,
+                           VcpuEvents events) {
+    /** Bump when a field is added, removed or changes meaning; readers refuse versions they do not know. */
+    public static final int FORMAT_VERSION = 1;
+
+    /**
+     * Saves a paused vCPU. MP_STATE goes first because reading it makes KVM move pending APIC events into the
+     * saved state; VCPU_EVENTS goes last so it reflects everything before it.
+     */
+    public static VcpuSnapshot save(Vcpu vcpu, int[] msrIndices) {
+        MpState mp = vcpu.getMpState();
+        Regs regs = vcpu.getRegs();
+        Sregs sregs = vcpu.getSregs();
+        Xsave xsave = vcpu.getXsave();
+        Xcrs xcrs = vcpu.getXcrs();
+        DebugRegs debug = vcpu.getDebugRegs();
+        Lapic lapic = vcpu.getLapic();
+        int tscKhz = vcpu.getTscKhz();
+        Cpuid cpuid = vcpu.getCpuid();
+        Msrs msrs = vcpu.getMsrs(msrIndices);
+        VcpuEvents events = vcpu.getVcpuEvents();
+        return new VcpuSnapshot(vcpu.id(), mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, cpuid, msrs, events);
+    }
+
+    /**
+     * Restores into a fresh (or the same) vCPU: CPUID before anything that depends on it, SREGS before LAPIC (APIC
+     * base), REGS before VCPU_EVENTS (setting REGS clears pending exceptions), TSC_DEADLINE after TSC.
+     */
+    public void restoreInto(Vcpu vcpu) {
+        if (vcpu.id() != id) {
+            throw new IllegalArgumentException("snapshot of vcpu " + id + " cannot restore into vcpu " + vcpu.id());
+        }
+        vcpu.setCpuid(cpuid);
+        vcpu.setMpState(mpState);
+        vcpu.setRegs(regs);
+        vcpu.setSregs(sregs);
+        vcpu.setXsave(xsave);
+        vcpu.setXcrs(xcrs);
+        vcpu.setDebugRegs(debugRegs);
+        vcpu.setLapic(lapic);
+        setMsrsTscDeadlineLast(vcpu);
+        vcpu.setVcpuEvents(events);
+        vcpu.kvmclockCtrl();
+    }
+
+    private void setMsrsTscDeadlineLast(Vcpu vcpu) {
+        int[] idx = msrs.indices();
+        long[] val = msrs.values();
+        int last = idx.length - 1;
+        if (last >= 0 && idx[last] == SaveableMsrs.IA32_TSC_DEADLINE) {
+            vcpu.setMsrs(new Msrs(Arrays.copyOf(idx, last), Arrays.copyOf(val, last)));
+            // a zero deadline would be read by the guest as "timer disarmed forever"; leave it unset instead
+            if (val[last] != 0) {
+                vcpu.setMsrs(new Msrs(new int[] {idx[last]}, new long[] {val[last]}));
+            }
+        } else {
+            vcpu.setMsrs(msrs);
+        }
+    }
+}

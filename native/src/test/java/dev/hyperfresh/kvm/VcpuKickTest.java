@@ -1,0 +1,76 @@
+package dev.hyperfresh.kvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.testkit.TinyGuest;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+@RequiresKvm
+class VcpuKickTest {
+    /** jmp $ : a guest that never exits on its own. */
+    private static final byte[] SPIN = {(byte) 0xeb, (byte) 0xfe};
+    private static final int KICKS = 50;
+
+    @Test
+    void aKickForcesASpinningVcpuOutOfKvmRun() throws Exception {
+        try (TinyGuest g = new TinyGuest(SPIN, false)) {
+            AtomicLong exitedAt = new AtomicLong();
+            AtomicLong resumeRequests = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread vcpuThread = new Thread(() -> {
+                try {
+                    g.vcpu.bindToCurrentThread();
+                    long resumed = 0;
+                    while (resumed < KICKS) {
+                        ExitReason r = g.vcpu.run();
+                        if (r != ExitReason.INTR) {
+                            throw new AssertionError("unexpected exit " + r);
+                        }
+                        exitedAt.set(System.nanoTime());
+                        g.vcpu.acknowledgeKick();
+                        while (resumeRequests.get() == resumed) {
+                            Thread.onSpinWait();
+                        }
+                        resumed++;
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }, "vcpu-0");
+            vcpuThread.start();
+            Thread.sleep(50);
+
+            long[] micros = new long[KICKS];
+            for (int i = 0; i < KICKS; i++) {
+                Thread.sleep(2);
+                exitedAt.set(0);
+                long t0 = System.nanoTime();
+                g.vcpu.kick();
+                while (exitedAt.get() == 0 && failure.get() == null) {
+                    Thread.onSpinWait();
+                }
+                micros[i] = (exitedAt.get() - t0) / 1000;
+                resumeRequests.incrementAndGet();
+            }
+            vcpuThread.join(10_000);
+            assertThat(failure.get()).isNull();
+            assertThat(vcpuThread.isAlive()).isFalse();
+            Arrays.sort(micros);
+            System.out.printf("vCPU kick latency (kick -> KVM_RUN returned EINTR), %d kicks: "
+                    + "min %d us, median %d us, p99 %d us, max %d us%n", KICKS, micros[0], micros[KICKS / 2],
+                    micros[KICKS * 99 / 100], micros[KICKS - 1]);
+        }
+    }
+
+    @Test
+    void kickingAnUnboundVcpuIsAClearError() {
+        try (TinyGuest g = new TinyGuest(SPIN, false)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(g.vcpu::kick)
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("not bound");
+        }
+    }
+}
