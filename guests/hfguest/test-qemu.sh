@@ -5,13 +5,20 @@
 #   guests/hfguest/test-qemu.sh --quick    only the basic 2-CPU case
 #
 # Env: QEMU (default qemu-system-x86_64), OUT (build dir, default ./build),
-#      KEEP=1 keeps the output files (path printed at the end).
+#      ACCEL=tcg|kvm (default tcg; kvm uses -cpu host instead of -cpu max),
+#      KEEP=1 keeps the output files (path printed at the end), TMPDIR.
 # Exits non-zero with a "FAIL: ..." message on the first failing case.
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$HERE/build}
 QEMU=${QEMU:-qemu-system-x86_64}
+ACCEL=${ACCEL:-tcg}
+case $ACCEL in
+    tcg) CPU_MAX=max ;;
+    kvm) CPU_MAX=host ;;
+    *) echo "FAIL: ACCEL must be tcg or kvm" >&2; exit 1 ;;
+esac
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 
@@ -25,7 +32,7 @@ make -s -C "$HERE" OUT="$OUT" || fail "build failed"
 BIN=$OUT/hfguest.bin
 [ -f "$BIN" ] || fail "$BIN missing after build"
 
-TMP=$(mktemp -d /tmp/hfguest-test.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/hfguest-test.XXXXXX")
 if [ "${KEEP:-0}" = 1 ]; then
     trap 'echo "outputs kept in $TMP"' EXIT
 else
@@ -38,7 +45,7 @@ run_qemu() {
     LOG=$TMP/$name.txt
     rm -f "$LOG"
     # shellcheck disable=SC2086
-    timeout 300 "$QEMU" -accel tcg $qargs -display none -no-reboot -serial none -monitor none \
+    timeout 300 "$QEMU" -accel "$ACCEL" $qargs -display none -no-reboot -serial none -monitor none \
         -kernel "$BIN" -append "$append" \
         -chardev file,id=dc,path="$LOG" -device isa-debugcon,iobase=0xe9,chardev=dc \
         -device isa-debug-exit,iobase=0xf4 >"$TMP/$name.qemu.log" 2>&1
@@ -100,48 +107,48 @@ check_detect() {
     echo "ok   $name: detected: $(grep -Em1 "$re" "$LOG")"
 }
 
-run_qemu smp2 "-cpu max -smp 2 -m 256M" "cpus=2 exit_after_ms=3000"
+run_qemu smp2 "-cpu $CPU_MAX -smp 2 -m 256M" "cpus=2 exit_after_ms=3000"
 check_clean smp2 2 3
 [ "$QUICK" = 1 ] && { echo "PASS (quick)"; exit 0; }
 
-run_qemu smp1 "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=2000"
+run_qemu smp1 "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000"
 check_clean smp1 1 3
 
 run_qemu qemu64 "-cpu qemu64 -smp 2 -m 256M" "cpus=2 exit_after_ms=3000"
 check_clean qemu64 2 3
-grep -q '^HFGUEST v1 cpus=2 .* x2apic=0 avx=0 fsgsbase=0$' "$LOG" || fail "qemu64: expected the no-AVX/no-FSGSBASE path"
+grep -q '^HFGUEST v1 cpus=2 .* avx=0 fsgsbase=0$' "$LOG" || fail "qemu64: expected the no-AVX/no-FSGSBASE path"
 
 # 4 GiB guest: RAM above 4 GiB must be mapped and covered by a worker
-run_qemu mem4g "-cpu max -smp 2 -m 4G" "cpus=2 mem_pct=1 exit_after_ms=6000"
+run_qemu mem4g "-cpu $CPU_MAX -smp 2 -m 4G" "cpus=2 mem_pct=1 exit_after_ms=6000"
 check_clean mem4g 2 3
 awk '/^INFO cpu=/ { for (i = 2; i <= NF; i++) if ($i ~ /^last=0x/) { h = substr($i, 8); if (length(h) > 8) hi = 1 } }
      END { exit !hi }' "$LOG" || fail "mem4g: no worker slice reaches above 4 GiB"
 echo "ok   mem4g: a worker slice reaches above 4 GiB ($(grep -o 'last=0x[0-9a-f]*' "$LOG" | tail -1))"
 
 # more CPUs requested than QEMU has: must report a boot error, not hang
-run_qemu missing_ap "-cpu max -smp 1 -m 256M" "cpus=2 exit_after_ms=1000"
+run_qemu missing_ap "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=2 exit_after_ms=1000"
 check_detect missing_ap 3 '^ERR cpu=0 kind=boot what=ap_start want=2 got=1'
 
 # fault injection: every kind of corruption must be reported and fail the exit code
-run_qemu inj_gpr "-cpu max -smp 2 -m 256M" "cpus=2 exit_after_ms=2000 inject=gpr inject_cpu=1"
+run_qemu inj_gpr "-cpu $CPU_MAX -smp 2 -m 256M" "cpus=2 exit_after_ms=2000 inject=gpr inject_cpu=1"
 check_detect inj_gpr 3 '^ERR cpu=1 kind=canary what=r13 '
-run_qemu inj_ymm "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=vec"
+run_qemu inj_ymm "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=vec"
 check_detect inj_ymm 3 '^ERR cpu=0 kind=canary what=ymm9 want=0x5eed0902'   # upper 128 bits only
 run_qemu inj_xmm "-cpu qemu64 -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=vec"
 check_detect inj_xmm 3 '^ERR cpu=0 kind=canary what=xmm9 '
-run_qemu inj_mem "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=3000 inject=mem inject_ms=500"
+run_qemu inj_mem "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=3000 inject=mem inject_ms=500"
 check_detect inj_mem 3 '^ERR cpu=0 kind=mem addr=0x[0-9a-f]+ want=0x[0-9a-f]+ got=0x[0-9a-f]+'
-run_qemu inj_fs "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=fsbase"
+run_qemu inj_fs "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=fsbase"
 check_detect inj_fs 3 '^ERR cpu=0 kind=canary what=(fs0|fsbase) '
 run_qemu inj_gs "-cpu qemu64 -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=gsbase"
 check_detect inj_gs 3 '^ERR cpu=0 kind=canary what=gs0 '
-run_qemu inj_aux "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=tscaux"
+run_qemu inj_aux "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=tscaux"
 check_detect inj_aux 3 '^ERR cpu=0 kind=canary what=tscaux '
 for k in star lstar sfmask kgsbase pat; do
-    run_qemu inj_$k "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=$k inject_ms=300"
+    run_qemu inj_$k "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=$k inject_ms=300"
     check_detect inj_$k 3 "^ERR cpu=0 kind=canary what=$k .* ring=0$"
 done
-run_qemu inj_ud "-cpu max -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=ud"
+run_qemu inj_ud "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=ud"
 check_detect inj_ud 5 '^PANIC cpu=0 vec=6 err=0x0 rip=0x[0-9a-f]+ cr2=0x'
 
-echo "PASS"
+echo "PASS ($ACCEL)"

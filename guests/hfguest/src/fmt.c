@@ -1,7 +1,13 @@
 /* hfguest: formatting and the debug console (port 0xe9), usable from ring 0 and ring 3. */
 #include "hf.h"
 
-static volatile u32 con_lock;
+/* Ticket lock (FIFO): CPUs' lines never interleave and no CPU starves. */
+static union {
+    volatile u64 word;
+    struct {
+        volatile u32 serving, next;
+    };
+} con_lock;
 
 void *memset(void *d, int c, unsigned long n)
 {
@@ -94,29 +100,37 @@ static inline void outsb(const char *s, u32 n)
     __asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"((u16)PORT_DEBUGCON) : "memory");
 }
 
-void con_write(const char *s, u32 n)
+static void con_unlock(void)
 {
-    while (__atomic_exchange_n(&con_lock, 1, __ATOMIC_ACQUIRE))
-        while (con_lock)
-            cpu_pause();
-    outsb(s, n);
-    __atomic_store_n(&con_lock, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&con_lock.serving, con_lock.serving + 1, __ATOMIC_RELEASE);
 }
 
+void con_write(const char *s, u32 n)
+{
+    u32 t = __atomic_fetch_add(&con_lock.next, 1, __ATOMIC_ACQUIRE);
+    while (__atomic_load_n(&con_lock.serving, __ATOMIC_ACQUIRE) != t)
+        cpu_pause();
+    outsb(s, n);
+    con_unlock();
+}
+
+/* panic path: take the lock only if it becomes free within a bounded time,
+ * else write anyway (the holder may be this CPU's interrupted ring-3 code). */
 void con_write_force(const char *s, u32 n)
 {
-    u64 spins = 0;
     int locked = 0;
-    for (;;) {
-        if (!__atomic_exchange_n(&con_lock, 1, __ATOMIC_ACQUIRE)) {
+    for (u64 spins = 0; spins < 50000000UL; spins++) {
+        u64 w = con_lock.word;
+        u32 serving = (u32)w, next = (u32)(w >> 32);
+        if (serving == next &&
+            __atomic_compare_exchange_n(&con_lock.word, &w, w + (1UL << 32), 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
             locked = 1;
             break;
         }
-        if (++spins > 50000000UL)
-            break;
         cpu_pause();
     }
     outsb(s, n);
     if (locked)
-        __atomic_store_n(&con_lock, 0, __ATOMIC_RELEASE);
+        con_unlock();
 }

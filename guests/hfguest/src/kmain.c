@@ -899,6 +899,10 @@ void kmain(u32 magic, u32 mbi)
     b_kv(&b, "rdtscp", (u64)has_rdtscp);
     b_kv(&b, "pdpe1gb", (u64)has_1g);
     b_kx(&b, "maxram", nram ? ram_end[nram - 1] : 0);
+    b_kx(&b, "cr0", bsp->exp_cr0);
+    b_kx(&b, "cr4", bsp->exp_cr4);
+    b_kx(&b, "xcr0", bsp->exp_xcr0);
+    b_kx(&b, "efer", bsp->exp_efer);
     if (cfg.inject[0]) {
         b_str(&b, " inject=");
         b_str(&b, cfg.inject);
