@@ -24,6 +24,7 @@ public final class Vcpu implements AutoCloseable {
     private final int xsaveSize;
     private final boolean xsave2;
     private volatile int threadId = -1;
+    private volatile boolean hasRun;
 
     Vcpu(Vm vm, int id, Fd fd) {
         this.vm = vm;
@@ -53,6 +54,7 @@ public final class Vcpu implements AutoCloseable {
      * ExitReason#INTR}; other failures throw.
      */
     public ExitReason run() {
+        hasRun = true;
         int r = Sys.C.ioctl(fd.get(), Ioctls.RUN, 0);
         if (r < 0) {
             int errno = Sys.errno();
@@ -62,6 +64,28 @@ public final class Vcpu implements AutoCloseable {
             throw new KvmException("KVM_RUN(vcpu " + id + ")", errno);
         }
         return ExitReason.of(run.exitReason());
+    }
+
+    /** Whether KVM_RUN was ever called: KVM then refuses some changes, e.g. a different CPUID before Linux 6.6. */
+    public boolean hasRun() {
+        return hasRun;
+    }
+
+    /**
+     * Lets KVM finish an exit userspace has just handled (an I/O exit's instruction is only retired on the next
+     * KVM_RUN) without running guest code: KVM_RUN with immediate_exit set. Call before saving a vCPU that stopped
+     * on an exit rather than on a kick, or its state would replay the I/O.
+     */
+    public void completePendingExit() {
+        run.setImmediateExit(true);
+        try {
+            ExitReason r = run();
+            if (r != ExitReason.INTR) {
+                throw new IllegalStateException("vcpu " + id + " ran to " + r + " despite immediate_exit");
+            }
+        } finally {
+            run.setImmediateExit(false);
+        }
     }
 
     /**

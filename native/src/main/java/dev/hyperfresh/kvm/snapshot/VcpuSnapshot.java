@@ -50,7 +50,7 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         if (vcpu.id() != id) {
             throw new IllegalArgumentException("snapshot of vcpu " + id + " cannot restore into vcpu " + vcpu.id());
         }
-        vcpu.setCpuid(cpuid);
+        restoreCpuid(vcpu);
         vcpu.setMpState(mpState);
         vcpu.setRegs(regs);
         vcpu.setSregs(sregs);
@@ -61,6 +61,14 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         setMsrsTscDeadlineLast(vcpu);
         vcpu.setVcpuEvents(events);
         vcpu.kvmclockCtrl();
+    }
+
+    private void restoreCpuid(Vcpu vcpu) {
+        if (!vcpu.hasRun()) {
+            vcpu.setCpuid(cpuid);
+        } else if (!vcpu.getCpuid().equals(cpuid)) {
+            throw new IllegalStateException("vcpu " + id + " has already run with another CPUID; KVM cannot change it");
+        }
     }
 
     private void setMsrsTscDeadlineLast(Vcpu vcpu) {

@@ -89,6 +89,7 @@ class StateRoundTripTest {
     void aSnapshotRestoredIntoASecondVmRunsOnFromTheSameInstruction() {
         try (TinyGuest source = new TinyGuest(CODE, true); TinyGuest target = new TinyGuest(new byte[0], true)) {
             assertThat(source.vcpu.run()).isEqualTo(ExitReason.IO);
+            source.vcpu.completePendingExit();
             int[] msrs = SaveableMsrs.of(source.kvm, source.vcpu);
             VcpuSnapshot saved = VcpuSnapshot.save(source.vcpu, msrs);
             VmSnapshot vmSaved = VmSnapshot.save(source.vm);

@@ -1,0 +1,16 @@
+package dev.hyperfresh.vmm.boot;
+
+import dev.hyperfresh.kvm.Msrs;
+import dev.hyperfresh.kvm.Regs;
+import dev.hyperfresh.kvm.Sregs;
+import java.util.function.UnaryOperator;
+
+/**
+ * How the boot vCPU starts: its registers, a change to KVM's default special registers (segments, CR0/CR3/CR4,
+ * EFER, descriptor tables) and any MSRs to set first.
+ */
+public record BootState(Regs regs, UnaryOperator<Sregs> sregs, Msrs msrs) {
+    public static BootState of(Regs regs, UnaryOperator<Sregs> sregs) {
+        return new BootState(regs, sregs, new Msrs(new int[0], new long[0]));
+    }
+}

@@ -1,0 +1,105 @@
+package dev.hyperfresh.vmm.memory;
+
+import dev.hyperfresh.kvm.Vm;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Mapping;
+import dev.hyperfresh.sys.Memfd;
+import java.util.List;
+import jnr.ffi.Pointer;
+
+/**
+ * A VM's RAM: one memfd, mapped shared into this process and registered with KVM per {@link MemoryLayout}.
+ * The memfd is what a standby instance receives and maps: the pages themselves never move.
+ */
+public final class GuestMemory implements AutoCloseable {
+    private final Fd memfd;
+    private final Mapping mapping;
+    private final List<MemoryRegion> regions;
+
+    private GuestMemory(Fd memfd, Mapping mapping) {
+        this.memfd = memfd;
+        this.mapping = mapping;
+        this.regions = MemoryLayout.forSize(mapping.size());
+    }
+
+    /** Fresh zeroed RAM; with {@code hugePages}, 2 MiB hugetlbfs pages (size must be a multiple of 2 MiB). */
+    public static GuestMemory create(String vmName, long bytes, boolean hugePages) {
+        MemoryLayout.forSize(bytes);
+        Fd fd = Memfd.create("hfvisor-" + vmName, bytes, hugePages);
+        return map(fd, bytes);
+    }
+
+    /** Maps RAM received from another instance (its memfd); the size comes from the file itself. */
+    public static GuestMemory adopt(Fd memfd) {
+        return map(memfd, Memfd.size(memfd));
+    }
+
+    private static GuestMemory map(Fd fd, long bytes) {
+        try {
+            return new GuestMemory(fd, Mapping.shared(fd, bytes));
+        } catch (RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    public void registerWith(Vm vm) {
+        for (MemoryRegion r : regions) {
+            vm.setUserMemoryRegion(r.slot(), 0, r.gpa(), r.size(), mapping.address() + r.fileOffset());
+        }
+    }
+
+    /** Touches every page writable in this process now (MADV_POPULATE_WRITE), so first use costs no fault. */
+    public void populate() {
+        mapping.populateWrite();
+    }
+
+    public long size() {
+        return mapping.size();
+    }
+
+    public Fd memfd() {
+        return memfd;
+    }
+
+    public List<MemoryRegion> regions() {
+        return regions;
+    }
+
+    /** The host pointer to guest-physical {@code gpa}, valid for {@code length} bytes. */
+    public Pointer at(long gpa, long length) {
+        for (MemoryRegion r : regions) {
+            if (r.contains(gpa) && gpa + length <= r.gpa() + r.size()) {
+                return mapping.pointer().slice(r.fileOffset() + gpa - r.gpa(), length);
+            }
+        }
+        throw new IllegalArgumentException(String.format("guest range 0x%x+0x%x is not RAM", gpa, length));
+    }
+
+    public void write(long gpa, byte[] data) {
+        at(gpa, data.length).put(0, data, 0, data.length);
+    }
+
+    public byte[] read(long gpa, int length) {
+        byte[] b = new byte[length];
+        at(gpa, length).get(0, b, 0, length);
+        return b;
+    }
+
+    public void writeLong(long gpa, long value) {
+        at(gpa, 8).putLong(0, value);
+    }
+
+    public void writeInt(long gpa, int value) {
+        at(gpa, 4).putInt(0, value);
+    }
+
+    @Override
+    public void close() {
+        try {
+            mapping.close();
+        } finally {
+            memfd.close();
+        }
+    }
+}

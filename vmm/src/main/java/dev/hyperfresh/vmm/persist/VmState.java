@@ -1,0 +1,43 @@
+package dev.hyperfresh.vmm.persist;
+
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a handover or a snapshot carries for one VM besides guest memory: the VM-wide KVM state, every vCPU,
+ * and each device's own versioned bytes, keyed by device name in restore order. The device bytes are carried,
+ * never interpreted, and must not be modified once handed over.
+ */
+public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Map<String, byte[]> devices) {
+    public VmState {
+        Objects.requireNonNull(vmName, "vmName");
+        Objects.requireNonNull(vm, "vm");
+        vcpus = List.copyOf(vcpus);
+        devices = Collections.unmodifiableMap(new LinkedHashMap<>(devices));
+    }
+
+    /** Content equality, device bytes included (a record would compare the arrays by identity). */
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof VmState s) || !vmName.equals(s.vmName) || !vm.equals(s.vm) || !vcpus.equals(s.vcpus)
+                || !devices.keySet().equals(s.devices.keySet())) {
+            return false;
+        }
+        return devices.entrySet().stream().allMatch(e -> Arrays.equals(e.getValue(), s.devices.get(e.getKey())));
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Objects.hash(vmName, vm, vcpus);
+        for (Map.Entry<String, byte[]> e : devices.entrySet()) {
+            h += e.getKey().hashCode() ^ Arrays.hashCode(e.getValue());
+        }
+        return h;
+    }
+}

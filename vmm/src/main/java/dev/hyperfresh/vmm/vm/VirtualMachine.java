@@ -1,0 +1,321 @@
+package dev.hyperfresh.vmm.vm;
+
+import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.kvm.Vm;
+import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.vmm.boot.BootState;
+import dev.hyperfresh.vmm.boot.GuestCpuid;
+import dev.hyperfresh.vmm.devices.DebugConsole;
+import dev.hyperfresh.vmm.devices.IoBus;
+import dev.hyperfresh.vmm.devices.PortDevice;
+import dev.hyperfresh.vmm.devices.PowerOffPort;
+import dev.hyperfresh.vmm.devices.StatefulDevice;
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
+import dev.hyperfresh.vmm.memory.GuestMemory;
+import dev.hyperfresh.vmm.memory.MemoryLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One running VM of an hfvisor instance: its KVM VM, RAM, devices and one thread per vCPU, with pause/resume
+ * and whole-VM state save/restore. Pause kicks every vCPU out of KVM_RUN and waits until all are parked.
+ */
+public final class VirtualMachine implements AutoCloseable {
+    private final VmConfig config;
+    private final Vm vm;
+    private final GuestMemory memory;
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final IoBus bus = new IoBus();
+    private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
+    private final List<Consumer<GuestLine>> lineListeners = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final int[] msrIndices;
+    private CountDownLatch ready;
+    private volatile VmStatus status = VmStatus.CREATED;
+    private boolean pauseRequested;
+    private boolean stopping;
+    private int parked;
+    private int alive;
+
+    private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory, int[] msrIndices) {
+        this.config = config;
+        this.vm = vm;
+        this.memory = memory;
+        this.msrIndices = msrIndices;
+    }
+
+    /** Creates the VM with fresh RAM and boots it with the config's loader (not started yet). */
+    public static VirtualMachine create(Kvm kvm, VmConfig config) {
+        GuestMemory memory = GuestMemory.create(config.name(), config.memoryBytes(), config.hugePages());
+        VirtualMachine machine = build(kvm, config, memory);
+        try {
+            BootState boot = config.loader().load(memory, config.vcpus());
+            Vcpu bsp = machine.vcpus.get(0);
+            bsp.setSregs(boot.sregs().apply(bsp.getSregs()));
+            bsp.setRegs(boot.regs());
+            if (boot.msrs().count() > 0) {
+                bsp.setMsrs(boot.msrs());
+            }
+            return machine;
+        } catch (RuntimeException e) {
+            machine.close();
+            throw e;
+        }
+    }
+
+    private static VirtualMachine build(Kvm kvm, VmConfig config, GuestMemory memory) {
+        Vm vm = null;
+        try {
+            vm = kvm.createVm();
+            vm.setTssAddress(MemoryLayout.TSS_ADDRESS);
+            vm.setIdentityMapAddress(MemoryLayout.IDENTITY_MAP_ADDRESS);
+            vm.createIrqchip();
+            vm.createPit2();
+            memory.registerWith(vm);
+            var supported = kvm.supportedCpuid();
+            List<Vcpu> created = new ArrayList<>();
+            for (int id = 0; id < config.vcpus(); id++) {
+                Vcpu v = vm.createVcpu(id);
+                created.add(v);
+                v.setCpuid(GuestCpuid.forVcpu(supported, id));
+            }
+            VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, created.get(0)));
+            machine.vcpus.addAll(created);
+            machine.bus.register(DebugConsole.PORT, 1, new DebugConsole(machine::publish));
+            machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> machine.powerOff(code,
+                    "guest wrote " + code + " to the power-off port")));
+            return machine;
+        } catch (RuntimeException e) {
+            memory.close();
+            if (vm != null) {
+                vm.close();
+            }
+            throw e;
+        }
+    }
+
+    public VmConfig config() {
+        return config;
+    }
+
+    public VmStatus status() {
+        return status;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    public Vm kvmVm() {
+        return vm;
+    }
+
+    /** Adds a port device (before {@link #start()}); a stateful one under {@code stateName} moves in handovers. */
+    public void addDevice(int firstPort, int count, PortDevice device) {
+        bus.register(firstPort, count, device);
+    }
+
+    public void addStatefulDevice(String stateName, int firstPort, int count, PortDevice device) {
+        bus.register(firstPort, count, device);
+        statefulDevices.put(stateName, (StatefulDevice) device);
+    }
+
+    public void onGuestLine(Consumer<GuestLine> listener) {
+        lineListeners.add(listener);
+    }
+
+    public CompletableFuture<VmExit> exit() {
+        return exit;
+    }
+
+    private void publish(GuestLine line) {
+        for (Consumer<GuestLine> l : lineListeners) {
+            l.accept(line);
+        }
+    }
+
+    /** Starts one thread per vCPU and waits until each can be kicked. */
+    public void start() {
+        synchronized (this) {
+            if (status != VmStatus.CREATED) {
+                throw new IllegalStateException("VM " + config.name() + " is " + status + ", cannot start");
+            }
+            ready = new CountDownLatch(vcpus.size());
+            alive = vcpus.size();
+            status = VmStatus.RUNNING;
+        }
+        for (Vcpu v : vcpus) {
+            Thread t = new Thread(new VcpuLoop(this, v, bus), "vcpu-" + config.name() + "-" + v.id());
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        await(ready);
+    }
+
+    /** Stops every vCPU at its next instruction boundary; returns once all are parked outside KVM_RUN. */
+    public void pause() {
+        synchronized (this) {
+            requireStatus(VmStatus.RUNNING, "pause");
+            pauseRequested = true;
+        }
+        vcpus.forEach(Vcpu::kick);
+        synchronized (this) {
+            while (parked < alive && !stopping) {
+                waitOn();
+            }
+            if (!stopping) {
+                status = VmStatus.PAUSED;
+            }
+        }
+    }
+
+    public synchronized void resume() {
+        requireStatus(VmStatus.PAUSED, "resume");
+        pauseRequested = false;
+        status = VmStatus.RUNNING;
+        notifyAll();
+    }
+
+    /** Saves device state first (a device may still raise an interrupt), then KVM's, as docs/STATE-ORDER.md says. */
+    public synchronized VmSavedState saveState() {
+        requireStatus(VmStatus.PAUSED, "save state");
+        Map<String, byte[]> devices = new LinkedHashMap<>();
+        statefulDevices.forEach((name, d) -> devices.put(name, d.saveState()));
+        List<VcpuSnapshot> saved = new ArrayList<>();
+        for (Vcpu v : vcpus) {
+            saved.add(VcpuSnapshot.save(v, msrIndices));
+        }
+        return new VmSavedState(VmSnapshot.save(vm), saved, devices);
+    }
+
+    /** Restores a saved state into this paused VM: vCPUs, then VM-wide state, then devices. */
+    public synchronized void restoreState(VmSavedState state) {
+        requireStatus(VmStatus.PAUSED, "restore state");
+        if (state.vcpus().size() != vcpus.size()) {
+            throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs, VM has " + vcpus.size());
+        }
+        for (int i = 0; i < vcpus.size(); i++) {
+            state.vcpus().get(i).restoreInto(vcpus.get(i));
+        }
+        state.vm().restoreInto(vm);
+        state.devices().forEach((name, bytes) -> {
+            StatefulDevice d = statefulDevices.get(name);
+            if (d == null) {
+                throw new IllegalArgumentException("state for unknown device " + name);
+            }
+            d.restoreState(bytes);
+        });
+    }
+
+    void powerOff(int code, String why) {
+        finish(new VmExit(VmStatus.POWERED_OFF, code, why));
+    }
+
+    void fail(String why) {
+        finish(new VmExit(VmStatus.FAILED, -1, why));
+    }
+
+    void failWithState(String reason, Vcpu vcpu) {
+        fail(GuestFault.describe(reason, vcpu, memory));
+    }
+
+    private void finish(VmExit how) {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+            status = how.status();
+            notifyAll();
+        }
+        exit.complete(how);
+        kickAllQuietly();
+    }
+
+    private void kickAllQuietly() {
+        for (Vcpu v : vcpus) {
+            try {
+                v.kick();
+            } catch (IllegalStateException notBound) {
+                // the thread never got as far as KVM_RUN: nothing to interrupt
+            }
+        }
+    }
+
+    void vcpuReady() {
+        ready.countDown();
+    }
+
+    synchronized void vcpuGone() {
+        alive--;
+        notifyAll();
+    }
+
+    /** Called by vCPU threads between runs: parks while paused; false means the thread must end. */
+    synchronized boolean awaitRunnable() {
+        if (pauseRequested && !stopping) {
+            parked++;
+            notifyAll();
+            while (pauseRequested && !stopping) {
+                waitOn();
+            }
+            parked--;
+        }
+        return !stopping;
+    }
+
+    private void requireStatus(VmStatus expected, String action) {
+        if (status != expected) {
+            throw new IllegalStateException("cannot " + action + " VM " + config.name() + ": it is "
+                    + status.name().toLowerCase().replace('_', ' '));
+        }
+    }
+
+    private void waitOn() {
+        try {
+            wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for vCPUs", e);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("vCPU threads did not start within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops the vCPUs (if running) and releases the VM, its vCPUs and RAM. */
+    @Override
+    public void close() {
+        finish(new VmExit(VmStatus.RELEASED, 0, "released by the hypervisor"));
+        for (Thread t : threads) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        vcpus.forEach(Vcpu::close);
+        vm.close();
+        memory.close();
+    }
+}

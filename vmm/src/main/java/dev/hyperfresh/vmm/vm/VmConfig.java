@@ -1,0 +1,19 @@
+package dev.hyperfresh.vmm.vm;
+
+import dev.hyperfresh.vmm.boot.BootLoader;
+
+/** What one VM is: its name, size, vCPU count and what it boots. */
+public record VmConfig(String name, long memoryBytes, int vcpus, boolean hugePages, BootLoader loader,
+                       String guestKind) {
+    public VmConfig {
+        if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+            throw new IllegalArgumentException("VM name must be 1-64 letters, digits, '_', '.', '-': " + name);
+        }
+        if (vcpus < 1 || vcpus > 254) {
+            throw new IllegalArgumentException("vCPUs must be 1..254, got " + vcpus);
+        }
+        if (memoryBytes < (16L << 20)) {
+            throw new IllegalArgumentException("VM memory must be at least 16 MiB, got " + memoryBytes);
+        }
+    }
+}

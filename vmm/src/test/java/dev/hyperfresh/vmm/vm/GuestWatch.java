@@ -1,0 +1,80 @@
+package dev.hyperfresh.vmm.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
+import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/** Collects hfguest's lines from a VM and checks its oracles: contiguous heartbeats, no errors, timer ticking. */
+final class GuestWatch implements Consumer<GuestLine> {
+    private final List<GuestLine> lines = new ArrayList<>();
+
+    @Override
+    public synchronized void accept(GuestLine line) {
+        lines.add(line);
+        notifyAll();
+    }
+
+    synchronized List<GuestLine> lines() {
+        return List.copyOf(lines);
+    }
+
+    synchronized List<Heartbeat> heartbeats(int cpu) {
+        return lines.stream().filter(l -> l.is(GuestLine.HEARTBEAT)).map(GuestLine::heartbeat)
+                .filter(h -> h.cpu() == cpu).toList();
+    }
+
+    /** Waits until every one of {@code cpus} has sent {@code count} more heartbeats than now. */
+    synchronized void awaitHeartbeats(int cpus, int count, Duration timeout) throws InterruptedException {
+        Map<Integer, Integer> start = new HashMap<>();
+        for (int c = 0; c < cpus; c++) {
+            start.put(c, heartbeats(c).size());
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            boolean done = true;
+            for (int c = 0; c < cpus; c++) {
+                done &= heartbeats(c).size() >= start.get(c) + count;
+            }
+            if (done) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            assertThat(left).as("waiting for %d heartbeats per cpu; guest said: %s", count, tail()).isPositive();
+            wait(Math.max(1, left / 1_000_000));
+        }
+    }
+
+    synchronized long tscKhz() {
+        return lines.stream().filter(l -> l.is("INFO") && l.fields().containsKey("tsc_khz")).findFirst()
+                .orElseThrow(() -> new AssertionError("no INFO boot line: " + tail())).number("tsc_khz");
+    }
+
+    /** The guest's own verdict so far: booted, every heartbeat present once, timer ticking, no error of any kind. */
+    synchronized void assertHealthy(int cpus) {
+        assertThat(lines).as("boot line").anyMatch(l -> l.is(GuestLine.BOOT) && l.number("cpus") == cpus);
+        assertThat(lines).as("error or panic lines").noneMatch(l -> l.is(GuestLine.ERROR) || l.is(GuestLine.PANIC));
+        for (int c = 0; c < cpus; c++) {
+            List<Heartbeat> hb = heartbeats(c);
+            assertThat(hb).as("heartbeats of cpu %d", c).isNotEmpty();
+            for (int i = 0; i < hb.size(); i++) {
+                assertThat(hb.get(i).seq()).as("cpu %d heartbeat #%d", c, i).isEqualTo(i);
+            }
+            Heartbeat last = hb.get(hb.size() - 1);
+            assertThat(last.memoryErrors()).as("memory errors cpu %d", c).isZero();
+            assertThat(last.canaryErrors()).as("canary errors cpu %d", c).isZero();
+            assertThat(last.tscBackwards()).as("TSC went backwards on cpu %d", c).isZero();
+            assertThat(last.ticks()).as("timer ticks cpu %d", c).isGreaterThan(hb.get(0).ticks());
+        }
+    }
+
+    synchronized String tail() {
+        return lines.subList(Math.max(0, lines.size() - 5), lines.size()).toString();
+    }
+}

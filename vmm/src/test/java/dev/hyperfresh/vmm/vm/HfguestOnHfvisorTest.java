@@ -1,0 +1,97 @@
+package dev.hyperfresh.vmm.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.boot.MultibootLoader;
+import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * hfguest on hfvisor, judged by hfguest's own checks. Runs are short and counted in heartbeats, not seconds: on a
+ * nested (emulated) KVM everything is slow, and timing is for the benchmark, not for tests.
+ */
+@RequiresKvm
+class HfguestOnHfvisorTest {
+    private static final Duration PATIENCE = Duration.ofMinutes(3);
+
+    private static VirtualMachine start(Kvm kvm, String name, long mem, int cpus, String extra, GuestWatch watch) {
+        String cmdline = "cpus=" + cpus + " mem_pct=5 " + extra;
+        VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig(name, mem, cpus, false,
+                new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline), "hfguest"));
+        vm.onGuestLine(watch);
+        vm.start();
+        return vm;
+    }
+
+    @Test
+    void oneVcpuRunsHealthyThroughPauseAndStateRestore() throws Exception {
+        GuestWatch watch = new GuestWatch();
+        try (Kvm kvm = Kvm.open(); VirtualMachine vm = start(kvm, "one", 256 << 20, 1, "", watch)) {
+            watch.awaitHeartbeats(1, 20, PATIENCE);
+            watch.assertHealthy(1);
+
+            vm.pause();
+            assertThat(vm.status()).isEqualTo(VmStatus.PAUSED);
+            Thread.sleep(200);
+            vm.resume();
+            watch.awaitHeartbeats(1, 10, PATIENCE);
+            watch.assertHealthy(1);
+            long pauseCycles = watch.tscKhz() * 200;
+            List<Heartbeat> hb = watch.heartbeats(0);
+            assertThat(hb.get(hb.size() - 1).gapMaxCycles()).as("the guest saw the 200 ms pause")
+                    .isGreaterThanOrEqualTo(pauseCycles * 9 / 10);
+
+            vm.pause();
+            VmSavedState saved = vm.saveState();
+            vm.restoreState(saved);
+            vm.resume();
+            watch.awaitHeartbeats(1, 10, PATIENCE);
+            watch.assertHealthy(1);
+            assertThat(vm.exit()).isNotDone();
+        }
+    }
+
+    @Test
+    void twoVcpusOn4GiBStayHealthy() throws Exception {
+        GuestWatch watch = new GuestWatch();
+        try (Kvm kvm = Kvm.open(); VirtualMachine vm = start(kvm, "two", 4L << 30, 2, "", watch)) {
+            watch.awaitHeartbeats(2, 10, PATIENCE);
+            vm.pause();
+            vm.restoreState(vm.saveState());
+            vm.resume();
+            watch.awaitHeartbeats(2, 10, PATIENCE);
+            watch.assertHealthy(2);
+        }
+    }
+
+    @Test
+    void guestPowerOffEndsTheVmWithItsExitCode() throws Exception {
+        GuestWatch watch = new GuestWatch();
+        try (Kvm kvm = Kvm.open(); VirtualMachine vm = start(kvm, "short", 64 << 20, 1, "exit_after_ms=300", watch)) {
+            VmExit exit = vm.exit().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(exit.status()).as(exit.message()).isEqualTo(VmStatus.POWERED_OFF);
+            assertThat(exit.code()).as("hfguest's verdict, 0 = no errors; %s", watch.tail()).isZero();
+            assertThat(vm.status()).isEqualTo(VmStatus.POWERED_OFF);
+        }
+    }
+
+    @Test
+    void aTripleFaultIsReportedWithRegistersAndCode() throws Exception {
+        // an image whose entry jumps to an unmapped address with no IDT: the CPU shuts down
+        byte[] image = MultibootLoader.embeddedGuest();
+        GuestWatch watch = new GuestWatch();
+        try (Kvm kvm = Kvm.open(); VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("crash", 64 << 20, 1,
+                false, new CrashingLoader(image), "hfguest"))) {
+            vm.onGuestLine(watch);
+            vm.start();
+            VmExit exit = vm.exit().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(exit.status()).isEqualTo(VmStatus.FAILED);
+            assertThat(exit.message()).contains("vcpu 0").contains("rip=").contains("code at rip");
+        }
+    }
+}
