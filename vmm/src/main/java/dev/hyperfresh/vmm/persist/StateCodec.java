@@ -1,0 +1,174 @@
+package dev.hyperfresh.vmm.persist;
+
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32;
+
+/**
+ * The saved-state wire format of one VM ({@link VmState}); the layout and its versioning rules are described in
+ * docs/CONTROL-PROTOCOL.md ("Saved state").
+ *
+ * <p>Magic, u16 major and u16 minor version, then sections (u32 tag, u32 length, body) until an END section with
+ * the CRC-32 of every byte before it. A minor version only adds sections, which older readers skip by their
+ * length; anything else is a new major version, which older readers refuse.
+ */
+public final class StateCodec {
+    public static final int MAJOR = 1;
+    public static final int MINOR = 0;
+    private static final byte[] MAGIC = "HFSTATE\0".getBytes(StandardCharsets.US_ASCII);
+    private static final int NAME = tag("NAME");
+    private static final int VM = tag("VMWD");
+    private static final int VCPU = tag("VCPU");
+    private static final int DEVICE = tag("DEVC");
+    private static final int END = tag("END.");
+
+    private StateCodec() {
+    }
+
+    public static byte[] encode(VmState state) {
+        StateOutput out = new StateOutput().bytes(MAGIC).u16(MAJOR).u16(MINOR);
+        out.section(NAME, s -> s.bytes(utf8(state.vmName())));
+        out.section(VM, s -> VmSnapshotCodec.write(s, state.vm()));
+        for (VcpuSnapshot vcpu : state.vcpus()) {
+            out.section(VCPU, s -> VcpuSnapshotCodec.write(s, vcpu));
+        }
+        state.devices().forEach((name, bytes) -> out.section(DEVICE, s -> {
+            byte[] n = utf8(name);
+            s.u16(n.length).bytes(n).bytes(bytes);
+        }));
+        int crc = crc(out.toByteArray(), out.size());
+        return out.section(END, s -> s.u32(crc)).toByteArray();
+    }
+
+    public static VmState decode(byte[] bytes) {
+        StateInput in = new StateInput(bytes);
+        checkHeader(in);
+        String name = null;
+        VmSnapshot vm = null;
+        List<VcpuSnapshot> vcpus = new ArrayList<>();
+        Set<Integer> vcpuIds = new HashSet<>();
+        Map<String, byte[]> devices = new LinkedHashMap<>();
+        for (Section section : sections(in, bytes)) {
+            StateInput body = section.body();
+            if (section.tag() == NAME) {
+                name = once(name, new String(body.bytes(body.remaining(), "VM name"), StandardCharsets.UTF_8), "NAME");
+            } else if (section.tag() == VM) {
+                vm = once(vm, VmSnapshotCodec.read(body), "VMWD");
+                body.expectEnd("VM-wide state");
+            } else if (section.tag() == VCPU) {
+                VcpuSnapshot vcpu = VcpuSnapshotCodec.read(body);
+                body.expectEnd("vCPU " + vcpu.id() + "'s state");
+                if (!vcpuIds.add(vcpu.id())) {
+                    throw new StateFormatException("saved state holds vCPU " + vcpu.id() + " twice");
+                }
+                vcpus.add(vcpu);
+            } else if (section.tag() == DEVICE) {
+                String device = new String(body.bytes(body.u16("device name length"), "device name"),
+                        StandardCharsets.UTF_8);
+                if (devices.put(device, body.bytes(body.remaining(), "device " + device)) != null) {
+                    throw new StateFormatException("saved state holds device " + device + " twice");
+                }
+            }
+        }
+        if (name == null || vm == null) {
+            throw new StateFormatException("saved state lacks its " + (name == null ? "NAME" : "VMWD") + " section");
+        }
+        return new VmState(name, vm, vcpus, devices);
+    }
+
+    private record Section(int tag, StateInput body) {
+    }
+
+    /**
+     * Splits the input into sections and checks the CRC before any body is decoded, so corruption is reported as
+     * such rather than as whatever odd field value it produced. Unknown tags (a newer minor version) are skipped.
+     */
+    private static List<Section> sections(StateInput in, byte[] bytes) {
+        List<Section> sections = new ArrayList<>();
+        while (true) {
+            if (in.remaining() == 0) {
+                throw new StateFormatException("saved state is truncated: it ends after " + in.position()
+                        + " bytes without its END section");
+            }
+            int start = in.position();
+            int tag = in.u32("section tag");
+            String what = tagName(tag) + " section";
+            StateInput body = in.slice(in.u32(what + " length") & 0xffffffffL, what);
+            if (tag == END) {
+                checkCrc(bytes, start, body.u32("CRC-32"));
+                in.expectEnd("saved state");
+                return sections;
+            }
+            if (tag == NAME || tag == VM || tag == VCPU || tag == DEVICE) {
+                sections.add(new Section(tag, body));
+            }
+        }
+    }
+
+    private static void checkHeader(StateInput in) {
+        byte[] magic = in.bytes(MAGIC.length, "magic");
+        if (!Arrays.equals(magic, MAGIC)) {
+            throw new StateFormatException("not HyperFresh saved state: the first bytes are not \"HFSTATE\"");
+        }
+        int major = in.u16("major version");
+        int minor = in.u16("minor version");
+        if (major > MAJOR) {
+            throw new StateFormatException("saved state has format version " + major + "." + minor
+                    + ", newer than this reader's " + MAJOR + "." + MINOR + "; read it with a newer HyperFresh");
+        }
+        if (major < MAJOR) {
+            throw new StateFormatException("saved state has format version " + major + "." + minor
+                    + ", older than any this reader (" + MAJOR + "." + MINOR + ") supports");
+        }
+    }
+
+    private static void checkCrc(byte[] bytes, int length, int expected) {
+        int actual = crc(bytes, length);
+        if (actual != expected) {
+            throw new StateFormatException(String.format("saved state is corrupt: CRC-32 of its %d bytes is %08x,"
+                    + " the END section says %08x", length, actual, expected));
+        }
+    }
+
+    private static <T> T once(T previous, T value, String section) {
+        if (previous != null) {
+            throw new StateFormatException("saved state holds the " + section + " section twice");
+        }
+        return value;
+    }
+
+    private static int crc(byte[] bytes, int length) {
+        CRC32 crc = new CRC32();
+        crc.update(bytes, 0, length);
+        return (int) crc.getValue();
+    }
+
+    static int tag(String name) {
+        byte[] b = name.getBytes(StandardCharsets.US_ASCII);
+        return (b[0] & 0xff) << 24 | (b[1] & 0xff) << 16 | (b[2] & 0xff) << 8 | b[3] & 0xff;
+    }
+
+    private static String tagName(int tag) {
+        StringBuilder sb = new StringBuilder();
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            int c = tag >>> shift & 0xff;
+            if (c < 0x20 || c > 0x7e) {
+                return String.format("0x%08x", tag);
+            }
+            sb.append((char) c);
+        }
+        return sb.toString();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

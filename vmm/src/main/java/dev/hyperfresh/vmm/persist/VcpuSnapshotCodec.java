@@ -1,0 +1,112 @@
+package dev.hyperfresh.vmm.persist;
+
+import dev.hyperfresh.kvm.Cpuid;
+import dev.hyperfresh.kvm.CpuidEntry;
+import dev.hyperfresh.kvm.DebugRegs;
+import dev.hyperfresh.kvm.Lapic;
+import dev.hyperfresh.kvm.MpState;
+import dev.hyperfresh.kvm.Msrs;
+import dev.hyperfresh.kvm.Regs;
+import dev.hyperfresh.kvm.Sregs;
+import dev.hyperfresh.kvm.VcpuEvents;
+import dev.hyperfresh.kvm.Xcrs;
+import dev.hyperfresh.kvm.Xsave;
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The bytes of one {@link VcpuSnapshot}: u16 {@link VcpuSnapshot#FORMAT_VERSION}, then its fields in declaration
+ * order. Kernel structs travel as u32 length + their exact ABI bytes; CPUID and MSRs as a u32 count + entries.
+ */
+public final class VcpuSnapshotCodec {
+    private static final int CPUID_ENTRY_BYTES = 7 * 4;
+    private static final int MSR_BYTES = 4 + 8;
+
+    private VcpuSnapshotCodec() {
+    }
+
+    public static byte[] encode(VcpuSnapshot s) {
+        StateOutput out = new StateOutput();
+        write(out, s);
+        return out.toByteArray();
+    }
+
+    public static VcpuSnapshot decode(byte[] bytes) {
+        StateInput in = new StateInput(bytes);
+        VcpuSnapshot s = read(in);
+        in.expectEnd("vCPU " + s.id() + "'s state");
+        return s;
+    }
+
+    static void write(StateOutput out, VcpuSnapshot s) {
+        out.u16(VcpuSnapshot.FORMAT_VERSION).u32(s.id()).u32(s.mpState().value());
+        out.blob(s.regs().toBytes()).blob(s.sregs().toBytes()).blob(s.xsave().toBytes()).blob(s.xcrs().toBytes())
+                .blob(s.debugRegs().toBytes()).blob(s.lapic().toBytes());
+        out.u32(s.tscKhz());
+        List<CpuidEntry> entries = s.cpuid().entries();
+        out.u32(entries.size());
+        for (CpuidEntry e : entries) {
+            out.u32(e.function()).u32(e.index()).u32(e.flags()).u32(e.eax()).u32(e.ebx()).u32(e.ecx()).u32(e.edx());
+        }
+        int[] indices = s.msrs().indices();
+        long[] values = s.msrs().values();
+        out.u32(indices.length);
+        for (int i = 0; i < indices.length; i++) {
+            out.u32(indices[i]).u64(values[i]);
+        }
+        out.blob(s.events().toBytes());
+    }
+
+    static VcpuSnapshot read(StateInput in) {
+        int version = in.u16("vCPU state format version");
+        if (version != VcpuSnapshot.FORMAT_VERSION) {
+            throw new StateFormatException("vCPU state format " + version + " is not one this reader knows (it reads "
+                    + VcpuSnapshot.FORMAT_VERSION + ")");
+        }
+        int id = in.u32("vCPU id");
+        String who = "vCPU " + id;
+        MpState mp = mpState(in.u32(who + " mp_state"), who);
+        Regs regs = new Regs(KernelStructs.exact(in, who + " regs", Regs.SIZE));
+        Sregs sregs = new Sregs(KernelStructs.exact(in, who + " sregs", Sregs.SIZE));
+        Xsave xsave = new Xsave(KernelStructs.atLeast(in, who + " xsave", Xsave.MIN_SIZE));
+        Xcrs xcrs = new Xcrs(KernelStructs.exact(in, who + " xcrs", Xcrs.SIZE));
+        DebugRegs debug = new DebugRegs(KernelStructs.exact(in, who + " debugregs", DebugRegs.SIZE));
+        Lapic lapic = new Lapic(KernelStructs.exact(in, who + " lapic", Lapic.SIZE));
+        int tscKhz = in.u32(who + " tsc_khz");
+        Cpuid cpuid = cpuid(in, who);
+        Msrs msrs = msrs(in, who);
+        VcpuEvents events = new VcpuEvents(KernelStructs.exact(in, who + " vcpu_events", VcpuEvents.SIZE));
+        return new VcpuSnapshot(id, mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, cpuid, msrs, events);
+    }
+
+    private static MpState mpState(int value, String who) {
+        try {
+            return MpState.of(value);
+        } catch (IllegalArgumentException e) {
+            throw new StateFormatException(who + ": " + e.getMessage());
+        }
+    }
+
+    private static Cpuid cpuid(StateInput in, String who) {
+        int count = KernelStructs.count(in, who + " CPUID entries", CPUID_ENTRY_BYTES);
+        List<CpuidEntry> entries = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            String what = who + " CPUID entry " + i;
+            entries.add(new CpuidEntry(in.u32(what), in.u32(what), in.u32(what), in.u32(what), in.u32(what),
+                    in.u32(what), in.u32(what)));
+        }
+        return new Cpuid(entries);
+    }
+
+    private static Msrs msrs(StateInput in, String who) {
+        int count = KernelStructs.count(in, who + " MSRs", MSR_BYTES);
+        int[] indices = new int[count];
+        long[] values = new long[count];
+        for (int i = 0; i < count; i++) {
+            indices[i] = in.u32(who + " MSR " + i);
+            values[i] = in.u64(who + " MSR " + i);
+        }
+        return new Msrs(indices, values);
+    }
+}
