@@ -1,0 +1,99 @@
+package dev.hyperfresh.vmm.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
+ * [,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline containing commas goes last: everything
+ * after {@code cmdline=} belongs to it.
+ */
+public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
+                     String cmdline, boolean hugePages, String console) {
+    private static final Set<String> KEYS = Set.of("name", "mem", "cpus", "guest", "kernel", "initrd", "cmdline",
+            "hugepages", "console");
+
+    public static VmSpec parse(String text) {
+        Map<String, String> kv = new LinkedHashMap<>();
+        String rest = text;
+        int cmd = rest.indexOf("cmdline=");
+        if (cmd >= 0) {
+            kv.put("cmdline", rest.substring(cmd + "cmdline=".length()));
+            rest = rest.substring(0, cmd);
+        }
+        for (String part : rest.split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            String key = eq < 0 ? part : part.substring(0, eq);
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown --vm key '" + key + "' in '" + text + "'; known: "
+                        + String.join(", ", new java.util.TreeSet<>(KEYS)));
+            }
+            kv.put(key, eq < 0 ? "" : part.substring(eq + 1));
+        }
+        String name = kv.getOrDefault("name", "vm0");
+        long mem = parseSize(kv.getOrDefault("mem", "256M"));
+        int cpus = parseInt("cpus", kv.getOrDefault("cpus", "1"));
+        String guest = kv.getOrDefault("guest", kv.containsKey("kernel") ? "linux" : "hfguest");
+        if (!guest.equals("hfguest") && !guest.equals("linux")) {
+            throw new IllegalArgumentException("guest must be hfguest or linux, got '" + guest + "'");
+        }
+        Path kernel = kv.containsKey("kernel") ? existing("kernel", kv.get("kernel")) : null;
+        Path initrd = kv.containsKey("initrd") ? existing("initrd", kv.get("initrd")) : null;
+        if (guest.equals("linux") && kernel == null) {
+            throw new IllegalArgumentException("guest=linux needs kernel=PATH (see guests/linux/README.md)");
+        }
+        return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
+                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"));
+    }
+
+    /** Sizes like 256M, 4G, 1048576 (bytes), 512K. */
+    public static long parseSize(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("IB")) {
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("B")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
+            case 'K' -> unit = 1L << 10;
+            case 'M' -> unit = 1L << 20;
+            case 'G' -> unit = 1L << 30;
+            case 'T' -> unit = 1L << 40;
+            default -> unit = 1;
+        }
+        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
+        try {
+            long v = Long.parseLong(digits);
+            if (v <= 0) {
+                throw new NumberFormatException();
+            }
+            return Math.multiplyExact(v, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("not a size: '" + s + "' (use e.g. 256M, 4G)");
+        }
+    }
+
+    private static int parseInt(String key, String v) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a number, got '" + v + "'");
+        }
+    }
+
+    private static Path existing(String key, String v) {
+        Path p = Path.of(v);
+        if (!Files.isReadable(p)) {
+            throw new IllegalArgumentException(key + " file not readable: " + p);
+        }
+        return p;
+    }
+}
