@@ -26,6 +26,7 @@ u64 fr_start[MAX_FR], fr_pages[MAX_FR], fr_first[MAX_FR];
 
 static u64 apic_mmio = 0xfee00000UL;
 static volatile u32 go;
+static int avx_xcr0_fail;
 
 #define MAX_RAM 64
 static u32 nram;
@@ -595,8 +596,18 @@ static void cpu_init(struct cpu *c)
     if (has_fsgsbase)
         cr4 |= 1UL << 16;                           /* FSGSBASE */
     write_cr4(cr4);
-    if (has_avx)
+    if (has_avx) {
         xsetbv(0, 7);                               /* x87 | SSE | AVX */
+        u32 a, b, cc, d;
+        cpuid(0, 0, &a, &b, &cc, &d);               /* a VM exit before reading back */
+        if ((xgetbv(0) & 7) != 7 && c->idx == 0) {
+            /* XCR0 did not take AVX (seen with KVM nested in QEMU TCG's SVM,
+             * which does not intercept XSETBV): fall back to SSE canaries. */
+            has_avx = 0;
+            avx_xcr0_fail = 1;
+            write_cr4(read_cr4() & ~(1UL << 18));
+        }
+    }
     apply_msrs(c);
     c->exp_cr0 = read_cr0();
     c->exp_cr3 = read_cr3();
@@ -865,6 +876,9 @@ void kmain(u32 magic, u32 mbi)
     if (apic_mmio < 0x100000000UL) /* make sure the LAPIC page is uncached */
         boot_pd[apic_mmio >> 21] |= 0x18;
 
+    outb(0x21, 0xff); /* mask both 8259 PICs; LAPIC LINT0/1 are masked too */
+    outb(0xa1, 0xff);
+
     init_bump();
     map_high();
     for (u32 i = 0; i < cfg.cpus; i++)
@@ -903,6 +917,8 @@ void kmain(u32 magic, u32 mbi)
     b_kx(&b, "cr4", bsp->exp_cr4);
     b_kx(&b, "xcr0", bsp->exp_xcr0);
     b_kx(&b, "efer", bsp->exp_efer);
+    if (avx_xcr0_fail)
+        b_str(&b, " avx_xcr0_fail=1");
     if (cfg.inject[0]) {
         b_str(&b, " inject=");
         b_str(&b, cfg.inject);
