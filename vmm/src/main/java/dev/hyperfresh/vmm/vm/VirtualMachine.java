@@ -16,6 +16,7 @@ import dev.hyperfresh.vmm.devices.StatefulDevice;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.memory.MemoryLayout;
+import dev.hyperfresh.vmm.persist.VmState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -189,7 +190,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /** Saves device state first (a device may still raise an interrupt), then KVM's, as docs/STATE-ORDER.md says. */
-    public synchronized VmSavedState saveState() {
+    public synchronized VmState saveState() {
         requireStatus(VmStatus.PAUSED, "save state");
         Map<String, byte[]> devices = new LinkedHashMap<>();
         statefulDevices.forEach((name, d) -> devices.put(name, d.saveState()));
@@ -197,11 +198,11 @@ public final class VirtualMachine implements AutoCloseable {
         for (Vcpu v : vcpus) {
             saved.add(VcpuSnapshot.save(v, msrIndices));
         }
-        return new VmSavedState(VmSnapshot.save(vm), saved, devices);
+        return new VmState(config.name(), VmSnapshot.save(vm), saved, devices);
     }
 
     /** Restores a saved state into this paused VM: vCPUs, then VM-wide state, then devices. */
-    public synchronized void restoreState(VmSavedState state) {
+    public synchronized void restoreState(VmState state) {
         requireStatus(VmStatus.PAUSED, "restore state");
         if (state.vcpus().size() != vcpus.size()) {
             throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs, VM has " + vcpus.size());

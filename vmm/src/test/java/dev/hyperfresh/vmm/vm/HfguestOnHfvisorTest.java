@@ -6,6 +6,7 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import dev.hyperfresh.vmm.persist.VmState;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,7 @@ class HfguestOnHfvisorTest {
                     .isGreaterThanOrEqualTo(pauseCycles * 9 / 10);
 
             vm.pause();
-            VmSavedState saved = vm.saveState();
+            VmState saved = vm.saveState();
             vm.restoreState(saved);
             vm.resume();
             watch.awaitHeartbeats(1, 10, PATIENCE);

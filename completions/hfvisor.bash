@@ -1,0 +1,25 @@
+# bash completion for hfvisor (source it, or install into /etc/bash_completion.d/)
+_hfvisor() {
+    local cur prev
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    case $prev in
+        --socket-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --name) return ;;
+        --vm)
+            local keys="name= mem= cpus= guest=hfguest guest=linux kernel= initrd= hugepages console=stdout console=none cmdline="
+            local head=${cur%,*}
+            [[ $head == "$cur" ]] && head="" || head="$head,"
+            local last=${cur##*,}
+            if [[ $last == kernel=* || $last == initrd=* ]]; then
+                local k=${last%%=*}
+                COMPREPLY=($(compgen -f -- "${last#*=}" | sed "s|^|$head$k=|"))
+            else
+                COMPREPLY=($(compgen -W "$keys" -- "$last" | sed "s|^|$head|"))
+            fi
+            compopt -o nospace 2>/dev/null
+            return ;;
+    esac
+    COMPREPLY=($(compgen -W "--name --vm --socket-dir --version --help" -- "$cur"))
+}
+complete -F _hfvisor hfvisor
