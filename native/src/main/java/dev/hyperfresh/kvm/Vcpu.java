@@ -103,6 +103,11 @@ public final class Vcpu implements AutoCloseable {
         threadId = ThreadSignals.currentTid();
     }
 
+    /** Called by the bound thread as it ends, so later kicks do not go to a thread id that may be reused. */
+    public void unbindFromCurrentThread() {
+        threadId = -1;
+    }
+
     /**
      * Forces the bound thread out of KVM_RUN promptly: sets immediate_exit (so a thread about to enter returns at
      * once) and sends the kick signal (so a thread inside returns EINTR). The running thread clears both with

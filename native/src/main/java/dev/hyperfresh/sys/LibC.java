@@ -56,6 +56,8 @@ public interface LibC {
 
     /** Returns the error number itself (pthread style), not -1 + errno. */
     int pthread_sigmask(int how, @In Pointer set, @Out Pointer oldset);
+    /** Returns the previous handler; SIG_ERR (-1) on failure. */
+    @SaveError long signal(int signum, long handler);
     @SaveError int sigtimedwait(@In Pointer set, Pointer info, @In Pointer timeout);
     int __libc_current_sigrtmin();
 

@@ -7,6 +7,11 @@ import jnr.ffi.Pointer;
  *
  * <p>The signal stays blocked in the target thread at all times except inside KVM_RUN (KVM_SET_SIGNAL_MASK), so it
  * never invokes a handler: KVM_RUN returns EINTR, the signal stays pending and {@link #drain()} consumes it.
+ *
+ * <p>Its disposition is SIG_IGN, so a kick that reaches a thread not blocking it (a vCPU thread that already ended,
+ * say) is discarded instead of killing the JVM. That does not weaken kicks: Linux never ignores a signal that is
+ * blocked, and during KVM_RUN the thread's normal mask (with the signal blocked) counts as blocked
+ * ({@code real_blocked}), so the signal is queued and interrupts KVM_RUN.
  */
 public final class ThreadSignals {
     /** sigset_t as glibc lays it out (1024 bits). */
@@ -15,9 +20,17 @@ public final class ThreadSignals {
     private static final int SIG_SETMASK = 2;
     private static final int SIGINFO_BYTES = 128;
 
-    private static final int KICK_SIGNAL = LibC.INSTANCE.__libc_current_sigrtmin() + 6;
+    private static final long SIG_IGN = 1;
+    private static final int KICK_SIGNAL = ignored(LibC.INSTANCE.__libc_current_sigrtmin() + 6);
 
     private ThreadSignals() {
+    }
+
+    private static int ignored(int signal) {
+        if (LibC.INSTANCE.signal(signal, SIG_IGN) == -1) {
+            throw new SysException("signal(" + signal + ", SIG_IGN)", Sys.errno());
+        }
+        return signal;
     }
 
     /** The signal number used for kicks. */

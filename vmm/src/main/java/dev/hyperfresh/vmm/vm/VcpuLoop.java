@@ -35,6 +35,7 @@ final class VcpuLoop implements Runnable {
         } catch (RuntimeException | Error e) {
             vm.fail("vcpu " + vcpu.id() + " thread failed: " + e);
         } finally {
+            vcpu.unbindFromCurrentThread();
             vm.vcpuGone();
         }
     }
