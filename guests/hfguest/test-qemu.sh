@@ -130,6 +130,9 @@ check_clean smp2 2 3
 run_qemu smp1 "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000"
 check_clean smp1 1 3
 
+run_qemu smp4 "-cpu $CPU_MAX -smp 4 -m 512M" "cpus=4 exit_after_ms=4000"
+check_clean smp4 4 3
+
 run_qemu qemu64 "-cpu qemu64 -smp 2 -m 256M" "cpus=2 exit_after_ms=3000"
 check_clean qemu64 2 3
 grep -q '^HFGUEST v1 cpus=2 .* avx=0 fsgsbase=0$' "$LOG" || fail "qemu64: expected the no-AVX/no-FSGSBASE path"
