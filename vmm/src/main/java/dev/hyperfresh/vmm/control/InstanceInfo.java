@@ -1,0 +1,18 @@
+package dev.hyperfresh.vmm.control;
+
+import java.util.List;
+
+/**
+ * What {@code info} reports about a running hfvisor. States are lower-case words the shell shows as they are:
+ * for a VM e.g. {@code created}, {@code running}, {@code paused}, {@code stopped}, {@code failed}.
+ */
+public record InstanceInfo(String name, long pid, String version, String buildId, long uptimeMs, String state,
+                           List<Vm> vms) {
+    public InstanceInfo {
+        vms = List.copyOf(vms);
+    }
+
+    /** One VM: {@code guestKind} names what it boots, e.g. {@code hfguest} or {@code linux}. */
+    public record Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
+    }
+}
