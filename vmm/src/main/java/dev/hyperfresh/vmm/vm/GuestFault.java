@@ -21,11 +21,15 @@ final class GuestFault {
             Sregs sregs = vcpu.getSregs();
             sb.append("\n  ").append(regs).append("\n  ").append(sregs);
             long linear = sregs.segment(Sregs.CS).base() + regs.rip();
-            long gpa = PageWalk.toPhysical(memory, sregs, linear);
-            sb.append(String.format("%n  code at rip (gpa 0x%x): %s", gpa,
-                    HexFormat.ofDelimiter(" ").formatHex(memory.read(gpa, 16))));
+            try {
+                long gpa = PageWalk.toPhysical(memory, sregs, linear);
+                sb.append(String.format("%n  code at rip (gpa 0x%x): %s", gpa,
+                        HexFormat.ofDelimiter(" ").formatHex(memory.read(gpa, 16))));
+            } catch (RuntimeException e) {
+                sb.append(String.format("%n  code at rip (linear 0x%x) unreadable: %s", linear, e.getMessage()));
+            }
         } catch (RuntimeException e) {
-            sb.append("\n  (state unavailable: ").append(e.getMessage()).append(')');
+            sb.append("\n  (registers unavailable: ").append(e.getMessage()).append(')');
         }
         return sb.toString();
     }
