@@ -55,9 +55,13 @@ public final class Vcpu implements AutoCloseable {
      */
     public ExitReason run() {
         hasRun = true;
-        int r = Sys.C.ioctl(fd.get(), Ioctls.RUN, 0);
+        int r;
+        int errno = 0;
+        // an AP waiting for SIPI returns EAGAIN when it wakes without a signal: simply enter again
+        do {
+            r = Sys.C.ioctl(fd.get(), Ioctls.RUN, 0);
+        } while (r < 0 && (errno = Sys.errno()) == Sys.EAGAIN);
         if (r < 0) {
-            int errno = Sys.errno();
             if (errno == Sys.EINTR) {
                 return ExitReason.INTR;
             }
