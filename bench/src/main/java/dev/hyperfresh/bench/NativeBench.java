@@ -6,6 +6,7 @@ import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.testkit.TinyGuest;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -33,8 +34,10 @@ public final class NativeBench {
             AtomicLong exitedAt = new AtomicLong();
             AtomicLong resumes = new AtomicLong();
             int total = WARMUP + runs;
+            CountDownLatch bound = new CountDownLatch(1);
             Thread t = new Thread(() -> {
                 g.vcpu.bindToCurrentThread();
+                bound.countDown();
                 for (long done = 0; done < total; done++) {
                     if (g.vcpu.run() != ExitReason.INTR) {
                         throw new IllegalStateException("spinning guest exited on its own");
@@ -48,7 +51,7 @@ public final class NativeBench {
             }, "bench-vcpu");
             t.setDaemon(true);
             t.start();
-            Thread.sleep(20);
+            bound.await();
             long[] ns = new long[total];
             for (int i = 0; i < total; i++) {
                 Thread.sleep(1);

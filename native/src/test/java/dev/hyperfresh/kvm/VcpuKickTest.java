@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.testkit.TinyGuest;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -21,9 +23,11 @@ class VcpuKickTest {
             AtomicLong exitedAt = new AtomicLong();
             AtomicLong resumeRequests = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch bound = new CountDownLatch(1);
             Thread vcpuThread = new Thread(() -> {
                 try {
                     g.vcpu.bindToCurrentThread();
+                    bound.countDown();
                     long resumed = 0;
                     while (resumed < KICKS) {
                         ExitReason r = g.vcpu.run();
@@ -42,7 +46,7 @@ class VcpuKickTest {
                 }
             }, "vcpu-0");
             vcpuThread.start();
-            Thread.sleep(50);
+            assertThat(bound.await(1, TimeUnit.MINUTES)).as("vCPU thread bound").isTrue();
 
             long[] micros = new long[KICKS];
             for (int i = 0; i < KICKS; i++) {
