@@ -42,8 +42,10 @@ public final class NativeBench {
                     if (g.vcpu.run() != ExitReason.INTR) {
                         throw new IllegalStateException("spinning guest exited on its own");
                     }
-                    exitedAt.set(System.nanoTime());
+                    long exited = System.nanoTime();
+                    // acknowledge before reporting: a kick sent after the report must not be drained here
                     g.vcpu.acknowledgeKick();
+                    exitedAt.set(exited);
                     while (resumes.get() == done) {
                         Thread.onSpinWait();
                     }

@@ -34,8 +34,10 @@ class VcpuKickTest {
                         if (r != ExitReason.INTR) {
                             throw new AssertionError("unexpected exit " + r);
                         }
-                        exitedAt.set(System.nanoTime());
+                        long exited = System.nanoTime();
+                        // acknowledge before reporting: a kick sent after the report must not be drained here
                         g.vcpu.acknowledgeKick();
+                        exitedAt.set(exited);
                         while (resumeRequests.get() == resumed) {
                             Thread.onSpinWait();
                         }
