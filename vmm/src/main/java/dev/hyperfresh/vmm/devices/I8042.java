@@ -12,7 +12,8 @@ public final class I8042 implements PortDevice {
     public static final int KEYBOARD_IRQ = 1;
     public static final int AUX_IRQ = 12;
 
-    static final int STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_COMMAND = 0x08, STATUS_AUX = 0x20;
+    static final int STATUS_OBF = 0x01, STATUS_SYS = 0x04, STATUS_COMMAND = 0x08, STATUS_NOT_INHIBITED = 0x10;
+    static final int STATUS_AUX = 0x20;
     static final int STATUS_TIMEOUT = 0x40;
     static final int CTR_KBD_INT = 0x01, CTR_AUX_INT = 0x02, CTR_SYS = 0x04, CTR_KBD_DISABLED = 0x10;
     static final int CTR_AUX_DISABLED = 0x20, CTR_TRANSLATE = 0x40;
@@ -45,7 +46,8 @@ public final class I8042 implements PortDevice {
     @Override
     public synchronized int read(int port, int size) {
         if (port == COMMAND_PORT) {
-            return (outputFull ? STATUS_OBF | outputFlags : 0) | (ctr & CTR_SYS)
+            // Keyboard-inhibit switch off: otherwise Linux warns "Keylock active".
+            return (outputFull ? STATUS_OBF | outputFlags : 0) | (ctr & CTR_SYS) | STATUS_NOT_INHIBITED
                     | (lastWriteWasCommand ? STATUS_COMMAND : 0);
         }
         outputFull = false;

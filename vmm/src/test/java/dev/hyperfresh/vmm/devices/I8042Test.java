@@ -32,8 +32,8 @@ class I8042Test {
     }
 
     @Test
-    void idleStatusHasTheSystemFlagAndNeverABusyInputBuffer() {
-        assertThat(status()).isEqualTo(0x04);
+    void idleStatusHasTheSystemFlagNoKeylockAndNeverABusyInputBuffer() {
+        assertThat(status()).isEqualTo(0x14);
         command(0xad);
         assertThat(status() & 0x02).isZero();
         assertThat(status() & 0x08).as("last write was a command").isEqualTo(0x08);
