@@ -9,11 +9,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.Cap;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Json;
@@ -91,13 +93,11 @@ public final class IncomingHandover {
         Kvm kvm = host.kvm();
         long[] sizes = memfds.stream().mapToLong(Memfd::size).toArray();
         int readableMajor = host.fault() == FaultPoint.OLD_STATE_READER ? 0 : StateCodec.MAJOR;
-        return Preflight.problems(offer, kvm.supportedCpuid(), kvm.msrIndexList(), standbyTscKhz(kvm),
-                kvm.has(Cap.TSC_CONTROL), ADOPTABLE, readableMajor, sizes);
-    }
-
-    private static int standbyTscKhz(Kvm kvm) {
+        // A vCPU set up as hfvisor sets up its own shows which MSRs this KVM can actually save and restore.
         try (var vm = kvm.createVm(); Vcpu probe = vm.createVcpu(0)) {
-            return probe.getTscKhz();
+            probe.setCpuid(GuestCpuid.forVcpu(kvm.supportedCpuid(), 0));
+            return Preflight.problems(offer, kvm.supportedCpuid(), SaveableMsrs.of(kvm, probe), probe.getTscKhz(),
+                    kvm.has(Cap.TSC_CONTROL), ADOPTABLE, readableMajor, sizes);
         }
     }
 
