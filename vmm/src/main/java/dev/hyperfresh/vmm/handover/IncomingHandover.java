@@ -74,6 +74,7 @@ public final class IncomingHandover {
                 throw new IllegalStateException(String.join("; ", problems));
             }
             long populateNanos = adoptAll(fds);
+            JitWarmup.run(host.kvm());
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes());
             reply.set("target", Json.MAPPER.valueToTree(host.self()));
@@ -215,7 +216,7 @@ public final class IncomingHandover {
     }
 
     /** The guest's TSC and kvmclock move on by the pause, so guest time keeps pace with the host's. */
-    private static VmState advanced(VmState s, long nanos) {
+    static VmState advanced(VmState s, long nanos) {
         List<VcpuSnapshot> vcpus = s.vcpus().stream()
                 .map(v -> v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000)).toList();
         return new VmState(s.vmName(), s.vm().withClockAdvancedBy(nanos), vcpus, s.devices());
