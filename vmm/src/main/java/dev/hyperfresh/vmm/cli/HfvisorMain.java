@@ -68,10 +68,16 @@ public final class HfvisorMain {
                 ControlServer control = ControlServer.start(socket, hfvisor)) {
             Runtime.getRuntime().addShutdownHook(new Thread(hfvisor::close, "hfvisor-shutdown"));
             List<CompletableFuture<VmExit>> exits = new ArrayList<>();
+            StdinForwarder stdin = new StdinForwarder(System.in);
             for (VmSpec spec : specs) {
-                VirtualMachine vm = VmFactory.create(kvm, spec);
-                hfvisor.add(vm);
                 ConsoleSink sink = ConsoleSink.open(spec.console(), spec.name());
+                VmFactory.Created created = VmFactory.create(kvm, spec, text -> {
+                    sink.line(text);
+                    control.publish(Event.console(spec.name(), text));
+                });
+                VirtualMachine vm = created.vm();
+                hfvisor.add(vm);
+                stdin.offer(spec, created);
                 vm.onGuestLine(line -> {
                     sink.line(line.text());
                     control.publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(spec.name(), line.heartbeat())
