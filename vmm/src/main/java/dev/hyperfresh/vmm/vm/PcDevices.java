@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  * probes reads as all ones (see IoBus). Their state moves with the VM in a handover.
  */
 public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
-    public static final String COM1 = "com1";
+    public static final String COM1 = "com1", I8042_STATE = "i8042", CMOS = "cmos";
 
     /** Adds the devices to a created VM; a reset request from the guest ends the VM (hfvisor does not reboot). */
     public static PcDevices attach(VirtualMachine vm, Consumer<byte[]> console) {
@@ -22,10 +22,10 @@ public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
         I8042 i8042 = new I8042(high -> kvmVm.irqLine(I8042.KEYBOARD_IRQ, high),
                 high -> kvmVm.irqLine(I8042.AUX_IRQ, high),
                 () -> vm.powerOff(0, "guest reset the machine through the i8042; hfvisor ends a VM on reset"));
-        vm.addDevice(I8042.DATA_PORT, 1, i8042);
+        vm.addStatefulDevice(I8042_STATE, I8042.DATA_PORT, 1, i8042);
         vm.addDevice(I8042.COMMAND_PORT, 1, i8042);
         CmosRtc cmos = new CmosRtc();
-        vm.addDevice(CmosRtc.INDEX_PORT, 2, cmos);
+        vm.addStatefulDevice(CMOS, CmosRtc.INDEX_PORT, 2, cmos);
         return new PcDevices(com1, i8042, cmos);
     }
 }

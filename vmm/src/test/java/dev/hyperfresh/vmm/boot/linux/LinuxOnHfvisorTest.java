@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * initramfs) when fetch-and-build.sh has run; otherwise /boot's kernel alone, which gets as far as not finding a
  * root filesystem and, with panic=-1 reboot=k, asking the PS/2 controller for a reset, which ends the VM. The
  * devices are hfvisor's own PC set ({@link PcDevices}), as {@code hfvisor --vm guest=linux} builds it. Runs are
- * counted in milestones, not seconds: on a nested (emulated) KVM everything is slow.
+ * counted in milestones, not seconds: on a nested (emulated) KVM everything is slow. Once userspace runs, the
+ * whole VM state (with the PC devices') is saved and restored into the running VM, which must carry on.
  */
 @RequiresKvm
 class LinuxOnHfvisorTest {
@@ -63,6 +65,14 @@ class LinuxOnHfvisorTest {
             milestone(console, "userspace /init running");
             console.await("LINUXHB seq=2 .*\\R+memcheck ok seq=2", PATIENCE, vm);
             milestone(console, "heartbeats and memcheck");
+
+            vm.pause();
+            VmState state = vm.saveState();
+            assertThat(state.devices()).containsOnlyKeys(PcDevices.COM1, PcDevices.I8042_STATE, PcDevices.CMOS);
+            vm.restoreState(state);
+            vm.resume();
+            console.await("LINUXHB seq=4 .*\\R+memcheck ok seq=4", PATIENCE, vm);
+            milestone(console, "saved and restored whole (vCPUs, irqchip, PIT, clock, COM1, i8042, CMOS), running on");
             assertThat(console.text()).doesNotContain("memcheck FAIL", "Keylock active", "Kernel panic");
         }
     }
