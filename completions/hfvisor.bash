@@ -5,6 +5,7 @@ _hfvisor() {
     prev=${COMP_WORDS[COMP_CWORD-1]}
     case $prev in
         --socket-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --name) return ;;
         --vm)
             local keys="name= mem= cpus= guest=hfguest guest=linux kernel= initrd= hugepages console=stdout console=none cmdline="
@@ -20,6 +21,6 @@ _hfvisor() {
             compopt -o nospace 2>/dev/null
             return ;;
     esac
-    COMPREPLY=($(compgen -W "--name --vm --socket-dir --version --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "--name --vm --config --socket-dir --version --help" -- "$cur"))
 }
 complete -F _hfvisor hfvisor

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 public final class HfvisorMain {
     private static final String USAGE = """
             usage: hfvisor [--name INSTANCE] [--socket-dir DIR] --vm SPEC [--vm SPEC ...]
+                   hfvisor [--name INSTANCE] [--socket-dir DIR] --config FILE   (one SPEC per line, # comments)
                    hfvisor --version
               SPEC: name=N,mem=256M,cpus=1[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH][,hugepages]
                     [,console=stdout|none|PATH][,cmdline=TEXT]   (man hfvisor)""";
@@ -48,11 +49,12 @@ public final class HfvisorMain {
                     case "--name" -> name = value(args, ++i, "--name");
                     case "--socket-dir" -> socketDir = Path.of(value(args, ++i, "--socket-dir"));
                     case "--vm" -> specs.add(VmSpec.parse(value(args, ++i, "--vm")));
+                    case "--config" -> specs.addAll(VmConfigFile.read(Path.of(value(args, ++i, "--config"))));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
             if (specs.isEmpty()) {
-                throw new IllegalArgumentException("at least one --vm is needed");
+                throw new IllegalArgumentException("at least one --vm (or --config) is needed");
             }
         } catch (IllegalArgumentException e) {
             System.err.println("hfvisor: " + e.getMessage());
