@@ -7,27 +7,28 @@ import java.util.List;
  * (emulation), it refuses instead.
  */
 public enum Accelerator {
-    KVM("kvm", List.of("-cpu", "host,-arch-capabilities")),
-    TCG("tcg", List.of("-cpu", "max"));
+    KVM("kvm", List.of("-accel", "kvm", "-cpu", "host,-arch-capabilities")),
+    TCG("tcg", List.of("-accel", "tcg,thread=single", "-cpu", "max"));
 
     private final String qemuName;
-    private final List<String> cpuArgs;
+    private final List<String> launchArgs;
 
     /**
-     * {@code cpuArgs}: the CPU model for a VM we start ourselves. On KVM, QEMU 7.2 aborts on hosts whose KVM
-     * refuses MSR 0x10a (IA32_ARCH_CAPABILITIES, see the platform notes), so that feature is left out.
+     * {@code launchArgs}: accelerator and CPU model for a VM we start ourselves. On KVM, QEMU 7.2 aborts on hosts
+     * whose KVM refuses MSR 0x10a (IA32_ARCH_CAPABILITIES, see the platform notes), so that feature is left out.
+     * TCG runs all vCPUs on one host thread, leaving the other cores to the QEMU main loops and the replacement.
      */
-    Accelerator(String qemuName, List<String> cpuArgs) {
+    Accelerator(String qemuName, List<String> launchArgs) {
         this.qemuName = qemuName;
-        this.cpuArgs = cpuArgs;
+        this.launchArgs = launchArgs;
     }
 
     public String qemuName() {
         return qemuName;
     }
 
-    public List<String> cpuArgs() {
-        return cpuArgs;
+    public List<String> launchArgs() {
+        return launchArgs;
     }
 
     public static Accelerator parse(String name) {

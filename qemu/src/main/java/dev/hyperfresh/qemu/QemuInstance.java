@@ -2,7 +2,6 @@ package dev.hyperfresh.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
-import dev.hyperfresh.qemu.qmp.QmpIoException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,9 +32,7 @@ public final class QemuInstance implements AutoCloseable {
     public static QemuInstance attach(Path qmpSocket, Duration timeout) {
         QmpClient qmp = QmpClient.connect(qmpSocket, timeout);
         try {
-            long pid = SocketOwner.pidListeningOn(qmpSocket).orElseThrow(() -> new QmpIoException(
-                    "cannot find the process listening on " + qmpSocket + " in /proc (another user's QEMU?)"));
-            return new QemuInstance(qmp, pid);
+            return new QemuInstance(qmp, QemuPid.of(qmp));
         } catch (RuntimeException e) {
             qmp.close();
             throw e;

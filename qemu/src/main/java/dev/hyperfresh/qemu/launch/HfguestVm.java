@@ -15,8 +15,8 @@ public record HfguestVm(Path qemuBinary, Accelerator accelerator, int cpus, int 
                         Path kernel, String guestArgs, Path debugLog, Path qmpSocket) {
 
     public List<String> commandLine() {
-        List<String> argv = new ArrayList<>(List.of(qemuBinary.toString(), "-accel", accelerator.qemuName()));
-        argv.addAll(accelerator.cpuArgs());
+        List<String> argv = new ArrayList<>(List.of(qemuBinary.toString()));
+        argv.addAll(accelerator.launchArgs());
         argv.addAll(List.of("-smp", Integer.toString(cpus), "-m", memoryMiB + "M"));
         if (sharedMemory) {
             argv.addAll(List.of("-object", "memory-backend-memfd,id=ram0,size=" + memoryMiB + "M,share=on",

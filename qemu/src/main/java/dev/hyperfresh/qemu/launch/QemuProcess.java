@@ -4,6 +4,7 @@ import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,14 @@ public final class QemuProcess {
                         + " before opening its QMP socket: " + outputTail());
             }
             if (Files.exists(qmpSocket)) {
-                return QmpClient.connect(qmpSocket);
+                try {
+                    return QmpClient.connect(qmpSocket);
+                } catch (QmpIoException e) {
+                    // QEMU binds before it listens: refused in between
+                    if (!(e.getCause() instanceof ConnectException)) {
+                        throw e;
+                    }
+                }
             }
             if (System.nanoTime() > deadline) {
                 kill();
@@ -105,7 +113,7 @@ public final class QemuProcess {
         }
     }
 
-    static void sleep(Duration d) {
+    public static void sleep(Duration d) {
         try {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {
