@@ -109,4 +109,31 @@ class QemuReplacementTest {
         }
         log.assertClean();
     }
+
+    @Test
+    void aStandbyKilledDuringTheMigrationLeavesTheSourceRunning() {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        String standbyMark = "vm.qmp.next-" + vm.process().pid();
+        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            // copy mode: the RAM takes seconds to send, time enough to pull the standby away mid-migration
+            ProgressListener killer = p -> {
+                if (p.phase() == Progress.Phase.MIGRATING && p.bytes() > 0) {
+                    ProcessHandle.allProcesses()
+                            .filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(standbyMark))
+                                    .orElse(false))
+                            .forEach(ProcessHandle::destroyForcibly);
+                }
+            };
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.COPY), killer))
+                    .isInstanceOf(ReplacementException.class)
+                    .hasMessageStartingWith("the migration into the new QEMU failed")
+                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
+                            + " as before");
+            assertThat(qemu.info().status()).isEqualTo("running");
+            log.awaitProgress(2, GUEST_PROGRESS);
+        }
+        log.assertClean();
+    }
 }
