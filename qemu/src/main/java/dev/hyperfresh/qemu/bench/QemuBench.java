@@ -30,7 +30,7 @@ public final class QemuBench {
 
     public static void main(String[] args) throws IOException {
         Path kernel = null;
-        Path qemu = Path.of("qemu-system-x86_64");
+        Path qemu = null;
         Accelerator accel = Accelerator.KVM;
         int runs = 10;
         int memMiB = 128;
@@ -47,6 +47,9 @@ public final class QemuBench {
         }
         if (kernel == null) {
             throw new IllegalArgumentException("--kernel PATH (hfguest.bin) is required");
+        }
+        if (qemu == null) {
+            qemu = QemuProcess.defaultBinary();
         }
         MigrationLimits limits = MigrationLimits.LOCAL;
         System.out.printf("# QEMU replacement, %s, hfguest 2 vCPUs %d MiB (mem_pct=10), %d runs per mode%n",

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * A QEMU process this one started, in its own session (setsid) so that a Ctrl-C meant for hyperfresh's terminal
@@ -27,6 +28,18 @@ public final class QemuProcess {
         this.process = process;
         this.log = log;
         this.commandLine = List.copyOf(commandLine);
+    }
+
+    /** $QEMU, else qemu-system-x86_64 on PATH. */
+    public static Path defaultBinary() {
+        String configured = System.getenv("QEMU");
+        if (configured != null) {
+            return Path.of(configured);
+        }
+        return Stream.of(System.getenv("PATH").split(":")).map(d -> Path.of(d, "qemu-system-x86_64"))
+                .filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new IllegalStateException("qemu-system-x86_64 is not installed (Debian: apt-get"
+                        + " install qemu-system-x86, which bin/setup and .ci/run do) and $QEMU is not set"));
     }
 
     public static QemuProcess start(List<String> commandLine, Path log) {

@@ -127,6 +127,10 @@ public final class QmpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code listener} runs on the reader thread for every event: it must return quickly, must not throw (that
+     * ends the connection) and must not wait for a command's answer (which that same thread would deliver).
+     */
     public void addListener(Consumer<QmpEvent> listener) {
         listeners.add(listener);
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -39,8 +38,7 @@ final class QemuOpts {
         if (impliedKey != null && opts.has(impliedKey)) {
             out.append(escape(opts.get(impliedKey).asText()));
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = opts.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : opts.properties()) {
             if (e.getKey().equals(impliedKey)) {
                 continue;
             }

@@ -2,6 +2,7 @@ package dev.hyperfresh.qemu.testing;
 
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.launch.HfguestVm;
+import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,23 +10,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.stream.Stream;
 
 /** The real QEMU from the distribution and the hfguest image the build embedded in vmm, for the tests. */
 public final class TestQemu {
     private TestQemu() {
     }
 
-    /** $QEMU, else qemu-system-x86_64 on PATH; missing is a failure, never a skip. */
+    /** The real QEMU: missing is a failure, never a skip. */
     public static Path binary() {
-        String configured = System.getenv("QEMU");
-        if (configured != null) {
-            return Path.of(configured);
-        }
-        return Stream.of(System.getenv("PATH").split(":")).map(d -> Path.of(d, "qemu-system-x86_64"))
-                .filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("qemu-system-x86_64 is not installed: these tests run the"
-                        + " real QEMU (apt-get install qemu-system-x86, which bin/setup and .ci/run do)"));
+        return QemuProcess.defaultBinary();
     }
 
     /** Copies the embedded hfguest.bin into {@code dir} (QEMU's -kernel needs a file). */
