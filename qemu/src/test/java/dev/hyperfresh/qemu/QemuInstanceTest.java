@@ -1,7 +1,12 @@
 package dev.hyperfresh.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hyperfresh.qemu.replace.NotReplaceableException;
+import dev.hyperfresh.qemu.replace.QemuReplacement;
+import dev.hyperfresh.qemu.replace.ReplacementMode;
+import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import java.nio.file.Path;
@@ -82,5 +87,25 @@ class QemuInstanceTest {
         assertThat(QemuDirectory.dir(Map.of("XDG_RUNTIME_DIR", "relative"))).isEqualTo(Path.of("/run/hyperfresh"));
         assertThat(QemuDirectory.dir(Map.of())).isEqualTo(Path.of("/run/hyperfresh"));
         assertThat(QemuDirectory.sockets(dir.resolve("absent"))).isEmpty();
+    }
+
+    @Test
+    void preflightDerivesTheStandbyAndNeverSwitchesAccelerator() {
+        try (QemuInstance qemu = QemuInstance.attach(shared.spec().qmpSocket())) {
+            ReplacementOptions tcg = ReplacementOptions.of(TestQemu.binary(), ReplacementMode.SHARED)
+                    .withAccelerator(Accelerator.TCG);
+            List<String> argv = QemuReplacement.standbyCommandLine(qemu, tcg);
+            // the RAM as our own pidfd_getfd copy of the running QEMU's memfd
+            assertThat(argv.get(argv.indexOf("-object") + 1)).matches(
+                    "memory-backend-file,id=ram0,size=128M,share=on,mem-path=/proc/" + ProcessHandle.current().pid()
+                            + "/fd/[0-9]+");
+            assertThat(argv).endsWith("-S", "-incoming", "defer");
+            assertThat(String.join(" ", argv)).contains("unix:" + shared.spec().qmpSocket() + ".next-" + qemu.pid());
+
+            assertThatThrownBy(() -> QemuReplacement.standbyCommandLine(qemu, tcg.withAccelerator(Accelerator.KVM)))
+                    .isInstanceOf(NotReplaceableException.class)
+                    .hasMessage("QEMU pid " + qemu.pid() + " runs on tcg, not on kvm as asked: pass the accelerator"
+                            + " it really uses");
+        }
     }
 }
