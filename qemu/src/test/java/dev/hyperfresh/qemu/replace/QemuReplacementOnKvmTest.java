@@ -10,7 +10,6 @@ import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.testkit.RequiresKvm;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +36,6 @@ class QemuReplacementOnKvmTest {
     void threeSharedReplacementsThenOneCopyKeepEveryHeartbeat() {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.KVM, true, GUEST), dir);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
-        List<Long> pids = new ArrayList<>(List.of(vm.process().pid()));
         try {
             log.awaitProgress(2, GUEST_PROGRESS);
             for (ReplacementMode mode : List.of(ReplacementMode.SHARED, ReplacementMode.SHARED, ReplacementMode.SHARED,
@@ -45,14 +43,13 @@ class QemuReplacementOnKvmTest {
                 try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
                     assertThat(qemu.info().accelerator()).isEqualTo(Accelerator.KVM);
                     ReplacementResult r = QemuReplacement.replace(qemu, options(mode), ProgressListener.NONE);
-                    pids.add(r.newPid());
                     System.out.println(mode + " replacement on KVM: pid " + r.oldPid() + " -> " + r.newPid()
                             + ", " + r.transferredBytes() + " bytes");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
         } finally {
-            pids.forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
+            TestQemu.killAllIn(dir);
         }
         log.assertClean();
     }

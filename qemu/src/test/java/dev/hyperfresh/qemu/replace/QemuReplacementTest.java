@@ -59,7 +59,7 @@ class QemuReplacementTest {
                 assertThat(last.info().status()).isEqualTo("running");
             }
         } finally {
-            pids.forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
+            TestQemu.killAllIn(dir);
         }
         log.assertClean();
         assertThat(pids).doesNotHaveDuplicates();

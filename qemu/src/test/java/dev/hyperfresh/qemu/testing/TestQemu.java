@@ -40,4 +40,15 @@ public final class TestQemu {
         return new HfguestVm(binary(), accel, 2, 128, sharedMemory, hfguest(dir), guestArgs,
                 dir.resolve(name + ".hb"), dir.resolve(name + ".qmp"));
     }
+
+    /**
+     * Kills every process whose command line mentions {@code dir}: the QEMUs a test started there, including a
+     * replacement's new QEMU when the test failed before learning its pid.
+     */
+    public static void killAllIn(Path dir) {
+        String mark = dir.toString();
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(mark)).orElse(false))
+                .forEach(ProcessHandle::destroyForcibly);
+    }
 }
