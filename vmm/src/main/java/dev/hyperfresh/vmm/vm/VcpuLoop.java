@@ -8,7 +8,8 @@ import dev.hyperfresh.vmm.devices.IoBus;
 /**
  * The body of one vCPU thread: KVM_RUN, dispatch the exit, repeat; park when the VM asks to pause. A kick
  * (immediate_exit + signal) is how the VM gets the thread out of KVM_RUN; any half-done I/O exit is completed
- * by the kernel on the next KVM_RUN before it honours immediate_exit, so a parked vCPU has nothing in flight.
+ * by the kernel on the next KVM_RUN before it honours immediate_exit, and the thread parks only after such a
+ * run, so a parked vCPU has nothing in flight.
  */
 final class VcpuLoop implements Runnable {
     private final VirtualMachine vm;
@@ -26,11 +27,16 @@ final class VcpuLoop implements Runnable {
         try {
             vcpu.bindToCurrentThread();
             vm.vcpuReady();
-            while (vm.awaitRunnable()) {
+            boolean settled = true;
+            // Park only once the kernel has nothing in flight: an I/O exit is completed (RIP advanced, a string
+            // instruction's next chunk taken) by the next KVM_RUN, which a kick's immediate_exit then ends at
+            // once. Parked after the I/O exit itself, the saved RIP would replay the instruction elsewhere.
+            while (!settled || vm.awaitRunnable()) {
                 ExitReason exit = vcpu.run();
                 if (!handle(exit)) {
                     return;
                 }
+                settled = exit != ExitReason.IO;
             }
         } catch (RuntimeException | Error e) {
             vm.fail("vcpu " + vcpu.id() + " thread failed: " + e);

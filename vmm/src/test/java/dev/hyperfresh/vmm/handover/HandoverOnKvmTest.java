@@ -16,7 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * or canary error, TSC never backwards — and, when an instance dies at each step, the VM still runs on exactly one.
  */
 @RequiresKvm
+@Timeout(value = 40, unit = TimeUnit.MINUTES) // each step starts a JVM: minutes apiece where the CPU is emulated
 class HandoverOnKvmTest {
     private static final Duration PATIENCE = Duration.ofMinutes(3);
     /** 100 on a real KVM; the nested KVM of hosts without one emulates every instruction and affords a few. */
