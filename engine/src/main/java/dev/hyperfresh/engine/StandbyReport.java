@@ -1,0 +1,5 @@
+package dev.hyperfresh.engine;
+
+/** A standby instance that answered: who it is, and how long it took from spawn to answering. */
+public record StandbyReport(InstanceRef standby, String launcher, long startUs) {
+}
