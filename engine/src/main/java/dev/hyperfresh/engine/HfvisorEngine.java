@@ -86,8 +86,7 @@ public final class HfvisorEngine implements Engine {
             if (!vmNames.add(parsed.name())) {
                 throw EngineException.usage("two VMs are named " + parsed.name());
             }
-            // Guest output goes to events (`console`), not into a log that would grow without end.
-            command.addAll(List.of("--vm", spec.contains("console=") ? spec : spec + ",console=none"));
+            command.addAll(List.of("--vm", quietConsole(spec)));
         }
         if (Files.exists(socket) && !query(socket).isStale()) {
             throw EngineException.precondition("an instance named " + request.name() + " is already running");
@@ -154,6 +153,19 @@ public final class HfvisorEngine implements Engine {
                     + " starting with a letter or digit");
         }
         return config.socketDir().resolve(name + SOCKET_SUFFIX);
+    }
+
+    /**
+     * Guest output reaches operators as events (`console`); unless asked otherwise it stays out of the log, which
+     * would otherwise grow by every heartbeat. The cmdline goes last in a spec: everything after it is its text.
+     */
+    static String quietConsole(String spec) {
+        int cmdline = spec.indexOf("cmdline=");
+        String options = cmdline < 0 ? spec : spec.substring(0, cmdline);
+        if (options.contains("console=")) {
+            return spec;
+        }
+        return cmdline < 0 ? spec + ",console=none" : options + "console=none," + spec.substring(cmdline);
     }
 
     private static Instance query(Path socket) {

@@ -64,6 +64,16 @@ class HfvisorEngineTest {
     }
 
     @Test
+    void launchedGuestsKeepTheirConsoleOutOfTheLogUnlessAsked() {
+        assertThat(HfvisorEngine.quietConsole("name=web,mem=64M,cpus=1")).isEqualTo(
+                "name=web,mem=64M,cpus=1,console=none");
+        assertThat(HfvisorEngine.quietConsole("name=web,mem=64M,cmdline=cpus=1 console=ttyS0")).isEqualTo(
+                "name=web,mem=64M,console=none,cmdline=cpus=1 console=ttyS0");
+        assertThat(HfvisorEngine.quietConsole("name=web,console=stdout,cmdline=x")).isEqualTo(
+                "name=web,console=stdout,cmdline=x");
+    }
+
+    @Test
     void launchReportsAnHfvisorThatDiesWithItsLog() throws Exception {
         Path fake = script("dies", "echo 'hfvisor: /dev/kvm: No such file or directory' >&2; exit 1");
         refused(() -> engine(fake).launch(new LaunchRequest("x", List.of("name=web,mem=64M,cpus=1")),
