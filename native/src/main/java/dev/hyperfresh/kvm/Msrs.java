@@ -26,6 +26,22 @@ public record Msrs(int[] indices, long[] values) {
         throw new IllegalArgumentException("MSR 0x" + Integer.toHexString(index) + " not in this set");
     }
 
+    /** This set with MSR {@code index} set to {@code value}; throws if it is not in this set. */
+    public Msrs with(int index, long value) {
+        long[] v = values.clone();
+        for (int i = 0; i < indices.length; i++) {
+            if (indices[i] == index) {
+                v[i] = value;
+                return new Msrs(indices, v);
+            }
+        }
+        throw new IllegalArgumentException("MSR 0x" + Integer.toHexString(index) + " not in this set");
+    }
+
+    public boolean contains(int index) {
+        return Arrays.stream(indices).anyMatch(i -> i == index);
+    }
+
     @Override
     public int[] indices() {
         return indices.clone();

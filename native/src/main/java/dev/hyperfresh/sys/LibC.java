@@ -53,6 +53,7 @@ public interface LibC {
     @SaveError int gettid();
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);
+    @SaveError int poll(Pointer fds, long nfds, int timeout);
 
     /** Returns the error number itself (pthread style), not -1 + errno. */
     int pthread_sigmask(int how, @In Pointer set, @Out Pointer oldset);

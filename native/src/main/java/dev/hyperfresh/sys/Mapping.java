@@ -51,7 +51,15 @@ public final class Mapping implements AutoCloseable {
 
     /** Faults every page in writable now, so the first guest access later costs no host page fault. */
     public void populateWrite() {
-        Sys.check(Sys.C.madvise(address(), size, MADV_POPULATE_WRITE), "madvise(MADV_POPULATE_WRITE)");
+        populateWrite(0, size);
+    }
+
+    /** {@link #populateWrite()} for the page-aligned range [offset, offset + length) only. */
+    public void populateWrite(long offset, long length) {
+        if (offset < 0 || length < 0 || offset + length > size) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " is outside the mapping of " + size);
+        }
+        Sys.check(Sys.C.madvise(address() + offset, length, MADV_POPULATE_WRITE), "madvise(MADV_POPULATE_WRITE)");
     }
 
     /** Asks for transparent huge pages; the kernel may decline silently, which is fine. */

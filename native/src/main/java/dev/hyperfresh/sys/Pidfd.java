@@ -1,11 +1,14 @@
 package dev.hyperfresh.sys;
 
+import jnr.ffi.Pointer;
+
 /**
  * Process file descriptors: a stable handle on a process (immune to pid reuse) and a way to duplicate one of its
  * open files into this process without its cooperation.
  */
 public final class Pidfd {
     private static final int EPERM = 1;
+    private static final short POLLIN = 1;
 
     private Pidfd() {
     }
@@ -13,6 +16,15 @@ public final class Pidfd {
     /** A pidfd for {@code pid}; close-on-exec, as pidfd_open always makes it. */
     public static Fd open(int pid) {
         return new Fd(Sys.check(Sys.C.pidfd_open(pid, 0), "pidfd_open(pid " + pid + ")"), "pidfd of pid " + pid);
+    }
+
+    /** True once the process behind {@code pidfd} has exited (zombies included); never blocks. */
+    public static boolean hasExited(Fd pidfd) {
+        Pointer pollfd = Sys.allocate(8);
+        pollfd.putInt(0, pidfd.get());
+        pollfd.putShort(4, POLLIN);
+        int r = Sys.check(Sys.C.poll(pollfd, 1, 0), "poll(" + pidfd.what() + ")");
+        return r > 0;
     }
 
     /**

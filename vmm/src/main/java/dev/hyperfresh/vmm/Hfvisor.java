@@ -1,59 +1,161 @@
 package dev.hyperfresh.vmm;
 
+import static java.lang.System.Logger.Level.INFO;
+
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.vmm.control.ControlHandler;
+import dev.hyperfresh.vmm.control.ControlServer;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.control.Frame;
+import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.handover.FaultPoint;
+import dev.hyperfresh.vmm.handover.HostedVm;
+import dev.hyperfresh.vmm.handover.IncomingHandover;
+import dev.hyperfresh.vmm.handover.OutgoingHandover;
+import dev.hyperfresh.vmm.handover.StandbyHost;
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
+import dev.hyperfresh.vmm.vm.VmExit;
 import dev.hyperfresh.vmm.vm.VmStatus;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
-/** One hfvisor instance: the VMs it hosts, and what its control socket can ask of them. */
-public final class Hfvisor implements ControlHandler, AutoCloseable {
-    private final String name;
+/**
+ * One hfvisor instance: the VMs it hosts, what its control socket can ask of them, and its part in handovers —
+ * as the old instance ({@link OutgoingHandover}) or as a standby ({@link IncomingHandover}).
+ */
+public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Hfvisor.class.getName());
+
     private final Kvm kvm;
     private final BuildInfo build = BuildInfo.current();
     private final long startedAt = System.nanoTime();
-    private final Map<String, VirtualMachine> vms = new LinkedHashMap<>();
+    private final Map<String, HostedVm> vms = new LinkedHashMap<>();
+    private final CompletableFuture<Integer> ended = new CompletableFuture<>();
+    private final FaultPoint fault;
+    private volatile String name;
+    private volatile boolean standby;
+    private volatile ControlServer control;
+    private OutgoingHandover handover;
+    private boolean handingOver;
+    private boolean committed;
+    private volatile OutgoingHandover pendingRelease;
 
-    public Hfvisor(String name, Kvm kvm) {
+    public Hfvisor(String name, Kvm kvm, boolean standby, FaultPoint fault) {
         this.name = name;
         this.kvm = kvm;
+        this.standby = standby;
+        this.fault = fault;
+    }
+
+    public Hfvisor(String name, Kvm kvm) {
+        this(name, kvm, false, null);
     }
 
     public String name() {
         return name;
     }
 
+    @Override
     public Kvm kvm() {
         return kvm;
     }
 
-    public synchronized void add(VirtualMachine vm) {
-        if (vms.putIfAbsent(vm.config().name(), vm) != null) {
-            throw new IllegalArgumentException("this instance already has a VM named " + vm.config().name());
+    @Override
+    public FaultPoint fault() {
+        return fault;
+    }
+
+    /** Where events go and which socket a successor takes over; set once the control socket is up. */
+    public void serveOn(ControlServer server) {
+        this.control = server;
+    }
+
+    /** Completes with the process exit code once the instance has nothing left to do. */
+    public CompletableFuture<Integer> ended() {
+        return ended;
+    }
+
+    /** Hosts {@code vm}: its guest lines go to {@code console} and to subscribers; its end is tracked. */
+    public synchronized void add(VirtualMachine vm, String console) {
+        String vmName = vm.config().name();
+        if (vms.containsKey(vmName)) {
+            throw new IllegalArgumentException("this instance already has a VM named " + vmName);
         }
+        ConsoleSink sink = ConsoleSink.open(console, vmName);
+        vm.onGuestLine(line -> {
+            sink.line(line.text());
+            publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(vmName, line.heartbeat())
+                    : Event.guestLine(vmName, line));
+        });
+        vm.exit().whenComplete((exit, err) -> {
+            sink.line("hfvisor: VM " + vmName + " " + exit.status().name().toLowerCase(Locale.ROOT).replace('_', ' ')
+                    + " (" + exit.message() + ")");
+            publish(Event.state(vmName, word(exit.status())));
+            checkEnded();
+        });
+        vms.put(vmName, new HostedVm(vm, console));
+    }
+
+    public void add(VirtualMachine vm) {
+        add(vm, "none");
     }
 
     public synchronized List<VirtualMachine> vms() {
-        return List.copyOf(vms.values());
+        return vms.values().stream().map(HostedVm::vm).toList();
+    }
+
+    private void publish(Event e) {
+        ControlServer c = control;
+        if (c != null) {
+            c.publish(e);
+        }
+    }
+
+    private synchronized void checkEnded() {
+        if (standby || vms.isEmpty()) {
+            return;
+        }
+        List<VmExit> exits = new ArrayList<>();
+        for (HostedVm h : vms.values()) {
+            if (!h.vm().exit().isDone()) {
+                return;
+            }
+            exits.add(h.vm().exit().join());
+        }
+        boolean clean = exits.stream().allMatch(e -> e.code() == 0 && (e.status() == VmStatus.POWERED_OFF
+                || e.status() == VmStatus.HANDED_OVER));
+        ended.complete(clean ? 0 : 1);
     }
 
     @Override
     public synchronized InstanceInfo info() {
         List<InstanceInfo.Vm> out = new ArrayList<>();
-        for (VirtualMachine vm : vms.values()) {
+        for (HostedVm h : vms.values()) {
+            VirtualMachine vm = h.vm();
             out.add(new InstanceInfo.Vm(vm.config().name(), vm.config().vcpus(), vm.config().memoryBytes(),
                     word(vm.status()), vm.config().guestKind()));
         }
-        boolean anyAlive = vms.values().stream().anyMatch(v -> v.status() == VmStatus.RUNNING
-                || v.status() == VmStatus.PAUSED);
+        boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
+                || h.vm().status() == VmStatus.PAUSED);
+        String state = standby ? "standby" : handover != null ? "handover-prepared" : anyAlive ? "running" : "idle";
         return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(),
-                (System.nanoTime() - startedAt) / 1_000_000, anyAlive ? "running" : "idle", out);
+                (System.nanoTime() - startedAt) / 1_000_000, state, standby ? "standby" : "active", out);
+    }
+
+    @Override
+    public InstanceRef self() {
+        return new InstanceRef(name, ProcessHandle.current().pid(), build.version(), build.buildId());
     }
 
     @Override
@@ -74,7 +176,7 @@ public final class Hfvisor implements ControlHandler, AutoCloseable {
     @Override
     public List<VmState> saveState(String vm) {
         List<VmState> out = new ArrayList<>();
-        for (VirtualMachine v : select(vm)) {
+        for (VirtualMachine v : select(vm, true)) {
             boolean wasRunning = v.status() == VmStatus.RUNNING;
             if (wasRunning) {
                 v.pause();
@@ -90,25 +192,180 @@ public final class Hfvisor implements ControlHandler, AutoCloseable {
         return out;
     }
 
-    private synchronized List<VirtualMachine> select(String vm) {
-        if (vm == null) {
-            return List.copyOf(vms.values());
+    @Override
+    public void stop(String vm) {
+        synchronized (this) {
+            if (standby && vms.isEmpty()) {
+                ended.complete(0);
+                return;
+            }
         }
-        VirtualMachine v = vms.get(vm);
+        for (VirtualMachine v : select(vm)) {
+            v.stop("stopped by the operator");
+        }
+    }
+
+    @Override
+    public PrepareReply prepareHandover(Path target) {
+        synchronized (this) {
+            requireActiveIdle("prepare a handover");
+            handingOver = true;
+        }
+        try {
+            ControlServer c = control;
+            OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
+                    build.version(), build.buildId()), hosted(), target, fault, this::publish);
+            synchronized (this) {
+                handover = h;
+            }
+            return h.prepared();
+        } finally {
+            synchronized (this) {
+                handingOver = false;
+            }
+        }
+    }
+
+    @Override
+    public CutoverReply cutover() {
+        OutgoingHandover h;
+        synchronized (this) {
+            if (handover == null) {
+                throw new IllegalStateException("no handover is prepared: run handover-prepare (remap) first");
+            }
+            if (handingOver) {
+                throw new IllegalStateException("a cutover is already under way");
+            }
+            h = handover;
+            handingOver = true;
+        }
+        CutoverReply reply = h.cutover();
+        synchronized (this) {
+            handover = null;
+            handingOver = false;
+            committed = reply.committed();
+        }
+        LOG.log(INFO, "cutover {0}: {1}", reply.outcome(), reply.reason() == null ? "" : reply.reason());
+        if (reply.committed()) {
+            pendingRelease = h;
+        }
+        return reply;
+    }
+
+    @Override
+    public void cutoverReplied() {
+        OutgoingHandover h = pendingRelease;
+        if (h != null) {
+            pendingRelease = null;
+            h.releaseAll();
+        }
+    }
+
+    @Override
+    public void abortHandover() {
+        OutgoingHandover h;
+        synchronized (this) {
+            if (handover == null) {
+                throw new IllegalStateException("no handover is prepared: nothing to abort");
+            }
+            if (handingOver) {
+                throw new IllegalStateException("the cutover is under way and can no longer be aborted");
+            }
+            h = handover;
+            handover = null;
+        }
+        h.abort();
+    }
+
+    @Override
+    public void adopt(Frame request, FrameChannel channel) {
+        synchronized (this) {
+            if (!standby || !vms.isEmpty()) {
+                request.fds().forEach(dev.hyperfresh.sys.Fd::close);
+                throw new IllegalStateException("instance " + name + " is not an empty standby; it cannot adopt VMs");
+            }
+        }
+        IncomingHandover.serve(this, request, channel);
+    }
+
+    @Override
+    public void host(List<HostedVm> adopted) {
+        for (HostedVm h : adopted) {
+            add(h.vm(), h.console());
+        }
+    }
+
+    @Override
+    public void becomeActive(String oldName, Path socket) {
+        synchronized (this) {
+            standby = false;
+            name = oldName;
+        }
+        control.moveTo(socket);
+        checkEnded();
+    }
+
+    @Override
+    public void standbyDone(String why) {
+        LOG.log(INFO, "standby {0} ends: {1}", name, why);
+        System.err.println("hfvisor: standby " + name + " ends: " + why);
+        ended.complete(0);
+    }
+
+    private void requireActiveIdle(String action) {
+        if (standby) {
+            throw new IllegalStateException("instance " + name + " is a standby; it has no VMs to hand over");
+        }
+        if (handover != null || handingOver) {
+            throw new IllegalStateException("instance " + name + " has a handover under way already");
+        }
+        if (committed) {
+            throw new IllegalStateException("instance " + name + " has handed its VMs over already");
+        }
+        if (vms.values().stream().noneMatch(h -> h.vm().status() == VmStatus.RUNNING)) {
+            throw new IllegalStateException("cannot " + action + ": instance " + name + " has no running VM");
+        }
+    }
+
+    private synchronized List<HostedVm> hosted() {
+        return List.copyOf(vms.values());
+    }
+
+    private List<VirtualMachine> select(String vm) {
+        return select(vm, false);
+    }
+
+    /** The VMs {@code vm} names; while a handover is prepared only reads ({@code duringPrepared}) are let through. */
+    private synchronized List<VirtualMachine> select(String vm, boolean duringPrepared) {
+        if (handingOver || (handover != null && !duringPrepared)) {
+            throw new IllegalStateException("instance " + name + " is in a handover; abort it first");
+        }
+        if (vm == null) {
+            return vms();
+        }
+        HostedVm v = vms.get(vm);
         if (v == null) {
             throw new IllegalArgumentException("no VM named " + vm + " in instance " + name
                     + (vms.isEmpty() ? "" : " (it has: " + String.join(", ", vms.keySet()) + ")"));
         }
-        return List.of(v);
+        return List.of(v.vm());
     }
 
     static String word(VmStatus s) {
-        return s == VmStatus.POWERED_OFF ? "stopped" : s.name().toLowerCase(Locale.ROOT);
+        return switch (s) {
+            case POWERED_OFF -> "stopped";
+            case HANDED_OVER -> "handed-over";
+            default -> s.name().toLowerCase(Locale.ROOT);
+        };
     }
 
     @Override
     public synchronized void close() {
-        vms.values().forEach(VirtualMachine::close);
+        if (handover != null) {
+            handover.abort();
+            handover = null;
+        }
+        vms.values().forEach(h -> h.vm().close());
         vms.clear();
     }
 }

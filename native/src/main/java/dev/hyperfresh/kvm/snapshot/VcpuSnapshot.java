@@ -63,6 +63,19 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         vcpu.kvmclockCtrl();
     }
 
+    /**
+     * The same vCPU with its TSC moved on by {@code cycles}: restored after a pause of that length, the guest's
+     * TSC then reads as if it had kept running with the host's instead of hiding the pause.
+     */
+    public VcpuSnapshot withTscAdvancedBy(long cycles) {
+        if (!msrs.contains(SaveableMsrs.IA32_TSC)) {
+            return this;
+        }
+        Msrs advanced = msrs.with(SaveableMsrs.IA32_TSC, msrs.value(SaveableMsrs.IA32_TSC) + cycles);
+        return new VcpuSnapshot(id, mpState, regs, sregs, xsave, xcrs, debugRegs, lapic, tscKhz, cpuid, advanced,
+                events);
+    }
+
     private void restoreCpuid(Vcpu vcpu) {
         if (!vcpu.hasRun()) {
             vcpu.setCpuid(cpuid);

@@ -16,6 +16,11 @@ public record VmSnapshot(PitState pit, ClockData clock, IrqChip picMaster, IrqCh
                 vm.getIrqchip(IrqChip.IOAPIC));
     }
 
+    /** The same state with kvmclock moved on by {@code nanos}, so guest time covers a pause instead of hiding it. */
+    public VmSnapshot withClockAdvancedBy(long nanos) {
+        return new VmSnapshot(pit, clock.withU64(0, clock.clock() + nanos), picMaster, picSlave, ioapic);
+    }
+
     /** Restores after every vCPU has been restored. */
     public void restoreInto(Vm vm) {
         vm.setPit2(pit);

@@ -5,20 +5,17 @@ import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlServer;
-import dev.hyperfresh.vmm.control.Event;
-import dev.hyperfresh.vmm.heartbeat.GuestLine;
+import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
-import dev.hyperfresh.vmm.vm.VmExit;
-import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /** {@code hfvisor}: starts an instance with its VMs and control socket, runs until every VM has ended. */
 public final class HfvisorMain {
     private static final String USAGE = """
             usage: hfvisor [--name INSTANCE] [--socket-dir DIR] --vm SPEC [--vm SPEC ...]
+                   hfvisor --standby [--name INSTANCE] [--socket-dir DIR]
                    hfvisor --version
               SPEC: name=N,mem=256M,cpus=1[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH][,hugepages]
                     [,console=stdout|none|PATH][,cmdline=TEXT]   (man hfvisor)""";
@@ -33,6 +30,8 @@ public final class HfvisorMain {
     static int run(String[] args) {
         String name = "hfvisor-" + ProcessHandle.current().pid();
         Path socketDir = null;
+        boolean standby = false;
+        FaultPoint fault = null;
         List<VmSpec> specs = new ArrayList<>();
         try {
             for (int i = 0; i < args.length; i++) {
@@ -48,11 +47,16 @@ public final class HfvisorMain {
                     case "--name" -> name = value(args, ++i, "--name");
                     case "--socket-dir" -> socketDir = Path.of(value(args, ++i, "--socket-dir"));
                     case "--vm" -> specs.add(VmSpec.parse(value(args, ++i, "--vm")));
+                    case "--standby" -> standby = true;
+                    case "--fault" -> fault = FaultPoint.parse(value(args, ++i, "--fault"));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
-            if (specs.isEmpty()) {
-                throw new IllegalArgumentException("at least one --vm is needed");
+            if (specs.isEmpty() && !standby) {
+                throw new IllegalArgumentException("at least one --vm is needed (or --standby)");
+            }
+            if (!specs.isEmpty() && standby) {
+                throw new IllegalArgumentException("a --standby instance starts without VMs: drop the --vm options");
             }
         } catch (IllegalArgumentException e) {
             System.err.println("hfvisor: " + e.getMessage());
@@ -60,36 +64,21 @@ public final class HfvisorMain {
             return 2;
         }
         Path socket = socketDir == null ? ControlClient.socketPath(name) : socketDir.resolve(name + ".sock");
-        return serve(name, socket, specs);
+        return serve(name, socket, specs, standby, fault);
     }
 
-    private static int serve(String name, Path socket, List<VmSpec> specs) {
-        try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm);
+    private static int serve(String name, Path socket, List<VmSpec> specs, boolean standby, FaultPoint fault) {
+        try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
                 ControlServer control = ControlServer.start(socket, hfvisor)) {
+            hfvisor.serveOn(control);
             Runtime.getRuntime().addShutdownHook(new Thread(hfvisor::close, "hfvisor-shutdown"));
-            List<CompletableFuture<VmExit>> exits = new ArrayList<>();
             for (VmSpec spec : specs) {
-                VirtualMachine vm = VmFactory.create(kvm, spec);
-                hfvisor.add(vm);
-                ConsoleSink sink = ConsoleSink.open(spec.console(), spec.name());
-                vm.onGuestLine(line -> {
-                    sink.line(line.text());
-                    control.publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(spec.name(), line.heartbeat())
-                            : Event.guestLine(spec.name(), line));
-                });
-                exits.add(vm.exit().whenComplete((exit, err) -> {
-                    sink.line("hfvisor: VM " + spec.name() + " " + exit.status().name().toLowerCase()
-                            + " (" + exit.message() + ")");
-                    control.publish(Event.state(spec.name(), exit.status().name().toLowerCase()));
-                }));
+                hfvisor.add(VmFactory.create(kvm, spec), spec.console());
             }
             hfvisor.vms().forEach(VirtualMachine::start);
-            System.err.println("hfvisor: " + BuildInfo.current() + ", instance " + name + ", control socket "
-                    + control.path());
-            CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new)).join();
-            boolean clean = exits.stream().map(CompletableFuture::join)
-                    .allMatch(e -> e.status() == VmStatus.POWERED_OFF && e.code() == 0);
-            return clean ? 0 : 1;
+            System.err.println("hfvisor: " + BuildInfo.current() + ", " + (standby ? "standby " : "instance ") + name
+                    + ", control socket " + control.path());
+            return hfvisor.ended().join();
         } catch (RuntimeException e) {
             System.err.println("hfvisor: " + e.getMessage());
             return 1;

@@ -73,12 +73,29 @@ final class ClientConnection implements Runnable {
             if (request == null) {
                 return;
             }
+            if (isAdopt(request)) {
+                adopt(request);
+                return;
+            }
             try {
                 handle(request);
             } finally {
-                // No op takes descriptors yet; unused ones must not pile up in this process.
+                // Only adopt takes descriptors; unused ones must not pile up in this process.
                 request.fds().forEach(Fd::close);
             }
+        }
+    }
+
+    private static boolean isAdopt(Frame request) {
+        return Op.ADOPT.wireName.equals(request.header().path("op").textValue())
+                && request.header().path("v").asInt() == ControlProtocol.VERSION;
+    }
+
+    private void adopt(Frame request) {
+        try {
+            server.handler().adopt(request, channel);
+        } catch (RuntimeException e) {
+            channel.send(failure(Op.ADOPT, request.header().get("id"), e), List.of());
         }
     }
 
@@ -90,7 +107,7 @@ final class ClientConnection implements Runnable {
         Op op = null;
         try {
             op = op(header);
-            reply = answer(op, vmField(header), id, payloads);
+            reply = answer(op, vmField(header), header, id, payloads);
         } catch (RuntimeException e) {
             reply = failure(op, id, e);
             payloads.clear();
@@ -99,6 +116,10 @@ final class ClientConnection implements Runnable {
             channel.send(reply, payloads);
         } catch (IllegalArgumentException tooLarge) {
             channel.send(Replies.error(id, tooLarge.getMessage()), List.of());
+        } finally {
+            if (op == Op.HANDOVER_CUTOVER) {
+                server.handler().cutoverReplied();
+            }
         }
         if (op == Op.SUBSCRIBE && reply.path("ok").asBoolean()) {
             // Started only now, so the reply reaches the client before any event does.
@@ -108,7 +129,7 @@ final class ClientConnection implements Runnable {
         }
     }
 
-    private ObjectNode answer(Op op, String vm, JsonNode id, List<byte[]> payloads) {
+    private ObjectNode answer(Op op, String vm, ObjectNode request, JsonNode id, List<byte[]> payloads) {
         ControlHandler handler = server.handler();
         ObjectNode reply = Replies.ok(id);
         switch (op) {
@@ -124,6 +145,12 @@ final class ClientConnection implements Runnable {
                     payloads.add(StateCodec.encode(state));
                 }
             }
+            case STOP -> handler.stop(vm);
+            case HANDOVER_PREPARE -> reply.set("prepare", Json.MAPPER.valueToTree(
+                    handler.prepareHandover(target(request))));
+            case HANDOVER_CUTOVER -> reply.set("cutover", Json.MAPPER.valueToTree(handler.cutover()));
+            case HANDOVER_ABORT -> handler.abortHandover();
+            case ADOPT -> throw new BadRequest("adopt is only sent by an instance handing its VMs over");
             case SUBSCRIBE -> {
                 if (subscription != null) {
                     throw new BadRequest("this connection is already subscribed");
@@ -169,6 +196,15 @@ final class ClientConnection implements Runnable {
         }
         return Op.of(op.textValue()).orElseThrow(() -> new BadRequest("unknown op \"" + op.textValue()
                 + "\"; known ops: " + Op.known()));
+    }
+
+    private static java.nio.file.Path target(ObjectNode header) {
+        JsonNode target = header.get("target");
+        if (target == null || !target.isTextual() || !target.textValue().startsWith("/")) {
+            throw new BadRequest("handover-prepare needs \"target\": the absolute path of the standby's control"
+                    + " socket");
+        }
+        return java.nio.file.Path.of(target.textValue());
     }
 
     private static String vmField(ObjectNode header) {

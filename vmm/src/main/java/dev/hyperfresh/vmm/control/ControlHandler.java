@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.control;
 
 import dev.hyperfresh.vmm.persist.VmState;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -25,4 +26,36 @@ public interface ControlHandler {
      * their state is saved: the handler either requires the VMs to be paused or pauses them for the save.
      */
     List<VmState> saveState(String vm);
+
+    /** Powers off the VM named {@code vm}, or every VM when {@code vm} is null (the instance then exits). */
+    default void stop(String vm) {
+        throw new UnsupportedOperationException("this instance cannot be stopped over its control socket");
+    }
+
+    /** Hands every VM's RAM to the standby listening on {@code target}; the VMs keep running (docs/HANDOVER.md). */
+    default PrepareReply prepareHandover(Path target) {
+        throw new UnsupportedOperationException("this instance does not hand VMs over");
+    }
+
+    /** Moves every VM to the prepared standby, or rolls back; see {@link CutoverReply}. */
+    default CutoverReply cutover() {
+        throw new UnsupportedOperationException("this instance does not hand VMs over");
+    }
+
+    /** Called once the cutover's reply has been sent (or could not be): a committed instance may now end. */
+    default void cutoverReplied() {
+    }
+
+    default void abortHandover() {
+        throw new UnsupportedOperationException("this instance does not hand VMs over");
+    }
+
+    /**
+     * A handing-over instance's {@code adopt} request: the handler now owns {@code request}'s descriptors and the
+     * connection, and returns when the handover session on it has ended.
+     */
+    default void adopt(Frame request, FrameChannel channel) {
+        request.fds().forEach(dev.hyperfresh.sys.Fd::close);
+        throw new UnsupportedOperationException("this instance is not a standby");
+    }
 }

@@ -42,6 +42,8 @@ public final class ControlServer implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread acceptor;
+    private volatile Path movedTo;
+    private Object inode;
 
     private ControlServer(UnixServer listener, ControlHandler handler) {
         this.listener = listener;
@@ -57,12 +59,28 @@ public final class ControlServer implements AutoCloseable {
     public static ControlServer start(Path path, ControlHandler handler) {
         removeStaleSocket(path);
         ControlServer server = new ControlServer(UnixSocket.listen(path), handler);
+        server.inode = inode(path);
         server.acceptor.start();
         return server;
     }
 
     public Path path() {
-        return listener.path();
+        Path moved = movedTo;
+        return moved != null ? moved : listener.path();
+    }
+
+    /**
+     * Renames this socket to {@code path}, replacing what is there: a successor taking over its predecessor's
+     * socket, so clients keep using the same name. The old socket file's server keeps its (now unnamed) listener.
+     */
+    public void moveTo(Path path) {
+        try {
+            Files.move(path(), path, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("moving control socket " + path() + " to " + path, e);
+        }
+        movedTo = path;
     }
 
     /** Queues {@code event} for every subscriber; never blocks (a full subscriber queue drops and counts). */
@@ -156,11 +174,20 @@ public final class ControlServer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        // Closing a descriptor does not wake a thread blocked in accept on it; a connection does.
-        try (UnixSocket wake = UnixSocket.connect(path())) {
-            join(acceptor, CLOSE_WAIT_MS);
-        } catch (SysException e) {
-            LOG.log(INFO, "could not wake the acceptor on " + path() + ": " + e.getMessage());
+        // Subscribers get the last events (a VM's final heartbeats before a handover) before the connections go.
+        long drainUntil = System.currentTimeMillis() + CLOSE_WAIT_MS / 2;
+        while (subscriptions.stream().anyMatch(s -> !s.drained()) && System.currentTimeMillis() < drainUntil) {
+            sleep(5);
+        }
+        sleep(20);
+        // Closing a descriptor does not wake a thread blocked in accept on it; a connection does — unless a
+        // successor has taken the socket's name, whose server must not be disturbed (the acceptor is a daemon).
+        if (java.util.Objects.equals(inode(path()), inode)) {
+            try (UnixSocket wake = UnixSocket.connect(path())) {
+                join(acceptor, CLOSE_WAIT_MS);
+            } catch (SysException e) {
+                LOG.log(INFO, "could not wake the acceptor on " + path() + ": " + e.getMessage());
+            }
         }
         listener.close();
         clients.keySet().forEach(ClientConnection::shutdown);
@@ -188,6 +215,14 @@ public final class ControlServer implements AutoCloseable {
             Files.delete(path);
         } catch (IOException e) {
             throw new UncheckedIOException("removing stale control socket " + path, e);
+        }
+    }
+
+    private static Object inode(Path path) {
+        try {
+            return Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
         }
     }
 

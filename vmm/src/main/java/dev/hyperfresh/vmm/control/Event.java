@@ -15,6 +15,7 @@ public record Event(String vm, String kind, ObjectNode fields) {
     public static final String CONSOLE = "console";
     public static final String GUEST_LINE = "guest-line";
     public static final String STATE = "state";
+    public static final String HANDOVER = "handover";
     /** Sent in place of events a slow subscriber's full queue could not take: {@code "count"} of them. */
     public static final String DROPPED = "dropped";
     static final String OP = "event";
@@ -32,6 +33,12 @@ public record Event(String vm, String kind, ObjectNode fields) {
         ObjectNode fields = Json.object().put("type", line.kind()).put("text", line.text());
         fields.set("fields", Json.MAPPER.valueToTree(line.fields()));
         return new Event(vm, GUEST_LINE, fields);
+    }
+
+    /** Progress of a handover step, for a UI's live status line. */
+    public static Event handover(String phase, int percent, long bytes, long elapsedMicros) {
+        return new Event(null, HANDOVER, Json.object().put("phase", phase).put("percent", percent)
+                .put("bytes", bytes).put("elapsedUs", elapsedMicros));
     }
 
     public static Event state(String vm, String state) {

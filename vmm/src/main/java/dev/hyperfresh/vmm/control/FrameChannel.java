@@ -24,7 +24,7 @@ import java.util.List;
  * {@link #shutdown} may be called from any thread to wake the others; {@link #close} only once they are done
  * with the channel, because a closed descriptor number can be reused by an unrelated file.
  */
-final class FrameChannel implements AutoCloseable {
+public final class FrameChannel implements AutoCloseable {
     private static final int SHUT_RDWR = 2;
     /** Payload buffers grow with the bytes that actually arrive, never ahead of them to a declared size. */
     private static final int INITIAL_PAYLOAD_BUFFER = 1 << 20;
@@ -34,11 +34,11 @@ final class FrameChannel implements AutoCloseable {
     private final Object sendLock = new Object();
     private boolean closed;
 
-    FrameChannel(UnixSocket socket) {
+    public FrameChannel(UnixSocket socket) {
         this.socket = socket;
     }
 
-    UnixSocket.PeerCredentials peerCredentials() {
+    public UnixSocket.PeerCredentials peerCredentials() {
         return socket.peerCredentials();
     }
 
@@ -47,7 +47,7 @@ final class FrameChannel implements AutoCloseable {
      * is skipped whole when its length allows and reported as a {@link ProtocolException}; end of stream inside a
      * frame and socket errors are other {@link RuntimeException}s, after which the connection is unusable.
      */
-    Frame receive() {
+    public Frame receive() {
         byte[] prefix = new byte[4];
         // A sender attaches descriptors to a frame's first bytes, so only this first read may bring any.
         UnixSocket.Received first = socket.receive(prefix, MAX_FDS);
@@ -152,7 +152,7 @@ final class FrameChannel implements AutoCloseable {
      * Sends one frame; {@code "payloads"} in the header is set from {@code payloads}. Throws
      * IllegalArgumentException, having sent nothing, when the frame would break the protocol's limits.
      */
-    void send(ObjectNode header, List<byte[]> payloads, Fd... fds) {
+    public void send(ObjectNode header, List<byte[]> payloads, Fd... fds) {
         ObjectNode h = header.deepCopy();
         h.remove("payloads");
         if (!payloads.isEmpty()) {
@@ -181,7 +181,7 @@ final class FrameChannel implements AutoCloseable {
     }
 
     /** Wakes threads blocked on this connection: their reads see end of stream, their writes fail. */
-    synchronized void shutdown() {
+    public synchronized void shutdown() {
         if (!closed) {
             // ENOTCONN after the peer has gone is fine: the point is only that nothing stays blocked.
             Sys.C.shutdown(socket.fd().get(), SHUT_RDWR);

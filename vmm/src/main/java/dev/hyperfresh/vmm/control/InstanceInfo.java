@@ -7,7 +7,10 @@ import java.util.List;
  * for a VM e.g. {@code created}, {@code running}, {@code paused}, {@code stopped}, {@code failed}.
  */
 public record InstanceInfo(String name, long pid, String version, String buildId, long uptimeMs, String state,
-                           List<Vm> vms) {
+                           String role, List<Vm> vms) {
+    public static final String ACTIVE = "active";
+    public static final String STANDBY = "standby";
+
     public InstanceInfo {
         vms = List.copyOf(vms);
     }

@@ -11,7 +11,13 @@ enum Op {
     RESUME("resume"),
     SAVE_STATE("save-state"),
     SUBSCRIBE("subscribe"),
-    PING("ping");
+    PING("ping"),
+    STOP("stop"),
+    HANDOVER_PREPARE("handover-prepare"),
+    HANDOVER_CUTOVER("handover-cutover"),
+    HANDOVER_ABORT("handover-abort"),
+    /** Sent by an instance handing its VMs over, to the standby: the connection becomes the handover session. */
+    ADOPT("adopt");
 
     final String wireName;
 

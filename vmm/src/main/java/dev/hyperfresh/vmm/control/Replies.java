@@ -4,15 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /** Reply headers: every one carries the protocol version, the request's id when it had a readable one, and ok. */
-final class Replies {
+public final class Replies {
     private Replies() {
     }
 
-    static ObjectNode ok(JsonNode id) {
+    public static ObjectNode ok(JsonNode id) {
         return envelope(id).put("ok", true);
     }
 
-    static ObjectNode error(JsonNode id, String message) {
+    public static ObjectNode error(JsonNode id, String message) {
         return envelope(id).put("ok", false).put("error", message);
     }
 

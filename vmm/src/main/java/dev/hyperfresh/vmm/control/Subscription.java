@@ -22,6 +22,10 @@ final class Subscription {
         }
     }
 
+    boolean drained() {
+        return queue.isEmpty();
+    }
+
     /** Sends queued events until interrupted or until sending fails (the client went away). */
     void pump(FrameChannel channel) {
         try {

@@ -54,6 +54,16 @@ public final class GuestMemory implements AutoCloseable {
         mapping.populateWrite();
     }
 
+    /** {@link #populate()} in chunks, telling {@code progress} the bytes done after each. */
+    public void populate(long chunkBytes, java.util.function.LongConsumer progress) {
+        for (long done = 0; done < size(); ) {
+            long n = Math.min(chunkBytes, size() - done);
+            mapping.populateWrite(done, n);
+            done += n;
+            progress.accept(done);
+        }
+    }
+
     public long size() {
         return mapping.size();
     }

@@ -1,11 +1,13 @@
 package dev.hyperfresh.vmm.vm;
 
+import dev.hyperfresh.kvm.Cpuid;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.Vcpu;
 import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.devices.DebugConsole;
@@ -42,18 +44,25 @@ public final class VirtualMachine implements AutoCloseable {
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<Thread> threads = new ArrayList<>();
     private final int[] msrIndices;
+    private final int tscKhz;
+    private volatile Cpuid guestCpuid;
     private CountDownLatch ready;
+    private long lastParkNanos;
+    private long firstRunNanos;
     private volatile VmStatus status = VmStatus.CREATED;
     private boolean pauseRequested;
     private boolean stopping;
     private int parked;
     private int alive;
 
-    private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory, int[] msrIndices) {
+    private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory, int[] msrIndices, int tscKhz,
+                           Cpuid guestCpuid) {
         this.config = config;
         this.vm = vm;
         this.memory = memory;
         this.msrIndices = msrIndices;
+        this.tscKhz = tscKhz;
+        this.guestCpuid = guestCpuid;
     }
 
     /** Creates the VM with fresh RAM and boots it with the config's loader (not started yet). */
@@ -75,6 +84,14 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates the VM around RAM that another instance is running (its memfd, mapped here): nothing is loaded, the
+     * vCPUs wait for a saved state ({@link #startPaused()}, then {@link #restoreState}).
+     */
+    public static VirtualMachine adopt(Kvm kvm, VmConfig config, GuestMemory memory) {
+        return build(kvm, config, memory);
+    }
+
     private static VirtualMachine build(Kvm kvm, VmConfig config, GuestMemory memory) {
         Vm vm = null;
         try {
@@ -91,7 +108,9 @@ public final class VirtualMachine implements AutoCloseable {
                 created.add(v);
                 v.setCpuid(GuestCpuid.forVcpu(supported, id));
             }
-            VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, created.get(0)));
+            Vcpu first = created.get(0);
+            VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
+                    first.getTscKhz(), first.getCpuid());
             machine.vcpus.addAll(created);
             machine.bus.register(DebugConsole.PORT, 1, new DebugConsole(machine::publish));
             machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> machine.powerOff(code,
@@ -120,6 +139,20 @@ public final class VirtualMachine implements AutoCloseable {
 
     public Vm kvmVm() {
         return vm;
+    }
+
+    /** The MSRs a saved state of this VM carries. */
+    public int[] msrIndices() {
+        return msrIndices.clone();
+    }
+
+    /** vCPU 0's CPUID as the guest sees it (kept here: reading it from KVM would wait for a running vCPU). */
+    public Cpuid guestCpuid() {
+        return guestCpuid;
+    }
+
+    public int tscKhz() {
+        return tscKhz;
     }
 
     /** Adds a port device (before {@link #start()}); a stateful one under {@code stateName} moves in handovers. */
@@ -165,11 +198,40 @@ public final class VirtualMachine implements AutoCloseable {
         await(ready);
     }
 
+    /**
+     * Starts the vCPU threads parked, as a standby does long before the cutover so that resuming later costs a
+     * wake-up rather than thread creation.
+     */
+    public void startPaused() {
+        synchronized (this) {
+            if (status != VmStatus.CREATED) {
+                throw new IllegalStateException("VM " + config.name() + " is " + status + ", cannot start");
+            }
+            ready = new CountDownLatch(vcpus.size());
+            alive = vcpus.size();
+            pauseRequested = true;
+            status = VmStatus.PAUSED;
+        }
+        for (Vcpu v : vcpus) {
+            Thread t = new Thread(new VcpuLoop(this, v, bus), "vcpu-" + config.name() + "-" + v.id());
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        await(ready);
+        synchronized (this) {
+            while (parked < alive && !stopping) {
+                waitOn();
+            }
+        }
+    }
+
     /** Stops every vCPU at its next instruction boundary; returns once all are parked outside KVM_RUN. */
     public void pause() {
         synchronized (this) {
             requireStatus(VmStatus.RUNNING, "pause");
             pauseRequested = true;
+            lastParkNanos = 0;
         }
         vcpus.forEach(Vcpu::kick);
         synchronized (this) {
@@ -185,6 +247,7 @@ public final class VirtualMachine implements AutoCloseable {
     public synchronized void resume() {
         requireStatus(VmStatus.PAUSED, "resume");
         pauseRequested = false;
+        firstRunNanos = 0;
         status = VmStatus.RUNNING;
         notifyAll();
     }
@@ -210,6 +273,7 @@ public final class VirtualMachine implements AutoCloseable {
         for (int i = 0; i < vcpus.size(); i++) {
             state.vcpus().get(i).restoreInto(vcpus.get(i));
         }
+        guestCpuid = state.vcpus().get(0).cpuid();
         state.vm().restoreInto(vm);
         state.devices().forEach((name, bytes) -> {
             StatefulDevice d = statefulDevices.get(name);
@@ -268,13 +332,47 @@ public final class VirtualMachine implements AutoCloseable {
     synchronized boolean awaitRunnable() {
         if (pauseRequested && !stopping) {
             parked++;
+            lastParkNanos = Math.max(lastParkNanos, MonotonicClock.nanos());
             notifyAll();
             while (pauseRequested && !stopping) {
                 waitOn();
             }
             parked--;
+            if (firstRunNanos == 0) {
+                firstRunNanos = MonotonicClock.nanos();
+                notifyAll();
+            }
         }
         return !stopping;
+    }
+
+    /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
+    public synchronized long lastParkNanos() {
+        return lastParkNanos;
+    }
+
+    /** Waits until a vCPU is about to enter KVM_RUN after the latest resume; returns that CLOCK_MONOTONIC time. */
+    public synchronized long awaitFirstRunNanos(long timeoutMillis) {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (firstRunNanos == 0 && !stopping && System.currentTimeMillis() < deadline) {
+            try {
+                wait(Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return firstRunNanos;
+    }
+
+    /** Powers the VM off from the host side, as an operator's {@code stop} does. */
+    public void stop(String why) {
+        powerOff(0, why);
+    }
+
+    /** Ends this VM here because another instance now runs it: vCPUs stop, nothing of the guest is touched. */
+    public void handedOver(String to) {
+        finish(new VmExit(VmStatus.HANDED_OVER, 0, "handed over to " + to));
     }
 
     private void requireStatus(VmStatus expected, String action) {

@@ -1,4 +1,4 @@
-package dev.hyperfresh.vmm.cli;
+package dev.hyperfresh.vmm;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** Where a VM's console and guest lines go: stdout (prefixed with the VM name), a file, or nowhere. */
-final class ConsoleSink {
+public final class ConsoleSink {
     private final PrintStream out;
     private final String prefix;
 
@@ -17,7 +17,7 @@ final class ConsoleSink {
         this.prefix = prefix;
     }
 
-    static ConsoleSink open(String where, String vmName) {
+    public static ConsoleSink open(String where, String vmName) {
         return switch (where) {
             case "stdout" -> new ConsoleSink(System.out, "[" + vmName + "] ");
             case "none" -> new ConsoleSink(null, "");
@@ -32,7 +32,7 @@ final class ConsoleSink {
         };
     }
 
-    void line(String text) {
+    public void line(String text) {
         if (out != null) {
             out.println(prefix + text);
         }

@@ -1,0 +1,277 @@
+package dev.hyperfresh.vmm.handover;
+
+import static java.lang.System.Logger.Level.INFO;
+import static java.lang.System.Logger.Level.WARNING;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.kvm.Cap;
+import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Memfd;
+import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.vmm.control.Frame;
+import dev.hyperfresh.vmm.control.FrameChannel;
+import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.control.Replies;
+import dev.hyperfresh.vmm.memory.GuestMemory;
+import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.persist.VmState;
+import dev.hyperfresh.vmm.vm.VirtualMachine;
+import dev.hyperfresh.vmm.vm.VmConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The standby's side of one handover (docs/HANDOVER.md), run on the connection the old instance opened with
+ * {@code adopt}: pre-flight, co-map the RAM and build the VMs, then wait for {@code take} (restore, claim, run),
+ * {@code abort}, or the connection's end, where the ledger and the old instance's liveness decide.
+ */
+public final class IncomingHandover {
+    private static final System.Logger LOG = System.getLogger(IncomingHandover.class.getName());
+    private static final Set<String> ADOPTABLE = Set.of("hfguest");
+    private static final long POPULATE_CHUNK = 256L << 20;
+    private static final long OLD_EXIT_WAIT_MS = 10_000;
+
+    private final StandbyHost host;
+    private final FrameChannel channel;
+    private final List<HostedVm> vms = new ArrayList<>();
+    private Offer offer;
+    private Ledger ledger;
+    private Fd old;
+
+    private IncomingHandover(StandbyHost host, FrameChannel channel) {
+        this.host = host;
+        this.channel = channel;
+    }
+
+    /** Serves the whole session; returns when the VMs run here or the standby has given up. */
+    public static void serve(StandbyHost host, Frame adopt, FrameChannel channel) {
+        new IncomingHandover(host, channel).run(adopt);
+    }
+
+    private void run(Frame adopt) {
+        List<Fd> fds = new ArrayList<>(adopt.fds());
+        JsonNode id = adopt.header().get("id");
+        try {
+            offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
+            if (offer == null || fds.size() != offer.vms().size() + 1) {
+                throw new IllegalArgumentException("adopt needs an offer and " + "1 + one memfd per VM descriptors");
+            }
+            ledger = Ledger.open(fds.remove(0));
+            old = Pidfd.open((int) offer.oldPid());
+            List<String> problems = preflight(fds);
+            if (!problems.isEmpty()) {
+                throw new IllegalStateException(String.join("; ", problems));
+            }
+            long populateNanos = adoptAll(fds);
+            Die.at(FaultPoint.AFTER_ADOPT, host.fault());
+            ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes());
+            reply.set("target", Json.MAPPER.valueToTree(host.self()));
+            channel.send(reply, List.of());
+        } catch (JsonProcessingException | RuntimeException e) {
+            fds.forEach(Fd::close);
+            String why = e instanceof JsonProcessingException j ? "malformed offer: " + j.getOriginalMessage()
+                    : e.getMessage();
+            trySend(Replies.error(id, why));
+            discard("refused the handover: " + why);
+            return;
+        }
+        awaitDecision();
+    }
+
+    private List<String> preflight(List<Fd> memfds) {
+        Kvm kvm = host.kvm();
+        long[] sizes = memfds.stream().mapToLong(Memfd::size).toArray();
+        int readableMajor = host.fault() == FaultPoint.OLD_STATE_READER ? 0 : StateCodec.MAJOR;
+        return Preflight.problems(offer, kvm.supportedCpuid(), kvm.msrIndexList(), standbyTscKhz(kvm),
+                kvm.has(Cap.TSC_CONTROL), ADOPTABLE, readableMajor, sizes);
+    }
+
+    private static int standbyTscKhz(Kvm kvm) {
+        try (var vm = kvm.createVm(); Vcpu probe = vm.createVcpu(0)) {
+            return probe.getTscKhz();
+        }
+    }
+
+    private long adoptAll(List<Fd> memfds) {
+        long total = offer.vms().stream().mapToLong(Offer.VmOffer::memoryBytes).sum();
+        long populateNanos = 0;
+        long[] before = {0};
+        for (int i = 0; i < offer.vms().size(); i++) {
+            Offer.VmOffer o = offer.vms().get(i);
+            GuestMemory memory = GuestMemory.adopt(memfds.get(i));
+            VirtualMachine vm;
+            try {
+                vm = VirtualMachine.adopt(host.kvm(), new VmConfig(o.name(), o.memoryBytes(), o.vcpus(), o.hugePages(),
+                        null, o.guestKind()), memory);
+            } catch (RuntimeException e) {
+                memory.close();
+                throw e;
+            }
+            vms.add(new HostedVm(vm, o.console()));
+            vm.startPaused();
+            long t = MonotonicClock.nanos();
+            long base = before[0];
+            memory.populate(POPULATE_CHUNK, done -> progress("populate", (int) (100 * (base + done) / total),
+                    base + done));
+            populateNanos += MonotonicClock.nanos() - t;
+            before[0] += o.memoryBytes();
+        }
+        host.host(List.copyOf(vms));
+        return populateNanos;
+    }
+
+    private void awaitDecision() {
+        while (true) {
+            Frame f;
+            try {
+                f = channel.receive();
+            } catch (RuntimeException e) {
+                f = null;
+            }
+            if (f == null) {
+                oldGone();
+                return;
+            }
+            f.fds().forEach(Fd::close);
+            String op = f.header().path("op").asText();
+            if (op.equals("take")) {
+                take(f.header().get("id"));
+                return;
+            }
+            if (op.equals("abort")) {
+                discard("the old instance aborted the handover");
+                trySend(Replies.ok(f.header().get("id")));
+                return;
+            }
+            trySend(Replies.error(f.header().get("id"), "a standby in a handover only takes take or abort, not "
+                    + op));
+        }
+    }
+
+    /** The connection ended without a decision: the VMs are ours only if the old instance offered them and died. */
+    private void oldGone() {
+        long deadline = System.currentTimeMillis() + OLD_EXIT_WAIT_MS;
+        while (!Pidfd.hasExited(old) && System.currentTimeMillis() < deadline) {
+            sleep(1);
+        }
+        if (Pidfd.hasExited(old) && ledger.owner() == Ledger.Owner.OFFERED) {
+            LOG.log(WARNING, "the old instance (pid {0}) died after offering its VMs: taking them over",
+                    offer.oldPid());
+            take(null);
+        } else {
+            discard("the old instance closed the handover connection (ledger: " + ledger.owner() + ")");
+        }
+    }
+
+    /** Restores (harmless before the claim: nothing runs), claims, runs. {@code id} null: nobody to answer. */
+    private void take(JsonNode id) {
+        long received = MonotonicClock.nanos();
+        try {
+            List<byte[]> blobs = ledger.readStates();
+            if (blobs.size() != vms.size()) {
+                throw new IllegalStateException("the ledger holds " + blobs.size() + " VM states for " + vms.size()
+                        + " VMs");
+            }
+            long advance = MonotonicClock.nanos() - ledger.pausedAtNanos();
+            for (int i = 0; i < vms.size(); i++) {
+                VirtualMachine vm = vms.get(i).vm();
+                vm.restoreState(advanced(StateCodec.decode(blobs.get(i)), advance));
+            }
+            Die.at(FaultPoint.DURING_RESTORE, host.fault());
+        } catch (RuntimeException e) {
+            discard("restoring the offered state failed: " + e.getMessage());
+            trySend(Replies.error(id, "restoring the offered state failed: " + e.getMessage()));
+            return;
+        }
+        long restored = MonotonicClock.nanos();
+        if (!ledger.transition(Ledger.Owner.OFFERED, Ledger.Owner.CLAIMED)) {
+            String why = "the old instance withdrew its offer (ledger: " + ledger.owner() + ")";
+            discard(why);
+            trySend(Replies.error(id, why));
+            return;
+        }
+        Die.at(FaultPoint.BEFORE_RESUME, host.fault());
+        if (!ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.RUNNING)) {
+            discard("the old instance revoked the claim (ledger: " + ledger.owner() + ")");
+            return;
+        }
+        for (HostedVm h : vms) {
+            h.vm().resume();
+        }
+        long firstRun = vms.stream().mapToLong(h -> h.vm().awaitFirstRunNanos(10_000)).min().orElse(restored);
+        host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()));
+        LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());
+        trySend(Replies.ok(id).put("receivedAt", received).put("restoredAt", restored).put("firstRunAt", firstRun));
+        closeHandles();
+    }
+
+    /** The guest's TSC and kvmclock move on by the pause, so guest time keeps pace with the host's. */
+    private static VmState advanced(VmState s, long nanos) {
+        List<VcpuSnapshot> vcpus = s.vcpus().stream()
+                .map(v -> v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000)).toList();
+        return new VmState(s.vmName(), s.vm().withClockAdvancedBy(nanos), vcpus, s.devices());
+    }
+
+    private void discard(String why) {
+        for (HostedVm h : vms) {
+            h.vm().close();
+        }
+        vms.clear();
+        closeHandles();
+        host.standbyDone(why);
+    }
+
+    private void closeHandles() {
+        if (ledger != null) {
+            ledger.close();
+        }
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    private void progress(String phase, int percent, long bytes) {
+        trySend(Json.object().put("v", 1).put("op", "progress").put("phase", phase).put("percent", percent)
+                .put("bytes", bytes));
+    }
+
+    private void trySend(ObjectNode header) {
+        if (header.has("id") || header.path("op").isTextual()) {
+            try {
+                channel.send(header, List.of());
+            } catch (RuntimeException e) {
+                LOG.log(INFO, "handover peer gone: " + e.getMessage());
+            }
+        }
+    }
+
+    private static long rssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.hyperfresh.vmm.handover;
+
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Memfd;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The handover's single source of truth, in a small memfd both instances map: one ownership word changed only by
+ * compare-and-swap, and the saved state beside it. Because it lives in shared memory rather than in messages,
+ * whichever instance survives a crash reads the same answer to "who may run the VMs" (docs/HANDOVER.md).
+ */
+final class Ledger implements AutoCloseable {
+    /** The ownership word. Only the transitions in docs/HANDOVER.md are ever attempted. */
+    enum Owner {
+        /** The old instance runs (or may resume) the VMs. */
+        OLD,
+        /** The old instance has paused, saved the state here, and promised not to resume unless it revokes. */
+        OFFERED,
+        /** The new instance has taken the offer; it has not entered KVM_RUN yet. */
+        CLAIMED,
+        /** The new instance runs the VMs: the commit point has passed. */
+        RUNNING,
+        /** The old instance withdrew its offer (or a claim whose claimant died before running) and resumed. */
+        REVOKED
+    }
+
+    static final int HEADER_BYTES = 4096;
+    private static final VarHandle WORD = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+    private static final int OWNER = 0;
+    private static final int PAUSED_AT = 8;
+    private static final int STATE_BYTES = 16;
+    private static final int STATE_COUNT = 24;
+
+    private final Fd fd;
+    private final MappedByteBuffer map;
+
+    private Ledger(Fd fd, MappedByteBuffer map) {
+        this.fd = fd;
+        this.map = map;
+    }
+
+    /** A fresh ledger (owner OLD) with room for {@code stateCapacity} bytes of saved state. */
+    static Ledger create(long stateCapacity) {
+        return open(Memfd.create("hfvisor-handover-ledger", HEADER_BYTES + stateCapacity, false));
+    }
+
+    /** Maps a ledger received from the other instance; takes ownership of {@code fd}. */
+    static Ledger open(Fd fd) {
+        try (FileChannel channel = FileChannel.open(Path.of("/proc/self/fd/" + fd.get()), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            return new Ledger(fd, channel.map(FileChannel.MapMode.READ_WRITE, 0, channel.size()));
+        } catch (IOException e) {
+            fd.close();
+            throw new UncheckedIOException("mapping the handover ledger", e);
+        }
+    }
+
+    Fd fd() {
+        return fd;
+    }
+
+    Owner owner() {
+        return Owner.values()[(int) WORD.getVolatile(map, OWNER)];
+    }
+
+    /** Atomically moves the ownership word from {@code from} to {@code to}; false if it was not {@code from}. */
+    boolean transition(Owner from, Owner to) {
+        return WORD.compareAndSet(map, OWNER, from.ordinal(), to.ordinal());
+    }
+
+    /** Writes the saved states before the offer is made (the offer's CAS publishes them). */
+    void writeStates(List<byte[]> states, long pausedAtNanos) {
+        long total = states.stream().mapToLong(s -> 4L + s.length).sum();
+        if (HEADER_BYTES + total > map.capacity()) {
+            throw new IllegalStateException("the saved state (" + total + " bytes) does not fit the handover ledger ("
+                    + (map.capacity() - HEADER_BYTES) + " bytes)");
+        }
+        int at = HEADER_BYTES;
+        for (byte[] s : states) {
+            map.putInt(at, s.length);
+            map.put(at + 4, s);
+            at += 4 + s.length;
+        }
+        map.putLong(PAUSED_AT, pausedAtNanos);
+        map.putLong(STATE_BYTES, total);
+        map.putInt(STATE_COUNT, states.size());
+    }
+
+    List<byte[]> readStates() {
+        int count = map.getInt(STATE_COUNT);
+        List<byte[]> out = new ArrayList<>(count);
+        int at = HEADER_BYTES;
+        for (int i = 0; i < count; i++) {
+            byte[] s = new byte[map.getInt(at)];
+            map.get(at + 4, s);
+            out.add(s);
+            at += 4 + s.length;
+        }
+        return out;
+    }
+
+    /** CLOCK_MONOTONIC of the guest's last instruction on the old instance. */
+    long pausedAtNanos() {
+        return map.getLong(PAUSED_AT);
+    }
+
+    long stateBytes() {
+        return map.getLong(STATE_BYTES);
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}

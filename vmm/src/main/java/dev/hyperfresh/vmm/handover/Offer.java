@@ -1,0 +1,31 @@
+package dev.hyperfresh.vmm.handover;
+
+import dev.hyperfresh.kvm.CpuidEntry;
+import dev.hyperfresh.vmm.memory.MemoryRegion;
+import java.util.List;
+
+/**
+ * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then one memfd
+ * per VM in {@link #vms} order): enough to rebuild each VM around the same RAM and to check, before anything is
+ * paused, that the standby can restore what will be saved.
+ */
+record Offer(long oldPid, String oldName, String oldSocket, String version, String buildId, Formats formats,
+             int tscKhz, List<VmOffer> vms) {
+    Offer {
+        vms = List.copyOf(vms);
+    }
+
+    /** The saved-state format versions the old instance will write. */
+    record Formats(int stateMajor, int stateMinor, int vcpuFormat, int vmFormat) {
+    }
+
+    /** One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. */
+    record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
+                   List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices) {
+        VmOffer {
+            regions = List.copyOf(regions);
+            cpuid = List.copyOf(cpuid);
+            msrIndices = msrIndices.clone();
+        }
+    }
+}

@@ -1,0 +1,328 @@
+package dev.hyperfresh.vmm.handover;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.sys.UnixSocket;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.control.Frame;
+import dev.hyperfresh.vmm.control.FrameChannel;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.vm.VirtualMachine;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Timer;
+import java.util.TimerTask;
+import java.util.function.Consumer;
+
+/**
+ * The old instance's side of one handover (docs/HANDOVER.md): prepare co-maps the RAM in the standby, cutover
+ * pauses, offers the state through the {@link Ledger} and either commits or rolls back. The ledger decides every
+ * ambiguous case, so a lost message or a dead peer can never leave a VM running twice or nowhere.
+ */
+public final class OutgoingHandover implements AutoCloseable {
+    private static final long STATE_ROOM_PER_VM = 1 << 20;
+    private static final long REPLY_TIMEOUT_MS = 120_000;
+    private static final long CLAIM_WAIT_MS = 30_000;
+
+    private final FrameChannel channel;
+    private final Fd standby;
+    private final Ledger ledger;
+    private final List<HostedVm> vms;
+    private final InstanceRef target;
+    private final FaultPoint fault;
+    private final Consumer<Event> progress;
+    private final PrepareReply prepared;
+
+    private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, List<HostedVm> vms, InstanceRef target,
+                             FaultPoint fault, Consumer<Event> progress, PrepareReply prepared) {
+        this.channel = channel;
+        this.standby = standby;
+        this.ledger = ledger;
+        this.vms = vms;
+        this.target = target;
+        this.fault = fault;
+        this.progress = progress;
+        this.prepared = prepared;
+    }
+
+    /** Identifies the instance handing over; what the standby needs to take its place. */
+    public record Source(String name, Path socket, String version, String buildId) {
+    }
+
+    /**
+     * Connects to the standby at {@code target}, passes every VM's memfd and waits until it has mapped and
+     * pre-populated them; the VMs run on meanwhile. Throws with the standby's reason if it refuses.
+     */
+    public static OutgoingHandover prepare(Source self, List<HostedVm> vms, Path target, FaultPoint fault,
+                                           Consumer<Event> progress) {
+        long start = MonotonicClock.nanos();
+        if (vms.isEmpty()) {
+            throw new IllegalStateException("this instance has no VM to hand over");
+        }
+        FrameChannel channel;
+        try {
+            channel = new FrameChannel(UnixSocket.connect(target));
+        } catch (SysException e) {
+            throw new IllegalStateException("no standby listens on " + target + " (" + e.getMessage() + ")");
+        }
+        Fd standby = null;
+        Ledger ledger = null;
+        try {
+            int pid = channel.peerCredentials().pid();
+            standby = Pidfd.open(pid);
+            ledger = Ledger.create(STATE_ROOM_PER_VM * vms.size());
+            Offer offer = offer(self, vms);
+            List<Fd> fds = new ArrayList<>();
+            fds.add(ledger.fd());
+            vms.forEach(h -> fds.add(h.vm().memory().memfd()));
+            ObjectNode header = Json.object().put("v", 1).put("op", "adopt").put("id", 1);
+            header.set("offer", Json.MAPPER.valueToTree(offer));
+            progress.accept(Event.handover("remap", 0, 0, micros(start)));
+            channel.send(header, List.of(), fds.toArray(Fd[]::new));
+            Frame reply = awaitReply(channel, start, progress);
+            if (reply == null) {
+                throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during remap;"
+                        + " the VMs never stopped");
+            }
+            if (!reply.ok()) {
+                throw new IllegalStateException("standby refused: " + reply.error());
+            }
+            JsonNode r = reply.header();
+            InstanceRef ref = Json.MAPPER.treeToValue(r.get("target"), InstanceRef.class);
+            long memory = vms.stream().mapToLong(h -> h.vm().memory().size()).sum();
+            List<InstanceInfo.Vm> described = vms.stream().map(h -> new InstanceInfo.Vm(h.vm().config().name(),
+                    h.vm().config().vcpus(), h.vm().config().memoryBytes(), "running", h.vm().config().guestKind()))
+                    .toList();
+            PrepareReply prepared = new PrepareReply(ref, described, memory, 0, fds.size(), r.path("populateUs")
+                    .asLong(), micros(start), r.path("rssBytes").asLong());
+            progress.accept(Event.handover("remap", 100, memory, micros(start)));
+            return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, fault, progress, prepared);
+        } catch (JsonProcessingException e) {
+            closeAll(channel, standby, ledger);
+            throw new IllegalStateException("the standby's remap reply is malformed: " + e.getOriginalMessage());
+        } catch (RuntimeException e) {
+            closeAll(channel, standby, ledger);
+            throw e;
+        }
+    }
+
+    public PrepareReply prepared() {
+        return prepared;
+    }
+
+    public InstanceRef target() {
+        return target;
+    }
+
+    /**
+     * Pauses every VM, saves and offers the state, tells the standby to take it; returns committed (the standby
+     * runs the VMs, which the caller must then release with {@link #releaseAll()}) or rolled back (they run here).
+     */
+    public CutoverReply cutover() {
+        long start = MonotonicClock.nanos();
+        progress.accept(Event.handover("pause", 0, 0, 0));
+        for (HostedVm h : vms) {
+            h.vm().pause();
+        }
+        long pausedAt = vms.stream().mapToLong(h -> h.vm().lastParkNanos()).max().orElse(start);
+        long paused = MonotonicClock.nanos();
+        List<byte[]> states = new ArrayList<>();
+        try {
+            for (HostedVm h : vms) {
+                states.add(StateCodec.encode(h.vm().saveState()));
+            }
+            ledger.writeStates(states, pausedAt);
+        } catch (RuntimeException e) {
+            resumeAll();
+            return rolledBack("saving the state failed: " + e.getMessage(), 0);
+        }
+        long saved = MonotonicClock.nanos();
+        if (!ledger.transition(Ledger.Owner.OLD, Ledger.Owner.OFFERED)) {
+            throw new IllegalStateException("the handover ledger is in state " + ledger.owner() + ", not OLD");
+        }
+        Die.at(FaultPoint.AFTER_OFFER, fault);
+        long offered = MonotonicClock.nanos();
+        Frame reply;
+        String failure;
+        try {
+            channel.send(Json.object().put("v", 1).put("op", "take").put("id", 2), List.of());
+            reply = awaitReply(channel, start, progress);
+            failure = reply == null ? "the standby closed the connection (it died or gave up)"
+                    : reply.ok() ? null : "the standby failed: " + reply.error();
+        } catch (RuntimeException e) {
+            reply = null;
+            failure = "the handover connection failed: " + e.getMessage();
+        }
+        long stateBytes = ledger.stateBytes();
+        if (failure == null) {
+            JsonNode r = reply.header();
+            long received = r.path("receivedAt").asLong();
+            long restored = r.path("restoredAt").asLong();
+            long firstRun = r.path("firstRunAt").asLong();
+            Map<String, Long> phases = new LinkedHashMap<>();
+            phases.put("pause", (paused - start) / 1000);
+            phases.put("save", (saved - paused) / 1000);
+            phases.put("offer", (offered - saved) / 1000);
+            phases.put("handoff", (received - offered) / 1000);
+            phases.put("restore", (restored - received) / 1000);
+            phases.put("resume", (firstRun - restored) / 1000);
+            progress.accept(Event.handover("cutover", 100, stateBytes, micros(start)));
+            return new CutoverReply(CutoverReply.COMMITTED, null, (firstRun - pausedAt) / 1000, stateBytes, phases,
+                    target);
+        }
+        return settle(failure, stateBytes);
+    }
+
+    /**
+     * After a failed or unanswered take, the ledger says who owns the VMs. An offer still open is revoked and the
+     * VMs resume here; a claim is only revoked once its claimant is dead (killed if it hangs), because a live
+     * claimant may be about to run the guest.
+     */
+    private CutoverReply settle(String failure, long stateBytes) {
+        long deadline = System.currentTimeMillis() + CLAIM_WAIT_MS;
+        while (true) {
+            if (ledger.transition(Ledger.Owner.OFFERED, Ledger.Owner.REVOKED)) {
+                resumeAll();
+                return rolledBack(failure, stateBytes);
+            }
+            Ledger.Owner owner = ledger.owner();
+            if (owner == Ledger.Owner.RUNNING) {
+                return new CutoverReply(CutoverReply.COMMITTED, "the standby runs the VMs but its reply was lost ("
+                        + failure + ")", -1, stateBytes, Map.of(), target);
+            }
+            if (owner == Ledger.Owner.CLAIMED && Pidfd.hasExited(standby)
+                    && ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.REVOKED)) {
+                resumeAll();
+                return rolledBack(failure + "; it died after claiming the VMs, before running them", stateBytes);
+            }
+            if (System.currentTimeMillis() > deadline) {
+                killStandby();
+            }
+            sleep(1);
+        }
+    }
+
+    /** Drops a prepared handover: the standby discards its mappings and exits; the VMs never stopped. */
+    public void abort() {
+        try {
+            channel.send(Json.object().put("v", 1).put("op", "abort").put("id", 3), List.of());
+            channel.receive();
+        } catch (RuntimeException e) {
+            // the standby is gone already: nothing of it is left to drop
+        }
+        close();
+    }
+
+    /** After a commit: the VMs end here without their guest memory being touched (the standby maps it). */
+    public void releaseAll() {
+        for (HostedVm h : vms) {
+            h.vm().handedOver(target.name() + " (pid " + target.pid() + ")");
+        }
+        for (HostedVm h : vms) {
+            h.vm().close();
+        }
+        close();
+    }
+
+    private void resumeAll() {
+        for (HostedVm h : vms) {
+            h.vm().resume();
+        }
+    }
+
+    private CutoverReply rolledBack(String reason, long stateBytes) {
+        progress.accept(Event.handover("rollback", 100, 0, 0));
+        close();
+        return new CutoverReply(CutoverReply.ROLLED_BACK, reason + "; the VMs run on here", -1, stateBytes, Map.of(),
+                target);
+    }
+
+    private void killStandby() {
+        try {
+            dev.hyperfresh.sys.Sys.C.kill((int) target.pid(), 9);
+        } catch (RuntimeException e) {
+            // already gone
+        }
+    }
+
+    /** Reads frames until the final reply, republishing the standby's interim progress frames. */
+    private static Frame awaitReply(FrameChannel channel, long start, Consumer<Event> progress) {
+        Timer watchdog = new Timer("hf-handover-watchdog", true);
+        watchdog.schedule(new TimerTask() {
+            @Override
+            public void run() {
+                channel.shutdown();
+            }
+        }, REPLY_TIMEOUT_MS);
+        try {
+            while (true) {
+                Frame f = channel.receive();
+                if (f == null || !"progress".equals(f.header().path("op").textValue())) {
+                    return f;
+                }
+                JsonNode h = f.header();
+                progress.accept(Event.handover(h.path("phase").asText(), h.path("percent").asInt(),
+                        h.path("bytes").asLong(), micros(start)));
+            }
+        } finally {
+            watchdog.cancel();
+        }
+    }
+
+    private static Offer offer(Source self, List<HostedVm> vms) {
+        List<Offer.VmOffer> out = new ArrayList<>();
+        int tscKhz = 0;
+        for (HostedVm h : vms) {
+            VirtualMachine vm = h.vm();
+            out.add(new Offer.VmOffer(vm.config().name(), vm.config().memoryBytes(), vm.config().vcpus(),
+                    vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
+                    vm.guestCpuid().entries(), vm.msrIndices()));
+            tscKhz = vm.tscKhz();
+        }
+        return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
+                self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
+                VmSnapshot.FORMAT_VERSION), tscKhz, out);
+    }
+
+    private static long micros(long since) {
+        return (MonotonicClock.nanos() - since) / 1000;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeAll(FrameChannel channel, Fd standby, Ledger ledger) {
+        channel.close();
+        if (standby != null) {
+            standby.close();
+        }
+        if (ledger != null) {
+            ledger.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        closeAll(channel, standby, ledger);
+    }
+}

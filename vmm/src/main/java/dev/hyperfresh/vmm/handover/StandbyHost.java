@@ -1,0 +1,24 @@
+package dev.hyperfresh.vmm.handover;
+
+import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.vmm.control.InstanceRef;
+import java.nio.file.Path;
+import java.util.List;
+
+/** What a standby instance offers the handover that fills it. */
+public interface StandbyHost {
+    Kvm kvm();
+
+    InstanceRef self();
+
+    FaultPoint fault();
+
+    /** Takes the adopted VMs into the instance (events wired, not running yet). */
+    void host(List<HostedVm> vms);
+
+    /** The commit point has passed: serve as the old instance did, under its name and socket path. */
+    void becomeActive(String name, Path socket);
+
+    /** Nothing was or will be adopted: the standby ends (its VMs, if any, were discarded unrun). */
+    void standbyDone(String why);
+}

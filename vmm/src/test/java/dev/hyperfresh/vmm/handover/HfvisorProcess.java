@@ -1,0 +1,94 @@
+package dev.hyperfresh.vmm.handover;
+
+import dev.hyperfresh.vmm.control.ControlClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A real hfvisor process started from the test's own classpath, its output in a log file beside its socket. */
+final class HfvisorProcess implements AutoCloseable {
+    private final Process process;
+    private final Path socket;
+    private final Path log;
+
+    private HfvisorProcess(Process process, Path socket, Path log) {
+        this.process = process;
+        this.socket = socket;
+        this.log = log;
+    }
+
+    static HfvisorProcess start(Path dir, String name, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                // C1 and serial GC start much faster in an emulated CPU; timings are never asserted here.
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), "dev.hyperfresh.vmm.cli.HfvisorMain",
+                "--name", name, "--socket-dir", dir.toString()));
+        cmd.addAll(List.of(args));
+        Path log = dir.resolve(name + "-" + System.nanoTime() + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        HfvisorProcess h = new HfvisorProcess(p, dir.resolve(name + ".sock"), log);
+        h.awaitSocket(Duration.ofMinutes(3));
+        return h;
+    }
+
+    private void awaitSocket(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("hfvisor exited with " + process.exitValue() + " before serving " + socket
+                        + ": " + log());
+            }
+            if (Files.exists(socket)) {
+                try (ControlClient c = ControlClient.connect(socket)) {
+                    c.ping();
+                    return;
+                } catch (RuntimeException notYet) {
+                    // bound but not accepting yet
+                }
+            }
+            sleep(50);
+        }
+        throw new AssertionError("hfvisor did not serve " + socket + " within " + timeout + ": " + log());
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    Process process() {
+        return process;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+}
