@@ -1,11 +1,11 @@
 package dev.hyperfresh.commands;
 
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.engine.CutoverReport;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
-import dev.hyperfresh.engine.PrepareReport;
 import dev.hyperfresh.engine.ProgressListener;
 import dev.hyperfresh.engine.ReplaceReport;
 import dev.hyperfresh.engine.Replacement;
@@ -50,7 +50,7 @@ public class ReplacementCommands {
     public String remap(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        PrepareReport r = step(instance, json, Replacement::remap);
+        PrepareReply r = step(instance, json, Replacement::remap);
         return json ? JsonOutput.render(JsonOutput.tree(r)) : Views.prepare(r);
     }
 
@@ -68,7 +68,7 @@ public class ReplacementCommands {
     public String cutover(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        CutoverReport r = step(instance, json, Replacement::cutover);
+        CutoverReply r = step(instance, json, Replacement::cutover);
         String out = json ? JsonOutput.render(JsonOutput.tree(r)) : Views.cutover(r);
         if (!r.committed()) {
             throw OutputAndFailure.rolledBack(out, "cutover rolled back: " + r.reason());

@@ -1,10 +1,11 @@
 package dev.hyperfresh.commands;
 
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.engine.CutoverReport;
 import dev.hyperfresh.engine.Instance;
-import dev.hyperfresh.engine.InstanceRef;
-import dev.hyperfresh.engine.PrepareReport;
+import dev.hyperfresh.engine.Phases;
 import dev.hyperfresh.engine.ReplaceReport;
 import dev.hyperfresh.engine.Verification;
 import dev.hyperfresh.vmm.control.InstanceInfo;
@@ -57,7 +58,7 @@ final class Views {
         return ref.name() + " (hfvisor " + ref.version() + ", build " + ref.buildId() + ", pid " + ref.pid() + ")";
     }
 
-    static String prepare(PrepareReport p) {
+    static String prepare(PrepareReply p) {
         return "remapped " + p.vms().size() + " VM(s) into " + p.target().name() + ": " + Units.bytes(p.memoryBytes())
                 + " of guest memory shared through " + p.fdsPassed() + " memfd(s), " + Units.bytes(p.bytesCopied())
                 + " copied; populated in " + Units.micros(p.populateUs()) + ", prepare took "
@@ -71,11 +72,11 @@ final class Views {
         return Tables.of(List.of("PHASE", "TIME", "µs"), rows);
     }
 
-    static String cutover(CutoverReport c) {
+    static String cutover(CutoverReply c) {
         if (!c.committed()) {
             return "cutover ROLLED BACK: " + c.reason() + "\nthe VMs run on in the old instance; the standby is gone";
         }
-        return phases(c.phasesUs()) + "\nblackout " + Units.micros(c.blackoutUs()) + " (" + c.blackoutUs()
+        return phases(Phases.ordered(c.phasesUs())) + "\nblackout " + Units.micros(c.blackoutUs()) + " (" + c.blackoutUs()
                 + " µs); moved " + Units.bytes(c.stateBytes()) + " of state; now on "
                 + ref(c.newInstance()) + "\nnext: `verify`";
     }

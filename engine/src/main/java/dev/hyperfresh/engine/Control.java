@@ -5,24 +5,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
-import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Path;
 
-/** One request per connection to an instance's control socket, with replies read as engine records. */
+/** One request per connection to an instance's control socket. */
 final class Control {
     private Control() {
     }
 
     /** The instance at {@code socket}; throws when nothing answers there. */
     static Instance query(Path socket) {
-        JsonNode info = request(socket, "info", null).get("info");
-        try {
-            InstanceInfo parsed = EngineJson.MAPPER.treeToValue(info, InstanceInfo.class);
-            String role = info.path("role").asText("standby".equals(parsed.state()) ? Instance.STANDBY
-                    : Instance.ACTIVE);
-            return Instance.answering(socket, role, parsed);
-        } catch (JsonProcessingException | IllegalArgumentException | NullPointerException e) {
-            throw new ControlException("the info reply from " + socket + " is malformed: " + e.getMessage());
+        try (ControlClient client = ControlClient.connect(socket)) {
+            return Instance.answering(socket, client.info());
         }
     }
 

@@ -12,8 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * can tell whether the guests went on from there.
  */
 final class EventTap implements AutoCloseable {
-    static final String HANDOVER = "handover";
-
     private final ControlClient client;
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
 
@@ -21,7 +19,7 @@ final class EventTap implements AutoCloseable {
         client = ControlClient.connect(socket);
         try {
             client.subscribe(e -> {
-                if (HANDOVER.equals(e.kind())) {
+                if (Event.HANDOVER.equals(e.kind())) {
                     progress.onProgress(new Progress(e.fields().path("phase").asText(),
                             e.fields().path("percent").asInt(Progress.UNKNOWN), e.fields().path("bytes").asLong(),
                             e.fields().path("elapsedUs").asLong()));

@@ -1,5 +1,8 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
@@ -29,7 +32,7 @@ final class HfvisorReplacement implements Replacement {
     private Step step = Step.NONE;
     private Instance standby;
     private InstanceRef before;
-    private PrepareReport prepared;
+    private PrepareReply prepared;
     private final Map<String, Long> phasesUs = new LinkedHashMap<>();
     private Map<String, Long> lastSeqBefore = Map.of();
 
@@ -84,7 +87,7 @@ final class HfvisorReplacement implements Replacement {
     }
 
     @Override
-    public synchronized PrepareReport remap(ProgressListener progress) {
+    public synchronized PrepareReply remap(ProgressListener progress) {
         switch (step) {
             case NONE -> throw EngineException.precondition("remap needs a standby: run `standby` first");
             case REMAPPED -> throw EngineException.precondition(instance + " is already remapped to "
@@ -109,7 +112,7 @@ final class HfvisorReplacement implements Replacement {
             throw EngineException.rolledBack("remap failed: " + e.getMessage() + "; the VMs never stopped and the"
                     + " standby is gone");
         }
-        prepared = Control.field(reply, "prepare", PrepareReport.class);
+        prepared = Control.field(reply, "prepare", PrepareReply.class);
         phasesUs.put("remap", (System.nanoTime() - start) / 1000);
         step = Step.REMAPPED;
         return prepared;
@@ -141,8 +144,8 @@ final class HfvisorReplacement implements Replacement {
     }
 
     @Override
-    public synchronized CutoverReport cutover(ProgressListener progress) {
-        CutoverReport report = doCutover(progress);
+    public synchronized CutoverReply cutover(ProgressListener progress) {
+        CutoverReply report = doCutover(progress);
         record(report, null);
         return report;
     }
@@ -202,8 +205,8 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public synchronized ReplaceReport replace(Path launcher, Duration verifyWindow, ProgressListener progress) {
         standby(launcher, progress);
-        PrepareReport prepare = remap(progress);
-        CutoverReport cutover = doCutover(progress);
+        PrepareReply prepare = remap(progress);
+        CutoverReply cutover = doCutover(progress);
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
         Verification verification = null;
@@ -214,11 +217,11 @@ final class HfvisorReplacement implements Replacement {
         }
         record(cutover, verification);
         return new ReplaceReport(instance, cutover.outcome(), cutover.reason(), cutover.blackoutUs(),
-                cutover.stateBytes(), prepare.memoryBytes(), prepare.bytesCopied(), phases, before,
+                cutover.stateBytes(), prepare.memoryBytes(), prepare.bytesCopied(), Phases.ordered(phases), before,
                 cutover.committed() ? cutover.newInstance() : before, verification);
     }
 
-    private CutoverReport doCutover(ProgressListener progress) {
+    private CutoverReply doCutover(ProgressListener progress) {
         switch (step) {
             case NONE -> throw EngineException.precondition("cutover needs a remapped standby: run `standby`, then"
                     + " `remap`");
@@ -237,7 +240,7 @@ final class HfvisorReplacement implements Replacement {
         } catch (ControlException e) {
             throw afterLostCutover(old, e);
         }
-        CutoverReport report = Control.field(reply, "cutover", CutoverReport.class);
+        CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
         if (report.committed()) {
             // The old instance exits by itself right after its reply; it owns no VM any more.
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
@@ -289,12 +292,13 @@ final class HfvisorReplacement implements Replacement {
         prepared = null;
     }
 
-    private void record(CutoverReport cutover, Verification verification) {
+    private void record(CutoverReply cutover, Verification verification) {
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
         long memory = prepared != null ? prepared.memoryBytes() : 0;
         engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance, cutover.outcome(),
-                cutover.reason(), cutover.blackoutUs(), cutover.stateBytes(), memory, phases, before.version(),
+                cutover.reason(), cutover.blackoutUs(), cutover.stateBytes(), memory, Phases.ordered(phases),
+                before.version(),
                 cutover.committed() ? cutover.newInstance().version() : before.version(),
                 verification == null ? null : verification.ok()));
     }

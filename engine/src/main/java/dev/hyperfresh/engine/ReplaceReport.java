@@ -1,5 +1,6 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.vmm.control.InstanceRef;
 import java.util.Map;
 
 /**

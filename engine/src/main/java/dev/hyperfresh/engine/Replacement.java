@@ -1,5 +1,7 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -27,13 +29,13 @@ public interface Replacement {
     StandbyReport standby(Path launcher, ProgressListener progress);
 
     /** Hands every VM's memory to the standby (no copy); the guests keep running. */
-    PrepareReport remap(ProgressListener progress);
+    PrepareReply remap(ProgressListener progress);
 
     /** Saves every VM's state (what a cutover moves), optionally writing it encoded to {@code saveTo}. */
     Snapshot snapshot(Path saveTo);
 
     /** Moves the VMs to the standby; on a rolled-back outcome they run on where they were. */
-    CutoverReport cutover(ProgressListener progress);
+    CutoverReply cutover(ProgressListener progress);
 
     /** Drops the standby (and its remap); the VMs never stopped. */
     void rollback();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.engine.EngineException.Kind;
 import dev.hyperfresh.vmm.control.ControlServer;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -35,7 +36,7 @@ class HfvisorEngineTest {
             List<Instance> found = engine(dir.resolve("none")).list();
             assertThat(found).extracting(Instance::name).containsExactly("demo", "ghost");
             assertThat(found.get(0).isStale()).isFalse();
-            assertThat(found.get(0).role()).isEqualTo(Instance.ACTIVE);
+            assertThat(found.get(0).role()).isEqualTo(InstanceInfo.ACTIVE);
             assertThat(found.get(0).info().vms()).extracting(v -> v.name()).containsExactly("web");
             assertThat(found.get(1).problem()).startsWith("stale socket");
         }
