@@ -8,14 +8,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** A control socket that answers {@code info} as an active instance with one VM, for step-order tests. */
-final class ActiveInstanceStub implements ControlHandler {
+public final class ActiveInstanceStub implements ControlHandler {
     private final String name;
 
     private ActiveInstanceStub(String name) {
         this.name = name;
     }
 
-    static ControlServer serve(Path dir, String name) {
+    public static ControlServer serve(Path dir, String name) {
         return ControlServer.start(dir.resolve(name + ".sock"), new ActiveInstanceStub(name));
     }
 
