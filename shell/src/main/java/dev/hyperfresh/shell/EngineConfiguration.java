@@ -12,7 +12,8 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * The engine over this host's hfvisor instances. {@code hyperfresh.socket-dir} (env HYPERFRESH_SOCKET_DIR)
- * overrides where instances live; {@code hyperfresh.home} is the checkout bin/hyperfresh runs from, whose
+ * overrides where instances live, {@code hyperfresh.start-timeout} (HYPERFRESH_START_TIMEOUT) how long a new
+ * instance may take to answer; {@code hyperfresh.home} is the checkout bin/hyperfresh runs from, whose
  * bin/hfvisor starts instances unless {@code hyperfresh.hfvisor} names another launcher.
  */
 @Configuration(proxyBeanMethods = false)

@@ -27,6 +27,8 @@ final class HyperfreshProcess {
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("HYPERFRESH_SOCKET_DIR", socketDir.toString());
+        // a JVM starting inside the emulated nested KVM can take minutes
+        pb.environment().put("HYPERFRESH_START_TIMEOUT", "600s");
         Process p = pb.start();
         if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * bin/hyperfresh on real hfvisor processes and KVM, as a script would use it: launch, replace one-shot with
- * --json, then a batch that rolls a remap back, replaces step by step, verifies and stops; and a batch that
- * fails a precondition. Exit codes and JSON are checked, timings are not (the nested KVM is emulated).
+ * --json, then a batch that remaps a new standby, rolls it back and stops. Exit codes and JSON are checked,
+ * timings are not (the nested KVM is emulated). Few steps: every JVM start is slow in the nested KVM.
  */
 @RequiresKvm
 class ShellOnKvmTest {
@@ -33,7 +33,7 @@ class ShellOnKvmTest {
     }
 
     @Test
-    void launchReplaceAndAStepByStepBatch() throws Exception {
+    void launchReplaceRollbackAndStop() throws Exception {
         Result launched = run("launch", "--name", "kvm", "--mem", "64M", "--cpus", "2", "--json");
         assertThat(launched.exitCode()).isZero();
         JsonNode instance = JSON.readTree(launched.out());
@@ -58,29 +58,21 @@ class ShellOnKvmTest {
                     standby
                     remap
                     rollback
-                    verify --seconds 2
-                    standby
-                    remap
-                    snapshot --show regs
-                    cutover
-                    verify --seconds 3
                     history --json
+                    stop
                     """);
             Result batch = run("--script", steps.toString());
             assertThat(batch.exitCode()).as(batch.err()).isZero();
-            assertThat(batch.out()).contains("rolled back: the standby is gone").contains("blackout")
-                    .contains("verified").contains("\"outcome\":\"committed\"");
-
-            Files.writeString(steps, "attach kvm\ncutover\nlist\n");
-            Result refused = run("--script", steps.toString());
-            assertThat(refused.exitCode()).isEqualTo(3);
-            assertThat(refused.err()).contains("cutover needs a remapped standby").contains("steps.hf:2");
-
-            Result list = run("list", "--json");
-            assertThat(JSON.readTree(list.out()).path("instances")).as("no standby left behind").hasSize(1);
+            assertThat(batch.out()).contains("remapped 1 VM(s)").contains("rolled back: the standby is gone")
+                    .contains("\"outcome\":\"committed\"").contains("stopped kvm");
+            try (var left = Files.list(dir)) {
+                assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock")))
+                        .as("no instance or standby left behind").isEmpty();
+            }
         } finally {
-            Result stopped = run("stop", "kvm");
-            assertThat(stopped.exitCode()).as(stopped.err()).isZero();
+            if (Files.exists(dir.resolve("kvm.sock"))) {
+                run("stop", "kvm");
+            }
         }
     }
 }
