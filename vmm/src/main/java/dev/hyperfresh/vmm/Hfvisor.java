@@ -214,7 +214,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId()), hosted(), target, fault, this::publish);
+                    build.version(), build.buildId()), kvm, hosted(), target, fault, this::publish);
             synchronized (this) {
                 handover = h;
             }

@@ -13,7 +13,7 @@ public record CutoverReply(String outcome, String reason, long blackoutUs, long 
     public static final String ROLLED_BACK = "rolled-back";
 
     public CutoverReply {
-        phasesUs = Map.copyOf(phasesUs);
+        phasesUs = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(phasesUs));
     }
 
     public boolean committed() {
