@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.engine.EngineException.Kind;
 import dev.hyperfresh.vmm.control.ControlServer;
+import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,6 +108,43 @@ class HfvisorEngineTest {
             refused(() -> r.standby(notHfvisor, ProgressListener.NONE), Kind.FAILED, "exited with status 2");
             assertThat(r.step()).isEqualTo(Replacement.Step.NONE);
             assertThat(dir.resolve("demo-next-1.log")).content().contains("--standby --name demo-next-1");
+        }
+    }
+
+    @Test
+    void remapRollbackAndARolledBackCutoverLeaveNoStandbyBehind() throws Exception {
+        Path fakeStandby = script("fake-hfvisor", "exec " + ProcessHandle.current().info().command().orElse("java")
+                + " -cp '" + System.getProperty("java.class.path") + "' " + FakeStandbyMain.class.getName() + " \"$@\"");
+        try (ControlServer stub = ActiveInstanceStub.serve(dir, "demo")) {
+            HfvisorEngine engine = engine(fakeStandby);
+            Replacement r = engine.replacement("demo");
+            List<String> phases = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+            StandbyReport standby = r.standby(null, p -> phases.add(p.phase()));
+            assertThat(standby.standby().name()).isEqualTo("demo-next-1");
+            assertThat(engine.list()).extracting(Instance::name, Instance::role)
+                    .contains(org.assertj.core.groups.Tuple.tuple("demo-next-1", InstanceInfo.STANDBY));
+            refused(() -> r.cutover(ProgressListener.NONE), Kind.PRECONDITION,
+                    "cutover needs a remapped standby: run `remap` first");
+            assertThat(r.remap(ProgressListener.NONE).bytesCopied()).isZero();
+            assertThat(r.step()).isEqualTo(Replacement.Step.REMAPPED);
+            r.rollback();
+            assertThat(r.step()).isEqualTo(Replacement.Step.NONE);
+            assertThat(ProcessHandle.of(standby.standby().pid())).as("standby process gone").isEmpty();
+
+            StandbyReport second = r.standby(null, ProgressListener.NONE);
+            r.remap(ProgressListener.NONE);
+            CutoverReply cutover = r.cutover(ProgressListener.NONE);
+            assertThat(cutover.committed()).isFalse();
+            assertThat(cutover.reason()).contains("could not restore");
+            assertThat(r.step()).isEqualTo(Replacement.Step.NONE);
+            assertThat(ProcessHandle.of(second.standby().pid())).as("standby process gone").isEmpty();
+            assertThat(phases).contains("standby");
+            assertThat(engine.history()).singleElement().satisfies(h -> {
+                assertThat(h.outcome()).isEqualTo("rolled-back");
+                assertThat(h.phasesUs()).containsKeys("standby", "remap", "pause", "save");
+                assertThat(h.verified()).isNull();
+            });
         }
     }
 
