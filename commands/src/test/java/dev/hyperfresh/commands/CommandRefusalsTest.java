@@ -6,12 +6,14 @@ import static org.awaitility.Awaitility.await;
 import dev.hyperfresh.engine.ActiveInstanceStub;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineConfig;
+import dev.hyperfresh.engine.FakeStandbyMain;
 import dev.hyperfresh.engine.HfvisorEngine;
 import dev.hyperfresh.vmm.control.ControlServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -51,7 +53,7 @@ class CommandRefusalsTest {
     static class Beans {
         @Bean
         Engine engine() {
-            return new HfvisorEngine(new EngineConfig(DIR, DIR.resolve("no-hfvisor"), Duration.ofSeconds(5)));
+            return new HfvisorEngine(new EngineConfig(DIR, DIR.resolve("no-hfvisor"), Duration.ofSeconds(60)));
         }
     }
 
@@ -124,6 +126,24 @@ class CommandRefusalsTest {
         Path script = DIR.resolve("steps.hf");
         Files.writeString(script, "# check, then fail\nlist\ncutover demo\nlist\n");
         refused("script " + script, ExitCodes.PRECONDITION, "steps.hf:3: stopped at `cutover demo`");
+    }
+
+    @Test
+    void standbyRemapAndRollbackInABatch() throws IOException {
+        Path fakeHfvisor = DIR.resolve("fake-hfvisor");
+        Files.writeString(fakeHfvisor, "#!/bin/sh\nexec " + ProcessHandle.current().info().command().orElse("java")
+                + " -cp '" + System.getProperty("java.class.path") + "' " + FakeStandbyMain.class.getName()
+                + " \"$@\"\n");
+        Files.setPosixFilePermissions(fakeHfvisor, PosixFilePermissions.fromString("rwx------"));
+        Path script = DIR.resolve("rollback.hf");
+        Files.writeString(script, "attach demo\nstandby --with " + fakeHfvisor + "\nremap --json\nrollback\n");
+        long before = errors.failures();
+        NonInteractiveShellSession s = run("script " + script);
+        await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> ShellAssertions.assertThat(s.screen())
+                .containsText("standby demo-next-1 (hfvisor 0.2.0-fake").containsText("\"bytes_copied\":0")
+                .containsText("rolled back: the standby is gone, demo runs its VMs as before")
+                .containsText("done"));
+        assertThat(errors.failures()).isEqualTo(before);
     }
 
     private static Path tempDir() {
