@@ -5,6 +5,7 @@ _hfvisor() {
     prev=${COMP_WORDS[COMP_CWORD-1]}
     case $prev in
         --socket-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --name) return ;;
         --fault) COMPREPLY=($(compgen -W "after-adopt during-restore before-resume after-offer old-state-reader" -- "$cur")); return ;;
         --vm)
@@ -21,6 +22,6 @@ _hfvisor() {
             compopt -o nospace 2>/dev/null
             return ;;
     esac
-    COMPREPLY=($(compgen -W "--name --vm --standby --socket-dir --fault --version --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "--name --vm --config --standby --socket-dir --fault --version --help" -- "$cur"))
 }
 complete -F _hfvisor hfvisor

@@ -320,11 +320,13 @@ void user_main(struct cpu *c)
         c->prev_tsc = now;
         if (c->r0_head != c->r0_tail)
             drain_r0(c);
+        /* prev_tsc stays `now`: printing (a VM exit per line) counts towards the next gap, so a pause that
+         * lands on it is seen like one anywhere else in the loop */
         if (now >= c->hb_next) {
             heartbeat(c, now, period);
-            c->prev_tsc = read_tsc(c); /* output time is not a pause */
-            if (c->hb_next <= c->prev_tsc) /* slow output: still do some work in between */
-                c->hb_next = c->prev_tsc + period;
+            u64 printed = read_tsc(c);
+            if (c->hb_next <= printed) /* slow output: still do some work in between */
+                c->hb_next = printed + period;
         }
         if (inject_at && !c->inject_done && now >= inject_at)
             do_inject(c);

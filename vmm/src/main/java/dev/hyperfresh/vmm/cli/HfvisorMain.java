@@ -2,9 +2,11 @@ package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.vmm.BuildInfo;
+import dev.hyperfresh.vmm.ConsoleSink;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlServer;
+import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.nio.file.Path;
@@ -15,6 +17,7 @@ import java.util.List;
 public final class HfvisorMain {
     private static final String USAGE = """
             usage: hfvisor [--name INSTANCE] [--socket-dir DIR] --vm SPEC [--vm SPEC ...]
+                   hfvisor [--name INSTANCE] [--socket-dir DIR] --config FILE   (one SPEC per line, # comments)
                    hfvisor --standby [--name INSTANCE] [--socket-dir DIR]
                    hfvisor --version
               SPEC: name=N,mem=256M,cpus=1[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH][,hugepages]
@@ -47,16 +50,17 @@ public final class HfvisorMain {
                     case "--name" -> name = value(args, ++i, "--name");
                     case "--socket-dir" -> socketDir = Path.of(value(args, ++i, "--socket-dir"));
                     case "--vm" -> specs.add(VmSpec.parse(value(args, ++i, "--vm")));
+                    case "--config" -> specs.addAll(VmConfigFile.read(Path.of(value(args, ++i, "--config"))));
                     case "--standby" -> standby = true;
                     case "--fault" -> fault = FaultPoint.parse(value(args, ++i, "--fault"));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
             if (specs.isEmpty() && !standby) {
-                throw new IllegalArgumentException("at least one --vm is needed (or --standby)");
+                throw new IllegalArgumentException("at least one --vm (or --config, or --standby) is needed");
             }
             if (!specs.isEmpty() && standby) {
-                throw new IllegalArgumentException("a --standby instance starts without VMs: drop the --vm options");
+                throw new IllegalArgumentException("a --standby instance starts without VMs: drop --vm and --config");
             }
         } catch (IllegalArgumentException e) {
             System.err.println("hfvisor: " + e.getMessage());
@@ -72,8 +76,15 @@ public final class HfvisorMain {
                 ControlServer control = ControlServer.start(socket, hfvisor)) {
             hfvisor.serveOn(control);
             Runtime.getRuntime().addShutdownHook(new Thread(hfvisor::close, "hfvisor-shutdown"));
+            StdinForwarder stdin = new StdinForwarder(System.in);
             for (VmSpec spec : specs) {
-                hfvisor.add(VmFactory.create(kvm, spec), spec.console());
+                ConsoleSink sink = ConsoleSink.open(spec.console(), spec.name());
+                VmFactory.Created created = VmFactory.create(kvm, spec, text -> {
+                    sink.line(text);
+                    control.publish(Event.console(spec.name(), text));
+                });
+                hfvisor.add(created.vm(), spec.console(), sink);
+                stdin.offer(spec, created);
             }
             hfvisor.vms().forEach(VirtualMachine::start);
             System.err.println("hfvisor: " + BuildInfo.current() + ", " + (standby ? "standby " : "instance ") + name

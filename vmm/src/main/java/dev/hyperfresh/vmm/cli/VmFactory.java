@@ -3,20 +3,35 @@ package dev.hyperfresh.vmm.cli;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
+import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
+import dev.hyperfresh.vmm.boot.linux.LinuxLoader;
+import dev.hyperfresh.vmm.devices.LineSplitter;
+import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import java.util.function.Consumer;
 
 /** Turns a {@code --vm} spec into a created (not yet started) VM. */
 final class VmFactory {
     private VmFactory() {
     }
 
-    static VirtualMachine create(Kvm kvm, VmSpec spec) {
+    /** A created VM and, for Linux, the serial port its console is on (null for hfguest, which has none). */
+    record Created(VirtualMachine vm, PcDevices pc) {
+    }
+
+    /** @param consoleLines where a Linux guest's serial console goes, line by line */
+    static Created create(Kvm kvm, VmSpec spec, Consumer<String> consoleLines) {
         if (spec.guest().equals("linux")) {
-            throw new IllegalArgumentException("guest=linux is not wired into hfvisor's command line yet");
+            String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE : spec.cmdline();
+            VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline));
+            return new Created(vm, PcDevices.attach(vm, new LineSplitter(consoleLines)));
         }
         String cmdline = spec.cmdline().isEmpty() ? "cpus=" + spec.vcpus() : spec.cmdline();
-        BootLoader loader = new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline);
+        return new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline)), null);
+    }
+
+    private static VirtualMachine create(Kvm kvm, VmSpec spec, BootLoader loader) {
         return VirtualMachine.create(kvm, new VmConfig(spec.name(), spec.memoryBytes(), spec.vcpus(),
                 spec.hugePages(), loader, spec.guest()));
     }

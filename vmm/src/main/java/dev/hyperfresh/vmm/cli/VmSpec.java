@@ -1,5 +1,6 @@
 package dev.hyperfresh.vmm.cli;
 
+import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -10,7 +11,8 @@ import java.util.Set;
 /**
  * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
  * [,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline containing commas goes last: everything
- * after {@code cmdline=} belongs to it.
+ * after {@code cmdline=} belongs to it. {@code guest=linux} without {@code kernel=} boots the build of
+ * guests/linux/fetch-and-build.sh (kernel and initramfs).
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
                      String cmdline, boolean hugePages, String console) {
@@ -18,6 +20,10 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             "hugepages", "console");
 
     public static VmSpec parse(String text) {
+        return parse(text, LinuxGuestBuild.standard());
+    }
+
+    static VmSpec parse(String text, LinuxGuestBuild linuxGuest) {
         Map<String, String> kv = new LinkedHashMap<>();
         String rest = text;
         int cmd = rest.indexOf("cmdline=");
@@ -46,8 +52,13 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
         }
         Path kernel = kv.containsKey("kernel") ? existing("kernel", kv.get("kernel")) : null;
         Path initrd = kv.containsKey("initrd") ? existing("initrd", kv.get("initrd")) : null;
+        if (guest.equals("hfguest") && (kernel != null || initrd != null)) {
+            throw new IllegalArgumentException("kernel= and initrd= are for guest=linux; hfguest is built in");
+        }
         if (guest.equals("linux") && kernel == null) {
-            throw new IllegalArgumentException("guest=linux needs kernel=PATH (see guests/linux/README.md)");
+            LinuxGuestBuild build = linuxGuest.requireBuilt();
+            kernel = build.kernel();
+            initrd = initrd != null ? initrd : build.initrd();
         }
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
                 kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"));

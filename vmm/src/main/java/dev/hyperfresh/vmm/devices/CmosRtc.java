@@ -7,9 +7,10 @@ import java.time.ZonedDateTime;
  * The CMOS RAM and real-time clock at 0x70 (index) / 0x71 (data). The clock reads the host's time (UTC) in the
  * format status register B asks for; it never reports an update in progress, so Linux, which spins while
  * that bit is set, reads it at once. Writes to the time registers are ignored: the guest's clock follows the
- * host's. Everything else is plain CMOS RAM (Linux writes the warm-reset code at 0x0f when it starts APs).
+ * host's. Everything else is plain CMOS RAM (Linux writes the warm-reset code at 0x0f when it starts APs). Its
+ * saved state is that RAM and the selected index; the time is the host's, on both sides of a handover.
  */
-public final class CmosRtc implements PortDevice {
+public final class CmosRtc implements PortDevice, StatefulDevice {
     public static final int INDEX_PORT = 0x70;
     public static final int DATA_PORT = 0x71;
     static final int SECONDS = 0x00, MINUTES = 0x02, HOURS = 0x04, WEEKDAY = 0x06, DAY = 0x07, MONTH = 0x08;
@@ -20,6 +21,8 @@ public final class CmosRtc implements PortDevice {
     static final int B_24_HOUR = 0x02, B_BINARY = 0x04;
     /** Valid RAM and time: the battery is fine. */
     static final int STATUS_D_VALUE = 0x80;
+    static final int STATE_MAGIC = 0x434d4f53; // "CMOS"
+    static final int STATE_VERSION = 1;
     private static final int HOUR_PM = 0x80;
     private static final int INDEX_MASK = 0x7f;
 
@@ -82,5 +85,26 @@ public final class CmosRtc implements PortDevice {
 
     private int encode(int value) {
         return (ram[STATUS_B] & B_BINARY) != 0 ? value : (value / 10) << 4 | value % 10;
+    }
+
+    @Override
+    public synchronized byte[] saveState() {
+        return DeviceState.save(STATE_MAGIC, STATE_VERSION, out -> {
+            out.writeByte(index);
+            out.write(ram);
+        });
+    }
+
+    @Override
+    public synchronized void restoreState(byte[] state) {
+        DeviceState.restore(state, "CmosRtc", STATE_MAGIC, STATE_VERSION, in -> {
+            int newIndex = in.readUnsignedByte() & INDEX_MASK;
+            byte[] newRam = new byte[ram.length];
+            in.readFully(newRam);
+            return () -> {
+                index = newIndex;
+                System.arraycopy(newRam, 0, ram, 0, ram.length);
+            };
+        });
     }
 }

@@ -2,8 +2,6 @@ package dev.hyperfresh.vmm.devices;
 
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.heartbeat.GuestLineParser;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
@@ -12,13 +10,10 @@ import java.util.function.Consumer;
  */
 public final class DebugConsole implements PortDevice {
     public static final int PORT = 0xe9;
-    private static final int MAX_LINE = 4096;
-
-    private final Consumer<GuestLine> sink;
-    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private final LineSplitter lines;
 
     public DebugConsole(Consumer<GuestLine> sink) {
-        this.sink = sink;
+        this.lines = new LineSplitter(line -> sink.accept(GuestLineParser.parse(line)));
     }
 
     @Override
@@ -32,17 +27,7 @@ public final class DebugConsole implements PortDevice {
     }
 
     @Override
-    public synchronized void writeString(int port, byte[] data) {
-        for (byte b : data) {
-            if (b == '\n' || partial.size() >= MAX_LINE) {
-                String line = partial.toString(StandardCharsets.US_ASCII);
-                partial.reset();
-                if (!line.isBlank()) {
-                    sink.accept(GuestLineParser.parse(line));
-                }
-            } else {
-                partial.write(b);
-            }
-        }
+    public void writeString(int port, byte[] data) {
+        lines.accept(data);
     }
 }

@@ -6,7 +6,7 @@ package dev.hyperfresh.vmm.devices;
  * commands Linux uses answer as on a PC; bytes sent to the keyboard or mouse come back as a timeout, so drivers
  * learn at once that no device is there instead of waiting for one.
  */
-public final class I8042 implements PortDevice {
+public final class I8042 implements PortDevice, StatefulDevice {
     public static final int DATA_PORT = 0x60;
     public static final int COMMAND_PORT = 0x64;
     public static final int KEYBOARD_IRQ = 1;
@@ -21,7 +21,10 @@ public final class I8042 implements PortDevice {
     static final int SELF_TEST = 0xaa, KBD_TEST = 0xab, KBD_DISABLE = 0xad, KBD_ENABLE = 0xae;
     static final int WRITE_OUTPUT_PORT = 0xd1, KBD_LOOP = 0xd2, AUX_LOOP = 0xd3, AUX_SEND = 0xd4, PULSE_RESET = 0xfe;
     static final int SELF_TEST_OK = 0x55, INTERFACE_OK = 0x00, NO_DEVICE = 0xfe;
+    static final int STATE_MAGIC = 0x49383034; // "I804"
+    static final int STATE_VERSION = 1;
     private static final int OUTPUT_PORT_RESET_HIGH = 0x01;
+    private static final int FLAG_COMMAND_LAST = 1, FLAG_OUTPUT_FULL = 2, FLAG_KBD_HIGH = 4, FLAG_AUX_HIGH = 8;
     private static final int NONE = -1;
 
     private final InterruptLine keyboardIrq;
@@ -126,5 +129,42 @@ public final class I8042 implements PortDevice {
             auxHigh = mouse;
             auxIrq.set(mouse);
         }
+    }
+
+    @Override
+    public synchronized byte[] saveState() {
+        return DeviceState.save(STATE_MAGIC, STATE_VERSION, out -> {
+            out.writeByte(ctr);
+            out.writeShort(pendingCommand);
+            out.writeByte(output);
+            out.writeByte(outputFlags);
+            out.writeByte((lastWriteWasCommand ? FLAG_COMMAND_LAST : 0) | (outputFull ? FLAG_OUTPUT_FULL : 0)
+                    | (keyboardHigh ? FLAG_KBD_HIGH : 0) | (auxHigh ? FLAG_AUX_HIGH : 0));
+        });
+    }
+
+    /** Takes over a saved state with its interrupt levels, which the moved irqchip state already reflects. */
+    @Override
+    public synchronized void restoreState(byte[] state) {
+        DeviceState.restore(state, "I8042", STATE_MAGIC, STATE_VERSION, in -> {
+            int newCtr = in.readUnsignedByte();
+            int newPending = in.readShort();
+            int newOutput = in.readUnsignedByte();
+            int newOutputFlags = in.readUnsignedByte();
+            int flags = in.readUnsignedByte();
+            if (newPending != NONE && (newPending & ~0xff) != 0) {
+                throw new IllegalArgumentException("I8042 state has a pending command " + newPending);
+            }
+            return () -> {
+                ctr = newCtr;
+                pendingCommand = newPending;
+                output = newOutput;
+                outputFlags = newOutputFlags;
+                lastWriteWasCommand = (flags & FLAG_COMMAND_LAST) != 0;
+                outputFull = (flags & FLAG_OUTPUT_FULL) != 0;
+                keyboardHigh = (flags & FLAG_KBD_HIGH) != 0;
+                auxHigh = (flags & FLAG_AUX_HIGH) != 0;
+            };
+        });
     }
 }

@@ -1,12 +1,6 @@
 package dev.hyperfresh.vmm.devices;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
@@ -191,10 +185,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
 
     @Override
     public synchronized byte[] saveState() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(STATE_MAGIC);
-            out.writeShort(STATE_VERSION);
+        return DeviceState.save(STATE_MAGIC, STATE_VERSION, out -> {
             out.writeByte(ier);
             out.writeByte(lcr);
             out.writeByte(mcr);
@@ -206,10 +197,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
             for (byte b : rx) {
                 out.writeByte(b);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        });
     }
 
     /**
@@ -218,15 +206,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
      */
     @Override
     public synchronized void restoreState(byte[] state) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
-            if (in.readInt() != STATE_MAGIC) {
-                throw new IllegalArgumentException("not a Uart8250 state");
-            }
-            int version = in.readUnsignedShort();
-            if (version != STATE_VERSION) {
-                throw new IllegalArgumentException("Uart8250 state version " + version + ", this build reads "
-                        + STATE_VERSION);
-            }
+        DeviceState.restore(state, "Uart8250", STATE_MAGIC, STATE_VERSION, in -> {
             int newIer = in.readUnsignedByte();
             int newLcr = in.readUnsignedByte();
             int newMcr = in.readUnsignedByte();
@@ -239,25 +219,23 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
                         + RX_CAPACITY);
             }
             byte[] pending = in.readNBytes(count);
-            if (pending.length != count || in.read() != -1) {
-                throw new IllegalArgumentException("Uart8250 state has the wrong length (" + state.length + " bytes)");
+            if (pending.length != count) {
+                throw new EOFException();
             }
-            ier = newIer & IER_MASK;
-            lcr = newLcr;
-            mcr = newMcr & MCR_MASK;
-            scr = newScr;
-            divisor = newDivisor;
-            fifo = (flags & FLAG_FIFO) != 0;
-            threPending = (flags & FLAG_THRE_PENDING) != 0;
-            irqHigh = (flags & FLAG_IRQ_HIGH) != 0;
-            rx.clear();
-            for (byte b : pending) {
-                rx.add(b);
-            }
-        } catch (EOFException e) {
-            throw new IllegalArgumentException("Uart8250 state is truncated (" + state.length + " bytes)");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+            return () -> {
+                ier = newIer & IER_MASK;
+                lcr = newLcr;
+                mcr = newMcr & MCR_MASK;
+                scr = newScr;
+                divisor = newDivisor;
+                fifo = (flags & FLAG_FIFO) != 0;
+                threPending = (flags & FLAG_THRE_PENDING) != 0;
+                irqHigh = (flags & FLAG_IRQ_HIGH) != 0;
+                rx.clear();
+                for (byte b : pending) {
+                    rx.add(b);
+                }
+            };
+        });
     }
 }

@@ -3,7 +3,12 @@ package dev.hyperfresh.vmm.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class VmSpecTest {
     @Test
@@ -41,8 +46,34 @@ class VmSpecTest {
         assertThatThrownBy(() -> VmSpec.parse("mem=-5M")).hasMessageContaining("not a size");
         assertThatThrownBy(() -> VmSpec.parse("cpus=two")).hasMessageContaining("cpus must be a number");
         assertThatThrownBy(() -> VmSpec.parse("guest=windows")).hasMessageContaining("hfguest or linux");
-        assertThatThrownBy(() -> VmSpec.parse("guest=linux")).hasMessageContaining("needs kernel=PATH");
+        assertThatThrownBy(() -> VmSpec.parse("guest=hfguest,kernel=/etc/hostname"))
+                .hasMessageContaining("kernel= and initrd= are for guest=linux");
         assertThatThrownBy(() -> VmSpec.parse("kernel=/nonexistent/bzImage"))
                 .hasMessageContaining("kernel file not readable: /nonexistent/bzImage");
+    }
+
+    @Test
+    void linuxWithoutKernelBootsTheGuestsLinuxBuild(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve("vmlinuz"), new byte[1]);
+        Files.write(dir.resolve("initramfs.cpio.gz"), new byte[1]);
+        VmSpec s = VmSpec.parse("name=l,guest=linux,cpus=2", new LinuxGuestBuild(dir));
+        assertThat(s.kernel()).isEqualTo(dir.resolve("vmlinuz"));
+        assertThat(s.initrd()).isEqualTo(dir.resolve("initramfs.cpio.gz"));
+    }
+
+    @Test
+    void anExplicitKernelBootsWithoutTheBuildsInitrd(@TempDir Path dir) throws IOException {
+        Path kernel = Files.write(dir.resolve("bzImage"), new byte[1]);
+        VmSpec s = VmSpec.parse("name=l,kernel=" + kernel, new LinuxGuestBuild(dir.resolve("absent")));
+        assertThat(s.guest()).isEqualTo("linux");
+        assertThat(s.kernel()).isEqualTo(kernel);
+        assertThat(s.initrd()).isNull();
+    }
+
+    @Test
+    void aMissingLinuxBuildNamesTheScriptThatMakesIt(@TempDir Path dir) {
+        assertThatThrownBy(() -> VmSpec.parse("guest=linux", new LinuxGuestBuild(dir)))
+                .hasMessageContaining("no Linux guest in " + dir)
+                .hasMessageContaining("run guests/linux/fetch-and-build.sh first");
     }
 }

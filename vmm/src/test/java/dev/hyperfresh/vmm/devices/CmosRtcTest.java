@@ -1,10 +1,12 @@
 package dev.hyperfresh.vmm.devices;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class CmosRtcTest {
@@ -47,5 +49,36 @@ class CmosRtcTest {
         rtc.write(0x70, 1, 0x00);
         rtc.write(0x71, 1, 0x11);
         assertThat(reg(0)).as("time is not writable").isEqualTo(0x58);
+    }
+
+    @Test
+    void ramAndIndexRoundTripWhileTheTimeStaysTheHosts() {
+        rtc.write(0x70, 1, 0x0b);
+        rtc.write(0x71, 1, 0x06);
+        rtc.write(0x70, 1, 0x0f);
+        rtc.write(0x71, 1, 0x0a);
+        rtc.write(0x70, 1, 0x04);
+        byte[] saved = rtc.saveState();
+
+        CmosRtc moved = new CmosRtc(Clock.fixed(Instant.parse("2026-11-25T21:00:00Z"), ZoneOffset.UTC));
+        moved.restoreState(saved);
+        assertThat(moved.saveState()).isEqualTo(saved);
+        assertThat(moved.read(0x71, 1)).as("the selected index moved; binary from status B; host time")
+                .isEqualTo(21);
+        moved.write(0x70, 1, 0x0f);
+        assertThat(moved.read(0x71, 1)).as("the warm-reset code").isEqualTo(0x0a);
+    }
+
+    @Test
+    void refusesForeignTruncatedNewerOrOverlongState() {
+        byte[] saved = rtc.saveState();
+        assertThatThrownBy(() -> rtc.restoreState(new byte[135])).hasMessageContaining("not a CmosRtc state");
+        assertThatThrownBy(() -> rtc.restoreState(Arrays.copyOf(saved, saved.length - 1)))
+                .hasMessageContaining("truncated");
+        byte[] newer = saved.clone();
+        newer[5] = 2;
+        assertThatThrownBy(() -> rtc.restoreState(newer)).hasMessageContaining("version 2, this build reads 1");
+        assertThatThrownBy(() -> rtc.restoreState(Arrays.copyOf(saved, saved.length + 1)))
+                .hasMessageContaining("wrong length");
     }
 }

@@ -1,8 +1,10 @@
 package dev.hyperfresh.vmm.devices;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
@@ -107,5 +109,46 @@ class I8042Test {
         command(0xd1);
         ctl.write(0x60, 1, 0xde);
         assertThat(resets).hasValue(2);
+    }
+
+    @Test
+    void stateRoundTripsIntoAFreshDeviceWithoutReSignalling() {
+        command(0x60);
+        ctl.write(0x60, 1, 0x47);
+        command(0xd2);
+        ctl.write(0x60, 1, 0x5a);
+        command(0xd4);
+        byte[] saved = ctl.saveState();
+        assertThat(kbd).as("the looped byte raised IRQ 1").containsExactly(true);
+
+        List<Boolean> kbd2 = new ArrayList<>();
+        List<Boolean> aux2 = new ArrayList<>();
+        I8042 moved = new I8042(kbd2::add, aux2::add, resets::incrementAndGet);
+        moved.restoreState(saved);
+        assertThat(moved.saveState()).isEqualTo(saved);
+        assertThat(kbd2).as("restoring does not re-signal").isEmpty();
+        assertThat(moved.read(0x64, 1)).isEqualTo(status());
+        assertThat(moved.read(0x60, 1)).as("the byte waiting in the output buffer").isEqualTo(0x5a);
+        assertThat(kbd2).as("reading it lowers the line the old device raised").containsExactly(false);
+        moved.write(0x60, 1, 0xf4);
+        assertThat(moved.read(0x64, 1) & 0x60).as("the pending 0xd4 sent it to the mouse: aux timeout")
+                .isEqualTo(0x60);
+        assertThat(moved.read(0x60, 1)).as("no mouse there").isEqualTo(0xfe);
+        moved.write(0x64, 1, 0x20);
+        assertThat(moved.read(0x60, 1)).as("the configuration byte moved").isEqualTo(0x47);
+    }
+
+    @Test
+    void refusesForeignTruncatedNewerOrOverlongState() {
+        byte[] saved = ctl.saveState();
+        assertThatThrownBy(() -> ctl.restoreState(new byte[11])).hasMessageContaining("not a I8042 state");
+        assertThatThrownBy(() -> ctl.restoreState(Arrays.copyOf(saved, saved.length - 1)))
+                .hasMessageContaining("truncated");
+        byte[] newer = saved.clone();
+        newer[5] = 2;
+        assertThatThrownBy(() -> ctl.restoreState(newer)).hasMessageContaining("version 2, this build reads 1");
+        assertThatThrownBy(() -> ctl.restoreState(Arrays.copyOf(saved, saved.length + 1)))
+                .hasMessageContaining("wrong length");
+        assertThat(ctl.saveState()).as("a refused state changes nothing").isEqualTo(saved);
     }
 }

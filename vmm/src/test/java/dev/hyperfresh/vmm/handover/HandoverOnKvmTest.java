@@ -29,8 +29,8 @@ class HandoverOnKvmTest {
     /** 100 on a real KVM; the nested KVM of hosts without one emulates every instruction and affords a few. */
     private static final int REPLACEMENTS = Integer.getInteger("hyperfresh.replacements", EmulatedCpu.DETECTED ? 2
             : 100);
-    /** Guest RAM of the large-guest case: 4 GiB on a real KVM, 1 GiB where populating it is emulated. */
-    private static final String LARGE = System.getProperty("hyperfresh.large", EmulatedCpu.DETECTED ? "1G" : "4G");
+    /** Guest RAM of the large-guest case: 4 GiB on a real KVM, 256 MiB where populating it is emulated. */
+    private static final String LARGE = System.getProperty("hyperfresh.large", EmulatedCpu.DETECTED ? "256M" : "4G");
 
     @TempDir
     Path dir;

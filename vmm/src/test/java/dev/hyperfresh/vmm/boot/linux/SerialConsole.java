@@ -6,7 +6,6 @@ import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,12 +34,11 @@ final class SerialConsole implements Consumer<byte[]> {
     }
 
     /**
-     * Waits until {@code regex} matches the console, failing early if the VM ends or the guest asks to reboot.
+     * Waits until {@code regex} matches the console, failing early if the VM ends (a guest's reset ends it too).
      *
      * @return the match and the seconds since the console was created
      */
-    synchronized Matcher await(String regex, Duration patience, VirtualMachine vm, CompletableFuture<?> reboot)
-            throws InterruptedException {
+    synchronized Matcher await(String regex, Duration patience, VirtualMachine vm) throws InterruptedException {
         Pattern p = Pattern.compile(regex);
         long deadline = System.nanoTime() + patience.toNanos();
         while (true) {
@@ -48,8 +46,7 @@ final class SerialConsole implements Consumer<byte[]> {
             if (m.find()) {
                 return m;
             }
-            String ended = vm.exit().isDone() ? "VM ended: " + vm.exit().join().message()
-                    : reboot.isDone() ? "guest asked to reboot" : null;
+            String ended = vm.exit().isDone() ? "VM ended: " + vm.exit().join().message() : null;
             long left = deadline - System.nanoTime();
             assertThat(ended == null && left > 0)
                     .as("waiting %s for /%s/: %s; console so far:%n%s", patience, regex,

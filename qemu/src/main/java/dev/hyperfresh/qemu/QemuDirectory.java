@@ -1,0 +1,65 @@
+package dev.hyperfresh.qemu;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where hyperfresh looks for QEMUs: QMP sockets named {@code *.qmp} in the same runtime directory hfvisor puts
+ * its control sockets in ({@code $XDG_RUNTIME_DIR/hyperfresh}, or {@code /run/hyperfresh} without an absolute
+ * XDG_RUNTIME_DIR). Start QEMU with {@code -qmp unix:<dir>/<name>.qmp,server=on,wait=off} to have it listed.
+ */
+public final class QemuDirectory {
+    public static final String SUFFIX = ".qmp";
+
+    private QemuDirectory() {
+    }
+
+    public static Path defaultDir() {
+        return dir(System.getenv());
+    }
+
+    static Path dir(Map<String, String> env) {
+        String runtime = env.get("XDG_RUNTIME_DIR");
+        Path base = runtime == null || !runtime.startsWith("/") ? Path.of("/run") : Path.of(runtime);
+        return base.resolve("hyperfresh");
+    }
+
+    /** The QMP sockets in {@code dir}, sorted by name; none if the directory does not exist. */
+    public static List<Path> sockets(Path dir) {
+        List<Path> sockets = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return sockets;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+            entries.forEach(sockets::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        sockets.sort(null);
+        return sockets;
+    }
+
+    /** One line of a listing: the instance's info, or why it could not be asked. */
+    public record Entry(Path qmpSocket, QemuInfo info, String problem) {
+    }
+
+    /** Attaches to every socket in {@code dir} in turn and asks for its info; a silent one costs {@code timeout}. */
+    public static List<Entry> survey(Path dir, Duration timeout) {
+        List<Entry> entries = new ArrayList<>();
+        for (Path socket : sockets(dir)) {
+            try (QemuInstance qemu = QemuInstance.attach(socket, timeout)) {
+                entries.add(new Entry(socket, qemu.info(), null));
+            } catch (RuntimeException e) {
+                entries.add(new Entry(socket, null, e.getMessage()));
+            }
+        }
+        return entries;
+    }
+}

@@ -1,0 +1,20 @@
+package dev.hyperfresh.qemu;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What an attached QEMU reports about itself and its VM (one QEMU process runs one VM): {@code status} is QMP's
+ * run state ("running", "paused", "inmigrate", "postmigrate", ...); {@code name} is -name, or empty.
+ */
+public record QemuInfo(Path qmpSocket, long pid, String name, String status, boolean running, String version,
+                       Accelerator accelerator, List<Vcpu> vcpus, List<MemoryBackend> memory) {
+    public QemuInfo {
+        vcpus = List.copyOf(vcpus);
+        memory = List.copyOf(memory);
+    }
+
+    public long memoryBytes() {
+        return memory.stream().mapToLong(MemoryBackend::sizeBytes).sum();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.hyperfresh.qemu.launch;
+
+import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.qemu.qmp.QmpIoException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A QEMU process this one started, in its own session (setsid) so that a Ctrl-C meant for hyperfresh's terminal
+ * never reaches the VM, with stdout and stderr appended to {@code log}.
+ */
+public final class QemuProcess {
+    private static final Duration POLL = Duration.ofMillis(10);
+
+    private final Process process;
+    private final Path log;
+    private final List<String> commandLine;
+
+    private QemuProcess(Process process, Path log, List<String> commandLine) {
+        this.process = process;
+        this.log = log;
+        this.commandLine = List.copyOf(commandLine);
+    }
+
+    /** $QEMU, else qemu-system-x86_64 on PATH. */
+    public static Path defaultBinary() {
+        String configured = System.getenv("QEMU");
+        if (configured != null) {
+            return Path.of(configured);
+        }
+        return Stream.of(System.getenv("PATH").split(":")).map(d -> Path.of(d, "qemu-system-x86_64"))
+                .filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new IllegalStateException("qemu-system-x86_64 is not installed (Debian: apt-get"
+                        + " install qemu-system-x86, which bin/setup and .ci/run do) and $QEMU is not set"));
+    }
+
+    public static QemuProcess start(List<String> commandLine, Path log) {
+        List<String> argv = new ArrayList<>();
+        argv.add("setsid");
+        argv.addAll(commandLine);
+        try {
+            Process process = new ProcessBuilder(argv).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            return new QemuProcess(process, log, commandLine);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Waits until QEMU listens on {@code qmpSocket} and connects; if QEMU exits first, the error carries its exit
+     * status and the end of its output (e.g. "qemu-system-x86_64: -object ...: ...").
+     */
+    public QmpClient awaitQmp(Path qmpSocket, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (!process.isAlive()) {
+                throw new QmpIoException(commandLine.get(0) + " exited with status " + process.exitValue()
+                        + " before opening its QMP socket: " + outputTail());
+            }
+            if (Files.exists(qmpSocket)) {
+                try {
+                    return QmpClient.connect(qmpSocket);
+                } catch (QmpIoException e) {
+                    // QEMU binds before it listens: refused in between
+                    if (!(e.getCause() instanceof ConnectException)) {
+                        throw e;
+                    }
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                kill();
+                throw new QmpIoException(commandLine.get(0) + " did not open its QMP socket " + qmpSocket + " within "
+                        + timeout.toSeconds() + " s; killed it. Output: " + outputTail());
+            }
+            sleep(POLL);
+        }
+    }
+
+    /** setsid execs QEMU in place (a child of the JVM never leads a process group), so this is QEMU's pid. */
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    public List<String> commandLine() {
+        return commandLine;
+    }
+
+    /** SIGKILL and wait until it is gone: after this returns, it cannot touch the guest any more. */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for QEMU pid " + pid() + " to die", e);
+        }
+    }
+
+    public String outputTail() {
+        try {
+            String text = Files.readString(log, StandardCharsets.UTF_8).strip();
+            return text.isEmpty() ? "(no output)" : text.substring(Math.max(0, text.length() - 600));
+        } catch (IOException e) {
+            return "(output unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    public static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package dev.hyperfresh.qemu.qmp;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.sys.MonotonicClock;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A QMP (QEMU Machine Protocol) connection: JSON objects over a unix stream socket. Connecting reads QEMU's
+ * greeting and negotiates capabilities; commands carry an id so several threads may issue them at once; events
+ * go to listeners on the reader thread.
+ */
+public final class QmpClient implements AutoCloseable {
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path socket;
+    private final SocketChannel channel;
+    private final Map<String, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
+    private final List<Consumer<QmpEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong nextId = new AtomicLong();
+    private final Thread reader;
+    private volatile String closedReason;
+
+    private QmpClient(Path socket, SocketChannel channel) {
+        this.socket = socket;
+        this.channel = channel;
+        this.reader = new Thread(this::readLoop, "qmp-reader " + socket.getFileName());
+        reader.setDaemon(true);
+    }
+
+    /** Connects, waits up to {@code timeout} for the greeting and leaves capabilities negotiation mode. */
+    public static QmpClient connect(Path socket, Duration timeout) {
+        if (!Files.exists(socket)) {
+            throw new QmpIoException("no QMP socket at " + socket + " (is QEMU running with -qmp unix:" + socket
+                    + ",server=on,wait=off?)");
+        }
+        SocketChannel channel;
+        try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        } catch (IOException e) {
+            throw new QmpIoException("cannot create a unix socket: " + e.getMessage(), e);
+        }
+        try {
+            channel.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new QmpIoException("cannot connect to the QMP socket " + socket + ": " + e.getMessage()
+                    + " (the QEMU that created it has probably exited)", e);
+        }
+        QmpClient client = new QmpClient(socket, channel);
+        client.reader.start();
+        try {
+            client.awaitGreeting(timeout);
+            client.execute("qmp_capabilities", Map.of(), timeout);
+            return client;
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    public static QmpClient connect(Path socket) {
+        return connect(socket, DEFAULT_TIMEOUT);
+    }
+
+    /** QEMU's greeting: {@code {"version": {...}, "capabilities": [...]}}. */
+    public JsonNode greeting() {
+        return greeting.getNow(null);
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public JsonNode execute(String command) {
+        return execute(command, Map.of(), DEFAULT_TIMEOUT);
+    }
+
+    public JsonNode execute(String command, Map<String, ?> arguments) {
+        return execute(command, arguments, DEFAULT_TIMEOUT);
+    }
+
+    /** Runs {@code command} and returns its {@code return} value; a QMP error becomes a {@link QmpError}. */
+    public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) {
+        String id = Long.toString(nextId.incrementAndGet());
+        ObjectNode request = JSON.createObjectNode();
+        request.put("execute", command);
+        if (!arguments.isEmpty()) {
+            request.set("arguments", JSON.valueToTree(arguments));
+        }
+        request.put("id", id);
+        CompletableFuture<JsonNode> reply = new CompletableFuture<>();
+        pending.put(id, reply);
+        try {
+            send(request);
+            JsonNode answer = await(reply, timeout, command);
+            JsonNode error = answer.get("error");
+            if (error != null) {
+                throw new QmpError(command, error.path("class").asText("?"), error.path("desc").asText("?"));
+            }
+            return answer.path("return");
+        } finally {
+            pending.remove(id);
+        }
+    }
+
+    /**
+     * {@code listener} runs on the reader thread for every event: it must return quickly, must not throw (that
+     * ends the connection) and must not wait for a command's answer (which that same thread would deliver).
+     */
+    public void addListener(Consumer<QmpEvent> listener) {
+        listeners.add(listener);
+    }
+
+    public void removeListener(Consumer<QmpEvent> listener) {
+        listeners.remove(listener);
+    }
+
+    public boolean isOpen() {
+        return closedReason == null;
+    }
+
+    @Override
+    public void close() {
+        fail("the QMP connection to " + socket + " was closed by this process");
+        closeQuietly(channel);
+    }
+
+    private void awaitGreeting(Duration timeout) {
+        JsonNode hello = await(greeting, timeout, "the greeting");
+        if (!hello.has("version")) {
+            throw new QmpIoException(socket + " is not a QMP socket: its greeting was " + hello);
+        }
+    }
+
+    private JsonNode await(CompletableFuture<JsonNode> future, Duration timeout, String what) {
+        try {
+            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new QmpTimeoutException("QEMU did not answer " + what + " on " + socket + " within "
+                    + timeout.toMillis() + " ms" + (greeting.isDone() ? ""
+                    : " (another client may hold this QMP socket: QEMU serves one at a time)"));
+        } catch (ExecutionException e) {
+            throw (RuntimeException) e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QmpIoException("interrupted while waiting for " + what + " on " + socket, e);
+        }
+    }
+
+    private void send(ObjectNode request) {
+        String reason = closedReason;
+        if (reason != null) {
+            throw new QmpIoException(reason);
+        }
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(request);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("arguments of " + request.path("execute") + " are not JSON", e);
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        synchronized (channel) {
+            try {
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+            } catch (IOException e) {
+                throw new QmpIoException("cannot send " + request.path("execute").asText() + " to " + socket + ": "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void readLoop() {
+        String reason = "QEMU closed the QMP connection " + socket;
+        try (MappingIterator<JsonNode> messages = JSON.readerFor(JsonNode.class).readValues(new ChannelInput())) {
+            while (messages.hasNextValue()) {
+                dispatch(messages.nextValue());
+            }
+        } catch (IOException | RuntimeException e) {
+            if (closedReason == null) {
+                reason = "the QMP connection " + socket + " broke: " + e.getMessage();
+            }
+        }
+        fail(reason);
+    }
+
+    private void dispatch(JsonNode message) {
+        if (message.has("QMP")) {
+            greeting.complete(message.get("QMP"));
+        } else if (message.has("event")) {
+            JsonNode ts = message.path("timestamp");
+            QmpEvent event = new QmpEvent(message.get("event").asText(), message.path("data"),
+                    ts.path("seconds").asLong() * 1_000_000 + ts.path("microseconds").asLong(), MonotonicClock.nanos());
+            for (Consumer<QmpEvent> listener : listeners) {
+                listener.accept(event);
+            }
+        } else {
+            CompletableFuture<JsonNode> reply = pending.get(message.path("id").asText());
+            if (reply != null) {
+                reply.complete(message);
+            }
+        }
+    }
+
+    private void fail(String reason) {
+        if (closedReason == null) {
+            closedReason = reason;
+        }
+        QmpIoException e = new QmpIoException(closedReason);
+        greeting.completeExceptionally(e);
+        pending.values().forEach(f -> f.completeExceptionally(e));
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a socket we no longer use: nothing to recover
+        }
+    }
+
+    /**
+     * A plain stream over the channel. Not {@code Channels.newInputStream}: that one holds the channel's blocking
+     * lock while it waits, which would stall a concurrent command write.
+     */
+    private final class ChannelInput extends InputStream {
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return len == 0 ? 0 : channel.read(ByteBuffer.wrap(b, off, len));
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.hyperfresh.qemu.replace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.qemu.MemoryBackend;
+import dev.hyperfresh.qemu.QemuInfo;
+import dev.hyperfresh.qemu.QemuInstance;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything checked before a standby is started, so that a refusal leaves the VM untouched: the new binary, the
+ * VM's state and accelerator, no migration under way, and for SHARED mode RAM a second QEMU can map.
+ */
+final class Preflight {
+    private static final Set<String> MIGRATION_IDLE = Set.of("", "none", "completed", "failed", "cancelled");
+
+    private Preflight() {
+    }
+
+    static Plan check(QemuInstance source, ReplacementOptions options) {
+        QemuInfo info = source.info();
+        String vm = "QEMU pid " + info.pid() + (info.name().isEmpty() ? "" : " (VM " + info.name() + ")");
+        if (!Files.isExecutable(options.newBinary())) {
+            throw new NotReplaceableException("the new QEMU binary " + options.newBinary()
+                    + " does not exist or is not executable");
+        }
+        if (!info.status().equals("running") && !info.status().equals("paused")) {
+            throw new NotReplaceableException(vm + " is " + info.status()
+                    + ": only a running or paused VM can be replaced");
+        }
+        if (info.accelerator() != options.accelerator()) {
+            throw new NotReplaceableException(vm + " runs on " + info.accelerator().qemuName() + ", not on "
+                    + options.accelerator().qemuName() + " as asked: pass the accelerator it really uses");
+        }
+        String migration = source.qmp().execute("query-migrate").path("status").asText("");
+        if (!MIGRATION_IDLE.contains(migration)) {
+            throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
+        }
+        QemuArgs running = QemuArgs.ofProcess(info.pid());
+        if (options.mode() == ReplacementMode.COPY) {
+            return new Plan(info, StandbyCommandLine.derive(running, info.pid(), options.newBinary(), ReplacementMode.COPY,
+                    Map.of(), info.qmpSocket()), null);
+        }
+        checkShareable(source, info, vm);
+        GuestMemoryHold memory = GuestMemoryHold.take(info.pid(), info.memory(), memPaths(source, info.memory()));
+        try {
+            return new Plan(info, StandbyCommandLine.derive(running, info.pid(), options.newBinary(), ReplacementMode.SHARED,
+                    memory.paths(), info.qmpSocket()), memory);
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    private static void checkShareable(QemuInstance source, QemuInfo info, String vm) {
+        if (info.memory().isEmpty()) {
+            throw new NotReplaceableException(vm + " has no memory backend objects, so its RAM cannot be shared with a"
+                    + " new QEMU; use copy mode (an ordinary live migration) instead");
+        }
+        for (MemoryBackend b : info.memory()) {
+            if (!b.replaceableInPlace()) {
+                throw new NotReplaceableException(vm + " cannot be replaced in place: its guest RAM '" + b.id()
+                        + "' is a " + b.type() + (b.shared() ? "" : " without share=on")
+                        + ", private to that process; only " + MemoryBackend.MEMFD + " or " + MemoryBackend.FILE
+                        + " with share=on can be mapped by a new QEMU. Use copy mode (an ordinary live migration that"
+                        + " copies the RAM) instead, or start such VMs with -object " + MemoryBackend.MEMFD
+                        + ",id=ram0,size=...,share=on -machine memory-backend=ram0");
+            }
+        }
+        boolean ignoreShared = false;
+        for (JsonNode c : source.qmp().execute("query-migrate-capabilities")) {
+            ignoreShared |= c.path("capability").asText().equals("x-ignore-shared");
+        }
+        if (!ignoreShared) {
+            throw new NotReplaceableException(vm + " (QEMU " + info.version() + ") lacks the x-ignore-shared migration"
+                    + " capability; use copy mode instead");
+        }
+    }
+
+    /** mem-path of each file backend, canonical as /proc shows it. */
+    private static Map<String, String> memPaths(QemuInstance source, List<MemoryBackend> backends) {
+        Map<String, String> paths = new HashMap<>();
+        for (MemoryBackend b : backends) {
+            if (b.type().equals(MemoryBackend.FILE)) {
+                String p = source.qmp().execute("qom-get", Map.of("path", "/objects/" + b.id(), "property", "mem-path"))
+                        .asText();
+                try {
+                    paths.put(b.id(), Path.of(p).toRealPath().toString());
+                } catch (IOException e) {
+                    paths.put(b.id(), p);
+                }
+            }
+        }
+        return paths;
+    }
+}

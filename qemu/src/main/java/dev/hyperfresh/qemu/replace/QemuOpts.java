@@ -1,0 +1,75 @@
+package dev.hyperfresh.qemu.replace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * QEMU's {@code key=value,key=value} option syntax ({@code ,,} is a literal comma; a leading bare word is the
+ * value of an implied key such as {@code qom-type} or {@code backend}; a later bare word is a flag, "on"), read
+ * into a JSON object so that it and the JSON form of {@code -object} are edited the same way.
+ */
+final class QemuOpts {
+    private QemuOpts() {
+    }
+
+    static ObjectNode parse(String text, String impliedKey) {
+        ObjectNode opts = JsonNodeFactory.instance.objectNode();
+        List<String> parts = split(text);
+        for (int i = 0; i < parts.size(); i++) {
+            String part = parts.get(i);
+            int eq = part.indexOf('=');
+            if (eq >= 0) {
+                opts.put(part.substring(0, eq), part.substring(eq + 1));
+            } else if (i == 0 && impliedKey != null) {
+                opts.put(impliedKey, part);
+            } else {
+                opts.put(part, "on");
+            }
+        }
+        return opts;
+    }
+
+    static String format(ObjectNode opts, String impliedKey) {
+        StringBuilder out = new StringBuilder();
+        if (impliedKey != null && opts.has(impliedKey)) {
+            out.append(escape(opts.get(impliedKey).asText()));
+        }
+        for (Map.Entry<String, JsonNode> e : opts.properties()) {
+            if (e.getKey().equals(impliedKey)) {
+                continue;
+            }
+            if (out.length() > 0) {
+                out.append(',');
+            }
+            out.append(e.getKey()).append('=').append(escape(e.getValue().asText()));
+        }
+        return out.toString();
+    }
+
+    private static List<String> split(String text) {
+        List<String> parts = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == ',' && i + 1 < text.length() && text.charAt(i + 1) == ',') {
+                current.append(',');
+                i++;
+            } else if (c == ',') {
+                parts.add(current.toString());
+                current.setLength(0);
+            } else {
+                current.append(c);
+            }
+        }
+        parts.add(current.toString());
+        return parts;
+    }
+
+    private static String escape(String value) {
+        return value.replace(",", ",,");
+    }
+}

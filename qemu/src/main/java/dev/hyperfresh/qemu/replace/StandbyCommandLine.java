@@ -1,0 +1,148 @@
+package dev.hyperfresh.qemu.replace;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.hyperfresh.qemu.MemoryBackend;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The command line of the QEMU that replaces a running one, derived from the running one's: the new binary;
+ * paused and waiting for an incoming migration ({@code -S -incoming defer}); guest RAM backends rewritten for the
+ * mode; listening sockets moved aside until the old QEMU has gone; file outputs appended, not truncated (the VM's
+ * log continues); no -daemonize (we start it detached ourselves) and no -pidfile (the old QEMU holds its lock; the
+ * file is rewritten after the cutover).
+ */
+public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
+                                 Optional<Path> pidfile) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
+            "qmp", "qmp-pretty");
+    /** Properties that do not carry over to a backend that maps memory already in use. */
+    private static final Set<String> DROPPED_FOR_SHARED = Set.of("mem-path", "prealloc", "prealloc-threads",
+            "prealloc-context", "hugetlb", "hugetlbsize", "seal", "share");
+    private static final Set<String> DROPPED_FOR_COPY = Set.of("mem-path", "align", "pmem", "discard-data",
+            "readonly", "share");
+
+    public StandbyCommandLine {
+        argv = List.copyOf(argv);
+        socketMoves = List.copyOf(socketMoves);
+    }
+
+    /**
+     * @param sharedMemPaths for SHARED mode, backend id → a path the new QEMU opens to map that backend's memory
+     *                       (empty for COPY)
+     * @param attachedQmp    the QMP socket we drive the old QEMU through: the standby's QMP takes its place
+     */
+    static StandbyCommandLine derive(QemuArgs running, long oldPid, Path newBinary, ReplacementMode mode,
+                                     Map<String, Path> sharedMemPaths, Path attachedQmp) {
+        List<String> argv = new ArrayList<>(List.of(newBinary.toString()));
+        List<SocketMove> moves = new ArrayList<>();
+        Path pidfile = null;
+        int fileChardevs = 0;
+        for (QemuArgs.Option o : running.options()) {
+            String name = o.name();
+            String value = o.value();
+            switch (name) {
+                case "S", "daemonize", "incoming" -> {
+                    // re-added below as this standby needs them, or dropped
+                }
+                case "pidfile" -> pidfile = Path.of(value);
+                case "object" -> argv.addAll(List.of("-object", object(value, mode, sharedMemPaths)));
+                case "chardev" -> argv.addAll(List.of("-chardev", chardev(value, moves, oldPid)));
+                default -> {
+                    if (LEGACY_CHARDEV_OPTIONS.contains(name) && value.startsWith("file:")) {
+                        String id = "hf-file" + fileChardevs++;
+                        argv.addAll(List.of("-chardev", "file,id=" + id + ",path=" + value.substring(5).replace(",", ",,")
+                                + ",append=on", "-" + name, "chardev:" + id));
+                    } else if (LEGACY_CHARDEV_OPTIONS.contains(name) && value.startsWith("unix:")) {
+                        argv.addAll(List.of("-" + name, legacyUnix(value, moves, oldPid)));
+                    } else {
+                        argv.addAll(o.words());
+                    }
+                }
+            }
+        }
+        SocketMove qmp = moves.stream().filter(m -> m.path().equals(attachedQmp)).findFirst().orElse(null);
+        if (qmp == null) {
+            qmp = SocketMove.of(attachedQmp, oldPid);
+            moves.add(qmp);
+            argv.addAll(List.of("-qmp", "unix:" + qmp.standbyPath() + ",server=on,wait=off"));
+        }
+        argv.addAll(List.of("-S", "-incoming", "defer"));
+        return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile));
+    }
+
+    private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {
+        boolean json = value.startsWith("{");
+        ObjectNode o = json ? parseJson(value) : QemuOpts.parse(value, "qom-type");
+        String type = o.path("qom-type").asText();
+        String id = o.path("id").asText();
+        boolean shared = o.has("share") && (json ? o.get("share").asBoolean() : o.get("share").asText().equals("on"));
+        if (mode == ReplacementMode.SHARED && sharedMemPaths.containsKey(id)) {
+            o.remove(DROPPED_FOR_SHARED);
+            o.put("qom-type", MemoryBackend.FILE);
+            o.set("share", json ? BooleanNode.TRUE : TextNode.valueOf("on"));
+            o.put("mem-path", sharedMemPaths.get(id).toString());
+        } else if (mode == ReplacementMode.COPY && type.equals(MemoryBackend.FILE) && shared) {
+            // a shared file would be the source's own memory: a copy must land in fresh RAM
+            o.remove(DROPPED_FOR_COPY);
+            o.put("qom-type", MemoryBackend.MEMFD);
+            o.set("share", json ? BooleanNode.TRUE : TextNode.valueOf("on"));
+        } else {
+            return value;
+        }
+        return json ? o.toString() : QemuOpts.format(o, "qom-type");
+    }
+
+    private static String chardev(String value, List<SocketMove> moves, long oldPid) {
+        ObjectNode o = QemuOpts.parse(value, "backend");
+        String backend = o.path("backend").asText();
+        if (backend.equals("file")) {
+            o.put("append", "on");
+        } else if (backend.equals("socket") && o.has("path") && isOn(o.path("server").asText("off"))) {
+            SocketMove move = SocketMove.of(Path.of(o.get("path").asText()), oldPid);
+            moves.add(move);
+            o.put("path", move.standbyPath().toString());
+        } else {
+            return value;
+        }
+        return QemuOpts.format(o, "backend");
+    }
+
+    /** {@code unix:PATH[,server=on][,wait=off]} of -qmp, -monitor, -serial, ... */
+    private static String legacyUnix(String value, List<SocketMove> moves, long oldPid) {
+        ObjectNode o = QemuOpts.parse(value.substring(5), "path");
+        if (!isOn(o.path("server").asText("off"))) {
+            return value;
+        }
+        SocketMove move = SocketMove.of(Path.of(o.get("path").asText()), oldPid);
+        moves.add(move);
+        o.put("path", move.standbyPath().toString());
+        return "unix:" + QemuOpts.format(o, "path");
+    }
+
+    private static boolean isOn(String v) {
+        return v.equals("on") || v.equals("yes") || v.equals("true");
+    }
+
+    private static ObjectNode parseJson(String value) {
+        try {
+            JsonNode node = JSON.readTree(value);
+            if (node instanceof ObjectNode o) {
+                return o;
+            }
+        } catch (JsonProcessingException e) {
+            // reported below with the offending text
+        }
+        throw new IllegalArgumentException("cannot read the QEMU option -object " + value);
+    }
+}

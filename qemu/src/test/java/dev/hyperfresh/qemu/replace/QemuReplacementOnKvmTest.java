@@ -1,0 +1,56 @@
+package dev.hyperfresh.qemu.replace;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.testing.HeartbeatLog;
+import dev.hyperfresh.qemu.testing.RunningVm;
+import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.testkit.RequiresKvm;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same replacements with QEMU on KVM, as operators run it. Without a host /dev/kvm this runs in the nested
+ * KVM (emulated, slow: few replacements, a slow heartbeat, long waits; no timing means anything there).
+ */
+@RequiresKvm
+class QemuReplacementOnKvmTest {
+    private static final String GUEST = "cpus=2 mem_pct=2 hb_ms=200";
+    private static final Duration GUEST_PROGRESS = Duration.ofMinutes(2);
+
+    @TempDir
+    Path dir;
+
+    private static ReplacementOptions options(ReplacementMode mode) {
+        ReplacementOptions o = ReplacementOptions.of(TestQemu.binary(), mode);
+        return new ReplacementOptions(o.newBinary(), mode, Accelerator.KVM, o.limits(), Duration.ofMinutes(2),
+                Duration.ofMinutes(5));
+    }
+
+    @Test
+    void threeSharedReplacementsThenOneCopyKeepEveryHeartbeat() {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.KVM, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        try {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (ReplacementMode mode : List.of(ReplacementMode.SHARED, ReplacementMode.SHARED, ReplacementMode.SHARED,
+                    ReplacementMode.COPY)) {
+                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                    assertThat(qemu.info().accelerator()).isEqualTo(Accelerator.KVM);
+                    ReplacementResult r = QemuReplacement.replace(qemu, options(mode), ProgressListener.NONE);
+                    System.out.println(mode + " replacement on KVM: pid " + r.oldPid() + " -> " + r.newPid()
+                            + ", " + r.transferredBytes() + " bytes");
+                }
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+}

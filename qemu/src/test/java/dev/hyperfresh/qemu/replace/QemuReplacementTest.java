@@ -1,0 +1,139 @@
+package dev.hyperfresh.qemu.replace;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.testing.HeartbeatLog;
+import dev.hyperfresh.qemu.testing.RunningVm;
+import dev.hyperfresh.qemu.testing.TestQemu;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** QEMU → QEMU replacement on the real QEMU (TCG here), hfguest's heartbeats as the oracle. */
+class QemuReplacementTest {
+    private static final String GUEST = "cpus=2 mem_pct=10 hb_ms=50";
+    private static final Duration GUEST_PROGRESS = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private ReplacementOptions options(ReplacementMode mode) {
+        return ReplacementOptions.of(TestQemu.binary(), mode).withAccelerator(Accelerator.TCG);
+    }
+
+    @Test
+    void twentyConsecutiveSharedReplacementsKeepEveryHeartbeat() {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        List<Long> pids = new ArrayList<>(List.of(vm.process().pid()));
+        try {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (int i = 0; i < 20; i++) {
+                ReplacementResult r;
+                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                    StringBuilder phases = new StringBuilder();
+                    r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                            p -> phases.append(' ').append(p.phase()).append('@').append(p.elapsedUs() / 1000));
+                    System.out.println("phases (ms):" + phases);
+                }
+                pids.add(r.newPid());
+                assertThat(r.oldPid()).isEqualTo(pids.get(i));
+                assertThat(ProcessHandle.of(r.oldPid())).as("old QEMU gone").isEmpty();
+                assertThat(r.qmpSocket()).isEqualTo(vm.spec().qmpSocket());
+                System.out.printf("replacement %2d: pid %d -> %d, QEMU downtime %d ms, ours %d us, total %d us,"
+                        + " %d bytes%n", i + 1, r.oldPid(), r.newPid(), r.qemuDowntimeMs(), r.blackoutUs(), r.totalUs(),
+                        r.transferredBytes());
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+            try (QemuInstance last = QemuInstance.attach(vm.spec().qmpSocket())) {
+                assertThat(last.pid()).isEqualTo(pids.get(20));
+                assertThat(last.info().status()).isEqualTo("running");
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+        assertThat(pids).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void privateRamIsRefusedWithCopyModeOffered() throws IOException {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE))
+                    .isInstanceOf(NotReplaceableException.class)
+                    .hasMessage("QEMU pid " + vm.process().pid() + " cannot be replaced in place: its guest RAM"
+                            + " 'pc.ram' is a memory-backend-ram without share=on, private to that process; only"
+                            + " memory-backend-memfd or memory-backend-file with share=on can be mapped by a new QEMU."
+                            + " Use copy mode (an ordinary live migration that copies the RAM) instead, or start such"
+                            + " VMs with -object memory-backend-memfd,id=ram0,size=...,share=on"
+                            + " -machine memory-backend=ram0");
+            assertThat(qemu.info().status()).isEqualTo("running");
+            log.awaitProgress(2, GUEST_PROGRESS);
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("standby"));
+            }
+        }
+        log.assertClean();
+    }
+
+    @Test
+    void aStandbyThatFailsToStartLeavesTheSourceRunning() throws IOException {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        Path broken = dir.resolve("broken-qemu");
+        Files.writeString(broken, "#!/bin/sh\necho 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwx------"));
+        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            ReplacementOptions o = ReplacementOptions.of(broken, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, o, ProgressListener.NONE))
+                    .isInstanceOf(ReplacementException.class)
+                    .hasMessageContaining("the new QEMU did not start")
+                    .hasMessageContaining("exited with status 1 before opening its QMP socket")
+                    .hasMessageContaining("simulated start failure")
+                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
+                            + " as before");
+            assertThat(qemu.info().status()).isEqualTo("running");
+            log.awaitProgress(2, GUEST_PROGRESS);
+        }
+        log.assertClean();
+    }
+
+    @Test
+    void aStandbyKilledDuringTheMigrationLeavesTheSourceRunning() {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        String standbyMark = "vm.qmp.next-" + vm.process().pid();
+        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            // copy mode: the RAM takes seconds to send, time enough to pull the standby away mid-migration
+            ProgressListener killer = p -> {
+                if (p.phase() == Progress.Phase.MIGRATING && p.bytes() > 0) {
+                    ProcessHandle.allProcesses()
+                            .filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(standbyMark))
+                                    .orElse(false))
+                            .forEach(ProcessHandle::destroyForcibly);
+                }
+            };
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.COPY), killer))
+                    .isInstanceOf(ReplacementException.class)
+                    .hasMessageStartingWith("the migration into the new QEMU failed")
+                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
+                            + " as before");
+            assertThat(qemu.info().status()).isEqualTo("running");
+            log.awaitProgress(2, GUEST_PROGRESS);
+        }
+        log.assertClean();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.hyperfresh.qemu.replace;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Pure logic: how a running QEMU's command line becomes its replacement's. */
+class StandbyCommandLineTest {
+    private static final Path QMP = Path.of("/run/hyperfresh/web.qmp");
+    private static final Path NEW = Path.of("/opt/qemu-new/bin/qemu-system-x86_64");
+
+    private static StandbyCommandLine derive(ReplacementMode mode, Map<String, Path> mem, String... argv) {
+        return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv)), 42, NEW, mode, mem, QMP);
+    }
+
+    @Test
+    void sharedModeMapsTheHeldMemoryAndWaitsPausedForTheMigration() {
+        StandbyCommandLine c = derive(ReplacementMode.SHARED, Map.of("ram0", Path.of("/proc/7/fd/33")),
+                "/usr/bin/qemu-system-x86_64", "-enable-kvm", "-m", "1G",
+                "-object", "memory-backend-memfd,id=ram0,size=1G,share=on,seal=on,prealloc=on",
+                "-machine", "q35,memory-backend=ram0", "-S", "-daemonize", "-pidfile", "/run/web.pid",
+                "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off",
+                "-chardev", "file,id=log,path=/var/log/web,,1.log",
+                "-serial", "file:/var/log/web-serial.log");
+        assertThat(c.argv()).containsExactly(NEW.toString(), "-enable-kvm", "-m", "1G",
+                "-object", "memory-backend-file,id=ram0,size=1G,share=on,mem-path=/proc/7/fd/33",
+                "-machine", "q35,memory-backend=ram0",
+                "-qmp", "unix:/run/hyperfresh/web.qmp.next-42,server=on,wait=off",
+                "-chardev", "file,id=log,path=/var/log/web,,1.log,append=on",
+                "-chardev", "file,id=hf-file0,path=/var/log/web-serial.log,append=on", "-serial", "chardev:hf-file0",
+                "-S", "-incoming", "defer");
+        assertThat(c.qmpSocket()).isEqualTo(Path.of("/run/hyperfresh/web.qmp.next-42"));
+        assertThat(c.socketMoves()).containsExactly(new SocketMove(c.qmpSocket(), QMP));
+        assertThat(c.pidfile()).contains(Path.of("/run/web.pid"));
+    }
+
+    @Test
+    void jsonObjectsAndChardevSocketsAreRewrittenToo() {
+        StandbyCommandLine c = derive(ReplacementMode.SHARED, Map.of("mem", Path.of("/proc/7/fd/9")),
+                "qemu", "-object", "{\"qom-type\":\"memory-backend-file\",\"id\":\"mem\",\"size\":1073741824,"
+                        + "\"mem-path\":\"/dev/shm/web\",\"share\":true,\"prealloc\":true}",
+                "-chardev", "socket,id=mon,path=/run/hyperfresh/web.qmp.next-41,server=on,wait=off",
+                "-mon", "chardev=mon,mode=control", "-incoming", "unix:/tmp/in");
+        assertThat(c.argv()).containsExactly(NEW.toString(),
+                "-object", "{\"qom-type\":\"memory-backend-file\",\"id\":\"mem\",\"size\":1073741824,\"share\":true,"
+                        + "\"mem-path\":\"/proc/7/fd/9\"}",
+                "-chardev", "socket,id=mon,path=/run/hyperfresh/web.qmp.next-42,server=on,wait=off",
+                "-mon", "chardev=mon,mode=control", "-S", "-incoming", "defer");
+        assertThat(c.socketMoves()).containsExactly(new SocketMove(Path.of("/run/hyperfresh/web.qmp.next-42"), QMP));
+    }
+
+    @Test
+    void copyModeGivesTheNewQemuFreshMemory() {
+        StandbyCommandLine c = derive(ReplacementMode.COPY, Map.of(), "qemu",
+                "-object", "memory-backend-file,id=ram0,size=1G,mem-path=/dev/shm/web,share=on,align=2M",
+                "-object", "memory-backend-memfd,id=ram1,size=1G,share=on",
+                "-object", "iothread,id=io0");
+        assertThat(c.argv()).containsExactly(NEW.toString(),
+                "-object", "memory-backend-memfd,id=ram0,size=1G,share=on",
+                "-object", "memory-backend-memfd,id=ram1,size=1G,share=on",
+                "-object", "iothread,id=io0",
+                "-qmp", "unix:/run/hyperfresh/web.qmp.next-42,server=on,wait=off", "-S", "-incoming", "defer");
+    }
+
+    @Test
+    void flagsWithoutValuesDoNotSwallowTheNextOption() {
+        QemuArgs a = QemuArgs.parse(List.of("qemu", "--nodefaults", "-no-reboot", "-name", "web", "disk.img"));
+        assertThat(a.options()).containsExactly(new QemuArgs.Option("nodefaults", null),
+                new QemuArgs.Option("no-reboot", null), new QemuArgs.Option("name", "web"),
+                new QemuArgs.Option("hda", "disk.img"));
+    }
+}

@@ -1,0 +1,54 @@
+package dev.hyperfresh.qemu.testing;
+
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.launch.HfguestVm;
+import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.vmm.boot.MultibootLoader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** The real QEMU from the distribution and the hfguest image the build embedded in vmm, for the tests. */
+public final class TestQemu {
+    private TestQemu() {
+    }
+
+    /** The real QEMU: missing is a failure, never a skip. */
+    public static Path binary() {
+        return QemuProcess.defaultBinary();
+    }
+
+    /** Copies the embedded hfguest.bin into {@code dir} (QEMU's -kernel needs a file). */
+    public static Path hfguest(Path dir) {
+        Path target = dir.resolve("hfguest.bin");
+        try (InputStream in = MultibootLoader.class.getResourceAsStream(MultibootLoader.EMBEDDED_GUEST)) {
+            if (in == null) {
+                throw new IllegalStateException(MultibootLoader.EMBEDDED_GUEST + " missing from the vmm jar");
+            }
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A small 2-vCPU hfguest VM whose files all live in {@code dir}. */
+    public static HfguestVm vm(Path dir, String name, Accelerator accel, boolean sharedMemory, String guestArgs) {
+        return new HfguestVm(binary(), accel, 2, 128, sharedMemory, hfguest(dir), guestArgs,
+                dir.resolve(name + ".hb"), dir.resolve(name + ".qmp"));
+    }
+
+    /**
+     * Kills every process whose command line mentions {@code dir}: the QEMUs a test started there, including a
+     * replacement's new QEMU when the test failed before learning its pid.
+     */
+    public static void killAllIn(Path dir) {
+        String mark = dir.toString();
+        ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(mark)).orElse(false))
+                .forEach(ProcessHandle::destroyForcibly);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.hyperfresh.vmm.boot.linux;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where guests/linux/fetch-and-build.sh leaves the Linux test guest (Debian's kernel and a busybox initramfs),
+ * and the command line that boots it on hfvisor's PC devices.
+ */
+public record LinuxGuestBuild(Path dir) {
+    public static final String SCRIPT = "guests/linux/fetch-and-build.sh";
+    /** No ACPI tables or PCI on hfvisor; SMP comes from the MP table; reboot=k resets through the i8042. */
+    public static final String CMDLINE = "console=ttyS0 earlycon=uart8250,io,0x3f8 reboot=k panic=-1 pci=off acpi=off";
+
+    /** {@code ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux}, as the script uses. */
+    public static LinuxGuestBuild standard() {
+        String cache = Optional.ofNullable(System.getenv("XDG_CACHE_HOME")).filter(s -> !s.isEmpty())
+                .orElse(System.getProperty("user.home") + "/.cache");
+        return new LinuxGuestBuild(Path.of(cache, "hyperfresh", "linux"));
+    }
+
+    public Path kernel() {
+        return dir.resolve("vmlinuz");
+    }
+
+    public Path initrd() {
+        return dir.resolve("initramfs.cpio.gz");
+    }
+
+    public boolean isBuilt() {
+        return Files.isReadable(kernel()) && Files.isReadable(initrd());
+    }
+
+    /** @throws IllegalArgumentException naming the script when the build is missing */
+    public LinuxGuestBuild requireBuilt() {
+        if (!isBuilt()) {
+            throw new IllegalArgumentException("no Linux guest in " + dir + ": run " + SCRIPT
+                    + " first, or give kernel=PATH (and initrd=PATH)");
+        }
+        return this;
+    }
+}

@@ -1,0 +1,31 @@
+package dev.hyperfresh.vmm.vm;
+
+import dev.hyperfresh.kvm.Vm;
+import dev.hyperfresh.vmm.devices.CmosRtc;
+import dev.hyperfresh.vmm.devices.I8042;
+import dev.hyperfresh.vmm.devices.Uart8250;
+import java.util.function.Consumer;
+
+/**
+ * The legacy PC devices a Linux guest needs on hfvisor: COM1 (16550A at 0x3f8, IRQ 4) as its console, the PS/2
+ * controller (its reset line is how {@code reboot=k} restarts) and the CMOS clock. Every other legacy port Linux
+ * probes reads as all ones (see IoBus). Their state moves with the VM in a handover.
+ */
+public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
+    public static final String COM1 = "com1", I8042_STATE = "i8042", CMOS = "cmos";
+
+    /** Adds the devices to a created VM; a reset request from the guest ends the VM (hfvisor does not reboot). */
+    public static PcDevices attach(VirtualMachine vm, Consumer<byte[]> console) {
+        Vm kvmVm = vm.kvmVm();
+        Uart8250 com1 = Uart8250.com1(high -> kvmVm.irqLine(Uart8250.COM1_IRQ, high), console);
+        vm.addStatefulDevice(COM1, com1.base(), Uart8250.PORTS, com1);
+        I8042 i8042 = new I8042(high -> kvmVm.irqLine(I8042.KEYBOARD_IRQ, high),
+                high -> kvmVm.irqLine(I8042.AUX_IRQ, high),
+                () -> vm.powerOff(0, "guest reset the machine through the i8042; hfvisor ends a VM on reset"));
+        vm.addStatefulDevice(I8042_STATE, I8042.DATA_PORT, 1, i8042);
+        vm.addDevice(I8042.COMMAND_PORT, 1, i8042);
+        CmosRtc cmos = new CmosRtc();
+        vm.addStatefulDevice(CMOS, CmosRtc.INDEX_PORT, 2, cmos);
+        return new PcDevices(com1, i8042, cmos);
+    }
+}
