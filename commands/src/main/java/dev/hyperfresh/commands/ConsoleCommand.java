@@ -1,0 +1,61 @@
+package dev.hyperfresh.commands;
+
+import dev.hyperfresh.engine.Engine;
+import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.vmm.control.Event;
+import org.springframework.shell.standard.ShellComponent;
+import org.springframework.shell.standard.ShellMethod;
+import org.springframework.shell.standard.ShellOption;
+
+/** Follows an instance's guests: console text, hfguest's decoded heartbeats, state changes. */
+@ShellComponent
+public class ConsoleCommand {
+    private final Engine engine;
+    private final Session session;
+    private final Renderer renderer;
+
+    public ConsoleCommand(Engine engine, Session session, Renderer renderer) {
+        this.engine = engine;
+        this.session = session;
+        this.renderer = renderer;
+    }
+
+    @ShellMethod(key = "console", value = "Follow the guests' console and heartbeats; Ctrl-C returns to the prompt.", group = "Instances")
+    public String console(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
+            @ShellOption(value = "--seconds", defaultValue = "0", help = "stop after this long (0: until Ctrl-C)") double seconds,
+            @ShellOption(value = "--json", defaultValue = "false", help = "one JSON object per event") boolean json) {
+        if (seconds < 0) {
+            throw EngineException.usage("--seconds must not be negative, got " + seconds);
+        }
+        String target = session.target(instance);
+        long[] events = new long[1];
+        try (AutoCloseable follow = engine.follow(target, e -> {
+            if (vm == null || vm.equals(e.vm()) || e.vm() == null) {
+                events[0]++;
+                renderer.line(json ? JsonOutput.render(eventJson(e)) : ConsoleView.line(e));
+            }
+        })) {
+            if (!json) {
+                renderer.line("following " + target + (vm == null ? "" : " VM " + vm)
+                        + (seconds > 0 ? " for " + seconds + " s" : "; Ctrl-C returns to the prompt"));
+            }
+            long until = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : Long.MAX_VALUE;
+            while (System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (EngineException e) {
+            throw e;
+        } catch (Exception e) {
+            throw EngineException.failed("console of " + target + " ended: " + e.getMessage());
+        }
+        return json ? null : "console closed after " + events[0] + " events";
+    }
+
+    private static Object eventJson(Event e) {
+        return e.fields().deepCopy().put("vm", e.vm()).put("kind", e.kind());
+    }
+}

@@ -1,0 +1,117 @@
+package dev.hyperfresh.commands;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.Engine;
+import dev.hyperfresh.engine.Instance;
+import dev.hyperfresh.engine.LaunchRequest;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.shell.standard.ShellComponent;
+import org.springframework.shell.standard.ShellMethod;
+import org.springframework.shell.standard.ShellOption;
+
+/** Finding, starting, inspecting and stopping hfvisor instances. */
+@ShellComponent
+public class InstanceCommands {
+    private final Engine engine;
+    private final Session session;
+    private final Renderer renderer;
+
+    public InstanceCommands(Engine engine, Session session, Renderer renderer) {
+        this.engine = engine;
+        this.session = session;
+        this.renderer = renderer;
+    }
+
+    @ShellMethod(key = "list", value = "List hypervisor instances (answering and stale) and their VMs.", group = "Instances")
+    public String list(@ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        List<Instance> instances = engine.list();
+        if (json) {
+            ArrayNode array = JsonOutput.MAPPER.createArrayNode();
+            instances.forEach(i -> array.add(Views.instanceJson(i)));
+            ObjectNode out = JsonOutput.object();
+            out.set("instances", array);
+            return JsonOutput.render(out);
+        }
+        if (instances.isEmpty()) {
+            return "no instances (start one with `launch`)";
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (Instance i : instances) {
+            if (i.isStale()) {
+                rows.add(List.of(i.name(), "stale", "-", "-", "-", "-", i.problem()));
+            } else {
+                InstanceInfo info = i.info();
+                rows.add(List.of(i.name(), i.role(), info.state(), String.valueOf(info.pid()), info.version(),
+                        Units.uptime(info.uptimeMs()), Views.vmSummary(info)));
+            }
+        }
+        return Tables.of(List.of("INSTANCE", "ROLE", "STATE", "PID", "VERSION", "UPTIME", "VMS"), rows);
+    }
+
+    @ShellMethod(key = "launch", value = "Start an hfvisor instance with one or more VMs and attach to it.", group = "Instances")
+    public String launch(
+            @ShellOption(value = "--name", defaultValue = "demo", valueProvider = InstanceNames.class, help = "instance name") String name,
+            @ShellOption(value = "--vm-name", defaultValue = "web", help = "name of the VM") String vmName,
+            @ShellOption(value = "--mem", defaultValue = "256M", help = "guest memory, e.g. 256M, 4G") String mem,
+            @ShellOption(value = "--cpus", defaultValue = "2", help = "vCPUs") int cpus,
+            @ShellOption(value = "--guest", defaultValue = "hfguest", help = "hfguest (embedded) or linux") GuestKind guest,
+            @ShellOption(value = "--kernel", defaultValue = ShellOption.NULL, help = "bzImage for --guest linux") String kernel,
+            @ShellOption(value = "--initrd", defaultValue = ShellOption.NULL, help = "initrd for --guest linux") String initrd,
+            @ShellOption(value = "--cmdline", defaultValue = ShellOption.NULL, help = "guest command line") String cmdline,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, arity = 8, help = "full hfvisor VM specs (man hfvisor), instead of the options above") String[] vms,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        List<String> specs = vms != null ? List.of(vms)
+                : List.of(VmSpecs.of(vmName, mem, cpus, guest, kernel, initrd, cmdline));
+        Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
+        renderer.endProgress();
+        session.attach(name);
+        if (json) {
+            return JsonOutput.render(Views.instanceJson(launched));
+        }
+        return "launched " + name + " (pid " + launched.info().pid() + ", " + launched.info().version()
+                + ") with " + Views.vmSummary(launched.info()) + "; attached";
+    }
+
+    @ShellMethod(key = "attach", value = "Make INSTANCE the one commands act on when none is named.", group = "Instances")
+    public String attach(
+            @ShellOption(value = "--instance", valueProvider = InstanceNames.class, help = "instance name") String instance,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        Instance found = engine.instance(instance);
+        session.attach(found.name());
+        return json ? JsonOutput.render(JsonOutput.object().put("attached", found.name()))
+                : "attached to " + found.name() + " (" + Views.vmSummary(found.info()) + ")";
+    }
+
+    @ShellMethod(key = "detach", value = "Forget the attached instance.", group = "Instances")
+    public String detach(@ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String was = session.attached();
+        session.detach();
+        return json ? JsonOutput.render(JsonOutput.object().put("detached", was))
+                : was == null ? "not attached" : "detached from " + was;
+    }
+
+    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role and its VMs.", group = "Instances")
+    public String info(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        Instance found = engine.instance(session.target(instance));
+        return json ? JsonOutput.render(Views.instanceJson(found)) : Views.info(found);
+    }
+
+    @ShellMethod(key = "stop", value = "Power off one VM, or every VM and so the instance.", group = "Instances")
+    public String stop(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = session.target(instance);
+        engine.stop(target, vm);
+        if (vm == null && target.equals(session.attached())) {
+            session.detach();
+        }
+        return json ? JsonOutput.render(JsonOutput.object().put("stopped", target).put("vm", vm))
+                : vm == null ? "stopped " + target : "stopped VM " + vm + " of " + target;
+    }
+}

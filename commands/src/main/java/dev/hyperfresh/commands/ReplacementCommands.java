@@ -1,0 +1,159 @@
+package dev.hyperfresh.commands;
+
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.Engine;
+import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.engine.ProgressListener;
+import dev.hyperfresh.engine.ReplaceReport;
+import dev.hyperfresh.engine.Replacement;
+import dev.hyperfresh.engine.Snapshot;
+import dev.hyperfresh.engine.StandbyReport;
+import dev.hyperfresh.engine.Verification;
+import java.io.File;
+import java.time.Duration;
+import org.springframework.shell.standard.FileValueProvider;
+import org.springframework.shell.standard.ShellComponent;
+import org.springframework.shell.standard.ShellMethod;
+import org.springframework.shell.standard.ShellOption;
+
+/** The replacement, step by step (standby, remap, snapshot, cutover, rollback, verify) and in one (replace). */
+@ShellComponent
+public class ReplacementCommands {
+    private static final String GROUP = "Replacement";
+
+    private final Engine engine;
+    private final Session session;
+    private final Renderer renderer;
+
+    public ReplacementCommands(Engine engine, Session session, Renderer renderer) {
+        this.engine = engine;
+        this.session = session;
+        this.renderer = renderer;
+    }
+
+    @ShellMethod(key = "standby", value = "Start a standby hfvisor (possibly another build) for the instance.", group = GROUP)
+    public String standby(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor)") File with,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        StandbyReport r = step(instance, json, (rep, progress) -> rep.standby(with == null ? null : with.toPath(),
+                progress));
+        return json ? JsonOutput.render(JsonOutput.tree(r))
+                : "standby " + Views.ref(r.standby()) + " is up after " + Units.micros(r.startUs())
+                        + "; it runs no guest until it owns one\nnext: `remap`";
+    }
+
+    @ShellMethod(key = "remap", value = "Share every VM's memory with the standby (no copy); the guests keep running.", group = GROUP)
+    public String remap(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        PrepareReply r = step(instance, json, Replacement::remap);
+        return json ? JsonOutput.render(JsonOutput.tree(r)) : Views.prepare(r);
+    }
+
+    @ShellMethod(key = "snapshot", value = "Save every VM's state as a cutover would move it; show it or write it to a file.", group = GROUP)
+    public String snapshot(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--show", defaultValue = "summary", help = "summary, regs or devices") SnapshotView show,
+            @ShellOption(value = "--save", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "write the encoded state to FILE") File save,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        Snapshot s = engine.replacement(session.target(instance)).snapshot(save == null ? null : save.toPath());
+        return json ? JsonOutput.render(SnapshotViews.json(s)) : SnapshotViews.text(s, show);
+    }
+
+    @ShellMethod(key = "cutover", value = "Move the VMs to the remapped standby: pause, save, hand over, restore, resume.", group = GROUP)
+    public String cutover(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        CutoverReply r = step(instance, json, Replacement::cutover);
+        String out = json ? JsonOutput.render(JsonOutput.tree(r)) : Views.cutover(r);
+        if (!r.committed()) {
+            throw OutputAndFailure.rolledBack(out, "cutover rolled back: " + r.reason());
+        }
+        return out;
+    }
+
+    @ShellMethod(key = "rollback", value = "Drop the standby (and its remap) before a cutover; the VMs never stop.", group = GROUP)
+    public String rollback(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = session.target(instance);
+        engine.replacement(target).rollback();
+        return json ? JsonOutput.render(JsonOutput.object().put("instance", target).put("rolled_back", true))
+                : "rolled back: the standby is gone, " + target + " runs its VMs as before";
+    }
+
+    @ShellMethod(key = "verify", value = "Watch the guests' heartbeats and check them: sequence, errors, TSC, ticks.", group = GROUP)
+    public String verify(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--seconds", defaultValue = "2", help = "how long to watch") double seconds,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        Duration window = window(seconds);
+        Verification v = step(instance, json, (rep, progress) -> rep.verify(window, progress));
+        String out = json ? JsonOutput.render(Views.verificationJson(v)) : Views.verification(v);
+        if (!v.ok()) {
+            throw OutputAndFailure.failed(out, "verify found problems: " + String.join("; ", v.problems()));
+        }
+        return out;
+    }
+
+    @ShellMethod(key = "replace", value = "Replace the instance live: standby, remap, cutover and verify in one.", group = GROUP)
+    public String replace(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor)") File with,
+            @ShellOption(value = "--seconds", defaultValue = "2", help = "how long verify watches") double seconds,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        Duration window = window(seconds);
+        ReplaceReport r = step(instance, json, (rep, progress) -> rep.replace(with == null ? null : with.toPath(),
+                window, progress));
+        String out = json ? JsonOutput.render(Views.replaceJson(r)) : Views.replace(r);
+        if (!"committed".equals(r.outcome())) {
+            throw OutputAndFailure.rolledBack(out, "replacement rolled back: " + r.reason());
+        }
+        if (!r.verified()) {
+            throw OutputAndFailure.failed(out, "the replacement committed but verify found problems: "
+                    + String.join("; ", r.verification().problems()));
+        }
+        return out;
+    }
+
+    @ShellMethod(key = "history", value = "Past replacements with their per-phase times.", group = GROUP)
+    public String history(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "only this instance") String instance,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        var entries = engine.history().stream().filter(e -> instance == null || e.instance().equals(instance))
+                .toList();
+        if (json) {
+            ArrayNode array = JsonOutput.MAPPER.createArrayNode();
+            entries.forEach(e -> array.add(JsonOutput.tree(e)));
+            ObjectNode out = JsonOutput.object();
+            out.set("replacements", array);
+            return JsonOutput.render(out);
+        }
+        return entries.isEmpty() ? "no replacements yet" : HistoryView.table(entries);
+    }
+
+    private <T> T step(String instance, boolean json, StepCall<T> call) {
+        Replacement replacement = engine.replacement(session.target(instance));
+        try {
+            return call.run(replacement, json ? p -> { } : renderer.progress());
+        } finally {
+            renderer.endProgress();
+        }
+    }
+
+    private static Duration window(double seconds) {
+        if (!(seconds > 0 && seconds <= 600)) {
+            throw EngineException.usage("--seconds must be more than 0 and at most 600, got " + seconds);
+        }
+        return Duration.ofMillis((long) (seconds * 1000));
+    }
+
+    @FunctionalInterface
+    private interface StepCall<T> {
+        T run(Replacement replacement, ProgressListener progress);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.hyperfresh.commands;
+
+import dev.hyperfresh.engine.EngineException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jline.reader.impl.DefaultParser;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.shell.Input;
+import org.springframework.shell.Shell;
+import org.springframework.shell.command.CommandCatalog;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs a file of commands, one per line ({@code #} starts a comment), through the shell, stopping at the first
+ * line that fails. Used by {@code script} and {@code hyperfresh --script FILE}.
+ */
+@Component
+public class ScriptRunner {
+    private final ObjectProvider<Shell> shell;
+    private final ObjectProvider<CommandCatalog> catalog;
+    private final ErrorReporter errors;
+    private final Renderer renderer;
+
+    public ScriptRunner(ObjectProvider<Shell> shell, ObjectProvider<CommandCatalog> catalog, ErrorReporter errors,
+                        Renderer renderer) {
+        this.shell = shell;
+        this.catalog = catalog;
+        this.errors = errors;
+        this.renderer = renderer;
+    }
+
+    /** The outcome: exit code 0, or the failing line's exit code with its number and text. */
+    public record Result(int exitCode, int line, String text) {
+    }
+
+    public Result run(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (IOException e) {
+            throw EngineException.usage("cannot read the script " + file + ": " + e.getMessage());
+        }
+        DefaultParser parser = new DefaultParser();
+        for (int n = 1; n <= lines.size(); n++) {
+            String line = lines.get(n - 1).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            List<String> words = parser.parse(line, line.length()).words().stream().filter(w -> !w.isEmpty())
+                    .toList();
+            long failuresBefore = errors.failures();
+            if (!known(String.join(" ", words))) {
+                errors.failed(ExitCodes.USAGE, file + ":" + n + ": no command named `" + words.get(0) + "`");
+            } else {
+                try {
+                    shell.getObject().run(oneLine(line, words));
+                } catch (Exception e) {
+                    // a one-shot shell rethrows what its resolver already reported; anything else is new
+                    if (errors.failures() == failuresBefore) {
+                        errors.failed(ExitCodes.FAILURE, e.getMessage());
+                    }
+                }
+            }
+            if (errors.failures() > failuresBefore) {
+                renderer.error("hyperfresh: " + file + ":" + n + ": stopped at `" + line + "`");
+                return new Result(errors.lastExitCode(), n, line);
+            }
+        }
+        return new Result(ExitCodes.SUCCESS, 0, null);
+    }
+
+    private boolean known(String line) {
+        // the catalog and the shell hold this runner's command, so both are looked up when used
+        return catalog.getObject().getRegistrations().keySet().stream()
+                .anyMatch(command -> line.equals(command) || line.startsWith(command + " "));
+    }
+
+    private static org.springframework.shell.InputProvider oneLine(String line, List<String> words) {
+        Input input = new Input() {
+            @Override
+            public String rawText() {
+                return line;
+            }
+
+            @Override
+            public List<String> words() {
+                return words;
+            }
+        };
+        boolean[] given = new boolean[1];
+        return () -> {
+            if (given[0]) {
+                return null;
+            }
+            given[0] = true;
+            return input;
+        };
+    }
+}

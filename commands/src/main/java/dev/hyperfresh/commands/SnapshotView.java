@@ -1,0 +1,6 @@
+package dev.hyperfresh.commands;
+
+/** What {@code snapshot --show} prints besides the sizes. */
+public enum SnapshotView {
+    summary, regs, devices
+}

@@ -1,0 +1,118 @@
+package dev.hyperfresh.commands;
+
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.Instance;
+import dev.hyperfresh.engine.Phases;
+import dev.hyperfresh.engine.ReplaceReport;
+import dev.hyperfresh.engine.Verification;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** Text and JSON renderings of the engine's reports, shared by the commands that show them. */
+final class Views {
+    private Views() {
+    }
+
+    static String vmSummary(InstanceInfo info) {
+        if (info.vms().isEmpty()) {
+            return "no VMs";
+        }
+        return info.vms().stream().map(vm -> vm.name() + " (" + vm.state() + ", " + vm.vcpus() + " vCPU, "
+                + Units.bytes(vm.memoryBytes()) + ")").collect(Collectors.joining(", "));
+    }
+
+    static String info(Instance instance) {
+        InstanceInfo info = instance.info();
+        StringBuilder out = new StringBuilder();
+        out.append(info.name()).append(": hfvisor ").append(info.version()).append(" (build ").append(info.buildId())
+                .append("), pid ").append(info.pid()).append(", ").append(instance.role()).append(", ")
+                .append(info.state()).append(", up ").append(Units.uptime(info.uptimeMs())).append('\n')
+                .append("socket ").append(instance.socket()).append('\n');
+        if (info.vms().isEmpty()) {
+            return out.append("no VMs").toString();
+        }
+        List<List<String>> rows = new ArrayList<>();
+        info.vms().forEach(vm -> rows.add(List.of(vm.name(), vm.state(), String.valueOf(vm.vcpus()),
+                Units.bytes(vm.memoryBytes()), vm.guestKind())));
+        return out.append(Tables.of(List.of("VM", "STATE", "VCPUS", "MEMORY", "GUEST"), rows)).toString();
+    }
+
+    static ObjectNode instanceJson(Instance instance) {
+        ObjectNode node = JsonOutput.object().put("name", instance.name()).put("socket",
+                instance.socket().toString());
+        if (instance.isStale()) {
+            return node.put("stale", true).put("problem", instance.problem());
+        }
+        node.put("stale", false).put("role", instance.role());
+        node.setAll(JsonOutput.tree(instance.info()));
+        return node;
+    }
+
+    static String ref(InstanceRef ref) {
+        return ref.name() + " (hfvisor " + ref.version() + ", build " + ref.buildId() + ", pid " + ref.pid() + ")";
+    }
+
+    static String prepare(PrepareReply p) {
+        return "remapped " + p.vms().size() + " VM(s) into " + p.target().name() + ": " + Units.bytes(p.memoryBytes())
+                + " of guest memory shared through " + p.fdsPassed() + " memfd(s), " + Units.bytes(p.bytesCopied())
+                + " copied; populated in " + Units.micros(p.populateUs()) + ", prepare took "
+                + Units.micros(p.prepareUs()) + "; standby RSS " + Units.bytes(p.standbyRssBytes())
+                + "\nthe guests never stopped; next: `cutover` (or `rollback`)";
+    }
+
+    static String phases(Map<String, Long> phasesUs) {
+        List<List<String>> rows = new ArrayList<>();
+        phasesUs.forEach((phase, us) -> rows.add(List.of(phase, Units.micros(us), String.valueOf(us))));
+        return Tables.of(List.of("PHASE", "TIME", "µs"), rows);
+    }
+
+    static String cutover(CutoverReply c) {
+        if (!c.committed()) {
+            return "cutover ROLLED BACK: " + c.reason() + "\nthe VMs run on in the old instance; the standby is gone";
+        }
+        return phases(Phases.ordered(c.phasesUs())) + "\nblackout " + Units.micros(c.blackoutUs()) + " (" + c.blackoutUs()
+                + " µs); moved " + Units.bytes(c.stateBytes()) + " of state; now on "
+                + ref(c.newInstance()) + "\nnext: `verify`";
+    }
+
+    static String verification(Verification v) {
+        String verdict = v.ok() ? "verified" : "NOT verified: " + String.join("; ", v.problems());
+        return verdict + "\n" + v.heartbeats() + " heartbeats from " + v.cpus() + " vCPU(s) in " + v.windowMs()
+                + " ms: " + v.seqGaps() + " missing, " + v.seqDuplicates() + " repeated, memory errors "
+                + v.memoryErrors() + ", canary errors " + v.canaryErrors() + ", TSC backwards " + v.tscBackwards()
+                + ", ticks " + (v.ticksAdvancing() ? "advancing" : "stuck") + "; largest pause the guest saw: "
+                + v.guestPauseMaxCycles() + " TSC cycles";
+    }
+
+    static ObjectNode verificationJson(Verification v) {
+        return JsonOutput.tree(v).put("ok", v.ok());
+    }
+
+    static String replace(ReplaceReport r) {
+        StringBuilder out = new StringBuilder(phases(r.phasesUs())).append('\n');
+        if (!"committed".equals(r.outcome())) {
+            return out.append("replacement ROLLED BACK: ").append(r.reason())
+                    .append("\nthe VMs run on in ").append(ref(r.before())).toString();
+        }
+        return out.append("blackout ").append(Units.micros(r.blackoutUs())).append(" (").append(r.blackoutUs())
+                .append(" µs)\nmoved ").append(Units.bytes(r.stateBytes())).append(" of state; ")
+                .append(Units.bytes(r.memoryBytes())).append(" of guest memory stayed in place (")
+                .append(Units.bytes(r.bytesCopied())).append(" copied)\nbefore ").append(ref(r.before()))
+                .append("\nafter  ").append(ref(r.after())).append('\n').append(verification(r.verification()))
+                .toString();
+    }
+
+    static ObjectNode replaceJson(ReplaceReport r) {
+        ObjectNode node = JsonOutput.tree(r).put("verified", r.verified());
+        if (r.verification() != null) {
+            node.set("verification", verificationJson(r.verification()));
+        }
+        return node;
+    }
+}

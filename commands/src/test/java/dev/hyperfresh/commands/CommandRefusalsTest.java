@@ -1,0 +1,156 @@
+package dev.hyperfresh.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.hyperfresh.engine.ActiveInstanceStub;
+import dev.hyperfresh.engine.Engine;
+import dev.hyperfresh.engine.EngineConfig;
+import dev.hyperfresh.engine.FakeStandbyMain;
+import dev.hyperfresh.engine.HfvisorEngine;
+import dev.hyperfresh.vmm.control.ControlServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.shell.test.ShellAssertions;
+import org.springframework.shell.test.ShellTestClient;
+import org.springframework.shell.test.ShellTestClient.NonInteractiveShellSession;
+import org.springframework.shell.test.autoconfigure.ShellTest;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.annotation.DirtiesContext.ClassMode;
+
+/**
+ * Commands run through Spring Shell as `hyperfresh COMMAND` runs them, with the real engine: a stub instance "demo" answers info on a
+ * real control socket, "ghost" is a stale socket, anything else is unknown. Nothing here needs KVM.
+ */
+@ShellTest(terminalWidth = 200, properties = {"spring.shell.command.script.enabled=false",
+    "spring.shell.command.history.enabled=false"})
+@DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
+@Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
+    ScriptCommand.class, ScriptRunner.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
+    InstanceNames.class, VmNames.class})
+class CommandRefusalsTest {
+    static final Path DIR = tempDir();
+    private static ControlServer stub;
+
+    @Autowired
+    ShellTestClient client;
+    @Autowired
+    ErrorReporter errors;
+
+    @TestConfiguration
+    static class Beans {
+        @Bean
+        Engine engine() {
+            return new HfvisorEngine(new EngineConfig(DIR, DIR.resolve("no-hfvisor"), Duration.ofSeconds(60)));
+        }
+    }
+
+    @BeforeAll
+    static void instances() throws IOException {
+        stub = ActiveInstanceStub.serve(DIR, "demo");
+        Files.createFile(DIR.resolve("ghost.sock"));
+    }
+
+    @AfterAll
+    static void stop() {
+        stub.close();
+    }
+
+    /** Runs {@code command} the way {@code hyperfresh COMMAND} does; a test terminal serves one such run. */
+    private NonInteractiveShellSession run(String command) {
+        return client.nonInterative(command.split(" ")).run();
+    }
+
+    private void refused(String command, int exitCode, String message) {
+        long before = errors.failures();
+        NonInteractiveShellSession s = run(command);
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> {
+            ShellAssertions.assertThat(s.screen()).containsText(message);
+            assertThat(errors.failures()).as(command).isGreaterThan(before);
+        });
+        assertThat(errors.lastExitCode()).as(command).isEqualTo(exitCode);
+    }
+
+    @Test
+    void unknownInstance() {
+        refused("replace nosuch --json", ExitCodes.PRECONDITION, "no instance named nosuch");
+    }
+
+    @Test
+    void staleInstance() {
+        refused("attach ghost", ExitCodes.PRECONDITION, "instance ghost does not answer");
+    }
+
+    @Test
+    void remapWithoutStandby() {
+        refused("remap demo", ExitCodes.PRECONDITION, "remap needs a standby: run `standby` first");
+    }
+
+    @Test
+    void cutoverWithoutRemap() {
+        refused("cutover demo", ExitCodes.PRECONDITION, "cutover needs a remapped standby");
+    }
+
+    @Test
+    void badSize() {
+        refused("launch --name x --mem lots", ExitCodes.USAGE, "not a size: 'lots'");
+    }
+
+    @Test
+    void unknownOption() {
+        refused("list --bogus", ExitCodes.USAGE, "--bogus");
+    }
+
+    @Test
+    void listShowsAnsweringAndStaleInstances() {
+        NonInteractiveShellSession s = run("list");
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> ShellAssertions.assertThat(s.screen())
+                .containsText("demo").containsText("active").containsText("web (running, 1 vCPU, 128 MiB)")
+                .containsText("ghost").containsText("stale socket"));
+    }
+
+    @Test
+    void aScriptStopsAtItsFirstFailure() throws IOException {
+        Path script = DIR.resolve("steps.hf");
+        Files.writeString(script, "# check, then fail\nlist\ncutover demo\nlist\n");
+        refused("script " + script, ExitCodes.PRECONDITION, "steps.hf:3: stopped at `cutover demo`");
+    }
+
+    @Test
+    void standbyRemapAndRollbackInABatch() throws IOException {
+        Path fakeHfvisor = DIR.resolve("fake-hfvisor");
+        Files.writeString(fakeHfvisor, "#!/bin/sh\nexec " + ProcessHandle.current().info().command().orElse("java")
+                + " -cp '" + System.getProperty("java.class.path") + "' " + FakeStandbyMain.class.getName()
+                + " \"$@\"\n");
+        Files.setPosixFilePermissions(fakeHfvisor, PosixFilePermissions.fromString("rwx------"));
+        Path script = DIR.resolve("rollback.hf");
+        Files.writeString(script, "attach demo\nstandby --with " + fakeHfvisor + "\nremap --json\nrollback\n");
+        long before = errors.failures();
+        NonInteractiveShellSession s = run("script " + script);
+        await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> ShellAssertions.assertThat(s.screen())
+                .containsText("standby demo-next-1 (hfvisor 0.2.0-fake").containsText("\"bytes_copied\":0")
+                .containsText("rolled back: the standby is gone, demo runs its VMs as before")
+                .containsText("done"));
+        assertThat(errors.failures()).isEqualTo(before);
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("hyperfresh-commands");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

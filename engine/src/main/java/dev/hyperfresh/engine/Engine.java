@@ -1,0 +1,37 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.Event;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * What an operator's console drives: the hfvisor instances of one socket directory and, per instance, its
+ * step-by-step replacement. Knows nothing of terminals; long steps report {@link Progress}. Failures are
+ * {@link EngineException}s with one sentence.
+ */
+public interface Engine {
+    /** Every control socket in the socket directory, answering or stale, by name. */
+    List<Instance> list();
+
+    /** The answering instance named {@code name}. */
+    Instance instance(String name);
+
+    /** Starts an hfvisor instance detached from this process and waits until it answers. */
+    Instance launch(LaunchRequest request, ProgressListener progress);
+
+    /** Powers off the VM named {@code vm}, or every VM (and so the instance) when {@code vm} is null. */
+    void stop(String instance, String vm);
+
+    /** Delivers the instance's events (heartbeats, console, state) until the returned handle is closed. */
+    AutoCloseable follow(String instance, Consumer<Event> events);
+
+    /** The replacement of {@code instance}, kept across calls so its steps can be taken one at a time. */
+    Replacement replacement(String instance);
+
+    /** Past replacements, oldest first. */
+    List<HistoryEntry> history();
+
+    /** The launcher new instances and, by default, standbys start with. */
+    Path hfvisorLauncher();
+}

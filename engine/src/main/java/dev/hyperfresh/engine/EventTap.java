@@ -1,0 +1,45 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.vmm.control.Event;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Listens to an instance while a handover op runs on another connection: its {@code handover} events become
+ * {@link Progress}, and the last heartbeat sequence number per VM and cpu is kept, so a verify after the cutover
+ * can tell whether the guests went on from there.
+ */
+final class EventTap implements AutoCloseable {
+    private final ControlClient client;
+    private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
+
+    EventTap(Path socket, ProgressListener progress) {
+        client = ControlClient.connect(socket);
+        try {
+            client.subscribe(e -> {
+                if (Event.HANDOVER.equals(e.kind())) {
+                    progress.onProgress(new Progress(e.fields().path("phase").asText(),
+                            e.fields().path("percent").asInt(Progress.UNKNOWN), e.fields().path("bytes").asLong(),
+                            e.fields().path("elapsedUs").asLong()));
+                } else if (Event.HEARTBEAT.equals(e.kind())) {
+                    lastSeq.merge(HeartbeatCheck.key(e.vm(), e.fields().path("cpu").asInt()),
+                            e.fields().path("seq").asLong(), Math::max);
+                }
+            });
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    Map<String, Long> lastHeartbeatSeqs() {
+        return Map.copyOf(lastSeq);
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

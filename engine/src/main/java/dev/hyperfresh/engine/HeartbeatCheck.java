@@ -1,0 +1,137 @@
+package dev.hyperfresh.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.vmm.control.Event;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks a stream of hfguest heartbeats, per VM and cpu: every sequence number once and in order, continuing
+ * past the last one seen before (a cutover), timer ticks advancing, the TSC never going back, and the guest's own
+ * error counters at zero (guests/hfguest/HEARTBEAT.md).
+ */
+final class HeartbeatCheck {
+    private final Map<String, Long> lastSeqBefore;
+    private final Map<String, Cpu> cpus = new LinkedHashMap<>();
+    private int heartbeats;
+    private long dropped;
+
+    private static final class Cpu {
+        long firstSeq = -1;
+        long lastSeq = -1;
+        long firstTicks;
+        long lastTicks;
+        long lastTsc;
+        long gaps;
+        long duplicates;
+        long tscBackwards;
+        long memoryErrors;
+        long canaryErrors;
+        long pauseMax;
+    }
+
+    /** {@code lastSeqBefore}: per {@link #key} the last sequence number seen before the window, if any. */
+    HeartbeatCheck(Map<String, Long> lastSeqBefore) {
+        this.lastSeqBefore = Map.copyOf(lastSeqBefore);
+    }
+
+    static String key(String vm, int cpu) {
+        return vm + "/cpu" + cpu;
+    }
+
+    synchronized void accept(Event event) {
+        if (Event.DROPPED.equals(event.kind())) {
+            dropped += event.fields().path("count").asLong();
+            return;
+        }
+        if (!Event.HEARTBEAT.equals(event.kind())) {
+            return;
+        }
+        JsonNode f = event.fields();
+        heartbeats++;
+        Cpu c = cpus.computeIfAbsent(key(event.vm(), f.path("cpu").asInt()), k -> new Cpu());
+        long seq = f.path("seq").asLong();
+        long tsc = f.path("tsc").asLong();
+        if (c.lastSeq < 0) {
+            c.firstSeq = seq;
+            c.firstTicks = f.path("ticks").asLong();
+        } else {
+            if (seq <= c.lastSeq) {
+                c.duplicates++;
+            } else if (seq > c.lastSeq + 1) {
+                c.gaps += seq - c.lastSeq - 1;
+            }
+            if (Long.compareUnsigned(tsc, c.lastTsc) < 0) {
+                c.tscBackwards++;
+            }
+        }
+        c.lastSeq = Math.max(seq, c.lastSeq);
+        c.lastTsc = tsc;
+        c.lastTicks = f.path("ticks").asLong();
+        c.tscBackwards = Math.max(c.tscBackwards, f.path("tscBackwards").asLong());
+        c.memoryErrors = Math.max(c.memoryErrors, f.path("memoryErrors").asLong());
+        c.canaryErrors = Math.max(c.canaryErrors, f.path("canaryErrors").asLong());
+        c.pauseMax = Math.max(c.pauseMax, f.path("gapMaxCycles").asLong());
+    }
+
+    /** True once every cpu seen (and every cpu seen before) has at least {@code n} heartbeats. */
+    synchronized boolean everyCpuHas(int n) {
+        if (cpus.isEmpty() || !cpus.keySet().containsAll(lastSeqBefore.keySet())) {
+            return false;
+        }
+        return cpus.values().stream().allMatch(c -> c.lastSeq - c.firstSeq + 1 >= n);
+    }
+
+    synchronized Verification result(long windowMs) {
+        List<String> problems = new ArrayList<>();
+        long gaps = 0;
+        long duplicates = 0;
+        long back = 0;
+        long merr = 0;
+        long cerr = 0;
+        long pause = 0;
+        boolean ticks = !cpus.isEmpty();
+        for (String missing : lastSeqBefore.keySet()) {
+            if (!cpus.containsKey(missing)) {
+                problems.add(missing + " sent no heartbeat after the cutover");
+            }
+        }
+        for (Map.Entry<String, Cpu> e : cpus.entrySet()) {
+            Cpu c = e.getValue();
+            Long before = lastSeqBefore.get(e.getKey());
+            if (before != null && c.firstSeq <= before) {
+                problems.add(e.getKey() + " restarted its heartbeats at seq " + c.firstSeq + " after " + before
+                        + ": the guest did not continue");
+            }
+            if (c.lastTicks <= c.firstTicks) {
+                ticks = false;
+                problems.add(e.getKey() + " timer ticks did not advance (" + c.firstTicks + " → " + c.lastTicks + ")");
+            }
+            gaps += c.gaps;
+            duplicates += c.duplicates;
+            back += c.tscBackwards;
+            merr += c.memoryErrors;
+            cerr += c.canaryErrors;
+            pause = Math.max(pause, c.pauseMax);
+        }
+        if (heartbeats == 0) {
+            problems.add("no heartbeat arrived in " + windowMs + " ms");
+        }
+        addIf(problems, gaps, "heartbeat sequence numbers missing");
+        addIf(problems, duplicates, "heartbeat sequence numbers repeated or out of order");
+        addIf(problems, back, "times the guest saw its TSC go backwards");
+        addIf(problems, merr, "memory errors reported by the guest");
+        addIf(problems, cerr, "register canary errors reported by the guest");
+        addIf(problems, dropped, "events dropped by the control socket, so continuity is unproven");
+        return new Verification(heartbeats, cpus.size(), gaps, duplicates, merr, cerr, back, ticks, pause, windowMs,
+                problems);
+    }
+
+    private static void addIf(List<String> problems, long count, String what) {
+        if (count > 0) {
+            problems.add(count + " " + what);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.cli.VmSpec;
+import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.vmm.control.Event;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** The engine over real hfvisor processes and their control sockets in one directory. */
+public final class HfvisorEngine implements Engine {
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final String SOCKET_SUFFIX = ".sock";
+
+    private final EngineConfig config;
+    private final ReplacementHistory history;
+    private final Map<String, HfvisorReplacement> replacements = new ConcurrentHashMap<>();
+
+    public HfvisorEngine(EngineConfig config) {
+        this.config = config;
+        try {
+            Files.createDirectories(config.socketDir());
+        } catch (IOException e) {
+            throw EngineException.failed("cannot create the socket directory " + config.socketDir() + ": "
+                    + e.getMessage());
+        }
+        this.history = new ReplacementHistory(config.socketDir().resolve("history.jsonl"));
+    }
+
+    @Override
+    public List<Instance> list() {
+        List<Instance> found = new ArrayList<>();
+        try (Stream<Path> files = Files.list(config.socketDir())) {
+            for (Path socket : files.filter(p -> p.getFileName().toString().endsWith(SOCKET_SUFFIX)).sorted()
+                    .toList()) {
+                found.add(query(socket));
+            }
+        } catch (IOException e) {
+            throw EngineException.failed("cannot read the socket directory " + config.socketDir() + ": "
+                    + e.getMessage());
+        }
+        return found;
+    }
+
+    @Override
+    public Instance instance(String name) {
+        Path socket = socket(name);
+        if (!Files.exists(socket)) {
+            throw EngineException.precondition("no instance named " + name + " (no " + socket
+                    + "); `list` shows the running ones");
+        }
+        Instance instance = query(socket);
+        if (instance.isStale()) {
+            throw EngineException.precondition("instance " + name + " does not answer: " + instance.problem());
+        }
+        return instance;
+    }
+
+    @Override
+    public Instance launch(LaunchRequest request, ProgressListener progress) {
+        Path socket = socket(request.name());
+        if (request.vmSpecs().isEmpty()) {
+            throw EngineException.usage("launch needs at least one VM (--vm name=web,mem=256M,cpus=1)");
+        }
+        Set<String> vmNames = new HashSet<>();
+        List<String> command = new ArrayList<>(List.of(config.hfvisor().toString(), "--name", request.name(),
+                "--socket-dir", config.socketDir().toString()));
+        for (String spec : request.vmSpecs()) {
+            VmSpec parsed;
+            try {
+                parsed = VmSpec.parse(spec);
+            } catch (IllegalArgumentException e) {
+                throw EngineException.usage(e.getMessage());
+            }
+            if (!vmNames.add(parsed.name())) {
+                throw EngineException.usage("two VMs are named " + parsed.name());
+            }
+            command.addAll(List.of("--vm", quietConsole(spec)));
+        }
+        if (Files.exists(socket) && !query(socket).isStale()) {
+            throw EngineException.precondition("an instance named " + request.name() + " is already running");
+        }
+        Path log = config.socketDir().resolve(request.name() + ".log");
+        Process process = Launcher.spawn(command, log);
+        return Launcher.await(process, socket, log, config.startTimeout(), "launch", progress);
+    }
+
+    @Override
+    public void stop(String name, String vm) {
+        Instance instance = instance(name);
+        Control.request(instance.socket(), "stop", vm == null ? null
+                : EngineJson.MAPPER.createObjectNode().put("vm", vm));
+        if (vm == null && !Launcher.awaitExit(instance.info().pid(), STOP_TIMEOUT)) {
+            throw EngineException.failed("instance " + name + " did not exit within " + STOP_TIMEOUT.toSeconds()
+                    + " s of `stop` and was killed");
+        }
+        replacements.remove(name);
+    }
+
+    @Override
+    public AutoCloseable follow(String name, Consumer<Event> events) {
+        ControlClient client = ControlClient.connect(instance(name).socket());
+        try {
+            client.subscribe(events);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        return client;
+    }
+
+    @Override
+    public Replacement replacement(String name) {
+        Instance instance = instance(name);
+        if (instance.isStandby()) {
+            throw EngineException.precondition(name + " is a standby; replace the active instance it serves");
+        }
+        return replacements.computeIfAbsent(name, n -> new HfvisorReplacement(n, this));
+    }
+
+    @Override
+    public List<HistoryEntry> history() {
+        return history.read();
+    }
+
+    @Override
+    public Path hfvisorLauncher() {
+        return config.hfvisor();
+    }
+
+    EngineConfig config() {
+        return config;
+    }
+
+    ReplacementHistory historyFile() {
+        return history;
+    }
+
+    Path socket(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw EngineException.usage("instance name \"" + name + "\" must be letters, digits, '.', '_' or '-',"
+                    + " starting with a letter or digit");
+        }
+        return config.socketDir().resolve(name + SOCKET_SUFFIX);
+    }
+
+    /**
+     * Guest output reaches operators as events (`console`); unless asked otherwise it stays out of the log, which
+     * would otherwise grow by every heartbeat. The cmdline goes last in a spec: everything after it is its text.
+     */
+    static String quietConsole(String spec) {
+        int cmdline = spec.indexOf("cmdline=");
+        String options = cmdline < 0 ? spec : spec.substring(0, cmdline);
+        if (options.contains("console=")) {
+            return spec;
+        }
+        return cmdline < 0 ? spec + ",console=none" : options + "console=none," + spec.substring(cmdline);
+    }
+
+    private static Instance query(Path socket) {
+        String file = socket.getFileName().toString();
+        String name = file.substring(0, file.length() - SOCKET_SUFFIX.length());
+        try {
+            return Control.query(socket);
+        } catch (RuntimeException e) {
+            return Instance.stale(name, socket, "stale socket, nothing answers (" + e.getMessage() + ")");
+        }
+    }
+}

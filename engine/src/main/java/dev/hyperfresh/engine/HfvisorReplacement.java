@@ -1,0 +1,324 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.vmm.control.ControlException;
+import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.persist.VmState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One instance's replacement over the handover ops of docs/CONTROL-PROTOCOL.md. The old instance does the
+ * handover; this side starts the standby, sends the ops in order, relays progress, makes sure a standby that is
+ * not taken over is gone, and records the outcome.
+ */
+final class HfvisorReplacement implements Replacement {
+    private static final Duration STANDBY_EXIT_TIMEOUT = Duration.ofSeconds(15);
+    private static final int MAX_STANDBYS = 100;
+
+    private final String instance;
+    private final HfvisorEngine engine;
+    private Step step = Step.NONE;
+    private Instance standby;
+    private InstanceRef before;
+    private PrepareReply prepared;
+    private final Map<String, Long> phasesUs = new LinkedHashMap<>();
+    private Map<String, Long> lastSeqBefore = Map.of();
+
+    HfvisorReplacement(String instance, HfvisorEngine engine) {
+        this.instance = instance;
+        this.engine = engine;
+    }
+
+    @Override
+    public String instance() {
+        return instance;
+    }
+
+    @Override
+    public synchronized Step step() {
+        return step;
+    }
+
+    @Override
+    public synchronized StandbyReport standby(Path launcher, ProgressListener progress) {
+        switch (step) {
+            case STANDBY -> throw EngineException.precondition("standby " + standby.name() + " is already up for "
+                    + instance + ": run `remap` next, or `rollback` to drop it");
+            case REMAPPED -> throw EngineException.precondition("standby " + standby.name() + " is already remapped"
+                    + " for " + instance + ": run `cutover` next, or `rollback` to drop it");
+            default -> { }
+        }
+        Path exe = launcher == null ? engine.hfvisorLauncher() : launcher;
+        if (!Files.isExecutable(exe) || Files.isDirectory(exe)) {
+            throw EngineException.usage("the launcher " + exe + " is not an executable file");
+        }
+        before = engine.instance(instance).ref();
+        String name = freeStandbyName();
+        Path socket = engine.socket(name);
+        Path log = engine.config().socketDir().resolve(name + ".log");
+        long start = System.nanoTime();
+        Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
+                engine.config().socketDir().toString()), log);
+        Instance started = Launcher.await(process, socket, log, engine.config().startTimeout(), "standby", progress);
+        long us = (System.nanoTime() - start) / 1000;
+        if (!started.isStandby()) {
+            standby = started;
+            ensureStandbyGone("stop");
+            throw EngineException.failed(exe + " started " + name + " as " + started.role()
+                    + ", not as a standby: is it an hfvisor that knows --standby?");
+        }
+        standby = started;
+        phasesUs.clear();
+        phasesUs.put("standby", us);
+        step = Step.STANDBY;
+        return new StandbyReport(started.ref(), exe.toString(), us);
+    }
+
+    @Override
+    public synchronized PrepareReply remap(ProgressListener progress) {
+        switch (step) {
+            case NONE -> throw EngineException.precondition("remap needs a standby: run `standby` first");
+            case REMAPPED -> throw EngineException.precondition(instance + " is already remapped to "
+                    + standby.name() + ": run `cutover` next, or `rollback`");
+            default -> { }
+        }
+        try {
+            Control.query(standby.socket());
+        } catch (RuntimeException gone) {
+            step = Step.NONE;
+            throw EngineException.precondition("the standby " + standby.name() + " no longer answers: run `standby`"
+                    + " again");
+        }
+        Path old = engine.instance(instance).socket();
+        long start = System.nanoTime();
+        JsonNode reply;
+        try (EventTap tap = new EventTap(old, progress)) {
+            reply = Control.request(old, "handover-prepare", EngineJson.MAPPER.createObjectNode()
+                    .put("target", standby.socket().toAbsolutePath().toString()));
+        } catch (ControlException e) {
+            ensureStandbyGone(null);
+            throw EngineException.rolledBack("remap failed: " + e.getMessage() + "; the VMs never stopped and the"
+                    + " standby is gone");
+        }
+        prepared = Control.field(reply, "prepare", PrepareReply.class);
+        phasesUs.put("remap", (System.nanoTime() - start) / 1000);
+        step = Step.REMAPPED;
+        return prepared;
+    }
+
+    @Override
+    public Snapshot snapshot(Path saveTo) {
+        Instance target = engine.instance(instance);
+        List<VmState> states;
+        try (ControlClient client = ControlClient.connect(target.socket())) {
+            states = client.saveState(null);
+        } catch (ControlException e) {
+            throw EngineException.failed("snapshot of " + instance + " failed: " + e.getMessage());
+        }
+        long stateBytes = 0;
+        List<String> files = new ArrayList<>();
+        for (VmState state : states) {
+            byte[] encoded = StateCodec.encode(state);
+            stateBytes += encoded.length;
+            if (saveTo != null) {
+                Path file = states.size() == 1 ? saveTo
+                        : saveTo.resolveSibling(saveTo.getFileName() + "." + state.vmName());
+                write(file, encoded);
+                files.add(file.toString());
+            }
+        }
+        long memory = target.info().vms().stream().mapToLong(vm -> vm.memoryBytes()).sum();
+        return new Snapshot(instance, states, stateBytes, memory, files.isEmpty() ? null : String.join(",", files));
+    }
+
+    @Override
+    public synchronized CutoverReply cutover(ProgressListener progress) {
+        CutoverReply report = doCutover(progress);
+        record(report, null);
+        return report;
+    }
+
+    @Override
+    public synchronized void rollback() {
+        switch (step) {
+            case NONE -> throw EngineException.precondition("nothing to roll back: no standby is prepared for "
+                    + instance);
+            case REMAPPED -> {
+                try {
+                    Control.request(engine.instance(instance).socket(), "handover-abort", null);
+                } catch (ControlException | EngineException e) {
+                    ensureStandbyGone("stop");
+                    throw EngineException.failed("rollback of " + instance + ": handover-abort failed ("
+                            + e.getMessage() + "); the standby was stopped");
+                }
+                ensureStandbyGone(null);
+            }
+            default -> ensureStandbyGone("stop");
+        }
+    }
+
+    @Override
+    public Verification verify(Duration window, ProgressListener progress) {
+        Map<String, Long> seqs;
+        synchronized (this) {
+            seqs = lastSeqBefore;
+        }
+        HeartbeatCheck check = new HeartbeatCheck(seqs);
+        long start = System.nanoTime();
+        long windowUs = window.toNanos() / 1000;
+        try (AutoCloseable events = engine.follow(instance, check::accept)) {
+            while (true) {
+                long elapsed = (System.nanoTime() - start) / 1000;
+                boolean windowOver = elapsed >= windowUs;
+                if (windowOver && check.everyCpuHas(2) || elapsed >= 10 * windowUs) {
+                    break;
+                }
+                progress.onProgress(new Progress("verify", (int) Math.min(100, elapsed * 100 / windowUs), 0,
+                        elapsed));
+                Thread.sleep(100);
+            }
+        } catch (EngineException e) {
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw EngineException.failed("verify was interrupted");
+        } catch (Exception e) {
+            throw EngineException.failed("verify could not follow " + instance + ": " + e.getMessage());
+        }
+        long elapsedUs = (System.nanoTime() - start) / 1000;
+        progress.onProgress(new Progress("verify", 100, 0, elapsedUs));
+        return check.result(elapsedUs / 1000);
+    }
+
+    @Override
+    public synchronized ReplaceReport replace(Path launcher, Duration verifyWindow, ProgressListener progress) {
+        standby(launcher, progress);
+        PrepareReply prepare = remap(progress);
+        CutoverReply cutover = doCutover(progress);
+        Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
+        phases.putAll(cutover.phasesUs());
+        Verification verification = null;
+        if (cutover.committed()) {
+            long start = System.nanoTime();
+            verification = verify(verifyWindow, progress);
+            phases.put("verify", (System.nanoTime() - start) / 1000);
+        }
+        record(cutover, verification);
+        return new ReplaceReport(instance, cutover.outcome(), cutover.reason(), cutover.blackoutUs(),
+                cutover.stateBytes(), prepare.memoryBytes(), prepare.bytesCopied(), Phases.ordered(phases), before,
+                cutover.committed() ? cutover.newInstance() : before, verification);
+    }
+
+    private CutoverReply doCutover(ProgressListener progress) {
+        switch (step) {
+            case NONE -> throw EngineException.precondition("cutover needs a remapped standby: run `standby`, then"
+                    + " `remap`");
+            case STANDBY -> throw EngineException.precondition("cutover needs a remapped standby: run `remap`"
+                    + " first");
+            default -> { }
+        }
+        Path old = engine.instance(instance).socket();
+        JsonNode reply;
+        try (EventTap tap = new EventTap(old, progress)) {
+            try {
+                reply = Control.request(old, "handover-cutover", null);
+            } finally {
+                lastSeqBefore = tap.lastHeartbeatSeqs();
+            }
+        } catch (ControlException e) {
+            throw afterLostCutover(old, e);
+        }
+        CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
+        if (report.committed()) {
+            // The old instance exits by itself right after its reply; it owns no VM any more.
+            Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
+            step = Step.NONE;
+            standby = null;
+        } else {
+            ensureStandbyGone(null);
+        }
+        return report;
+    }
+
+    /** The cutover's reply never came: find out who runs the VMs now and say so. */
+    private EngineException afterLostCutover(Path old, ControlException cause) {
+        Instance now;
+        try {
+            now = Control.query(old);
+        } catch (RuntimeException nobody) {
+            step = Step.NONE;
+            return EngineException.failed("cutover of " + instance + " failed (" + cause.getMessage()
+                    + ") and nothing answers on " + old + " now: check `list` and the logs in "
+                    + engine.config().socketDir());
+        }
+        if (now.info().pid() == before.pid()) {
+            ensureStandbyGone("stop");
+            return EngineException.rolledBack("cutover failed (" + cause.getMessage() + "); the VMs run on in "
+                    + instance + " (pid " + before.pid() + ") and the standby is gone");
+        }
+        step = Step.NONE;
+        standby = null;
+        return EngineException.failed("the cutover reply was lost (" + cause.getMessage() + ") but " + instance
+                + " now answers as pid " + now.info().pid() + ", " + now.info().version() + ": run `verify`");
+    }
+
+    /**
+     * Waits for the standby to exit (it does by itself after an abort or a refused handover; {@code op}, when not
+     * null, is sent first to ask it), killing it when it lingers: a standby never outlives its replacement.
+     */
+    private void ensureStandbyGone(String op) {
+        if (op != null) {
+            try {
+                Control.request(standby.socket(), op, null);
+            } catch (RuntimeException alreadyGone) {
+                // nothing to ask; the wait below still makes sure
+            }
+        }
+        Launcher.awaitExit(standby.info().pid(), STANDBY_EXIT_TIMEOUT);
+        step = Step.NONE;
+        standby = null;
+        prepared = null;
+    }
+
+    private void record(CutoverReply cutover, Verification verification) {
+        Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
+        phases.putAll(cutover.phasesUs());
+        long memory = prepared != null ? prepared.memoryBytes() : 0;
+        engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance, cutover.outcome(),
+                cutover.reason(), cutover.blackoutUs(), cutover.stateBytes(), memory, Phases.ordered(phases),
+                before.version(),
+                cutover.committed() ? cutover.newInstance().version() : before.version(),
+                verification == null ? null : verification.ok()));
+    }
+
+    private String freeStandbyName() {
+        for (int n = 1; n <= MAX_STANDBYS; n++) {
+            String name = instance + "-next-" + n;
+            if (!Files.exists(engine.socket(name))) {
+                return name;
+            }
+        }
+        throw EngineException.precondition(MAX_STANDBYS + " standby sockets of " + instance + " are in "
+                + engine.config().socketDir() + ": remove the stale ones (`list` shows them)");
+    }
+
+    private static void write(Path file, byte[] bytes) {
+        try {
+            Files.write(file, bytes);
+        } catch (IOException e) {
+            throw EngineException.failed("cannot write the snapshot to " + file + ": " + e.getMessage());
+        }
+    }
+}

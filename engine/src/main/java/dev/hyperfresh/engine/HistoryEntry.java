@@ -1,0 +1,12 @@
+package dev.hyperfresh.engine;
+
+import java.util.Map;
+
+/**
+ * One past replacement as the history file keeps it: {@code time} in ISO-8601 UTC; {@code verified} is null when
+ * nobody verified it.
+ */
+public record HistoryEntry(String time, String instance, String outcome, String reason, long blackoutUs,
+                           long stateBytes, long memoryBytes, Map<String, Long> phasesUs, String versionBefore,
+                           String versionAfter, Boolean verified) {
+}

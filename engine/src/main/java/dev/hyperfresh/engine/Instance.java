@@ -1,0 +1,36 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.control.InstanceRef;
+import java.nio.file.Path;
+
+/**
+ * An hfvisor control socket found in the socket directory: either answering ({@code info} set) or stale
+ * ({@code problem} says why, e.g. a socket file left by a dead process).
+ */
+public record Instance(String name, Path socket, InstanceInfo info, String problem) {
+    public static Instance answering(Path socket, InstanceInfo info) {
+        return new Instance(info.name(), socket, info, null);
+    }
+
+    public static Instance stale(String name, Path socket, String problem) {
+        return new Instance(name, socket, null, problem);
+    }
+
+    public boolean isStale() {
+        return problem != null;
+    }
+
+    /** {@code active} or {@code standby}; null when stale. */
+    public String role() {
+        return info == null ? null : info.role();
+    }
+
+    public boolean isStandby() {
+        return InstanceInfo.STANDBY.equals(role());
+    }
+
+    public InstanceRef ref() {
+        return new InstanceRef(info.name(), info.pid(), info.version(), info.buildId());
+    }
+}

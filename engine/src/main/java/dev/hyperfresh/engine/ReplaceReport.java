@@ -1,0 +1,17 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.InstanceRef;
+import java.util.Map;
+
+/**
+ * A whole replacement: every phase's time (standby, remap, then the cutover's own phases, then verify),
+ * the blackout, what moved (state) against what stayed (memory), the builds before and after, and the guests'
+ * verdict. {@code verification} is null when the cutover rolled back.
+ */
+public record ReplaceReport(String instance, String outcome, String reason, long blackoutUs, long stateBytes,
+                            long memoryBytes, long bytesCopied, Map<String, Long> phasesUs, InstanceRef before,
+                            InstanceRef after, Verification verification) {
+    public boolean verified() {
+        return verification != null && verification.ok();
+    }
+}

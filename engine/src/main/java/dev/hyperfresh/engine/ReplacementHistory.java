@@ -1,0 +1,51 @@
+package dev.hyperfresh.engine;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Past replacements, one JSON object per line, appended: a line is written whole by one write, so concurrent
+ * shells never interleave inside a line. Lines that do not parse (a hand edit, a newer format) are skipped.
+ */
+final class ReplacementHistory {
+    private final Path file;
+
+    ReplacementHistory(Path file) {
+        this.file = file;
+    }
+
+    synchronized void append(HistoryEntry entry) {
+        try {
+            Files.writeString(file, EngineJson.MAPPER.writeValueAsString(entry) + "\n", StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw EngineException.failed("cannot append to the replacement history " + file + ": " + e.getMessage());
+        }
+    }
+
+    synchronized List<HistoryEntry> read() {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw EngineException.failed("cannot read the replacement history " + file + ": " + e.getMessage());
+        }
+        List<HistoryEntry> entries = new ArrayList<>();
+        for (String line : lines) {
+            try {
+                entries.add(EngineJson.MAPPER.readValue(line, HistoryEntry.class));
+            } catch (JsonProcessingException skipped) {
+                // not ours to repair; the rest of the history still shows
+            }
+        }
+        return entries;
+    }
+}

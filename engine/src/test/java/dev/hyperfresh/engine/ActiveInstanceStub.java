@@ -1,0 +1,77 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.ControlHandler;
+import dev.hyperfresh.vmm.control.ControlServer;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.persist.VmState;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A control socket that answers {@code info} as an active instance with one VM, for step-order tests. Its
+ * handover ops talk to the standby for real (info on prepare, stop on abort) but move nothing: a cutover always
+ * rolls back, as hfvisor's does when the standby cannot restore.
+ */
+public final class ActiveInstanceStub implements ControlHandler {
+    private final String name;
+    private volatile Path standby;
+
+    private ActiveInstanceStub(String name) {
+        this.name = name;
+    }
+
+    public static ControlServer serve(Path dir, String name) {
+        return ControlServer.start(dir.resolve(name + ".sock"), new ActiveInstanceStub(name));
+    }
+
+    @Override
+    public InstanceInfo info() {
+        return new InstanceInfo(name, ProcessHandle.current().pid(), "0.1.0-test", "stub", 1000, "running",
+                InstanceInfo.ACTIVE,
+                List.of(new InstanceInfo.Vm("web", 1, 128L << 20, "running", "hfguest")));
+    }
+
+    @Override
+    public PrepareReply prepareHandover(Path targetSocket) {
+        InstanceInfo target = Control.query(targetSocket).info();
+        standby = targetSocket;
+        return new PrepareReply(new InstanceRef(target.name(), target.pid(), target.version(), target.buildId()),
+                info().vms(), 128L << 20, 0, 1, 5, 9, 4096);
+    }
+
+    @Override
+    public CutoverReply cutover() {
+        releaseStandby();
+        return new CutoverReply(CutoverReply.ROLLED_BACK, "the standby could not restore the VM", 0, 0,
+                Map.of("pause", 1L, "save", 2L), null);
+    }
+
+    @Override
+    public void abortHandover() {
+        releaseStandby();
+    }
+
+    /** hfvisor's standby exits when the handover it prepared is aborted or rolled back. */
+    private void releaseStandby() {
+        Control.request(standby, "stop", null);
+    }
+
+    @Override
+    public void pause(String vm) {
+        throw new UnsupportedOperationException("the stub runs no VM");
+    }
+
+    @Override
+    public void resume(String vm) {
+        throw new UnsupportedOperationException("the stub runs no VM");
+    }
+
+    @Override
+    public List<VmState> saveState(String vm) {
+        throw new UnsupportedOperationException("the stub runs no VM");
+    }
+}

@@ -1,0 +1,62 @@
+package dev.hyperfresh.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HeartbeatCheckTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static Event hb(int cpu, long seq, long tsc, long ticks, long merr) {
+        return new Event("web", Event.HEARTBEAT, JSON.valueToTree(new Heartbeat(cpu, seq, tsc, ticks, 100, merr, 0,
+                10, 5000, 0)));
+    }
+
+    @Test
+    void aGuestThatWentOnFromWhereItWasPasses() {
+        HeartbeatCheck check = new HeartbeatCheck(Map.of("web/cpu0", 9L, "web/cpu1", 9L));
+        for (int seq = 10; seq < 14; seq++) {
+            check.accept(hb(0, seq, 1000L * seq, seq, 0));
+            check.accept(hb(1, seq, 1000L * seq + 1, seq, 0));
+        }
+        assertThat(check.everyCpuHas(2)).isTrue();
+        Verification v = check.result(1500);
+        assertThat(v.problems()).isEmpty();
+        assertThat(v.ok()).isTrue();
+        assertThat(v.heartbeats()).isEqualTo(8);
+        assertThat(v.cpus()).isEqualTo(2);
+        assertThat(v.guestPauseMaxCycles()).isEqualTo(5000);
+    }
+
+    @Test
+    void gapsRepeatsBackwardsTimeErrorsAndRestartsAreEachNamed() {
+        HeartbeatCheck check = new HeartbeatCheck(Map.of("web/cpu0", 50L, "web/cpu1", 3L));
+        check.accept(hb(0, 1, 500, 1, 0));
+        check.accept(hb(0, 2, 400, 2, 0));
+        check.accept(hb(0, 2, 600, 3, 0));
+        check.accept(hb(0, 5, 700, 4, 2));
+        Verification v = check.result(1000);
+        assertThat(v.ok()).isFalse();
+        assertThat(v.seqGaps()).isEqualTo(2);
+        assertThat(v.seqDuplicates()).isEqualTo(1);
+        assertThat(v.tscBackwards()).isEqualTo(1);
+        assertThat(v.memoryErrors()).isEqualTo(2);
+        assertThat(v.problems()).anyMatch(p -> p.contains("web/cpu1 sent no heartbeat"))
+                .anyMatch(p -> p.contains("restarted its heartbeats at seq 1 after 50"))
+                .anyMatch(p -> p.contains("memory errors"));
+    }
+
+    @Test
+    void silenceAndStoppedTicksFail() {
+        assertThat(new HeartbeatCheck(Map.of()).result(2000).problems()).containsExactly(
+                "no heartbeat arrived in 2000 ms");
+        HeartbeatCheck check = new HeartbeatCheck(Map.of());
+        check.accept(hb(0, 1, 1, 7, 0));
+        check.accept(hb(0, 2, 2, 7, 0));
+        assertThat(check.result(1000).ticksAdvancing()).isFalse();
+    }
+}
