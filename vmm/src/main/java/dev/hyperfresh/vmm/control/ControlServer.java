@@ -165,11 +165,10 @@ public final class ControlServer implements AutoCloseable {
             return;
         }
         // Subscribers get the last events (a VM's final heartbeats before a handover) before the connections go.
-        long drainUntil = System.currentTimeMillis() + CLOSE_WAIT_MS / 2;
+        long drainUntil = System.currentTimeMillis() + CLOSE_WAIT_MS;
         while (subscriptions.stream().anyMatch(s -> !s.drained()) && System.currentTimeMillis() < drainUntil) {
             sleep(5);
         }
-        sleep(20);
         // Closing a descriptor does not wake a thread blocked in accept on it; a connection does — unless a
         // successor has taken the socket's name, whose server must not be disturbed (the acceptor is a daemon).
         if (listener.ownsPath()) {

@@ -15,15 +15,19 @@ final class Subscription {
 
     private final BlockingQueue<Event> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final AtomicLong dropped = new AtomicLong();
+    /** Events queued or being written: a closing server waits for zero so the last events reach the client. */
+    private final AtomicLong unsent = new AtomicLong();
 
     void offer(Event event) {
+        unsent.incrementAndGet();
         if (!queue.offer(event)) {
+            unsent.decrementAndGet();
             dropped.incrementAndGet();
         }
     }
 
     boolean drained() {
-        return queue.isEmpty();
+        return unsent.get() == 0;
     }
 
     /** Sends queued events until interrupted or until sending fails (the client went away). */
@@ -35,7 +39,11 @@ final class Subscription {
                 if (missed > 0) {
                     channel.send(Event.dropped(missed).toHeader(), List.of());
                 }
-                channel.send(next.toHeader(), List.of());
+                try {
+                    channel.send(next.toHeader(), List.of());
+                } finally {
+                    unsent.decrementAndGet();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -8,6 +8,7 @@ import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.devices.DebugConsole;
@@ -313,8 +314,8 @@ public final class VirtualMachine implements AutoCloseable {
         for (Vcpu v : vcpus) {
             try {
                 v.kick();
-            } catch (IllegalStateException notBound) {
-                // the thread never got as far as KVM_RUN: nothing to interrupt
+            } catch (IllegalStateException | SysException gone) {
+                // the thread never got as far as KVM_RUN, or has just ended (ESRCH): nothing to interrupt
             }
         }
     }
