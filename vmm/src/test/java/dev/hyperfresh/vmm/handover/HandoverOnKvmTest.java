@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HandoverOnKvmTest {
     private static final Duration PATIENCE = Duration.ofMinutes(3);
     private static final int REPLACEMENTS = Integer.getInteger("hyperfresh.replacements", 3);
+    private static final int COPY_REPLACEMENTS = Integer.getInteger("hyperfresh.copy-replacements", 2);
 
     @TempDir
     Path dir;
@@ -83,6 +84,14 @@ class HandoverOnKvmTest {
         return request(socket, "handover-prepare", "target", target.toString()).get("prepare");
     }
 
+    /** A copy-mode prepare whose cutover compares the RAM checksums of both sides. */
+    private static JsonNode prepareCopy(Path socket, Path target) {
+        try (ControlClient c = ControlClient.connect(socket)) {
+            return c.request(Json.object().put("op", "handover-prepare").put("target", target.toString())
+                    .put("memory", "copy").put("verify", true)).header().get("prepare");
+        }
+    }
+
     private static InstanceInfo info(Path socket) {
         try (ControlClient c = ControlClient.connect(socket)) {
             return c.info();
@@ -121,6 +130,39 @@ class HandoverOnKvmTest {
         trail.assertIntact(2);
         System.out.printf("largest guest-visible gap over %d replacements: %d TSC cycles%n", REPLACEMENTS,
                 trail.maxGapCycles());
+    }
+
+    @Test
+    void busyGuestIsReplacedByPreCopyWithEqualChecksumsAndEveryHeartbeatIntact() throws Exception {
+        long ram = 64L << 20;
+        HfvisorProcess current = active("copy", "name=g,mem=64M,cpus=2,console=none,cmdline=cpus=2 mem_pct=50");
+        Path socket = current.socket();
+        HeartbeatTrail trail = new HeartbeatTrail("g");
+        subscribe(socket, trail);
+        trail.awaitMore(2, 3, PATIENCE);
+        for (int i = 1; i <= COPY_REPLACEMENTS; i++) {
+            HfvisorProcess next = standby("copy-next-" + i);
+            subscribe(next.socket(), trail);
+            JsonNode prepared = prepareCopy(socket, next.socket());
+            assertThat(prepared.path("memory").asText()).isEqualTo("copy");
+            assertThat(prepared.path("fdsPassed").asInt()).as("only the ledger is passed").isEqualTo(1);
+            assertThat(prepared.path("bytesCopied").asLong()).as("round 0 sends all RAM").isGreaterThanOrEqualTo(ram);
+            JsonNode cut = cutover(socket);
+            assertThat(cut.path("outcome").asText()).as("cutover %d: %s", i, cut).isEqualTo("committed");
+            assertThat(cut.path("checksums")).singleElement().satisfies(c ->
+                    assertThat(c.path("target").asLong()).as("CRC32C of g's RAM there and here")
+                            .isEqualTo(c.path("source").asLong()));
+            assertThat(cut.path("phasesUs").has("copy")).isTrue();
+            System.out.printf("copy replacement %d: prepare %d bytes in %d rounds; cutover %d bytes in %d rounds,"
+                            + " blackout %d us, phases %s%n", i, prepared.path("bytesCopied").asLong(),
+                    prepared.path("rounds").asInt(), cut.path("bytesCopied").asLong(), cut.path("rounds").asInt(),
+                    cut.path("blackoutUs").asLong(), cut.path("phasesUs"));
+            assertThat(current.awaitExit(PATIENCE)).as("old instance exits after the commit").isTrue();
+            assertThat(info(socket).pid()).isEqualTo(next.pid());
+            trail.awaitMore(2, 3, PATIENCE);
+            current = next;
+        }
+        trail.assertIntact(2);
     }
 
     @Test
