@@ -6,6 +6,7 @@ _hfvisor() {
     case $prev in
         --socket-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --name) return ;;
+        --fault) COMPREPLY=($(compgen -W "after-adopt during-restore before-resume after-offer old-state-reader" -- "$cur")); return ;;
         --vm)
             local keys="name= mem= cpus= guest=hfguest guest=linux kernel= initrd= hugepages console=stdout console=none cmdline="
             local head=${cur%,*}
@@ -20,6 +21,6 @@ _hfvisor() {
             compopt -o nospace 2>/dev/null
             return ;;
     esac
-    COMPREPLY=($(compgen -W "--name --vm --socket-dir --version --help" -- "$cur"))
+    COMPREPLY=($(compgen -W "--name --vm --standby --socket-dir --fault --version --help" -- "$cur"))
 }
 complete -F _hfvisor hfvisor

@@ -215,7 +215,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId()), hosted(), request, fault, this::publish);
+                    build.version(), build.buildId()), kvm, hosted(), request, fault, this::publish);
             synchronized (this) {
                 handover = h;
             }

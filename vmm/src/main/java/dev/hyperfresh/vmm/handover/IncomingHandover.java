@@ -10,11 +10,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.Cap;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Json;
@@ -77,6 +79,7 @@ public final class IncomingHandover {
                 throw new IllegalStateException(String.join("; ", problems));
             }
             long populateNanos = adoptAll(fds);
+            JitWarmup.run(host.kvm());
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes());
             reply.set("target", Json.MAPPER.valueToTree(host.self()));
@@ -96,13 +99,11 @@ public final class IncomingHandover {
         Kvm kvm = host.kvm();
         long[] sizes = offer.memory() == MemoryMode.COPY ? null : memfds.stream().mapToLong(Memfd::size).toArray();
         int readableMajor = host.fault() == FaultPoint.OLD_STATE_READER ? 0 : StateCodec.MAJOR;
-        return Preflight.problems(offer, kvm.supportedCpuid(), kvm.msrIndexList(), standbyTscKhz(kvm),
-                kvm.has(Cap.TSC_CONTROL), ADOPTABLE, readableMajor, sizes);
-    }
-
-    private static int standbyTscKhz(Kvm kvm) {
+        // A vCPU set up as hfvisor sets up its own shows which MSRs this KVM can actually save and restore.
         try (var vm = kvm.createVm(); Vcpu probe = vm.createVcpu(0)) {
-            return probe.getTscKhz();
+            probe.setCpuid(GuestCpuid.forVcpu(kvm.supportedCpuid(), 0));
+            return Preflight.problems(offer, kvm.supportedCpuid(), SaveableMsrs.of(kvm, probe), probe.getTscKhz(),
+                    kvm.has(Cap.TSC_CONTROL), ADOPTABLE, readableMajor, sizes);
         }
     }
 
@@ -245,7 +246,7 @@ public final class IncomingHandover {
     }
 
     /** The guest's TSC and kvmclock move on by the pause, so guest time keeps pace with the host's. */
-    private static VmState advanced(VmState s, long nanos) {
+    static VmState advanced(VmState s, long nanos) {
         List<VcpuSnapshot> vcpus = s.vcpus().stream()
                 .map(v -> v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000)).toList();
         return new VmState(s.vmName(), s.vm().withClockAdvancedBy(nanos), vcpus, s.devices());

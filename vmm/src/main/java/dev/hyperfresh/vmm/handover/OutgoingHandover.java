@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
@@ -78,14 +79,15 @@ public final class OutgoingHandover implements AutoCloseable {
      * pre-populated them — or, in copy mode, has it create fresh RAM and pre-copies into it until few pages are
      * dirty; the VMs run on meanwhile. Throws with the standby's reason if it refuses.
      */
-    public static OutgoingHandover prepare(Source self, List<HostedVm> vms, PrepareRequest request, FaultPoint fault,
-                                           Consumer<Event> progress) {
+    public static OutgoingHandover prepare(Source self, Kvm kvm, List<HostedVm> vms, PrepareRequest request,
+                                           FaultPoint fault, Consumer<Event> progress) {
         Path target = request.target();
         MemoryMode mode = request.memory();
         long start = MonotonicClock.nanos();
         if (vms.isEmpty()) {
             throw new IllegalStateException("this instance has no VM to hand over");
         }
+        JitWarmup.run(kvm);
         FrameChannel channel;
         try {
             channel = new FrameChannel(UnixSocket.connect(target));

@@ -22,7 +22,8 @@ final class Preflight {
     }
 
     private static final List<FeatureWord> FEATURES = List.of(
-            new FeatureWord(1, 0, 2, 1 << 27, "CPUID.1:ECX"),       // OSXSAVE follows the guest's CR4
+            // OSXSAVE follows the guest's CR4; the hypervisor bit is hfvisor's own, not a KVM feature
+            new FeatureWord(1, 0, 2, 1 << 27 | 1 << 31, "CPUID.1:ECX"),
             new FeatureWord(1, 0, 3, 1 << 9, "CPUID.1:EDX"),        // APIC follows the APIC base MSR
             new FeatureWord(7, 0, 1, 0, "CPUID.7.0:EBX"),
             new FeatureWord(7, 0, 2, 1 << 4, "CPUID.7.0:ECX"),      // OSPKE follows CR4.PKE
@@ -37,7 +38,7 @@ final class Preflight {
      * Every reason this standby cannot take the offer; empty when it can. {@code memfdSizes} are the sizes of the
      * descriptors received, null in copy mode (none come: the standby creates the RAM the pages are copied into).
      */
-    static List<String> problems(Offer offer, Cpuid supportedCpuid, int[] kvmMsrs, int standbyTscKhz,
+    static List<String> problems(Offer offer, Cpuid supportedCpuid, int[] saveableMsrs, int standbyTscKhz,
                                  boolean tscScalable, Set<String> adoptableGuests, int readableStateMajor,
                                  long[] memfdSizes) {
         List<String> out = new ArrayList<>();
@@ -54,7 +55,7 @@ final class Preflight {
             out.add("TSC frequency differs (" + offer.tscKhz() + " kHz there, " + standbyTscKhz + " kHz here) and this"
                     + " KVM cannot scale it");
         }
-        Set<Integer> msrs = Arrays.stream(kvmMsrs).boxed().collect(Collectors.toSet());
+        Set<Integer> msrs = Arrays.stream(saveableMsrs).boxed().collect(Collectors.toSet());
         for (int i = 0; i < offer.vms().size(); i++) {
             Offer.VmOffer vm = offer.vms().get(i);
             String prefix = "VM " + vm.name() + ": ";

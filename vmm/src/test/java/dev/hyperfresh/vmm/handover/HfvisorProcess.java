@@ -23,7 +23,7 @@ final class HfvisorProcess implements AutoCloseable {
     static HfvisorProcess start(Path dir, String name, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 // C1 and serial GC start much faster in an emulated CPU; timings are never asserted here.
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dhyperfresh.warmup=3",
                 "-cp", System.getProperty("java.class.path"), "dev.hyperfresh.vmm.cli.HfvisorMain",
                 "--name", name, "--socket-dir", dir.toString()));
         cmd.addAll(List.of(args));
