@@ -192,6 +192,10 @@ class HandoverOnKvmTest {
     }
 
     private Outcome faulty(String name, String[] oldArgs, String... standbyArgs) throws Exception {
+        return faulty(name, false, oldArgs, standbyArgs);
+    }
+
+    private Outcome faulty(String name, boolean copy, String[] oldArgs, String... standbyArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--vm", "name=g,mem=64M,cpus=1,console=none,cmdline=cpus=1"));
         args.addAll(List.of(oldArgs));
         HfvisorProcess old = track(HfvisorProcess.start(dir, name, args.toArray(String[]::new)));
@@ -200,7 +204,11 @@ class HandoverOnKvmTest {
         trail.awaitMore(1, 3, PATIENCE);
         HfvisorProcess next = standby(name + "-next", standbyArgs);
         subscribe(next.socket(), trail);
-        prepare(old.socket(), next.socket());
+        if (copy) {
+            prepareCopy(old.socket(), next.socket());
+        } else {
+            prepare(old.socket(), next.socket());
+        }
         JsonNode cut;
         try {
             cut = cutover(old.socket());
@@ -216,6 +224,15 @@ class HandoverOnKvmTest {
     void standbyKilledDuringRestoreRollsBack() throws Exception {
         Outcome o = faulty("f-restore", new String[0], "--fault", "during-restore");
         assertThat(o.cutover().path("outcome").asText()).as(o.cutover().toString()).isEqualTo("rolled-back");
+        assertRunsOnlyOn(o.old(), o.standby(), o.trail());
+    }
+
+    @Test
+    void copyModeStandbyKilledDuringRestoreRollsBackAfterAVerifiedCopy() throws Exception {
+        Outcome o = faulty("f-copy", true, new String[0], "--fault", "during-restore");
+        assertThat(o.cutover().path("outcome").asText()).as(o.cutover().toString()).isEqualTo("rolled-back");
+        assertThat(o.cutover().path("checksums")).singleElement().satisfies(c ->
+                assertThat(c.path("target").asLong()).isEqualTo(c.path("source").asLong()));
         assertRunsOnlyOn(o.old(), o.standby(), o.trail());
     }
 
