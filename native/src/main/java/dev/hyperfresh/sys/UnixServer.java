@@ -3,21 +3,25 @@ package dev.hyperfresh.sys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * A listening AF_UNIX stream socket bound to a filesystem path, created by {@link UnixSocket#listen(Path)}.
  *
  * <p>The socket file is created with mode 0600 (owner read/write, further narrowed by the umask): Linux gives the
  * new file the socket inode's mode minus the umask, and that mode is set with fchmod <em>before</em> bind, so the
- * file never exists with wider permissions, unlike a chmod after bind. Closing removes the file again.
+ * file never exists with wider permissions, unlike a chmod after bind. Closing removes the file again, unless
+ * another socket has since taken its name (a successor process renaming its own socket over it).
  */
 public final class UnixServer implements AutoCloseable {
     private static final int OWNER_READ_WRITE = 0600;
     private static final int BACKLOG = 16;
 
-    private final Path path;
+    private volatile Path path;
     private final Fd fd;
+    private final Object inode;
 
     UnixServer(Path path) {
         UnixAddress address = UnixAddress.of(path);
@@ -30,6 +34,7 @@ public final class UnixServer implements AutoCloseable {
             fd.close();
             throw e;
         }
+        this.inode = inode(path);
         if (Sys.C.listen(fd.get(), BACKLOG) < 0) {
             SysException e = new SysException("listen(" + path + ")", Sys.errno());
             close();
@@ -55,14 +60,39 @@ public final class UnixServer implements AutoCloseable {
         return path;
     }
 
-    /** Stops listening and deletes the socket file this server created; idempotent. */
+    /** Whether the file at {@link #path()} is still this socket's (no other socket has been renamed over it). */
+    public boolean ownsPath() {
+        return inode != null && inode.equals(inode(path));
+    }
+
+    /** Renames the socket file to {@code target}, atomically replacing whatever is there; clients keep connecting. */
+    public void moveTo(Path target) {
+        try {
+            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("renaming unix socket " + path + " to " + target, e);
+        }
+        path = target;
+    }
+
+    private static Object inode(Path p) {
+        try {
+            return Files.getAttribute(p, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** Stops listening and deletes the socket file this server created if it is still its own; idempotent. */
     @Override
     public void close() {
         if (!fd.isOpen()) {
             return;
         }
         try {
-            Files.deleteIfExists(path);
+            if (ownsPath()) {
+                Files.deleteIfExists(path);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("deleting unix socket file " + path, e);
         } finally {

@@ -42,8 +42,6 @@ public final class ControlServer implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread acceptor;
-    private volatile Path movedTo;
-    private Object inode;
 
     private ControlServer(UnixServer listener, ControlHandler handler) {
         this.listener = listener;
@@ -59,14 +57,12 @@ public final class ControlServer implements AutoCloseable {
     public static ControlServer start(Path path, ControlHandler handler) {
         removeStaleSocket(path);
         ControlServer server = new ControlServer(UnixSocket.listen(path), handler);
-        server.inode = inode(path);
         server.acceptor.start();
         return server;
     }
 
     public Path path() {
-        Path moved = movedTo;
-        return moved != null ? moved : listener.path();
+        return listener.path();
     }
 
     /**
@@ -74,13 +70,7 @@ public final class ControlServer implements AutoCloseable {
      * socket, so clients keep using the same name. The old socket file's server keeps its (now unnamed) listener.
      */
     public void moveTo(Path path) {
-        try {
-            Files.move(path(), path, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("moving control socket " + path() + " to " + path, e);
-        }
-        movedTo = path;
+        listener.moveTo(path);
     }
 
     /** Queues {@code event} for every subscriber; never blocks (a full subscriber queue drops and counts). */
@@ -182,7 +172,7 @@ public final class ControlServer implements AutoCloseable {
         sleep(20);
         // Closing a descriptor does not wake a thread blocked in accept on it; a connection does — unless a
         // successor has taken the socket's name, whose server must not be disturbed (the acceptor is a daemon).
-        if (java.util.Objects.equals(inode(path()), inode)) {
+        if (listener.ownsPath()) {
             try (UnixSocket wake = UnixSocket.connect(path())) {
                 join(acceptor, CLOSE_WAIT_MS);
             } catch (SysException e) {
@@ -215,14 +205,6 @@ public final class ControlServer implements AutoCloseable {
             Files.delete(path);
         } catch (IOException e) {
             throw new UncheckedIOException("removing stale control socket " + path, e);
-        }
-    }
-
-    private static Object inode(Path path) {
-        try {
-            return Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException | UnsupportedOperationException e) {
-            return null;
         }
     }
 

@@ -191,7 +191,8 @@ public final class IncomingHandover {
     /** The connection ended without a decision: the VMs are ours only if the old instance offered them and died. */
     private void oldGone() {
         long deadline = System.currentTimeMillis() + OLD_EXIT_WAIT_MS;
-        while (!Pidfd.hasExited(old) && System.currentTimeMillis() < deadline) {
+        while (ledger.owner() == Ledger.Owner.OFFERED && !Pidfd.hasExited(old)
+                && System.currentTimeMillis() < deadline) {
             sleep(1);
         }
         if (Pidfd.hasExited(old) && ledger.owner() == Ledger.Owner.OFFERED) {

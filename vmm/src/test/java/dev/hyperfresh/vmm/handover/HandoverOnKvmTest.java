@@ -26,8 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresKvm
 class HandoverOnKvmTest {
     private static final Duration PATIENCE = Duration.ofMinutes(3);
-    private static final int REPLACEMENTS = Integer.getInteger("hyperfresh.replacements", 3);
-    private static final int COPY_REPLACEMENTS = Integer.getInteger("hyperfresh.copy-replacements", 2);
+    /** 100 on a real KVM; the nested KVM of hosts without one emulates every instruction and affords a few. */
+    private static final int REPLACEMENTS = Integer.getInteger("hyperfresh.replacements", EmulatedCpu.DETECTED ? 2
+            : 100);
+    /** Copy mode moves all RAM each time: 10 on a real KVM (what issue 4 asks), 2 on an emulated CPU. */
+    private static final int COPY_REPLACEMENTS = Integer.getInteger("hyperfresh.copy-replacements",
+            EmulatedCpu.DETECTED ? 2 : 10);
+    /** Guest RAM of the large-guest case: 4 GiB on a real KVM, 1 GiB where populating it is emulated. */
+    private static final String LARGE = System.getProperty("hyperfresh.large", EmulatedCpu.DETECTED ? "1G" : "4G");
 
     @TempDir
     Path dir;
@@ -133,13 +139,47 @@ class HandoverOnKvmTest {
     }
 
     @Test
-    void busyGuestIsReplacedByPreCopyWithEqualChecksumsAndEveryHeartbeatIntact() throws Exception {
+    void largeGuestWithPopulatedMemoryMovesWithoutCopying() throws Exception {
+        HfvisorProcess old = active("large", "name=big,mem=" + LARGE + ",cpus=1,console=none,cmdline=cpus=1 mem_pct=90");
+        HeartbeatTrail trail = new HeartbeatTrail("big");
+        subscribe(old.socket(), trail);
+        trail.awaitMore(1, 20, PATIENCE);
+        HfvisorProcess next = standby("large-next");
+        subscribe(next.socket(), trail);
+        JsonNode prepared = prepare(old.socket(), next.socket());
+        assertThat(prepared.path("bytesCopied").asLong()).isZero();
+        assertThat(prepared.path("standbyRssBytes").asLong()).as("the standby maps the guest's RAM itself")
+                .isGreaterThan(prepared.path("memoryBytes").asLong() / 2);
+        JsonNode cut = cutover(old.socket());
+        assertThat(cut.path("outcome").asText()).isEqualTo("committed");
+        assertThat(cut.path("stateBytes").asLong()).as("only state moves, not memory").isLessThan(1 << 20);
+        trail.awaitMore(1, 10, PATIENCE);
+        trail.assertIntact(1);
+    }
+
+    /**
+     * Pre-copy (copy mode, verified): a standby that dies while restoring makes the old instance roll back, dirty
+     * logging off; then the busy guest is replaced by copy again and again, its RAM's checksums equal each time.
+     */
+    @Test
+    void preCopyRollsBackWhenTheStandbyDiesAndReplacesABusyGuestWithEqualChecksums() throws Exception {
         long ram = 64L << 20;
         HfvisorProcess current = active("copy", "name=g,mem=64M,cpus=2,console=none,cmdline=cpus=2 mem_pct=50");
         Path socket = current.socket();
         HeartbeatTrail trail = new HeartbeatTrail("g");
         subscribe(socket, trail);
         trail.awaitMore(2, 3, PATIENCE);
+
+        HfvisorProcess dies = standby("copy-dies", "--fault", "during-restore");
+        subscribe(dies.socket(), trail);
+        prepareCopy(socket, dies.socket());
+        JsonNode rolled = cutover(socket);
+        assertThat(rolled.path("outcome").asText()).as(rolled.toString()).isEqualTo("rolled-back");
+        assertThat(rolled.path("checksums")).singleElement().satisfies(c ->
+                assertThat(c.path("target").asLong()).isEqualTo(c.path("source").asLong()));
+        assertThat(dies.awaitExit(PATIENCE)).as("the killed standby is gone").isTrue();
+        trail.awaitMore(2, 3, PATIENCE);
+
         for (int i = 1; i <= COPY_REPLACEMENTS; i++) {
             HfvisorProcess next = standby("copy-next-" + i);
             subscribe(next.socket(), trail);
@@ -187,125 +227,63 @@ class HandoverOnKvmTest {
         b.assertIntact(1);
     }
 
-    /** Runs one handover in which {@code standbyArgs}/{@code oldArgs} inject a fault; returns the cutover reply. */
-    private record Outcome(HfvisorProcess old, HfvisorProcess standby, HeartbeatTrail trail, JsonNode cutover) {
-    }
-
-    private Outcome faulty(String name, String[] oldArgs, String... standbyArgs) throws Exception {
-        return faulty(name, false, oldArgs, standbyArgs);
-    }
-
-    private Outcome faulty(String name, boolean copy, String[] oldArgs, String... standbyArgs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--vm", "name=g,mem=64M,cpus=1,console=none,cmdline=cpus=1"));
-        args.addAll(List.of(oldArgs));
-        HfvisorProcess old = track(HfvisorProcess.start(dir, name, args.toArray(String[]::new)));
+    /**
+     * One VM through every failure, in a row, so the slow part (starting JVMs) is paid once per step: each time the
+     * VM must end up running on exactly one instance with every heartbeat intact.
+     */
+    @Test
+    void everyFailureLeavesTheVmRunningOnExactlyOneInstance() throws Exception {
+        HfvisorProcess old = active("chain", "name=g,mem=64M,cpus=1,console=none,cmdline=cpus=1 mem_pct=30");
+        Path socket = old.socket();
         HeartbeatTrail trail = new HeartbeatTrail("g");
-        subscribe(old.socket(), trail);
+        subscribe(socket, trail);
         trail.awaitMore(1, 3, PATIENCE);
-        HfvisorProcess next = standby(name + "-next", standbyArgs);
-        subscribe(next.socket(), trail);
-        if (copy) {
-            prepareCopy(old.socket(), next.socket());
-        } else {
-            prepare(old.socket(), next.socket());
-        }
-        JsonNode cut;
-        try {
-            cut = cutover(old.socket());
-        } catch (ControlException e) {
-            cut = null;
-        } catch (RuntimeException oldDied) {
-            cut = null;
-        }
-        return new Outcome(old, next, trail, cut);
-    }
 
-    @Test
-    void standbyKilledDuringRestoreRollsBack() throws Exception {
-        Outcome o = faulty("f-restore", new String[0], "--fault", "during-restore");
-        assertThat(o.cutover().path("outcome").asText()).as(o.cutover().toString()).isEqualTo("rolled-back");
-        assertRunsOnlyOn(o.old(), o.standby(), o.trail());
-    }
-
-    @Test
-    void copyModeStandbyKilledDuringRestoreRollsBackAfterAVerifiedCopy() throws Exception {
-        Outcome o = faulty("f-copy", true, new String[0], "--fault", "during-restore");
-        assertThat(o.cutover().path("outcome").asText()).as(o.cutover().toString()).isEqualTo("rolled-back");
-        assertThat(o.cutover().path("checksums")).singleElement().satisfies(c ->
-                assertThat(c.path("target").asLong()).isEqualTo(c.path("source").asLong()));
-        assertRunsOnlyOn(o.old(), o.standby(), o.trail());
-    }
-
-    @Test
-    void standbyKilledJustBeforeResumeRollsBack() throws Exception {
-        Outcome o = faulty("f-resume", new String[0], "--fault", "before-resume");
-        assertThat(o.cutover().path("outcome").asText()).as(o.cutover().toString()).isEqualTo("rolled-back");
-        assertRunsOnlyOn(o.old(), o.standby(), o.trail());
-    }
-
-    @Test
-    void oldKilledAfterOfferingIsTakenOverByTheStandby() throws Exception {
-        Outcome o = faulty("f-offer", new String[] {"--fault", "after-offer"});
-        assertThat(o.cutover()).as("the old instance died before it could answer").isNull();
-        assertRunsOnlyOn(o.standby(), o.old(), o.trail(), o.old().socket());
-        assertThat(info(o.old().socket()).pid()).as("the standby took the old name").isEqualTo(o.standby().pid());
-    }
-
-    @Test
-    void standbyKilledAfterRemapLeavesTheVmRunning() throws Exception {
-        HfvisorProcess old = active("f-adopt", "name=g,mem=64M,cpus=1,console=none,cmdline=cpus=1");
-        HeartbeatTrail trail = new HeartbeatTrail("g");
-        subscribe(old.socket(), trail);
-        trail.awaitMore(1, 3, PATIENCE);
-        HfvisorProcess next = standby("f-adopt-next", "--fault", "after-adopt");
-        assertThatThrownBy(() -> prepare(old.socket(), next.socket())).isInstanceOf(ControlException.class)
+        HfvisorProcess dies = standby("chain-adopt", "--fault", "after-adopt");
+        assertThatThrownBy(() -> prepare(socket, dies.socket())).isInstanceOf(ControlException.class)
                 .hasMessageContaining("closed the connection during remap");
-        assertThatThrownBy(() -> cutover(old.socket())).hasMessageContaining("no handover is prepared");
-        assertRunsOnlyOn(old, next, trail);
-    }
+        assertThatThrownBy(() -> cutover(socket)).hasMessageContaining("no handover is prepared");
+        assertRunsOnlyOn(old, dies, trail, socket);
 
-    @Test
-    void incompatibleStandbyIsRefusedBeforeAnyPause() throws Exception {
-        HfvisorProcess old = active("f-compat", "name=g,mem=64M,cpus=1,console=none,cmdline=cpus=1");
-        HeartbeatTrail trail = new HeartbeatTrail("g");
-        subscribe(old.socket(), trail);
-        trail.awaitMore(1, 3, PATIENCE);
-        HfvisorProcess next = standby("f-compat-next", "--fault", "old-state-reader");
-        assertThatThrownBy(() -> prepare(old.socket(), next.socket())).isInstanceOf(ControlException.class)
+        HfvisorProcess older = standby("chain-compat", "--fault", "old-state-reader");
+        assertThatThrownBy(() -> prepare(socket, older.socket())).isInstanceOf(ControlException.class)
                 .hasMessageContaining("standby refused").hasMessageContaining("saved-state format 1.0 is not readable");
-        assertRunsOnlyOn(old, next, trail);
-    }
+        assertRunsOnlyOn(old, older, trail, socket);
 
-    @Test
-    void abortAndAClientThatVanishesMidCutoverDoNoHarm() throws Exception {
-        HfvisorProcess old = active("f-client", "name=g,mem=64M,cpus=1,console=none,cmdline=cpus=1");
-        HeartbeatTrail trail = new HeartbeatTrail("g");
-        subscribe(old.socket(), trail);
-        trail.awaitMore(1, 3, PATIENCE);
-        HfvisorProcess first = standby("f-client-a");
-        prepare(old.socket(), first.socket());
-        request(old.socket(), "handover-abort", null, null);
-        assertThat(first.awaitExit(PATIENCE)).as("an aborted standby exits").isTrue();
-        assertThat(info(old.socket()).vms().get(0).state()).isEqualTo("running");
+        HfvisorProcess aborted = standby("chain-abort");
+        prepare(socket, aborted.socket());
+        request(socket, "handover-abort", null, null);
+        assertRunsOnlyOn(old, aborted, trail, socket);
 
-        HfvisorProcess second = standby("f-client-b");
-        subscribe(second.socket(), trail);
-        prepare(old.socket(), second.socket());
-        try (FrameChannel vanishing = new FrameChannel(UnixSocket.connect(old.socket()))) {
+        for (String fault : List.of("during-restore", "before-resume")) {
+            HfvisorProcess killed = standby("chain-" + fault, "--fault", fault);
+            subscribe(killed.socket(), trail);
+            prepare(socket, killed.socket());
+            JsonNode cut = cutover(socket);
+            assertThat(cut.path("outcome").asText()).as("%s: %s", fault, cut).isEqualTo("rolled-back");
+            assertRunsOnlyOn(old, killed, trail, socket);
+        }
+
+        // The next standby will, once it runs the VM, die right after offering it onward (an old-side fault).
+        HfvisorProcess next = standby("chain-next", "--fault", "after-offer");
+        subscribe(next.socket(), trail);
+        prepare(socket, next.socket());
+        try (FrameChannel vanishing = new FrameChannel(UnixSocket.connect(socket))) {
             vanishing.send(Json.object().put("v", 1).put("op", "handover-cutover").put("id", 1), List.of());
         }
-        assertThat(old.awaitExit(PATIENCE)).as("the cutover completes without its client").isTrue();
-        trail.awaitMore(1, 5, PATIENCE);
-        assertThat(info(old.socket()).pid()).isEqualTo(second.pid());
-        trail.assertIntact(1);
+        assertRunsOnlyOn(next, old, trail, socket);
+        assertThat(info(socket).pid()).as("a client that vanished mid-cutover changed nothing").isEqualTo(next.pid());
+
+        HfvisorProcess last = standby("chain-last");
+        subscribe(last.socket(), trail);
+        prepare(socket, last.socket());
+        assertThatThrownBy(() -> cutover(socket)).as("the old instance dies before it can answer")
+                .isInstanceOf(ControlException.class);
+        assertRunsOnlyOn(last, next, trail, socket);
+        assertThat(info(socket).pid()).as("the standby took over the name").isEqualTo(last.pid());
     }
 
     /** The VM runs on {@code owner} (heartbeats continue, intact), and {@code other} has exited. */
-    private static void assertRunsOnlyOn(HfvisorProcess owner, HfvisorProcess other, HeartbeatTrail trail)
-            throws Exception {
-        assertRunsOnlyOn(owner, other, trail, owner.socket());
-    }
-
     private static void assertRunsOnlyOn(HfvisorProcess owner, HfvisorProcess other, HeartbeatTrail trail,
                                          Path socket) throws Exception {
         assertThat(other.awaitExit(PATIENCE)).as("the other instance exits: %s", other.log()).isTrue();
