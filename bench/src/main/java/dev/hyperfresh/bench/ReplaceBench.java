@@ -3,6 +3,7 @@ package dev.hyperfresh.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.control.MemoryMode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,14 +21,15 @@ import java.util.Map;
  */
 public final class ReplaceBench {
     private static final String USAGE = """
-            usage: bench-replace [--runs N] [--mem 256M,1G,...] [--cpus 1,2,4] [--vms 1,2] [--load busy|idle|both]
-                                 [--launcher PATH] [--out DIR]""";
+            usage: bench-replace [--runs N] [--modes remap,copy] [--mem 256M,1G,...] [--cpus 1,2,4] [--vms 1,2]
+                                 [--load busy|idle|both] [--launcher PATH] [--out DIR]""";
 
     private ReplaceBench() {
     }
 
     public static void main(String[] args) throws Exception {
         int runs = 20;
+        List<String> modes = List.of("remap");
         List<Long> mems = List.of(256L << 20);
         List<Integer> cpus = List.of(1);
         List<Integer> vmCounts = List.of(1);
@@ -38,6 +40,7 @@ public final class ReplaceBench {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--modes" -> modes = split(args[++i]).stream().map(m -> MemoryMode.of(m).wireName()).toList();
                 case "--mem" -> mems = split(args[++i]).stream().map(ReplaceBench::bytes).toList();
                 case "--cpus" -> cpus = split(args[++i]).stream().map(Integer::parseInt).toList();
                 case "--vms" -> vmCounts = split(args[++i]).stream().map(Integer::parseInt).toList();
@@ -64,10 +67,12 @@ public final class ReplaceBench {
             for (int c : cpus) {
                 for (int n : vmCounts) {
                     for (boolean busy : loads) {
-                        Scenario s = new Scenario("remap", mem, c, n, busy);
-                        List<Sample> got = new Chain(launcher, sockets, s).run(runs);
-                        samples.addAll(got);
-                        BenchResults.printSummary(s, got);
+                        for (String mode : modes) {
+                            Scenario s = new Scenario(mode, mem, c, n, busy);
+                            List<Sample> got = new Chain(launcher, sockets, s).run(runs);
+                            samples.addAll(got);
+                            BenchResults.printSummary(s, got);
+                        }
                     }
                 }
             }
@@ -110,7 +115,7 @@ public final class ReplaceBench {
                     Thread.sleep(1000);
                     long t0 = System.nanoTime();
                     JsonNode prepared = request(socket, Json.object().put("op", "handover-prepare")
-                            .put("target", standby.toString())).get("prepare");
+                            .put("target", standby.toString()).put("memory", s.mode())).get("prepare");
                     long t1 = System.nanoTime();
                     JsonNode cut = request(socket, Json.object().put("op", "handover-cutover")).get("cutover");
                     long t2 = System.nanoTime();
@@ -121,6 +126,7 @@ public final class ReplaceBench {
                     out.add(new Sample(s, r, cut.path("blackoutUs").asLong(), (t2 - t0) / 1000, (t1 - t0) / 1000,
                             prepared.path("populateUs").asLong(), phases, meter.gapMicrosSince(t1),
                             meter.pagesPerSecond(t1 - 1_000_000_000L, t1), meter.pagesPerSecond(t2, t2 + 1_000_000_000L),
+                            prepared.path("bytesCopied").asLong() + cut.path("bytesCopied").asLong(),
                             cut.path("outcome").asText()));
                 }
             } finally {

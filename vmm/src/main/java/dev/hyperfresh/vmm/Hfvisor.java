@@ -12,6 +12,7 @@ import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.handover.HostedVm;
 import dev.hyperfresh.vmm.handover.IncomingHandover;
@@ -210,7 +211,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     }
 
     @Override
-    public PrepareReply prepareHandover(Path target) {
+    public PrepareReply prepareHandover(PrepareRequest request) {
         synchronized (this) {
             requireActiveIdle("prepare a handover");
             handingOver = true;
@@ -218,7 +219,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId()), kvm, hosted(), target, fault, this::publish);
+                    build.version(), build.buildId()), kvm, hosted(), request, fault, this::publish);
             synchronized (this) {
                 handover = h;
             }

@@ -147,7 +147,7 @@ final class ClientConnection implements Runnable {
             }
             case STOP -> handler.stop(vm);
             case HANDOVER_PREPARE -> reply.set("prepare", Json.MAPPER.valueToTree(
-                    handler.prepareHandover(target(request))));
+                    handler.prepareHandover(prepareRequest(request))));
             case HANDOVER_CUTOVER -> reply.set("cutover", Json.MAPPER.valueToTree(handler.cutover()));
             case HANDOVER_ABORT -> handler.abortHandover();
             case ADOPT -> throw new BadRequest("adopt is only sent by an instance handing its VMs over");
@@ -198,13 +198,28 @@ final class ClientConnection implements Runnable {
                 + "\"; known ops: " + Op.known()));
     }
 
-    private static java.nio.file.Path target(ObjectNode header) {
+    private static PrepareRequest prepareRequest(ObjectNode header) {
         JsonNode target = header.get("target");
         if (target == null || !target.isTextual() || !target.textValue().startsWith("/")) {
             throw new BadRequest("handover-prepare needs \"target\": the absolute path of the standby's control"
                     + " socket");
         }
-        return java.nio.file.Path.of(target.textValue());
+        JsonNode memory = header.get("memory");
+        if (memory != null && !memory.isTextual()) {
+            throw new BadRequest("\"memory\" must be \"remap\" or \"copy\", not " + memory);
+        }
+        JsonNode verify = header.get("verify");
+        if (verify != null && !verify.isBoolean()) {
+            throw new BadRequest("\"verify\" must be true or false, not " + verify);
+        }
+        MemoryMode mode;
+        try {
+            mode = memory == null ? MemoryMode.REMAP : MemoryMode.of(memory.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(e.getMessage());
+        }
+        return new PrepareRequest(java.nio.file.Path.of(target.textValue()), mode,
+                verify != null && verify.booleanValue());
     }
 
     private static String vmField(ObjectNode header) {

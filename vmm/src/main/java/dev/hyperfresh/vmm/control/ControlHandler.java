@@ -1,7 +1,6 @@
 package dev.hyperfresh.vmm.control;
 
 import dev.hyperfresh.vmm.persist.VmState;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -32,8 +31,11 @@ public interface ControlHandler {
         throw new UnsupportedOperationException("this instance cannot be stopped over its control socket");
     }
 
-    /** Hands every VM's RAM to the standby listening on {@code target}; the VMs keep running (docs/HANDOVER.md). */
-    default PrepareReply prepareHandover(Path target) {
+    /**
+     * Hands every VM's RAM to the standby listening on the request's target, by remap or by pre-copy; the VMs keep
+     * running (docs/HANDOVER.md).
+     */
+    default PrepareReply prepareHandover(PrepareRequest request) {
         throw new UnsupportedOperationException("this instance does not hand VMs over");
     }
 

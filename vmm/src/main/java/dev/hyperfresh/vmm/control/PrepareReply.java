@@ -3,11 +3,13 @@ package dev.hyperfresh.vmm.control;
 import java.util.List;
 
 /**
- * What {@code handover-prepare} did: the standby that now maps every VM's RAM, and what that cost. No guest page
- * is copied ({@code bytesCopied} is always 0 in remap mode); the standby's resident set shows the shared mapping.
+ * What {@code handover-prepare} did: the standby that now maps every VM's RAM, and what that cost. In remap mode
+ * no guest page is copied ({@code bytesCopied} is 0, {@code rounds} 0) and the standby's resident set shows the
+ * shared mapping; in copy mode {@code bytesCopied} counts the pre-copy rounds (round 0 sends all RAM).
  */
-public record PrepareReply(InstanceRef target, List<InstanceInfo.Vm> vms, long memoryBytes, long bytesCopied,
-                           int fdsPassed, long populateUs, long prepareUs, long standbyRssBytes) {
+public record PrepareReply(InstanceRef target, List<InstanceInfo.Vm> vms, String memory, long memoryBytes,
+                           long bytesCopied, int rounds, int fdsPassed, long populateUs, long prepareUs,
+                           long standbyRssBytes) {
     public PrepareReply {
         vms = List.copyOf(vms);
     }

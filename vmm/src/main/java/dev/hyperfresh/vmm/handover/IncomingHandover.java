@@ -5,6 +5,7 @@ import static java.lang.System.Logger.Level.WARNING;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.Cap;
 import dev.hyperfresh.kvm.Kvm;
@@ -19,6 +20,7 @@ import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.persist.StateCodec;
@@ -33,8 +35,10 @@ import java.util.Set;
 
 /**
  * The standby's side of one handover (docs/HANDOVER.md), run on the connection the old instance opened with
- * {@code adopt}: pre-flight, co-map the RAM and build the VMs, then wait for {@code take} (restore, claim, run),
- * {@code abort}, or the connection's end, where the ledger and the old instance's liveness decide.
+ * {@code adopt}: pre-flight, co-map the RAM (or, in copy mode, create fresh RAM) and build the VMs, then wait for
+ * {@code take} (restore, claim, run), {@code abort}, or the connection's end, where the ledger and the old
+ * instance's liveness decide. Meanwhile copy mode's {@code pages} frames fill the RAM and {@code checksum}
+ * answers what it holds.
  */
 public final class IncomingHandover {
     private static final System.Logger LOG = System.getLogger(IncomingHandover.class.getName());
@@ -64,8 +68,9 @@ public final class IncomingHandover {
         JsonNode id = adopt.header().get("id");
         try {
             offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
-            if (offer == null || fds.size() != offer.vms().size() + 1) {
-                throw new IllegalArgumentException("adopt needs an offer and " + "1 + one memfd per VM descriptors");
+            if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)) {
+                throw new IllegalArgumentException("adopt needs an offer and the ledger descriptor, then in remap mode"
+                        + " one memfd per VM");
             }
             ledger = Ledger.open(fds.remove(0));
             old = Pidfd.open((int) offer.oldPid());
@@ -92,7 +97,7 @@ public final class IncomingHandover {
 
     private List<String> preflight(List<Fd> memfds) {
         Kvm kvm = host.kvm();
-        long[] sizes = memfds.stream().mapToLong(Memfd::size).toArray();
+        long[] sizes = offer.memory() == MemoryMode.COPY ? null : memfds.stream().mapToLong(Memfd::size).toArray();
         int readableMajor = host.fault() == FaultPoint.OLD_STATE_READER ? 0 : StateCodec.MAJOR;
         // A vCPU set up as hfvisor sets up its own shows which MSRs this KVM can actually save and restore.
         try (var vm = kvm.createVm(); Vcpu probe = vm.createVcpu(0)) {
@@ -108,7 +113,8 @@ public final class IncomingHandover {
         long[] before = {0};
         for (int i = 0; i < offer.vms().size(); i++) {
             Offer.VmOffer o = offer.vms().get(i);
-            GuestMemory memory = GuestMemory.adopt(memfds.get(i));
+            GuestMemory memory = offer.memory() == MemoryMode.COPY
+                    ? GuestMemory.create(o.name(), o.memoryBytes(), o.hugePages()) : GuestMemory.adopt(memfds.get(i));
             VirtualMachine vm;
             try {
                 vm = VirtualMachine.adopt(host.kvm(), new VmConfig(o.name(), o.memoryBytes(), o.vcpus(), o.hugePages(),
@@ -119,6 +125,9 @@ public final class IncomingHandover {
             }
             vms.add(new HostedVm(vm, o.console()));
             vm.startPaused();
+            if (offer.memory() == MemoryMode.COPY) {
+                continue;   // the copy's first round writes every page: pre-faulting would only do it twice
+            }
             long t = MonotonicClock.nanos();
             long base = before[0];
             memory.populate(POPULATE_CHUNK, done -> progress("populate", (int) (100 * (base + done) / total),
@@ -144,6 +153,23 @@ public final class IncomingHandover {
             }
             f.fds().forEach(Fd::close);
             String op = f.header().path("op").asText();
+            if (op.equals("pages")) {
+                try {
+                    PageWriter.write(f, memories());
+                } catch (RuntimeException e) {
+                    discard("a pages frame could not be written: " + e.getMessage());
+                    return;
+                }
+                continue;
+            }
+            if (op.equals("checksum")) {
+                ArrayNode crcs = Json.MAPPER.createArrayNode();
+                memories().forEach(m -> crcs.add(m.crc32c()));
+                ObjectNode reply = Replies.ok(f.header().get("id"));
+                reply.set("crc32c", crcs);
+                trySend(reply);
+                continue;
+            }
             if (op.equals("take")) {
                 take(f.header().get("id"));
                 return;
@@ -153,9 +179,13 @@ public final class IncomingHandover {
                 trySend(Replies.ok(f.header().get("id")));
                 return;
             }
-            trySend(Replies.error(f.header().get("id"), "a standby in a handover only takes take or abort, not "
+            trySend(Replies.error(f.header().get("id"), "a standby in a handover only takes pages, checksum, take or abort, not "
                     + op));
         }
+    }
+
+    private List<GuestMemory> memories() {
+        return vms.stream().map(h -> h.vm().memory()).toList();
     }
 
     /** The connection ended without a decision: the VMs are ours only if the old instance offered them and died. */

@@ -1,18 +1,21 @@
 package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.kvm.CpuidEntry;
+import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.memory.MemoryRegion;
 import java.util.List;
 
 /**
- * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then one memfd
- * per VM in {@link #vms} order): enough to rebuild each VM around the same RAM and to check, before anything is
- * paused, that the standby can restore what will be saved.
+ * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then, in remap
+ * mode, one memfd per VM in {@link #vms} order): enough to rebuild each VM around the same RAM, or fresh RAM the
+ * pages will be copied into ({@code memory} copy), and to check, before anything is paused, that the standby can
+ * restore what will be saved.
  */
 record Offer(long oldPid, String oldName, String oldSocket, String version, String buildId, Formats formats,
-             int tscKhz, List<VmOffer> vms) {
+             int tscKhz, List<VmOffer> vms, MemoryMode memory) {
     Offer {
         vms = List.copyOf(vms);
+        memory = memory == null ? MemoryMode.REMAP : memory;
     }
 
     /** The saved-state format versions the old instance will write. */

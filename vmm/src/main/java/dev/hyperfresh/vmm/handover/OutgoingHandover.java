@@ -18,9 +18,12 @@ import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.control.MemoryMode;
+import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
+import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,9 +34,10 @@ import java.util.TimerTask;
 import java.util.function.Consumer;
 
 /**
- * The old instance's side of one handover (docs/HANDOVER.md): prepare co-maps the RAM in the standby, cutover
- * pauses, offers the state through the {@link Ledger} and either commits or rolls back. The ledger decides every
- * ambiguous case, so a lost message or a dead peer can never leave a VM running twice or nowhere.
+ * The old instance's side of one handover (docs/HANDOVER.md): prepare co-maps the RAM in the standby (or, in copy
+ * mode, pre-copies it with {@link PreCopy}), cutover pauses, offers the state through the {@link Ledger} and either
+ * commits or rolls back. The ledger decides every ambiguous case, so a lost message or a dead peer can never leave
+ * a VM running twice or nowhere.
  */
 public final class OutgoingHandover implements AutoCloseable {
     private static final long STATE_ROOM_PER_VM = 1 << 20;
@@ -48,9 +52,12 @@ public final class OutgoingHandover implements AutoCloseable {
     private final FaultPoint fault;
     private final Consumer<Event> progress;
     private final PrepareReply prepared;
+    private final PreCopy preCopy;
+    private final boolean verify;
 
     private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, List<HostedVm> vms, InstanceRef target,
-                             FaultPoint fault, Consumer<Event> progress, PrepareReply prepared) {
+                             FaultPoint fault, Consumer<Event> progress, PrepareReply prepared, PreCopy preCopy,
+                             boolean verify) {
         this.channel = channel;
         this.standby = standby;
         this.ledger = ledger;
@@ -59,6 +66,8 @@ public final class OutgoingHandover implements AutoCloseable {
         this.fault = fault;
         this.progress = progress;
         this.prepared = prepared;
+        this.preCopy = preCopy;
+        this.verify = verify;
     }
 
     /** Identifies the instance handing over; what the standby needs to take its place. */
@@ -66,11 +75,14 @@ public final class OutgoingHandover implements AutoCloseable {
     }
 
     /**
-     * Connects to the standby at {@code target}, passes every VM's memfd and waits until it has mapped and
-     * pre-populated them; the VMs run on meanwhile. Throws with the standby's reason if it refuses.
+     * Connects to the standby at the request's target, passes every VM's memfd and waits until it has mapped and
+     * pre-populated them — or, in copy mode, has it create fresh RAM and pre-copies into it until few pages are
+     * dirty; the VMs run on meanwhile. Throws with the standby's reason if it refuses.
      */
-    public static OutgoingHandover prepare(Source self, Kvm kvm, List<HostedVm> vms, Path target,
+    public static OutgoingHandover prepare(Source self, Kvm kvm, List<HostedVm> vms, PrepareRequest request,
                                            FaultPoint fault, Consumer<Event> progress) {
+        Path target = request.target();
+        MemoryMode mode = request.memory();
         long start = MonotonicClock.nanos();
         if (vms.isEmpty()) {
             throw new IllegalStateException("this instance has no VM to hand over");
@@ -84,22 +96,25 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         Fd standby = null;
         Ledger ledger = null;
+        PreCopy preCopy = null;
         try {
             int pid = channel.peerCredentials().pid();
             standby = Pidfd.open(pid);
             ledger = Ledger.create(STATE_ROOM_PER_VM * vms.size());
-            Offer offer = offer(self, vms);
+            Offer offer = offer(self, vms, mode);
             List<Fd> fds = new ArrayList<>();
             fds.add(ledger.fd());
-            vms.forEach(h -> fds.add(h.vm().memory().memfd()));
+            if (mode == MemoryMode.REMAP) {
+                vms.forEach(h -> fds.add(h.vm().memory().memfd()));
+            }
             ObjectNode header = Json.object().put("v", 1).put("op", "adopt").put("id", 1);
             header.set("offer", Json.MAPPER.valueToTree(offer));
-            progress.accept(Event.handover("remap", 0, 0, micros(start)));
+            progress.accept(Event.handover(mode.wireName(), 0, 0, micros(start)));
             channel.send(header, List.of(), fds.toArray(Fd[]::new));
             Frame reply = awaitReply(channel, start, progress);
             if (reply == null) {
-                throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during remap;"
-                        + " the VMs never stopped");
+                throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during "
+                        + mode.wireName() + "; the VMs never stopped");
             }
             if (!reply.ok()) {
                 throw new IllegalStateException("standby refused: " + reply.error());
@@ -107,17 +122,31 @@ public final class OutgoingHandover implements AutoCloseable {
             JsonNode r = reply.header();
             InstanceRef ref = Json.MAPPER.treeToValue(r.get("target"), InstanceRef.class);
             long memory = vms.stream().mapToLong(h -> h.vm().memory().size()).sum();
+            PreCopy.Tally copied = new PreCopy.Tally(0, 0);
+            if (mode == MemoryMode.COPY) {
+                preCopy = new PreCopy(channel, vms, progress, start);
+                try {
+                    copied = preCopy.start();
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException("copying guest RAM to the standby (pid " + pid + ") failed ("
+                            + e.getMessage() + "); the VMs never stopped");
+                }
+            }
             List<InstanceInfo.Vm> described = vms.stream().map(h -> new InstanceInfo.Vm(h.vm().config().name(),
                     h.vm().config().vcpus(), h.vm().config().memoryBytes(), "running", h.vm().config().guestKind()))
                     .toList();
-            PrepareReply prepared = new PrepareReply(ref, described, memory, 0, fds.size(), r.path("populateUs")
-                    .asLong(), micros(start), r.path("rssBytes").asLong());
-            progress.accept(Event.handover("remap", 100, memory, micros(start)));
-            return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, fault, progress, prepared);
+            PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
+                    copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
+                    r.path("rssBytes").asLong());
+            progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
+            return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, fault, progress, prepared,
+                    preCopy, request.verify());
         } catch (JsonProcessingException e) {
+            stopLogging(preCopy);
             closeAll(channel, standby, ledger);
-            throw new IllegalStateException("the standby's remap reply is malformed: " + e.getOriginalMessage());
+            throw new IllegalStateException("the standby's adopt reply is malformed: " + e.getOriginalMessage());
         } catch (RuntimeException e) {
+            stopLogging(preCopy);
             closeAll(channel, standby, ledger);
             throw e;
         }
@@ -136,6 +165,16 @@ public final class OutgoingHandover implements AutoCloseable {
      * runs the VMs, which the caller must then release with {@link #releaseAll()}) or rolled back (they run here).
      */
     public CutoverReply cutover() {
+        long begin = MonotonicClock.nanos();
+        PreCopy.Tally copied = new PreCopy.Tally(0, 0);
+        if (preCopy != null) {
+            try {
+                copied = preCopy.converge();
+            } catch (RuntimeException e) {
+                resumeAll();
+                return rolledBack("copying guest RAM to the standby failed: " + e.getMessage(), 0);
+            }
+        }
         long start = MonotonicClock.nanos();
         progress.accept(Event.handover("pause", 0, 0, 0));
         for (HostedVm h : vms) {
@@ -144,14 +183,28 @@ public final class OutgoingHandover implements AutoCloseable {
         long pausedAt = vms.stream().mapToLong(h -> h.vm().lastParkNanos()).max().orElse(start);
         long paused = MonotonicClock.nanos();
         List<byte[]> states = new ArrayList<>();
+        List<CutoverReply.Checksum> checksums = null;
+        long copiedAt;
+        long verified;
         try {
+            if (preCopy != null) {
+                copied = copied.plus(new PreCopy.Tally(preCopy.round(), 1));
+            }
+            copiedAt = MonotonicClock.nanos();
+            if (verify) {
+                checksums = checksums();
+                if (!checksums.stream().allMatch(CutoverReply.Checksum::equal)) {
+                    throw new IllegalStateException("guest RAM differs between here and the standby " + checksums);
+                }
+            }
+            verified = MonotonicClock.nanos();
             for (HostedVm h : vms) {
                 states.add(StateCodec.encode(h.vm().saveState()));
             }
             ledger.writeStates(states, pausedAt);
         } catch (RuntimeException e) {
             resumeAll();
-            return rolledBack("saving the state failed: " + e.getMessage(), 0);
+            return rolledBack("the cutover failed before the offer: " + e.getMessage(), 0, copied, checksums);
         }
         long saved = MonotonicClock.nanos();
         if (!ledger.transition(Ledger.Owner.OLD, Ledger.Owner.OFFERED)) {
@@ -177,17 +230,43 @@ public final class OutgoingHandover implements AutoCloseable {
             long restored = r.path("restoredAt").asLong();
             long firstRun = r.path("firstRunAt").asLong();
             Map<String, Long> phases = new LinkedHashMap<>();
+            if (preCopy != null) {
+                phases.put("converge", (start - begin) / 1000);
+            }
             phases.put("pause", (paused - start) / 1000);
-            phases.put("save", (saved - paused) / 1000);
+            if (preCopy != null) {
+                phases.put("copy", (copiedAt - paused) / 1000);
+            }
+            if (verify) {
+                phases.put("verify", (verified - copiedAt) / 1000);
+            }
+            phases.put("save", (saved - verified) / 1000);
             phases.put("offer", (offered - saved) / 1000);
             phases.put("handoff", (received - offered) / 1000);
             phases.put("restore", (restored - received) / 1000);
             phases.put("resume", (firstRun - restored) / 1000);
             progress.accept(Event.handover("cutover", 100, stateBytes, micros(start)));
             return new CutoverReply(CutoverReply.COMMITTED, null, (firstRun - pausedAt) / 1000, stateBytes, phases,
-                    target);
+                    target, copied.bytes(), copied.rounds(), checksums);
         }
-        return settle(failure, stateBytes);
+        return settle(failure, stateBytes, copied, checksums);
+    }
+
+    /** Asks the standby for its checksums and computes ours meanwhile; the VMs are paused on both sides. */
+    private List<CutoverReply.Checksum> checksums() {
+        channel.send(Json.object().put("v", 1).put("op", "checksum").put("id", 4), List.of());
+        List<Long> here = vms.stream().map(h -> h.vm().memory().crc32c()).toList();
+        Frame reply = awaitReply(channel, MonotonicClock.nanos(), progress);
+        if (reply == null || !reply.ok() || reply.header().path("crc32c").size() != vms.size()) {
+            throw new IllegalStateException("the standby gave no checksums ("
+                    + (reply == null ? "connection closed" : reply.header()) + ")");
+        }
+        List<CutoverReply.Checksum> out = new ArrayList<>();
+        for (int i = 0; i < vms.size(); i++) {
+            out.add(new CutoverReply.Checksum(vms.get(i).vm().config().name(), here.get(i),
+                    reply.header().get("crc32c").get(i).asLong()));
+        }
+        return out;
     }
 
     /**
@@ -195,22 +274,24 @@ public final class OutgoingHandover implements AutoCloseable {
      * VMs resume here; a claim is only revoked once its claimant is dead (killed if it hangs), because a live
      * claimant may be about to run the guest.
      */
-    private CutoverReply settle(String failure, long stateBytes) {
+    private CutoverReply settle(String failure, long stateBytes, PreCopy.Tally copied,
+                                List<CutoverReply.Checksum> checksums) {
         long deadline = System.currentTimeMillis() + CLAIM_WAIT_MS;
         while (true) {
             if (ledger.transition(Ledger.Owner.OFFERED, Ledger.Owner.REVOKED)) {
                 resumeAll();
-                return rolledBack(failure, stateBytes);
+                return rolledBack(failure, stateBytes, copied, checksums);
             }
             Ledger.Owner owner = ledger.owner();
             if (owner == Ledger.Owner.RUNNING) {
                 return new CutoverReply(CutoverReply.COMMITTED, "the standby runs the VMs but its reply was lost ("
-                        + failure + ")", -1, stateBytes, Map.of(), target);
+                        + failure + ")", -1, stateBytes, Map.of(), target, copied.bytes(), copied.rounds(), checksums);
             }
             if (owner == Ledger.Owner.CLAIMED && Pidfd.hasExited(standby)
                     && ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.REVOKED)) {
                 resumeAll();
-                return rolledBack(failure + "; it died after claiming the VMs, before running them", stateBytes);
+                return rolledBack(failure + "; it died after claiming the VMs, before running them", stateBytes,
+                        copied, checksums);
             }
             if (System.currentTimeMillis() > deadline) {
                 killStandby();
@@ -219,7 +300,10 @@ public final class OutgoingHandover implements AutoCloseable {
         }
     }
 
-    /** Drops a prepared handover: the standby discards its mappings and exits; the VMs never stopped. */
+    /**
+     * Drops a prepared handover: the standby discards its mappings and exits; the VMs never stopped (copy mode's
+     * dirty logging ends).
+     */
     public void abort() {
         try {
             channel.send(Json.object().put("v", 1).put("op", "abort").put("id", 3), List.of());
@@ -227,6 +311,7 @@ public final class OutgoingHandover implements AutoCloseable {
         } catch (RuntimeException e) {
             // the standby is gone already: nothing of it is left to drop
         }
+        stopLogging(preCopy);
         close();
     }
 
@@ -241,17 +326,26 @@ public final class OutgoingHandover implements AutoCloseable {
         close();
     }
 
+    /** The VMs run on here: paused ones resume, and copy mode's dirty logging ends. */
     private void resumeAll() {
         for (HostedVm h : vms) {
-            h.vm().resume();
+            if (h.vm().status() == VmStatus.PAUSED) {
+                h.vm().resume();
+            }
         }
+        stopLogging(preCopy);
     }
 
     private CutoverReply rolledBack(String reason, long stateBytes) {
+        return rolledBack(reason, stateBytes, new PreCopy.Tally(0, 0), null);
+    }
+
+    private CutoverReply rolledBack(String reason, long stateBytes, PreCopy.Tally copied,
+                                    List<CutoverReply.Checksum> checksums) {
         progress.accept(Event.handover("rollback", 100, 0, 0));
         close();
         return new CutoverReply(CutoverReply.ROLLED_BACK, reason + "; the VMs run on here", -1, stateBytes, Map.of(),
-                target);
+                target, copied.bytes(), copied.rounds(), checksums);
     }
 
     private void killStandby() {
@@ -286,7 +380,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
     }
 
-    private static Offer offer(Source self, List<HostedVm> vms) {
+    private static Offer offer(Source self, List<HostedVm> vms, MemoryMode mode) {
         List<Offer.VmOffer> out = new ArrayList<>();
         int tscKhz = 0;
         for (HostedVm h : vms) {
@@ -298,7 +392,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
                 self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
-                VmSnapshot.FORMAT_VERSION), tscKhz, out);
+                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode);
     }
 
     private static long micros(long since) {
@@ -310,6 +404,12 @@ public final class OutgoingHandover implements AutoCloseable {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void stopLogging(PreCopy preCopy) {
+        if (preCopy != null) {
+            preCopy.stopLogging();
         }
     }
 

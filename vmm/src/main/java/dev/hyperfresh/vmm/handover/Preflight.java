@@ -34,7 +34,10 @@ final class Preflight {
     private Preflight() {
     }
 
-    /** Every reason this standby cannot take the offer; empty when it can. */
+    /**
+     * Every reason this standby cannot take the offer; empty when it can. {@code memfdSizes} are the sizes of the
+     * descriptors received, null in copy mode (none come: the standby creates the RAM the pages are copied into).
+     */
     static List<String> problems(Offer offer, Cpuid supportedCpuid, int[] saveableMsrs, int standbyTscKhz,
                                  boolean tscScalable, Set<String> adoptableGuests, int readableStateMajor,
                                  long[] memfdSizes) {
@@ -60,7 +63,7 @@ final class Preflight {
                 out.add(prefix + "guest kind " + vm.guestKind() + " cannot be adopted by this build (it knows "
                         + String.join(", ", adoptableGuests) + ")");
             }
-            if (i >= memfdSizes.length || memfdSizes[i] != vm.memoryBytes()) {
+            if (memfdSizes != null && (i >= memfdSizes.length || memfdSizes[i] != vm.memoryBytes())) {
                 out.add(prefix + "the memory descriptor received does not hold " + vm.memoryBytes() + " bytes");
             } else if (!MemoryLayout.forSize(vm.memoryBytes()).equals(vm.regions())) {
                 out.add(prefix + "this build lays out " + vm.memoryBytes() + " bytes of RAM differently");

@@ -4,7 +4,9 @@ import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Mapping;
 import dev.hyperfresh.sys.Memfd;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 import jnr.ffi.Pointer;
 
 /**
@@ -12,6 +14,8 @@ import jnr.ffi.Pointer;
  * The memfd is what a standby instance receives and maps: the pages themselves never move.
  */
 public final class GuestMemory implements AutoCloseable {
+    private static final int CHECKSUM_CHUNK = 4 << 20;
+
     private final Fd memfd;
     private final Mapping mapping;
     private final List<MemoryRegion> regions;
@@ -44,9 +48,70 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     public void registerWith(Vm vm) {
+        register(vm, 0);
+    }
+
+    /**
+     * Turns KVM's dirty-page logging on or off for every slot (a flags-only change of each registration). While it
+     * is on, {@link #takeDirtyPages} returns what the guest wrote; the guest keeps running meanwhile.
+     */
+    public void logDirtyPages(Vm vm, boolean on) {
+        register(vm, on ? Vm.MEM_LOG_DIRTY_PAGES : 0);
+    }
+
+    private void register(Vm vm, int flags) {
         for (MemoryRegion r : regions) {
-            vm.setUserMemoryRegion(r.slot(), 0, r.gpa(), r.size(), mapping.address() + r.fileOffset());
+            vm.setUserMemoryRegion(r.slot(), flags, r.gpa(), r.size(), mapping.address() + r.fileOffset());
         }
+    }
+
+    /**
+     * The pages the guest wrote since logging began or since the last call, by memfd offset; KVM clears its log
+     * as it answers, so a page written after this call shows up in the next one.
+     */
+    public List<PageRun> takeDirtyPages(Vm vm) {
+        List<PageRun> out = new ArrayList<>();
+        for (MemoryRegion r : regions) {
+            out.addAll(PageRun.fromDirtyBitmap(vm.dirtyLog(r.slot(), r.size()), r.size() / PageRun.PAGE,
+                    r.fileOffset()));
+        }
+        return out;
+    }
+
+    /** Every page, as runs no longer than its slots (what pre-copy's first round sends). */
+    public List<PageRun> allPages() {
+        return regions.stream().map(r -> new PageRun(r.fileOffset(), r.size())).toList();
+    }
+
+    /** Copies {@code length} bytes from memfd offset {@code offset} into {@code into} at {@code at}. */
+    public void copyOut(long offset, byte[] into, int at, int length) {
+        checkRange(offset, length);
+        mapping.pointer().get(offset, into, at, length);
+    }
+
+    /** Writes {@code length} bytes of {@code from} (from {@code at}) at memfd offset {@code offset}. */
+    public void copyIn(long offset, byte[] from, int at, int length) {
+        checkRange(offset, length);
+        mapping.pointer().put(offset, from, at, length);
+    }
+
+    private void checkRange(long offset, long length) {
+        if (offset < 0 || length < 0 || offset > size() - length) {
+            throw new IllegalArgumentException("range " + offset + "+" + length + " lies outside the " + size()
+                    + " bytes of guest RAM");
+        }
+    }
+
+    /** CRC32C of the whole RAM, read in chunks through a buffer (the vCPUs should be paused). */
+    public long crc32c() {
+        CRC32C crc = new CRC32C();
+        byte[] buf = new byte[CHECKSUM_CHUNK];
+        for (long done = 0; done < size(); done += buf.length) {
+            int n = (int) Math.min(buf.length, size() - done);
+            copyOut(done, buf, 0, n);
+            crc.update(buf, 0, n);
+        }
+        return crc.getValue();
     }
 
     /** Touches every page writable in this process now (MADV_POPULATE_WRITE), so first use costs no fault. */

@@ -58,6 +58,25 @@ class ControlServerTest {
     }
 
     @Test
+    void handoverPrepareTakesTheMemoryModeAndVerifyOrRefusesThemClearly() {
+        ObjectNode copy = Json.object().put("op", "handover-prepare").put("target", "/run/next.sock")
+                .put("memory", "copy").put("verify", true);
+        assertThatThrownBy(() -> client.request(copy)).hasMessageContaining("fake: no standby at /run/next.sock");
+        assertThat(handler.lastPrepare).isEqualTo(new PrepareRequest(Path.of("/run/next.sock"), MemoryMode.COPY,
+                true));
+
+        ObjectNode plain = Json.object().put("op", "handover-prepare").put("target", "/run/next.sock");
+        assertThatThrownBy(() -> client.request(plain)).isInstanceOf(ControlException.class);
+        assertThat(handler.lastPrepare).isEqualTo(new PrepareRequest(Path.of("/run/next.sock")));
+
+        assertThatThrownBy(() -> client.request(plain.deepCopy().put("memory", "rsync")))
+                .hasMessage("\"memory\" is \"remap\" or \"copy\", not \"rsync\"");
+        assertThatThrownBy(() -> client.request(plain.deepCopy().put("verify", "yes")))
+                .hasMessage("\"verify\" must be true or false, not \"yes\"");
+        assertThat(handler.lastPrepare.memory()).isEqualTo(MemoryMode.REMAP);
+    }
+
+    @Test
     void infoRoundTrips() {
         assertThat(client.info()).isEqualTo(handler.info());
     }

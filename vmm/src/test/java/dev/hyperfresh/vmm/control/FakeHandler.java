@@ -10,6 +10,7 @@ import java.util.Map;
 /** Two VMs, "web" and "db", whose states exist only in memory; a VM named "wedged" makes every op throw. */
 final class FakeHandler implements ControlHandler {
     final Map<String, VmState> saved = new LinkedHashMap<>();
+    volatile PrepareRequest lastPrepare;
     private final Map<String, String> states = new LinkedHashMap<>();
 
     FakeHandler() {
@@ -26,6 +27,13 @@ final class FakeHandler implements ControlHandler {
         states.forEach((name, state) -> vms.add(new InstanceInfo.Vm(name, 2, 256L << 20, state, "hfguest")));
         return new InstanceInfo("test-instance", ProcessHandle.current().pid(), "0.1.0-SNAPSHOT", "deadbeef", 4321,
                 "serving", InstanceInfo.ACTIVE, vms);
+    }
+
+    /** Records the request and says so: the fake has no standby to hand anything to. */
+    @Override
+    public synchronized PrepareReply prepareHandover(PrepareRequest request) {
+        lastPrepare = request;
+        throw new IllegalStateException("fake: no standby at " + request.target());
     }
 
     @Override
