@@ -6,6 +6,7 @@ import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.persist.VmState;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,18 +37,19 @@ public final class ActiveInstanceStub implements ControlHandler {
     }
 
     @Override
-    public PrepareReply prepareHandover(Path targetSocket) {
+    public PrepareReply prepareHandover(PrepareRequest request) {
+        Path targetSocket = request.target();
         InstanceInfo target = Control.query(targetSocket).info();
         standby = targetSocket;
         return new PrepareReply(new InstanceRef(target.name(), target.pid(), target.version(), target.buildId()),
-                info().vms(), 128L << 20, 0, 1, 5, 9, 4096);
+                info().vms(), "remap", 128L << 20, 0, 0, 1, 5, 9, 4096);
     }
 
     @Override
     public CutoverReply cutover() {
         releaseStandby();
         return new CutoverReply(CutoverReply.ROLLED_BACK, "the standby could not restore the VM", 0, 0,
-                Map.of("pause", 1L, "save", 2L), null);
+                Map.of("pause", 1L, "save", 2L), null, 0, 0, List.of());
     }
 
     @Override
