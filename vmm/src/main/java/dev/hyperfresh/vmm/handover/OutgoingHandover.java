@@ -328,12 +328,13 @@ public final class OutgoingHandover implements AutoCloseable {
 
     /** The VMs run on here: paused ones resume, and copy mode's dirty logging ends. */
     private void resumeAll() {
+        // Slots are re-registered while every vCPU is still out of KVM_RUN, not under running vCPUs.
+        stopLogging(preCopy);
         for (HostedVm h : vms) {
             if (h.vm().status() == VmStatus.PAUSED) {
                 h.vm().resume();
             }
         }
-        stopLogging(preCopy);
     }
 
     private CutoverReply rolledBack(String reason, long stateBytes) {
