@@ -9,7 +9,9 @@ import dev.hyperfresh.testkit.RequiresKvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * JVM start takes minutes in the nested KVM; the other steps are covered on the host against a stub.
  */
 @RequiresKvm
+@Timeout(value = 40, unit = TimeUnit.MINUTES) // three JVMs start per replace: minutes apiece on an emulated CPU
 class ShellOnKvmTest {
     private static final Duration SLOW = Duration.ofMinutes(5);
     private static final ObjectMapper JSON = new ObjectMapper();
