@@ -182,13 +182,19 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Starts one thread per vCPU and waits until each can be kicked. */
     public void start() {
+        startThreads(false);
+    }
+
+    /** Creates one thread per vCPU, parked from the start when {@code paused}, and waits until each can be kicked. */
+    private void startThreads(boolean paused) {
         synchronized (this) {
             if (status != VmStatus.CREATED) {
                 throw new IllegalStateException("VM " + config.name() + " is " + status + ", cannot start");
             }
             ready = new CountDownLatch(vcpus.size());
             alive = vcpus.size();
-            status = VmStatus.RUNNING;
+            pauseRequested = paused;
+            status = paused ? VmStatus.PAUSED : VmStatus.RUNNING;
         }
         for (Vcpu v : vcpus) {
             Thread t = new Thread(new VcpuLoop(this, v, bus), "vcpu-" + config.name() + "-" + v.id());
@@ -204,22 +210,7 @@ public final class VirtualMachine implements AutoCloseable {
      * wake-up rather than thread creation.
      */
     public void startPaused() {
-        synchronized (this) {
-            if (status != VmStatus.CREATED) {
-                throw new IllegalStateException("VM " + config.name() + " is " + status + ", cannot start");
-            }
-            ready = new CountDownLatch(vcpus.size());
-            alive = vcpus.size();
-            pauseRequested = true;
-            status = VmStatus.PAUSED;
-        }
-        for (Vcpu v : vcpus) {
-            Thread t = new Thread(new VcpuLoop(this, v, bus), "vcpu-" + config.name() + "-" + v.id());
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
-        }
-        await(ready);
+        startThreads(true);
         synchronized (this) {
             while (parked < alive && !stopping) {
                 waitOn();
