@@ -6,10 +6,14 @@ import java.util.function.Consumer;
 
 /**
  * Port 0xe9, the debug console (QEMU's isa-debugcon): collects bytes into lines and hands each decoded line on.
- * hfguest writes each line with one {@code rep outsb}, so a line normally arrives in one piece.
+ * hfguest writes each line with one {@code rep outsb}, but KVM may hand that over in pieces and a pause may fall
+ * between them, so the unfinished line is device state: it moves with the VM and the line ends whole elsewhere.
  */
-public final class DebugConsole implements PortDevice {
+public final class DebugConsole implements PortDevice, StatefulDevice {
     public static final int PORT = 0xe9;
+    public static final String STATE_NAME = "debugcon";
+    static final int STATE_MAGIC = 0x44434f4e; // "DCON"
+    static final int STATE_VERSION = 1;
     private final LineSplitter lines;
 
     public DebugConsole(Consumer<GuestLine> sink) {
@@ -29,5 +33,23 @@ public final class DebugConsole implements PortDevice {
     @Override
     public void writeString(int port, byte[] data) {
         lines.accept(data);
+    }
+
+    @Override
+    public byte[] saveState() {
+        byte[] pending = lines.pending();
+        return DeviceState.save(STATE_MAGIC, STATE_VERSION, out -> {
+            out.writeShort(pending.length);
+            out.write(pending);
+        });
+    }
+
+    @Override
+    public void restoreState(byte[] state) {
+        DeviceState.restore(state, "DebugConsole", STATE_MAGIC, STATE_VERSION, in -> {
+            byte[] pending = new byte[in.readUnsignedShort()];
+            in.readFully(pending);
+            return () -> lines.resume(pending);
+        });
     }
 }

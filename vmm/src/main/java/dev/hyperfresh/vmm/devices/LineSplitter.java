@@ -32,4 +32,18 @@ public final class LineSplitter implements Consumer<byte[]> {
             }
         }
     }
+
+    /** The bytes of the line not yet ended: a line the guest was writing when its vCPU stopped. */
+    public synchronized byte[] pending() {
+        return partial.toByteArray();
+    }
+
+    /** Continues a line begun elsewhere (in the instance this VM came from). */
+    public synchronized void resume(byte[] pending) {
+        if (pending.length > MAX_LINE) {
+            throw new IllegalArgumentException("a pending line of " + pending.length + " bytes exceeds " + MAX_LINE);
+        }
+        partial.reset();
+        partial.writeBytes(pending);
+    }
 }

@@ -113,7 +113,8 @@ public final class VirtualMachine implements AutoCloseable {
             VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
                     first.getTscKhz(), first.getCpuid());
             machine.vcpus.addAll(created);
-            machine.bus.register(DebugConsole.PORT, 1, new DebugConsole(machine::publish));
+            machine.addStatefulDevice(DebugConsole.STATE_NAME, DebugConsole.PORT, 1,
+                    new DebugConsole(machine::publish));
             machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> machine.powerOff(code,
                     "guest wrote " + code + " to the power-off port")));
             return machine;
