@@ -11,12 +11,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Sys;
+import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixSocket;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import jnr.constants.platform.Errno;
 
 /**
  * Frames over one connected socket: u32 length of what follows | u32 header length | UTF-8 JSON header |
@@ -43,14 +45,23 @@ public final class FrameChannel implements AutoCloseable {
     }
 
     /**
-     * The next frame, or null when the peer closed the connection between frames. A frame that breaks the rules
+     * The next frame, or null when the peer closed the connection between frames (or died: a peer that exits
+     * with bytes of ours unread resets the connection instead of closing it). A frame that breaks the rules
      * is skipped whole when its length allows and reported as a {@link ProtocolException}; end of stream inside a
      * frame and socket errors are other {@link RuntimeException}s, after which the connection is unusable.
      */
     public Frame receive() {
         byte[] prefix = new byte[4];
         // A sender attaches descriptors to a frame's first bytes, so only this first read may bring any.
-        UnixSocket.Received first = socket.receive(prefix, MAX_FDS);
+        UnixSocket.Received first;
+        try {
+            first = socket.receive(prefix, MAX_FDS);
+        } catch (SysException e) {
+            if (e.errno() == Errno.ECONNRESET.intValue()) {
+                return null;
+            }
+            throw e;
+        }
         if (first.length() == 0) {
             return null;
         }

@@ -4,6 +4,7 @@ import dev.hyperfresh.vmm.control.ControlClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,9 +87,16 @@ final class HfvisorProcess implements AutoCloseable {
         }
     }
 
+    /** Ends the process and keeps its log under target/hfvisor-logs (the test's directory is deleted). */
     @Override
     public void close() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+        try {
+            Path kept = Files.createDirectories(Path.of("target", "hfvisor-logs"));
+            Files.copy(log, kept.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            System.err.println("could not keep " + log + ": " + e.getMessage());
+        }
     }
 }
