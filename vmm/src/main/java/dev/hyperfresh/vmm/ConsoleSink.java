@@ -37,4 +37,13 @@ public final class ConsoleSink {
             out.println(prefix + text);
         }
     }
+
+    /** hfvisor's own word about the VM (how it ended): in its console, or on stderr when it has none. */
+    public void notice(String text) {
+        if (out != null) {
+            line(text);
+        } else {
+            System.err.println(text);
+        }
+    }
 }

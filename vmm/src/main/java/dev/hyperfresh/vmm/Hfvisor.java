@@ -104,7 +104,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                     : Event.guestLine(vmName, line));
         });
         vm.exit().whenComplete((exit, err) -> {
-            sink.line("hfvisor: VM " + vmName + " " + exit.status().name().toLowerCase(Locale.ROOT).replace('_', ' ')
+            sink.notice("hfvisor: VM " + vmName + " " + exit.status().name().toLowerCase(Locale.ROOT).replace('_', ' ')
                     + " (" + exit.message() + ")");
             publish(Event.state(vmName, word(exit.status())));
             checkEnded();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
@@ -78,7 +79,8 @@ class LinuxOnHfvisorTest {
 
             vm.pause();
             VmState state = vm.saveState();
-            assertThat(state.devices()).containsOnlyKeys(PcDevices.COM1, PcDevices.I8042_STATE, PcDevices.CMOS);
+            assertThat(state.devices()).containsOnlyKeys(PcDevices.COM1, PcDevices.I8042_STATE, PcDevices.CMOS,
+                    DebugConsole.STATE_NAME);
             vm.restoreState(state);
             vm.resume();
             console.await("LINUXHB seq=4 .*\\R+memcheck ok seq=4", PATIENCE, vm);
