@@ -91,12 +91,13 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         replace)
-            options="--instance --with --seconds --json --help"
+            options="--instance --with --seconds --copy --accel --json --help"
             positional=instance
             case $prev in
                 --instance) _hyperfresh_value instance; return ;;
                 --with) _hyperfresh_value file; return ;;
                 --seconds) _hyperfresh_value value; return ;;
+                --accel) _hyperfresh_value value; return ;;
             esac ;;
         rollback)
             options="--instance --json --help"

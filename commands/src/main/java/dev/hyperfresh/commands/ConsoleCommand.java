@@ -11,12 +11,12 @@ import org.springframework.shell.standard.ShellOption;
 @ShellComponent
 public class ConsoleCommand {
     private final Engine engine;
-    private final Session session;
+    private final Targets targets;
     private final Renderer renderer;
 
-    public ConsoleCommand(Engine engine, Session session, Renderer renderer) {
+    public ConsoleCommand(Engine engine, Targets targets, Renderer renderer) {
         this.engine = engine;
-        this.session = session;
+        this.targets = targets;
         this.renderer = renderer;
     }
 
@@ -29,7 +29,7 @@ public class ConsoleCommand {
         if (seconds < 0) {
             throw EngineException.usage("--seconds must not be negative, got " + seconds);
         }
-        String target = session.target(instance);
+        String target = targets.hfvisor(instance, "console");
         long[] events = new long[1];
         try (AutoCloseable follow = engine.follow(target, e -> {
             if (vm == null || vm.equals(e.vm()) || e.vm() == null) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.Instance;
 import dev.hyperfresh.engine.LaunchRequest;
+import dev.hyperfresh.engine.QemuEngine;
+import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,43 +14,52 @@ import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
-/** Finding, starting, inspecting and stopping hfvisor instances. */
+/** Finding, inspecting and attaching to hfvisor instances and QEMUs; starting and stopping hfvisor instances. */
 @ShellComponent
 public class InstanceCommands {
+    private static final String HFVISOR = "hfvisor";
+
     private final Engine engine;
+    private final QemuEngine qemu;
     private final Session session;
+    private final Targets targets;
     private final Renderer renderer;
 
-    public InstanceCommands(Engine engine, Session session, Renderer renderer) {
+    public InstanceCommands(Engine engine, QemuEngine qemu, Session session, Targets targets, Renderer renderer) {
         this.engine = engine;
+        this.qemu = qemu;
         this.session = session;
+        this.targets = targets;
         this.renderer = renderer;
     }
 
-    @ShellMethod(key = "list", value = "List hypervisor instances (answering and stale) and their VMs.", group = "Instances")
+    @ShellMethod(key = "list", value = "List hfvisor instances and QEMUs (answering and stale) and their VMs.", group = "Instances")
     public String list(@ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<Instance> instances = engine.list();
+        List<QemuVm> qemus = qemu.list();
         if (json) {
             ArrayNode array = JsonOutput.MAPPER.createArrayNode();
-            instances.forEach(i -> array.add(Views.instanceJson(i)));
+            instances.forEach(i -> array.add(Views.instanceJson(i).put("kind", HFVISOR)));
+            qemus.forEach(q -> array.add(QemuViews.json(q)));
             ObjectNode out = JsonOutput.object();
             out.set("instances", array);
             return JsonOutput.render(out);
         }
-        if (instances.isEmpty()) {
-            return "no instances (start one with `launch`)";
+        if (instances.isEmpty() && qemus.isEmpty()) {
+            return "no instances (start one with `launch`; QEMUs are listed by their QMP sockets *.qmp here too)";
         }
         List<List<String>> rows = new ArrayList<>();
         for (Instance i : instances) {
             if (i.isStale()) {
-                rows.add(List.of(i.name(), "stale", "-", "-", "-", "-", i.problem()));
+                rows.add(List.of(i.name(), HFVISOR, "stale", "-", "-", "-", "-", i.problem()));
             } else {
                 InstanceInfo info = i.info();
-                rows.add(List.of(i.name(), i.role(), info.state(), String.valueOf(info.pid()), info.version(),
-                        Units.uptime(info.uptimeMs()), Views.vmSummary(info)));
+                rows.add(List.of(i.name(), HFVISOR, i.role(), info.state(), String.valueOf(info.pid()),
+                        info.version(), Units.uptime(info.uptimeMs()), Views.vmSummary(info)));
             }
         }
-        return Tables.of(List.of("INSTANCE", "ROLE", "STATE", "PID", "VERSION", "UPTIME", "VMS"), rows);
+        qemus.forEach(q -> rows.add(QemuViews.listRow(q)));
+        return Tables.of(List.of("INSTANCE", "KIND", "ROLE", "STATE", "PID", "VERSION", "UPTIME", "VMS"), rows);
     }
 
     @ShellMethod(key = "launch", value = "Start an hfvisor instance with one or more VMs and attach to it.", group = "Instances")
@@ -75,13 +86,19 @@ public class InstanceCommands {
                 + ") with " + Views.vmSummary(launched.info()) + "; attached";
     }
 
-    @ShellMethod(key = "attach", value = "Make INSTANCE the one commands act on when none is named.", group = "Instances")
+    @ShellMethod(key = "attach", value = "Make INSTANCE (an hfvisor or QEMU name, or qmp:PATH) the one commands act on when none is named.", group = "Instances")
     public String attach(
-            @ShellOption(value = "--instance", valueProvider = InstanceNames.class, help = "instance name") String instance,
+            @ShellOption(value = "--instance", valueProvider = InstanceNames.class, help = "instance name, or qmp:PATH of a QEMU's QMP socket") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        if (qemu.owns(instance)) {
+            QemuVm found = qemu.attach(instance);
+            session.attach(found.name());
+            return json ? JsonOutput.render(JsonOutput.object().put("attached", found.name()).put("kind", QemuViews.KIND))
+                    : "attached to " + found.name() + " (" + QemuViews.vmSummary(found) + ")";
+        }
         Instance found = engine.instance(instance);
         session.attach(found.name());
-        return json ? JsonOutput.render(JsonOutput.object().put("attached", found.name()))
+        return json ? JsonOutput.render(JsonOutput.object().put("attached", found.name()).put("kind", HFVISOR))
                 : "attached to " + found.name() + " (" + Views.vmSummary(found.info()) + ")";
     }
 
@@ -93,11 +110,16 @@ public class InstanceCommands {
                 : was == null ? "not attached" : "detached from " + was;
     }
 
-    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role and its VMs.", group = "Instances")
+    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role and its VMs (a QEMU: version, status, vCPUs, RAM backends).", group = "Instances")
     public String info(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        Instance found = engine.instance(session.target(instance));
+        String target = targets.target(instance);
+        if (qemu.owns(target)) {
+            QemuVm found = qemu.attach(target);
+            return json ? JsonOutput.render(QemuViews.json(found)) : QemuViews.info(found);
+        }
+        Instance found = engine.instance(target);
         return json ? JsonOutput.render(Views.instanceJson(found)) : Views.info(found);
     }
 
@@ -106,7 +128,7 @@ public class InstanceCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = session.target(instance);
+        String target = targets.hfvisor(instance, "stop");
         engine.stop(target, vm);
         if (vm == null && target.equals(session.attached())) {
             session.detach();

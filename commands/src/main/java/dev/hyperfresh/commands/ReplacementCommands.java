@@ -7,11 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
 import dev.hyperfresh.engine.ProgressListener;
+import dev.hyperfresh.engine.QemuEngine;
+import dev.hyperfresh.engine.QemuReplaceReport;
+import dev.hyperfresh.engine.QemuReplaceRequest;
 import dev.hyperfresh.engine.ReplaceReport;
 import dev.hyperfresh.engine.Replacement;
 import dev.hyperfresh.engine.Snapshot;
 import dev.hyperfresh.engine.StandbyReport;
 import dev.hyperfresh.engine.Verification;
+import dev.hyperfresh.qemu.Accelerator;
 import java.io.File;
 import java.time.Duration;
 import org.springframework.shell.standard.FileValueProvider;
@@ -19,18 +23,23 @@ import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
-/** The replacement, step by step (standby, remap, snapshot, cutover, rollback, verify) and in one (replace). */
+/**
+ * The replacement, step by step (standby, remap, snapshot, cutover, rollback, verify; hfvisor only) and in one
+ * (replace; hfvisor or QEMU).
+ */
 @ShellComponent
 public class ReplacementCommands {
     private static final String GROUP = "Replacement";
 
     private final Engine engine;
-    private final Session session;
+    private final QemuEngine qemu;
+    private final Targets targets;
     private final Renderer renderer;
 
-    public ReplacementCommands(Engine engine, Session session, Renderer renderer) {
+    public ReplacementCommands(Engine engine, QemuEngine qemu, Targets targets, Renderer renderer) {
         this.engine = engine;
-        this.session = session;
+        this.qemu = qemu;
+        this.targets = targets;
         this.renderer = renderer;
     }
 
@@ -39,7 +48,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor)") File with,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        StandbyReport r = step(instance, json, (rep, progress) -> rep.standby(with == null ? null : with.toPath(),
+        StandbyReport r = step(instance, "standby", json, (rep, progress) -> rep.standby(with == null ? null : with.toPath(),
                 progress));
         return json ? JsonOutput.render(JsonOutput.tree(r))
                 : "standby " + Views.ref(r.standby()) + " is up after " + Units.micros(r.startUs())
@@ -50,7 +59,7 @@ public class ReplacementCommands {
     public String remap(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        PrepareReply r = step(instance, json, Replacement::remap);
+        PrepareReply r = step(instance, "remap", json, Replacement::remap);
         return json ? JsonOutput.render(JsonOutput.tree(r)) : Views.prepare(r);
     }
 
@@ -60,7 +69,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--show", defaultValue = "summary", help = "summary, regs or devices") SnapshotView show,
             @ShellOption(value = "--save", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "write the encoded state to FILE") File save,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        Snapshot s = engine.replacement(session.target(instance)).snapshot(save == null ? null : save.toPath());
+        Snapshot s = engine.replacement(targets.hfvisor(instance, "snapshot")).snapshot(save == null ? null : save.toPath());
         return json ? JsonOutput.render(SnapshotViews.json(s)) : SnapshotViews.text(s, show);
     }
 
@@ -68,7 +77,7 @@ public class ReplacementCommands {
     public String cutover(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        CutoverReply r = step(instance, json, Replacement::cutover);
+        CutoverReply r = step(instance, "cutover", json, Replacement::cutover);
         String out = json ? JsonOutput.render(JsonOutput.tree(r)) : Views.cutover(r);
         if (!r.committed()) {
             throw OutputAndFailure.rolledBack(out, "cutover rolled back: " + r.reason());
@@ -80,7 +89,7 @@ public class ReplacementCommands {
     public String rollback(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = session.target(instance);
+        String target = targets.hfvisor(instance, "rollback");
         engine.replacement(target).rollback();
         return json ? JsonOutput.render(JsonOutput.object().put("instance", target).put("rolled_back", true))
                 : "rolled back: the standby is gone, " + target + " runs its VMs as before";
@@ -92,7 +101,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--seconds", defaultValue = "2", help = "how long to watch") double seconds,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         Duration window = window(seconds);
-        Verification v = step(instance, json, (rep, progress) -> rep.verify(window, progress));
+        Verification v = step(instance, "verify", json, (rep, progress) -> rep.verify(window, progress));
         String out = json ? JsonOutput.render(Views.verificationJson(v)) : Views.verification(v);
         if (!v.ok()) {
             throw OutputAndFailure.failed(out, "verify found problems: " + String.join("; ", v.problems()));
@@ -100,15 +109,25 @@ public class ReplacementCommands {
         return out;
     }
 
-    @ShellMethod(key = "replace", value = "Replace the instance live: standby, remap, cutover and verify in one.", group = GROUP)
+    @ShellMethod(key = "replace", value = "Replace the instance live: standby, remap, cutover and verify in one; a QEMU by migrating into a new QEMU process.", group = GROUP)
     public String replace(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor)") File with,
-            @ShellOption(value = "--seconds", defaultValue = "2", help = "how long verify watches") double seconds,
+            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
+            @ShellOption(value = "--seconds", defaultValue = "2", help = "how long verify watches (hfvisor)") double seconds,
+            @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
+            @ShellOption(value = "--accel", defaultValue = "kvm", help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = targets.target(instance);
+        if (targets.isQemu(target)) {
+            return replaceQemu(target, new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
+                    Accelerator.parse(accel)), json);
+        }
+        if (copy) {
+            throw EngineException.usage("--copy is for QEMU instances; " + target + " is an hfvisor instance");
+        }
         Duration window = window(seconds);
-        ReplaceReport r = step(instance, json, (rep, progress) -> rep.replace(with == null ? null : with.toPath(),
-                window, progress));
+        ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(
+                with == null ? null : with.toPath(), window, progress));
         String out = json ? JsonOutput.render(Views.replaceJson(r)) : Views.replace(r);
         if (!"committed".equals(r.outcome())) {
             throw OutputAndFailure.rolledBack(out, "replacement rolled back: " + r.reason());
@@ -116,6 +135,20 @@ public class ReplacementCommands {
         if (!r.verified()) {
             throw OutputAndFailure.failed(out, "the replacement committed but verify found problems: "
                     + String.join("; ", r.verification().problems()));
+        }
+        return out;
+    }
+
+    private String replaceQemu(String target, QemuReplaceRequest request, boolean json) {
+        QemuReplaceReport r;
+        try {
+            r = qemu.replace(target, request, json ? ProgressListener.NONE : renderer.progress());
+        } finally {
+            renderer.endProgress();
+        }
+        String out = json ? JsonOutput.render(QemuViews.replaceJson(r)) : QemuViews.replace(r);
+        if (!r.committed()) {
+            throw OutputAndFailure.rolledBack(out, "replacement rolled back: " + r.reason());
         }
         return out;
     }
@@ -136,8 +169,8 @@ public class ReplacementCommands {
         return entries.isEmpty() ? "no replacements yet" : HistoryView.table(entries);
     }
 
-    private <T> T step(String instance, boolean json, StepCall<T> call) {
-        Replacement replacement = engine.replacement(session.target(instance));
+    private <T> T step(String instance, String command, boolean json, StepCall<T> call) {
+        Replacement replacement = engine.replacement(targets.hfvisor(instance, command));
         try {
             return call.run(replacement, json ? p -> { } : renderer.progress());
         } finally {

@@ -8,6 +8,7 @@ import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineConfig;
 import dev.hyperfresh.engine.FakeStandbyMain;
 import dev.hyperfresh.engine.HfvisorEngine;
+import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.vmm.control.ControlServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,7 +40,7 @@ import org.springframework.test.annotation.DirtiesContext.ClassMode;
 @DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
 @Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
     ScriptCommand.class, ScriptRunner.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
-    InstanceNames.class, VmNames.class})
+    InstanceNames.class, VmNames.class, Targets.class})
 class CommandRefusalsTest {
     static final Path DIR = tempDir();
     private static ControlServer stub;
@@ -52,8 +53,18 @@ class CommandRefusalsTest {
     @TestConfiguration
     static class Beans {
         @Bean
-        Engine engine() {
-            return new HfvisorEngine(new EngineConfig(DIR, DIR.resolve("no-hfvisor"), Duration.ofSeconds(60)));
+        EngineConfig config() {
+            return new EngineConfig(DIR, DIR.resolve("no-hfvisor"), Duration.ofSeconds(60));
+        }
+
+        @Bean
+        Engine engine(EngineConfig config) {
+            return new HfvisorEngine(config);
+        }
+
+        @Bean
+        QemuEngine qemu(EngineConfig config) {
+            return new QemuEngine(config);
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 public final class HfvisorEngine implements Engine {
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
-    private static final String SOCKET_SUFFIX = ".sock";
+    static final String SOCKET_SUFFIX = ".sock";
 
     private final EngineConfig config;
     private final ReplacementHistory history;

@@ -60,7 +60,7 @@ final class Preflight {
     private static void checkShareable(QemuInstance source, QemuInfo info, String vm) {
         if (info.memory().isEmpty()) {
             throw new NotReplaceableException(vm + " has no memory backend objects, so its RAM cannot be shared with a"
-                    + " new QEMU; use copy mode (an ordinary live migration) instead");
+                    + " new QEMU; use copy mode (an ordinary live migration) instead", true);
         }
         for (MemoryBackend b : info.memory()) {
             if (!b.replaceableInPlace()) {
@@ -69,7 +69,7 @@ final class Preflight {
                         + ", private to that process; only " + MemoryBackend.MEMFD + " or " + MemoryBackend.FILE
                         + " with share=on can be mapped by a new QEMU. Use copy mode (an ordinary live migration that"
                         + " copies the RAM) instead, or start such VMs with -object " + MemoryBackend.MEMFD
-                        + ",id=ram0,size=...,share=on -machine memory-backend=ram0");
+                        + ",id=ram0,size=...,share=on -machine memory-backend=ram0", true);
             }
         }
         boolean ignoreShared = false;
@@ -78,7 +78,7 @@ final class Preflight {
         }
         if (!ignoreShared) {
             throw new NotReplaceableException(vm + " (QEMU " + info.version() + ") lacks the x-ignore-shared migration"
-                    + " capability; use copy mode instead");
+                    + " capability; use copy mode instead", true);
         }
     }
 

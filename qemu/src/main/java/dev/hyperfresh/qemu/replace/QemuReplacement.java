@@ -194,7 +194,7 @@ public final class QemuReplacement {
             plan.close();
             throw new ReplacementException("lost contact with the new QEMU (pid " + standby.pid() + ") while telling it"
                     + " to run the VM; killed it. The VM is PAUSED on the old QEMU pid " + plan.source().pid()
-                    + ": resume it there (QMP cont) if the new QEMU never ran it", e);
+                    + ": resume it there (QMP cont) if the new QEMU never ran it", e, false);
         }
     }
 
@@ -236,6 +236,7 @@ public final class QemuReplacement {
         long oldPid = plan.source().pid();
         QmpClient qmp = source.qmp();
         String state;
+        boolean rolledBack = false;
         try {
             if (!MIGRATION_OVER.contains(qmp.execute("query-migrate").path("status").asText("completed"))) {
                 qmp.execute("migrate_cancel");
@@ -250,6 +251,7 @@ public final class QemuReplacement {
             }
             state = "the VM " + (plan.source().running() ? "runs" : "stays paused") + " on the old QEMU pid " + oldPid
                     + " as before";
+            rolledBack = true;
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
             state = "rolling back failed too (" + e.getMessage() + "): check the old QEMU pid " + oldPid;
@@ -266,7 +268,8 @@ public final class QemuReplacement {
             deleteIfExists(migrationSocket);
             plan.close();
         }
-        return new ReplacementException(what + ": " + cause.getMessage() + "; rolled back: " + state, cause);
+        return new ReplacementException(what + ": " + cause.getMessage() + "; rolled back: " + state, cause,
+                rolledBack);
     }
 
     /** Sleeps for {@code poll}, or less if the migration ends meanwhile: the guest is stopped, every µs counts. */

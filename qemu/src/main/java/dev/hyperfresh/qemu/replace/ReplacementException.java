@@ -1,8 +1,18 @@
 package dev.hyperfresh.qemu.replace;
 
-/** A replacement failed after pre-flight; the message says where the VM is running now. */
+/**
+ * A replacement failed after pre-flight; the message says where the VM is running now. {@code rolledBack}: the
+ * VM is back on the old QEMU as it was (running or paused); otherwise the operator has to look.
+ */
 public final class ReplacementException extends RuntimeException {
-    public ReplacementException(String message, Throwable cause) {
+    private final boolean rolledBack;
+
+    public ReplacementException(String message, Throwable cause, boolean rolledBack) {
         super(message, cause);
+        this.rolledBack = rolledBack;
+    }
+
+    public boolean rolledBack() {
+        return rolledBack;
     }
 }

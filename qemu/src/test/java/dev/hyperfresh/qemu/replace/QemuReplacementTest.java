@@ -71,7 +71,7 @@ class QemuReplacementTest {
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
             assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE))
-                    .isInstanceOf(NotReplaceableException.class)
+                    .isInstanceOfSatisfying(NotReplaceableException.class, e -> assertThat(e.copyModeWorks()).isTrue())
                     .hasMessage("QEMU pid " + vm.process().pid() + " cannot be replaced in place: its guest RAM"
                             + " 'pc.ram' is a memory-backend-ram without share=on, private to that process; only"
                             + " memory-backend-memfd or memory-backend-file with share=on can be mapped by a new QEMU."
@@ -98,7 +98,7 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             ReplacementOptions o = ReplacementOptions.of(broken, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
             assertThatThrownBy(() -> QemuReplacement.replace(qemu, o, ProgressListener.NONE))
-                    .isInstanceOf(ReplacementException.class)
+                    .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
                     .hasMessageContaining("the new QEMU did not start")
                     .hasMessageContaining("exited with status 1 before opening its QMP socket")
                     .hasMessageContaining("simulated start failure")

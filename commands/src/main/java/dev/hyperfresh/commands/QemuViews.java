@@ -1,0 +1,93 @@
+package dev.hyperfresh.commands;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.QemuReplaceReport;
+import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.engine.QemuVm;
+import dev.hyperfresh.qemu.MemoryBackend;
+import dev.hyperfresh.qemu.QemuInfo;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Text and JSON renderings of QEMUs and their replacements, in the same shapes Views gives hfvisor's. */
+final class QemuViews {
+    static final String KIND = "qemu";
+
+    private QemuViews() {
+    }
+
+    /** A row of `list`: INSTANCE, KIND, ROLE, STATE, PID, VERSION, UPTIME, VMS. */
+    static List<String> listRow(QemuVm q) {
+        if (q.isStale()) {
+            return List.of(q.name(), KIND, "stale", "-", "-", "-", "-", q.problem());
+        }
+        QemuInfo info = q.info();
+        return List.of(q.name(), KIND, "active", info.status(), String.valueOf(info.pid()), info.version(), "-",
+                vmSummary(q));
+    }
+
+    static String vmSummary(QemuVm q) {
+        QemuInfo info = q.info();
+        return (info.name().isEmpty() ? "unnamed VM" : info.name()) + " (" + info.status() + ", "
+                + info.vcpus().size() + " vCPU, " + Units.bytes(info.memoryBytes()) + ", "
+                + info.accelerator().qemuName() + ", shareable RAM " + (q.shareableRam() ? "yes" : "no") + ")";
+    }
+
+    static String info(QemuVm q) {
+        QemuInfo info = q.info();
+        StringBuilder out = new StringBuilder();
+        out.append(q.name()).append(": QEMU ").append(info.version()).append(", pid ").append(info.pid())
+                .append(", ").append(info.status()).append(", ").append(info.accelerator().qemuName()).append('\n')
+                .append("socket ").append(q.socket()).append('\n');
+        out.append(Tables.of(List.of("VM", "STATUS", "VCPUS", "MEMORY", "SHAREABLE RAM"), List.of(List.of(
+                info.name().isEmpty() ? "-" : info.name(), info.status(), String.valueOf(info.vcpus().size()),
+                Units.bytes(info.memoryBytes()), q.shareableRam() ? "yes" : "no (replace --copy)")))).append('\n');
+        if (info.memory().isEmpty()) {
+            return out.append("no memory backend objects: the RAM is private to this QEMU").toString();
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (MemoryBackend b : info.memory()) {
+            rows.add(List.of(b.id(), b.type(), Units.bytes(b.sizeBytes()), b.shared() ? "yes" : "no"));
+        }
+        return out.append(Tables.of(List.of("RAM BACKEND", "TYPE", "SIZE", "SHARE"), rows)).toString();
+    }
+
+    static ObjectNode json(QemuVm q) {
+        ObjectNode node = JsonOutput.object().put("name", q.name()).put("kind", KIND)
+                .put("socket", q.socket().toString());
+        if (q.isStale()) {
+            return node.put("stale", true).put("problem", q.problem());
+        }
+        QemuInfo info = q.info();
+        node.put("stale", false).put("pid", info.pid()).put("vm_name", info.name()).put("status", info.status())
+                .put("running", info.running()).put("version", info.version())
+                .put("accelerator", info.accelerator().qemuName()).put("vcpus", info.vcpus().size())
+                .put("memory_bytes", info.memoryBytes()).put("shareable_ram", q.shareableRam());
+        ArrayNode memory = node.putArray("memory");
+        info.memory().forEach(b -> memory.add(JsonOutput.tree(b)));
+        return node;
+    }
+
+    static String replace(QemuReplaceReport r) {
+        StringBuilder out = new StringBuilder(Views.phases(r.phasesUs())).append('\n');
+        if (!r.committed()) {
+            return out.append("replacement ROLLED BACK: ").append(r.reason()).append("\nthe VM runs on in ")
+                    .append(ref(r.before())).toString();
+        }
+        return out.append("blackout ").append(Units.micros(r.blackoutUs())).append(" (").append(r.blackoutUs())
+                .append(" µs, the old QEMU's STOP to the new one's RESUME as we saw them); QEMU's own downtime ")
+                .append(r.qemuDowntimeMs()).append(" ms\n").append(r.mode()).append(" mode: sent ")
+                .append(Units.bytes(r.stateBytes())).append("; ").append(Units.bytes(r.memoryBytes()))
+                .append(" of guest memory ").append(r.mode().equals("copy") ? "copied" : "stayed in place")
+                .append("\nbefore ").append(ref(r.before())).append("\nafter  ").append(ref(r.after())).toString();
+    }
+
+    static ObjectNode replaceJson(QemuReplaceReport r) {
+        return JsonOutput.tree(r).put("kind", KIND);
+    }
+
+    private static String ref(QemuRef ref) {
+        return "QEMU pid " + ref.pid() + " (" + ref.version() + ", " + ref.status() + ")";
+    }
+}

@@ -1,0 +1,39 @@
+package dev.hyperfresh.commands;
+
+import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.engine.QemuEngine;
+import org.springframework.stereotype.Component;
+
+/**
+ * What a command acts on (the named or attached instance) and which kind it is: a QEMU ({@code qmp:PATH} or a
+ * listed QEMU name) or an hfvisor. Commands only hfvisor has refuse a QEMU here, in one sentence.
+ */
+@Component
+public class Targets {
+    private final Session session;
+    private final QemuEngine qemu;
+
+    public Targets(Session session, QemuEngine qemu) {
+        this.session = session;
+        this.qemu = qemu;
+    }
+
+    /** The named or attached instance. */
+    public String target(String named) {
+        return session.target(named);
+    }
+
+    public boolean isQemu(String target) {
+        return qemu.owns(target);
+    }
+
+    /** The named or attached instance, refused when it is a QEMU: {@code command} exists for hfvisor only. */
+    public String hfvisor(String named, String command) {
+        String target = session.target(named);
+        if (qemu.owns(target)) {
+            throw EngineException.precondition(command + " is not supported for QEMU instances (" + target
+                    + "): use `replace`, which replaces a QEMU in one step");
+        }
+        return target;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.hyperfresh.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.QemuReplaceReport;
+import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.engine.QemuVm;
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.MemoryBackend;
+import dev.hyperfresh.qemu.QemuInfo;
+import dev.hyperfresh.qemu.Vcpu;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How QEMUs and their replacements read, from made-up figures (QemuFromTheShellTest has the real ones). */
+class QemuViewsTest {
+    private static final Path SOCKET = Path.of("/run/hyperfresh/web.qmp");
+    private static final String VERSION = "7.2.22 (Debian)";
+
+    private static QemuVm vm(boolean shared) {
+        return new QemuVm("web", SOCKET, new QemuInfo(SOCKET, 4242, "web", "running", true, VERSION, Accelerator.KVM,
+                List.of(new Vcpu(0, 4243), new Vcpu(1, 4244)), List.of(new MemoryBackend("ram0",
+                shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared))), null);
+    }
+
+    private static QemuReplaceReport report(String outcome, String reason) {
+        Map<String, Long> phases = new LinkedHashMap<>();
+        phases.put("preflight", 1200L);
+        phases.put("cutover", 25_000L);
+        QemuRef before = new QemuRef(4242, VERSION, "running");
+        return new QemuReplaceReport("web", outcome, reason, "shared", 20_739, 3, 210_100, 256L << 20, phases,
+                before, reason == null ? new QemuRef(5151, VERSION, "running") : before);
+    }
+
+    @Test
+    void aListRowSaysKindStatusAcceleratorAndWhetherTheRamIsShareable() {
+        assertThat(QemuViews.listRow(vm(true))).containsExactly("web", "qemu", "active", "running", "4242", VERSION,
+                "-", "web (running, 2 vCPU, 256 MiB, kvm, shareable RAM yes)");
+        assertThat(QemuViews.vmSummary(vm(false))).endsWith("shareable RAM no)");
+        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused")))
+                .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "connection refused");
+    }
+
+    @Test
+    void jsonIsSnakeCaseWithTheBackends() {
+        ObjectNode json = QemuViews.json(vm(false));
+        assertThat(json.path("kind").asText()).isEqualTo("qemu");
+        assertThat(json.path("shareable_ram").asBoolean()).isFalse();
+        assertThat(json.path("memory_bytes").asLong()).isEqualTo(256L << 20);
+        assertThat(json.path("memory").get(0).path("size_bytes").asLong()).isEqualTo(256L << 20);
+        assertThat(json.path("socket").asText()).isEqualTo(SOCKET.toString());
+    }
+
+    @Test
+    void infoPointsPrivateRamAtCopyMode() {
+        assertThat(QemuViews.info(vm(false))).contains("web: QEMU " + VERSION + ", pid 4242, running, kvm")
+                .contains("no (replace --copy)").contains("memory-backend-ram");
+    }
+
+    @Test
+    void aCommittedReplacementShowsPhasesBlackoutAndBothQemus() {
+        assertThat(QemuViews.replace(report("committed", null))).contains("preflight").contains("25.0 ms")
+                .contains("blackout 20.7 ms (20739 µs").contains("QEMU's own downtime 3 ms")
+                .contains("256 MiB of guest memory stayed in place")
+                .contains("before QEMU pid 4242").contains("after  QEMU pid 5151");
+        assertThat(QemuViews.replaceJson(report("committed", null)).path("phases_us").path("cutover").asLong())
+                .isEqualTo(25_000);
+    }
+
+    @Test
+    void aRolledBackReplacementSaysWhereTheVmRuns() {
+        assertThat(QemuViews.replace(report("rolled-back", "the new QEMU did not start")))
+                .contains("replacement ROLLED BACK: the new QEMU did not start")
+                .contains("the VM runs on in QEMU pid 4242");
+    }
+}

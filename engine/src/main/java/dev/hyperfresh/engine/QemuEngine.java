@@ -1,0 +1,160 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.qemu.QemuDirectory;
+import dev.hyperfresh.qemu.QemuInfo;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.replace.NotReplaceableException;
+import dev.hyperfresh.qemu.replace.QemuReplacement;
+import dev.hyperfresh.qemu.replace.ReplacementException;
+import dev.hyperfresh.qemu.replace.ReplacementMode;
+import dev.hyperfresh.qemu.replace.ReplacementOptions;
+import dev.hyperfresh.qemu.replace.ReplacementResult;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The QEMUs an operator's console drives through the qemu module: those whose QMP socket ({@code NAME.qmp}) is in
+ * the socket directory, where {@link QemuDirectory} looks too, and any other named {@code qmp:PATH}. A QEMU
+ * replacement is one step (QEMU's migration has no halfway state worth showing an operator), recorded in the same
+ * history as hfvisor's.
+ */
+public final class QemuEngine {
+    public static final String PREFIX = "qmp:";
+    /** A QMP socket held by another client never greets us: a listing must not wait long for it. */
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
+
+    private final Path dir;
+    private final ReplacementHistory history;
+
+    public QemuEngine(EngineConfig config) {
+        this.dir = config.socketDir().toAbsolutePath().normalize();
+        this.history = new ReplacementHistory(dir.resolve("history.jsonl"));
+    }
+
+    /** Whether {@code target} names a QEMU: {@code qmp:PATH}, or a name with a QMP socket and no hfvisor socket. */
+    public boolean owns(String target) {
+        if (target.startsWith(PREFIX)) {
+            return true;
+        }
+        return !target.contains("/") && Files.exists(dir.resolve(target + QemuDirectory.SUFFIX))
+                && !Files.exists(dir.resolve(target + HfvisorEngine.SOCKET_SUFFIX));
+    }
+
+    /** Every QMP socket in the socket directory, answering or not, by name. */
+    public List<QemuVm> list() {
+        try {
+            return QemuDirectory.survey(dir, ASK_TIMEOUT).stream()
+                    .map(e -> new QemuVm(name(e.qmpSocket()), e.qmpSocket(), e.info(), e.problem())).toList();
+        } catch (RuntimeException e) {
+            throw EngineException.failed("cannot list the QEMUs in " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /** The answering QEMU {@code target} names. */
+    public QemuVm attach(String target) {
+        Path socket = socket(target);
+        try (QemuInstance qemu = connect(socket)) {
+            return new QemuVm(name(socket), socket, qemu.info(), null);
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw EngineException.failed("QEMU " + target + " stopped answering: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Replaces the QEMU process of {@code target} and returns the figures; a rolled-back replacement is a report
+     * too (the VM runs on the old QEMU). Refusals are PRECONDITION with the VM untouched.
+     */
+    public QemuReplaceReport replace(String target, QemuReplaceRequest request, ProgressListener progress) {
+        Path socket = socket(target);
+        String name = name(socket);
+        ReplacementMode mode = request.copy() ? ReplacementMode.COPY : ReplacementMode.SHARED;
+        QemuPhaseTimer timer = new QemuPhaseTimer(progress);
+        long start = System.nanoTime();
+        QemuInfo before;
+        ReplacementResult result;
+        try (QemuInstance qemu = connect(socket)) {
+            before = qemu.info();
+            ReplacementOptions options = ReplacementOptions.of(newBinary(request), mode)
+                    .withAccelerator(request.accelerator());
+            try {
+                result = QemuReplacement.replace(qemu, options, timer);
+            } catch (ReplacementException e) {
+                if (!e.rolledBack()) {
+                    throw EngineException.failed(e.getMessage());
+                }
+                QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.ROLLED_BACK, e.getMessage(),
+                        mode.name().toLowerCase(Locale.ROOT), -1, -1, 0, before.memoryBytes(),
+                        timer.phasesUs((System.nanoTime() - start) / 1000), ref(before), ref(before));
+                record(report);
+                return report;
+            }
+        } catch (NotReplaceableException e) {
+            throw EngineException.precondition(e.getMessage() + (e.copyModeWorks() && !request.copy()
+                    ? " (in hyperfresh: `replace " + name + " --copy`)" : ""));
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw EngineException.failed("the replacement of QEMU " + name + " failed: " + e.getMessage());
+        }
+        QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.COMMITTED, null,
+                mode.name().toLowerCase(Locale.ROOT), result.blackoutUs(), result.qemuDowntimeMs(), result.transferredBytes(),
+                before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result));
+        record(report);
+        return report;
+    }
+
+    private void record(QemuReplaceReport r) {
+        history.append(new HistoryEntry(Instant.now().toString(), r.instance(), r.outcome(), r.reason(),
+                r.blackoutUs(), r.stateBytes(), r.memoryBytes(), r.phasesUs(), r.before().version(),
+                r.after().version(), null));
+    }
+
+    /** The new QEMU as it answers now: the operator sees it run the VM without another command. */
+    private static QemuRef after(Path socket, ReplacementResult result) {
+        try (QemuInstance qemu = QemuInstance.attach(socket, ASK_TIMEOUT)) {
+            return ref(qemu.info());
+        } catch (RuntimeException e) {
+            return new QemuRef(result.newPid(), "unknown", "not answering (" + e.getMessage() + ")");
+        }
+    }
+
+    private static QemuRef ref(QemuInfo info) {
+        return new QemuRef(info.pid(), info.version(), info.status());
+    }
+
+    private static Path newBinary(QemuReplaceRequest request) {
+        return request.newBinary() != null ? request.newBinary() : QemuProcess.defaultBinary();
+    }
+
+    private QemuInstance connect(Path socket) {
+        if (!Files.exists(socket)) {
+            throw EngineException.precondition("no QEMU answers on " + socket + " (no such socket); `list` shows the"
+                    + " QEMUs in " + dir);
+        }
+        try {
+            return QemuInstance.attach(socket, ASK_TIMEOUT);
+        } catch (RuntimeException e) {
+            throw EngineException.precondition("QEMU " + name(socket) + " does not answer: " + e.getMessage());
+        }
+    }
+
+    private Path socket(String target) {
+        return target.startsWith(PREFIX) ? Path.of(target.substring(PREFIX.length())).toAbsolutePath().normalize()
+                : dir.resolve(target + QemuDirectory.SUFFIX);
+    }
+
+    private String name(Path socket) {
+        String file = socket.getFileName().toString();
+        return socket.getParent().equals(dir) && file.endsWith(QemuDirectory.SUFFIX)
+                ? file.substring(0, file.length() - QemuDirectory.SUFFIX.length()) : PREFIX + socket;
+    }
+}

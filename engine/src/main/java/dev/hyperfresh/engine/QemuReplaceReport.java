@@ -1,0 +1,22 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.vmm.control.CutoverReply;
+import java.util.Map;
+
+/**
+ * A QEMU replacement, committed or rolled back ({@code reason} says why; {@code after} is then {@code before}).
+ * {@code blackoutUs}: from the old QEMU's STOP to the new one's RESUME on our clock (-1 if an event was missed);
+ * {@code qemuDowntimeMs}: what QEMU itself reports; {@code stateBytes}: what the migration sent (device state only
+ * in shared mode); {@code memoryBytes}: the guest RAM; {@code after}: the new QEMU as it answers now.
+ */
+public record QemuReplaceReport(String instance, String outcome, String reason, String mode, long blackoutUs,
+                                long qemuDowntimeMs, long stateBytes, long memoryBytes, Map<String, Long> phasesUs,
+                                QemuRef before, QemuRef after) {
+    public boolean committed() {
+        return CutoverReply.COMMITTED.equals(outcome);
+    }
+
+    /** One QEMU process as a report names it. */
+    public record QemuRef(long pid, String version, String status) {
+    }
+}

@@ -1,0 +1,12 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.qemu.Accelerator;
+import java.nio.file.Path;
+
+/**
+ * A QEMU replacement as the operator asks for it: {@code newBinary} null for $QEMU or qemu-system-x86_64 on PATH;
+ * {@code copy} for an ordinary live migration instead of sharing the RAM; {@code accelerator} the one the VM must
+ * be running on (checked, never changed).
+ */
+public record QemuReplaceRequest(Path newBinary, boolean copy, Accelerator accelerator) {
+}

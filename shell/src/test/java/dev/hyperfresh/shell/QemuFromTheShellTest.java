@@ -1,0 +1,139 @@
+package dev.hyperfresh.shell;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.testing.HeartbeatLog;
+import dev.hyperfresh.qemu.testing.RunningVm;
+import dev.hyperfresh.qemu.testing.TestQemu;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An operator's QEMU session through bin/hyperfresh, on real QEMUs (TCG here, no KVM needed) running hfguest:
+ * list, attach and info, a replacement with its JSON report and history, and the refusals with their exit codes.
+ * hfguest's heartbeats are the oracle that the guest never noticed.
+ */
+class QemuFromTheShellTest {
+    private static final String GUEST = "cpus=2 mem_pct=10 hb_ms=50";
+    private static final Duration GUEST_PROGRESS = Duration.ofSeconds(30);
+    private static final Duration RUN = Duration.ofSeconds(90);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void killQemus() {
+        TestQemu.killAllIn(dir);
+    }
+
+    private HyperfreshProcess.Result hyperfresh(String... args) throws IOException, InterruptedException {
+        return HyperfreshProcess.run(dir, RUN, args);
+    }
+
+    /** One script, so one JVM start: each command's JSON is one line of its output, in order. */
+    @Test
+    void listAttachInfoReplaceAndHistoryThenAStepIsRefused() throws Exception {
+        RunningVm web = RunningVm.start(TestQemu.vm(dir, "web", Accelerator.TCG, true, GUEST), dir);
+        RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(web.spec().debugLog(), 2);
+        log.awaitProgress(2, GUEST_PROGRESS);
+
+        Path script = dir.resolve("session.hf");
+        Files.writeString(script, String.join("\n", "list --json", "attach web", "info --json",
+                "replace --with " + TestQemu.binary() + " --accel tcg --json", "history --instance web --json",
+                "standby", "list --json") + "\n");
+        HyperfreshProcess.Result run = hyperfresh("--script", script.toString());
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
+        assertThat(run.err()).contains("standby is not supported for QEMU instances (web): use `replace`")
+                .doesNotContain("Exception");
+        assertThat(run.out()).contains("attached to web (unnamed VM (running, 2 vCPU, 128 MiB, tcg, shareable RAM yes))");
+        List<JsonNode> json = new ArrayList<>();
+        for (String line : run.out().lines().filter(l -> l.startsWith("{")).toList()) {
+            json.add(JSON.readTree(line));
+        }
+        assertThat(json).as(run.out()).hasSize(4);
+
+        List<JsonNode> instances = new ArrayList<>();
+        json.get(0).path("instances").forEach(instances::add);
+        assertThat(instances).extracting(i -> i.path("name").asText()).containsExactly("private", "web");
+        assertThat(instances).allSatisfy(i -> {
+            assertThat(i.path("kind").asText()).isEqualTo("qemu");
+            assertThat(i.path("status").asText()).isEqualTo("running");
+            assertThat(i.path("accelerator").asText()).isEqualTo("tcg");
+            assertThat(i.path("vcpus").asInt()).isEqualTo(2);
+            assertThat(i.path("memory_bytes").asLong()).isEqualTo(128L << 20);
+        });
+        assertThat(instances.get(0).path("shareable_ram").asBoolean()).isFalse();
+        assertThat(instances.get(1).path("shareable_ram").asBoolean()).isTrue();
+        assertThat(instances.get(1).path("pid").asLong()).isEqualTo(web.process().pid());
+
+        JsonNode info = json.get(1);
+        assertThat(info.path("status").asText()).isEqualTo("running");
+        assertThat(info.path("memory").get(0).path("type").asText()).isEqualTo("memory-backend-memfd");
+
+        JsonNode report = json.get(2);
+        assertThat(report.path("outcome").asText()).isEqualTo("committed");
+        assertThat(report.path("instance").asText()).isEqualTo("web");
+        assertThat(report.path("mode").asText()).isEqualTo("shared");
+        assertThat(report.path("before").path("pid").asLong()).isEqualTo(web.process().pid());
+        long newPid = report.path("after").path("pid").asLong();
+        assertThat(newPid).isNotEqualTo(web.process().pid());
+        assertThat(report.path("after").path("status").asText()).isEqualTo("running");
+        assertThat(report.path("blackout_us").asLong()).isPositive();
+        assertThat(report.path("phases_us").fieldNames()).toIterable()
+                .containsExactly("preflight", "standby", "migrating", "cutover");
+        assertThat(ProcessHandle.of(web.process().pid())).as("old QEMU gone").isEmpty();
+
+        assertThat(json.get(3).path("replacements")).singleElement()
+                .satisfies(e -> assertThat(e.path("outcome").asText()).isEqualTo("committed"));
+
+        log.awaitProgress(2, GUEST_PROGRESS);
+        try (QemuInstance now = QemuInstance.attach(web.spec().qmpSocket())) {
+            assertThat(now.pid()).isEqualTo(newPid);
+        }
+        log.assertClean();
+    }
+
+    @Test
+    void privateRamIsRefusedWithCopyOfferedAndAFailedStandbyRollsBack() throws Exception {
+        RunningVm web = RunningVm.start(TestQemu.vm(dir, "web", Accelerator.TCG, true, GUEST), dir);
+        RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(web.spec().debugLog(), 2);
+
+        HyperfreshProcess.Result refused = hyperfresh("replace", "private", "--accel", "tcg", "--json");
+        assertThat(refused.exitCode()).as(refused.err()).isEqualTo(3);
+        assertThat(refused.err()).contains("cannot be replaced in place")
+                .contains("(in hyperfresh: `replace private --copy`)").doesNotContain("Exception");
+
+        Path broken = dir.resolve("broken-qemu");
+        Files.writeString(broken, "#!/bin/sh\necho 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwx------"));
+        log.awaitProgress(2, GUEST_PROGRESS);
+        HyperfreshProcess.Result rolledBack = hyperfresh("replace", "web", "--with", broken.toString(), "--accel",
+                "tcg", "--json");
+        assertThat(rolledBack.exitCode()).as(rolledBack.err()).isEqualTo(4);
+        JsonNode report = JSON.readTree(rolledBack.out());
+        assertThat(report.path("outcome").asText()).isEqualTo("rolled-back");
+        assertThat(report.path("reason").asText()).contains("simulated start failure");
+        assertThat(rolledBack.err()).contains("replacement rolled back: the new QEMU did not start");
+        try (QemuInstance source = QemuInstance.attach(web.spec().qmpSocket())) {
+            assertThat(source.pid()).isEqualTo(web.process().pid());
+            assertThat(source.info().status()).isEqualTo("running");
+        }
+        log.awaitProgress(2, GUEST_PROGRESS);
+        log.assertClean();
+    }
+}
