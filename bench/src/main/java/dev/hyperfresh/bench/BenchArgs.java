@@ -5,7 +5,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code bin/bench-replace}'s command line. {@code qemuAccel} is null when not given: {@link QemuAccelChoice} decides. */
+/**
+ * {@code bin/bench-replace}'s command line. {@code qemuAccel} is null when not given: {@link QemuAccelChoice}
+ * decides.
+ */
 record BenchArgs(int runs, List<Backend> backends, List<Long> mems, List<Integer> cpus, List<Integer> vmCounts,
                  List<Boolean> loads, Path launcher, Path kernel, Accelerator qemuAccel, Path out) {
     static final String USAGE = """

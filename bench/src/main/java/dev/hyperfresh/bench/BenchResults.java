@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
@@ -26,11 +27,11 @@ final class BenchResults {
     static void printSummary(Scenario s, List<Sample> got) {
         Stats b = stat(got, Sample::blackoutUs);
         Stats t = stat(got, Sample::totalUs);
-        System.out.printf("%-36s blackout median %6d us  p99 %6d  max %6d | qemu downtime median %6d us | total median"
-                + " %8d us | guest gap max %6d us | pages/s %d -> %d | moved median %d MiB%n", s.label(), b.median(),
-                b.p99(), b.max(), stat(got, Sample::qemuDowntimeUs).median(), t.median(),
+        System.out.printf(Locale.ROOT, "%-36s blackout median %6d us  p99 %6d  max %6d | qemu downtime median %6d us"
+                + " | total median %8d us | guest gap max %6d us | pages/s %d -> %d | moved median %.2f MiB%n",
+                s.label(), b.median(), b.p99(), b.max(), stat(got, Sample::qemuDowntimeUs).median(), t.median(),
                 stat(got, Sample::guestGapUs).max(), stat(got, Sample::ppsBefore).median(),
-                stat(got, Sample::ppsAfter).median(), stat(got, Sample::bytesCopied).median() >> 20);
+                stat(got, Sample::ppsAfter).median(), stat(got, Sample::bytesCopied).median() / 1048576.0);
     }
 
     static void write(Path dir, List<Sample> samples) throws IOException {
@@ -78,12 +79,13 @@ final class BenchResults {
                 + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         byScenario(samples).forEach((s, xs) -> {
             Stats b = stat(xs, Sample::blackoutUs);
-            md.append(String.format("| %s | %s | %d | %d | %d | %d | %s | %d | %s | %d | %d → %d | %d | %s |%n",
+            md.append(String.format(Locale.ROOT,
+                    "| %s | %s | %d | %d | %d | %d | %s | %d | %s | %d | %d → %d | %.2f | %s |%n",
                     xs.get(0).accel(), s.label(), b.n(), b.median(), b.p99(), b.max(),
                     measured(stat(xs, Sample::qemuDowntimeUs).median()), stat(xs, Sample::totalUs).median(),
                     measured(stat(xs, Sample::prepareUs).median()), stat(xs, Sample::guestGapUs).max(),
                     stat(xs, Sample::ppsBefore).median(), stat(xs, Sample::ppsAfter).median(),
-                    stat(xs, Sample::bytesCopied).median() >> 20,
+                    stat(xs, Sample::bytesCopied).median() / 1048576.0,
                     xs.stream().map(Sample::outcome).distinct().collect(Collectors.joining(" "))));
         });
         return md.toString();

@@ -53,7 +53,8 @@ final class HfvisorChain implements ReplacementChain {
                 Thread.sleep(1000);
                 long t0 = System.nanoTime();
                 JsonNode prepared = request(socket, Json.object().put("op", "handover-prepare")
-                        .put("target", standby.toString()).put("memory", s.backend().hfvisorMode().wireName())).get("prepare");
+                        .put("target", standby.toString()).put("memory", s.backend().hfvisorMode().wireName()))
+                        .get("prepare");
                 long t1 = System.nanoTime();
                 JsonNode cut = request(socket, Json.object().put("op", "handover-cutover")).get("cutover");
                 long t2 = System.nanoTime();
@@ -61,7 +62,8 @@ final class HfvisorChain implements ReplacementChain {
                 Thread.sleep(1000);
                 Map<String, Long> phases = new LinkedHashMap<>();
                 cut.path("phasesUs").fields().forEachRemaining(e -> phases.put(e.getKey(), e.getValue().asLong()));
-                out.add(new Sample(s, accel, r, cut.path("blackoutUs").asLong(), -1, (t2 - t0) / 1000, (t1 - t0) / 1000,
+                out.add(new Sample(s, accel, r, cut.path("blackoutUs").asLong(), -1, (t2 - t0) / 1000,
+                        (t1 - t0) / 1000,
                         prepared.path("populateUs").asLong(), phases, meter.gapMicrosSince(t1),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1), meter.pagesPerSecond(t2, t2 + 1_000_000_000L),
                         prepared.path("bytesCopied").asLong() + cut.path("bytesCopied").asLong(),

@@ -18,12 +18,13 @@ record QemuAccelChoice(Accelerator accelerator, String rowLabel) {
     static QemuAccelChoice choose(Accelerator asked, Optional<String> kvmUnusable, String hostKvm) {
         Accelerator a = asked != null ? asked : kvmUnusable.isEmpty() ? Accelerator.KVM : null;
         if (a == null) {
-            throw new IllegalArgumentException("QEMU backends need KVM, but " + kvmUnusable.get() + ". Pass"
-                    + " --qemu-accel tcg to run them emulated anyway (only to see the harness work: TCG figures are"
-                    + " meaningless).");
+            throw new IllegalArgumentException("QEMU backends need KVM, but /dev/kvm is unusable ("
+                    + kvmUnusable.get() + "). Pass --qemu-accel tcg to run them emulated anyway (only to see the"
+                    + " harness work: TCG figures are meaningless).");
         }
         if (a == Accelerator.KVM && kvmUnusable.isPresent()) {
-            throw new IllegalArgumentException("--qemu-accel kvm, but " + kvmUnusable.get());
+            throw new IllegalArgumentException("--qemu-accel kvm, but /dev/kvm is unusable (" + kvmUnusable.get()
+                    + ")");
         }
         return new QemuAccelChoice(a, a == Accelerator.TCG ? TCG_LABEL : "kvm: " + hostKvm);
     }

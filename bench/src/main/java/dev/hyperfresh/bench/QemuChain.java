@@ -74,7 +74,8 @@ final class QemuChain implements ReplacementChain {
                 long errors = guest.errorLines() - errorsBefore;
                 out.add(new Sample(s, accel.rowLabel(), r, res.blackoutUs(), res.qemuDowntimeMs() * 1000,
                         res.totalUs() - migrationStart[1], -1, -1, Map.of(), meter.gapMicrosSince(t1),
-                        meter.pagesPerSecond(t1 - 1_000_000_000L, t1), meter.pagesPerSecond(done, done + 1_000_000_000L),
+                        meter.pagesPerSecond(t1 - 1_000_000_000L, t1),
+                        meter.pagesPerSecond(done, done + 1_000_000_000L),
                         res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors));
             }
         } finally {

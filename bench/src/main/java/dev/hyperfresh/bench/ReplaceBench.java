@@ -39,7 +39,8 @@ public final class ReplaceBench {
             }
         }
         List<Scenario> scenarios = args.scenarios();
-        System.out.println("# bench-replace, " + args.runs() + " runs per scenario; hfvisor rows on " + kvm
+        System.out.println("# bench-replace, " + args.runs() + " runs per scenario"
+                + (args.backends().stream().allMatch(Backend::isQemu) ? "" : "; hfvisor rows on " + kvm)
                 + (qemuAccel == null ? "" : "; QEMU rows on " + qemuAccel.rowLabel()));
         if (args.anyQemu() && args.vmCounts().stream().anyMatch(n -> n != 1)) {
             System.out.println("# QEMU rows only for --vms 1: a QEMU process runs one VM");

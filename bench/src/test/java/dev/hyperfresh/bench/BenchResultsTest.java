@@ -33,9 +33,9 @@ class BenchResultsTest {
     void markdownHasOneRowPerBackendAndScenarioSayingWhereItRan() {
         String md = BenchResults.markdown(SAMPLES);
         assertThat(md).contains("Measured on: **SVM**; **" + TCG + "**");
-        assertThat(md).contains("| SVM | hfvisor-remap 256M 1vcpu 1vm busy | 2 | 300 | 500 | 500 | – | 5000 | 4000 | 900"
-                + " | 10 → 11 | 0 | completed |");
+        assertThat(md).contains("| SVM | hfvisor-remap 256M 1vcpu 1vm busy | 2 | 300 | 500 | 500 | – | 5000 | 4000"
+                + " | 900 | 10 → 11 | 0.00 | completed |");
         assertThat(md).contains("| " + TCG + " | qemu-shared 256M 1vcpu 1vm busy | 1 | 80000 | 80000 | 80000 | 18000"
-                + " | 900000 | – | 120000 | 5 → 4 | 0 | completed |");
+                + " | 900000 | – | 120000 | 5 → 4 | 0.20 | completed |");
     }
 }
