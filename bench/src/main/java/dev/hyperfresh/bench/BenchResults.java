@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
@@ -15,7 +16,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.data.category.DefaultCategoryDataset;
 
-/** Replacement samples as CSV (every run), a markdown table and a PNG chart (per scenario). */
+/** Replacement samples as CSV (every run), a markdown table and a PNG chart (per backend and scenario). */
 final class BenchResults {
     private static final List<String> PHASES = List.of("converge", "pause", "copy", "save", "offer", "handoff",
             "restore", "resume");
@@ -26,47 +27,82 @@ final class BenchResults {
     static void printSummary(Scenario s, List<Sample> got) {
         Stats b = stat(got, Sample::blackoutUs);
         Stats t = stat(got, Sample::totalUs);
-        System.out.printf("%-32s blackout median %6d us  p99 %6d  max %6d | total median %8d us | guest gap max %6d us"
-                + " | pages/s %d -> %d | copied median %d MiB%n", s.label(), b.median(), b.p99(), b.max(), t.median(),
+        System.out.printf(Locale.ROOT, "%-36s blackout median %6d us  p99 %6d  max %6d | qemu downtime median %6d us"
+                + " | total median %8d us | guest gap max %6d us | pages/s %d -> %d | moved median %.2f MiB%n",
+                s.label(), b.median(), b.p99(), b.max(), stat(got, Sample::qemuDowntimeUs).median(), t.median(),
                 stat(got, Sample::guestGapUs).max(), stat(got, Sample::ppsBefore).median(),
-                stat(got, Sample::ppsAfter).median(), stat(got, Sample::bytesCopied).median() >> 20);
+                stat(got, Sample::ppsAfter).median(), stat(got, Sample::bytesCopied).median() / 1048576.0);
     }
 
-    static void write(Path dir, String kvm, List<Sample> samples) throws IOException {
-        StringBuilder csv = new StringBuilder("kvm,mode,memory_bytes,vcpus,vms,load,run,outcome,blackout_us,total_us,"
-                + "prepare_us,populate_us," + PHASES.stream().map(p -> p + "_us").collect(Collectors.joining(","))
-                + ",guest_gap_us,pps_before,pps_after,bytes_copied\n");
-        for (Sample x : samples) {
-            Scenario s = x.scenario();
-            csv.append(String.join(",", quote(kvm), s.mode(), "" + s.memoryBytes(), "" + s.vcpus(), "" + s.vms(),
-                    s.busy() ? "busy" : "idle", "" + x.run(), x.outcome(), "" + x.blackoutUs(), "" + x.totalUs(),
-                    "" + x.prepareUs(), "" + x.populateUs(),
-                    PHASES.stream().map(p -> "" + x.phasesUs().getOrDefault(p, -1L)).collect(Collectors.joining(",")),
-                    "" + x.guestGapUs(), "" + x.ppsBefore(), "" + x.ppsAfter(), "" + x.bytesCopied())).append('\n');
-        }
-        Files.writeString(dir.resolve("replace.csv"), csv);
-        Map<Scenario, List<Sample>> by = new LinkedHashMap<>();
-        samples.forEach(x -> by.computeIfAbsent(x.scenario(), k -> new ArrayList<>()).add(x));
-        StringBuilder md = new StringBuilder("Measured on: **" + kvm + "**. Times in µs; blackout = last guest"
-                + " instruction on the old instance → first KVM_RUN on the new (CLOCK_MONOTONIC); total = prepare +"
-                + " cutover as the operator waits for them; guest gap = largest loop gap hfguest itself reported.\n\n"
-                + "| kvm | scenario | n | blackout median | p99 | max | total median | prepare median | guest gap max"
-                + " | pages/s before → after | MiB copied median |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    static void write(Path dir, List<Sample> samples) throws IOException {
+        Files.writeString(dir.resolve("replace.csv"), csv(samples));
+        Files.writeString(dir.resolve("replace.md"), markdown(samples));
         DefaultCategoryDataset chart = new DefaultCategoryDataset();
-        by.forEach((s, xs) -> {
+        byScenario(samples).forEach((s, xs) -> {
             Stats b = stat(xs, Sample::blackoutUs);
-            md.append(String.format("| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d → %d | %d |%n", kvm, s.label(),
-                    b.n(), b.median(), b.p99(), b.max(), stat(xs, Sample::totalUs).median(),
-                    stat(xs, Sample::prepareUs).median(), stat(xs, Sample::guestGapUs).max(),
-                    stat(xs, Sample::ppsBefore).median(), stat(xs, Sample::ppsAfter).median(),
-                    stat(xs, Sample::bytesCopied).median() >> 20));
             chart.addValue(b.median(), "blackout median", s.label());
             chart.addValue(b.p99(), "blackout p99", s.label());
         });
-        Files.writeString(dir.resolve("replace.md"), md);
-        JFreeChart c = ChartFactory.createBarChart("Live replacement blackout (" + kvm + ")", "scenario", "µs", chart,
-                PlotOrientation.HORIZONTAL, true, false, false);
-        ChartUtils.saveChartAsPNG(dir.resolve("replace.png").toFile(), c, 1000, 120 + 60 * by.size());
+        JFreeChart c = ChartFactory.createBarChart("Live replacement blackout (" + String.join("; ", accels(samples))
+                + ")", "scenario", "µs", chart, PlotOrientation.HORIZONTAL, true, false, false);
+        ChartUtils.saveChartAsPNG(dir.resolve("replace.png").toFile(), c, 1000, 120 + 60 * chart.getColumnCount());
+    }
+
+    /** Every run, one line each. -1: not measured by that backend. */
+    static String csv(List<Sample> samples) {
+        StringBuilder csv = new StringBuilder("accel,backend,memory_bytes,vcpus,vms,load,run,outcome,blackout_us,"
+                + "qemu_downtime_us,total_us,prepare_us,populate_us,"
+                + PHASES.stream().map(p -> p + "_us").collect(Collectors.joining(","))
+                + ",guest_gap_us,pps_before,pps_after,bytes_moved\n");
+        for (Sample x : samples) {
+            Scenario s = x.scenario();
+            csv.append(String.join(",", quote(x.accel()), s.backend().cliName(), "" + s.memoryBytes(),
+                    "" + s.vcpus(), "" + s.vms(), s.busy() ? "busy" : "idle", "" + x.run(), x.outcome(),
+                    "" + x.blackoutUs(), "" + x.qemuDowntimeUs(), "" + x.totalUs(), "" + x.prepareUs(),
+                    "" + x.populateUs(),
+                    PHASES.stream().map(p -> "" + x.phasesUs().getOrDefault(p, -1L)).collect(Collectors.joining(",")),
+                    "" + x.guestGapUs(), "" + x.ppsBefore(), "" + x.ppsAfter(), "" + x.bytesCopied())).append('\n');
+        }
+        return csv.toString();
+    }
+
+    /** One row per (backend, scenario), each naming the accelerator it ran on. */
+    static String markdown(List<Sample> samples) {
+        StringBuilder md = new StringBuilder("Measured on: **" + String.join("**; **", accels(samples)) + "**. Times"
+                + " in µs; blackout = hfvisor: last guest instruction on the old instance → first KVM_RUN on the new,"
+                + " QEMU: the old QEMU's STOP event → the new one's RESUME event as received (CLOCK_MONOTONIC); QEMU"
+                + " downtime = QEMU's own figure; total = prepare + cutover (hfvisor), migration start → old QEMU gone"
+                + " (QEMU), starting the standby excluded for both; guest gap = largest loop gap hfguest itself"
+                + " reported; –: not measured by that backend.\n\n"
+                + "| accel | scenario | n | blackout median | p99 | max | QEMU downtime median | total median"
+                + " | prepare median | guest gap max | pages/s before → after | MiB moved median | outcomes |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        byScenario(samples).forEach((s, xs) -> {
+            Stats b = stat(xs, Sample::blackoutUs);
+            md.append(String.format(Locale.ROOT,
+                    "| %s | %s | %d | %d | %d | %d | %s | %d | %s | %d | %d → %d | %.2f | %s |%n",
+                    xs.get(0).accel(), s.label(), b.n(), b.median(), b.p99(), b.max(),
+                    measured(stat(xs, Sample::qemuDowntimeUs).median()), stat(xs, Sample::totalUs).median(),
+                    measured(stat(xs, Sample::prepareUs).median()), stat(xs, Sample::guestGapUs).max(),
+                    stat(xs, Sample::ppsBefore).median(), stat(xs, Sample::ppsAfter).median(),
+                    stat(xs, Sample::bytesCopied).median() / 1048576.0,
+                    xs.stream().map(Sample::outcome).distinct().collect(Collectors.joining(" "))));
+        });
+        return md.toString();
+    }
+
+    private static Map<Scenario, List<Sample>> byScenario(List<Sample> samples) {
+        Map<Scenario, List<Sample>> by = new LinkedHashMap<>();
+        samples.forEach(x -> by.computeIfAbsent(x.scenario(), k -> new ArrayList<>()).add(x));
+        return by;
+    }
+
+    private static List<String> accels(List<Sample> samples) {
+        return samples.stream().map(Sample::accel).distinct().toList();
+    }
+
+    private static String measured(long us) {
+        return us < 0 ? "–" : Long.toString(us);
     }
 
     private static Stats stat(List<Sample> xs, ToLongFunction<Sample> f) {

@@ -1,6 +1,7 @@
 package dev.hyperfresh.bench;
 
 import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.heartbeat.Heartbeat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -23,10 +24,19 @@ final class GuestMeter implements Consumer<Event> {
     public synchronized void accept(Event e) {
         if (Event.HEARTBEAT.equals(e.kind()) && vm.equals(e.vm())) {
             var f = e.fields();
-            beats.add(new Beat(System.nanoTime(), f.path("cpu").asInt(), f.path("seq").asLong(),
-                    f.path("tsc").asLong(), f.path("pagesPerSecond").asLong(), f.path("gapCycles").asLong()));
-            notifyAll();
+            add(new Beat(System.nanoTime(), f.path("cpu").asInt(), f.path("seq").asLong(), f.path("tsc").asLong(),
+                    f.path("pagesPerSecond").asLong(), f.path("gapCycles").asLong()));
         }
+    }
+
+    /** A heartbeat read from hfguest's debug port directly (QEMU's debugcon file), arriving now. */
+    synchronized void accept(Heartbeat h) {
+        add(new Beat(System.nanoTime(), h.cpu(), h.seq(), h.tsc(), h.pagesPerSecond(), h.gapCycles()));
+    }
+
+    private void add(Beat b) {
+        beats.add(b);
+        notifyAll();
     }
 
     synchronized void awaitBeats(int count, long timeoutMs) throws InterruptedException {

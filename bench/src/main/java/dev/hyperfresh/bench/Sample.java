@@ -3,10 +3,12 @@ package dev.hyperfresh.bench;
 import java.util.Map;
 
 /**
- * One measured replacement. Times in microseconds; pages/s as hfguest's memory workers report them; bytes copied
- * by prepare and cutover together (0 in remap mode).
+ * One measured replacement, on {@code accel} (the KVM or QEMU accelerator it ran on, as rows must say). Times in
+ * microseconds, -1 where a backend does not measure it (QEMU has no prepare/populate or hfvisor phases; hfvisor
+ * has no QEMU downtime); pages/s as hfguest's memory workers report them; bytes moved by the replacement (0 for
+ * hfvisor remap; QEMU shared still moves device state).
  */
-record Sample(Scenario scenario, int run, long blackoutUs, long totalUs, long prepareUs, long populateUs,
-              Map<String, Long> phasesUs, long guestGapUs, long ppsBefore, long ppsAfter, long bytesCopied,
-              String outcome) {
+record Sample(Scenario scenario, String accel, int run, long blackoutUs, long qemuDowntimeUs, long totalUs,
+              long prepareUs, long populateUs, Map<String, Long> phasesUs, long guestGapUs, long ppsBefore,
+              long ppsAfter, long bytesCopied, String outcome) {
 }

@@ -1,0 +1,86 @@
+package dev.hyperfresh.bench;
+
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.launch.HfguestVm;
+import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.replace.Progress;
+import dev.hyperfresh.qemu.replace.QemuReplacement;
+import dev.hyperfresh.qemu.replace.ReplacementMode;
+import dev.hyperfresh.qemu.replace.ReplacementOptions;
+import dev.hyperfresh.qemu.replace.ReplacementResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * hfguest in a real QEMU, replaced by {@link QemuReplacement} in a chain. Shared: the RAM is a shared memfd and
+ * the migration skips it (x-ignore-shared). Copy: plain private RAM, an ordinary live migration, as a QEMU user
+ * has it without us. The guest's view comes from its debug-port lines in the debugcon file. Total = migration
+ * start to the old QEMU gone, so that, as for hfvisor, starting the standby is not counted.
+ */
+final class QemuChain implements ReplacementChain {
+    private final Path qemu;
+    private final Path kernel;
+    private final Path dir;
+    private final Scenario s;
+    private final QemuAccelChoice accel;
+
+    QemuChain(Path qemu, Path kernel, Path dir, Scenario s, QemuAccelChoice accel) {
+        this.qemu = qemu;
+        this.kernel = kernel;
+        this.dir = dir;
+        this.s = s;
+        this.accel = accel;
+    }
+
+    @Override
+    public List<Sample> run(int runs) throws Exception {
+        ReplacementMode mode = s.backend().qemuMode();
+        Accelerator a = accel.accelerator();
+        Path vmDir = Files.createTempDirectory(dir, "qemu-");
+        HfguestVm spec = new HfguestVm(qemu, a, s.vcpus(), (int) (s.memoryBytes() >> 20),
+                mode == ReplacementMode.SHARED, kernel, s.guestArgs(), vmDir.resolve("guest.log"),
+                vmDir.resolve("vm.qmp"));
+        QemuProcess first = QemuProcess.start(spec.commandLine(), vmDir.resolve("qemu.log"));
+        long pid = first.pid();
+        GuestMeter meter = new GuestMeter("vm0");
+        List<Sample> out = new ArrayList<>();
+        try (DebugLogTail guest = new DebugLogTail(spec.debugLog(), meter)) {
+            first.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(60)).close();
+            meter.awaitBeats(20 * s.vcpus(), 120_000);
+            ReplacementOptions options = ReplacementOptions.of(qemu, mode).withAccelerator(a);
+            for (int r = 1; r <= runs; r++) {
+                Thread.sleep(1000);
+                long errorsBefore = guest.errorLines();
+                long[] migrationStart = {-1, -1}; // System.nanoTime, elapsedUs of the replacement
+                ReplacementResult res;
+                try (QemuInstance old = QemuInstance.attach(spec.qmpSocket())) {
+                    res = QemuReplacement.replace(old, options, p -> {
+                        if (p.phase() == Progress.Phase.MIGRATING && migrationStart[0] < 0) {
+                            migrationStart[0] = System.nanoTime();
+                            migrationStart[1] = p.elapsedUs();
+                        }
+                    });
+                }
+                long done = System.nanoTime();
+                pid = res.newPid();
+                meter.awaitBeats(10 * s.vcpus(), 60_000);
+                Thread.sleep(1000);
+                long t1 = migrationStart[0];
+                long errors = guest.errorLines() - errorsBefore;
+                out.add(new Sample(s, accel.rowLabel(), r, res.blackoutUs(), res.qemuDowntimeMs() * 1000,
+                        res.totalUs() - migrationStart[1], -1, -1, Map.of(), meter.gapMicrosSince(t1),
+                        meter.pagesPerSecond(t1 - 1_000_000_000L, t1),
+                        meter.pagesPerSecond(done, done + 1_000_000_000L),
+                        res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors));
+            }
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        return out;
+    }
+}
