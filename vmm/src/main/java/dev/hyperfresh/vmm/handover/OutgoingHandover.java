@@ -49,6 +49,8 @@ public final class OutgoingHandover implements AutoCloseable {
     private final Ledger ledger;
     private final List<HostedVm> vms;
     private final InstanceRef target;
+    /** The standby as it answers after a commit: it takes over this instance's name and socket. */
+    private final InstanceRef successor;
     private final FaultPoint fault;
     private final Consumer<Event> progress;
     private final PrepareReply prepared;
@@ -56,13 +58,14 @@ public final class OutgoingHandover implements AutoCloseable {
     private final boolean verify;
 
     private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, List<HostedVm> vms, InstanceRef target,
-                             FaultPoint fault, Consumer<Event> progress, PrepareReply prepared, PreCopy preCopy,
-                             boolean verify) {
+                             String selfName, FaultPoint fault, Consumer<Event> progress, PrepareReply prepared,
+                             PreCopy preCopy, boolean verify) {
         this.channel = channel;
         this.standby = standby;
         this.ledger = ledger;
         this.vms = vms;
         this.target = target;
+        this.successor = new InstanceRef(selfName, target.pid(), target.version(), target.buildId());
         this.fault = fault;
         this.progress = progress;
         this.prepared = prepared;
@@ -139,8 +142,8 @@ public final class OutgoingHandover implements AutoCloseable {
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
                     r.path("rssBytes").asLong());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
-            return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, fault, progress, prepared,
-                    preCopy, request.verify());
+            return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, self.name(), fault, progress,
+                    prepared, preCopy, request.verify());
         } catch (JsonProcessingException e) {
             stopLogging(preCopy);
             closeAll(channel, standby, ledger);
@@ -247,7 +250,7 @@ public final class OutgoingHandover implements AutoCloseable {
             phases.put("resume", (firstRun - restored) / 1000);
             progress.accept(Event.handover("cutover", 100, stateBytes, micros(start)));
             return new CutoverReply(CutoverReply.COMMITTED, null, (firstRun - pausedAt) / 1000, stateBytes, phases,
-                    target, copied.bytes(), copied.rounds(), checksums);
+                    successor, copied.bytes(), copied.rounds(), checksums);
         }
         return settle(failure, stateBytes, copied, checksums);
     }
@@ -285,7 +288,7 @@ public final class OutgoingHandover implements AutoCloseable {
             Ledger.Owner owner = ledger.owner();
             if (owner == Ledger.Owner.RUNNING) {
                 return new CutoverReply(CutoverReply.COMMITTED, "the standby runs the VMs but its reply was lost ("
-                        + failure + ")", -1, stateBytes, Map.of(), target, copied.bytes(), copied.rounds(), checksums);
+                        + failure + ")", -1, stateBytes, Map.of(), successor, copied.bytes(), copied.rounds(), checksums);
             }
             if (owner == Ledger.Owner.CLAIMED && Pidfd.hasExited(standby)
                     && ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.REVOKED)) {
