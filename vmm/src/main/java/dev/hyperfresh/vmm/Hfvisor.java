@@ -87,17 +87,20 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         return ended;
     }
 
-    /** Hosts {@code vm}: its guest lines go to {@code console} and to subscribers; its end is tracked. */
-    public void add(VirtualMachine vm, String console) {
-        add(vm, console, ConsoleSink.open(console, vm.config().name()));
-    }
-
-    /** As {@link #add(VirtualMachine, String)}, writing to an already open {@code sink} for {@code console}. */
-    public synchronized void add(VirtualMachine vm, String console, ConsoleSink sink) {
+    /**
+     * Hosts {@code vm}: its guest lines and serial console go to {@code console} (hfvisor's {@code console=}
+     * value) and to subscribers; its end is tracked.
+     */
+    public synchronized void add(VirtualMachine vm, String console) {
         String vmName = vm.config().name();
         if (vms.containsKey(vmName)) {
             throw new IllegalArgumentException("this instance already has a VM named " + vmName);
         }
+        ConsoleSink sink = ConsoleSink.open(console, vmName);
+        vm.onConsoleLine(text -> {
+            sink.line(text);
+            publish(Event.console(vmName, text));
+        });
         vm.onGuestLine(line -> {
             sink.line(line.text());
             publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(vmName, line.heartbeat())

@@ -43,7 +43,7 @@ public final class DemoMain {
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor("demo", kvm);
                 ControlServer server = ControlServer.start(socket, hfvisor)) {
             VirtualMachine vm = VmFactory.create(kvm, VmSpec.parse("name=web,mem=256M,cpus=" + CPUS
-                    + ",cmdline=cpus=" + CPUS + " mem_pct=10"), text -> System.out.println("  console: " + text)).vm();
+                    + ",cmdline=cpus=" + CPUS + " mem_pct=10")).vm();
             hfvisor.add(vm);
             vm.onGuestLine(line -> {
                 if (line.is(GuestLine.HEARTBEAT)) {

@@ -2,11 +2,9 @@ package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.vmm.BuildInfo;
-import dev.hyperfresh.vmm.ConsoleSink;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlServer;
-import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.nio.file.Path;
@@ -78,12 +76,8 @@ public final class HfvisorMain {
             Runtime.getRuntime().addShutdownHook(new Thread(hfvisor::close, "hfvisor-shutdown"));
             StdinForwarder stdin = new StdinForwarder(System.in);
             for (VmSpec spec : specs) {
-                ConsoleSink sink = ConsoleSink.open(spec.console(), spec.name());
-                VmFactory.Created created = VmFactory.create(kvm, spec, text -> {
-                    sink.line(text);
-                    control.publish(Event.console(spec.name(), text));
-                });
-                hfvisor.add(created.vm(), spec.console(), sink);
+                VmFactory.Created created = VmFactory.create(kvm, spec);
+                hfvisor.add(created.vm(), spec.console());
                 stdin.offer(spec, created);
             }
             hfvisor.vms().forEach(VirtualMachine::start);

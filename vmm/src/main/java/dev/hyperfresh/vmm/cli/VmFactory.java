@@ -5,11 +5,9 @@ import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.boot.linux.LinuxLoader;
-import dev.hyperfresh.vmm.devices.LineSplitter;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
-import java.util.function.Consumer;
 
 /** Turns a {@code --vm} spec into a created (not yet started) VM. */
 final class VmFactory {
@@ -20,12 +18,12 @@ final class VmFactory {
     record Created(VirtualMachine vm, PcDevices pc) {
     }
 
-    /** @param consoleLines where a Linux guest's serial console goes, line by line */
-    static Created create(Kvm kvm, VmSpec spec, Consumer<String> consoleLines) {
-        if (spec.guest().equals("linux")) {
+    /** A Linux guest's serial console lines go to the VM's console listeners. */
+    static Created create(Kvm kvm, VmSpec spec) {
+        if (spec.guest().equals(VmConfig.LINUX)) {
             String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE : spec.cmdline();
             VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline));
-            return new Created(vm, PcDevices.attach(vm, new LineSplitter(consoleLines)));
+            return new Created(vm, PcDevices.attach(vm));
         }
         String cmdline = spec.cmdline().isEmpty() ? "cpus=" + spec.vcpus() : spec.cmdline();
         return new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline)), null);

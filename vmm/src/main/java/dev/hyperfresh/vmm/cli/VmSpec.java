@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
+import dev.hyperfresh.vmm.vm.VmConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -46,16 +47,16 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
         String name = kv.getOrDefault("name", "vm0");
         long mem = parseSize(kv.getOrDefault("mem", "256M"));
         int cpus = parseInt("cpus", kv.getOrDefault("cpus", "1"));
-        String guest = kv.getOrDefault("guest", kv.containsKey("kernel") ? "linux" : "hfguest");
-        if (!guest.equals("hfguest") && !guest.equals("linux")) {
+        String guest = kv.getOrDefault("guest", kv.containsKey("kernel") ? VmConfig.LINUX : VmConfig.HFGUEST);
+        if (!guest.equals(VmConfig.HFGUEST) && !guest.equals(VmConfig.LINUX)) {
             throw new IllegalArgumentException("guest must be hfguest or linux, got '" + guest + "'");
         }
         Path kernel = kv.containsKey("kernel") ? existing("kernel", kv.get("kernel")) : null;
         Path initrd = kv.containsKey("initrd") ? existing("initrd", kv.get("initrd")) : null;
-        if (guest.equals("hfguest") && (kernel != null || initrd != null)) {
+        if (guest.equals(VmConfig.HFGUEST) && (kernel != null || initrd != null)) {
             throw new IllegalArgumentException("kernel= and initrd= are for guest=linux; hfguest is built in");
         }
-        if (guest.equals("linux") && kernel == null) {
+        if (guest.equals(VmConfig.LINUX) && kernel == null) {
             LinuxGuestBuild build = linuxGuest.requireBuilt();
             kernel = build.kernel();
             initrd = initrd != null ? initrd : build.initrd();

@@ -25,6 +25,7 @@ import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
+import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ import java.util.Set;
  */
 public final class IncomingHandover {
     private static final System.Logger LOG = System.getLogger(IncomingHandover.class.getName());
-    private static final Set<String> ADOPTABLE = Set.of("hfguest");
+    private static final Set<String> ADOPTABLE = Set.of(VmConfig.HFGUEST, VmConfig.LINUX);
     private static final long POPULATE_CHUNK = 256L << 20;
     private static final long OLD_EXIT_WAIT_MS = 10_000;
 
@@ -119,6 +120,9 @@ public final class IncomingHandover {
             try {
                 vm = VirtualMachine.adopt(host.kvm(), new VmConfig(o.name(), o.memoryBytes(), o.vcpus(), o.hugePages(),
                         null, o.guestKind()), memory);
+                if (VmConfig.LINUX.equals(o.guestKind())) {
+                    PcDevices.attach(vm);   // their state arrives with the VM's at the cutover
+                }
             } catch (RuntimeException e) {
                 memory.close();
                 throw e;

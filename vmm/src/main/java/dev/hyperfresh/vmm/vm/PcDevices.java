@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.kvm.Vm;
+import dev.hyperfresh.vmm.devices.LineSplitter;
 import dev.hyperfresh.vmm.devices.CmosRtc;
 import dev.hyperfresh.vmm.devices.I8042;
 import dev.hyperfresh.vmm.devices.Uart8250;
@@ -13,6 +14,11 @@ import java.util.function.Consumer;
  */
 public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
     public static final String COM1 = "com1", I8042_STATE = "i8042", CMOS = "cmos";
+
+    /** As {@link #attach(VirtualMachine, Consumer)}, COM1's text lines going to the VM's console listeners. */
+    public static PcDevices attach(VirtualMachine vm) {
+        return attach(vm, new LineSplitter(vm::consoleLine));
+    }
 
     /** Adds the devices to a created VM; a reset request from the guest ends the VM (hfvisor does not reboot). */
     public static PcDevices attach(VirtualMachine vm, Consumer<byte[]> console) {

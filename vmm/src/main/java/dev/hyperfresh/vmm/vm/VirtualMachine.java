@@ -42,6 +42,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final IoBus bus = new IoBus();
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
     private final List<Consumer<GuestLine>> lineListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<String>> consoleListeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<Thread> threads = new ArrayList<>();
     private final int[] msrIndices;
@@ -169,6 +170,18 @@ public final class VirtualMachine implements AutoCloseable {
 
     public void onGuestLine(Consumer<GuestLine> listener) {
         lineListeners.add(listener);
+    }
+
+    /** Receives the text lines the guest writes on its serial console (Linux's COM1; hfguest has none). */
+    public void onConsoleLine(Consumer<String> listener) {
+        consoleListeners.add(listener);
+    }
+
+    /** A line from the guest's serial console, for whoever listens. */
+    public void consoleLine(String text) {
+        for (Consumer<String> l : consoleListeners) {
+            l.accept(text);
+        }
     }
 
     public CompletableFuture<VmExit> exit() {

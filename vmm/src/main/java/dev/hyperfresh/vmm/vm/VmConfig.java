@@ -5,6 +5,9 @@ import dev.hyperfresh.vmm.boot.BootLoader;
 /** What one VM is: its name, size, vCPU count and what it boots. */
 public record VmConfig(String name, long memoryBytes, int vcpus, boolean hugePages, BootLoader loader,
                        String guestKind) {
+    /** Guest kinds: our self-checking guest, and a Linux kernel with the PC devices it needs. */
+    public static final String HFGUEST = "hfguest", LINUX = "linux";
+
     public VmConfig {
         if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
             throw new IllegalArgumentException("VM name must be 1-64 letters, digits, '_', '.', '-': " + name);
