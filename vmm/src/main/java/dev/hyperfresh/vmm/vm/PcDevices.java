@@ -1,9 +1,9 @@
 package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.kvm.Vm;
-import dev.hyperfresh.vmm.devices.LineSplitter;
 import dev.hyperfresh.vmm.devices.CmosRtc;
 import dev.hyperfresh.vmm.devices.I8042;
+import dev.hyperfresh.vmm.devices.LineSplitter;
 import dev.hyperfresh.vmm.devices.Uart8250;
 import java.util.function.Consumer;
 

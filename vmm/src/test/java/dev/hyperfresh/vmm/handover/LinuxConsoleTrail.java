@@ -6,6 +6,7 @@ import dev.hyperfresh.vmm.control.Event;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,8 +29,8 @@ final class LinuxConsoleTrail implements Consumer<Event> {
 
     @Override
     public synchronized void accept(Event e) {
-        if (!vm.equals(e.vm())) {
-            return;
+        if (e.vm() != null && !vm.equals(e.vm())) {
+            return;   // events for no VM (a "dropped" notice) concern every VM
         }
         if (Event.DROPPED.equals(e.kind())) {
             problems.add("events were dropped: " + e.fields());
@@ -64,7 +65,7 @@ final class LinuxConsoleTrail implements Consumer<Event> {
         awaitUntil(() -> lastSeq() >= seq, "heartbeat seq " + seq, timeout);
     }
 
-    private void awaitUntil(java.util.function.BooleanSupplier done, String what, Duration timeout)
+    private void awaitUntil(BooleanSupplier done, String what, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!done.getAsBoolean()) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.control.ControlClient;
@@ -75,7 +76,7 @@ class LinuxHandoverOnKvmTest {
         assumeTrue(false, why);
     }
 
-    private static JsonNode request(Path socket, com.fasterxml.jackson.databind.node.ObjectNode header) {
+    private static JsonNode request(Path socket, ObjectNode header) {
         try (ControlClient c = ControlClient.connect(socket)) {
             return c.request(header).header();
         }
