@@ -26,6 +26,7 @@ typedef unsigned char u8;
 
 /* interrupt vectors */
 #define VEC_TIMER 0x40
+#define VEC_BP 3
 #define VEC_SVC 0x80         /* ring-3 callable service gate */
 #define VEC_APIC_ERR 0xfe
 #define VEC_SPURIOUS 0xff
@@ -64,6 +65,7 @@ typedef unsigned char u8;
 
 #define PORT_DEBUGCON 0xe9
 #define PORT_EXIT 0xf4
+#define PORT_BP_PROBE 0xea   /* hfvisor: deliver the int3 that follows (cmdline int3=vmm) */
 
 /* canary MSR ids (index into struct cpu.exp_msr / names) */
 enum { CM_FSBASE, CM_GSBASE, CM_KGSBASE, CM_STAR, CM_LSTAR, CM_SFMASK, CM_TSCAUX, CM_PAT, CM_COUNT };
@@ -128,6 +130,7 @@ struct cpu {
     u64 prev_tsc, gap, gapmax, back;
     u64 seq, hb_next, hb_last_tsc, hb_last_pages;
     u32 inject_done, exit_done;
+    u64 bp;                           /* int3 checks done */
 
     u64 dump[4 + 32] __attribute__((aligned(32)));
     char line[512] __attribute__((aligned(512)));
@@ -143,6 +146,7 @@ struct config {
     char inject[16];
     u64 inject_ms;
     u32 inject_cpu;
+    u32 int3_vmm;
 };
 
 struct frame {
@@ -178,6 +182,7 @@ void canary_dump(u64 *out, int avx);
 void canary_load(const u64 *gpr, const void *vec, int avx);
 void inject_gpr(void);
 void inject_vec(int avx);
+u64 int3_check(u64 via_vmm);
 __attribute__((noreturn)) void enter_user(struct cpu *c, void (*entry)(struct cpu *), u64 ustack_top,
                                           const u64 *gpr, const void *vec, int avx);
 

@@ -204,3 +204,24 @@ inject_vec:
         pxor    %xmm0, %xmm9
         pxor    %xmm0, %xmm0
         ret
+
+/* u64 int3_check(via_vmm=rdi): an int3 with the frame the CPU must push held in registers for the #BP handler
+ * to compare (r8 return rip, rdx rsp, rcx rflags, rsi cs, rdi ss); returns the handler's mismatch count. With
+ * via_vmm, the int3 follows a write to PORT_BP_PROBE, so hfvisor delivers #BP itself, as on a PVM host. */
+        .globl int3_check
+int3_check:
+        mov     %rdi, %r9
+        lea     1f(%rip), %r8
+        mov     %rsp, %rdx
+        xor     %esi, %esi
+        mov     %cs, %si
+        xor     %edi, %edi
+        mov     %ss, %di
+        xor     %eax, %eax
+        test    %r9, %r9
+        pushfq                        /* the flags int3 sees: nothing below changes them */
+        pop     %rcx
+        jz      2f
+        out     %al, $0xea
+2:      int3
+1:      ret

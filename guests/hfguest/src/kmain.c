@@ -258,6 +258,8 @@ static void parse_cmdline(const char *s)
             cfg.want_avx = (u32)n;
         else if (keq(t, kl, "fsgsbase"))
             cfg.want_fsgsbase = (u32)n;
+        else if (keq(t, kl, "int3"))
+            cfg.int3_vmm = vl == 3 && keq(v, vl, "vmm");
         else if (keq(t, kl, "inject_ms"))
             cfg.inject_ms = n;
         else if (keq(t, kl, "inject_cpu"))
@@ -500,6 +502,7 @@ static void tables_init(void)
     }
     set_gate(VEC_TIMER, (u64)timer_stub, 0x8e, 0);
     set_gate(VEC_SVC, (u64)isr_stubs + 16 * VEC_SVC, 0xee, 0); /* DPL 3 */
+    set_gate(VEC_BP, (u64)isr_stubs + 16 * VEC_BP, 0xee, 0);   /* int3 from ring 3 too */
 }
 
 static void load_tables(void)
@@ -633,6 +636,7 @@ static void timer_start(struct cpu *c)
 
 __attribute__((noreturn)) static void run_user(struct cpu *c)
 {
+    int3_check(cfg.int3_vmm); /* once from ring 0; user_main does one per heartbeat from ring 3 */
     timer_start(c);
     enter_user(c, user_main, c->ustack_top, c->exp_gpr, c->exp_vec, has_avx);
 }
@@ -718,10 +722,39 @@ static u64 inject_value(struct cpu *c, u32 k)
     }
 }
 
+/* #BP from int3_check: the frame must be what a CPU pushes (SDM 6.14), on the stack it must use */
+static void bp_check(struct frame *f, struct cpu *c)
+{
+    u64 bad = 0, top = (u64)(&f->ss + 1), flags;
+    u64 want_top = (f->cs & 3) ? c->tss.rsp0 : (f->rdx & ~15UL);
+    __asm__ volatile("pushfq; pop %0" : "=r"(flags));
+#define BP_EQ(what, want, got)                                                                             \
+    if ((want) != (got)) {                                                                                 \
+        r0_err(c, what, want, got);                                                                        \
+        bad++;                                                                                             \
+    }
+    BP_EQ("bp_rip", f->r8, f->rip);
+    BP_EQ("bp_rsp", f->rdx, f->rsp);
+    BP_EQ("bp_rflags", f->rcx, f->rflags);
+    BP_EQ("bp_cs", f->rsi, f->cs & 0xffff);
+    BP_EQ("bp_ss", f->rdi, f->ss & 0xffff);
+    BP_EQ("bp_stack", want_top, top);
+    BP_EQ("bp_if", 0UL, flags & (1UL << 9)); /* an interrupt gate */
+#undef BP_EQ
+    c->bp++;
+    f->rax = bad;
+}
+
 void isr_handler(struct frame *f)
 {
     struct cpu *c = this_cpu();
     switch (f->vec) {
+    case VEC_BP:
+        if (c) {
+            bp_check(f, c);
+            return;
+        }
+        break;
     case VEC_SVC:
         if (c && f->rax == SVC_REPAIR)
             apply_msrs(c);

@@ -324,6 +324,7 @@ void user_main(struct cpu *c)
          * lands on it is seen like one anywhere else in the loop */
         if (now >= c->hb_next) {
             heartbeat(c, now, period);
+            int3_check(cfg.int3_vmm);
             u64 printed = read_tsc(c);
             if (c->hb_next <= printed) /* slow output: still do some work in between */
                 c->hb_next = printed + period;

@@ -15,12 +15,14 @@ int main(void) {
     P(KVM_SET_MP_STATE); P(KVM_GET_VCPU_EVENTS); P(KVM_SET_VCPU_EVENTS); P(KVM_GET_DEBUGREGS);
     P(KVM_SET_DEBUGREGS); P(KVM_SET_TSC_KHZ); P(KVM_GET_TSC_KHZ); P(KVM_GET_XSAVE); P(KVM_SET_XSAVE);
     P(KVM_GET_XCRS); P(KVM_SET_XCRS); P(KVM_KVMCLOCK_CTRL); P(KVM_GET_XSAVE2);
+    P(KVM_TRANSLATE);
 #ifdef KVM_PRE_FAULT_MEMORY
     P(KVM_PRE_FAULT_MEMORY);
 #endif
     printf("SIZE_Regs %zu\nSIZE_Sregs %zu\nSIZE_Fpu %zu\nSIZE_Lapic %zu\nSIZE_VcpuEvents %zu\n",
            sizeof(struct kvm_regs), sizeof(struct kvm_sregs), sizeof(struct kvm_fpu),
            sizeof(struct kvm_lapic_state), sizeof(struct kvm_vcpu_events));
+    printf("SIZE_Translation %zu\n", sizeof(struct kvm_translation));
     printf("SIZE_DebugRegs %zu\nSIZE_Xcrs %zu\nSIZE_PitState %zu\nSIZE_ClockData %zu\nSIZE_IrqChip %zu\n",
            sizeof(struct kvm_debugregs), sizeof(struct kvm_xcrs), sizeof(struct kvm_pit_state2),
            sizeof(struct kvm_clock_data), sizeof(struct kvm_irqchip));

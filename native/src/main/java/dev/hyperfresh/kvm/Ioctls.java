@@ -31,6 +31,7 @@ final class Ioctls {
     static final long SET_PIT2 = iow(0xa0, 112);
 
     static final long RUN = io(0x80);
+    static final long TRANSLATE = iowr(0x85, Translation.SIZE);
     static final long GET_REGS = ior(0x81, Regs.SIZE);
     static final long SET_REGS = iow(0x82, Regs.SIZE);
     static final long GET_SREGS = ior(0x83, Sregs.SIZE);

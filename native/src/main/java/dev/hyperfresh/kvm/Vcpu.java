@@ -152,6 +152,15 @@ public final class Vcpu implements AutoCloseable {
         Ioctl.call(fd, "KVM_SET_SREGS", Ioctls.SET_SREGS, scratch);
     }
 
+    /** Translates a guest linear address as the vCPU's current paging mode does (KVM_TRANSLATE). */
+    public Translation translate(long linear) {
+        scratch.putLong(0, linear);
+        scratch.putLong(8, 0);
+        scratch.putLong(16, 0);
+        Ioctl.call(fd, "KVM_TRANSLATE", Ioctls.TRANSLATE, scratch);
+        return Translation.read(linear, scratch);
+    }
+
     public Fpu getFpu() {
         Ioctl.call(fd, "KVM_GET_FPU", Ioctls.GET_FPU, scratch);
         return new Fpu(KvmStruct.read(scratch, Fpu.SIZE));

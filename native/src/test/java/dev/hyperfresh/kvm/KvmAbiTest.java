@@ -77,6 +77,7 @@ class KvmAbiTest {
         assertThat(PitState.SIZE).isEqualTo(HEADER.get("SIZE_PitState").intValue());
         assertThat(ClockData.SIZE).isEqualTo(HEADER.get("SIZE_ClockData").intValue());
         assertThat(IrqChip.SIZE).isEqualTo(HEADER.get("SIZE_IrqChip").intValue());
+        assertThat(Translation.SIZE).isEqualTo(HEADER.get("SIZE_Translation").intValue());
     }
 
     @Test

@@ -45,4 +45,14 @@ class KvmRunTest {
             assertThat(regs.rip()).isEqualTo(TinyGuest.CODE_ADDRESS + PORT_IO_THEN_HALT.length);
         }
     }
+
+    @Test
+    void translateFollowsTheGuestsPagingMode() {
+        try (TinyGuest g = new TinyGuest(PORT_IO_THEN_HALT, false)) {
+            Translation t = g.vcpu.translate(TinyGuest.CODE_ADDRESS + 5);
+            assertThat(t.valid()).as("real mode: linear is physical").isTrue();
+            assertThat(t.physical()).isEqualTo(TinyGuest.CODE_ADDRESS + 5);
+            assertThat(t.linear()).isEqualTo(TinyGuest.CODE_ADDRESS + 5);
+        }
+    }
 }

@@ -12,14 +12,20 @@ import dev.hyperfresh.vmm.devices.IoBus;
  * run, so a parked vCPU has nothing in flight.
  */
 final class VcpuLoop implements Runnable {
+    private static final int EMULATION_FAILURE = 1;
     private final VirtualMachine vm;
     private final Vcpu vcpu;
     private final IoBus bus;
+    private final BreakpointDelivery.LinearMemory linear;
+    private final boolean hfguest;
+    private boolean ioInFlight;
 
     VcpuLoop(VirtualMachine vm, Vcpu vcpu, IoBus bus) {
         this.vm = vm;
         this.vcpu = vcpu;
         this.bus = bus;
+        this.linear = new VcpuLinearMemory(vcpu, vm.memory());
+        this.hfguest = vm.config().guestKind().equals(VmConfig.HFGUEST);
     }
 
     @Override
@@ -27,16 +33,14 @@ final class VcpuLoop implements Runnable {
         try {
             vcpu.bindToCurrentThread();
             vm.vcpuReady();
-            boolean settled = true;
             // Park only once the kernel has nothing in flight: an I/O exit is completed (RIP advanced, a string
             // instruction's next chunk taken) by the next KVM_RUN, which a kick's immediate_exit then ends at
             // once. Parked after the I/O exit itself, the saved RIP would replay the instruction elsewhere.
-            while (!settled || vm.awaitRunnable()) {
-                ExitReason exit = vcpu.run();
-                if (!handle(exit)) {
+            while (ioInFlight || vm.awaitRunnable()) {
+                ioInFlight = false;
+                if (!handle(vcpu.run())) {
                     return;
                 }
-                settled = exit != ExitReason.IO;
             }
         } catch (RuntimeException | Error e) {
             vm.fail("vcpu " + vcpu.id() + " thread failed: " + e);
@@ -55,7 +59,12 @@ final class VcpuLoop implements Runnable {
                 return true;
             }
             case IO -> {
+                if (run.ioPort() == BreakpointDelivery.PROBE_PORT && hfguest) {
+                    vcpu.completePendingExit();
+                    return deliverBreakpoint("hfguest's breakpoint probe");
+                }
                 io(run);
+                ioInFlight = true;
                 return true;
             }
             case HLT, IRQ_WINDOW_OPEN -> {
@@ -70,8 +79,12 @@ final class VcpuLoop implements Runnable {
                 return false;
             }
             case INTERNAL_ERROR -> {
+                if (run.internalSuberror() == EMULATION_FAILURE
+                        && BreakpointDelivery.atInt3(vcpu.getRegs(), vcpu.getSregs(), linear)) {
+                    return deliverBreakpoint("KVM's emulation failure at int3 (as on PVM)");
+                }
                 vm.failWithState("KVM internal error, suberror " + run.internalSuberror()
-                        + (run.internalSuberror() == 1 ? " (emulation failure)" : ""), vcpu);
+                        + (run.internalSuberror() == EMULATION_FAILURE ? " (emulation failure)" : ""), vcpu);
                 return false;
             }
             case FAIL_ENTRY -> {
@@ -83,6 +96,20 @@ final class VcpuLoop implements Runnable {
                 vm.failWithState("unhandled exit " + exit + " (" + run.exitReason() + ")", vcpu);
                 return false;
             }
+        }
+    }
+
+    /** Delivers #BP for the int3 this vCPU stopped on; a breakpoint the CPU could not deliver either ends the VM. */
+    private boolean deliverBreakpoint(String cause) {
+        try {
+            var delivered = BreakpointDelivery.deliver(vcpu.getRegs(), vcpu.getSregs(), linear);
+            vcpu.setSregs(delivered.sregs());
+            vcpu.setRegs(delivered.regs());
+            vm.breakpointDelivered(cause);
+            return true;
+        } catch (BreakpointDelivery.Undeliverable e) {
+            vm.failWithState("cannot deliver #BP after " + cause + ": " + e.getMessage(), vcpu);
+            return false;
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -35,6 +36,7 @@ import java.util.function.Consumer;
  * and whole-VM state save/restore. Pause kicks every vCPU out of KVM_RUN and waits until all are parked.
  */
 public final class VirtualMachine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VirtualMachine.class.getName());
     private final VmConfig config;
     private final Vm vm;
     private final GuestMemory memory;
@@ -45,6 +47,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<Consumer<String>> consoleListeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<Thread> threads = new ArrayList<>();
+    private final AtomicLong breakpointsDelivered = new AtomicLong();
     private final int[] msrIndices;
     private final int tscKhz;
     private volatile Cpuid guestCpuid;
@@ -350,6 +353,19 @@ public final class VirtualMachine implements AutoCloseable {
             }
         }
         return !stopping;
+    }
+
+    void breakpointDelivered(String cause) {
+        if (breakpointsDelivered.getAndIncrement() == 0) {
+            LOG.log(System.Logger.Level.INFO,
+                    "VM {0}: hfvisor delivers int3 breakpoints through the guest IDT itself, first after {1}",
+                    config.name(), cause);
+        }
+    }
+
+    /** How many #BP exceptions hfvisor delivered itself because KVM stopped on the int3 (see BreakpointDelivery). */
+    public long breakpointsDelivered() {
+        return breakpointsDelivered.get();
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */

@@ -74,6 +74,22 @@ class HfguestOnHfvisorTest {
         }
     }
 
+    /**
+     * What a PVM host needs, on a KVM that does not: hfguest stops on each int3 undelivered (int3=vmm), from ring 0
+     * once per vCPU at boot and from ring 3 once per heartbeat, and hfvisor delivers #BP through the guest's IDT.
+     * hfguest's handler compares every field of the frame and the stack it landed on with what a CPU does.
+     */
+    @Test
+    void hfvisorDeliversBreakpointsAsTheCpuWould() throws Exception {
+        GuestWatch watch = new GuestWatch();
+        try (Kvm kvm = Kvm.open(); VirtualMachine vm = start(kvm, "bp", 64 << 20, 2, "int3=vmm", watch)) {
+            watch.awaitHeartbeats(2, 10, PATIENCE);
+            watch.assertHealthy(2);
+            assertThat(vm.breakpointsDelivered()).as("ring-0 checks at boot plus ring-3 ones per heartbeat")
+                    .isGreaterThanOrEqualTo(2 + 2 * 9);
+        }
+    }
+
     @Test
     void a4GiBGuestUsesRamAboveTheHoleAndStaysHealthy() throws Exception {
         GuestWatch watch = new GuestWatch();
