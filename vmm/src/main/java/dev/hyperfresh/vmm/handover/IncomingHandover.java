@@ -116,7 +116,7 @@ public final class IncomingHandover {
             Offer.VmOffer o = offer.vms().get(i);
             GuestMemory memory = offer.memory() == MemoryMode.COPY
                     ? GuestMemory.create(o.name(), o.memoryBytes(), o.hugePages()) : GuestMemory.adopt(memfds.get(i));
-            VirtualMachine vm;
+            VirtualMachine vm = null;
             try {
                 vm = VirtualMachine.adopt(host.kvm(), new VmConfig(o.name(), o.memoryBytes(), o.vcpus(), o.hugePages(),
                         null, o.guestKind()), memory);
@@ -124,7 +124,11 @@ public final class IncomingHandover {
                     PcDevices.attach(vm);   // their state arrives with the VM's at the cutover
                 }
             } catch (RuntimeException e) {
-                memory.close();
+                if (vm != null) {
+                    vm.close();   // and its memory with it
+                } else {
+                    memory.close();
+                }
                 throw e;
             }
             vms.add(new HostedVm(vm, o.console()));
