@@ -95,7 +95,7 @@ public class ReplacementCommands {
                 : "rolled back: the standby is gone, " + target + " runs its VMs as before";
     }
 
-    @ShellMethod(key = "verify", value = "Watch the guests' heartbeats and check them: sequence, errors, TSC, ticks.", group = GROUP)
+    @ShellMethod(key = "verify", value = "Watch the guests' heartbeats (hfguest's, or the Linux test guest's on its console) and check them: sequence, errors, TSC, ticks.", group = GROUP)
     public String verify(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--seconds", defaultValue = "2", help = "how long to watch") double seconds,

@@ -26,6 +26,9 @@ final class EventTap implements AutoCloseable {
                 } else if (Event.HEARTBEAT.equals(e.kind())) {
                     lastSeq.merge(HeartbeatCheck.key(e.vm(), e.fields().path("cpu").asInt()),
                             e.fields().path("seq").asLong(), Math::max);
+                } else {
+                    LinuxConsoleBeats.heartbeat(e).ifPresent(b -> lastSeq.merge(LinuxConsoleBeats.key(e.vm()),
+                            b.seq(), Math::max));
                 }
             });
         } catch (RuntimeException e) {

@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Checks a stream of hfguest heartbeats, per VM and cpu: every sequence number once and in order, continuing
  * past the last one seen before (a cutover), timer ticks advancing, the TSC never going back, and the guest's own
- * error counters at zero (guests/hfguest/HEARTBEAT.md).
+ * error counters at zero (guests/hfguest/HEARTBEAT.md). A Linux test guest's console heartbeats count as one
+ * sequence per VM ({@link LinuxConsoleBeats}).
  */
 final class HeartbeatCheck {
     private final Map<String, Long> lastSeqBefore;
@@ -46,21 +47,38 @@ final class HeartbeatCheck {
             dropped += event.fields().path("count").asLong();
             return;
         }
+        if (LinuxConsoleBeats.memcheckFailed(event)) {
+            cpus.computeIfAbsent(LinuxConsoleBeats.key(event.vm()), k -> new Cpu()).memoryErrors++;
+            return;
+        }
+        LinuxConsoleBeats.heartbeat(event).ifPresent(b -> record(LinuxConsoleBeats.key(event.vm()), b.seq(),
+                b.uptimeCentis(), b.uptimeCentis(), false));
         if (!Event.HEARTBEAT.equals(event.kind())) {
             return;
         }
         JsonNode f = event.fields();
+        Cpu c = record(key(event.vm(), f.path("cpu").asInt()), f.path("seq").asLong(), f.path("ticks").asLong(),
+                f.path("tsc").asLong(), true);
+        c.tscBackwards = Math.max(c.tscBackwards, f.path("tscBackwards").asLong());
+        c.memoryErrors = Math.max(c.memoryErrors, f.path("memoryErrors").asLong());
+        c.canaryErrors = Math.max(c.canaryErrors, f.path("canaryErrors").asLong());
+        c.pauseMax = Math.max(c.pauseMax, f.path("gapMaxCycles").asLong());
+    }
+
+    /**
+     * One heartbeat of the sequence {@code key}: counted, checked against the last, remembered. Gaps are not judged
+     * where the line shares its console with others' output ({@code gapsCount} false): a garbled line is no loss.
+     */
+    private Cpu record(String key, long seq, long ticks, long tsc, boolean gapsCount) {
         heartbeats++;
-        Cpu c = cpus.computeIfAbsent(key(event.vm(), f.path("cpu").asInt()), k -> new Cpu());
-        long seq = f.path("seq").asLong();
-        long tsc = f.path("tsc").asLong();
+        Cpu c = cpus.computeIfAbsent(key, k -> new Cpu());
         if (c.lastSeq < 0) {
             c.firstSeq = seq;
-            c.firstTicks = f.path("ticks").asLong();
+            c.firstTicks = ticks;
         } else {
             if (seq <= c.lastSeq) {
                 c.duplicates++;
-            } else if (seq > c.lastSeq + 1) {
+            } else if (seq > c.lastSeq + 1 && gapsCount) {
                 c.gaps += seq - c.lastSeq - 1;
             }
             if (Long.compareUnsigned(tsc, c.lastTsc) < 0) {
@@ -69,11 +87,8 @@ final class HeartbeatCheck {
         }
         c.lastSeq = Math.max(seq, c.lastSeq);
         c.lastTsc = tsc;
-        c.lastTicks = f.path("ticks").asLong();
-        c.tscBackwards = Math.max(c.tscBackwards, f.path("tscBackwards").asLong());
-        c.memoryErrors = Math.max(c.memoryErrors, f.path("memoryErrors").asLong());
-        c.canaryErrors = Math.max(c.canaryErrors, f.path("canaryErrors").asLong());
-        c.pauseMax = Math.max(c.pauseMax, f.path("gapMaxCycles").asLong());
+        c.lastTicks = ticks;
+        return c;
     }
 
     /** True once every cpu seen (and every cpu seen before) has at least {@code n} heartbeats. */

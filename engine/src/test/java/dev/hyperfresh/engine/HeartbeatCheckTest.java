@@ -50,6 +50,32 @@ class HeartbeatCheckTest {
                 .anyMatch(p -> p.contains("memory errors"));
     }
 
+    private static Event console(String text) {
+        return Event.console("lx", text);
+    }
+
+    @Test
+    void aLinuxGuestsConsoleHeartbeatsAreOneSequencePerVm() {
+        HeartbeatCheck check = new HeartbeatCheck(Map.of("lx/linux", 6L));
+        check.accept(console("LINUXHB seq=7 uptime=37.02"));
+        check.accept(console("memcheck ok seq=7"));
+        check.accept(console("LINUXHB seq=8 uptime=38.05"));
+        assertThat(check.everyCpuHas(2)).isTrue();
+        Verification v = check.result(2000);
+        assertThat(v.problems()).isEmpty();
+        assertThat(v.heartbeats()).isEqualTo(2);
+
+        HeartbeatCheck failing = new HeartbeatCheck(Map.of("lx/linux", 6L));
+        failing.accept(console("LINUXHB seq=2 uptime=3.00"));
+        failing.accept(console("memcheck FAIL seq=2"));
+        failing.accept(console("LINUXHB seq=4 uptime=2.50"));
+        Verification bad = failing.result(2000);
+        assertThat(bad.memoryErrors()).isEqualTo(1);
+        assertThat(bad.seqGaps()).as("seq 3 garbled on the shared console: not judged").isZero();
+        assertThat(bad.tscBackwards()).isEqualTo(1);
+        assertThat(bad.problems()).anyMatch(p -> p.contains("lx/linux restarted its heartbeats at seq 2 after 6"));
+    }
+
     @Test
     void silenceAndStoppedTicksFail() {
         assertThat(new HeartbeatCheck(Map.of()).result(2000).problems()).containsExactly(

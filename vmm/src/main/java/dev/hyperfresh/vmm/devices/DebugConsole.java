@@ -13,11 +13,12 @@ public final class DebugConsole implements PortDevice, StatefulDevice {
     public static final int PORT = 0xe9;
     public static final String STATE_NAME = "debugcon";
     static final int STATE_MAGIC = 0x44434f4e; // "DCON"
-    static final int STATE_VERSION = 1;
     private final LineSplitter lines;
+    private final PendingLine state;
 
     public DebugConsole(Consumer<GuestLine> sink) {
         this.lines = new LineSplitter(line -> sink.accept(GuestLineParser.parse(line)));
+        this.state = new PendingLine(lines, "DebugConsole", STATE_MAGIC);
     }
 
     @Override
@@ -37,19 +38,11 @@ public final class DebugConsole implements PortDevice, StatefulDevice {
 
     @Override
     public byte[] saveState() {
-        byte[] pending = lines.pending();
-        return DeviceState.save(STATE_MAGIC, STATE_VERSION, out -> {
-            out.writeShort(pending.length);
-            out.write(pending);
-        });
+        return state.saveState();
     }
 
     @Override
-    public void restoreState(byte[] state) {
-        DeviceState.restore(state, "DebugConsole", STATE_MAGIC, STATE_VERSION, in -> {
-            byte[] pending = new byte[in.readUnsignedShort()];
-            in.readFully(pending);
-            return () -> lines.resume(pending);
-        });
+    public void restoreState(byte[] saved) {
+        state.restoreState(saved);
     }
 }

@@ -4,6 +4,7 @@ import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.vmm.devices.CmosRtc;
 import dev.hyperfresh.vmm.devices.I8042;
 import dev.hyperfresh.vmm.devices.LineSplitter;
+import dev.hyperfresh.vmm.devices.PendingLine;
 import dev.hyperfresh.vmm.devices.Uart8250;
 import java.util.function.Consumer;
 
@@ -13,11 +14,18 @@ import java.util.function.Consumer;
  * probes reads as all ones (see IoBus). Their state moves with the VM in a handover.
  */
 public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
-    public static final String COM1 = "com1", I8042_STATE = "i8042", CMOS = "cmos";
+    public static final String COM1 = "com1", COM1_LINE = "com1-line", I8042_STATE = "i8042", CMOS = "cmos";
+    private static final int COM1_LINE_MAGIC = 0x434c494e; // "CLIN"
 
-    /** As {@link #attach(VirtualMachine, Consumer)}, COM1's text lines going to the VM's console listeners. */
+    /**
+     * As {@link #attach(VirtualMachine, Consumer)}, COM1's text lines going to the VM's console listeners; the line
+     * COM1 is in the middle of moves with the VM.
+     */
     public static PcDevices attach(VirtualMachine vm) {
-        return attach(vm, new LineSplitter(vm::consoleLine));
+        LineSplitter lines = new LineSplitter(vm::consoleLine);
+        PcDevices devices = attach(vm, lines);
+        vm.addDeviceState(COM1_LINE, new PendingLine(lines, "COM1 console line", COM1_LINE_MAGIC));
+        return devices;
     }
 
     /** Adds the devices to a created VM; a reset request from the guest ends the VM (hfvisor does not reboot). */

@@ -168,7 +168,12 @@ public final class VirtualMachine implements AutoCloseable {
 
     public void addStatefulDevice(String stateName, int firstPort, int count, PortDevice device) {
         bus.register(firstPort, count, device);
-        statefulDevices.put(stateName, (StatefulDevice) device);
+        addDeviceState(stateName, (StatefulDevice) device);
+    }
+
+    /** State that moves with the VM without ports of its own (a console's unfinished line). */
+    public void addDeviceState(String stateName, StatefulDevice state) {
+        statefulDevices.put(stateName, state);
     }
 
     public void onGuestLine(Consumer<GuestLine> listener) {

@@ -77,7 +77,7 @@ final class LinuxConsoleTrail implements Consumer<Event> {
 
     /**
      * Heartbeats strictly increasing (a repeat would mean two instances ran the guest), no memcheck failure, no
-     * panic. A gap is not judged: a console line the pause cut in two is not a lost heartbeat.
+     * panic. A gap is not judged: the kernel's own messages share the console and may garble a line.
      */
     synchronized void assertIntact() {
         assertThat(problems).as("guest problems of %s", vm).isEmpty();

@@ -1,11 +1,10 @@
 package dev.hyperfresh.vmm.handover;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.control.ControlClient;
@@ -33,7 +32,7 @@ class LinuxHandoverOnKvmTest {
 
     @Test
     void linuxGuestRunsOnAfterItsHypervisorIsReplaced() throws Exception {
-        requireLinuxGuest();
+        Prerequisite.require(LinuxGuestBuild.standard().missing()); // .ci/run builds it
         LinuxConsoleTrail console = new LinuxConsoleTrail("lx");
         try (HfvisorProcess old = HfvisorProcess.start(dir, "lx", "--vm",
                 "name=lx,mem=256M,cpus=2,guest=linux,console=none");
@@ -61,19 +60,6 @@ class LinuxHandoverOnKvmTest {
                 console.assertIntact();
             }
         }
-    }
-
-    /** CI builds the Linux guest (.ci/run); elsewhere a missing build skips, unless KVM tests are required. */
-    private static void requireLinuxGuest() {
-        LinuxGuestBuild build = LinuxGuestBuild.standard();
-        if (build.isBuilt()) {
-            return;
-        }
-        String why = "no Linux guest in " + build.dir() + ": run " + LinuxGuestBuild.SCRIPT;
-        if ("1".equals(System.getenv("HYPERFRESH_REQUIRE_KVM"))) {
-            fail(why);
-        }
-        assumeTrue(false, why);
     }
 
     private static JsonNode request(Path socket, ObjectNode header) {

@@ -32,12 +32,16 @@ public record LinuxGuestBuild(Path dir) {
         return Files.isReadable(kernel()) && Files.isReadable(initrd());
     }
 
+    /** Why this build cannot be booted (missing files, and the script that makes them), if it cannot. */
+    public Optional<String> missing() {
+        return isBuilt() ? Optional.empty() : Optional.of("no Linux guest in " + dir + ": run " + SCRIPT + " first");
+    }
+
     /** @throws IllegalArgumentException naming the script when the build is missing */
     public LinuxGuestBuild requireBuilt() {
-        if (!isBuilt()) {
-            throw new IllegalArgumentException("no Linux guest in " + dir + ": run " + SCRIPT
-                    + " first, or give kernel=PATH (and initrd=PATH)");
-        }
+        missing().ifPresent(why -> {
+            throw new IllegalArgumentException(why + ", or give kernel=PATH (and initrd=PATH)");
+        });
         return this;
     }
 }

@@ -1,9 +1,9 @@
 package dev.hyperfresh.vmm.boot.linux;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.persist.VmState;
@@ -38,8 +38,8 @@ class LinuxOnHfvisorTest {
         boolean userspace = build.isBuilt();
         if (!userspace) {
             Optional<Path> installed = TestKernels.debianKernel();
-            assumeTrue(installed.isPresent(), "no Linux guest in " + build.dir() + " (" + LinuxGuestBuild.SCRIPT
-                    + ") and " + TestKernels.NO_DEBIAN_KERNEL);
+            Prerequisite.require(installed.isPresent() ? Optional.empty()
+                    : build.missing().map(why -> why + "; and " + TestKernels.NO_DEBIAN_KERNEL));
             kernel = installed.get();
         }
         SerialConsole console = new SerialConsole();

@@ -1,0 +1,60 @@
+package dev.hyperfresh.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.testkit.Prerequisite;
+import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
+import dev.hyperfresh.vmm.control.Event;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine replacing a real hfvisor that runs a Linux guest (Debian's kernel with guests/linux's init) and
+ * verifying it by the guest's console heartbeats, as `hyperfresh replace` does, without the shell's JVM starts
+ * (minutes each on the nested KVM's emulated CPU).
+ */
+@RequiresKvm
+@Timeout(value = 20, unit = TimeUnit.MINUTES) // two hfvisor starts and a Linux boot on an emulated CPU
+class LinuxReplaceOnKvmTest {
+    private static final Path HFVISOR = Path.of("..", "bin", "hfvisor").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLinuxVmIsReplacedAndVerifiedByItsConsoleHeartbeats() throws Exception {
+        Prerequisite.require(LinuxGuestBuild.standard().missing()); // .ci/run builds it
+        HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, HFVISOR, Duration.ofMinutes(10)));
+        engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=1,guest=linux")), ProgressListener.NONE);
+        try {
+            CountDownLatch booted = new CountDownLatch(1);
+            try (AutoCloseable events = engine.follow("lx", e -> {
+                if (Event.CONSOLE.equals(e.kind()) && e.fields().path("text").asText().contains("LINUXHB")) {
+                    booted.countDown();
+                }
+            })) {
+                assertThat(booted.await(10, TimeUnit.MINUTES)).as("Linux reached its heartbeats; log: %s",
+                        Files.readString(dir.resolve("lx.log"))).isTrue();
+            }
+            ReplaceReport report = engine.replacement("lx").replace(HFVISOR, Duration.ofSeconds(3),
+                    ProgressListener.NONE);
+            System.out.println("linux replaced by the engine: " + report);
+            assertThat(report.outcome()).as(report.reason()).isEqualTo("committed");
+            Verification v = report.verification();
+            assertThat(v.problems()).isEmpty();
+            assertThat(v.heartbeats()).isGreaterThanOrEqualTo(2);
+            assertThat(v.cpus()).as("one console sequence for the VM").isEqualTo(1);
+            assertThat(report.after().pid()).isNotEqualTo(report.before().pid());
+        } finally {
+            engine.stop("lx", null);
+        }
+    }
+}
