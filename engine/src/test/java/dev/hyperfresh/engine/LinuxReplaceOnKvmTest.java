@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -17,9 +18,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine replacing a real hfvisor that runs a Linux guest (Debian's kernel with guests/linux's init) and
- * verifying it by the guest's console heartbeats, as `hyperfresh replace` does, without the shell's JVM starts
- * (minutes each on the nested KVM's emulated CPU).
+ * A Linux guest (Debian's kernel with guests/linux's init, 2 vCPUs) replaced live between two hfvisor processes by
+ * the engine, as `hyperfresh replace` does but without the shell's JVM starts (minutes each on the nested KVM's
+ * emulated CPU), and judged by the guest's console: verify sees its heartbeats carry on from the new instance,
+ * none repeated, uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move with it.
  */
 @RequiresKvm
 @Timeout(value = 20, unit = TimeUnit.MINUTES) // two hfvisor starts and a Linux boot on an emulated CPU
@@ -33,7 +35,7 @@ class LinuxReplaceOnKvmTest {
     void aLinuxVmIsReplacedAndVerifiedByItsConsoleHeartbeats() throws Exception {
         Prerequisite.require(LinuxGuestBuild.standard().missing()); // .ci/run builds it
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, HFVISOR, Duration.ofMinutes(10)));
-        engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=1,guest=linux")), ProgressListener.NONE);
+        engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=2,guest=linux")), ProgressListener.NONE);
         try {
             CountDownLatch booted = new CountDownLatch(1);
             try (AutoCloseable events = engine.follow("lx", e -> {
@@ -53,6 +55,11 @@ class LinuxReplaceOnKvmTest {
             assertThat(v.heartbeats()).isGreaterThanOrEqualTo(2);
             assertThat(v.cpus()).as("one console sequence for the VM").isEqualTo(1);
             assertThat(report.after().pid()).isNotEqualTo(report.before().pid());
+            assertThat(ProcessHandle.of(report.before().pid()).map(ProcessHandle::isAlive)).as("old instance gone")
+                    .isNotEqualTo(Optional.of(true));
+            Instance now = engine.instance("lx");
+            assertThat(now.info().pid()).as("the socket leads to the new instance").isEqualTo(report.after().pid());
+            assertThat(now.info().vms()).singleElement().satisfies(vm -> assertThat(vm.state()).isEqualTo("running"));
         } finally {
             engine.stop("lx", null);
         }
