@@ -17,6 +17,8 @@ public interface LibC {
 
     @SaveError int open(CharSequence path, int flags);
     @SaveError int close(int fd);
+    @SaveError int open(CharSequence path, int flags, int mode);
+    @SaveError int flock(int fd, int operation);
     @SaveError int ioctl(int fd, long request, Pointer arg);
     @SaveError int ioctl(int fd, long request, long arg);
     @SaveError long read(int fd, Pointer buf, long count);
@@ -46,6 +48,7 @@ public interface LibC {
 
     @SaveError int pidfd_open(int pid, int flags);
     @SaveError int pidfd_getfd(int pidfd, int targetfd, int flags);
+    @SaveError int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags);
     @SaveError int eventfd(int initval, int flags);
     @SaveError int getpid();
     int geteuid();

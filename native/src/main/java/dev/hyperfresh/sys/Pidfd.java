@@ -8,6 +8,7 @@ import jnr.ffi.Pointer;
  */
 public final class Pidfd {
     private static final int EPERM = 1;
+    private static final int ESRCH = 3;
     private static final short POLLIN = 1;
 
     private Pidfd() {
@@ -25,6 +26,21 @@ public final class Pidfd {
         pollfd.putShort(4, POLLIN);
         int r = Sys.check(Sys.C.poll(pollfd, 1, 0), "poll(" + pidfd.what() + ")");
         return r > 0;
+    }
+
+    /**
+     * Sends {@code signal} to exactly the process behind {@code pidfd}, never to a later process that reused its pid;
+     * false if it has exited already.
+     */
+    public static boolean sendSignal(Fd pidfd, int signal) {
+        if (Sys.C.pidfd_send_signal(pidfd.get(), signal, null, 0) == 0) {
+            return true;
+        }
+        int errno = Sys.errno();
+        if (errno == ESRCH) {
+            return false;
+        }
+        throw new SysException("pidfd_send_signal(" + pidfd.what() + ", " + signal + ")", errno);
     }
 
     /**

@@ -71,4 +71,15 @@ class PidfdTest {
                 .hasMessageContaining("pidfd_open(pid " + pid + ")")
                 .hasMessageContaining("ESRCH");
     }
+
+    @Test
+    void aSignalReachesTheProcessAndSaysWhenItIsGone() throws Exception {
+        child = new ProcessBuilder("sleep", "30").start();
+
+        try (Fd pidfd = Pidfd.open((int) child.pid())) {
+            assertThat(Pidfd.sendSignal(pidfd, 9)).isTrue();
+            child.waitFor();
+            assertThat(Pidfd.sendSignal(pidfd, 9)).as("exited and reaped: nothing to signal").isFalse();
+        }
+    }
 }

@@ -1,0 +1,30 @@
+package dev.hyperfresh.sys;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ProcessGroupTest {
+    /** A launcher script that starts the real program in the background, as a wrapper around QEMU does. */
+    @Test
+    void killingTheGroupTakesTheWrappersChildToo() throws Exception {
+        Process wrapper = new ProcessBuilder("setsid", "sh", "-c", "sleep 300 & echo $!; wait").start();
+        long grandchild;
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(wrapper.getInputStream(), StandardCharsets.UTF_8))) {
+            grandchild = Long.parseLong(out.readLine().trim());
+        }
+        ProcessHandle sleeper = ProcessHandle.of(grandchild).orElseThrow();
+
+        assertThat(ProcessGroup.signal(wrapper.pid(), 9)).isTrue();
+        wrapper.waitFor();
+
+        assertThat(sleeper.onExit().completeOnTimeout(null, Duration.ofSeconds(10).toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS).join()).as("the wrapper's child is gone").isNotNull();
+        assertThat(ProcessGroup.signal(wrapper.pid(), 9)).as("no member is left").isFalse();
+    }
+}
