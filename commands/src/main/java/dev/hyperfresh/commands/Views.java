@@ -74,7 +74,7 @@ final class Views {
 
     static String cutover(CutoverReply c) {
         if (!c.committed()) {
-            return "cutover ROLLED BACK: " + c.reason() + "\nthe VMs run on in the old instance; the standby is gone";
+            return "cutover ROLLED BACK: " + c.reason() + "\nthe standby is gone";
         }
         return phases(Phases.ordered(c.phasesUs())) + "\nblackout " + Units.micros(c.blackoutUs()) + " (" + c.blackoutUs()
                 + " µs); moved " + Units.bytes(c.stateBytes()) + " of state; now on "

@@ -93,7 +93,12 @@ public final class HfvisorEngine implements Engine {
         }
         Path log = config.socketDir().resolve(request.name() + ".log");
         Process process = Launcher.spawn(command, log);
-        return Launcher.await(process, socket, log, config.startTimeout(), "launch", progress);
+        try {
+            return Launcher.await(process, socket, log, config.startTimeout(), "launch", progress);
+        } catch (Launcher.NameTaken e) {
+            throw EngineException.precondition("an instance named " + request.name() + " is already running ("
+                    + e.getMessage() + ")");
+        }
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * One instance's replacement over the handover ops of docs/CONTROL-PROTOCOL.md. The old instance does the
@@ -65,18 +66,13 @@ final class HfvisorReplacement implements Replacement {
             throw EngineException.usage("the launcher " + exe + " is not an executable file");
         }
         before = engine.instance(instance).ref();
-        String name = freeStandbyName();
-        Path socket = engine.socket(name);
-        Path log = engine.config().socketDir().resolve(name + ".log");
         long start = System.nanoTime();
-        Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
-                engine.config().socketDir().toString()), log);
-        Instance started = Launcher.await(process, socket, log, engine.config().startTimeout(), "standby", progress);
+        Instance started = startStandby(exe, progress);
         long us = (System.nanoTime() - start) / 1000;
         if (!started.isStandby()) {
             standby = started;
             ensureStandbyGone("stop");
-            throw EngineException.failed(exe + " started " + name + " as " + started.role()
+            throw EngineException.failed(exe + " started " + started.name() + " as " + started.role()
                     + ", not as a standby: is it an hfvisor that knows --standby?");
         }
         standby = started;
@@ -265,8 +261,10 @@ final class HfvisorReplacement implements Replacement {
         }
         if (now.info().pid() == before.pid()) {
             ensureStandbyGone("stop");
-            return EngineException.rolledBack("cutover failed (" + cause.getMessage() + "); the VMs run on in "
-                    + instance + " (pid " + before.pid() + ") and the standby is gone");
+            return EngineException.rolledBack("cutover failed (" + cause.getMessage() + "); the VMs stay in "
+                    + instance + " (pid " + before.pid() + "): " + now.info().vms().stream()
+                    .map(v -> v.name() + " " + v.state()).collect(Collectors.joining(", "))
+                    + "; the standby is gone");
         }
         step = Step.NONE;
         standby = null;
@@ -303,15 +301,28 @@ final class HfvisorReplacement implements Replacement {
                 verification == null ? null : verification.ok()));
     }
 
-    private String freeStandbyName() {
+    /**
+     * Starts a standby under the first name {@code INSTANCE-next-N} with no socket; a name another console's standby
+     * took meanwhile (its lock is held: the hfvisor we started exits saying so) moves on to the next one.
+     */
+    private Instance startStandby(Path exe, ProgressListener progress) {
         for (int n = 1; n <= MAX_STANDBYS; n++) {
             String name = instance + "-next-" + n;
-            if (!Files.exists(engine.socket(name))) {
-                return name;
+            Path socket = engine.socket(name);
+            if (Files.exists(socket)) {
+                continue;
+            }
+            Path log = engine.config().socketDir().resolve(name + ".log");
+            Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
+                    engine.config().socketDir().toString()), log);
+            try {
+                return Launcher.await(process, socket, log, engine.config().startTimeout(), "standby", progress);
+            } catch (Launcher.NameTaken raced) {
+                // another console started a standby under this name since we looked
             }
         }
-        throw EngineException.precondition(MAX_STANDBYS + " standby sockets of " + instance + " are in "
-                + engine.config().socketDir() + ": remove the stale ones (`list` shows them)");
+        throw EngineException.precondition(MAX_STANDBYS + " standby names of " + instance + " are taken in "
+                + engine.config().socketDir() + ": remove the stale sockets (`list` shows them)");
     }
 
     private static void write(Path file, byte[] bytes) {

@@ -1,13 +1,19 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.ProcessGroup;
+import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.vmm.control.NameTakenException;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Starts hfvisor processes that outlive this one (own session via setsid, output to a log file, no stdin) and
@@ -15,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class Launcher {
     private static final long POLL_MS = 50;
+    private static final int SIGKILL = 9;
     private static final long PROGRESS_EVERY_US = 250_000;
 
     private Launcher() {
@@ -25,7 +32,9 @@ final class Launcher {
         detached.add("setsid");
         detached.addAll(command);
         try {
-            Files.writeString(log, "# " + String.join(" ", command) + "\n");
+            // Appended, never truncated: a name used again (a standby's) keeps the earlier run's log above.
+            Files.writeString(log, "# " + Instant.now() + " " + String.join(" ", command) + "\n",
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             return new ProcessBuilder(detached).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
@@ -35,8 +44,9 @@ final class Launcher {
     }
 
     /**
-     * Waits until {@code process} answers on {@code socket} (whose name nobody else held when it was spawned),
-     * reporting phase {@code phase} as it waits.
+     * Waits until {@code process} (or the hfvisor it started: a launcher may be a wrapper) answers on {@code socket},
+     * reporting phase {@code phase} as it waits. Another process answering there is not taken for it: ours then
+     * exits, its name being taken ({@link NameTaken}).
      */
     static Instance await(Process process, Path socket, Path log, Duration timeout, String phase,
                           ProgressListener progress) {
@@ -47,18 +57,23 @@ final class Launcher {
             if (Files.exists(socket)) {
                 try {
                     Instance instance = Control.query(socket);
-                    progress.onProgress(new Progress(phase, 100, 0, elapsedUs));
-                    return instance;
+                    if (startedBy(process, instance.info().pid())) {
+                        progress.onProgress(new Progress(phase, 100, 0, elapsedUs));
+                        return instance;
+                    }
                 } catch (RuntimeException notYet) {
                     // the socket file appears just before the server accepts; try again
                 }
             }
             if (!process.isAlive()) {
+                if (process.exitValue() == NameTakenException.EXIT_STATUS) {
+                    throw new NameTaken(tail(log));
+                }
                 throw EngineException.failed("hfvisor exited with status " + process.exitValue()
                         + " before answering on " + socket + "; its log " + log + " ends: " + tail(log));
             }
             if (elapsedUs > timeout.toNanos() / 1000) {
-                process.destroy();
+                ProcessGroup.signal(process.pid(), SIGKILL);
                 throw EngineException.failed("hfvisor did not answer on " + socket + " within "
                         + timeout.toSeconds() + " s and was stopped; its log is " + log);
             }
@@ -70,18 +85,40 @@ final class Launcher {
         }
     }
 
-    /** Waits up to {@code timeout} for process {@code pid} to end; then kills it. True when it ended by itself. */
+    /**
+     * Waits up to {@code timeout} for process {@code pid} (a launcher we started: it leads its own process group) to
+     * end; then kills its group. True when it ended by itself.
+     */
     static boolean awaitExit(long pid, Duration timeout) {
-        var handle = ProcessHandle.of(pid);
-        if (handle.isEmpty()) {
+        Fd pidfd;
+        try {
+            pidfd = Pidfd.open((int) pid);
+        } catch (SysException gone) {
             return true;
         }
-        try {
-            handle.get().onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        try (pidfd) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!Pidfd.hasExited(pidfd)) {
+                if (System.nanoTime() > deadline) {
+                    // The leader still lives, so the group id is still its own: nobody else's group is hit.
+                    ProcessGroup.signal(pid, SIGKILL);
+                    Pidfd.sendSignal(pidfd, SIGKILL);
+                    return false;
+                }
+                sleep(POLL_MS);
+            }
             return true;
-        } catch (Exception stillRunning) {
-            handle.get().destroyForcibly();
-            return false;
+        }
+    }
+
+    private static boolean startedBy(Process process, long pid) {
+        return process.pid() == pid || process.descendants().anyMatch(d -> d.pid() == pid);
+    }
+
+    /** The hfvisor started found its instance name taken by a live instance (it exited without touching it). */
+    static final class NameTaken extends RuntimeException {
+        NameTaken(String why) {
+            super(why);
         }
     }
 

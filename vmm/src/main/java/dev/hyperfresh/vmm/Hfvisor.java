@@ -3,6 +3,7 @@ package dev.hyperfresh.vmm;
 import static java.lang.System.Logger.Level.INFO;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.vmm.control.ControlHandler;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.CutoverReply;
@@ -222,11 +223,14 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId()), kvm, hosted(), request, fault, this::publish);
+                    build.version(), build.buildId(), c.nameLock()), kvm, movable(), request, fault, this::publish);
             synchronized (this) {
                 handover = h;
+                return h.prepared().withLeft(vms.values().stream().map(HostedVm::vm)
+                        .filter(v -> h.prepared().vms().stream().noneMatch(m -> m.name().equals(v.config().name())))
+                        .map(v -> new InstanceInfo.Vm(v.config().name(), v.config().vcpus(), v.config().memoryBytes(),
+                                word(v.status()), v.config().guestKind())).toList());
             }
-            return h.prepared();
         } finally {
             synchronized (this) {
                 handingOver = false;
@@ -304,12 +308,12 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     }
 
     @Override
-    public void becomeActive(String oldName, Path socket) {
+    public void becomeActive(String oldName, Path socket, Fd nameLock) {
         synchronized (this) {
             standby = false;
             name = oldName;
         }
-        control.moveTo(socket);
+        control.takeName(socket, nameLock == null ? control.nameLock() : nameLock);
         checkEnded();
     }
 
@@ -335,8 +339,13 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         }
     }
 
-    private synchronized List<HostedVm> hosted() {
-        return List.copyOf(vms.values());
+    /**
+     * The VMs a handover moves: running ones, and paused ones (they stay paused). A stopped or failed VM has no
+     * vCPU to move; it ends with this instance, and the prepare reply names it.
+     */
+    private synchronized List<HostedVm> movable() {
+        return vms.values().stream().filter(h -> h.vm().status() == VmStatus.RUNNING
+                || h.vm().status() == VmStatus.PAUSED).toList();
     }
 
     private List<VirtualMachine> select(String vm) {

@@ -2,6 +2,7 @@ package dev.hyperfresh.qemu.launch;
 
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
+import dev.hyperfresh.sys.ProcessGroup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -19,6 +20,7 @@ import java.util.stream.Stream;
  */
 public final class QemuProcess {
     private static final Duration POLL = Duration.ofMillis(10);
+    private static final int SIGKILL = 9;
 
     private final Process process;
     private final Path log;
@@ -106,8 +108,12 @@ public final class QemuProcess {
         return commandLine;
     }
 
-    /** SIGKILL and wait until it is gone: after this returns, it cannot touch the guest any more. */
+    /**
+     * SIGKILL to its whole process group (a wrapper script's QEMU too, which killing the wrapper alone leaves
+     * behind) and wait until it is gone: after this returns, it cannot touch the guest any more.
+     */
     public void kill() {
+        ProcessGroup.signal(process.pid(), SIGKILL);
         process.destroyForcibly();
         try {
             process.waitFor();

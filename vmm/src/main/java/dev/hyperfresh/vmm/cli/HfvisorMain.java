@@ -5,6 +5,7 @@ import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlServer;
+import dev.hyperfresh.vmm.control.NameTakenException;
 import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.nio.file.Path;
@@ -84,6 +85,9 @@ public final class HfvisorMain {
             System.err.println("hfvisor: " + BuildInfo.current() + ", " + (standby ? "standby " : "instance ") + name
                     + ", control socket " + control.path());
             return hfvisor.ended().join();
+        } catch (NameTakenException e) {
+            System.err.println("hfvisor: " + e.getMessage());
+            return NameTakenException.EXIT_STATUS;
         } catch (RuntimeException e) {
             System.err.println("hfvisor: " + e.getMessage());
             return 1;

@@ -3,6 +3,8 @@ package dev.hyperfresh.vmm.control;
 import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Flock;
 import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixServer;
@@ -14,7 +16,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,6 +37,8 @@ public final class ControlServer implements AutoCloseable {
 
     private final UnixServer listener;
     private final ControlHandler handler;
+    /** The instance name's lock (NAME.lock beside NAME.sock): whoever holds it, and only they, may serve NAME. */
+    private volatile Fd nameLock;
     private final int ownUid = Sys.C.geteuid();
     private final Map<ClientConnection, Thread> clients = new ConcurrentHashMap<>();
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
@@ -43,22 +46,42 @@ public final class ControlServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread acceptor;
 
-    private ControlServer(UnixServer listener, ControlHandler handler) {
+    private ControlServer(UnixServer listener, ControlHandler handler, Fd nameLock) {
         this.listener = listener;
         this.handler = handler;
+        this.nameLock = nameLock;
         this.acceptor = new Thread(this::acceptLoop, "hf-control-accept-" + listener.path().getFileName());
         acceptor.setDaemon(true);
     }
 
     /**
-     * Listens on {@code path} (mode 0600). A socket file left behind by a process that died is replaced; one
-     * that still accepts connections is not: another hfvisor owns it.
+     * Listens on {@code path} (mode 0600) once it holds the name's lock, so two processes can never both serve one
+     * name: a socket file left behind by a process that died is then replaced; a name whose lock another process
+     * holds (a live instance, or a standby that took over its VMs) is refused with {@link NameTakenException}.
      */
     public static ControlServer start(Path path, ControlHandler handler) {
-        removeStaleSocket(path);
-        ControlServer server = new ControlServer(UnixSocket.listen(path), handler);
-        server.acceptor.start();
-        return server;
+        SocketDirectory.check(path.toAbsolutePath().getParent());
+        Fd lock = Flock.tryExclusive(lockFile(path)).orElseThrow(() -> new NameTakenException(path));
+        try {
+            removeStaleSocket(path);
+            ControlServer server = new ControlServer(UnixSocket.listen(path), handler, lock);
+            server.acceptor.start();
+            return server;
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** NAME.lock for NAME.sock. */
+    static Path lockFile(Path socket) {
+        String file = socket.getFileName().toString();
+        return socket.resolveSibling((file.endsWith(".sock") ? file.substring(0, file.length() - 5) : file) + ".lock");
+    }
+
+    /** The name lock, to hand to a successor with the VMs (an flock moves with its open file). */
+    public Fd nameLock() {
+        return nameLock;
     }
 
     public Path path() {
@@ -66,11 +89,17 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /**
-     * Renames this socket to {@code path}, replacing what is there: a successor taking over its predecessor's
-     * socket, so clients keep using the same name. The old socket file's server keeps its (now unnamed) listener.
+     * Takes over its predecessor's name: with {@code lock} (the predecessor's name lock, received with the VMs, which
+     * this process now holds too) renames this socket to {@code path}, replacing what is there, so clients keep using
+     * the same name; then gives up its own name's lock. The old socket file's server keeps its (now unnamed) listener.
      */
-    public void moveTo(Path path) {
+    public void takeName(Path path, Fd lock) {
         listener.moveTo(path);
+        Fd own = nameLock;
+        nameLock = lock;
+        if (own != lock) {
+            own.close();
+        }
     }
 
     /** Queues {@code event} for every subscriber; never blocks (a full subscriber queue drops and counts). */
@@ -78,15 +107,6 @@ public final class ControlServer implements AutoCloseable {
         for (Subscription s : subscriptions) {
             s.offer(event);
         }
-    }
-
-    /** Empty when {@code peerUid} may use the socket, else the refusal sentence sent to the peer. */
-    static Optional<String> refusal(int peerUid, int ownUid) {
-        if (peerUid == ownUid || peerUid == 0) {
-            return Optional.empty();
-        }
-        return Optional.of("control socket refused: peer uid " + peerUid + " is neither this hfvisor's uid "
-                + ownUid + " nor root");
     }
 
     ControlHandler handler() {
@@ -134,7 +154,7 @@ public final class ControlServer implements AutoCloseable {
         try {
             UnixSocket.PeerCredentials peer = channel.peerCredentials();
             name = "hf-control-" + number + "-pid" + peer.pid();
-            refusal = refusal(peer.uid(), ownUid).orElse(clients.size() >= MAX_CLIENTS
+            refusal = PeerUid.refusal(peer.uid(), ownUid).map(why -> "control socket refused: " + why).orElse(clients.size() >= MAX_CLIENTS
                     ? "control socket busy: " + MAX_CLIENTS + " clients are connected already" : null);
         } catch (SysException e) {
             name = "hf-control-" + number;
@@ -179,6 +199,7 @@ public final class ControlServer implements AutoCloseable {
             }
         }
         listener.close();
+        nameLock.close();
         clients.keySet().forEach(ClientConnection::shutdown);
         long deadline = System.currentTimeMillis() + CLOSE_WAIT_MS;
         for (Thread t : clients.values()) {

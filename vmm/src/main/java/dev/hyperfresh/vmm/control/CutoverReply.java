@@ -7,8 +7,9 @@ import java.util.Map;
 
 /**
  * How {@code handover-cutover} ended. {@code committed}: the new instance runs every VM and this one exits;
- * {@code rolled-back}: nothing moved, the VMs run on here ({@code reason} says why). Times are CLOCK_MONOTONIC
- * microseconds; the blackout runs from the last guest instruction here to the first KVM_RUN there. In copy mode
+ * {@code rolled-back}: nothing moved, the VMs stay here ({@code reason} says why and what each VM does now). Times
+ * are CLOCK_MONOTONIC microseconds; the blackout runs from the last guest instruction here to the first KVM_RUN
+ * there, -1 when unknown (the standby's reply was lost, or no vCPU ran there within 10 s). In copy mode
  * {@code bytesCopied} and {@code rounds} count the cutover's dirty-page rounds (the last one with the VMs paused);
  * {@code checksums} is set when the prepare asked to verify.
  */

@@ -5,12 +5,19 @@ import java.util.List;
 /**
  * What {@code handover-prepare} did: the standby that now maps every VM's RAM, and what that cost. In remap mode
  * no guest page is copied ({@code bytesCopied} is 0, {@code rounds} 0) and the standby's resident set shows the
- * shared mapping; in copy mode {@code bytesCopied} counts the pre-copy rounds (round 0 sends all RAM).
+ * shared mapping; in copy mode {@code bytesCopied} counts the pre-copy rounds (round 0 sends all RAM). {@code left}
+ * are the VMs that do not move (stopped or failed: nothing of them runs); they end with the old instance.
  */
 public record PrepareReply(InstanceRef target, List<InstanceInfo.Vm> vms, String memory, long memoryBytes,
                            long bytesCopied, int rounds, int fdsPassed, long populateUs, long prepareUs,
-                           long standbyRssBytes) {
+                           long standbyRssBytes, List<InstanceInfo.Vm> left) {
     public PrepareReply {
         vms = List.copyOf(vms);
+        left = left == null ? List.of() : List.copyOf(left);
+    }
+
+    public PrepareReply withLeft(List<InstanceInfo.Vm> stayBehind) {
+        return new PrepareReply(target, vms, memory, memoryBytes, bytesCopied, rounds, fdsPassed, populateUs,
+                prepareUs, standbyRssBytes, stayBehind);
     }
 }

@@ -2,18 +2,24 @@ package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.sys.Sys;
 
-/** Fault injection's end: this process dies at once, as with an OOM kill or an operator's kill -9. */
+/**
+ * Fault injection's end: this process dies at once, as with an OOM kill or an operator's kill -9 — or, at a stall
+ * point, stops where it stands, as a process does under SIGSTOP or a hung kernel call.
+ */
 final class Die {
     private static final int SIGKILL = 9;
+    private static final int SIGSTOP = 19;
 
     private Die() {
     }
 
     static void at(FaultPoint point, FaultPoint injected) {
         if (point == injected) {
-            System.err.println("hfvisor: fault injection: SIGKILL at " + point.option());
+            boolean stall = point == FaultPoint.STALL_BEFORE_RESUME;
+            System.err.println("hfvisor: fault injection: " + (stall ? "SIGSTOP" : "SIGKILL") + " at "
+                    + point.option());
             System.err.flush();
-            Sys.C.kill(Sys.C.getpid(), SIGKILL);
+            Sys.C.kill(Sys.C.getpid(), stall ? SIGSTOP : SIGKILL);
         }
     }
 }

@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * Where a test makes an instance SIGKILL itself (hfvisor {@code --fault POINT}), to prove the handover leaves
- * every VM running on exactly one instance whatever dies when. Never set in production.
+ * Where a test makes an instance SIGKILL itself (hfvisor {@code --fault POINT}) — or SIGSTOP, for a stall — to prove
+ * the handover leaves every VM running on exactly one instance whatever dies or hangs when. Never set in production.
  */
 public enum FaultPoint {
     /** Standby: right after it mapped the RAM and built the VMs. */
@@ -15,6 +15,8 @@ public enum FaultPoint {
     DURING_RESTORE,
     /** Standby: after claiming the offer, before the first KVM_RUN. */
     BEFORE_RESUME,
+    /** Standby: stops itself (SIGSTOP) at the same point: a claimant that hangs instead of dying. */
+    STALL_BEFORE_RESUME,
     /** Old instance: after the state is in the ledger and offered, before it tells the standby. */
     AFTER_OFFER,
     /** Standby: refuse the pre-flight as an older build would (state format major 0); no kill. */

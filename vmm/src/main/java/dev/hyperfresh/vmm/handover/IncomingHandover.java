@@ -53,6 +53,8 @@ public final class IncomingHandover {
     private Offer offer;
     private Ledger ledger;
     private Fd old;
+    /** The old instance's name lock, held from the adopt on: the name is never free while the VMs may move here. */
+    private Fd nameLock;
 
     private IncomingHandover(StandbyHost host, FrameChannel channel) {
         this.host = host;
@@ -69,11 +71,13 @@ public final class IncomingHandover {
         JsonNode id = adopt.header().get("id");
         try {
             offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
-            if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)) {
+            if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)
+                    + (offer.nameLock() ? 1 : 0)) {
                 throw new IllegalArgumentException("adopt needs an offer and the ledger descriptor, then in remap mode"
-                        + " one memfd per VM");
+                        + " one memfd per VM, then the name lock if the offer says so");
             }
             ledger = Ledger.open(fds.remove(0));
+            nameLock = offer.nameLock() ? fds.remove(fds.size() - 1) : null;
             old = Pidfd.open((int) offer.oldPid());
             List<String> problems = preflight(fds);
             if (!problems.isEmpty()) {
@@ -198,9 +202,9 @@ public final class IncomingHandover {
 
     /** The connection ended without a decision: the VMs are ours only if the old instance offered them and died. */
     private void oldGone() {
-        long deadline = System.currentTimeMillis() + OLD_EXIT_WAIT_MS;
+        long deadline = MonotonicClock.nanos() + OLD_EXIT_WAIT_MS * 1_000_000;
         while (ledger.owner() == Ledger.Owner.OFFERED && !Pidfd.hasExited(old)
-                && System.currentTimeMillis() < deadline) {
+                && MonotonicClock.nanos() < deadline) {
             sleep(1);
         }
         if (Pidfd.hasExited(old) && ledger.owner() == Ledger.Owner.OFFERED) {
@@ -240,15 +244,23 @@ public final class IncomingHandover {
             return;
         }
         Die.at(FaultPoint.BEFORE_RESUME, host.fault());
+        Die.at(FaultPoint.STALL_BEFORE_RESUME, host.fault());
         if (!ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.RUNNING)) {
             discard("the old instance revoked the claim (ledger: " + ledger.owner() + ")");
             return;
         }
-        for (HostedVm h : vms) {
-            h.vm().resume();
+        List<VirtualMachine> resumed = new ArrayList<>();
+        for (int i = 0; i < vms.size(); i++) {
+            if (!offer.vms().get(i).paused()) {
+                resumed.add(vms.get(i).vm());
+                vms.get(i).vm().resume();
+            }
         }
-        long firstRun = vms.stream().mapToLong(h -> h.vm().awaitFirstRunNanos(10_000)).min().orElse(restored);
-        host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()));
+        // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
+        long firstRun = resumed.isEmpty() ? restored : resumed.stream().mapToLong(vm -> vm.awaitFirstRunNanos(10_000))
+                .filter(t -> t > 0).min().orElse(0);
+        host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock);
+        nameLock = null;   // the instance holds it now
         LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());
         trySend(Replies.ok(id).put("receivedAt", received).put("restoredAt", restored).put("firstRunAt", firstRun));
         closeHandles();
@@ -273,6 +285,9 @@ public final class IncomingHandover {
     private void closeHandles() {
         if (ledger != null) {
             ledger.close();
+        }
+        if (nameLock != null) {
+            nameLock.close();
         }
         if (old != null) {
             old.close();

@@ -7,12 +7,12 @@ import java.util.List;
 
 /**
  * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then, in remap
- * mode, one memfd per VM in {@link #vms} order): enough to rebuild each VM around the same RAM, or fresh RAM the
- * pages will be copied into ({@code memory} copy), and to check, before anything is paused, that the standby can
- * restore what will be saved.
+ * mode, one memfd per VM in {@link #vms} order, then, when {@code nameLock}, the old instance's name lock): enough
+ * to rebuild each VM around the same RAM, or fresh RAM the pages will be copied into ({@code memory} copy), and to
+ * check, before anything is paused, that the standby can restore what will be saved.
  */
 record Offer(long oldPid, String oldName, String oldSocket, String version, String buildId, Formats formats,
-             int tscKhz, List<VmOffer> vms, MemoryMode memory) {
+             int tscKhz, List<VmOffer> vms, MemoryMode memory, boolean nameLock) {
     Offer {
         vms = List.copyOf(vms);
         memory = memory == null ? MemoryMode.REMAP : memory;
@@ -22,9 +22,12 @@ record Offer(long oldPid, String oldName, String oldSocket, String version, Stri
     record Formats(int stateMajor, int stateMinor, int vcpuFormat, int vmFormat) {
     }
 
-    /** One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. */
+    /**
+     * One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. A VM the
+     * operator paused ({@code paused}) moves paused and stays so on the standby.
+     */
     record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
-                   List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices) {
+                   List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices, boolean paused) {
         VmOffer {
             regions = List.copyOf(regions);
             cpuid = List.copyOf(cpuid);

@@ -9,6 +9,7 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.control.CutoverReply;
@@ -18,6 +19,7 @@ import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.control.PeerUid;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.control.PrepareReply;
@@ -26,12 +28,15 @@ import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Timer;
 import java.util.TimerTask;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * The old instance's side of one handover (docs/HANDOVER.md): prepare co-maps the RAM in the standby (or, in copy
@@ -42,7 +47,8 @@ import java.util.function.Consumer;
 public final class OutgoingHandover implements AutoCloseable {
     private static final long STATE_ROOM_PER_VM = 1 << 20;
     private static final long REPLY_TIMEOUT_MS = 120_000;
-    private static final long CLAIM_WAIT_MS = 30_000;
+    private static final long CLAIM_WAIT_MS = Long.getLong("hyperfresh.claim-wait-ms", 30_000);
+    private static final int SIGKILL = 9;
 
     private final FrameChannel channel;
     private final Fd standby;
@@ -56,10 +62,14 @@ public final class OutgoingHandover implements AutoCloseable {
     private final PrepareReply prepared;
     private final PreCopy preCopy;
     private final boolean verify;
+    /** The VMs the operator had paused when the standby mapped them: they move paused. */
+    private final Set<VirtualMachine> operatorPaused;
+    /** The VMs this cutover paused, and so the only ones a rollback resumes. */
+    private final List<VirtualMachine> pausedHere = new ArrayList<>();
 
     private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, List<HostedVm> vms, InstanceRef target,
                              String selfName, FaultPoint fault, Consumer<Event> progress, PrepareReply prepared,
-                             PreCopy preCopy, boolean verify) {
+                             PreCopy preCopy, boolean verify, Set<VirtualMachine> operatorPaused) {
         this.channel = channel;
         this.standby = standby;
         this.ledger = ledger;
@@ -71,10 +81,14 @@ public final class OutgoingHandover implements AutoCloseable {
         this.prepared = prepared;
         this.preCopy = preCopy;
         this.verify = verify;
+        this.operatorPaused = Set.copyOf(operatorPaused);
     }
 
-    /** Identifies the instance handing over; what the standby needs to take its place. */
-    public record Source(String name, Path socket, String version, String buildId) {
+    /**
+     * Identifies the instance handing over; what the standby needs to take its place, its name lock included (it
+     * passes to the standby with the VMs, so the name is never free while either process may run them).
+     */
+    public record Source(String name, Path socket, String version, String buildId, Fd nameLock) {
     }
 
     /**
@@ -101,7 +115,13 @@ public final class OutgoingHandover implements AutoCloseable {
         Ledger ledger = null;
         PreCopy preCopy = null;
         try {
-            int pid = channel.peerCredentials().pid();
+            UnixSocket.PeerCredentials peer = channel.peerCredentials();
+            int pid = peer.pid();
+            String stranger = PeerUid.refusal(peer.uid(), Sys.C.geteuid()).orElse(null);
+            if (stranger != null) {
+                throw new IllegalStateException("not passing guest RAM to the process listening on " + target + ": "
+                        + stranger + "; the VMs never stopped");
+            }
             standby = Pidfd.open(pid);
             ledger = Ledger.create(STATE_ROOM_PER_VM * vms.size());
             Offer offer = offer(self, vms, mode);
@@ -110,6 +130,7 @@ public final class OutgoingHandover implements AutoCloseable {
             if (mode == MemoryMode.REMAP) {
                 vms.forEach(h -> fds.add(h.vm().memory().memfd()));
             }
+            fds.add(self.nameLock());
             ObjectNode header = Json.object().put("v", 1).put("op", "adopt").put("id", 1);
             header.set("offer", Json.MAPPER.valueToTree(offer));
             progress.accept(Event.handover(mode.wireName(), 0, 0, micros(start)));
@@ -136,14 +157,15 @@ public final class OutgoingHandover implements AutoCloseable {
                 }
             }
             List<InstanceInfo.Vm> described = vms.stream().map(h -> new InstanceInfo.Vm(h.vm().config().name(),
-                    h.vm().config().vcpus(), h.vm().config().memoryBytes(), "running", h.vm().config().guestKind()))
+                    h.vm().config().vcpus(), h.vm().config().memoryBytes(),
+                    h.vm().status() == VmStatus.PAUSED ? "paused" : "running", h.vm().config().guestKind()))
                     .toList();
             PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
-                    r.path("rssBytes").asLong());
+                    r.path("rssBytes").asLong(), List.of());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
             return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, self.name(), fault, progress,
-                    prepared, preCopy, request.verify());
+                    prepared, preCopy, request.verify(), pausedIn(offer, vms));
         } catch (JsonProcessingException e) {
             stopLogging(preCopy);
             closeAll(channel, standby, ledger);
@@ -178,18 +200,28 @@ public final class OutgoingHandover implements AutoCloseable {
                 return rolledBack("copying guest RAM to the standby failed: " + e.getMessage(), 0);
             }
         }
-        long start = MonotonicClock.nanos();
-        progress.accept(Event.handover("pause", 0, 0, 0));
-        for (HostedVm h : vms) {
-            h.vm().pause();
+        String gone = vanishedSincePrepare();
+        if (gone != null) {
+            resumeAll();
+            return rolledBack(gone + "; nothing was paused", 0, copied, null);
         }
-        long pausedAt = vms.stream().mapToLong(h -> h.vm().lastParkNanos()).max().orElse(start);
-        long paused = MonotonicClock.nanos();
+        long start = MonotonicClock.nanos();
+        long pausedAt = start;
+        long paused = start;
         List<byte[]> states = new ArrayList<>();
         List<CutoverReply.Checksum> checksums = null;
         long copiedAt;
         long verified;
         try {
+            progress.accept(Event.handover("pause", 0, 0, 0));
+            for (HostedVm h : vms) {
+                if (!operatorPaused.contains(h.vm())) {
+                    pausedHere.add(h.vm());
+                    h.vm().pause();
+                }
+            }
+            pausedAt = pausedHere.stream().mapToLong(VirtualMachine::lastParkNanos).max().orElse(start);
+            paused = MonotonicClock.nanos();
             if (preCopy != null) {
                 copied = copied.plus(new PreCopy.Tally(preCopy.round(), 1));
             }
@@ -219,7 +251,8 @@ public final class OutgoingHandover implements AutoCloseable {
         String failure;
         try {
             channel.send(Json.object().put("v", 1).put("op", "take").put("id", 2), List.of());
-            reply = awaitReply(channel, start, progress);
+            // The VMs are paused meanwhile: a standby that does not answer in time is settled through the ledger.
+            reply = awaitReply(channel, start, progress, CLAIM_WAIT_MS);
             failure = reply == null ? "the standby closed the connection (it died or gave up)"
                     : reply.ok() ? null : "the standby failed: " + reply.error();
         } catch (RuntimeException e) {
@@ -247,9 +280,12 @@ public final class OutgoingHandover implements AutoCloseable {
             phases.put("offer", (offered - saved) / 1000);
             phases.put("handoff", (received - offered) / 1000);
             phases.put("restore", (restored - received) / 1000);
-            phases.put("resume", (firstRun - restored) / 1000);
+            if (firstRun > 0) {
+                phases.put("resume", (firstRun - restored) / 1000);
+            }
             progress.accept(Event.handover("cutover", 100, stateBytes, micros(start)));
-            return new CutoverReply(CutoverReply.COMMITTED, null, (firstRun - pausedAt) / 1000, stateBytes, phases,
+            return new CutoverReply(CutoverReply.COMMITTED, null, firstRun > 0 ? (firstRun - pausedAt) / 1000 : -1,
+                    stateBytes, phases,
                     successor, copied.bytes(), copied.rounds(), checksums);
         }
         return settle(failure, stateBytes, copied, checksums);
@@ -274,12 +310,13 @@ public final class OutgoingHandover implements AutoCloseable {
 
     /**
      * After a failed or unanswered take, the ledger says who owns the VMs. An offer still open is revoked and the
-     * VMs resume here; a claim is only revoked once its claimant is dead (killed if it hangs), because a live
-     * claimant may be about to run the guest.
+     * VMs resume here. A claim is revoked once its claimant is dead, or when it has not run the VMs within
+     * {@link #CLAIM_WAIT_MS}: the claimant may only run them after its own CLAIMED → RUNNING swap, so whichever swap
+     * wins decides, and a claimant that lost is then killed (through its pidfd, never by a pid number).
      */
     private CutoverReply settle(String failure, long stateBytes, PreCopy.Tally copied,
                                 List<CutoverReply.Checksum> checksums) {
-        long deadline = System.currentTimeMillis() + CLAIM_WAIT_MS;
+        long deadline = MonotonicClock.nanos() + CLAIM_WAIT_MS * 1_000_000;
         while (true) {
             if (ledger.transition(Ledger.Owner.OFFERED, Ledger.Owner.REVOKED)) {
                 resumeAll();
@@ -296,8 +333,12 @@ public final class OutgoingHandover implements AutoCloseable {
                 return rolledBack(failure + "; it died after claiming the VMs, before running them", stateBytes,
                         copied, checksums);
             }
-            if (System.currentTimeMillis() > deadline) {
-                killStandby();
+            if (owner == Ledger.Owner.CLAIMED && MonotonicClock.nanos() > deadline
+                    && ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.REVOKED)) {
+                Pidfd.sendSignal(standby, SIGKILL);
+                resumeAll();
+                return rolledBack(failure + "; it claimed the VMs but did not run them within " + CLAIM_WAIT_MS / 1000
+                        + " s, so the claim was revoked and the standby killed", stateBytes, copied, checksums);
             }
             sleep(1);
         }
@@ -329,15 +370,38 @@ public final class OutgoingHandover implements AutoCloseable {
         close();
     }
 
-    /** The VMs run on here: paused ones resume, and copy mode's dirty logging ends. */
+    /**
+     * The VMs run on here: those this cutover paused resume (one the operator paused stays paused), and copy mode's
+     * dirty logging ends.
+     */
     private void resumeAll() {
         // Slots are re-registered while every vCPU is still out of KVM_RUN, not under running vCPUs.
         stopLogging(preCopy);
-        for (HostedVm h : vms) {
-            if (h.vm().status() == VmStatus.PAUSED) {
-                h.vm().resume();
+        for (VirtualMachine vm : pausedHere) {
+            if (vm.status() == VmStatus.PAUSED) {
+                vm.resume();
             }
         }
+        pausedHere.clear();
+    }
+
+    /** What each VM is doing here now, as a rollback reports it: looked at, not assumed. */
+    private String statesHere() {
+        return vms.stream().map(h -> h.vm().config().name() + " "
+                + h.vm().status().name().toLowerCase().replace('_', ' ')).collect(Collectors.joining(", "));
+    }
+
+    /** Why a VM offered at prepare can no longer move (the guest powered it off, or it failed), or null. */
+    private String vanishedSincePrepare() {
+        for (HostedVm h : vms) {
+            VmStatus now = h.vm().status();
+            VmStatus offered = operatorPaused.contains(h.vm()) ? VmStatus.PAUSED : VmStatus.RUNNING;
+            if (now != offered) {
+                return "VM " + h.vm().config().name() + " is " + now.name().toLowerCase().replace('_', ' ')
+                        + " since the standby mapped it (it was " + offered.name().toLowerCase() + ")";
+            }
+        }
+        return null;
     }
 
     private CutoverReply rolledBack(String reason, long stateBytes) {
@@ -348,27 +412,25 @@ public final class OutgoingHandover implements AutoCloseable {
                                     List<CutoverReply.Checksum> checksums) {
         progress.accept(Event.handover("rollback", 100, 0, 0));
         close();
-        return new CutoverReply(CutoverReply.ROLLED_BACK, reason + "; the VMs run on here", -1, stateBytes, Map.of(),
-                target, copied.bytes(), copied.rounds(), checksums);
+        return new CutoverReply(CutoverReply.ROLLED_BACK, reason + "; the VMs stay here (" + statesHere() + ")", -1,
+                stateBytes, Map.of(), target, copied.bytes(), copied.rounds(), checksums);
     }
 
-    private void killStandby() {
-        try {
-            dev.hyperfresh.sys.Sys.C.kill((int) target.pid(), 9);
-        } catch (RuntimeException e) {
-            // already gone
-        }
-    }
 
     /** Reads frames until the final reply, republishing the standby's interim progress frames. */
     private static Frame awaitReply(FrameChannel channel, long start, Consumer<Event> progress) {
+        return awaitReply(channel, start, progress, REPLY_TIMEOUT_MS);
+    }
+
+    /** The next reply, relaying progress frames; null when the connection closed or {@code timeoutMs} passed. */
+    private static Frame awaitReply(FrameChannel channel, long start, Consumer<Event> progress, long timeoutMs) {
         Timer watchdog = new Timer("hf-handover-watchdog", true);
         watchdog.schedule(new TimerTask() {
             @Override
             public void run() {
                 channel.shutdown();
             }
-        }, REPLY_TIMEOUT_MS);
+        }, timeoutMs);
         try {
             while (true) {
                 Frame f = channel.receive();
@@ -384,6 +446,16 @@ public final class OutgoingHandover implements AutoCloseable {
         }
     }
 
+    private static Set<VirtualMachine> pausedIn(Offer offer, List<HostedVm> vms) {
+        Set<VirtualMachine> out = new HashSet<>();
+        for (int i = 0; i < vms.size(); i++) {
+            if (offer.vms().get(i).paused()) {
+                out.add(vms.get(i).vm());
+            }
+        }
+        return out;
+    }
+
     private static Offer offer(Source self, List<HostedVm> vms, MemoryMode mode) {
         List<Offer.VmOffer> out = new ArrayList<>();
         int tscKhz = 0;
@@ -391,12 +463,12 @@ public final class OutgoingHandover implements AutoCloseable {
             VirtualMachine vm = h.vm();
             out.add(new Offer.VmOffer(vm.config().name(), vm.config().memoryBytes(), vm.config().vcpus(),
                     vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
-                    vm.guestCpuid().entries(), vm.msrIndices()));
+                    vm.guestCpuid().entries(), vm.msrIndices(), vm.status() == VmStatus.PAUSED));
             tscKhz = vm.tscKhz();
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
                 self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
-                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode);
+                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true);
     }
 
     private static long micros(long since) {

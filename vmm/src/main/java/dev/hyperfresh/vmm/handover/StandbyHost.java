@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,8 +17,11 @@ public interface StandbyHost {
     /** Takes the adopted VMs into the instance (events wired, not running yet). */
     void host(List<HostedVm> vms);
 
-    /** The commit point has passed: serve as the old instance did, under its name and socket path. */
-    void becomeActive(String name, Path socket);
+    /**
+     * The commit point has passed: serve as the old instance did, under its name and socket path, holding its name
+     * lock ({@code nameLock}, received with the VMs; null from an older build that passed none).
+     */
+    void becomeActive(String name, Path socket, Fd nameLock);
 
     /** Nothing was or will be adopted: the standby ends (its VMs, if any, were discarded unrun). */
     void standbyDone(String why);

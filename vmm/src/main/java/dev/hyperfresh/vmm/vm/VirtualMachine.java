@@ -380,10 +380,10 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Waits until a vCPU is about to enter KVM_RUN after the latest resume; returns that CLOCK_MONOTONIC time. */
     public synchronized long awaitFirstRunNanos(long timeoutMillis) {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (firstRunNanos == 0 && !stopping && System.currentTimeMillis() < deadline) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (firstRunNanos == 0 && !stopping && System.nanoTime() < deadline) {
             try {
-                wait(Math.max(1, deadline - System.currentTimeMillis()));
+                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;

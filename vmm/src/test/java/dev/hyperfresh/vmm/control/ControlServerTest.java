@@ -224,10 +224,46 @@ class ControlServerTest {
                 ControlClient c = ControlClient.connect(replaced.path())) {
             c.ping();
         }
-        assertThatThrownBy(() -> ControlServer.start(server.path(), handler))
-                .hasMessageContaining("already serving");
+        assertThatThrownBy(() -> ControlServer.start(server.path(), handler)).isInstanceOf(NameTakenException.class)
+                .hasMessageContaining("another hfvisor holds its lock test.lock");
         Path regular = Files.writeString(dir.resolve("notes.sock"), "keep me");
         assertThatThrownBy(() -> ControlServer.start(regular, handler)).hasMessageContaining("not a socket");
+    }
+
+    /** The name's lock, not the socket file, decides: a live instance's name stays its own even if its file goes. */
+    @Test
+    void aNameWhoseLockIsHeldIsRefusedEvenWithoutItsSocketFile() throws Exception {
+        Files.delete(server.path());
+
+        assertThatThrownBy(() -> ControlServer.start(dir.resolve("test.sock"), handler))
+                .isInstanceOf(NameTakenException.class);
+        server.close();
+        try (ControlServer again = ControlServer.start(dir.resolve("test.sock"), handler)) {
+            assertThat(again.path()).exists();
+        }
+    }
+
+    @Test
+    void aSocketDirectoryOthersCanWriteToIsRefused() throws Exception {
+        Path shared = Files.createDirectory(dir.resolve("shared"));
+        assertThat(new ProcessBuilder("chmod", "1777", shared.toString()).start().waitFor()).isZero();
+
+        assertThatThrownBy(() -> ControlServer.start(shared.resolve("web.sock"), handler))
+                .hasMessageContaining("writable by others (mode 1777, sticky)");
+        assertThat(shared.resolve("web.sock")).doesNotExist();
+    }
+
+    @Test
+    void aSocketDirectoryOfAnotherUserIsRefused() throws Exception {
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        if ((Integer) Files.getAttribute(theirs, "unix:uid") == 0) {   // CI runs as root: give it to nobody
+            assertThat(new ProcessBuilder("chown", "65534", theirs.toString()).start().waitFor()).isZero();
+        }
+        int owner = (Integer) Files.getAttribute(theirs, "unix:uid");
+
+        assertThatThrownBy(() -> SocketDirectory.check(theirs, owner + 1000))
+                .hasMessageContaining("belongs to uid " + owner);
+        SocketDirectory.check(theirs, owner);
     }
 
     @Test

@@ -22,15 +22,15 @@ class PeerUidTest {
 
     @Test
     void theOwnUidAndRootMayConnect() {
-        assertThat(ControlServer.refusal(1000, 1000)).isEmpty();
-        assertThat(ControlServer.refusal(0, 1000)).isEmpty();
+        assertThat(PeerUid.refusal(1000, 1000)).isEmpty();
+        assertThat(PeerUid.refusal(0, 1000)).isEmpty();
     }
 
     @Test
     void anyOtherUidIsRefusedNamingBothUids() {
-        assertThat(ControlServer.refusal(1001, 1000))
-                .contains("control socket refused: peer uid 1001 is neither this hfvisor's uid 1000 nor root");
-        assertThat(ControlServer.refusal(NOBODY, 0)).get().asString().contains("uid " + NOBODY, "uid 0");
+        assertThat(PeerUid.refusal(1001, 1000))
+                .contains("peer uid 1001 is neither this hfvisor's uid 1000 nor root");
+        assertThat(PeerUid.refusal(NOBODY, 0)).get().asString().contains("uid " + NOBODY, "uid 0");
     }
 
     /** Needs root to switch to nobody; the socket is opened up to everyone so only the uid check stands in the way. */

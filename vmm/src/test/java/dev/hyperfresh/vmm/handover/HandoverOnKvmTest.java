@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.handover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.testkit.RequiresKvm;
@@ -11,10 +12,14 @@ import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.Json;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -231,6 +236,46 @@ class HandoverOnKvmTest {
     }
 
     /**
+     * Issue 14's reproduced freeze: a stopped VM beside a running one made the cutover fail after pausing the running
+     * one, which then stayed paused for good. A stopped VM does not move (the prepare reply names it), a paused one
+     * moves and stays paused, the running one moves and runs.
+     */
+    @Test
+    void aStoppedAndAPausedVmNeverFreezeTheirRunningNeighbour() throws Exception {
+        HfvisorProcess old = active("mixed", "name=web,mem=64M,cpus=1,console=none,cmdline=cpus=1 mem_pct=20",
+                "name=db,mem=32M,cpus=1,console=none,cmdline=cpus=1 mem_pct=20",
+                "name=cache,mem=32M,cpus=1,console=none,cmdline=cpus=1 mem_pct=20");
+        HeartbeatTrail web = new HeartbeatTrail("web");
+        HeartbeatTrail cache = new HeartbeatTrail("cache");
+        subscribe(old.socket(), web);
+        subscribe(old.socket(), cache);
+        web.awaitMore(1, 3, PATIENCE);
+        cache.awaitMore(1, 3, PATIENCE);
+        request(old.socket(), "stop", "vm", "db");
+        request(old.socket(), "pause", "vm", "cache");
+        HfvisorProcess next = standby("mixed-next");
+        subscribe(next.socket(), web);
+        subscribe(next.socket(), cache);
+
+        JsonNode prepared = prepare(old.socket(), next.socket());
+        assertThat(prepared.path("vms").findValuesAsText("name")).containsExactly("web", "cache");
+        assertThat(prepared.path("vms").findValuesAsText("state")).containsExactly("running", "paused");
+        assertThat(prepared.path("left").findValuesAsText("name")).containsExactly("db");
+        JsonNode cut = cutover(old.socket());
+        assertThat(cut.path("outcome").asText()).as("%s", cut).isEqualTo("committed");
+
+        assertThat(old.awaitExit(PATIENCE)).as("the old instance exits: %s", old.log()).isTrue();
+        web.awaitMore(1, 5, PATIENCE);
+        assertThat(info(old.socket()).vms()).extracting(InstanceInfo.Vm::name, InstanceInfo.Vm::state)
+                .containsExactly(Tuple.tuple("web", "running"),
+                        Tuple.tuple("cache", "paused"));
+        request(old.socket(), "resume", "vm", "cache");
+        cache.awaitMore(1, 3, PATIENCE);
+        web.assertIntact(1);
+        cache.assertIntact(1);
+    }
+
+    /**
      * One VM through every failure, in a row, so the slow part (starting JVMs) is paid once per step: each time the
      * VM must end up running on exactly one instance with every heartbeat intact.
      */
@@ -253,12 +298,27 @@ class HandoverOnKvmTest {
                 .hasMessageContaining("standby refused").hasMessageContaining("saved-state format 1.0 is not readable");
         assertRunsOnlyOn(old, older, trail, socket);
 
+        // A stranger (another user) bound a standby's name first: no descriptor, no byte of the offer reaches it.
+        assertThat(new ProcessBuilder("chmod", "755", dir.toString()).start().waitFor()).isZero();
+        Path open = Files.createDirectory(dir.resolve("open"));
+        assertThat(new ProcessBuilder("chmod", "1777", open.toString()).start().waitFor()).isZero();
+        Path strangerSocket = open.resolve("chain-stranger.sock");
+        Process stranger = startAsNobody(ForeignStandbyMain.class, strangerSocket.toString());
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(stranger.getInputStream(), UTF_8))) {
+            assertThat(out.readLine()).isEqualTo("listening");
+            assertThatThrownBy(() -> prepare(socket, strangerSocket)).isInstanceOf(ControlException.class)
+                    .hasMessageContaining("not passing guest RAM").hasMessageContaining("peer uid 65534");
+            assertThat(out.readLine()).isEqualTo("received 0 bytes");
+        }
+        trail.awaitMore(1, 3, PATIENCE);
+        assertThat(info(socket).vms()).singleElement().satisfies(v -> assertThat(v.state()).isEqualTo("running"));
+
         HfvisorProcess aborted = standby("chain-abort");
         prepare(socket, aborted.socket());
         request(socket, "handover-abort", null, null);
         assertRunsOnlyOn(old, aborted, trail, socket);
 
-        for (String fault : List.of("during-restore", "before-resume")) {
+        for (String fault : List.of("during-restore", "before-resume", "stall-before-resume")) {
             HfvisorProcess killed = standby("chain-" + fault, "--fault", fault);
             subscribe(killed.socket(), trail);
             prepare(socket, killed.socket());
@@ -284,6 +344,16 @@ class HandoverOnKvmTest {
                 .isInstanceOf(ControlException.class);
         assertRunsOnlyOn(last, next, trail, socket);
         assertThat(info(socket).pid()).as("the standby took over the name").isEqualTo(last.pid());
+    }
+
+    /** Starts a JDK-only test class as nobody (CI and the nested KVM run as root), from the test-classes directory. */
+    private Process startAsNobody(Class<?> main, String arg) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        String classes = Path.of(main.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", java, "-cp",
+                classes, main.getName(), arg).redirectErrorStream(true).start();
+        cleanup.add(p::destroyForcibly);
+        return p;
     }
 
     /** The VM runs on {@code owner} (heartbeats continue, intact), and {@code other} has exited. */
