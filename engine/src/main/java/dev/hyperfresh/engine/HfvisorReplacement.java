@@ -314,7 +314,7 @@ final class HfvisorReplacement implements Replacement {
             }
             Path log = engine.config().socketDir().resolve(name + ".log");
             Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
-                    engine.config().socketDir().toString()), log);
+                    engine.config().socketDir().toString()), log, true);
             try {
                 return Launcher.await(process, socket, log, engine.config().startTimeout(), "standby", progress);
             } catch (Launcher.NameTaken raced) {

@@ -4,6 +4,7 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.ProcessGroup;
 import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.NameTakenException;
 import java.io.File;
 import java.io.IOException;
@@ -28,6 +29,14 @@ final class Launcher {
     }
 
     static Process spawn(List<String> command, Path log) {
+        return spawn(command, log, false);
+    }
+
+    /**
+     * As {@link #spawn(List, Path)}; a standby {@code forThisConsole} ends by itself when this process does, unless it
+     * has taken VMs by then (an environment variable, which an hfvisor build that does not know it ignores).
+     */
+    static Process spawn(List<String> command, Path log, boolean forThisConsole) {
         List<String> detached = new ArrayList<>();
         detached.add("setsid");
         detached.addAll(command);
@@ -35,7 +44,11 @@ final class Launcher {
             // Appended, never truncated: a name used again (a standby's) keeps the earlier run's log above.
             Files.writeString(log, "# " + Instant.now() + " " + String.join(" ", command) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            return new ProcessBuilder(detached).redirectErrorStream(true)
+            ProcessBuilder builder = new ProcessBuilder(detached);
+            if (forThisConsole) {
+                builder.environment().put(Hfvisor.CONSOLE_PID_ENV, String.valueOf(ProcessHandle.current().pid()));
+            }
+            return builder.redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         } catch (IOException e) {

@@ -38,6 +38,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Hfvisor.class.getName());
+    /** Set by hyperfresh for the standbys it starts: the console's pid. */
+    public static final String CONSOLE_PID_ENV = "HYPERFRESH_CONSOLE_PID";
 
     private final Kvm kvm;
     private final BuildInfo build = BuildInfo.current();
@@ -226,6 +228,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                     build.version(), build.buildId(), c.nameLock()), kvm, movable(), request, fault, this::publish);
             synchronized (this) {
                 handover = h;
+                abortWhenGone(h, request.clientPid());
                 return h.prepared().withLeft(vms.values().stream().map(HostedVm::vm)
                         .filter(v -> h.prepared().vms().stream().noneMatch(m -> m.name().equals(v.config().name())))
                         .map(v -> new InstanceInfo.Vm(v.config().name(), v.config().vcpus(), v.config().memoryBytes(),
@@ -236,6 +239,46 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                 handingOver = false;
             }
         }
+    }
+
+    /**
+     * A prepared handover lives as long as the console that asked for it: when that process is gone (crashed, or a
+     * script or one-shot command ended) before a cutover, it is aborted, so the instance never stays prepared — and
+     * its standby alive — for good.
+     */
+    private void abortWhenGone(OutgoingHandover h, int clientPid) {
+        ConsoleWatch.onExit(clientPid, () -> stillPrepared(h), () -> {
+            synchronized (this) {
+                if (!stillPrepared(h)) {
+                    return;
+                }
+                handover = null;
+            }
+            LOG.log(INFO, "the console that prepared the handover (pid {0}) is gone: aborting it", clientPid);
+            System.err.println("hfvisor: the console that prepared the handover (pid " + clientPid
+                    + ") is gone: aborting it; the VMs never stopped");
+            h.abort();
+        });
+    }
+
+    private synchronized boolean stillPrepared(OutgoingHandover h) {
+        return handover == h && !handingOver;
+    }
+
+    /**
+     * A standby started for a console (hyperfresh sets {@value #CONSOLE_PID_ENV}) ends with it while it has no VM:
+     * nothing else would ever use or stop it. Once it maps VMs, the old instance's handover decides its fate.
+     */
+    public void endWithConsole(int consolePid) {
+        ConsoleWatch.onExit(consolePid, this::emptyStandby, () -> {
+            if (emptyStandby()) {
+                standbyDone("the console that started it (pid " + consolePid + ") is gone");
+            }
+        });
+    }
+
+    private synchronized boolean emptyStandby() {
+        return standby && vms.isEmpty() && !ended.isDone();
     }
 
     @Override

@@ -74,6 +74,10 @@ public final class HfvisorMain {
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
                 ControlServer control = ControlServer.start(socket, hfvisor)) {
             hfvisor.serveOn(control);
+            String console = System.getenv(Hfvisor.CONSOLE_PID_ENV);
+            if (standby && console != null && console.matches("[0-9]+")) {
+                hfvisor.endWithConsole(Integer.parseInt(console));
+            }
             Runtime.getRuntime().addShutdownHook(new Thread(hfvisor::close, "hfvisor-shutdown"));
             StdinForwarder stdin = new StdinForwarder(System.in);
             for (VmSpec spec : specs) {

@@ -25,6 +25,8 @@ final class ClientConnection implements Runnable {
     private final String name;
     private Subscription subscription;
     private Thread pump;
+    /** Between a request read and its reply sent: a closing server lets such a reply go out first. */
+    private volatile boolean answering;
 
     ClientConnection(ControlServer server, FrameChannel channel, String name) {
         this.server = server;
@@ -52,6 +54,10 @@ final class ClientConnection implements Runnable {
         }
     }
 
+    boolean answering() {
+        return answering;
+    }
+
     /** Wakes this connection's threads so they finish; callable from any thread. */
     void shutdown() {
         channel.shutdown();
@@ -77,9 +83,11 @@ final class ClientConnection implements Runnable {
                 adopt(request);
                 return;
             }
+            answering = true;
             try {
                 handle(request);
             } finally {
+                answering = false;
                 // Only adopt takes descriptors; unused ones must not pile up in this process.
                 request.fds().forEach(Fd::close);
             }
@@ -198,7 +206,7 @@ final class ClientConnection implements Runnable {
                 + "\"; known ops: " + Op.known()));
     }
 
-    private static PrepareRequest prepareRequest(ObjectNode header) {
+    private PrepareRequest prepareRequest(ObjectNode header) {
         JsonNode target = header.get("target");
         if (target == null || !target.isTextual() || !target.textValue().startsWith("/")) {
             throw new BadRequest("handover-prepare needs \"target\": the absolute path of the standby's control"
@@ -219,7 +227,7 @@ final class ClientConnection implements Runnable {
             throw new BadRequest(e.getMessage());
         }
         return new PrepareRequest(java.nio.file.Path.of(target.textValue()), mode,
-                verify != null && verify.booleanValue());
+                verify != null && verify.booleanValue(), channel.peerCredentials().pid());
     }
 
     private static String vmField(ObjectNode header) {

@@ -200,6 +200,12 @@ public final class ControlServer implements AutoCloseable {
         }
         listener.close();
         nameLock.close();
+        // A request answered meanwhile (the `stop` that ended this instance) gets its reply out before the cut.
+        long answered = System.nanoTime() + CLOSE_WAIT_MS * 1_000_000;
+        while (clients.entrySet().stream().anyMatch(c -> c.getKey().answering() && c.getValue() != Thread.currentThread())
+                && System.nanoTime() < answered) {
+            sleep(1);
+        }
         clients.keySet().forEach(ClientConnection::shutdown);
         long deadline = System.currentTimeMillis() + CLOSE_WAIT_MS;
         for (Thread t : clients.values()) {

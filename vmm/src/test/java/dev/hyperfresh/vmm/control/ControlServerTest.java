@@ -62,12 +62,14 @@ class ControlServerTest {
         ObjectNode copy = Json.object().put("op", "handover-prepare").put("target", "/run/next.sock")
                 .put("memory", "copy").put("verify", true);
         assertThatThrownBy(() -> client.request(copy)).hasMessageContaining("fake: no standby at /run/next.sock");
-        assertThat(handler.lastPrepare).isEqualTo(new PrepareRequest(Path.of("/run/next.sock"), MemoryMode.COPY,
-                true));
+        int self = (int) ProcessHandle.current().pid();
+        assertThat(handler.lastPrepare).as("the kernel's word for the client, not the request's")
+                .isEqualTo(new PrepareRequest(Path.of("/run/next.sock"), MemoryMode.COPY, true, self));
 
         ObjectNode plain = Json.object().put("op", "handover-prepare").put("target", "/run/next.sock");
         assertThatThrownBy(() -> client.request(plain)).isInstanceOf(ControlException.class);
-        assertThat(handler.lastPrepare).isEqualTo(new PrepareRequest(Path.of("/run/next.sock")));
+        assertThat(handler.lastPrepare).isEqualTo(new PrepareRequest(Path.of("/run/next.sock"), MemoryMode.REMAP,
+                false, self));
 
         assertThatThrownBy(() -> client.request(plain.deepCopy().put("memory", "rsync")))
                 .hasMessage("\"memory\" is \"remap\" or \"copy\", not \"rsync\"");

@@ -6,6 +6,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.control.ControlException;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.AfterEach;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +44,22 @@ class HandoverOnKvmTest {
             EmulatedCpu.DETECTED ? 2 : 10);
     /** Guest RAM of the large-guest case: 4 GiB on a real KVM, 256 MiB where populating it is emulated. */
     private static final String LARGE = System.getProperty("hyperfresh.large", EmulatedCpu.DETECTED ? "256M" : "4G");
+
+    /** A console in a few lines: sends handover-prepare (argv 1: old socket, 2: standby socket), prints, exits. */
+    private static final String PREPARE_AND_EXIT = """
+            import json, socket, struct, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sys.argv[1])
+            h = json.dumps({"v": 1, "op": "handover-prepare", "id": 1, "target": sys.argv[2]}).encode()
+            s.sendall(struct.pack(">II", 4 + len(h), len(h)) + h)
+            def read(n):
+                b = b""
+                while len(b) < n:
+                    b += s.recv(n - len(b))
+                return b
+            total, hlen = struct.unpack(">II", read(8))
+            print(read(hlen).decode()); read(total - 4 - hlen)
+            """;
 
     @TempDir
     Path dir;
@@ -312,6 +330,22 @@ class HandoverOnKvmTest {
         }
         trail.awaitMore(1, 3, PATIENCE);
         assertThat(info(socket).vms()).singleElement().satisfies(v -> assertThat(v.state()).isEqualTo("running"));
+
+        // A console that prepared a handover and went away: the old instance aborts it, its standby exits.
+        HfvisorProcess orphaned = standby("chain-orphan");
+        Process console = new ProcessBuilder("python3", "-c", PREPARE_AND_EXIT, socket.toString(),
+                orphaned.socket().toString()).redirectErrorStream(true).start();
+        assertThat(console.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(console.getInputStream().readAllBytes(), UTF_8)).contains("\"ok\":true");
+        assertRunsOnlyOn(old, orphaned, trail, socket);
+
+        // A standby whose console went away before it took any VM ends by itself.
+        Process shortConsole = new ProcessBuilder("sleep", "600").start();
+        cleanup.add(shortConsole::destroyForcibly);
+        HfvisorProcess unattended = track(HfvisorProcess.start(dir, "chain-unattended",
+                Map.of(Hfvisor.CONSOLE_PID_ENV, String.valueOf(shortConsole.pid())), "--standby"));
+        shortConsole.destroyForcibly().waitFor();
+        assertThat(unattended.awaitExit(PATIENCE)).as("it ends with its console: %s", unattended.log()).isTrue();
 
         HfvisorProcess aborted = standby("chain-abort");
         prepare(socket, aborted.socket());

@@ -8,6 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** A real hfvisor process started from the test's own classpath, its output in a log file beside its socket. */
 final class HfvisorProcess implements AutoCloseable {
@@ -22,6 +23,10 @@ final class HfvisorProcess implements AutoCloseable {
     }
 
     static HfvisorProcess start(Path dir, String name, String... args) throws IOException {
+        return start(dir, name, Map.of(), args);
+    }
+
+    static HfvisorProcess start(Path dir, String name, Map<String, String> env, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 // C1 and serial GC start much faster in an emulated CPU; timings are never asserted here.
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dhyperfresh.warmup=3",
@@ -29,7 +34,9 @@ final class HfvisorProcess implements AutoCloseable {
                 "--name", name, "--socket-dir", dir.toString()));
         cmd.addAll(List.of(args));
         Path log = dir.resolve(name + "-" + System.nanoTime() + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         HfvisorProcess h = new HfvisorProcess(p, dir.resolve(name + ".sock"), log);
         h.awaitSocket(Duration.ofMinutes(3));
         return h;
