@@ -168,6 +168,8 @@ public final class ControlClient implements AutoCloseable {
         if (reply == null) {
             throw new ControlException("hfvisor closed the control connection " + path + " without replying");
         }
+        // No reply carries descriptors; any that came are closed rather than left to pile up in this process.
+        reply.fds().forEach(Fd::close);
         return reply;
     }
 

@@ -113,7 +113,7 @@ class MisbehavingClientTest {
             ObjectNode reply = raw.reply();
             assertThat(reply.get("ok").booleanValue()).isFalse();
             assertThat(reply.get("v").intValue()).isEqualTo(ControlProtocol.VERSION);
-            assertThat(reply.get("error").textValue()).isEqualTo("frame length 4294967295 exceeds the 64 MiB limit;"
+            assertThat(reply.get("error").textValue()).isEqualTo("frame length 4294967295 exceeds the 16 MiB limit;"
                     + " the stream cannot be resynchronised, closing the connection");
             assertThat(raw.closedByServer()).isTrue();
         }
