@@ -43,6 +43,7 @@ public interface LibC {
     @SaveError long sendmsg(int fd, @In Pointer msg, int flags);
     @SaveError long recvmsg(int fd, Pointer msg, int flags);
     @SaveError int getsockopt(int fd, int level, int optname, @Out Pointer optval, Pointer optlen);
+    @SaveError int setsockopt(int fd, int level, int optname, @In Pointer optval, int optlen);
     @SaveError int shutdown(int fd, int how);
     @SaveError int fchmod(int fd, int mode);
 

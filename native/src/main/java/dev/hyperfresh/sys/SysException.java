@@ -26,6 +26,11 @@ public class SysException extends RuntimeException {
         return errno;
     }
 
+    /** A receive time-out (SO_RCVTIMEO) ran out: EAGAIN. */
+    public boolean timedOut() {
+        return errno == Errno.EAGAIN.intValue();
+    }
+
     public static String errnoName(int errno) {
         Errno e = Errno.valueOf(errno);
         return e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.name();

@@ -20,6 +20,7 @@ public final class UnixSocket implements AutoCloseable {
     static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_PEERCRED = 17;
+    private static final int SO_RCVTIMEO = 20;
     private static final int UCRED_BYTES = 12;
     private static final int[] NO_FDS = new int[0];
     /** Bounds the native staging buffer, so a large frame never needs an equally large off-heap copy. */
@@ -128,6 +129,18 @@ public final class UnixSocket implements AutoCloseable {
             }
             sent += (int) r;
         }
+    }
+
+    /**
+     * Makes every later receive fail with {@link SysException#timedOut()} once {@code millis} pass without a byte
+     * (SO_RCVTIMEO); 0 waits for ever again.
+     */
+    public void setReceiveTimeout(long millis) {
+        Pointer timeval = Sys.allocate(16);
+        timeval.putLong(0, millis / 1000);
+        timeval.putLong(8, (millis % 1000) * 1000);
+        Sys.check(Sys.C.setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, timeval, 16),
+                "setsockopt(" + fd.what() + ", SO_RCVTIMEO " + millis + " ms)");
     }
 
     /**

@@ -23,6 +23,23 @@ class UnixSocketTest {
     Path dir;
 
     @Test
+    void aReceiveTimeOutEndsAWaitForBytesThatNeverCome() {
+        try (UnixSocket.Pair pair = UnixSocket.pair()) {
+            pair.second().setReceiveTimeout(50);
+            byte[] buf = new byte[4];
+
+            assertThatThrownBy(() -> pair.second().receive(buf, 0)).isInstanceOf(SysException.class)
+                    .satisfies(e -> assertThat(((SysException) e).timedOut()).isTrue());
+            pair.first().send(new byte[] {1, 2});
+            assertThatThrownBy(() -> pair.second().readFully(buf, 0, 4)).as("half a message, then silence")
+                    .isInstanceOf(SysException.class).hasMessageContaining("EAGAIN");
+            pair.second().setReceiveTimeout(0);
+            pair.first().send(new byte[] {3, 4, 5, 6});
+            assertThat(pair.second().receive(buf, 0).length()).isEqualTo(4);
+        }
+    }
+
+    @Test
     void sendsBytesWithoutDescriptors() {
         try (UnixSocket.Pair pair = UnixSocket.pair()) {
             pair.first().send("hello".getBytes(StandardCharsets.UTF_8));

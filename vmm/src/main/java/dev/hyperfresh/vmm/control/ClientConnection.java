@@ -68,6 +68,12 @@ final class ClientConnection implements Runnable {
             Frame request;
             try {
                 request = channel.receive();
+            } catch (FrameChannel.Idle e) {
+                if (subscription != null) {
+                    continue;   // a subscriber listens; it need not speak
+                }
+                LOG.log(DEBUG, "{0}: silent past the receive time-out, closing", name);
+                return;
             } catch (ProtocolException e) {
                 LOG.log(DEBUG, "{0}: {1}", name, e.getMessage());
                 channel.send(Replies.error(e.requestId(), e.getMessage()), List.of());
@@ -100,6 +106,8 @@ final class ClientConnection implements Runnable {
     }
 
     private void adopt(Frame request) {
+        // The handover connection waits, silent, for as long as the operator takes between remap and cutover.
+        channel.setReceiveTimeout(0);
         try {
             server.handler().adopt(request, channel);
         } catch (RuntimeException e) {

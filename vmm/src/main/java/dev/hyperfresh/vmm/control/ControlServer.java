@@ -29,6 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ControlServer implements AutoCloseable {
     static final int MAX_CLIENTS = 32;
+    /** How long a client that is not subscribed may stay silent, and how long a frame may take to arrive. */
+    static final long IDLE_MS = 60_000;
     private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
     private static final int ECONNREFUSED = 111;
     private static final int S_IFMT = 0170000;
@@ -37,6 +39,7 @@ public final class ControlServer implements AutoCloseable {
 
     private final UnixServer listener;
     private final ControlHandler handler;
+    private final long idleMs;
     /** The instance name's lock (NAME.lock beside NAME.sock): whoever holds it, and only they, may serve NAME. */
     private volatile Fd nameLock;
     private final int ownUid = Sys.C.geteuid();
@@ -46,9 +49,10 @@ public final class ControlServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread acceptor;
 
-    private ControlServer(UnixServer listener, ControlHandler handler, Fd nameLock) {
+    private ControlServer(UnixServer listener, ControlHandler handler, Fd nameLock, long idleMs) {
         this.listener = listener;
         this.handler = handler;
+        this.idleMs = idleMs;
         this.nameLock = nameLock;
         this.acceptor = new Thread(this::acceptLoop, "hf-control-accept-" + listener.path().getFileName());
         acceptor.setDaemon(true);
@@ -60,11 +64,15 @@ public final class ControlServer implements AutoCloseable {
      * holds (a live instance, or a standby that took over its VMs) is refused with {@link NameTakenException}.
      */
     public static ControlServer start(Path path, ControlHandler handler) {
+        return start(path, handler, IDLE_MS);
+    }
+
+    static ControlServer start(Path path, ControlHandler handler, long idleMs) {
         SocketDirectory.check(path.toAbsolutePath().getParent());
         Fd lock = Flock.tryExclusive(lockFile(path)).orElseThrow(() -> new NameTakenException(path));
         try {
             removeStaleSocket(path);
-            ControlServer server = new ControlServer(UnixSocket.listen(path), handler, lock);
+            ControlServer server = new ControlServer(UnixSocket.listen(path), handler, lock, idleMs);
             server.acceptor.start();
             return server;
         } catch (RuntimeException e) {
@@ -171,6 +179,8 @@ public final class ControlServer implements AutoCloseable {
             }
             return;
         }
+        // A client that stops mid-frame, or connects and says nothing, cannot hold one of the MAX_CLIENTS places.
+        channel.setReceiveTimeout(idleMs);
         ClientConnection client = new ClientConnection(this, channel, name);
         Thread thread = new Thread(client, name);
         thread.setDaemon(true);

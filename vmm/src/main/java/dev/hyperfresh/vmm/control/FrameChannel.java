@@ -45,6 +45,21 @@ public final class FrameChannel implements AutoCloseable {
     }
 
     /**
+     * From now on a receive waits at most {@code millis} (0: for ever): between frames it then throws {@link Idle}
+     * and the connection stays usable; inside a frame the connection is dropped, as after any socket error.
+     */
+    public void setReceiveTimeout(long millis) {
+        socket.setReceiveTimeout(millis);
+    }
+
+    /** No frame began within the receive time-out. */
+    public static final class Idle extends RuntimeException {
+        Idle() {
+            super("no request within the receive time-out", null, false, false);
+        }
+    }
+
+    /**
      * The next frame, or null when the peer closed the connection between frames (or died: a peer that exits
      * with bytes of ours unread resets the connection instead of closing it). A frame that breaks the rules
      * is skipped whole when its length allows and reported as a {@link ProtocolException}; end of stream inside a
@@ -59,6 +74,9 @@ public final class FrameChannel implements AutoCloseable {
         } catch (SysException e) {
             if (e.errno() == Errno.ECONNRESET.intValue()) {
                 return null;
+            }
+            if (e.timedOut()) {
+                throw new Idle();
             }
             throw e;
         }

@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -170,6 +172,28 @@ class MisbehavingClientTest {
             open.forEach(RawConnection::close);
         }
         awaitClientsGone();
+    }
+
+    /** Silent clients (none mid-frame may stall, none idle may sit) lose their place; a subscriber keeps its own. */
+    @Test
+    void silentClientsAreDisconnectedSoTheyCannotFillTheSocket() throws Exception {
+        try (ControlServer quick = ControlServer.start(dir.resolve("quick.sock"), new FakeHandler(), 300);
+                RawConnection stalled = new RawConnection(quick.path());
+                RawConnection idle = new RawConnection(quick.path());
+                ControlClient subscriber = ControlClient.connect(quick.path())) {
+            CountDownLatch heard = new CountDownLatch(1);
+            subscriber.subscribe(event -> heard.countDown());
+            stalled.sendBytes(ByteBuffer.allocate(8).putInt(100).putInt(96).array());
+            idle.sendFrame(PING, 0);
+            assertThat(idle.reply().get("ok").booleanValue()).isTrue();
+
+            Thread.sleep(1000);
+
+            assertThat(stalled.closedByServer()).as("mid-frame for longer than the time-out").isTrue();
+            assertThat(idle.closedByServer()).as("silent for longer than the time-out").isTrue();
+            quick.publish(Event.state("web", "running"));
+            assertThat(heard.await(10, TimeUnit.SECONDS)).as("the subscriber still hears").isTrue();
+        }
     }
 
     private ObjectNode assertErrorThenStillServing(String header, int payloadBytes, String error) {
