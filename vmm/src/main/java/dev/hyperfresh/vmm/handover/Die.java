@@ -15,7 +15,7 @@ final class Die {
 
     static void at(FaultPoint point, FaultPoint injected) {
         if (point == injected) {
-            boolean stall = point == FaultPoint.STALL_BEFORE_RESUME;
+            boolean stall = point == FaultPoint.STALL_BEFORE_RESUME || point == FaultPoint.STALL_AFTER_OFFER;
             System.err.println("hfvisor: fault injection: " + (stall ? "SIGSTOP" : "SIGKILL") + " at "
                     + point.option());
             System.err.flush();

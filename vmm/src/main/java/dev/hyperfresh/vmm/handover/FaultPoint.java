@@ -19,6 +19,8 @@ public enum FaultPoint {
     STALL_BEFORE_RESUME,
     /** Old instance: after the state is in the ledger and offered, before it tells the standby. */
     AFTER_OFFER,
+    /** Old instance: stops itself (SIGSTOP) at the same point: an old instance that hangs with its VMs offered. */
+    STALL_AFTER_OFFER,
     /** Standby: refuse the pre-flight as an older build would (state format major 0); no kill. */
     OLD_STATE_READER;
 

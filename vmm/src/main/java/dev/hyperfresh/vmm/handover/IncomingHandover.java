@@ -46,6 +46,7 @@ public final class IncomingHandover {
     private static final Set<String> ADOPTABLE = Set.of(VmConfig.HFGUEST, VmConfig.LINUX);
     private static final long POPULATE_CHUNK = 256L << 20;
     private static final long OLD_EXIT_WAIT_MS = 10_000;
+    private static final long OFFER_STALL_MS = 30_000;
 
     private final StandbyHost host;
     private final FrameChannel channel;
@@ -55,6 +56,10 @@ public final class IncomingHandover {
     private Fd old;
     /** The old instance's name lock, held from the adopt on: the name is never free while the VMs may move here. */
     private Fd nameLock;
+    private volatile boolean oldStalled;
+    /** Set once the old instance's decision (take, abort) or its absence is acted on: the offer watch then ends. */
+    private volatile boolean decided;
+    private Thread offerWatch;
 
     private IncomingHandover(StandbyHost host, FrameChannel channel) {
         this.host = host;
@@ -152,6 +157,7 @@ public final class IncomingHandover {
     }
 
     private void awaitDecision() {
+        watchForStalledOffer();
         while (true) {
             Frame f;
             try {
@@ -203,21 +209,49 @@ public final class IncomingHandover {
     /** The connection ended without a decision: the VMs are ours only if the old instance offered them and died. */
     private void oldGone() {
         long deadline = MonotonicClock.nanos() + OLD_EXIT_WAIT_MS * 1_000_000;
-        while (ledger.owner() == Ledger.Owner.OFFERED && !Pidfd.hasExited(old)
+        while (ledger.owner() == Ledger.Owner.OFFERED && !Pidfd.hasExited(old) && !oldStalled
                 && MonotonicClock.nanos() < deadline) {
             sleep(1);
         }
-        if (Pidfd.hasExited(old) && ledger.owner() == Ledger.Owner.OFFERED) {
-            LOG.log(WARNING, "the old instance (pid {0}) died after offering its VMs: taking them over",
-                    offer.oldPid());
+        if ((Pidfd.hasExited(old) || oldStalled) && ledger.owner() == Ledger.Owner.OFFERED) {
+            LOG.log(WARNING, "the old instance (pid {0}) {1} after offering its VMs: taking them over",
+                    offer.oldPid(), oldStalled ? "stalled for " + OFFER_STALL_MS / 1000 + " s" : "died");
             take(null);
         } else {
             discard("the old instance closed the handover connection (ledger: " + ledger.owner() + ")");
         }
     }
 
+    /**
+     * Once the old instance has offered the state it must send {@code take} at once; if the offer stands unanswered
+     * for {@link #OFFER_STALL_MS} (the old instance hangs: SIGSTOP, a stuck call), the connection is cut and the
+     * standby takes the VMs itself. The ledger keeps that safe: the old instance can then no longer revoke.
+     */
+    private void watchForStalledOffer() {
+        Thread t = new Thread(() -> {
+            long offeredSince = 0;
+            while (!decided) {
+                if (ledger.owner() == Ledger.Owner.OFFERED) {
+                    long now = MonotonicClock.nanos();
+                    if (offeredSince == 0) {
+                        offeredSince = now;
+                    } else if (now - offeredSince > OFFER_STALL_MS * 1_000_000) {
+                        oldStalled = true;
+                        channel.shutdown();
+                        return;
+                    }
+                }
+                sleep(100);
+            }
+        }, "hf-offer-watch");
+        t.setDaemon(true);
+        t.start();
+        offerWatch = t;
+    }
+
     /** Restores (harmless before the claim: nothing runs), claims, runs. {@code id} null: nobody to answer. */
     private void take(JsonNode id) {
+        decided = true;
         long received = MonotonicClock.nanos();
         try {
             List<byte[]> blobs = ledger.readStates();
@@ -274,6 +308,7 @@ public final class IncomingHandover {
     }
 
     private void discard(String why) {
+        decided = true;
         for (HostedVm h : vms) {
             h.vm().close();
         }
@@ -283,6 +318,14 @@ public final class IncomingHandover {
     }
 
     private void closeHandles() {
+        decided = true;
+        if (offerWatch != null && offerWatch != Thread.currentThread()) {
+            try {
+                offerWatch.join();   // it reads the ledger: not unmapped under it
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (ledger != null) {
             ledger.close();
         }

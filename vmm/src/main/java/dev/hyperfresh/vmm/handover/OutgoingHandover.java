@@ -246,6 +246,7 @@ public final class OutgoingHandover implements AutoCloseable {
             throw new IllegalStateException("the handover ledger is in state " + ledger.owner() + ", not OLD");
         }
         Die.at(FaultPoint.AFTER_OFFER, fault);
+        Die.at(FaultPoint.STALL_AFTER_OFFER, fault);
         long offered = MonotonicClock.nanos();
         Frame reply;
         String failure;

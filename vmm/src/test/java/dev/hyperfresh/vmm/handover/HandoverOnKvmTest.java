@@ -371,13 +371,28 @@ class HandoverOnKvmTest {
         assertRunsOnlyOn(next, old, trail, socket);
         assertThat(info(socket).pid()).as("a client that vanished mid-cutover changed nothing").isEqualTo(next.pid());
 
-        HfvisorProcess last = standby("chain-last");
+        // This one, once it runs the VM, will hang (SIGSTOP) right after offering it onward.
+        HfvisorProcess last = standby("chain-last", "--fault", "stall-after-offer");
         subscribe(last.socket(), trail);
         prepare(socket, last.socket());
         assertThatThrownBy(() -> cutover(socket)).as("the old instance dies before it can answer")
                 .isInstanceOf(ControlException.class);
         assertRunsOnlyOn(last, next, trail, socket);
         assertThat(info(socket).pid()).as("the standby took over the name").isEqualTo(last.pid());
+
+        // The old instance hangs with the VM offered: after 30 s the standby takes it by itself. Woken again, the old
+        // one finds the ledger RUNNING, reports the commit and exits.
+        HfvisorProcess after = standby("chain-after-stall");
+        subscribe(after.socket(), trail);
+        prepare(socket, after.socket());
+        try (FrameChannel hanging = new FrameChannel(UnixSocket.connect(socket))) {
+            hanging.send(Json.object().put("v", 1).put("op", "handover-cutover").put("id", 1), List.of());
+            trail.awaitMore(1, 3, PATIENCE);
+            assertThat(new ProcessBuilder("kill", "-CONT", String.valueOf(last.pid())).start().waitFor()).isZero();
+            assertThat(hanging.receive().header().path("cutover").path("outcome").asText()).isEqualTo("committed");
+        }
+        assertRunsOnlyOn(after, last, trail, socket);
+        assertThat(info(socket).pid()).isEqualTo(after.pid());
     }
 
     /** Starts a JDK-only test class as nobody (CI and the nested KVM run as root), from the test-classes directory. */
