@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 
 /**
  * The guest's console: port 0xe9 takes bytes (QEMU's isa-debugcon), port 0xeb whole lines from guest RAM (the line
- * console, docs/LINE-CONSOLE.md: one exit per record instead of one per byte). Both feed one line splitter, so the
+ * console, hfvisor(1): one exit per record instead of one per byte). Both feed one line splitter, so the
  * two can be mixed and there is one unfinished line. hfguest writes each line with one {@code rep outsb}, but KVM
  * may hand that over in pieces and a pause may fall between them, so the unfinished line is device state: it moves
  * with the VM and the line ends whole elsewhere.

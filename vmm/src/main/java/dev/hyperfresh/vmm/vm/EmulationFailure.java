@@ -63,8 +63,8 @@ final class EmulationFailure {
             return xgetbv(name, regs, sregs, xcr0, xinuseVisible, long64);
         }
         return new Unemulatable(name + String.format(" at rip 0x%x: ", regs.rip()) + (cpl(sregs) == 0
-                ? "this KVM runs the guest's ring 0 through its instruction emulator (as a PVM host does), which"
-                  + " lacks this instruction, so the guest must not use it in ring 0"
+                ? "KVM's instruction emulator lacks it, and a KVM that runs the guest's ring 0 through that"
+                  + " emulator (as a PVM host does) stops on it, so the guest must not use it in ring 0"
                 : "KVM's instruction emulator lacks it"));
     }
 

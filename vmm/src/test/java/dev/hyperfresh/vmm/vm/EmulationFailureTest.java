@@ -76,7 +76,7 @@ class EmulationFailureTest {
         assertThat(EmulationFailure.decide(vex, at, sregs64(0, OSXSAVE), NOT_ASKED, true))
                 .isInstanceOfSatisfying(Unemulatable.class, u -> assertThat(u.reason()).contains(
                         "a VEX-encoded (AVX) instruction (c4 41 7e 6f 00) at rip 0x1234",
-                        "runs the guest's ring 0 through its instruction emulator (as a PVM host does)",
+                        "a KVM that runs the guest's ring 0 through that emulator (as a PVM host does)",
                         "must not use it in ring 0"));
         assertThat(EmulationFailure.decide(vex, at, sregs64(3, OSXSAVE), NOT_ASKED, true))
                 .isInstanceOfSatisfying(Unemulatable.class,
