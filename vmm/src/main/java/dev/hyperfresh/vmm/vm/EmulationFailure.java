@@ -34,7 +34,7 @@ final class EmulationFailure {
     }
 
     /** Finished here: the registers after the instruction. */
-    record Emulated(String instruction, Regs regs) implements Outcome {
+    record Emulated(ExitCounts.Emulated instruction, Regs regs) implements Outcome {
     }
 
     /** An int3: deliver #BP through the guest's IDT. */
@@ -89,7 +89,7 @@ final class EmulationFailure {
         Segment cs = sregs.segment(Sregs.CS);
         long rip = regs.rip() + XGETBV.length;
         rip = long64 ? rip : cs.db() ? rip & 0xffffffffL : rip & 0xffff;
-        return new Emulated("XGETBV", regs.withU64(Regs.RAX, value & 0xffffffffL).withU64(Regs.RDX, value >>> 32)
+        return new Emulated(ExitCounts.Emulated.XGETBV, regs.withU64(Regs.RAX, value & 0xffffffffL).withU64(Regs.RDX, value >>> 32)
                 .withU64(Regs.RIP, rip).withU64(Regs.RFLAGS, regs.rflags() & ~RF));
     }
 

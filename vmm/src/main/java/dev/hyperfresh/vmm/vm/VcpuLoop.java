@@ -120,7 +120,7 @@ final class VcpuLoop implements Runnable {
         }
         if (outcome instanceof EmulationFailure.Emulated done) {
             vcpu.setRegs(done.regs());
-            vm.instructionEmulated(ExitCounts.Emulated.XGETBV, cause);
+            vm.instructionEmulated(done.instruction(), cause);
             return true;
         }
         vm.failWithState(cause + ": " + ((EmulationFailure.Unemulatable) outcome).reason(), vcpu);

@@ -27,6 +27,7 @@ class EmulationFailureTest {
                 .withU64(Regs.RAX, -1).withU64(Regs.RDX, -1).withU64(Regs.RFLAGS, 0x2 | RF);
         Outcome o = EmulationFailure.decide(XGETBV, before, sregs64(0, OSXSAVE), () -> XCR0, false);
 
+        assertThat(((Emulated) o).instruction()).isEqualTo(ExitCounts.Emulated.XGETBV);
         Regs after = ((Emulated) o).regs();
         assertThat(after.u64(Regs.RAX)).as("EAX, upper half cleared").isEqualTo(XCR0 & 0xffffffffL);
         assertThat(after.u64(Regs.RDX)).as("EDX, upper half cleared").isEqualTo(2);
