@@ -9,6 +9,8 @@ import jnr.ffi.Pointer;
 public final class KvmRun {
     public static final int IO_IN = 0;
     public static final int IO_OUT = 1;
+    private static final long EMULATION_FLAG_INSTRUCTION_BYTES = 1;
+    private static final int MAX_INSTRUCTION_BYTES = 15;
 
     private final Pointer page;
 
@@ -88,6 +90,20 @@ public final class KvmRun {
         long[] d = new long[n];
         page.get(40, d, 0, n);
         return d;
+    }
+
+    /**
+     * The instruction bytes KVM fetched before an emulation failure (struct kvm_run's emulation_failure, flag
+     * KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES, Linux 5.16+), or empty when this exit carries none.
+     */
+    public byte[] emulationFailureInstructionBytes() {
+        int ndata = page.getInt(36);
+        if (ndata < 3 || (page.getLong(40) & EMULATION_FLAG_INSTRUCTION_BYTES) == 0) {
+            return new byte[0];
+        }
+        byte[] b = new byte[Math.min(page.getByte(48) & 0xff, MAX_INSTRUCTION_BYTES)];
+        page.get(49, b, 0, b.length);
+        return b;
     }
 
     public long failEntryReason() {

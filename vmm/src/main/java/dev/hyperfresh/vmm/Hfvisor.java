@@ -21,6 +21,7 @@ import dev.hyperfresh.vmm.handover.OutgoingHandover;
 import dev.hyperfresh.vmm.handover.StandbyHost;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.persist.VmState;
+import dev.hyperfresh.vmm.vm.ExitCounts;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmExit;
 import dev.hyperfresh.vmm.vm.VmStatus;
@@ -154,8 +155,10 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         List<InstanceInfo.Vm> out = new ArrayList<>();
         for (HostedVm h : vms.values()) {
             VirtualMachine vm = h.vm();
+            ExitCounts c = vm.exitCounts();
             out.add(new InstanceInfo.Vm(vm.config().name(), vm.config().vcpus(), vm.config().memoryBytes(),
-                    word(vm.status()), vm.config().guestKind()));
+                    word(vm.status()), vm.config().guestKind(),
+                    new InstanceInfo.Exits(c.total(), c.byReason(), c.ioByPort(), c.emulated())));
         }
         boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
                 || h.vm().status() == VmStatus.PAUSED);

@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.control;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What {@code info} reports about a running hfvisor. States are lower-case words the shell shows as they are:
@@ -15,7 +16,23 @@ public record InstanceInfo(String name, long pid, String version, String buildId
         vms = List.copyOf(vms);
     }
 
-    /** One VM: {@code guestKind} names what it boots, e.g. {@code hfguest} or {@code linux}. */
-    public record Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
+    /**
+     * One VM: {@code guestKind} names what it boots, e.g. {@code hfguest} or {@code linux}; {@code exits} what its
+     * vCPUs cost in exits so far (null where not counted, e.g. in a handover offer).
+     */
+    public record Vm(String name, int vcpus, long memoryBytes, String state, String guestKind, Exits exits) {
+        public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
+            this(name, vcpus, memoryBytes, state, guestKind, null);
+        }
+    }
+
+    /**
+     * Returns from KVM_RUN since the VM started in this instance: {@code total}, non-zero counts {@code byReason}
+     * (e.g. {@code io}, {@code hlt}, {@code intr} for kicks) and {@code ioByPort} (e.g. {@code "0xe9"}), and the
+     * instructions KVM failed to emulate that hfvisor finished itself ({@code emulated}: {@code int3},
+     * {@code xgetbv}).
+     */
+    public record Exits(long total, Map<String, Long> byReason, Map<String, Long> ioByPort,
+                        Map<String, Long> emulated) {
     }
 }

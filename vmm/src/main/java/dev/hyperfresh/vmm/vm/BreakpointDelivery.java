@@ -16,13 +16,6 @@ import java.nio.ByteOrder;
  */
 final class BreakpointDelivery {
     static final int INT3 = 0xcc;
-    /**
-     * hfguest writes this port right before an int3 it wants delivered here (its cmdline {@code int3=vmm}): the
-     * vCPU then stands on an undelivered int3, as on PVM, on any KVM, so this path is tested where int3 works.
-     * (KVM_GUESTDBG_USE_SW_BP would not do for that: QEMU's emulated SVM, our test platform, checks an int3
-     * against the INTn intercept, not the #BP one KVM sets, so the int3 never exits.)
-     */
-    static final int PROBE_PORT = 0xea;
     private static final int VECTOR = 3;
     private static final long EFER_LMA = 1L << 10;
     private static final long TF = 1L << 8, IF = 1L << 9, NT = 1L << 14, RF = 1L << 16, VM = 1L << 17;
@@ -50,7 +43,7 @@ final class BreakpointDelivery {
         }
     }
 
-    static boolean atInt3(Regs regs, Sregs sregs, LinearMemory memory) {
+    private static boolean atInt3(Regs regs, Sregs sregs, LinearMemory memory) {
         try {
             return (memory.read(sregs.segment(Sregs.CS).base() + regs.rip(), 1)[0] & 0xff) == INT3;
         } catch (Undeliverable unreadable) {

@@ -2,6 +2,8 @@ package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.kvm.ExitReason;
 import dev.hyperfresh.kvm.KvmRun;
+import dev.hyperfresh.kvm.Regs;
+import dev.hyperfresh.kvm.Sregs;
 import dev.hyperfresh.kvm.Vcpu;
 import dev.hyperfresh.vmm.devices.IoBus;
 
@@ -13,10 +15,13 @@ import dev.hyperfresh.vmm.devices.IoBus;
  */
 final class VcpuLoop implements Runnable {
     private static final int EMULATION_FAILURE = 1;
+    private static final int PAGE = 4096;
+    private static final byte[] NO_BYTES = new byte[0];
     private final VirtualMachine vm;
     private final Vcpu vcpu;
     private final IoBus bus;
     private final BreakpointDelivery.LinearMemory linear;
+    private final ExitCounts counts;
     private final boolean hfguest;
     private boolean ioInFlight;
 
@@ -25,6 +30,7 @@ final class VcpuLoop implements Runnable {
         this.vcpu = vcpu;
         this.bus = bus;
         this.linear = new VcpuLinearMemory(vcpu, vm.memory());
+        this.counts = vm.exitCounts();
         this.hfguest = vm.config().guestKind().equals(VmConfig.HFGUEST);
     }
 
@@ -53,15 +59,17 @@ final class VcpuLoop implements Runnable {
     /** Returns false when the VM must stop. */
     private boolean handle(ExitReason exit) {
         KvmRun run = vcpu.runData();
+        counts.exit(exit);
         switch (exit) {
             case INTR -> {
                 vcpu.acknowledgeKick();
                 return true;
             }
             case IO -> {
-                if (run.ioPort() == BreakpointDelivery.PROBE_PORT && hfguest) {
+                counts.io(run.ioPort());
+                if (run.ioPort() == EmulationFailure.PROBE_PORT && hfguest) {
                     vcpu.completePendingExit();
-                    return deliverBreakpoint("hfguest's breakpoint probe");
+                    return emulationFailure(NO_BYTES, "hfguest's probe (port 0xea) before an instruction");
                 }
                 io(run);
                 ioInFlight = true;
@@ -79,12 +87,11 @@ final class VcpuLoop implements Runnable {
                 return false;
             }
             case INTERNAL_ERROR -> {
-                if (run.internalSuberror() == EMULATION_FAILURE
-                        && BreakpointDelivery.atInt3(vcpu.getRegs(), vcpu.getSregs(), linear)) {
-                    return deliverBreakpoint("KVM's emulation failure at int3 (as on PVM)");
+                if (run.internalSuberror() == EMULATION_FAILURE) {
+                    return emulationFailure(run.emulationFailureInstructionBytes(),
+                            "KVM's emulation failure (KVM_EXIT_INTERNAL_ERROR, suberror 1)");
                 }
-                vm.failWithState("KVM internal error, suberror " + run.internalSuberror()
-                        + (run.internalSuberror() == EMULATION_FAILURE ? " (emulation failure)" : ""), vcpu);
+                vm.failWithState("KVM internal error, suberror " + run.internalSuberror(), vcpu);
                 return false;
             }
             case FAIL_ENTRY -> {
@@ -99,13 +106,57 @@ final class VcpuLoop implements Runnable {
         }
     }
 
+    /**
+     * The vCPU stands on an instruction KVM did not execute: finish it here if that is cheap and safe, else end
+     * the VM naming it. {@code kvmBytes} are the instruction bytes KVM fetched, when it says so.
+     */
+    private boolean emulationFailure(byte[] kvmBytes, String cause) {
+        Regs regs = vcpu.getRegs();
+        Sregs sregs = vcpu.getSregs();
+        byte[] code = kvmBytes.length > 0 ? kvmBytes : codeAt(regs, sregs);
+        var outcome = EmulationFailure.decide(code, regs, sregs, this::xcr0, xinuseVisible());
+        if (outcome instanceof EmulationFailure.Breakpoint) {
+            return deliverBreakpoint(cause);
+        }
+        if (outcome instanceof EmulationFailure.Emulated done) {
+            vcpu.setRegs(done.regs());
+            vm.instructionEmulated(done.instruction(), cause);
+            return true;
+        }
+        vm.failWithState(cause + ": " + ((EmulationFailure.Unemulatable) outcome).reason(), vcpu);
+        return false;
+    }
+
+    /** Up to 15 bytes at CS:RIP through the guest's page tables; only this page's when the next is not mapped. */
+    private byte[] codeAt(Regs regs, Sregs sregs) {
+        long at = sregs.segment(Sregs.CS).base() + regs.rip();
+        try {
+            return linear.read(at, EmulationFailure.MAX_INSTRUCTION);
+        } catch (BreakpointDelivery.Undeliverable acrossUnmappedPage) {
+            try {
+                return linear.read(at, (int) Math.min(EmulationFailure.MAX_INSTRUCTION, PAGE - (at & (PAGE - 1))));
+            } catch (BreakpointDelivery.Undeliverable unreadable) {
+                return NO_BYTES;
+            }
+        }
+    }
+
+    private long xcr0() {
+        return vcpu.getXcrs().value(0).orElseThrow(() -> new IllegalStateException("KVM_GET_XCRS has no XCR0"));
+    }
+
+    /** Whether the guest's CPUID offers XGETBV with ECX=1 (leaf 0xd sub-leaf 1, EAX bit 2). */
+    private boolean xinuseVisible() {
+        return vm.guestCpuid().find(0xd, 1).map(e -> (e.eax() & 4) != 0).orElse(false);
+    }
+
     /** Delivers #BP for the int3 this vCPU stopped on; a breakpoint the CPU could not deliver either ends the VM. */
     private boolean deliverBreakpoint(String cause) {
         try {
             var delivered = BreakpointDelivery.deliver(vcpu.getRegs(), vcpu.getSregs(), linear);
             vcpu.setSregs(delivered.sregs());
             vcpu.setRegs(delivered.regs());
-            vm.breakpointDelivered(cause);
+            vm.instructionEmulated(ExitCounts.Emulated.INT3, cause);
             return true;
         } catch (BreakpointDelivery.Undeliverable e) {
             vm.failWithState("cannot deliver #BP after " + cause + ": " + e.getMessage(), vcpu);

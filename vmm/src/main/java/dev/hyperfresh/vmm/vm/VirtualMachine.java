@@ -23,12 +23,12 @@ import dev.hyperfresh.vmm.persist.VmState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -47,7 +47,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<Consumer<String>> consoleListeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<Thread> threads = new ArrayList<>();
-    private final AtomicLong breakpointsDelivered = new AtomicLong();
+    private final ExitCounts exitCounts = new ExitCounts();
     private final int[] msrIndices;
     private final int tscKhz;
     private volatile Cpuid guestCpuid;
@@ -117,8 +117,11 @@ public final class VirtualMachine implements AutoCloseable {
             VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
                     first.getTscKhz(), first.getCpuid());
             machine.vcpus.addAll(created);
-            machine.addStatefulDevice(DebugConsole.STATE_NAME, DebugConsole.PORT, 1,
-                    new DebugConsole(machine::publish));
+            DebugConsole console = new DebugConsole(machine::publish, memory, why -> LOG.log(
+                    System.Logger.Level.WARNING, "VM {0}: dropped a line-console record (reported once): {1}",
+                    config.name(), why));
+            machine.addStatefulDevice(DebugConsole.STATE_NAME, DebugConsole.PORT, 1, console);
+            machine.addDevice(DebugConsole.LINE_PORT, 1, console);
             machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> machine.powerOff(code,
                     "guest wrote " + code + " to the power-off port")));
             return machine;
@@ -360,17 +363,21 @@ public final class VirtualMachine implements AutoCloseable {
         return !stopping;
     }
 
-    void breakpointDelivered(String cause) {
-        if (breakpointsDelivered.getAndIncrement() == 0) {
-            LOG.log(System.Logger.Level.INFO,
-                    "VM {0}: hfvisor delivers int3 breakpoints through the guest IDT itself, first after {1}",
-                    config.name(), cause);
+    void instructionEmulated(ExitCounts.Emulated what, String cause) {
+        if (exitCounts.recordEmulated(what) == 0) {
+            LOG.log(System.Logger.Level.INFO, "VM {0}: hfvisor finishes {1} instructions itself, first after {2}",
+                    config.name(), what.name().toLowerCase(Locale.ROOT), cause);
         }
     }
 
     /** How many #BP exceptions hfvisor delivered itself because KVM stopped on the int3 (see BreakpointDelivery). */
     public long breakpointsDelivered() {
-        return breakpointsDelivered.get();
+        return exitCounts.emulatedCount(ExitCounts.Emulated.INT3);
+    }
+
+    /** This VM's exits from KVM_RUN so far, counted as they happen. */
+    public ExitCounts exitCounts() {
+        return exitCounts;
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
