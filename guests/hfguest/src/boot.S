@@ -99,6 +99,7 @@ no_long_mode:
 2:      hlt
         jmp     2b
 
+        .section .text, "ax"
         .code64
 long_entry:
         mov     $0x10, %eax
@@ -154,7 +155,7 @@ ap_boot_cpu:
 /* ------------------------------------------------------ AP trampoline
  * Copied to TRAMP_BASE (0x8000) by the BSP; SIPI vector 0x08.
  * Only label differences are used, so it runs at any copy address == TRAMP_BASE. */
-        .section .text
+        .section .text.tramp, "ax"
         .code16
         .globl tramp_start, tramp_end, tramp_cr3
 tramp_start:
