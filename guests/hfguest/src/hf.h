@@ -226,7 +226,8 @@ u32 hf_strlen(const char *s);
 void user_main(struct cpu *c);
 
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
-static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+/* "memory": the VMM may read guest memory on the exit (the line console's record) */
+static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port) : "memory"); }
 static inline u32 inl(u16 port)
 {
     u32 v;
