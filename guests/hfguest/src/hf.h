@@ -33,6 +33,7 @@ typedef unsigned char u8;
 /* interrupt vectors */
 #define VEC_TIMER 0x40
 #define VEC_BP 3
+#define VEC_GP 13
 #define VEC_SVC 0x80         /* ring-3 callable service gate */
 #define VEC_APIC_ERR 0xfe
 #define VEC_SPURIOUS 0xff
@@ -145,6 +146,7 @@ struct cpu {
     u64 seq, hb_next, hb_last_tsc, hb_last_pages;
     u32 inject_done, exit_done;
     u64 bp;                           /* int3 checks done */
+    volatile u32 io_retries;          /* ring-3 port I/O retried after a TR reload, this loop iteration */
 
     u64 dump[4 + 32] __attribute__((aligned(32)));
     u32 line[128];                    /* a console record: length word, then the text */

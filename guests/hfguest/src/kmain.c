@@ -760,10 +760,39 @@ static void bp_check(struct frame *f, struct cpu *c)
     f->rax = bad;
 }
 
+/* QEMU TCG (our nested-KVM test platform) checks ring-3 port I/O against the TSS I/O bitmap only while TR is an
+ * available (type 9) TSS, but KVM hands TR back as busy (type 11) after a VMM's KVM_GET/SET_SREGS, e.g. a #BP
+ * delivery or a state restore; every bitmap lookup then faults. A CPU does not look at that type. So a #GP on ring-3
+ * port I/O that the bitmap allows reloads TR (descriptor made available again, ltr) and retries; a denied port
+ * panics. The retry count per loop iteration is capped, in case a reload does not help. */
+static int retry_io_after_tr_reload(struct frame *f, struct cpu *c)
+{
+    const u8 *op = (const u8 *)f->rip;
+    int opsize16 = 0;
+    for (; *op == 0x66 || *op == 0xf3; op++)
+        opsize16 |= *op == 0x66;
+    int imm = *op >= 0xe4 && *op <= 0xe7;
+    if (!(f->cs & 3) || !(imm || (*op >= 0x6c && *op <= 0x6f) || (*op >= 0xec && *op <= 0xef)))
+        return 0;
+    u32 port = imm ? op[1] : (u16)f->rdx, size = (*op & 1) ? (opsize16 ? 2 : 4) : 1;
+    for (u32 p = port; p < port + size; p++)
+        if (p >= IOBM_PORTS || (c->tss.iobm[p / 8] >> (p % 8)) & 1)
+            return 0;
+    if (++c->io_retries > 1000)
+        return 0;
+    gdt[GDT_FIXED + 2 * c->idx] &= ~(2UL << 40);
+    __asm__ volatile("ltr %w0" ::"r"((u16)(SEL_TSS0 + 16 * c->idx)) : "memory");
+    return 1;
+}
+
 void isr_handler(struct frame *f)
 {
     struct cpu *c = this_cpu();
     switch (f->vec) {
+    case VEC_GP:
+        if (c && retry_io_after_tr_reload(f, c))
+            return;
+        break;
     case VEC_BP:
         if (c) {
             bp_check(f, c);

@@ -338,6 +338,7 @@ USER_TEXT void user_main(struct cpu *c)
         c->prev_tsc = now;
         if (c->r0_head != c->r0_tail)
             drain_r0(c);
+        c->io_retries = 0;
         /* prev_tsc stays `now`: printing (a VM exit per line) counts towards the next gap, so a pause that
          * lands on it is seen like one anywhere else in the loop */
         if (now >= c->hb_next) {
