@@ -135,7 +135,6 @@ static void delay_us(u64 us)
 }
 
 /* ------------------------------------------------------------- printing */
-static void kline(struct buf *b) { con_line(b); }
 
 static u32 cur_idx(void)
 {
@@ -887,7 +886,7 @@ static void start_aps(void)
         b_str(&b, "ERR cpu=0 kind=boot what=ap_start");
         b_kv(&b, "want", cfg.cpus);
         b_kv(&b, "got", ncpus);
-        kline(&b);
+        con_line(&b);
     }
 }
 
@@ -990,7 +989,7 @@ void kmain(u32 magic, u32 mbi)
     b_kv(&b, "x2apic", (u64)has_x2apic);
     b_kv(&b, "avx", (u64)has_avx);
     b_kv(&b, "fsgsbase", (u64)has_fsgsbase);
-    kline(&b);
+    con_line(&b);
 
     b_init(&b, t, sizeof(t));
     b_str(&b, "INFO boot");
@@ -1016,7 +1015,7 @@ void kmain(u32 magic, u32 mbi)
         b_str(&b, cfg.inject);
         b_kv(&b, "inject_ms", cfg.inject_ms);
     }
-    kline(&b);
+    con_line(&b);
     for (u32 i = 0; i < ncpus; i++) {
         struct cpu *c = cpu_ptr[i];
         b_init(&b, t, sizeof(t));
@@ -1026,7 +1025,7 @@ void kmain(u32 magic, u32 mbi)
         b_kv(&b, "pages", c->w_covered);
         b_kx(&b, "first", c->w_first_phys);
         b_kx(&b, "last", c->w_last_phys);
-        kline(&b);
+        con_line(&b);
     }
 
     go_tsc = rdtsc();
