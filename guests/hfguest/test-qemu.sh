@@ -125,6 +125,7 @@ check_detect() {
 
 run_qemu smp2 "-cpu $CPU_MAX -smp 2 -m 256M" "cpus=2 exit_after_ms=3000"
 check_clean smp2 2 3
+grep -q '^INFO boot .* console=byte int3_r0=1' "$LOG" || fail "smp2: INFO boot should say console=byte (QEMU has no line console) and int3_r0=1"
 [ "$QUICK" = 1 ] && { echo "PASS (quick)"; exit 0; }
 
 run_qemu smp1 "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000"
@@ -136,6 +137,11 @@ check_clean smp4 4 3
 run_qemu qemu64 "-cpu qemu64 -smp 2 -m 256M" "cpus=2 exit_after_ms=3000"
 check_clean qemu64 2 3
 grep -q '^HFGUEST v1 cpus=2 .* avx=0 fsgsbase=0$' "$LOG" || fail "qemu64: expected the no-AVX/no-FSGSBASE path"
+
+# without the ring-0 int3 check (for VMMs on PVM that do not deliver it); linecon=0 is the byte console QEMU gives anyway
+run_qemu no_int3_r0 "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 int3_r0=0 linecon=0"
+check_clean no_int3_r0 1 3
+grep -q '^INFO boot .* console=byte int3_r0=0' "$LOG" || fail "no_int3_r0: INFO boot should say int3_r0=0"
 
 # 4 GiB guest: RAM above 4 GiB must be mapped and covered by a worker
 run_qemu mem4g "-cpu $CPU_MAX -smp 2 -m 4G" "cpus=2 mem_pct=1 exit_after_ms=6000"
@@ -172,6 +178,15 @@ for k in star lstar sfmask kgsbase pat; do
     run_qemu inj_$k "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=$k inject_ms=300"
     check_detect inj_$k 3 "^ERR cpu=0 kind=canary what=$k .* ring=0$"
 done
+if grep -q '^HFGUEST v1 .* avx=1 ' "$TMP/smp2.txt"; then
+    run_qemu inj_xcr0 "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=xcr0"
+    check_detect inj_xcr0 3 '^ERR cpu=0 kind=canary what=xcr0 want=0x7 got=0x3$'
+else
+    echo "note inj_xcr0: CPU/accelerator has no usable AVX, XCR0 is not checked"
+fi
+# ring 3 runs with IOPL 0: a port outside the TSS I/O bitmap faults
+run_qemu inj_port "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=port"
+check_detect inj_port 5 '^PANIC cpu=0 vec=13 err=0x0 rip=0x[0-9a-f]+ cr2=0x[0-9a-f]+ cs=0x33 '
 run_qemu inj_ud "-cpu $CPU_MAX -smp 1 -m 256M" "cpus=1 exit_after_ms=2000 inject=ud"
 check_detect inj_ud 5 '^PANIC cpu=0 vec=6 err=0x0 rip=0x[0-9a-f]+ cr2=0x'
 

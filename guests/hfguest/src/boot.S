@@ -87,7 +87,7 @@ _start:
         or      $0x80000001, %eax     /* PG | PE */
         mov     %eax, %cr0
         lgdt    boot_gdtr
-        ljmp    $0x08, $long_entry
+        ljmp    $0x10, $long_entry
 
 no_long_mode:
         mov     $nolm_msg, %esi
@@ -99,9 +99,10 @@ no_long_mode:
 2:      hlt
         jmp     2b
 
+        .section .text, "ax"
         .code64
 long_entry:
-        mov     $0x10, %eax
+        mov     $0x18, %eax
         mov     %eax, %ds
         mov     %eax, %es
         mov     %eax, %ss
@@ -119,7 +120,7 @@ long_entry:
 /* AP 64-bit entry, reached from the trampoline via the trampoline GDT */
         .globl ap_entry64
 ap_entry64:
-        mov     $0x10, %eax
+        mov     $0x18, %eax
         mov     %eax, %ds
         mov     %eax, %es
         mov     %eax, %ss
@@ -137,12 +138,13 @@ nolm_msg_end:
 
         .section .data
         .align 16
-boot_gdt:
+boot_gdt:                             /* Linux's layout, as the GDT hfguest runs on (hf.h) */
         .quad 0
-        .quad 0x00af9a000000ffff      /* 0x08 64-bit code */
-        .quad 0x00cf92000000ffff      /* 0x10 data */
+        .quad 0x00cf9a000000ffff      /* 0x08 32-bit code */
+        .quad 0x00af9a000000ffff      /* 0x10 64-bit code */
+        .quad 0x00cf92000000ffff      /* 0x18 data */
 boot_gdtr:
-        .word 23
+        .word 31
         .long boot_gdt
         .globl ap_boot_stack, ap_boot_cpu
         .align 8
@@ -154,7 +156,7 @@ ap_boot_cpu:
 /* ------------------------------------------------------ AP trampoline
  * Copied to TRAMP_BASE (0x8000) by the BSP; SIPI vector 0x08.
  * Only label differences are used, so it runs at any copy address == TRAMP_BASE. */
-        .section .text
+        .section .text.tramp, "ax"
         .code16
         .globl tramp_start, tramp_end, tramp_cr3
 tramp_start:
@@ -170,7 +172,7 @@ tramp_start:
         ljmpl   $0x08, $(TRAMP_BASE + tramp_pm32 - tramp_start)
         .code32
 tramp_pm32:
-        mov     $0x10, %ax
+        mov     $0x18, %ax
         mov     %ax, %ds
         mov     %ax, %es
         mov     %ax, %ss
@@ -186,13 +188,13 @@ tramp_pm32:
         mov     %cr0, %eax
         or      $0x80000001, %eax
         mov     %eax, %cr0
-        ljmp    $0x18, $ap_entry64
+        ljmp    $0x10, $ap_entry64
         .align 8
 tramp_gdt:
         .quad 0
         .quad 0x00cf9a000000ffff      /* 0x08 32-bit code */
-        .quad 0x00cf92000000ffff      /* 0x10 data */
-        .quad 0x00af9a000000ffff      /* 0x18 64-bit code */
+        .quad 0x00af9a000000ffff      /* 0x10 64-bit code */
+        .quad 0x00cf92000000ffff      /* 0x18 data */
 tramp_gdtr:
         .word 31
         .long TRAMP_BASE + tramp_gdt - tramp_start

@@ -1,7 +1,11 @@
-/* hfguest: formatting and the debug console (port 0xe9), usable from ring 0 and ring 3. */
+/* hfguest: formatting and the console, usable from ring 0 and ring 3 (so: ring-0-safe code only).
+ * The console is hfvisor's line console (port 0xeb, one exit per line, atomic per line: no lock) where it exists,
+ * else the byte-wise debug console on port 0xe9 (one rep outsb per line under a ticket lock). */
 #include "hf.h"
 
-/* Ticket lock (FIFO): CPUs' lines never interleave and no CPU starves. */
+static int linecon;
+
+/* Byte console's ticket lock (FIFO): CPUs' lines never interleave and no CPU starves. */
 static union {
     volatile u64 word;
     struct {
@@ -32,11 +36,12 @@ u32 hf_strlen(const char *s)
     return n;
 }
 
-void b_init(struct buf *b, char *p, u32 cap)
+void b_init(struct buf *b, u32 *rec, u32 rec_bytes)
 {
-    b->p = p;
+    b->rec = rec;
+    b->p = (char *)(rec + 1);
     b->n = 0;
-    b->cap = cap;
+    b->cap = rec_bytes - sizeof(u32) - 1; /* room for the '\n' con_line adds */
 }
 
 static void b_ch(struct buf *b, char c)
@@ -94,8 +99,14 @@ void b_kx(struct buf *b, const char *key, u64 v)
 
 static inline void outsb(const char *s, u32 n)
 {
-    /* one string instruction: a single exit under KVM */
+    /* one string instruction (hfvisor gets one exit per line, KVM's emulator one per byte) */
     __asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"((u16)PORT_DEBUGCON) : "memory");
+}
+
+int con_init(int allow_line)
+{
+    linecon = allow_line && inl(PORT_LINECON) == LINECON_MAGIC;
+    return linecon;
 }
 
 static void con_unlock(void)
@@ -103,21 +114,38 @@ static void con_unlock(void)
     __atomic_store_n(&con_lock.serving, con_lock.serving + 1, __ATOMIC_RELEASE);
 }
 
-void con_write(const char *s, u32 n)
+/* The record's address, below 4 GiB and 4-byte aligned: every buffer is in the identity-mapped image, its stacks
+ * or per-CPU data, all allocated below 4 GiB. */
+static void line_out(struct buf *b)
 {
+    b->p[b->n++] = '\n';
+    b->rec[0] = b->n;
+    if (linecon)
+        outl(PORT_LINECON, (u32)(u64)b->rec);
+}
+
+void con_line(struct buf *b)
+{
+    line_out(b);
+    if (linecon)
+        return;
     u32 t = __atomic_fetch_add(&con_lock.next, 1, __ATOMIC_ACQUIRE);
     while (__atomic_load_n(&con_lock.serving, __ATOMIC_ACQUIRE) != t)
         cpu_pause();
-    outsb(s, n);
+    outsb(b->p, b->n);
     con_unlock();
 }
 
-/* panic path: take the lock only if it becomes free within a bounded time,
- * else write anyway (the holder may be this CPU's interrupted ring-3 code). */
-void con_write_force(const char *s, u32 n)
+/* Panic path: the byte console's lock is taken only if it comes free within ~100 ms of TSC time (any guess before
+ * the TSC is calibrated), else the line is written anyway: the holder may be this CPU's interrupted context. */
+void con_line_force(struct buf *b)
 {
+    line_out(b);
+    if (linecon)
+        return;
     int locked = 0;
-    for (u64 spins = 0; spins < 50000000UL; spins++) {
+    u64 end = rdtsc() + (tsc_khz ? tsc_khz * 100 : 300000000UL);
+    do {
         u64 w = con_lock.word;
         u32 serving = (u32)w, next = (u32)(w >> 32);
         if (serving == next &&
@@ -127,8 +155,8 @@ void con_write_force(const char *s, u32 n)
             break;
         }
         cpu_pause();
-    }
-    outsb(s, n);
+    } while (rdtsc() < end);
+    outsb(b->p, b->n);
     if (locked)
         con_unlock();
 }

@@ -15,18 +15,25 @@ typedef unsigned char u8;
 #define ISTACK_SIZE (8 * 1024)
 #define USTACK_SIZE (16 * 1024)
 
-/* GDT selectors */
-#define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
-#define SEL_UCODE32 0x1b
-#define SEL_UDATA 0x23
-#define SEL_UCODE 0x2b
-#define GDT_FIXED 7          /* entries before the TSS descriptors */
+/* GDT selectors in Linux's layout: PVM runs ring 3 on the host's (Linux's) user segments, so ring 3 reads
+ * 0x33/0x2b from %cs/%ss whatever the guest's GDT says; with the same layout those are our own selectors too. */
+#define SEL_KCODE32 0x08
+#define SEL_KCODE 0x10
+#define SEL_KDATA 0x18
+#define SEL_UCODE32 0x23
+#define SEL_UDATA 0x2b
+#define SEL_UCODE 0x33
+#define GDT_FIXED 8          /* entries before the TSS descriptors */
 #define SEL_TSS0 (GDT_FIXED * 8)
+
+/* Code run in ring 3 goes to its own section (link.ld), so ring-0 code can be checked alone. Whatever both rings
+ * call stays in .text and must be ring-0-safe: only what KVM's instruction emulator implements. */
+#define USER_TEXT __attribute__((section(".text.user")))
 
 /* interrupt vectors */
 #define VEC_TIMER 0x40
 #define VEC_BP 3
+#define VEC_GP 13
 #define VEC_SVC 0x80         /* ring-3 callable service gate */
 #define VEC_APIC_ERR 0xfe
 #define VEC_SPURIOUS 0xff
@@ -34,6 +41,7 @@ typedef unsigned char u8;
 /* SVC operations (rax) */
 #define SVC_REPAIR 1         /* re-apply all per-CPU canary MSRs */
 #define SVC_INJECT 2         /* corrupt canary MSR #rdi (test hook) */
+#define SVC_INJECT_XCR0 3    /* drop AVX from XCR0 (test hook) */
 
 /* MSRs */
 #define MSR_APIC_BASE 0x1b
@@ -66,10 +74,15 @@ typedef unsigned char u8;
 #define PORT_DEBUGCON 0xe9
 #define PORT_EXIT 0xf4
 #define PORT_BP_PROBE 0xea   /* hfvisor: deliver the int3 that follows (cmdline int3=vmm) */
+#define PORT_LINECON 0xeb    /* hfvisor's line console: outl of a record's address (LINE-CONSOLE contract) */
+#define LINECON_MAGIC 0x4e4c4648u /* "HFLN", what inl from PORT_LINECON reads where it exists */
 
 /* canary MSR ids (index into struct cpu.exp_msr / names) */
 enum { CM_FSBASE, CM_GSBASE, CM_KGSBASE, CM_STAR, CM_LSTAR, CM_SFMASK, CM_TSCAUX, CM_PAT, CM_COUNT };
 
+/* The I/O permission bitmap covers ports 0..IOBM_PORTS-1 (a port past it faults); ring 3 runs with IOPL 0, so
+ * this bitmap decides its port I/O on every platform (PVM ignores IOPL in ring 3). */
+#define IOBM_PORTS 256
 struct tss {
     u32 rsvd0;
     u64 rsp0, rsp1, rsp2;
@@ -78,6 +91,8 @@ struct tss {
     u64 rsvd2;
     u16 rsvd3;
     u16 iomap;
+    u8 iobm[IOBM_PORTS / 8];
+    u8 iobm_end;                      /* all ones: the CPU reads two bytes of the bitmap at a time */
 } __attribute__((packed));
 
 struct errrec {
@@ -108,7 +123,7 @@ struct cpu {
     u64 exp_gpr[4];                   /* r12..r15 */
     u64 exp_vec[8][4] __attribute__((aligned(32)));  /* ymm8..15 (xmm: [0..1]) */
     u64 exp_msr[CM_COUNT];
-    u64 exp_cr0, exp_cr3, exp_cr4, exp_efer, exp_xcr0;
+    u64 exp_cr0, exp_cr3, exp_cr4, exp_efer, exp_xcr0, exp_xsave_size;
     u32 exp_apic_svr, exp_apic_lvtt, exp_apic_tmict, exp_apic_tdcr;
 
     /* error counters */
@@ -131,9 +146,10 @@ struct cpu {
     u64 seq, hb_next, hb_last_tsc, hb_last_pages;
     u32 inject_done, exit_done;
     u64 bp;                           /* int3 checks done */
+    volatile u32 io_retries;          /* ring-3 port I/O retried after a TR reload, this loop iteration */
 
     u64 dump[4 + 32] __attribute__((aligned(32)));
-    char line[512] __attribute__((aligned(512)));
+    u32 line[128];                    /* a console record: length word, then the text */
 };
 
 struct config {
@@ -147,6 +163,8 @@ struct config {
     u64 inject_ms;
     u32 inject_cpu;
     u32 int3_vmm;
+    u32 int3_r0;                      /* 0: no int3 check from ring 0 (VMMs on PVM that do not deliver it) */
+    u32 linecon;                      /* 0: byte-wise console even where the line console exists */
 };
 
 struct frame {
@@ -177,28 +195,31 @@ static inline int page_covered(u64 j)
     return (k + 1) * mem_pct / 100 != k * mem_pct / 100;
 }
 
-/* asm (isr.S / boot.S) */
+/* asm (isr.S / boot.S); canary_*, inject_* run in ring 3 only */
 void canary_dump(u64 *out, int avx);
 void canary_load(const u64 *gpr, const void *vec, int avx);
 void inject_gpr(void);
 void inject_vec(int avx);
 u64 int3_check(u64 via_vmm);
+/* iretq to ring 3, where a stub loads the canary registers and jumps to entry(c) */
 __attribute__((noreturn)) void enter_user(struct cpu *c, void (*entry)(struct cpu *), u64 ustack_top,
                                           const u64 *gpr, const void *vec, int avx);
 
-/* fmt.c */
+/* fmt.c: a line is built in a console record, a u32 length word followed by the text (LINE-CONSOLE contract) */
 struct buf {
+    u32 *rec;
     char *p;
     u32 n, cap;
 };
-void b_init(struct buf *b, char *p, u32 cap);
+void b_init(struct buf *b, u32 *rec, u32 rec_bytes);
 void b_str(struct buf *b, const char *s);
 void b_u64(struct buf *b, u64 v);
 void b_hex(struct buf *b, u64 v);
 void b_kv(struct buf *b, const char *key, u64 v);   /* " key=<dec>" */
 void b_kx(struct buf *b, const char *key, u64 v);   /* " key=0x<hex>" */
-void con_write(const char *s, u32 n);
-void con_write_force(const char *s, u32 n);          /* panic path: bounded lock wait */
+int con_init(int allow_line);                        /* probes the line console; 1 if it is used */
+void con_line(struct buf *b);                        /* ends the line with '\n' and writes it */
+void con_line_force(struct buf *b);                  /* panic path: never waits on the byte console's lock for long */
 void *memset(void *d, int c, unsigned long n);
 void *memcpy(void *d, const void *s, unsigned long n);
 u32 hf_strlen(const char *s);
@@ -207,6 +228,14 @@ u32 hf_strlen(const char *s);
 void user_main(struct cpu *c);
 
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+/* "memory": the VMM may read guest memory on the exit (the line console's record) */
+static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port) : "memory"); }
+static inline u32 inl(u16 port)
+{
+    u32 v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline u64 rdtsc(void)
 {

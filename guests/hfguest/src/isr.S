@@ -86,9 +86,31 @@ timer_stub:
         pop     %rax
         iretq
 
-/* enter_user(cpu=rdi, entry=rsi, ustack_top=rdx, gpr=rcx, vec=r8, avx=r9d) */
+/* enter_user(cpu=rdi, entry=rsi, ustack_top=rdx, gpr=rcx, vec=r8, avx=r9d): iretq to user_start in ring 3 with
+ * IOPL 0 (port I/O then goes by the TSS I/O bitmap). Vector registers are loaded there, not here: KVM's
+ * instruction emulator, which runs ring 0 on a PVM host, has no SIMD. */
         .globl enter_user
 enter_user:
+        pushq   $0x2b                 /* SS: user data (SEL_UDATA) */
+        lea     -8(%rdx), %rax
+        push    %rax                  /* RSP (as if called) */
+        pushq   $0x202                /* RFLAGS: IF, IOPL 0 */
+        pushq   $0x33                 /* CS: user code (SEL_UCODE) */
+        lea     user_start(%rip), %rax
+        push    %rax                  /* RIP */
+        xor     %eax, %eax
+        xor     %ebx, %ebx
+        xor     %edx, %edx
+        xor     %ebp, %ebp
+        xor     %r10d, %r10d
+        xor     %r11d, %r11d
+        iretq
+
+/* ------------------------------------------------------------------ ring 3 */
+        .section .text.user, "ax"
+
+/* from enter_user: rdi=cpu, rsi=entry, rcx=gpr, r8=vec, r9d=avx; loads the canaries, then entry(cpu) */
+user_start:
         mov     0(%rcx), %r12
         mov     8(%rcx), %r13
         mov     16(%rcx), %r14
@@ -112,23 +134,12 @@ enter_user:
         movdqu  160(%r8), %xmm13
         movdqu  192(%r8), %xmm14
         movdqu  224(%r8), %xmm15
-2:      pushq   $0x23                 /* SS: user data */
-        lea     -8(%rdx), %rax
-        push    %rax                  /* RSP (as if called) */
-        pushq   $0x3202               /* RFLAGS: IF, IOPL=3 */
-        pushq   $0x2b                 /* CS: user code */
-        push    %rsi                  /* RIP */
-        xor     %eax, %eax
-        xor     %ebx, %ebx
+2:      mov     %rsi, %rax
         xor     %ecx, %ecx
-        xor     %edx, %edx
         xor     %esi, %esi
-        xor     %ebp, %ebp
         xor     %r8d, %r8d
         xor     %r9d, %r9d
-        xor     %r10d, %r10d
-        xor     %r11d, %r11d
-        iretq
+        jmp     *%rax
 
 /* canary_dump(out=rdi, avx=esi): out[0..3]=r12..r15, out[4+4k..]=ymm(8+k) */
         .globl canary_dump
@@ -204,6 +215,9 @@ inject_vec:
         pxor    %xmm0, %xmm9
         pxor    %xmm0, %xmm0
         ret
+
+/* ------------------------------------------------------------------ ring 0 and ring 3 */
+        .text
 
 /* u64 int3_check(via_vmm=rdi): an int3 with the frame the CPU must push held in registers for the #BP handler
  * to compare (r8 return rip, rdx rsp, rcx rflags, rsi cs, rdi ss); returns the handler's mismatch count. With

@@ -26,7 +26,7 @@ u64 fr_start[MAX_FR], fr_pages[MAX_FR], fr_first[MAX_FR];
 
 static u64 apic_mmio = 0xfee00000UL;
 static volatile u32 go;
-static int avx_xcr0_fail;
+static int avx_xcr0_fail, console_line;
 
 #define MAX_RAM 64
 static u32 nram;
@@ -68,11 +68,13 @@ static inline u64 read_cr4(void) { u64 v; __asm__ volatile("mov %%cr4, %0" : "=r
 static inline void write_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
 static inline void write_cr3(u64 v) { __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
 static inline void write_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory"); }
-static inline u64 xgetbv(u32 idx)
+/* No XGETBV here: KVM's instruction emulator (ring 0 on a PVM host) lacks it. XCR0 is read back as the size of
+ * the XSAVE area for the features it enables (CPUID.(0xD,0).EBX); ring 3 checks it with XGETBV itself. */
+static u64 xsave_size(void)
 {
-    u32 lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(idx));
-    return ((u64)hi << 32) | lo;
+    u32 a, b, c, d;
+    cpuid(0xd, 0, &a, &b, &c, &d);
+    return b;
 }
 static inline void xsetbv(u32 idx, u64 v)
 {
@@ -120,7 +122,8 @@ static void apic_icr(u32 dest, u32 lo)
     }
     apic_write(APIC_ICR_HI, dest << 24);
     apic_write(APIC_ICR, lo);
-    for (u32 i = 0; i < 1000000 && (apic_read(APIC_ICR) & (1u << 12)); i++)
+    u64 end = rdtsc() + 10 * tsc_khz; /* delivery status: 10 ms at most */
+    while ((apic_read(APIC_ICR) & (1u << 12)) && rdtsc() < end)
         cpu_pause();
 }
 
@@ -132,11 +135,6 @@ static void delay_us(u64 us)
 }
 
 /* ------------------------------------------------------------- printing */
-static void kline(struct buf *b)
-{
-    b_str(b, "\n");
-    con_write(b->p, b->n);
-}
 
 static u32 cur_idx(void)
 {
@@ -152,9 +150,9 @@ __attribute__((noreturn)) static void halt_forever(void)
 
 __attribute__((noreturn)) static void fatal(const char *msg)
 {
-    char t[256];
+    u32 t[64];
     struct buf b;
-    b_init(&b, t, sizeof(t) - 1);
+    b_init(&b, t, sizeof(t));
     b_str(&b, "PANIC");
     b_kv(&b, "cpu", cur_idx());
     b_kv(&b, "vec", 256);
@@ -163,17 +161,16 @@ __attribute__((noreturn)) static void fatal(const char *msg)
     b_kx(&b, "cr2", 0);
     b_str(&b, " msg=");
     b_str(&b, msg);
-    b_str(&b, "\n");
-    con_write_force(b.p, b.n);
+    con_line_force(&b);
     outb(PORT_EXIT, 2);
     halt_forever();
 }
 
 __attribute__((noreturn)) static void panic(struct frame *f, struct cpu *c)
 {
-    char t[256];
+    u32 t[64];
     struct buf b;
-    b_init(&b, t, sizeof(t) - 1);
+    b_init(&b, t, sizeof(t));
     b_str(&b, "PANIC");
     b_kv(&b, "cpu", c ? c->idx : 0);
     b_kv(&b, "vec", f->vec);
@@ -183,8 +180,7 @@ __attribute__((noreturn)) static void panic(struct frame *f, struct cpu *c)
     b_kx(&b, "cs", f->cs);
     b_kx(&b, "rsp", f->rsp);
     b_kx(&b, "rflags", f->rflags);
-    b_str(&b, "\n");
-    con_write_force(b.p, b.n);
+    con_line_force(&b);
     outb(PORT_EXIT, 2);
     halt_forever();
 }
@@ -260,6 +256,10 @@ static void parse_cmdline(const char *s)
             cfg.want_fsgsbase = (u32)n;
         else if (keq(t, kl, "int3"))
             cfg.int3_vmm = vl == 3 && keq(v, vl, "vmm");
+        else if (keq(t, kl, "int3_r0"))
+            cfg.int3_r0 = (u32)n;
+        else if (keq(t, kl, "linecon"))
+            cfg.linecon = (u32)n;
         else if (keq(t, kl, "inject_ms"))
             cfg.inject_ms = n;
         else if (keq(t, kl, "inject_cpu"))
@@ -490,12 +490,13 @@ static void set_gate(u32 v, u64 addr, u8 type, u8 ist)
 static void tables_init(void)
 {
     gdt[0] = 0;
-    gdt[1] = 0x00af9a000000ffffUL; /* 0x08 kernel code 64 */
-    gdt[2] = 0x00cf92000000ffffUL; /* 0x10 kernel data */
-    gdt[3] = 0x00cffa000000ffffUL; /* 0x18 user code 32 (SYSRET layout) */
-    gdt[4] = 0x00cff2000000ffffUL; /* 0x20 user data */
-    gdt[5] = 0x00affa000000ffffUL; /* 0x28 user code 64 */
-    gdt[6] = 0;
+    gdt[1] = 0x00cf9a000000ffffUL; /* 0x08 kernel code 32 (SEL_KCODE32) */
+    gdt[2] = 0x00af9a000000ffffUL; /* 0x10 kernel code 64 */
+    gdt[3] = 0x00cf92000000ffffUL; /* 0x18 kernel data */
+    gdt[4] = 0x00cffa000000ffffUL; /* 0x23 user code 32 (SYSRET layout) */
+    gdt[5] = 0x00cff2000000ffffUL; /* 0x2b user data */
+    gdt[6] = 0x00affa000000ffffUL; /* 0x33 user code 64 */
+    gdt[7] = 0;
     for (u32 v = 0; v < 256; v++) {
         u8 ist = (v == 2 || v == 8 || v == 18) ? 1 : 0;
         set_gate(v, (u64)isr_stubs + 16 * v, 0x8e, ist);
@@ -511,7 +512,7 @@ static void load_tables(void)
     struct dtr i = {sizeof(idt) - 1, (u64)idt};
     __asm__ volatile("lgdt %0" ::"m"(g));
     __asm__ volatile("lidt %0" ::"m"(i));
-    __asm__ volatile("pushq $0x08\n\t"
+    __asm__ volatile("pushq %2\n\t"
                      "leaq 1f(%%rip), %%rax\n\t"
                      "pushq %%rax\n\t"
                      "lretq\n"
@@ -521,7 +522,7 @@ static void load_tables(void)
                      "mov %1, %%es\n\t"
                      "mov %1, %%fs\n\t"
                      "mov %1, %%gs\n\t" ::"r"(SEL_KDATA),
-                     "r"(SEL_UDATA)
+                     "r"(SEL_UDATA), "i"(SEL_KCODE)
                      : "rax", "memory");
 }
 
@@ -543,14 +544,21 @@ static struct cpu *cpu_alloc(u32 i)
     c->exp_msr[CM_FSBASE] = (u64)&c->fs_self;
     c->exp_msr[CM_GSBASE] = (u64)&c->gs_self;
     c->exp_msr[CM_KGSBASE] = 0xffff888000000000UL + (u64)i * 0x10000 + 0x40;
-    c->exp_msr[CM_STAR] = 0x0013000800000000UL | 0x5a000000UL | i;
+    /* selectors as Linux's (PVM refuses others), the legacy SYSCALL EIP half as the per-CPU canary */
+    c->exp_msr[CM_STAR] = ((u64)SEL_UCODE32 & ~3UL) << 48 | (u64)SEL_KCODE << 32 | 0x5a000000UL | i;
     c->exp_msr[CM_LSTAR] = 0xffffffff81000000UL + (u64)i * 0x1000 + 0x10;
     c->exp_msr[CM_SFMASK] = 0x47700UL | i;
     c->exp_msr[CM_TSCAUX] = 0xa50000UL | i;
     c->exp_msr[CM_PAT] = 0x0007010600070406UL; /* PA5 = WC instead of WT: non-default */
     c->tss.rsp0 = c->kstack_top;
     c->tss.ist[0] = c->istack_top;
-    c->tss.iomap = sizeof(struct tss);
+    c->tss.iomap = __builtin_offsetof(struct tss, iobm);
+    memset(c->tss.iobm, 0xff, sizeof(c->tss.iobm) + 1);
+    /* ring 3's ports, exactly: the consoles (0xeb as a 32-bit port: 0xeb..0xee), the int3 probe, power-off */
+    static const u16 ring3_ports[] = {PORT_DEBUGCON, PORT_BP_PROBE, PORT_LINECON, PORT_LINECON + 1,
+                                      PORT_LINECON + 2, PORT_LINECON + 3, PORT_EXIT};
+    for (u32 k = 0; k < sizeof(ring3_ports) / sizeof(ring3_ports[0]); k++)
+        c->tss.iobm[ring3_ports[k] / 8] &= (u8) ~(1u << (ring3_ports[k] % 8));
     u64 base = (u64)&c->tss, lim = sizeof(struct tss) - 1;
     gdt[GDT_FIXED + 2 * i] = (lim & 0xffff) | ((base & 0xffffff) << 16) | (0x89UL << 40) |
                              (((lim >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
@@ -602,8 +610,8 @@ static void cpu_init(struct cpu *c)
     if (has_avx) {
         xsetbv(0, 7);                               /* x87 | SSE | AVX */
         u32 a, b, cc, d;
-        cpuid(0, 0, &a, &b, &cc, &d);               /* a VM exit before reading back */
-        if ((xgetbv(0) & 7) != 7 && c->idx == 0) {
+        cpuid(0xd, 2, &a, &b, &cc, &d);             /* the AVX state: size a at offset b */
+        if (xsave_size() < (u64)a + b && c->idx == 0) {
             /* XCR0 did not take AVX (seen with KVM nested in QEMU TCG's SVM,
              * which does not intercept XSETBV): fall back to SSE canaries. */
             has_avx = 0;
@@ -616,7 +624,8 @@ static void cpu_init(struct cpu *c)
     c->exp_cr3 = read_cr3();
     c->exp_cr4 = read_cr4();
     c->exp_efer = rdmsr(MSR_EFER);
-    c->exp_xcr0 = has_avx ? xgetbv(0) : 0;
+    c->exp_xcr0 = has_avx ? 7 : 0;
+    c->exp_xsave_size = xsave_size();
     apic_init(c);
 }
 
@@ -636,7 +645,8 @@ static void timer_start(struct cpu *c)
 
 __attribute__((noreturn)) static void run_user(struct cpu *c)
 {
-    int3_check(cfg.int3_vmm); /* once from ring 0; user_main does one per heartbeat from ring 3 */
+    if (cfg.int3_r0)
+        int3_check(cfg.int3_vmm); /* once from ring 0; user_main does one per heartbeat from ring 3 */
     timer_start(c);
     enter_user(c, user_main, c->ustack_top, c->exp_gpr, c->exp_vec, has_avx);
 }
@@ -681,7 +691,7 @@ static void r0_check(struct cpu *c)
     CHK_ADOPT("cr4", c->exp_cr4, read_cr4());
     CHK_ADOPT("efer", c->exp_efer, rdmsr(MSR_EFER));
     if (has_avx)
-        CHK_ADOPT("xcr0", c->exp_xcr0, xgetbv(0));
+        CHK_ADOPT("xsave_size", c->exp_xsave_size, xsave_size());
 #undef CHK_ADOPT
 #define CHK_APIC(name, reg, expv, mask)                                                            \
     do {                                                                                           \
@@ -701,6 +711,10 @@ static void r0_check(struct cpu *c)
 void timer_handler(void)
 {
     struct cpu *c = this_cpu();
+    if (!c) { /* not before the CPU has its TSS, which is before its timer starts */
+        apic_eoi();
+        return;
+    }
     c->ticks++;
     if (++c->chk_ctr >= 100) {
         c->chk_ctr = 0;
@@ -745,10 +759,39 @@ static void bp_check(struct frame *f, struct cpu *c)
     f->rax = bad;
 }
 
+/* QEMU TCG (our nested-KVM test platform) checks ring-3 port I/O against the TSS I/O bitmap only while TR is an
+ * available (type 9) TSS, but KVM hands TR back as busy (type 11) after a VMM's KVM_GET/SET_SREGS, e.g. a #BP
+ * delivery or a state restore; every bitmap lookup then faults. A CPU does not look at that type. So a #GP on ring-3
+ * port I/O that the bitmap allows reloads TR (descriptor made available again, ltr) and retries; a denied port
+ * panics. The retry count per loop iteration is capped, in case a reload does not help. */
+static int retry_io_after_tr_reload(struct frame *f, struct cpu *c)
+{
+    const u8 *op = (const u8 *)f->rip;
+    int opsize16 = 0;
+    for (; *op == 0x66 || *op == 0xf3; op++)
+        opsize16 |= *op == 0x66;
+    int imm = *op >= 0xe4 && *op <= 0xe7;
+    if (!(f->cs & 3) || !(imm || (*op >= 0x6c && *op <= 0x6f) || (*op >= 0xec && *op <= 0xef)))
+        return 0;
+    u32 port = imm ? op[1] : (u16)f->rdx, size = (*op & 1) ? (opsize16 ? 2 : 4) : 1;
+    for (u32 p = port; p < port + size; p++)
+        if (p >= IOBM_PORTS || (c->tss.iobm[p / 8] >> (p % 8)) & 1)
+            return 0;
+    if (++c->io_retries > 1000)
+        return 0;
+    gdt[GDT_FIXED + 2 * c->idx] &= ~(2UL << 40);
+    __asm__ volatile("ltr %w0" ::"r"((u16)(SEL_TSS0 + 16 * c->idx)) : "memory");
+    return 1;
+}
+
 void isr_handler(struct frame *f)
 {
     struct cpu *c = this_cpu();
     switch (f->vec) {
+    case VEC_GP:
+        if (c && retry_io_after_tr_reload(f, c))
+            return;
+        break;
     case VEC_BP:
         if (c) {
             bp_check(f, c);
@@ -756,10 +799,15 @@ void isr_handler(struct frame *f)
         }
         break;
     case VEC_SVC:
-        if (c && f->rax == SVC_REPAIR)
+        if (c && f->rax == SVC_REPAIR) {
             apply_msrs(c);
-        else if (c && f->rax == SVC_INJECT && f->rdi < CM_COUNT)
+            if (has_avx)
+                xsetbv(0, c->exp_xcr0);
+        } else if (c && f->rax == SVC_INJECT && f->rdi < CM_COUNT) {
             wrmsr(cm_msr[f->rdi], inject_value(c, (u32)f->rdi));
+        } else if (c && f->rax == SVC_INJECT_XCR0 && has_avx) {
+            xsetbv(0, 3); /* x87 | SSE */
+        }
         return;
     case VEC_SPURIOUS:
         if (c)
@@ -789,6 +837,8 @@ static void calibrate_tsc(void)
     do {
         cpu_pause();
         e = apic_read(APIC_TMCCT);
+        if (rdtsc() - t0 > 100000000000UL) /* 10 ms of APIC time not seen in ~10 s at any TSC rate */
+            fatal("apic_timer_stopped");
     } while (s - e < APIC_HZ / 100); /* 10 ms */
     u64 t1 = rdtsc();
     apic_write(APIC_TMICT, 0);
@@ -800,7 +850,7 @@ static void calibrate_tsc(void)
 
 static void start_aps(void)
 {
-    char t[256];
+    u32 t[64];
     struct buf b;
     if (cfg.cpus <= 1)
         return;
@@ -832,11 +882,11 @@ static void start_aps(void)
     }
     if (ncpus < cfg.cpus) {
         boot_errors++;
-        b_init(&b, t, sizeof(t) - 1);
+        b_init(&b, t, sizeof(t));
         b_str(&b, "ERR cpu=0 kind=boot what=ap_start");
         b_kv(&b, "want", cfg.cpus);
         b_kv(&b, "got", ncpus);
-        kline(&b);
+        con_line(&b);
     }
 }
 
@@ -846,8 +896,12 @@ void ap_main(u32 idx)
     cpu_init(c);
     barrier();
     c->online = 1;
+    u64 end = rdtsc() + 600000 * tsc_khz; /* the BSP starts the run within 10 min even on emulated platforms */
     while (!go)
-        cpu_pause();
+        if (rdtsc() > end)
+            fatal("bsp_did_not_start_the_run");
+        else
+            cpu_pause();
     run_user(c);
 }
 
@@ -890,7 +944,7 @@ static void setup_slices(void)
 
 void kmain(u32 magic, u32 mbi)
 {
-    char t[256];
+    u32 t[64];
     struct buf b;
 
     cfg.cpus = 1;
@@ -898,11 +952,13 @@ void kmain(u32 magic, u32 mbi)
     cfg.hb_ms = 10;
     cfg.tick_count = 1000000;
     cfg.want_x2apic = cfg.want_avx = cfg.want_fsgsbase = 1;
+    cfg.int3_r0 = cfg.linecon = 1;
 
     tables_init();
     load_tables(); /* exceptions from here on print PANIC */
     parse_multiboot(magic, mbi);
     parse_cmdline(cmdline);
+    console_line = con_init(cfg.linecon);
     detect_features();
 
     apic_mmio = rdmsr(MSR_APIC_BASE) & 0xffffff000UL;
@@ -926,16 +982,16 @@ void kmain(u32 magic, u32 mbi)
     start_aps();
     setup_slices();
 
-    b_init(&b, t, sizeof(t) - 1);
+    b_init(&b, t, sizeof(t));
     b_str(&b, "HFGUEST v1");
     b_kv(&b, "cpus", ncpus);
     b_kv(&b, "mem", ram_total);
     b_kv(&b, "x2apic", (u64)has_x2apic);
     b_kv(&b, "avx", (u64)has_avx);
     b_kv(&b, "fsgsbase", (u64)has_fsgsbase);
-    kline(&b);
+    con_line(&b);
 
-    b_init(&b, t, sizeof(t) - 1);
+    b_init(&b, t, sizeof(t));
     b_str(&b, "INFO boot");
     b_kv(&b, "tsc_khz", tsc_khz);
     b_kv(&b, "free", free_total);
@@ -950,6 +1006,8 @@ void kmain(u32 magic, u32 mbi)
     b_kx(&b, "cr4", bsp->exp_cr4);
     b_kx(&b, "xcr0", bsp->exp_xcr0);
     b_kx(&b, "efer", bsp->exp_efer);
+    b_str(&b, console_line ? " console=line" : " console=byte");
+    b_kv(&b, "int3_r0", cfg.int3_r0);
     if (avx_xcr0_fail)
         b_str(&b, " avx_xcr0_fail=1");
     if (cfg.inject[0]) {
@@ -957,17 +1015,17 @@ void kmain(u32 magic, u32 mbi)
         b_str(&b, cfg.inject);
         b_kv(&b, "inject_ms", cfg.inject_ms);
     }
-    kline(&b);
+    con_line(&b);
     for (u32 i = 0; i < ncpus; i++) {
         struct cpu *c = cpu_ptr[i];
-        b_init(&b, t, sizeof(t) - 1);
+        b_init(&b, t, sizeof(t));
         b_str(&b, "INFO");
         b_kv(&b, "cpu", i);
         b_kv(&b, "apic", c->apic_id);
         b_kv(&b, "pages", c->w_covered);
         b_kx(&b, "first", c->w_first_phys);
         b_kx(&b, "last", c->w_last_phys);
-        kline(&b);
+        con_line(&b);
     }
 
     go_tsc = rdtsc();

@@ -1,6 +1,8 @@
 /*
- * hfguest ring-3 workload: memory worker, register/MSR canaries, TSC gap
- * tracking, heartbeats, exit. Runs with IOPL=3 (port I/O allowed).
+ * hfguest ring-3 workload: memory worker, register/MSR/XCR0 canaries, TSC gap
+ * tracking, heartbeats, exit. Runs with IOPL 0: the TSS I/O bitmap allows the
+ * console, int3-probe and power-off ports. Every function here is USER_TEXT
+ * (section .text.user), so it may use what ring 0 must not (XGETBV, SIMD).
  * r12-r15 and xmm/ymm8-15 hold canaries: this file (like all C here) is
  * compiled with -ffixed-r12..r15 and -mgeneral-regs-only.
  */
@@ -9,27 +11,23 @@
 #define GOLDEN 0x9e3779b97f4a7c15UL
 #define MAX_ERR_LINES 16
 
-static inline u64 gen_key(u64 gen) { return gen * GOLDEN; }
+USER_TEXT static inline u64 gen_key(u64 gen) { return gen * GOLDEN; }
 
-static void emit(struct buf *b)
-{
-    b_str(b, "\n");
-    con_write(b->p, b->n);
-}
+USER_TEXT static void emit(struct buf *b) { con_line(b); }
 
-static void svc(u64 op, u64 arg)
+USER_TEXT static void svc(u64 op, u64 arg)
 {
     __asm__ volatile("int $0x80" ::"a"(op), "D"(arg) : "memory");
 }
 
-static __attribute__((noinline)) void err_canary(struct cpu *c, const char *what, u64 want, u64 got)
+USER_TEXT static __attribute__((noinline)) void err_canary(struct cpu *c, const char *what, u64 want, u64 got)
 {
     c->cerr3++;
     if (c->cerr_printed >= MAX_ERR_LINES)
         return;
     c->cerr_printed++;
     struct buf b;
-    b_init(&b, c->line, sizeof(c->line) - 1);
+    b_init(&b, c->line, sizeof(c->line));
     b_str(&b, "ERR");
     b_kv(&b, "cpu", c->idx);
     b_str(&b, " kind=canary what=");
@@ -39,7 +37,7 @@ static __attribute__((noinline)) void err_canary(struct cpu *c, const char *what
     emit(&b);
 }
 
-static __attribute__((noinline)) void err_mem(struct cpu *c, u64 phys, u64 key)
+USER_TEXT static __attribute__((noinline)) void err_mem(struct cpu *c, u64 phys, u64 key)
 {
     const volatile u64 *p = (const volatile u64 *)phys;
     for (u64 i = 0; i < PAGE / 8; i++) {
@@ -51,7 +49,7 @@ static __attribute__((noinline)) void err_mem(struct cpu *c, u64 phys, u64 key)
             continue;
         c->merr_printed++;
         struct buf b;
-        b_init(&b, c->line, sizeof(c->line) - 1);
+        b_init(&b, c->line, sizeof(c->line));
         b_str(&b, "ERR");
         b_kv(&b, "cpu", c->idx);
         b_str(&b, " kind=mem");
@@ -64,7 +62,7 @@ static __attribute__((noinline)) void err_mem(struct cpu *c, u64 phys, u64 key)
 }
 
 /* one page: verify generation gen-1, write generation gen */
-static void work_page(struct cpu *c)
+USER_TEXT static void work_page(struct cpu *c)
 {
     u64 j;
     for (;;) {
@@ -112,7 +110,7 @@ static const char *const gpr_name[4] = {"r12", "r13", "r14", "r15"};
 static const char *const ymm_name[8] = {"ymm8", "ymm9", "ymm10", "ymm11", "ymm12", "ymm13", "ymm14", "ymm15"};
 static const char *const xmm_name[8] = {"xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"};
 
-static __attribute__((noinline)) void canary_slow(struct cpu *c, u64 fs0, u64 gs0, u64 fsb, u64 gsb)
+USER_TEXT static __attribute__((noinline)) void canary_slow(struct cpu *c, u64 fs0, u64 gs0, u64 fsb, u64 gsb)
 {
     int nq = has_avx ? 4 : 2, regs = 0, msrs = 0;
     for (int k = 0; k < 4; k++)
@@ -149,10 +147,26 @@ static __attribute__((noinline)) void canary_slow(struct cpu *c, u64 fs0, u64 gs
         svc(SVC_REPAIR, 0);
 }
 
-static inline void check_canaries(struct cpu *c)
+/* XGETBV is legal in ring 3 (CR4.OSXSAVE) and, unlike in ring 0 on a PVM host, needs no emulator */
+USER_TEXT static inline u64 xgetbv0(void)
+{
+    u32 lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((u64)hi << 32) | lo;
+}
+
+USER_TEXT static inline void check_canaries(struct cpu *c)
 {
     u64 diff = 0, fs0, gs0, fsb = 0, gsb = 0;
     int nq = has_avx ? 4 : 2;
+    if (has_avx) {
+        /* before touching ymm, which faults where XCR0 lost AVX; the repair (SVC) sets XCR0 back */
+        u64 xcr0 = xgetbv0();
+        if (xcr0 != c->exp_xcr0) {
+            err_canary(c, "xcr0", c->exp_xcr0, xcr0);
+            svc(SVC_REPAIR, 0);
+        }
+    }
     canary_dump(c->dump, has_avx);
     for (int k = 0; k < 4; k++)
         diff |= c->dump[k] ^ c->exp_gpr[k];
@@ -171,7 +185,7 @@ static inline void check_canaries(struct cpu *c)
         canary_slow(c, fs0, gs0, fsb, gsb);
 }
 
-static inline u64 read_tsc(struct cpu *c)
+USER_TEXT static inline u64 read_tsc(struct cpu *c)
 {
     if (has_rdtscp) {
         u32 aux;
@@ -185,14 +199,14 @@ static inline u64 read_tsc(struct cpu *c)
     return rdtsc();
 }
 
-static __attribute__((noinline)) void drain_r0(struct cpu *c)
+USER_TEXT static __attribute__((noinline)) void drain_r0(struct cpu *c)
 {
     while (c->r0_tail != c->r0_head) {
         struct errrec *e = &c->r0_err[c->r0_tail % R0ERR_RING];
         if (c->cerr_printed < MAX_ERR_LINES) {
             c->cerr_printed++;
             struct buf b;
-            b_init(&b, c->line, sizeof(c->line) - 1);
+            b_init(&b, c->line, sizeof(c->line));
             b_str(&b, "ERR");
             b_kv(&b, "cpu", c->idx);
             b_str(&b, " kind=canary what=");
@@ -206,14 +220,14 @@ static __attribute__((noinline)) void drain_r0(struct cpu *c)
     }
 }
 
-static __attribute__((noinline)) void heartbeat(struct cpu *c, u64 now, u64 period)
+USER_TEXT static __attribute__((noinline)) void heartbeat(struct cpu *c, u64 now, u64 period)
 {
     u64 pages = c->pages - c->hb_last_pages, dt = now - c->hb_last_tsc;
     u64 pps = (c->seq && dt) ? pages * tsc_khz * 1000 / dt : 0;
     if (c->gap > c->gapmax)
         c->gapmax = c->gap;
     struct buf b;
-    b_init(&b, c->line, sizeof(c->line) - 1);
+    b_init(&b, c->line, sizeof(c->line));
     b_str(&b, "HB");
     b_kv(&b, "cpu", c->idx);
     b_kv(&b, "seq", c->seq);
@@ -236,7 +250,7 @@ static __attribute__((noinline)) void heartbeat(struct cpu *c, u64 now, u64 peri
         c->hb_next = now + period;
 }
 
-static __attribute__((noinline)) void do_exit(struct cpu *c)
+USER_TEXT static __attribute__((noinline)) void do_exit(struct cpu *c)
 {
     u64 merr = 0, cerr = 0;
     for (u32 i = 0; i < ncpus; i++) {
@@ -245,7 +259,7 @@ static __attribute__((noinline)) void do_exit(struct cpu *c)
     }
     u8 code = (merr || cerr || boot_errors) ? 1 : 0;
     struct buf b;
-    b_init(&b, c->line, sizeof(c->line) - 1);
+    b_init(&b, c->line, sizeof(c->line));
     b_str(&b, "DONE");
     b_kv(&b, "cpus", ncpus);
     b_kv(&b, "merr", merr);
@@ -257,7 +271,7 @@ static __attribute__((noinline)) void do_exit(struct cpu *c)
     outb(PORT_EXIT, code);
 }
 
-static int streq(const char *a, const char *b)
+USER_TEXT static int streq(const char *a, const char *b)
 {
     while (*a && *a == *b)
         a++, b++;
@@ -265,7 +279,7 @@ static int streq(const char *a, const char *b)
 }
 
 /* test hook: deliberately corrupt one piece of checked state (cmdline inject=) */
-static __attribute__((noinline)) void do_inject(struct cpu *c)
+USER_TEXT static __attribute__((noinline)) void do_inject(struct cpu *c)
 {
     static const char *const msr_kinds[CM_COUNT] = {
         [CM_FSBASE] = "fsbase", [CM_GSBASE] = "gsbase", [CM_KGSBASE] = "kgsbase", [CM_STAR] = "star",
@@ -282,6 +296,10 @@ static __attribute__((noinline)) void do_inject(struct cpu *c)
         inject_gpr();
     } else if (streq(k, "vec")) {
         inject_vec(has_avx);
+    } else if (streq(k, "xcr0")) {
+        svc(SVC_INJECT_XCR0, 0);
+    } else if (streq(k, "port")) {
+        outb(0x80, 0); /* not in the TSS I/O bitmap: #GP */
     } else if (streq(k, "ud")) {
         __asm__ volatile("ud2");
     } else {
@@ -293,7 +311,7 @@ done:
     c->inject_done = 1;
 }
 
-void user_main(struct cpu *c)
+USER_TEXT void user_main(struct cpu *c)
 {
     u64 period = cfg.hb_ms * tsc_khz;
     u64 exit_at = cfg.exit_after_ms ? go_tsc + cfg.exit_after_ms * tsc_khz : 0;
@@ -320,6 +338,7 @@ void user_main(struct cpu *c)
         c->prev_tsc = now;
         if (c->r0_head != c->r0_tail)
             drain_r0(c);
+        c->io_retries = 0;
         /* prev_tsc stays `now`: printing (a VM exit per line) counts towards the next gap, so a pause that
          * lands on it is seen like one anywhere else in the loop */
         if (now >= c->hb_next) {
