@@ -250,12 +250,18 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
      * its standby alive — for good.
      */
     private void abortWhenGone(OutgoingHandover h, int clientPid) {
-        ConsoleWatch.onExit(clientPid, () -> stillPrepared(h), () -> {
-            synchronized (this) {
-                if (!stillPrepared(h)) {
-                    return;
+        ConsoleWatch.onExit(clientPid, () -> isPrepared(h), () -> {
+            while (true) {   // a prepare still returning, or a cutover under way, finishes first
+                synchronized (this) {
+                    if (handover != h) {
+                        return;
+                    }
+                    if (!handingOver) {
+                        handover = null;
+                        break;
+                    }
                 }
-                handover = null;
+                sleep(50);
             }
             LOG.log(INFO, "the console that prepared the handover (pid {0}) is gone: aborting it", clientPid);
             System.err.println("hfvisor: the console that prepared the handover (pid " + clientPid
@@ -264,8 +270,16 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         });
     }
 
-    private synchronized boolean stillPrepared(OutgoingHandover h) {
-        return handover == h && !handingOver;
+    private synchronized boolean isPrepared(OutgoingHandover h) {
+        return handover == h;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
