@@ -88,6 +88,14 @@ public final class Kvm implements AutoCloseable {
         return Math.max(size, Xsave.MIN_SIZE);
     }
 
+    /**
+     * Which backend this open KVM is. Asked of an open /dev/kvm, not of /sys/module alone: a module listed there
+     * says nothing about /dev/kvm working (kvm_pvm is built into kernels that are themselves PVM guests).
+     */
+    public KvmFlavor flavor() {
+        return KvmFlavor.fromModules(KvmFlavor.SYS_MODULE);
+    }
+
     public Cpuid supportedCpuid() {
         Pointer p = Sys.allocate(Cpuid.bytes(MAX_CPUID_ENTRIES));
         p.putInt(0, MAX_CPUID_ENTRIES);
