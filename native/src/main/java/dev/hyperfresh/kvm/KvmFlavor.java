@@ -41,6 +41,11 @@ public enum KvmFlavor {
         return UNKNOWN;
     }
 
+    /** {@code VMX}, {@code SVM}, {@code PVM} or {@code unknown}: the word {@code info} and the shell show. */
+    public String label() {
+        return module == null ? "unknown" : name();
+    }
+
     /** e.g. {@code PVM (kvm_pvm)}, for headers and logs. */
     public String describe() {
         return module == null ? "unknown KVM backend" : name() + " (" + module + ")";

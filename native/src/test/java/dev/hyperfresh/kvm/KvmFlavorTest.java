@@ -38,7 +38,9 @@ class KvmFlavorTest {
     void kvmWithoutAKnownVendorModuleIsUnknown() throws IOException {
         assertThat(with("kvm", "kvmgt")).isEqualTo(KvmFlavor.UNKNOWN);
         assertThat(KvmFlavor.UNKNOWN.describe()).isEqualTo("unknown KVM backend");
+        assertThat(KvmFlavor.UNKNOWN.label()).isEqualTo("unknown");
         assertThat(KvmFlavor.PVM.describe()).isEqualTo("PVM (kvm_pvm)");
+        assertThat(KvmFlavor.PVM.label()).isEqualTo("PVM");
     }
 
     @Test

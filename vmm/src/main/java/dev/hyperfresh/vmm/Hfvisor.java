@@ -3,6 +3,7 @@ package dev.hyperfresh.vmm;
 import static java.lang.System.Logger.Level.INFO;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.vmm.control.ControlHandler;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.CutoverReply;
@@ -18,6 +19,7 @@ import dev.hyperfresh.vmm.handover.HostedVm;
 import dev.hyperfresh.vmm.handover.IncomingHandover;
 import dev.hyperfresh.vmm.handover.OutgoingHandover;
 import dev.hyperfresh.vmm.handover.StandbyHost;
+import dev.hyperfresh.vmm.handover.StandbyKvm;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
@@ -39,6 +41,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private static final System.Logger LOG = System.getLogger(Hfvisor.class.getName());
 
     private final Kvm kvm;
+    private final KvmFlavor flavor;
     private final BuildInfo build = BuildInfo.current();
     private final long startedAt = System.nanoTime();
     private final Map<String, HostedVm> vms = new LinkedHashMap<>();
@@ -51,10 +54,12 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private boolean handingOver;
     private boolean committed;
     private volatile OutgoingHandover pendingRelease;
+    private volatile StandbyKvm standbyKvm;
 
     public Hfvisor(String name, Kvm kvm, boolean standby, FaultPoint fault) {
         this.name = name;
         this.kvm = kvm;
+        this.flavor = kvm.flavor();
         this.standby = standby;
         this.fault = fault;
     }
@@ -70,6 +75,17 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     @Override
     public Kvm kvm() {
         return kvm;
+    }
+
+    /** Probed at most once (a race probes twice, harmlessly), on the first offer: never on the cutover path. */
+    @Override
+    public StandbyKvm standbyKvm() {
+        StandbyKvm s = standbyKvm;
+        if (s == null) {
+            s = StandbyKvm.probe(kvm);
+            standbyKvm = s;
+        }
+        return s;
     }
 
     @Override
@@ -157,7 +173,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
                 || h.vm().status() == VmStatus.PAUSED);
         String state = standby ? "standby" : handover != null ? "handover-prepared" : anyAlive ? "running" : "idle";
-        return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(),
+        return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(), flavor.label(),
                 (System.nanoTime() - startedAt) / 1_000_000, state, standby ? "standby" : "active", out);
     }
 

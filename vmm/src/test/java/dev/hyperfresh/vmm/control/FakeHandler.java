@@ -25,7 +25,7 @@ final class FakeHandler implements ControlHandler {
     public synchronized InstanceInfo info() {
         List<InstanceInfo.Vm> vms = new ArrayList<>();
         states.forEach((name, state) -> vms.add(new InstanceInfo.Vm(name, 2, 256L << 20, state, "hfguest")));
-        return new InstanceInfo("test-instance", ProcessHandle.current().pid(), "0.1.0-SNAPSHOT", "deadbeef", 4321,
+        return new InstanceInfo("test-instance", ProcessHandle.current().pid(), "0.1.0-SNAPSHOT", "deadbeef", "PVM", 4321,
                 "serving", InstanceInfo.ACTIVE, vms);
     }
 
