@@ -49,6 +49,15 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
+    /** This host's KVM in words for version lines and benchmark headers: e.g. {@code PVM (kvm_pvm)}, or why none. */
+    public static String describeHost() {
+        try (Kvm kvm = open(); Vm vm = kvm.createVm()) {
+            return kvm.flavor().describe();
+        } catch (RuntimeException e) {
+            return "no usable /dev/kvm (" + e.getMessage() + ")";
+        }
+    }
+
     private static String hint(int errno) {
         return switch (errno) {
             case 2 -> "no KVM device node; is the kvm module loaded?";
