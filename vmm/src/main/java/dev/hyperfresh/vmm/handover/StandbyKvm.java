@@ -12,7 +12,7 @@ import dev.hyperfresh.vmm.boot.GuestCpuid;
  * What this standby's KVM gives a vCPU set up as hfvisor sets up its own, read from a scratch VM and vCPU: the
  * CPUID such a vCPU presents (KVM_GET_CPUID2 after hfvisor's KVM_SET_CPUID2, the same read that fills an offer's
  * {@code cpuid} on the old side; on PVM far more than KVM_GET_SUPPORTED_CPUID, on VMX/SVM the same), the MSRs it can
- * save and restore, its TSC frequency. Gathered once per standby, before any offer arrives.
+ * save and restore, its TSC frequency. Gathered once per standby, at its first offer (never in a cutover).
  */
 public record StandbyKvm(Cpuid presentedCpuid, int[] saveableMsrs, int tscKhz, boolean tscScalable) {
     public StandbyKvm {
