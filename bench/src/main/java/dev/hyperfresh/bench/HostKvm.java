@@ -1,18 +1,21 @@
 package dev.hyperfresh.bench;
 
+import dev.hyperfresh.kvm.Kvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Which KVM a figure was measured on: every result row carries this, as figures differ by orders of magnitude. */
+/**
+ * Which KVM a figure was measured on ({@link Kvm#describeHost()}: VMX, SVM, PVM or why none), and whether that KVM
+ * is itself under an emulated CPU: every header and result row carries this, as figures differ by orders of
+ * magnitude between them.
+ */
 final class HostKvm {
     private HostKvm() {
     }
 
     static String describe() {
-        String kind = Files.exists(Path.of("/sys/module/kvm_pvm")) ? "PVM (shadow paging)"
-                : Files.exists(Path.of("/sys/module/kvm_intel")) ? "VMX"
-                : Files.exists(Path.of("/sys/module/kvm_amd")) ? "SVM" : "unknown KVM";
+        String kind = Kvm.describeHost();
         return emulated() ? kind + " nested in QEMU TCG (emulated: timings meaningless)" : kind;
     }
 

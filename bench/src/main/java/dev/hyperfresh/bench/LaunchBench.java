@@ -30,7 +30,8 @@ public final class LaunchBench {
         Path launcher = Path.of(args[0]);
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Path socketDir = Files.createTempDirectory("hf-bench-launch");
-        System.out.printf("# launch to first heartbeat: %d runs of %s --vm %s%n", runs, launcher, VM);
+        System.out.printf("# launch to first heartbeat: %d runs of %s --vm %s%n# KVM: %s%n", runs, launcher, VM,
+                HostKvm.describe());
         long[] socketMs = new long[runs];
         long[] heartbeatMs = new long[runs];
         for (int i = 0; i < runs; i++) {

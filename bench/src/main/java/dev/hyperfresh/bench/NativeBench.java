@@ -25,6 +25,7 @@ public final class NativeBench {
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         System.out.println("# HyperFresh native benchmark, " + runs + " runs after " + WARMUP + " warm-up");
+        System.out.println("# KVM: " + HostKvm.describe());
         kick(runs);
         stateRoundTrip(runs);
     }

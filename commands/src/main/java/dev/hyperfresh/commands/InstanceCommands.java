@@ -10,6 +10,7 @@ import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
@@ -51,15 +52,16 @@ public class InstanceCommands {
         List<List<String>> rows = new ArrayList<>();
         for (Instance i : instances) {
             if (i.isStale()) {
-                rows.add(List.of(i.name(), HFVISOR, "stale", "-", "-", "-", "-", i.problem()));
+                rows.add(List.of(i.name(), HFVISOR, "stale", "-", "-", "-", "-", "-", i.problem()));
             } else {
                 InstanceInfo info = i.info();
                 rows.add(List.of(i.name(), HFVISOR, i.role(), info.state(), String.valueOf(info.pid()),
-                        info.version(), Units.uptime(info.uptimeMs()), Views.vmSummary(info)));
+                        info.version(), Views.kvm(info), Units.uptime(info.uptimeMs()), Views.vmSummary(info)));
             }
         }
         qemus.forEach(q -> rows.add(QemuViews.listRow(q)));
-        return Tables.of(List.of("INSTANCE", "KIND", "ROLE", "STATE", "PID", "VERSION", "UPTIME", "VMS"), rows);
+        return Tables.of(List.of("INSTANCE", "KIND", "ROLE", "STATE", "PID", "VERSION", "KVM", "UPTIME", "VMS"),
+                rows);
     }
 
     @ShellMethod(key = "launch", value = "Start an hfvisor instance with one or more VMs and attach to it.", group = "Instances")
@@ -79,11 +81,15 @@ public class InstanceCommands {
         Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);
+        List<String> warnings = Views.warnings(launched.info());
         if (json) {
-            return JsonOutput.render(Views.instanceJson(launched));
+            ObjectNode out = Views.instanceJson(launched);
+            warnings.forEach(out.putArray("warnings")::add);
+            return JsonOutput.render(out);
         }
-        return "launched " + name + " (pid " + launched.info().pid() + ", " + launched.info().version()
-                + ") with " + Views.vmSummary(launched.info()) + "; attached";
+        return "launched " + name + " (pid " + launched.info().pid() + ", " + launched.info().version() + ", KVM "
+                + Views.kvm(launched.info()) + ") with " + Views.vmSummary(launched.info()) + "; attached"
+                + warnings.stream().map(w -> "\nwarning: " + w).collect(Collectors.joining());
     }
 
     @ShellMethod(key = "attach", value = "Make INSTANCE (an hfvisor or QEMU name, or qmp:PATH) the one commands act on when none is named.", group = "Instances")
@@ -110,7 +116,7 @@ public class InstanceCommands {
                 : was == null ? "not attached" : "detached from " + was;
     }
 
-    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role and its VMs (a QEMU: version, status, vCPUs, RAM backends).", group = "Instances")
+    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role, the KVM it runs on (VMX, SVM, PVM) and its VMs (a QEMU: version, status, vCPUs, RAM backends).", group = "Instances")
     public String info(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {

@@ -20,10 +20,10 @@ final class QemuViews {
     /** A row of `list`: INSTANCE, KIND, ROLE, STATE, PID, VERSION, UPTIME, VMS. */
     static List<String> listRow(QemuVm q) {
         if (q.isStale()) {
-            return List.of(q.name(), KIND, "stale", "-", "-", "-", "-", q.problem());
+            return List.of(q.name(), KIND, "stale", "-", "-", "-", "-", "-", q.problem());
         }
         QemuInfo info = q.info();
-        return List.of(q.name(), KIND, "active", info.status(), String.valueOf(info.pid()), info.version(), "-",
+        return List.of(q.name(), KIND, "active", info.status(), String.valueOf(info.pid()), info.version(), "-", "-",
                 vmSummary(q));
     }
 

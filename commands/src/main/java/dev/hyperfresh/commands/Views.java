@@ -9,6 +9,7 @@ import dev.hyperfresh.engine.Phases;
 import dev.hyperfresh.engine.ReplaceReport;
 import dev.hyperfresh.engine.Verification;
 import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.vm.GuestWarning;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +28,26 @@ final class Views {
                 + Units.bytes(vm.memoryBytes()) + ")").collect(Collectors.joining(", "));
     }
 
+    /** The KVM an instance runs on ({@code VMX}, {@code SVM}, {@code PVM}, {@code unknown}); "-" before the field. */
+    static String kvm(InstanceInfo info) {
+        return info.kvm() == null ? "-" : info.kvm();
+    }
+
+    /** What hfvisor warned about at launch, said again from info (GuestWarning): e.g. Linux on PVM. */
+    static List<String> warnings(InstanceInfo info) {
+        return info.vms().stream().flatMap(vm -> GuestWarning.of(info.kvm(), vm.guestKind(), vm.name()).stream())
+                .toList();
+    }
+
     static String info(Instance instance) {
         InstanceInfo info = instance.info();
         StringBuilder out = new StringBuilder();
         out.append(info.name()).append(": hfvisor ").append(info.version()).append(" (build ").append(info.buildId())
                 .append("), pid ").append(info.pid()).append(", ").append(instance.role()).append(", ")
-                .append(info.state()).append(", up ").append(Units.uptime(info.uptimeMs())).append('\n')
+                .append(info.state()).append(", up ").append(Units.uptime(info.uptimeMs())).append(", KVM ")
+                .append(kvm(info)).append('\n')
                 .append("socket ").append(instance.socket()).append('\n');
+        warnings(info).forEach(w -> out.append("warning: ").append(w).append('\n'));
         if (info.vms().isEmpty()) {
             return out.append("no VMs").toString();
         }

@@ -39,10 +39,10 @@ class QemuViewsTest {
     @Test
     void aListRowSaysKindStatusAcceleratorAndWhetherTheRamIsShareable() {
         assertThat(QemuViews.listRow(vm(true))).containsExactly("web", "qemu", "active", "running", "4242", VERSION,
-                "-", "web (running, 2 vCPU, 256 MiB, kvm, shareable RAM yes)");
+                "-", "-", "web (running, 2 vCPU, 256 MiB, kvm, shareable RAM yes)");
         assertThat(QemuViews.vmSummary(vm(false))).endsWith("shareable RAM no)");
         assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused")))
-                .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "connection refused");
+                .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "-", "connection refused");
     }
 
     @Test

@@ -33,7 +33,7 @@ public final class FakeStandbyMain implements ControlHandler {
 
     @Override
     public InstanceInfo info() {
-        return new InstanceInfo(name, ProcessHandle.current().pid(), "0.2.0-fake", "fake", 10, "standby",
+        return new InstanceInfo(name, ProcessHandle.current().pid(), "0.2.0-fake", "fake", "SVM", 10, "standby",
                 InstanceInfo.STANDBY, List.of());
     }
 

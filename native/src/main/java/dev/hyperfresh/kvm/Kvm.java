@@ -49,6 +49,15 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
+    /** This host's KVM in words for version lines and benchmark headers: e.g. {@code PVM (kvm_pvm)}, or why none. */
+    public static String describeHost() {
+        try (Kvm kvm = open(); Vm vm = kvm.createVm()) {
+            return kvm.flavor().describe();
+        } catch (RuntimeException e) {
+            return "no usable /dev/kvm (" + e.getMessage() + ")";
+        }
+    }
+
     private static String hint(int errno) {
         return switch (errno) {
             case 2 -> "no KVM device node; is the kvm module loaded?";
@@ -86,6 +95,14 @@ public final class Kvm implements AutoCloseable {
     public int xsaveSize() {
         int size = checkExtension(Cap.XSAVE2);
         return Math.max(size, Xsave.MIN_SIZE);
+    }
+
+    /**
+     * Which backend this open KVM is. Asked of an open /dev/kvm, not of /sys/module alone: a module listed there
+     * says nothing about /dev/kvm working (kvm_pvm is built into kernels that are themselves PVM guests).
+     */
+    public KvmFlavor flavor() {
+        return KvmFlavor.fromModules(KvmFlavor.SYS_MODULE);
     }
 
     public Cpuid supportedCpuid() {

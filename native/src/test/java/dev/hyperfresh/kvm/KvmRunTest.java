@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.testkit.TinyGuest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 @RequiresKvm
@@ -21,6 +24,18 @@ class KvmRunTest {
             assertThat(kvm.supportedCpuid().find(0, 0)).isPresent();
             assertThat(kvm.msrIndexList()).contains(0x10, 0xc0000081); // TSC, STAR
             assertThat(kvm.xsaveSize()).isGreaterThanOrEqualTo(Xsave.MIN_SIZE);
+        }
+    }
+
+    /** The CPU's own flags say which backend a working KVM must be: SVM or VMX if it has them, else PVM. */
+    @Test
+    void kvmKnowsItsFlavourFromTheCpuItRunsOn() throws IOException {
+        String flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
+                .findFirst().orElse("");
+        KvmFlavor expected = flags.matches(".*\\bsvm\\b.*") ? KvmFlavor.SVM
+                : flags.matches(".*\\bvmx\\b.*") ? KvmFlavor.VMX : KvmFlavor.PVM;
+        try (Kvm kvm = Kvm.open()) {
+            assertThat(kvm.flavor()).isEqualTo(expected);
         }
     }
 

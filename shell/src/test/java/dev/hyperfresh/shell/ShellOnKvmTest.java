@@ -44,6 +44,7 @@ class ShellOnKvmTest {
         assertThat(launched.exitCode()).isZero();
         JsonNode instance = JSON.readTree(launched.out());
         assertThat(instance.path("role").asText()).isEqualTo("active");
+        assertThat(instance.path("kvm").asText()).as("the KVM backend, end to end").isIn("VMX", "SVM", "PVM");
         long firstPid = instance.path("pid").asLong();
         try {
             Result replaced = run("replace", "kvm", "--json", "--seconds", "3");

@@ -3,6 +3,7 @@ package dev.hyperfresh.vmm;
 import static java.lang.System.Logger.Level.INFO;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.vmm.control.ControlHandler;
 import dev.hyperfresh.vmm.control.ControlServer;
@@ -19,6 +20,7 @@ import dev.hyperfresh.vmm.handover.HostedVm;
 import dev.hyperfresh.vmm.handover.IncomingHandover;
 import dev.hyperfresh.vmm.handover.OutgoingHandover;
 import dev.hyperfresh.vmm.handover.StandbyHost;
+import dev.hyperfresh.vmm.handover.StandbyKvm;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.ExitCounts;
@@ -43,6 +45,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     public static final String CONSOLE_PID_ENV = "HYPERFRESH_CONSOLE_PID";
 
     private final Kvm kvm;
+    private final KvmFlavor flavor;
     private final BuildInfo build = BuildInfo.current();
     private final long startedAt = System.nanoTime();
     private final Map<String, HostedVm> vms = new LinkedHashMap<>();
@@ -55,10 +58,12 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private boolean handingOver;
     private boolean committed;
     private volatile OutgoingHandover pendingRelease;
+    private volatile StandbyKvm standbyKvm;
 
     public Hfvisor(String name, Kvm kvm, boolean standby, FaultPoint fault) {
         this.name = name;
         this.kvm = kvm;
+        this.flavor = kvm.flavor();
         this.standby = standby;
         this.fault = fault;
     }
@@ -74,6 +79,17 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     @Override
     public Kvm kvm() {
         return kvm;
+    }
+
+    /** Probed at most once (a race probes twice, harmlessly), on the first offer: never on the cutover path. */
+    @Override
+    public StandbyKvm standbyKvm() {
+        StandbyKvm s = standbyKvm;
+        if (s == null) {
+            s = StandbyKvm.probe(kvm);
+            standbyKvm = s;
+        }
+        return s;
     }
 
     @Override
@@ -163,7 +179,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
                 || h.vm().status() == VmStatus.PAUSED);
         String state = standby ? "standby" : handover != null ? "handover-prepared" : anyAlive ? "running" : "idle";
-        return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(),
+        return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(), flavor.label(),
                 (System.nanoTime() - startedAt) / 1_000_000, state, standby ? "standby" : "active", out);
     }
 

@@ -58,6 +58,7 @@ class HfvisorControlOnKvmTest {
                 InstanceInfo info = client.info();
                 assertThat(info.name()).isEqualTo("t");
                 assertThat(info.pid()).isEqualTo(ProcessHandle.current().pid());
+                assertThat(info.kvm()).isEqualTo(kvm.flavor().label()).isNotEqualTo("unknown");
                 assertThat(info.vms()).singleElement().satisfies(v -> {
                     assertThat(v.name()).isEqualTo("web");
                     assertThat(v.state()).isEqualTo("running");

@@ -1,5 +1,6 @@
 package dev.hyperfresh.qemu.bench;
 
+import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
@@ -54,6 +55,7 @@ public final class QemuBench {
         MigrationLimits limits = MigrationLimits.LOCAL;
         System.out.printf("# QEMU replacement, %s, hfguest 2 vCPUs %d MiB (mem_pct=10), %d runs per mode%n",
                 accel.qemuName().toUpperCase(), memMiB, runs);
+        System.out.println("# KVM: " + (accel == Accelerator.KVM ? Kvm.describeHost() : "not used (TCG)"));
         System.out.printf("# migration limits set: max-bandwidth %d MiB/s, downtime-limit %d ms%n",
                 limits.maxBandwidthBytesPerSecond() >> 20, limits.downtimeLimitMs());
         System.out.printf("%-7s %-22s %-25s %-22s %-10s %s%n", "mode", "QEMU downtime ms", "our blackout us",

@@ -40,6 +40,7 @@ public final class HfvisorMain {
                 switch (args[i]) {
                     case "--version" -> {
                         System.out.println(BuildInfo.current());
+                        System.out.println("KVM: " + Kvm.describeHost());
                         return 0;
                     }
                     case "--help", "-h" -> {
@@ -86,7 +87,8 @@ public final class HfvisorMain {
                 stdin.offer(spec, created);
             }
             hfvisor.vms().forEach(VirtualMachine::start);
-            System.err.println("hfvisor: " + BuildInfo.current() + ", " + (standby ? "standby " : "instance ") + name
+            System.err.println("hfvisor: " + BuildInfo.current() + " on " + kvm.flavor().describe() + ", "
+                    + (standby ? "standby " : "instance ") + name
                     + ", control socket " + control.path());
             return hfvisor.ended().join();
         } catch (NameTakenException e) {

@@ -1,16 +1,22 @@
 package dev.hyperfresh.vmm.cli;
 
+import static java.lang.System.Logger.Level.WARNING;
+
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.boot.linux.LinuxLoader;
+import dev.hyperfresh.vmm.vm.GuestWarning;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 
 /** Turns a {@code --vm} spec into a created (not yet started) VM. */
 final class VmFactory {
+    private static final System.Logger LOG = System.getLogger(VmFactory.class.getName());
+
     private VmFactory() {
     }
 
@@ -18,14 +24,23 @@ final class VmFactory {
     record Created(VirtualMachine vm, PcDevices pc) {
     }
 
-    /** A Linux guest's serial console lines go to the VM's console listeners. */
+    /**
+     * A Linux guest's serial console lines go to the VM's console listeners. hfguest's command line gets this
+     * KVM's defaults ({@link HfguestCmdline}); a guest that will not get far on this KVM gets a warning, on stderr
+     * (the instance's log when the shell launched it) and in the log.
+     */
     static Created create(Kvm kvm, VmSpec spec) {
+        KvmFlavor flavor = kvm.flavor();
+        GuestWarning.of(flavor.label(), spec.guest(), spec.name()).ifPresent(warning -> {
+            LOG.log(WARNING, warning);
+            System.err.println("hfvisor: warning: " + warning);
+        });
         if (spec.guest().equals(VmConfig.LINUX)) {
             String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE : spec.cmdline();
             VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline));
             return new Created(vm, PcDevices.attach(vm));
         }
-        String cmdline = spec.cmdline().isEmpty() ? "cpus=" + spec.vcpus() : spec.cmdline();
+        String cmdline = HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline());
         return new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline)), null);
     }
 

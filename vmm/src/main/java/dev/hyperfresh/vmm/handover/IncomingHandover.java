@@ -7,16 +7,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.kvm.Cap;
-import dev.hyperfresh.kvm.Kvm;
-import dev.hyperfresh.kvm.Vcpu;
-import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
-import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Json;
@@ -106,15 +101,9 @@ public final class IncomingHandover {
     }
 
     private List<String> preflight(List<Fd> memfds) {
-        Kvm kvm = host.kvm();
         long[] sizes = offer.memory() == MemoryMode.COPY ? null : memfds.stream().mapToLong(Memfd::size).toArray();
         int readableMajor = host.fault() == FaultPoint.OLD_STATE_READER ? 0 : StateCodec.MAJOR;
-        // A vCPU set up as hfvisor sets up its own shows which MSRs this KVM can actually save and restore.
-        try (var vm = kvm.createVm(); Vcpu probe = vm.createVcpu(0)) {
-            probe.setCpuid(GuestCpuid.forVcpu(kvm.supportedCpuid(), 0));
-            return Preflight.problems(offer, kvm.supportedCpuid(), SaveableMsrs.of(kvm, probe), probe.getTscKhz(),
-                    kvm.has(Cap.TSC_CONTROL), ADOPTABLE, readableMajor, sizes);
-        }
+        return Preflight.problems(offer, host.standbyKvm(), ADOPTABLE, readableMajor, sizes);
     }
 
     private long adoptAll(List<Fd> memfds) {

@@ -17,7 +17,12 @@ import java.util.stream.Collectors;
  * anything: every reason found is reported, so an operator fixes them all at once.
  */
 final class Preflight {
-    /** CPUID feature words a guest may rely on: leaf, subleaf, register (0 EAX .. 3 EDX), bits KVM may flip at run time. */
+    /**
+     * CPUID feature words a guest may rely on: leaf, subleaf, register (0 EAX .. 3 EDX), bits KVM may flip at run
+     * time. The offer's words are what its vCPU 0 presents (KVM_GET_CPUID2); they are compared with what a vCPU of
+     * this KVM presents ({@link StandbyKvm}), not with KVM_GET_SUPPORTED_CPUID: on PVM a vCPU presents the host's
+     * bits, far more than that list, and every standby would be refused.
+     */
     private record FeatureWord(int leaf, int subleaf, int register, int dynamicBits, String name) {
     }
 
@@ -38,8 +43,7 @@ final class Preflight {
      * Every reason this standby cannot take the offer; empty when it can. {@code memfdSizes} are the sizes of the
      * descriptors received, null in copy mode (none come: the standby creates the RAM the pages are copied into).
      */
-    static List<String> problems(Offer offer, Cpuid supportedCpuid, int[] saveableMsrs, int standbyTscKhz,
-                                 boolean tscScalable, Set<String> adoptableGuests, int readableStateMajor,
+    static List<String> problems(Offer offer, StandbyKvm here, Set<String> adoptableGuests, int readableStateMajor,
                                  long[] memfdSizes) {
         List<String> out = new ArrayList<>();
         Offer.Formats f = offer.formats();
@@ -51,11 +55,11 @@ final class Preflight {
             out.add("vCPU/VM state versions " + f.vcpuFormat() + "/" + f.vmFormat() + " differ from this build's "
                     + VcpuSnapshot.FORMAT_VERSION + "/" + VmSnapshot.FORMAT_VERSION);
         }
-        if (offer.tscKhz() != standbyTscKhz && !tscScalable) {
-            out.add("TSC frequency differs (" + offer.tscKhz() + " kHz there, " + standbyTscKhz + " kHz here) and this"
+        if (offer.tscKhz() != here.tscKhz() && !here.tscScalable()) {
+            out.add("TSC frequency differs (" + offer.tscKhz() + " kHz there, " + here.tscKhz() + " kHz here) and this"
                     + " KVM cannot scale it");
         }
-        Set<Integer> msrs = Arrays.stream(saveableMsrs).boxed().collect(Collectors.toSet());
+        Set<Integer> msrs = Arrays.stream(here.saveableMsrs()).boxed().collect(Collectors.toSet());
         for (int i = 0; i < offer.vms().size(); i++) {
             Offer.VmOffer vm = offer.vms().get(i);
             String prefix = "VM " + vm.name() + ": ";
@@ -77,9 +81,10 @@ final class Preflight {
             for (FeatureWord w : FEATURES) {
                 int wanted = guest.find(w.leaf(), w.subleaf()).map(e -> reg(e, w.register())).orElse(0)
                         & ~w.dynamicBits();
-                int have = supportedCpuid.find(w.leaf(), w.subleaf()).map(e -> reg(e, w.register())).orElse(0);
+                int have = here.presentedCpuid().find(w.leaf(), w.subleaf()).map(e -> reg(e, w.register()))
+                        .orElse(0);
                 if ((wanted & ~have) != 0) {
-                    out.add(prefix + "this KVM lacks guest CPU features " + w.name() + " bits 0x"
+                    out.add(prefix + "a vCPU of this KVM lacks guest CPU features " + w.name() + " bits 0x"
                             + Integer.toHexString(wanted & ~have));
                 }
             }

@@ -10,6 +10,9 @@ import java.util.List;
 public interface StandbyHost {
     Kvm kvm();
 
+    /** What a vCPU of this KVM presents and can restore ({@link StandbyKvm#probe}), gathered once and kept. */
+    StandbyKvm standbyKvm();
+
     InstanceRef self();
 
     FaultPoint fault();

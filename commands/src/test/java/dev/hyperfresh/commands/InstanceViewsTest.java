@@ -1,0 +1,40 @@
+package dev.hyperfresh.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.Instance;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** How an hfvisor instance's KVM, and what it implies for its guests, reaches the operator. */
+class InstanceViewsTest {
+    private static Instance instance(String kvm, String guestKind) {
+        return Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", kvm, 1000,
+                "running", InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("vm0", 1, 256L << 20, "running",
+                guestKind))));
+    }
+
+    @Test
+    void infoJsonAndTextNameTheKvm() {
+        ObjectNode json = Views.instanceJson(instance("PVM", "hfguest"));
+        assertThat(json.path("kvm").asText()).isEqualTo("PVM");
+        assertThat(Views.info(instance("SVM", "hfguest"))).startsWith("lx: hfvisor 0.1 (build b), pid 42, active,"
+                + " running, up 1s, KVM SVM\n").doesNotContain("warning");
+    }
+
+    @Test
+    void linuxOnPvmIsWarnedAboutAgainFromInfo() {
+        assertThat(Views.warnings(instance("PVM", "linux").info())).singleElement().asString()
+                .startsWith("VM vm0 boots Linux on a PVM host");
+        assertThat(Views.info(instance("PVM", "linux"))).contains("\nwarning: VM vm0 boots Linux on a PVM host");
+        assertThat(Views.warnings(instance("VMX", "linux").info())).isEmpty();
+    }
+
+    @Test
+    void anInstanceOlderThanTheFieldShowsADash() {
+        assertThat(Views.kvm(instance(null, "hfguest").info())).isEqualTo("-");
+    }
+}
