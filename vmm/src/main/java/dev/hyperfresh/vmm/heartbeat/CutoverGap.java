@@ -33,10 +33,13 @@ public final class CutoverGap {
         }
     }
 
-    /** Microseconds, null where the window could not be measured ({@code note} says why; null when both are). */
-    public record Figures(Long guestGapUs, Long controlGapUs, String note) {
+    /**
+     * Microseconds, null where the window could not be measured ({@code note} says why; null when both are).
+     * {@code open}: the cutover window lacks only heartbeats still to come, so waiting may complete it.
+     */
+    public record Figures(Long guestGapUs, Long controlGapUs, String note, boolean open) {
         public static Figures unmeasured(String why) {
-            return new Figures(null, null, why);
+            return new Figures(null, null, why, false);
         }
     }
 
@@ -69,21 +72,26 @@ public final class CutoverGap {
         }
         String note = guest.problem != null ? "cutover window: " + guest.problem
                 : control.problem != null ? "control window: " + control.problem : null;
-        return new Figures(guest.micros(tscKhz), control.micros(tscKhz), note);
+        return new Figures(guest.micros(tscKhz), control.micros(tscKhz), note, guest.open);
     }
 
-    /** The largest gap of one vCPU's window, or why there is none. */
-    private record Span(long maxGap, String problem) {
+    /** The largest gap of one vCPU's window, or why there is none ({@code open}: its end is still to come). */
+    private record Span(long maxGap, String problem, boolean open) {
+        Span(long maxGap, String problem) {
+            this(maxGap, problem, false);
+        }
     }
 
     private static final class Window {
         long maxGap;
         String problem;
+        boolean open;
 
         void add(int cpu, Span s) {
             if (s.problem != null && problem == null) {
                 problem = "cpu" + cpu + " " + s.problem;
             }
+            open |= s.open;
             maxGap = Math.max(maxGap, s.maxGap);
         }
 
@@ -100,7 +108,7 @@ public final class CutoverGap {
             if (b == null) {
                 return seen.higherKey(seq) != null ? new Span(0, "missed heartbeat seq " + seq)
                         : new Span(0, "sent heartbeats for only " + share(prev.tsc() - boundary.tsc(), windowCycles)
-                                + " of the window");
+                                + " of the window", true);
             }
             if (b.tsc() - prev.tsc() < 0) {
                 return new Span(0, "saw its TSC go back at seq " + seq);

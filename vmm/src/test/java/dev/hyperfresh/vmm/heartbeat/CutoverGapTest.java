@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.heartbeat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,6 +71,7 @@ class CutoverGapTest {
         assertNull(f.guestGapUs());
         assertEquals(1_000L, f.controlGapUs());
         assertTrue(f.note().contains("missed heartbeat seq 33"), f.note());
+        assertFalse(f.open());
     }
 
     @Test
@@ -79,6 +81,7 @@ class CutoverGapTest {
         assertNull(f.guestGapUs());
         assertNull(f.controlGapUs());
         assertTrue(f.note().contains("cutover window: cpu0 sent heartbeats for only 40%"), f.note());
+        assertTrue(f.open());
         Figures early = CutoverGap.of(steady(0, 60, 0), Map.of(0, 5L), KHZ, WINDOW_US);
         assertTrue(early.note().contains("had not run for a whole window"), early.note());
         assertEquals(1_000L, early.guestGapUs());
