@@ -80,7 +80,9 @@ final class BeatLog implements Consumer<Event> {
             synchronized (after) {
                 Set<String> vms = new LinkedHashSet<>(before.beats.keySet());
                 vms.addAll(after.beats.keySet());
-                for (String vm : before.linux) {
+                Set<String> linux = new LinkedHashSet<>(before.linux);
+                linux.addAll(after.linux);
+                for (String vm : linux) {
                     out.put(vm, CutoverGap.Figures.unmeasured("the Linux test guest's heartbeats carry no TSC"
                             + " stamp"));
                 }
