@@ -43,10 +43,11 @@ final class HfvisorReplacement implements Replacement {
     private PrepareReply prepared;
     private final Map<String, Long> phasesUs = new LinkedHashMap<>();
     private Map<String, Long> lastSeqBefore = Map.of();
-    /** The last cutover as the guests saw it, until a verify reports it: the old instance's heartbeats, ... */
+    /**
+     * The last cutover as the guests saw it, until a verify reports it: the old instance's heartbeats (its last ones
+     * mark the cutover; read when the verify starts, once the old instance has exited and sent them all) ...
+     */
     private BeatLog beforeCutover;
-    /** ... its last heartbeat per VM and vCPU, ... */
-    private Map<String, Map<Integer, Long>> cutoverBoundary;
     /** ... and the new instance's, subscribed to while it was still the standby so that none is missed. */
     private EventTap afterCutover;
 
@@ -203,17 +204,16 @@ final class HfvisorReplacement implements Replacement {
     public Verification verify(Duration window, ProgressListener progress) {
         Map<String, Long> seqs;
         BeatLog before;
-        Map<String, Map<Integer, Long>> boundary;
         EventTap after;
         synchronized (this) {
             seqs = lastSeqBefore;
             before = beforeCutover;
-            boundary = cutoverBoundary;
             after = afterCutover;
             afterCutover = null;
             beforeCutover = null;
         }
         try (EventTap closing = after) {
+            Map<String, Map<Integer, Long>> boundary = before == null ? Map.of() : before.lastSeqs();
             return verify(window, progress, seqs, () -> after == null ? Map.of()
                     : BeatLog.figures(before, boundary, after.beats(), GAP_WINDOW_US));
         }
@@ -312,7 +312,6 @@ final class HfvisorReplacement implements Replacement {
         CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
         if (report.committed()) {
             beforeCutover = tap.beats();
-            cutoverBoundary = beforeCutover.lastSeqs();
             afterCutover = after;
             // The old instance exits by itself right after its reply; it owns no VM any more.
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
@@ -348,7 +347,6 @@ final class HfvisorReplacement implements Replacement {
         }
         afterCutover = null;
         beforeCutover = null;
-        cutoverBoundary = null;
     }
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
