@@ -9,13 +9,13 @@ import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
+import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 
 /**
  * hfguest in a real QEMU, replaced by {@link QemuReplacement} in a chain. Shared: the RAM is a shared memfd and
