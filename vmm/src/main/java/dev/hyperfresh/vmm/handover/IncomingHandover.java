@@ -81,6 +81,7 @@ public final class IncomingHandover {
             }
             long populateNanos = adoptAll(fds);
             JitWarmup.run(host.kvm());
+            JitWarmup.exitPath(host.kvm());
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes());
             reply.set("target", Json.MAPPER.valueToTree(host.self()));
@@ -140,6 +141,7 @@ public final class IncomingHandover {
             long base = before[0];
             memory.populate(POPULATE_CHUNK, done -> progress("populate", (int) (100 * (base + done) / total),
                     base + done));
+            vm.preFaultMemory();
             populateNanos += MonotonicClock.nanos() - t;
             before[0] += o.memoryBytes();
         }
