@@ -81,7 +81,6 @@ public final class IncomingHandover {
             }
             long populateNanos = adoptAll(fds);
             JitWarmup.run(host.kvm());
-            JitWarmup.exitPath(host.kvm());
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes());
             reply.set("target", Json.MAPPER.valueToTree(host.self()));
