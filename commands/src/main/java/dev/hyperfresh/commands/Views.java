@@ -4,10 +4,10 @@ import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.GuestGap;
 import dev.hyperfresh.engine.Instance;
 import dev.hyperfresh.engine.Phases;
 import dev.hyperfresh.engine.ReplaceReport;
-import dev.hyperfresh.engine.GuestGap;
 import dev.hyperfresh.engine.Verification;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.util.ArrayList;
@@ -97,7 +97,7 @@ final class Views {
         }
         StringBuilder out = new StringBuilder("largest pause the guest saw across the cutover: ")
                 .append(gap(v.guestGapUs())).append(" (control window without one: ").append(gap(v.controlGapUs()))
-                .append(')');
+                .append("; blackout ").append(gap(v.cutoverBlackoutUs())).append(')');
         for (GuestGap g : v.guestGaps()) {
             if (v.guestGaps().size() > 1 || g.note() != null) {
                 out.append("\n  ").append(g.vm()).append(": ").append(gap(g.guestGapUs())).append(", control ")
@@ -122,8 +122,9 @@ final class Views {
                     .append("\nthe VMs run on in ").append(ref(r.before())).toString();
         }
         return out.append("blackout ").append(Units.micros(r.blackoutUs())).append(" (").append(r.blackoutUs())
-                .append(" µs); the guest saw ").append(gap(r.verification().guestGapUs()))
-                .append(" (control ").append(gap(r.verification().controlGapUs())).append(")\nmoved ").append(Units.bytes(r.stateBytes())).append(" of state; ")
+                .append(" µs); the guest saw ").append(gap(r.verification().guestGapUs())).append(" (control ")
+                .append(gap(r.verification().controlGapUs())).append(")\nmoved ").append(Units.bytes(r.stateBytes()))
+                .append(" of state; ")
                 .append(Units.bytes(r.memoryBytes())).append(" of guest memory stayed in place (")
                 .append(Units.bytes(r.bytesCopied())).append(" copied)\nbefore ").append(ref(r.before()))
                 .append("\nafter  ").append(ref(r.after())).append('\n').append(verification(r.verification()))

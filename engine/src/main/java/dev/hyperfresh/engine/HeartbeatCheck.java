@@ -97,8 +97,11 @@ final class HeartbeatCheck {
         return cpus.values().stream().allMatch(c -> c.lastSeq - c.firstSeq + 1 >= n);
     }
 
-    /** The verdict; {@code gaps}: the last cutover as the guests saw it, if one was watched. */
-    synchronized Verification result(long windowMs, List<GuestGap> gaps) {
+    /**
+     * The verdict; {@code gaps}: the last cutover as the guests saw it, if one was watched, and {@code blackoutUs}
+     * its blackout (null without).
+     */
+    synchronized Verification result(long windowMs, List<GuestGap> gaps, Long blackoutUs) {
         List<String> problems = new ArrayList<>();
         long seqGaps = 0;
         long duplicates = 0;
@@ -138,7 +141,7 @@ final class HeartbeatCheck {
         addIf(problems, cerr, "register canary errors reported by the guest");
         addIf(problems, dropped, "events dropped by the control socket, so continuity is unproven");
         return new Verification(heartbeats, cpus.size(), seqGaps, duplicates, merr, cerr, back, ticks,
-                GuestGap.maxGuestGapUs(gaps), GuestGap.maxControlGapUs(gaps), gaps, windowMs, problems);
+                GuestGap.maxGuestGapUs(gaps), GuestGap.maxControlGapUs(gaps), blackoutUs, gaps, windowMs, problems);
     }
 
     private static void addIf(List<String> problems, long count, String what) {

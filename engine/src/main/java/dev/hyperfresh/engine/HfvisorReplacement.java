@@ -50,6 +50,7 @@ final class HfvisorReplacement implements Replacement {
     private BeatLog beforeCutover;
     /** ... and the new instance's, subscribed to while it was still the standby so that none is missed. */
     private EventTap afterCutover;
+    private Long cutoverBlackoutUs;
 
     HfvisorReplacement(String instance, HfvisorEngine engine) {
         this.instance = instance;
@@ -205,22 +206,25 @@ final class HfvisorReplacement implements Replacement {
         Map<String, Long> seqs;
         BeatLog before;
         EventTap after;
+        Long blackoutUs;
         synchronized (this) {
             seqs = lastSeqBefore;
             before = beforeCutover;
             after = afterCutover;
+            blackoutUs = cutoverBlackoutUs;
+            cutoverBlackoutUs = null;
             afterCutover = null;
             beforeCutover = null;
         }
         try (EventTap closing = after) {
             Map<String, Map<Integer, Long>> boundary = before == null ? Map.of() : before.lastSeqs();
-            return verify(window, progress, seqs, () -> after == null ? Map.of()
+            return verify(window, progress, seqs, blackoutUs, () -> after == null ? Map.of()
                     : BeatLog.figures(before, boundary, after.beats(), GAP_WINDOW_US));
         }
     }
 
     /** Watches for {@code window}, and on until every cutover window has its heartbeats (or 10 windows passed). */
-    private Verification verify(Duration window, ProgressListener progress, Map<String, Long> seqs,
+    private Verification verify(Duration window, ProgressListener progress, Map<String, Long> seqs, Long blackoutUs,
                                 Supplier<Map<String, CutoverGap.Figures>> gaps) {
         HeartbeatCheck check = new HeartbeatCheck(seqs);
         long start = System.nanoTime();
@@ -247,7 +251,7 @@ final class HfvisorReplacement implements Replacement {
         }
         long elapsedUs = (System.nanoTime() - start) / 1000;
         progress.onProgress(new Progress("verify", 100, 0, elapsedUs));
-        return check.result(elapsedUs / 1000, BeatLog.gaps(gaps.get()));
+        return check.result(elapsedUs / 1000, BeatLog.gaps(gaps.get()), blackoutUs);
     }
 
     private static boolean cutoverWindowOpen(Map<String, CutoverGap.Figures> gaps) {
@@ -313,6 +317,7 @@ final class HfvisorReplacement implements Replacement {
         if (report.committed()) {
             beforeCutover = tap.beats();
             afterCutover = after;
+            cutoverBlackoutUs = report.blackoutUs();
             // The old instance exits by itself right after its reply; it owns no VM any more.
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
             step = Step.NONE;
@@ -347,6 +352,7 @@ final class HfvisorReplacement implements Replacement {
         }
         afterCutover = null;
         beforeCutover = null;
+        cutoverBlackoutUs = null;
     }
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
