@@ -170,17 +170,16 @@ public final class VirtualMachine implements AutoCloseable {
      * it (two-dimensional paging, Linux 6.11 on); nothing where it has not (shadow paging such as PVM's: EOPNOTSUPP;
      * older kernels). Populate the host mapping first, or the mappings come out read-only.
      */
-    public boolean preFaultMemory() {
+    public void preFaultMemory() {
         if (!vm.kvm().has(Cap.PRE_FAULT_MEMORY)) {
-            return false;
+            return;
         }
         try {
             for (MemoryRegion r : memory.regions()) {
                 vcpus.get(0).preFaultMemory(r.gpa(), r.size());
             }
-            return true;
-        } catch (KvmException e) {
-            return false;   // a KVM that lists the capability yet cannot (EOPNOTSUPP): faulting on first use is correct
+        } catch (KvmException cannot) {
+            // a KVM that lists the capability yet refuses (EOPNOTSUPP): faulting on first use is just as correct
         }
     }
 
