@@ -28,9 +28,10 @@ final class BenchResults {
         Stats b = stat(got, Sample::blackoutUs);
         Stats t = stat(got, Sample::totalUs);
         System.out.printf(Locale.ROOT, "%-36s blackout median %6d us  p99 %6d  max %6d | qemu downtime median %6d us"
-                + " | total median %8d us | guest gap max %6d us | pages/s %d -> %d | moved median %.2f MiB%n",
+                + " | total median %8d us | guest gap max %6d us (control %6d) | pages/s %d -> %d | moved median %.2f MiB%n",
                 s.label(), b.median(), b.p99(), b.max(), stat(got, Sample::qemuDowntimeUs).median(), t.median(),
-                stat(got, Sample::guestGapUs).max(), stat(got, Sample::ppsBefore).median(),
+                stat(got, Sample::guestGapUs).max(), stat(got, Sample::controlGapUs).max(),
+                stat(got, Sample::ppsBefore).median(),
                 stat(got, Sample::ppsAfter).median(), stat(got, Sample::bytesCopied).median() / 1048576.0);
     }
 
@@ -53,7 +54,7 @@ final class BenchResults {
         StringBuilder csv = new StringBuilder("accel,backend,memory_bytes,vcpus,vms,load,run,outcome,blackout_us,"
                 + "qemu_downtime_us,total_us,prepare_us,populate_us,"
                 + PHASES.stream().map(p -> p + "_us").collect(Collectors.joining(","))
-                + ",guest_gap_us,pps_before,pps_after,bytes_moved\n");
+                + ",guest_gap_us,control_gap_us,pps_before,pps_after,bytes_moved\n");
         for (Sample x : samples) {
             Scenario s = x.scenario();
             csv.append(String.join(",", quote(x.accel()), s.backend().cliName(), "" + s.memoryBytes(),
@@ -61,7 +62,7 @@ final class BenchResults {
                     "" + x.blackoutUs(), "" + x.qemuDowntimeUs(), "" + x.totalUs(), "" + x.prepareUs(),
                     "" + x.populateUs(),
                     PHASES.stream().map(p -> "" + x.phasesUs().getOrDefault(p, -1L)).collect(Collectors.joining(",")),
-                    "" + x.guestGapUs(), "" + x.ppsBefore(), "" + x.ppsAfter(), "" + x.bytesCopied())).append('\n');
+                    "" + x.guestGapUs(), "" + x.controlGapUs(), "" + x.ppsBefore(), "" + x.ppsAfter(), "" + x.bytesCopied())).append('\n');
         }
         return csv.toString();
     }
@@ -73,17 +74,20 @@ final class BenchResults {
                 + " QEMU: the old QEMU's STOP event → the new one's RESUME event as received (CLOCK_MONOTONIC); QEMU"
                 + " downtime = QEMU's own figure; total = prepare + cutover (hfvisor), migration start → old QEMU gone"
                 + " (QEMU), starting the standby excluded for both; guest gap = largest loop gap hfguest itself"
-                + " reported; –: not measured by that backend.\n\n"
+                + " reported in the 500 ms of guest time after the cutover, control gap = the same in the 500 ms"
+                + " before it (docs/BENCHMARKS.md); –: not measured.\n\n"
                 + "| accel | scenario | n | blackout median | p99 | max | QEMU downtime median | total median"
-                + " | prepare median | guest gap max | pages/s before → after | MiB moved median | outcomes |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " | prepare median | guest gap max | control gap max | pages/s before → after | MiB moved median"
+                + " | outcomes |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         byScenario(samples).forEach((s, xs) -> {
             Stats b = stat(xs, Sample::blackoutUs);
             md.append(String.format(Locale.ROOT,
-                    "| %s | %s | %d | %d | %d | %d | %s | %d | %s | %d | %d → %d | %.2f | %s |%n",
+                    "| %s | %s | %d | %d | %d | %d | %s | %d | %s | %s | %s | %d → %d | %.2f | %s |%n",
                     xs.get(0).accel(), s.label(), b.n(), b.median(), b.p99(), b.max(),
                     measured(stat(xs, Sample::qemuDowntimeUs).median()), stat(xs, Sample::totalUs).median(),
-                    measured(stat(xs, Sample::prepareUs).median()), stat(xs, Sample::guestGapUs).max(),
+                    measured(stat(xs, Sample::prepareUs).median()), measured(stat(xs, Sample::guestGapUs).max()),
+                    measured(stat(xs, Sample::controlGapUs).max()),
                     stat(xs, Sample::ppsBefore).median(), stat(xs, Sample::ppsAfter).median(),
                     stat(xs, Sample::bytesCopied).median() / 1048576.0,
                     xs.stream().map(Sample::outcome).distinct().collect(Collectors.joining(" "))));

@@ -68,6 +68,8 @@ final class DebugLogTail implements AutoCloseable {
     private void take(GuestLine l) {
         if (l.is(GuestLine.HEARTBEAT)) {
             meter.accept(l.heartbeat());
+        } else if (l.is("INFO") && l.fields().containsKey("tsc_khz")) {
+            meter.tscKhz(l.number("tsc_khz"));
         } else if (l.is(GuestLine.ERROR) || l.is(GuestLine.PANIC)) {
             errorLines.incrementAndGet();
         }

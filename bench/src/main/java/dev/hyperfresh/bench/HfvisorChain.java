@@ -3,7 +3,9 @@ package dev.hyperfresh.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Real hfvisor processes running hfguest, handed over in a chain: the blackout and phases hfvisor measured, the
@@ -43,13 +46,13 @@ final class HfvisorChain implements ReplacementChain {
         Path socket = start(name, args);
         GuestMeter meter = new GuestMeter("vm0");
         List<ControlClient> subs = new ArrayList<>();
-        subs.add(subscribe(socket, meter));
+        subs.add(subscribe(socket, meter.from(0)));
         meter.awaitBeats(20 * s.vcpus(), 120_000);
         List<Sample> out = new ArrayList<>();
         try {
             for (int r = 1; r <= runs; r++) {
                 Path standby = start(name + "-next" + r, List.of("--standby"));
-                subs.add(subscribe(standby, meter));
+                subs.add(subscribe(standby, meter.from(r)));
                 Thread.sleep(1000);
                 long t0 = System.nanoTime();
                 JsonNode prepared = request(socket, Json.object().put("op", "handover-prepare")
@@ -60,11 +63,13 @@ final class HfvisorChain implements ReplacementChain {
                 long t2 = System.nanoTime();
                 meter.awaitBeats(10 * s.vcpus(), 60_000);
                 Thread.sleep(1000);
+                CutoverGap.Figures gap = meter.cutoverAfter(r - 1);
                 Map<String, Long> phases = new LinkedHashMap<>();
                 cut.path("phasesUs").fields().forEachRemaining(e -> phases.put(e.getKey(), e.getValue().asLong()));
                 out.add(new Sample(s, accel, r, cut.path("blackoutUs").asLong(), -1, (t2 - t0) / 1000,
                         (t1 - t0) / 1000,
-                        prepared.path("populateUs").asLong(), phases, meter.gapMicrosSince(t1),
+                        prepared.path("populateUs").asLong(), phases, GuestMeter.orUnmeasured(gap.guestGapUs()),
+                        GuestMeter.orUnmeasured(gap.controlGapUs()),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1), meter.pagesPerSecond(t2, t2 + 1_000_000_000L),
                         prepared.path("bytesCopied").asLong() + cut.path("bytesCopied").asLong(),
                         cut.path("outcome").asText()));
@@ -107,7 +112,7 @@ final class HfvisorChain implements ReplacementChain {
         throw new IllegalStateException(name + " did not come up within 180 s");
     }
 
-    private static ControlClient subscribe(Path socket, GuestMeter meter) {
+    private static ControlClient subscribe(Path socket, Consumer<Event> meter) {
         ControlClient c = ControlClient.connect(socket);
         c.subscribe(meter);
         return c;

@@ -9,6 +9,7 @@ import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
+import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,9 +72,14 @@ final class QemuChain implements ReplacementChain {
                 meter.awaitBeats(10 * s.vcpus(), 60_000);
                 Thread.sleep(1000);
                 long t1 = migrationStart[0];
+                // QEMU publishes no heartbeat events: the cutover is placed by arrival, 20 ms before the STOP as
+                // far as this process can place it (done minus the blackout), well inside the 500 ms window.
+                CutoverGap.Figures gap = meter.cutoverAfterArrivalsBefore(done - res.blackoutUs() * 1000
+                        - 20_000_000L);
                 long errors = guest.errorLines() - errorsBefore;
                 out.add(new Sample(s, accel.rowLabel(), r, res.blackoutUs(), res.qemuDowntimeMs() * 1000,
-                        res.totalUs() - migrationStart[1], -1, -1, Map.of(), meter.gapMicrosSince(t1),
+                        res.totalUs() - migrationStart[1], -1, -1, Map.of(), GuestMeter.orUnmeasured(gap.guestGapUs()),
+                        GuestMeter.orUnmeasured(gap.controlGapUs()),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1),
                         meter.pagesPerSecond(done, done + 1_000_000_000L),
                         res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors));

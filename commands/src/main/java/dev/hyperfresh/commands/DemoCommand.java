@@ -94,10 +94,12 @@ public class DemoCommand {
             ObjectNode summary = JsonOutput.object().put("instance", name).put("blackout_us", cutover.blackoutUs())
                     .put("state_bytes", snapshot.stateBytes()).put("memory_bytes", prepare.memoryBytes())
                     .put("bytes_copied", prepare.bytesCopied()).put("verified", after.ok())
-                    .put("guest_pause_max_cycles", after.guestPauseMaxCycles()).put("kept", keep);
+                    .put("guest_gap_us", after.guestGapUs()).put("control_gap_us", after.controlGapUs())
+                    .put("kept", keep);
             summary.set("phases_us", JsonOutput.tree(cutover.phasesUs()));
-            say.step(after.ok() ? "Done: the hypervisor was replaced under a running guest, which noticed a pause"
-                    + " of " + Units.micros(cutover.blackoutUs()) + " and nothing else."
+            say.step(after.ok() ? "Done: the hypervisor was replaced under a running guest, whose longest pause"
+                    + " across it was " + Views.gap(after.guestGapUs()) + " (" + Views.gap(after.controlGapUs())
+                    + " without a cutover; blackout " + Units.micros(cutover.blackoutUs()) + "), and nothing else."
                     : "Done, but the guest reported problems (above).",
                     keep ? "Instance '" + name + "' keeps running: `attach " + name + "`, `stop` when done."
                             : "Now stopping the tour's instance.");

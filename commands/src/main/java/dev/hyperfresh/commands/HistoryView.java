@@ -5,7 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** The history table: one row per replacement, its phases in microseconds. */
+/**
+ * The history table: one row per replacement, the largest pause its guests saw across it and in the control
+ * window before it, its phases in microseconds.
+ */
 final class HistoryView {
     private HistoryView() {
     }
@@ -16,10 +19,13 @@ final class HistoryView {
             rows.add(List.of(e.time(), e.instance(), e.outcome(), Units.micros(e.blackoutUs()),
                     e.versionBefore() + " → " + e.versionAfter(),
                     e.verified() == null ? "-" : e.verified() ? "yes" : "NO",
+                    e.guestGapUs() == null ? "-" : Units.micros(e.guestGapUs()),
+                    e.controlGapUs() == null ? "-" : Units.micros(e.controlGapUs()),
                     e.phasesUs().entrySet().stream().map(p -> p.getKey() + "=" + p.getValue())
                             .collect(Collectors.joining(" "))));
         }
-        return Tables.of(List.of("TIME", "INSTANCE", "OUTCOME", "BLACKOUT", "VERSIONS", "VERIFIED", "PHASES (µs)"),
+        return Tables.of(List.of("TIME", "INSTANCE", "OUTCOME", "BLACKOUT", "VERSIONS", "VERIFIED", "GUEST GAP",
+                "CONTROL GAP", "PHASES (µs)"),
                 rows);
     }
 }

@@ -95,7 +95,7 @@ public class ReplacementCommands {
                 : "rolled back: the standby is gone, " + target + " runs its VMs as before";
     }
 
-    @ShellMethod(key = "verify", value = "Watch the guests' heartbeats (hfguest's, or the Linux test guest's on its console) and check them: sequence, errors, TSC, ticks.", group = GROUP)
+    @ShellMethod(key = "verify", value = "Watch the guests' heartbeats (hfguest's, or the Linux test guest's on its console) and check them: sequence, errors, TSC, ticks; after a cutover, the largest pause the guest saw across it and in a control window (guest_gap_us, control_gap_us).", group = GROUP)
     public String verify(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--seconds", defaultValue = "2", help = "how long to watch") double seconds,
@@ -153,7 +153,7 @@ public class ReplacementCommands {
         return out;
     }
 
-    @ShellMethod(key = "history", value = "Past replacements with their per-phase times.", group = GROUP)
+    @ShellMethod(key = "history", value = "Past replacements with their per-phase times and the guest gap against its control.", group = GROUP)
     public String history(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "only this instance") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {

@@ -4,6 +4,7 @@ import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.engine.GuestGap;
 import dev.hyperfresh.engine.Instance;
 import dev.hyperfresh.engine.Phases;
 import dev.hyperfresh.engine.ReplaceReport;
@@ -100,8 +101,28 @@ final class Views {
         return verdict + "\n" + v.heartbeats() + " heartbeats from " + v.cpus() + " vCPU(s) in " + v.windowMs()
                 + " ms: " + v.seqGaps() + " missing, " + v.seqDuplicates() + " repeated, memory errors "
                 + v.memoryErrors() + ", canary errors " + v.canaryErrors() + ", TSC backwards " + v.tscBackwards()
-                + ", ticks " + (v.ticksAdvancing() ? "advancing" : "stuck") + "; largest pause the guest saw: "
-                + v.guestPauseMaxCycles() + " TSC cycles";
+                + ", ticks " + (v.ticksAdvancing() ? "advancing" : "stuck") + "\n" + guestGaps(v);
+    }
+
+    /** The last cutover as the guests saw it: per VM the largest pause across it and in the control window. */
+    static String guestGaps(Verification v) {
+        if (v.guestGaps().isEmpty()) {
+            return "largest pause the guest saw across a cutover: - (no cutover watched before this verify)";
+        }
+        StringBuilder out = new StringBuilder("largest pause the guest saw across the cutover: ")
+                .append(gap(v.guestGapUs())).append(" (control window without one: ").append(gap(v.controlGapUs()))
+                .append("; blackout ").append(gap(v.cutoverBlackoutUs())).append(')');
+        for (GuestGap g : v.guestGaps()) {
+            if (v.guestGaps().size() > 1 || g.note() != null) {
+                out.append("\n  ").append(g.vm()).append(": ").append(gap(g.guestGapUs())).append(", control ")
+                        .append(gap(g.controlGapUs())).append(g.note() == null ? "" : " (" + g.note() + ")");
+            }
+        }
+        return out.toString();
+    }
+
+    static String gap(Long us) {
+        return us == null ? "unmeasured" : Units.micros(us);
     }
 
     static ObjectNode verificationJson(Verification v) {
@@ -115,7 +136,9 @@ final class Views {
                     .append("\nthe VMs run on in ").append(ref(r.before())).toString();
         }
         return out.append("blackout ").append(Units.micros(r.blackoutUs())).append(" (").append(r.blackoutUs())
-                .append(" µs)\nmoved ").append(Units.bytes(r.stateBytes())).append(" of state; ")
+                .append(" µs); the guest saw ").append(gap(r.verification().guestGapUs())).append(" (control ")
+                .append(gap(r.verification().controlGapUs())).append(")\nmoved ").append(Units.bytes(r.stateBytes()))
+                .append(" of state; ")
                 .append(Units.bytes(r.memoryBytes())).append(" of guest memory stayed in place (")
                 .append(Units.bytes(r.bytesCopied())).append(" copied)\nbefore ").append(ref(r.before()))
                 .append("\nafter  ").append(ref(r.after())).append('\n').append(verification(r.verification()))
@@ -124,6 +147,8 @@ final class Views {
 
     static ObjectNode replaceJson(ReplaceReport r) {
         ObjectNode node = JsonOutput.tree(r).put("verified", r.verified());
+        node.put("guest_gap_us", r.verification() == null ? null : r.verification().guestGapUs());
+        node.put("control_gap_us", r.verification() == null ? null : r.verification().controlGapUs());
         if (r.verification() != null) {
             node.set("verification", verificationJson(r.verification()));
         }

@@ -9,16 +9,20 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Listens to an instance while a handover op runs on another connection: its {@code handover} events become
  * {@link Progress}, and the last heartbeat sequence number per VM and cpu is kept, so a verify after the cutover
- * can tell whether the guests went on from there.
+ * can tell whether the guests went on from there; the heartbeats themselves go to a {@link BeatLog} for the
+ * guest-observed gap.
  */
 final class EventTap implements AutoCloseable {
     private final ControlClient client;
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
+    private final BeatLog beats;
 
-    EventTap(Path socket, ProgressListener progress) {
+    EventTap(Path socket, ProgressListener progress, int beatsPerVm) {
+        beats = new BeatLog(beatsPerVm);
         client = ControlClient.connect(socket);
         try {
             client.subscribe(e -> {
+                beats.accept(e);
                 if (Event.HANDOVER.equals(e.kind())) {
                     progress.onProgress(new Progress(e.fields().path("phase").asText(),
                             e.fields().path("percent").asInt(Progress.UNKNOWN), e.fields().path("bytes").asLong(),
@@ -39,6 +43,10 @@ final class EventTap implements AutoCloseable {
 
     Map<String, Long> lastHeartbeatSeqs() {
         return Map.copyOf(lastSeq);
+    }
+
+    BeatLog beats() {
+        return beats;
     }
 
     @Override

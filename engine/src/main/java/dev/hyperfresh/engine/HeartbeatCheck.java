@@ -30,7 +30,6 @@ final class HeartbeatCheck {
         long tscBackwards;
         long memoryErrors;
         long canaryErrors;
-        long pauseMax;
     }
 
     /** {@code lastSeqBefore}: per {@link #key} the last sequence number seen before the window, if any. */
@@ -62,7 +61,6 @@ final class HeartbeatCheck {
         c.tscBackwards = Math.max(c.tscBackwards, f.path("tscBackwards").asLong());
         c.memoryErrors = Math.max(c.memoryErrors, f.path("memoryErrors").asLong());
         c.canaryErrors = Math.max(c.canaryErrors, f.path("canaryErrors").asLong());
-        c.pauseMax = Math.max(c.pauseMax, f.path("gapMaxCycles").asLong());
     }
 
     /**
@@ -99,14 +97,17 @@ final class HeartbeatCheck {
         return cpus.values().stream().allMatch(c -> c.lastSeq - c.firstSeq + 1 >= n);
     }
 
-    synchronized Verification result(long windowMs) {
+    /**
+     * The verdict; {@code gaps}: the last cutover as the guests saw it, if one was watched, and {@code blackoutUs}
+     * its blackout (null without).
+     */
+    synchronized Verification result(long windowMs, List<GuestGap> gaps, Long blackoutUs) {
         List<String> problems = new ArrayList<>();
-        long gaps = 0;
+        long seqGaps = 0;
         long duplicates = 0;
         long back = 0;
         long merr = 0;
         long cerr = 0;
-        long pause = 0;
         boolean ticks = !cpus.isEmpty();
         for (String missing : lastSeqBefore.keySet()) {
             if (!cpus.containsKey(missing)) {
@@ -124,24 +125,23 @@ final class HeartbeatCheck {
                 ticks = false;
                 problems.add(e.getKey() + " timer ticks did not advance (" + c.firstTicks + " → " + c.lastTicks + ")");
             }
-            gaps += c.gaps;
+            seqGaps += c.gaps;
             duplicates += c.duplicates;
             back += c.tscBackwards;
             merr += c.memoryErrors;
             cerr += c.canaryErrors;
-            pause = Math.max(pause, c.pauseMax);
         }
         if (heartbeats == 0) {
             problems.add("no heartbeat arrived in " + windowMs + " ms");
         }
-        addIf(problems, gaps, "heartbeat sequence numbers missing");
+        addIf(problems, seqGaps, "heartbeat sequence numbers missing");
         addIf(problems, duplicates, "heartbeat sequence numbers repeated or out of order");
         addIf(problems, back, "times the guest saw its TSC go backwards");
         addIf(problems, merr, "memory errors reported by the guest");
         addIf(problems, cerr, "register canary errors reported by the guest");
         addIf(problems, dropped, "events dropped by the control socket, so continuity is unproven");
-        return new Verification(heartbeats, cpus.size(), gaps, duplicates, merr, cerr, back, ticks, pause, windowMs,
-                problems);
+        return new Verification(heartbeats, cpus.size(), seqGaps, duplicates, merr, cerr, back, ticks,
+                GuestGap.maxGuestGapUs(gaps), GuestGap.maxControlGapUs(gaps), blackoutUs, gaps, windowMs, problems);
     }
 
     private static void addIf(List<String> problems, long count, String what) {

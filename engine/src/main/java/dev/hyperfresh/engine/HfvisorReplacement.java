@@ -6,6 +6,7 @@ import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
+import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -27,6 +29,12 @@ import java.util.stream.Collectors;
 final class HfvisorReplacement implements Replacement {
     private static final Duration STANDBY_EXIT_TIMEOUT = Duration.ofSeconds(15);
     private static final int MAX_STANDBYS = 100;
+    /** Guest time each side of a cutover over which the guest-observed gap is taken (docs/HANDOVER.md). */
+    static final long GAP_WINDOW_US = 500_000;
+    /** How long a cutover waits, beyond the window itself, for heartbeats to fill the control window. */
+    private static final long CONTROL_WAIT_US = 5_000_000;
+    /** The new instance's first heartbeats are what the cutover window needs; later ones are not kept. */
+    private static final int AFTER_BEATS_PER_VM = 4096;
 
     private final String instance;
     private final HfvisorEngine engine;
@@ -36,6 +44,14 @@ final class HfvisorReplacement implements Replacement {
     private PrepareReply prepared;
     private final Map<String, Long> phasesUs = new LinkedHashMap<>();
     private Map<String, Long> lastSeqBefore = Map.of();
+    /**
+     * The last cutover as the guests saw it, until a verify reports it: the old instance's heartbeats (its last ones
+     * mark the cutover; read when the verify starts, once the old instance has exited and sent them all) ...
+     */
+    private BeatLog beforeCutover;
+    /** ... and the new instance's, subscribed to while it was still the standby so that none is missed. */
+    private EventTap afterCutover;
+    private Long cutoverBlackoutUs;
 
     HfvisorReplacement(String instance, HfvisorEngine engine) {
         this.instance = instance;
@@ -61,6 +77,7 @@ final class HfvisorReplacement implements Replacement {
                     + " for " + instance + ": run `cutover` next, or `rollback` to drop it");
             default -> { }
         }
+        dropCutoverWatch();
         Path exe = launcher == null ? engine.hfvisorLauncher() : launcher;
         if (!Files.isExecutable(exe) || Files.isDirectory(exe)) {
             throw EngineException.usage("the launcher " + exe + " is not an executable file");
@@ -84,6 +101,13 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public synchronized PrepareReply remap(ProgressListener progress) {
+        checkRemap();
+        try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
+            return doRemap();
+        }
+    }
+
+    private void checkRemap() {
         switch (step) {
             case NONE -> throw EngineException.precondition("remap needs a standby: run `standby` first");
             case REMAPPED -> throw EngineException.precondition(instance + " is already remapped to "
@@ -97,10 +121,14 @@ final class HfvisorReplacement implements Replacement {
             throw EngineException.precondition("the standby " + standby.name() + " no longer answers: run `standby`"
                     + " again");
         }
+    }
+
+    /** The remap; the caller listens to the old instance meanwhile. */
+    private PrepareReply doRemap() {
         Path old = engine.instance(instance).socket();
         long start = System.nanoTime();
         JsonNode reply;
-        try (EventTap tap = new EventTap(old, progress)) {
+        try {
             reply = Control.request(old, "handover-prepare", EngineJson.MAPPER.createObjectNode()
                     .put("target", standby.socket().toAbsolutePath().toString()));
         } catch (ControlException e) {
@@ -141,7 +169,11 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public synchronized CutoverReply cutover(ProgressListener progress) {
-        CutoverReply report = doCutover(progress);
+        checkCutover();
+        CutoverReply report;
+        try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
+            report = doCutover(tap);
+        }
         record(report, null);
         return report;
     }
@@ -168,9 +200,28 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public Verification verify(Duration window, ProgressListener progress) {
         Map<String, Long> seqs;
+        BeatLog before;
+        EventTap after;
+        Long blackoutUs;
         synchronized (this) {
             seqs = lastSeqBefore;
+            before = beforeCutover;
+            after = afterCutover;
+            blackoutUs = cutoverBlackoutUs;
+            cutoverBlackoutUs = null;
+            afterCutover = null;
+            beforeCutover = null;
         }
+        try (EventTap closing = after) {
+            Map<String, Map<Integer, Long>> boundary = before == null ? Map.of() : before.lastSeqs();
+            return verify(window, progress, seqs, blackoutUs, () -> after == null ? Map.of()
+                    : BeatLog.figures(before, boundary, after.beats(), GAP_WINDOW_US));
+        }
+    }
+
+    /** Watches for {@code window}, and on until every cutover window has its heartbeats (or 10 windows passed). */
+    private Verification verify(Duration window, ProgressListener progress, Map<String, Long> seqs, Long blackoutUs,
+                                Supplier<Map<String, CutoverGap.Figures>> gaps) {
         HeartbeatCheck check = new HeartbeatCheck(seqs);
         long start = System.nanoTime();
         long windowUs = window.toNanos() / 1000;
@@ -178,7 +229,8 @@ final class HfvisorReplacement implements Replacement {
             while (true) {
                 long elapsed = (System.nanoTime() - start) / 1000;
                 boolean windowOver = elapsed >= windowUs;
-                if (windowOver && check.everyCpuHas(2) || elapsed >= 10 * windowUs) {
+                if (windowOver && check.everyCpuHas(2) && !cutoverWindowOpen(gaps.get())
+                        || elapsed >= 10 * windowUs) {
                     break;
                 }
                 progress.onProgress(new Progress("verify", (int) Math.min(100, elapsed * 100 / windowUs), 0,
@@ -195,14 +247,24 @@ final class HfvisorReplacement implements Replacement {
         }
         long elapsedUs = (System.nanoTime() - start) / 1000;
         progress.onProgress(new Progress("verify", 100, 0, elapsedUs));
-        return check.result(elapsedUs / 1000);
+        return check.result(elapsedUs / 1000, BeatLog.gaps(gaps.get()), blackoutUs);
+    }
+
+    private static boolean cutoverWindowOpen(Map<String, CutoverGap.Figures> gaps) {
+        return gaps.values().stream().anyMatch(CutoverGap.Figures::open);
     }
 
     @Override
     public synchronized ReplaceReport replace(Path launcher, Duration verifyWindow, ProgressListener progress) {
         standby(launcher, progress);
-        PrepareReply prepare = remap(progress);
-        CutoverReply cutover = doCutover(progress);
+        checkRemap();
+        PrepareReply prepare;
+        CutoverReply cutover;
+        // One tap from the remap to the cutover: the control window is then usually full when the cutover starts.
+        try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
+            prepare = doRemap();
+            cutover = doCutover(tap);
+        }
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
         Verification verification = null;
@@ -217,7 +279,7 @@ final class HfvisorReplacement implements Replacement {
                 cutover.committed() ? cutover.newInstance() : before, verification);
     }
 
-    private CutoverReply doCutover(ProgressListener progress) {
+    private void checkCutover() {
         switch (step) {
             case NONE -> throw EngineException.precondition("cutover needs a remapped standby: run `standby`, then"
                     + " `remap`");
@@ -225,27 +287,68 @@ final class HfvisorReplacement implements Replacement {
                     + " first");
             default -> { }
         }
+    }
+
+    /** The cutover, while {@code tap} listens to the old instance. */
+    private CutoverReply doCutover(EventTap tap) {
         Path old = engine.instance(instance).socket();
+        dropCutoverWatch();
+        EventTap after = new EventTap(standby.socket(), ProgressListener.NONE, AFTER_BEATS_PER_VM);
         JsonNode reply;
-        try (EventTap tap = new EventTap(old, progress)) {
+        try {
+            awaitControlWindow(tap.beats());
             try {
                 reply = Control.request(old, "handover-cutover", null);
             } finally {
                 lastSeqBefore = tap.lastHeartbeatSeqs();
             }
         } catch (ControlException e) {
+            after.close();
             throw afterLostCutover(old, e);
+        } catch (RuntimeException e) {
+            after.close();
+            throw e;
         }
         CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
         if (report.committed()) {
+            beforeCutover = tap.beats();
+            afterCutover = after;
+            cutoverBlackoutUs = report.blackoutUs();
             // The old instance exits by itself right after its reply; it owns no VM any more.
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
             step = Step.NONE;
             standby = null;
         } else {
+            after.close();
             ensureStandbyGone(null);
         }
         return report;
+    }
+
+    /**
+     * Waits until the old instance's heartbeats fill a control window back from the latest, so the cutover has one
+     * to be compared with; after {@link #CONTROL_WAIT_US} it goes ahead without (verify then says so).
+     */
+    private static void awaitControlWindow(BeatLog before) {
+        long deadline = System.nanoTime() + (GAP_WINDOW_US + CONTROL_WAIT_US) * 1000;
+        while (!before.controlWindowFilled(GAP_WINDOW_US) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Forgets a cutover no verify reported, closing its subscription to the new instance. */
+    private synchronized void dropCutoverWatch() {
+        if (afterCutover != null) {
+            afterCutover.close();
+        }
+        afterCutover = null;
+        beforeCutover = null;
+        cutoverBlackoutUs = null;
     }
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
@@ -298,7 +401,9 @@ final class HfvisorReplacement implements Replacement {
                 cutover.reason(), cutover.blackoutUs(), cutover.stateBytes(), memory, Phases.ordered(phases),
                 before.version(),
                 cutover.committed() ? cutover.newInstance().version() : before.version(),
-                verification == null ? null : verification.ok()));
+                verification == null ? null : verification.ok(),
+                verification == null ? null : verification.guestGapUs(),
+                verification == null ? null : verification.controlGapUs()));
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -24,12 +25,13 @@ class HeartbeatCheckTest {
             check.accept(hb(1, seq, 1000L * seq + 1, seq, 0));
         }
         assertThat(check.everyCpuHas(2)).isTrue();
-        Verification v = check.result(1500);
+        Verification v = check.result(1500, List.of(), null);
         assertThat(v.problems()).isEmpty();
         assertThat(v.ok()).isTrue();
         assertThat(v.heartbeats()).isEqualTo(8);
         assertThat(v.cpus()).isEqualTo(2);
-        assertThat(v.guestPauseMaxCycles()).isEqualTo(5000);
+        assertThat(v.guestGapUs()).isNull();
+        assertThat(v.guestGaps()).isEmpty();
     }
 
     @Test
@@ -39,7 +41,7 @@ class HeartbeatCheckTest {
         check.accept(hb(0, 2, 400, 2, 0));
         check.accept(hb(0, 2, 600, 3, 0));
         check.accept(hb(0, 5, 700, 4, 2));
-        Verification v = check.result(1000);
+        Verification v = check.result(1000, List.of(), null);
         assertThat(v.ok()).isFalse();
         assertThat(v.seqGaps()).isEqualTo(2);
         assertThat(v.seqDuplicates()).isEqualTo(1);
@@ -61,7 +63,7 @@ class HeartbeatCheckTest {
         check.accept(console("memcheck ok seq=7"));
         check.accept(console("LINUXHB seq=8 uptime=38.05"));
         assertThat(check.everyCpuHas(2)).isTrue();
-        Verification v = check.result(2000);
+        Verification v = check.result(2000, List.of(), null);
         assertThat(v.problems()).isEmpty();
         assertThat(v.heartbeats()).isEqualTo(2);
 
@@ -69,7 +71,7 @@ class HeartbeatCheckTest {
         failing.accept(console("LINUXHB seq=2 uptime=3.00"));
         failing.accept(console("memcheck FAIL seq=2"));
         failing.accept(console("LINUXHB seq=4 uptime=2.50"));
-        Verification bad = failing.result(2000);
+        Verification bad = failing.result(2000, List.of(), null);
         assertThat(bad.memoryErrors()).isEqualTo(1);
         assertThat(bad.seqGaps()).as("seq 3 garbled on the shared console: not judged").isZero();
         assertThat(bad.tscBackwards()).isEqualTo(1);
@@ -78,11 +80,11 @@ class HeartbeatCheckTest {
 
     @Test
     void silenceAndStoppedTicksFail() {
-        assertThat(new HeartbeatCheck(Map.of()).result(2000).problems()).containsExactly(
+        assertThat(new HeartbeatCheck(Map.of()).result(2000, List.of(), null).problems()).containsExactly(
                 "no heartbeat arrived in 2000 ms");
         HeartbeatCheck check = new HeartbeatCheck(Map.of());
         check.accept(hb(0, 1, 1, 7, 0));
         check.accept(hb(0, 2, 2, 7, 0));
-        assertThat(check.result(1000).ticksAdvancing()).isFalse();
+        assertThat(check.result(1000, List.of(), null).ticksAdvancing()).isFalse();
     }
 }

@@ -54,6 +54,10 @@ class LinuxReplaceOnKvmTest {
             assertThat(v.problems()).isEmpty();
             assertThat(v.heartbeats()).isGreaterThanOrEqualTo(2);
             assertThat(v.cpus()).as("one console sequence for the VM").isEqualTo(1);
+            assertThat(v.guestGaps()).singleElement().satisfies(g -> {
+                assertThat(g.guestGapUs()).as("LINUXHB lines have no TSC stamp to measure with").isNull();
+                assertThat(g.note()).contains("no TSC stamp");
+            });
             assertThat(report.after().pid()).isNotEqualTo(report.before().pid());
             assertThat(ProcessHandle.of(report.before().pid()).map(ProcessHandle::isAlive)).as("old instance gone")
                     .isNotEqualTo(Optional.of(true));

@@ -18,12 +18,23 @@ class ReplacementHistoryTest {
         ReplacementHistory history = new ReplacementHistory(dir.resolve("history.jsonl"));
         assertThat(history.read()).isEmpty();
         HistoryEntry first = new HistoryEntry("2026-11-25T19:00:00Z", "demo", "committed", null, 420, 30_000,
-                256L << 20, Map.of("pause", 20L), "0.1.0", "0.1.1", true);
+                256L << 20, Map.of("pause", 20L), "0.1.0", "0.1.1", true, 5_800L, 1_100L);
         history.append(first);
         Files.writeString(dir.resolve("history.jsonl"), "not json\n", StandardOpenOption.APPEND);
         HistoryEntry second = new HistoryEntry("2026-11-25T19:01:00Z", "demo", "rolled-back", "standby died", 0, 0,
-                0, Map.of(), "0.1.1", "0.1.1", null);
+                0, Map.of(), "0.1.1", "0.1.1", null, null, null);
         history.append(second);
         assertThat(history.read()).containsExactly(first, second);
+    }
+
+    @Test
+    void linesWrittenBeforeTheGapFiguresExistedStillRead() throws Exception {
+        ReplacementHistory history = new ReplacementHistory(dir.resolve("history.jsonl"));
+        Files.writeString(dir.resolve("history.jsonl"), "{\"time\":\"2026-11-25T19:00:00Z\",\"instance\":\"demo\","
+                + "\"outcome\":\"committed\",\"blackoutUs\":420,\"phasesUs\":{},\"verified\":true}\n");
+        assertThat(history.read()).singleElement().satisfies(e -> {
+            assertThat(e.blackoutUs()).isEqualTo(420);
+            assertThat(e.guestGapUs()).isNull();
+        });
     }
 }

@@ -58,6 +58,15 @@ class ShellOnKvmTest {
             assertThat(r.path("before").path("pid").asLong()).isEqualTo(firstPid);
             assertThat(r.path("after").path("pid").asLong()).isNotEqualTo(firstPid);
             assertThat(r.path("after").path("name").asText()).isEqualTo("kvm");
+            // The guest's own view: the cutover window holds the pause (its TSC advanced by it), the control window
+            // before it does not; both measured, per VM as well.
+            JsonNode gaps = r.path("verification").path("guest_gaps");
+            assertThat(gaps.size()).as(gaps.toString()).isEqualTo(1);
+            assertThat(gaps.get(0).path("note").isNull()).as(gaps.toString()).isTrue();
+            assertThat(r.path("guest_gap_us").isIntegralNumber()).as(r.toString()).isTrue();
+            assertThat(r.path("control_gap_us").isIntegralNumber()).as(r.toString()).isTrue();
+            assertThat(r.path("guest_gap_us").asLong()).isGreaterThanOrEqualTo(r.path("blackout_us").asLong() / 2);
+            assertThat(r.path("control_gap_us").asLong()).isPositive();
 
             Result stopped = run("stop", "kvm");
             assertThat(stopped.exitCode()).as(stopped.err()).isZero();

@@ -123,7 +123,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         });
         vm.onGuestLine(line -> {
             sink.line(line.text());
-            publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(vmName, line.heartbeat())
+            publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(vmName, line.heartbeat(), vm.tscKhz())
                     : Event.guestLine(vmName, line));
         });
         vm.exit().whenComplete((exit, err) -> {

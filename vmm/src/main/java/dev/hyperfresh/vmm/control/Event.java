@@ -25,6 +25,16 @@ public record Event(String vm, String kind, ObjectNode fields) {
         return new Event(vm, HEARTBEAT, Json.MAPPER.valueToTree(heartbeat));
     }
 
+    /**
+     * A heartbeat with the rate of the guest's TSC ({@code tscKhz}: the VM's KVM_GET_TSC_KHZ), so a subscriber can
+     * turn its cycle counts into time without having seen the guest boot.
+     */
+    public static Event heartbeat(String vm, Heartbeat heartbeat, int tscKhz) {
+        Event e = heartbeat(vm, heartbeat);
+        e.fields().put("tscKhz", tscKhz);
+        return e;
+    }
+
     public static Event console(String vm, String text) {
         return new Event(vm, CONSOLE, Json.object().put("text", text));
     }

@@ -138,6 +138,7 @@ public final class IncomingHandover {
             long base = before[0];
             memory.populate(POPULATE_CHUNK, done -> progress("populate", (int) (100 * (base + done) / total),
                     base + done));
+            vm.preFaultMemory();
             populateNanos += MonotonicClock.nanos() - t;
             before[0] += o.memoryBytes();
         }

@@ -1,7 +1,9 @@
 package dev.hyperfresh.vmm.vm;
 
+import dev.hyperfresh.kvm.Cap;
 import dev.hyperfresh.kvm.Cpuid;
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.KvmException;
 import dev.hyperfresh.kvm.Vcpu;
 import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
@@ -19,6 +21,7 @@ import dev.hyperfresh.vmm.devices.StatefulDevice;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.memory.MemoryLayout;
+import dev.hyperfresh.vmm.memory.MemoryRegion;
 import dev.hyperfresh.vmm.persist.VmState;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -162,6 +165,25 @@ public final class VirtualMachine implements AutoCloseable {
 
     public int tscKhz() {
         return tscKhz;
+    }
+
+    /**
+     * Builds KVM's stage-2 mappings of all guest RAM now, through vCPU 0 (parked, or not started), so that the
+     * guest's first touches after a handover do not each fault into KVM: KVM_PRE_FAULT_MEMORY where this KVM has
+     * it (two-dimensional paging, Linux 6.11 on); nothing where it has not (shadow paging such as PVM's: EOPNOTSUPP;
+     * older kernels). Populate the host mapping first, or the mappings come out read-only.
+     */
+    public void preFaultMemory() {
+        if (!vm.kvm().has(Cap.PRE_FAULT_MEMORY)) {
+            return;
+        }
+        try {
+            for (MemoryRegion r : memory.regions()) {
+                vcpus.get(0).preFaultMemory(r.gpa(), r.size());
+            }
+        } catch (KvmException cannot) {
+            // a KVM that lists the capability yet refuses (EOPNOTSUPP): faulting on first use is just as correct
+        }
     }
 
     /** Adds a port device (before {@link #start()}); a stateful one under {@code stateName} moves in handovers. */
