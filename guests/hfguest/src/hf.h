@@ -34,11 +34,11 @@ typedef unsigned char u8;
 #define VEC_TIMER 0x40
 #define VEC_BP 3
 #define VEC_GP 13
-#define VEC_SVC 0x80         /* ring-3 callable service gate */
+#define VEC_UD 6             /* also how ring 3 asks ring 0 for a service: ud2 at svc_ud2 (user.c) */
 #define VEC_APIC_ERR 0xfe
 #define VEC_SPURIOUS 0xff
 
-/* SVC operations (rax) */
+/* service requests from ring 3 (rax) */
 #define SVC_REPAIR 1         /* re-apply all per-CPU canary MSRs */
 #define SVC_INJECT 2         /* corrupt canary MSR #rdi (test hook) */
 #define SVC_INJECT_XCR0 3    /* drop AVX from XCR0 (test hook) */
@@ -124,6 +124,7 @@ struct cpu {
     u64 exp_vec[8][4] __attribute__((aligned(32)));  /* ymm8..15 (xmm: [0..1]) */
     u64 exp_msr[CM_COUNT];
     u64 exp_cr0, exp_cr3, exp_cr4, exp_efer, exp_xcr0, exp_xsave_size;
+    u64 xcr0_user;                    /* XCR0 as ring 3 first read it: on PVM the host's, a superset of exp_xcr0 */
     u32 exp_apic_svr, exp_apic_lvtt, exp_apic_tmict, exp_apic_tdcr;
 
     /* error counters */

@@ -11,7 +11,7 @@
 extern u64 boot_pml4[512], boot_pdpt[512], boot_pd[4 * 512];
 extern char _end[];
 extern char tramp_start[], tramp_end[], tramp_cr3[];
-extern char isr_stubs[], timer_stub[];
+extern char isr_stubs[], timer_stub[], svc_ud2[];
 extern u64 ap_boot_stack;
 extern u32 ap_boot_cpu;
 
@@ -502,7 +502,6 @@ static void tables_init(void)
         set_gate(v, (u64)isr_stubs + 16 * v, 0x8e, ist);
     }
     set_gate(VEC_TIMER, (u64)timer_stub, 0x8e, 0);
-    set_gate(VEC_SVC, (u64)isr_stubs + 16 * VEC_SVC, 0xee, 0); /* DPL 3 */
     set_gate(VEC_BP, (u64)isr_stubs + 16 * VEC_BP, 0xee, 0);   /* int3 from ring 3 too */
 }
 
@@ -798,7 +797,10 @@ void isr_handler(struct frame *f)
             return;
         }
         break;
-    case VEC_SVC:
+    case VEC_UD:
+        if (f->rip != (u64)svc_ud2 || !(f->cs & 3))
+            break;
+        f->rip += 2;   /* past the ud2: the request is served */
         if (c && f->rax == SVC_REPAIR) {
             apply_msrs(c);
             if (has_avx)
