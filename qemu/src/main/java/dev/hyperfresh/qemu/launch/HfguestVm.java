@@ -1,5 +1,7 @@
 package dev.hyperfresh.qemu.launch;
 
+import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.qemu.Accelerator;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,11 +27,26 @@ public record HfguestVm(Path qemuBinary, Accelerator accelerator, int cpus, int 
             argv.addAll(List.of("-machine", "q35"));
         }
         argv.addAll(List.of("-display", "none", "-no-reboot", "-nodefaults", "-serial", "none", "-monitor", "none",
-                "-kernel", kernel.toString(), "-append", guestArgs,
+                "-kernel", kernel.toString(), "-append", guestArgs + pvmArgs(),
                 "-chardev", "file,id=hb,path=" + debugLog + ",append=on",
                 "-device", "isa-debugcon,iobase=0xe9,chardev=hb",
                 "-device", "isa-debug-exit,iobase=0xf4",
                 "-qmp", "unix:" + qmpSocket + ",server=on,wait=off"));
         return argv;
+    }
+
+    /**
+     * On a PVM host KVM runs guest ring 0 in its instruction emulator, which stops at an int3 there; hfvisor
+     * delivers that #BP itself, QEMU does not, so hfguest leaves out its ring-0 int3 check under QEMU on PVM.
+     */
+    private String pvmArgs() {
+        if (accelerator != Accelerator.KVM) {
+            return "";
+        }
+        try (Kvm kvm = Kvm.open()) {
+            return kvm.flavor() == KvmFlavor.PVM ? " int3_r0=0" : "";
+        } catch (RuntimeException noKvm) {
+            return "";   // QEMU will say why it cannot use KVM
+        }
     }
 }
