@@ -3,7 +3,7 @@ package dev.hyperfresh.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperfresh.testkit.Prerequisite;
-import dev.hyperfresh.testkit.BootsLinux;
+import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.control.Event;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * none repeated, uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move with it.
  */
 @RequiresKvm
-@BootsLinux
+@NotOnPvm
 @Timeout(value = 20, unit = TimeUnit.MINUTES) // two hfvisor starts and a Linux boot on an emulated CPU
 class LinuxReplaceOnKvmTest {
     private static final Path HFVISOR = Path.of("..", "bin", "hfvisor").toAbsolutePath().normalize();

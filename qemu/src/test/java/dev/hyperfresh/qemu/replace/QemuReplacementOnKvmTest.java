@@ -7,6 +7,7 @@ import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.RequiresKvm;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * KVM (emulated, slow: few replacements, a slow heartbeat, long waits; no timing means anything there).
  */
 @RequiresKvm
+@NotOnPvm
 class QemuReplacementOnKvmTest {
     private static final String GUEST = "cpus=2 mem_pct=2 hb_ms=200";
     private static final Duration GUEST_PROGRESS = Duration.ofMinutes(2);

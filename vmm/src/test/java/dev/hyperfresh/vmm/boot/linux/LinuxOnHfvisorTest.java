@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.testkit.Prerequisite;
-import dev.hyperfresh.testkit.BootsLinux;
+import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.persist.VmState;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * whole VM state (with the PC devices') is saved and restored into the running VM, which must carry on.
  */
 @RequiresKvm
-@BootsLinux
+@NotOnPvm
 class LinuxOnHfvisorTest {
     private static final Duration PATIENCE = Duration.ofMinutes(4);
     /** A PVM-backed KVM (this project's own machines): no int3 in 64-bit guests. */
