@@ -27,7 +27,9 @@ final class HfvisorProcess implements AutoCloseable {
     }
 
     static HfvisorProcess start(Path dir, String name, Map<String, String> env, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        // Its own session, as hyperfresh starts hfvisor: a stall (SIGSTOP) is then never undone by the kernel's
+        // SIGCONT to a process group that becomes orphaned around it (seen on a PVM host).
+        List<String> cmd = new ArrayList<>(List.of("setsid", ProcessHandle.current().info().command().orElse("java"),
                 // C1 and serial GC start much faster in an emulated CPU; timings are never asserted here.
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Dhyperfresh.warmup=3",
                 "-cp", System.getProperty("java.class.path"), "dev.hyperfresh.vmm.cli.HfvisorMain",
