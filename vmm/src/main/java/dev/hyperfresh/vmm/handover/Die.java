@@ -19,7 +19,13 @@ final class Die {
             System.err.println("hfvisor: fault injection: " + (stall ? "SIGSTOP" : "SIGKILL") + " at "
                     + point.option());
             System.err.flush();
-            Sys.C.kill(Sys.C.getpid(), stall ? SIGSTOP : SIGKILL);
+            if (stall) {
+                // At this thread, not the process: a process-directed stop may be taken by another thread first,
+                // and this one would run on for a moment (it did, on a PVM host, into the next ledger step).
+                Sys.C.tgkill(Sys.C.getpid(), Sys.C.gettid(), SIGSTOP);
+            } else {
+                Sys.C.kill(Sys.C.getpid(), SIGKILL);
+            }
         }
     }
 }
