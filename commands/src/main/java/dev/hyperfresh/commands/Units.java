@@ -23,6 +23,9 @@ final class Units {
     }
 
     static String micros(long us) {
+        if (us < 0) {
+            return "unknown";   // the engine's -1: not measured (a reply lost), never a figure to read as one
+        }
         if (us < 10_000) {
             return us + " µs";
         }

@@ -172,7 +172,7 @@ final class HfvisorReplacement implements Replacement {
         checkCutover();
         CutoverReply report;
         try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
-            report = doCutover(tap);
+            report = recorded(() -> doCutover(tap));
         }
         record(report, null);
         return report;
@@ -263,7 +263,7 @@ final class HfvisorReplacement implements Replacement {
         // One tap from the remap to the cutover: the control window is then usually full when the cutover starts.
         try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
             prepare = doRemap();
-            cutover = doCutover(tap);
+            cutover = recorded(() -> doCutover(tap));
         }
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
@@ -391,6 +391,22 @@ final class HfvisorReplacement implements Replacement {
         step = Step.NONE;
         standby = null;
         prepared = null;
+    }
+
+    /**
+     * Runs a cutover whose failure is an exception (its reply lost or refused) and writes that failure to the
+     * history before passing it on: a cutover that went wrong is the one an operator looks for there.
+     */
+    private CutoverReply recorded(Supplier<CutoverReply> cutover) {
+        try {
+            return cutover.get();
+        } catch (EngineException e) {
+            long memory = prepared != null ? prepared.memoryBytes() : 0;
+            engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance,
+                    e.kind() == EngineException.Kind.ROLLED_BACK ? CutoverReply.ROLLED_BACK : "failed", e.getMessage(),
+                    -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null, null));
+            throw e;
+        }
     }
 
     private void record(CutoverReply cutover, Verification verification) {

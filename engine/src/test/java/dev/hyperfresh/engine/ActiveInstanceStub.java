@@ -14,12 +14,13 @@ import java.util.Map;
 
 /**
  * A control socket that answers {@code info} as an active instance with one VM, for step-order tests. Its
- * handover ops talk to the standby for real (info on prepare, stop on abort) but move nothing: a cutover always
- * rolls back, as hfvisor's does when the standby cannot restore.
+ * handover ops talk to the standby for real (info on prepare, stop on abort) but move nothing: the first cutover
+ * rolls back, as hfvisor's does when the standby cannot restore; later ones fail with an error reply instead.
  */
 public final class ActiveInstanceStub implements ControlHandler {
     private final String name;
     private volatile Path standby;
+    private int cutovers;
 
     private ActiveInstanceStub(String name) {
         this.name = name;
@@ -48,6 +49,9 @@ public final class ActiveInstanceStub implements ControlHandler {
     @Override
     public CutoverReply cutover() {
         releaseStandby();
+        if (cutovers++ > 0) {
+            throw new IllegalStateException("the cutover broke off");
+        }
         return new CutoverReply(CutoverReply.ROLLED_BACK, "the standby could not restore the VM", 0, 0,
                 Map.of("pause", 1L, "save", 2L), null, 0, 0, List.of());
     }

@@ -145,6 +145,17 @@ class HfvisorEngineTest {
                 assertThat(h.phasesUs()).containsKeys("standby", "remap", "pause", "save");
                 assertThat(h.verified()).isNull();
             });
+
+            // A cutover whose reply is an error: the engine finds the VMs still on the old instance, says so, and
+            // the history has it too.
+            r.standby(null, ProgressListener.NONE);
+            r.remap(ProgressListener.NONE);
+            refused(() -> r.cutover(ProgressListener.NONE), Kind.ROLLED_BACK, "the cutover broke off");
+            assertThat(engine.history()).hasSize(2).last().satisfies(h -> {
+                assertThat(h.outcome()).isEqualTo("rolled-back");
+                assertThat(h.reason()).contains("the cutover broke off").contains("web running");
+                assertThat(h.blackoutUs()).isEqualTo(-1);
+            });
         }
     }
 
