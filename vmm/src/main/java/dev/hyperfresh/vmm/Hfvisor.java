@@ -129,7 +129,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         vm.exit().whenComplete((exit, err) -> {
             sink.notice("hfvisor: VM " + vmName + " " + exit.status().name().toLowerCase(Locale.ROOT).replace('_', ' ')
                     + " (" + exit.message() + ")");
-            publish(Event.state(vmName, word(exit.status())));
+            publish(Event.state(vmName, exit.status().word()));
             checkEnded();
         });
         vms.put(vmName, new HostedVm(vm, console));
@@ -173,7 +173,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
             VirtualMachine vm = h.vm();
             ExitCounts c = vm.exitCounts();
             out.add(new InstanceInfo.Vm(vm.config().name(), vm.config().vcpus(), vm.config().memoryBytes(),
-                    word(vm.status()), vm.config().guestKind(),
+                    vm.status().word(), vm.config().guestKind(),
                     new InstanceInfo.Exits(c.total(), c.byReason(), c.ioByPort(), c.emulated())));
         }
         boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
@@ -251,7 +251,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                 return h.prepared().withLeft(vms.values().stream().map(HostedVm::vm)
                         .filter(v -> h.prepared().vms().stream().noneMatch(m -> m.name().equals(v.config().name())))
                         .map(v -> new InstanceInfo.Vm(v.config().name(), v.config().vcpus(), v.config().memoryBytes(),
-                                word(v.status()), v.config().guestKind())).toList());
+                                v.status().word(), v.config().guestKind())).toList());
             }
         } finally {
             synchronized (this) {
@@ -442,14 +442,6 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                     + (vms.isEmpty() ? "" : " (it has: " + String.join(", ", vms.keySet()) + ")"));
         }
         return List.of(v.vm());
-    }
-
-    static String word(VmStatus s) {
-        return switch (s) {
-            case POWERED_OFF -> "stopped";
-            case HANDED_OVER -> "handed-over";
-            default -> s.name().toLowerCase(Locale.ROOT);
-        };
     }
 
     @Override

@@ -158,7 +158,7 @@ public final class OutgoingHandover implements AutoCloseable {
             }
             List<InstanceInfo.Vm> described = vms.stream().map(h -> new InstanceInfo.Vm(h.vm().config().name(),
                     h.vm().config().vcpus(), h.vm().config().memoryBytes(),
-                    h.vm().status() == VmStatus.PAUSED ? "paused" : "running", h.vm().config().guestKind()))
+                    h.vm().status().word(), h.vm().config().guestKind()))
                     .toList();
             PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
@@ -389,7 +389,7 @@ public final class OutgoingHandover implements AutoCloseable {
     /** What each VM is doing here now, as a rollback reports it: looked at, not assumed. */
     private String statesHere() {
         return vms.stream().map(h -> h.vm().config().name() + " "
-                + h.vm().status().name().toLowerCase().replace('_', ' ')).collect(Collectors.joining(", "));
+                + h.vm().status().word()).collect(Collectors.joining(", "));
     }
 
     /** Why a VM offered at prepare can no longer move (the guest powered it off, or it failed), or null. */
@@ -398,8 +398,8 @@ public final class OutgoingHandover implements AutoCloseable {
             VmStatus now = h.vm().status();
             VmStatus offered = operatorPaused.contains(h.vm()) ? VmStatus.PAUSED : VmStatus.RUNNING;
             if (now != offered) {
-                return "VM " + h.vm().config().name() + " is " + now.name().toLowerCase().replace('_', ' ')
-                        + " since the standby mapped it (it was " + offered.name().toLowerCase() + ")";
+                return "VM " + h.vm().config().name() + " is " + now.word()
+                        + " since the standby mapped it (it was " + offered.word() + ")";
             }
         }
         return null;
