@@ -115,7 +115,7 @@ public final class QemuEngine {
     private void record(QemuReplaceReport r) {
         history.append(new HistoryEntry(Instant.now().toString(), r.instance(), r.outcome(), r.reason(),
                 r.blackoutUs(), r.stateBytes(), r.memoryBytes(), r.phasesUs(), r.before().version(),
-                r.after().version(), null, null, null));
+                r.after().version(), null, null, null, null));
     }
 
     /** The new QEMU as it answers now: the operator sees it run the VM without another command. */

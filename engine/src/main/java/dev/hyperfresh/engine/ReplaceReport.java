@@ -6,11 +6,13 @@ import java.util.Map;
 /**
  * A whole replacement: every phase's time (standby, remap, then the cutover's own phases, then verify),
  * the blackout, what moved (state) against what stayed (memory), the builds before and after, and the guests'
- * verdict. {@code verification} is null when the cutover rolled back.
+ * verdict. {@code verification} is null when the cutover rolled back. {@code traceUs}: the cutover's steps on both
+ * instances, in microseconds since the guest's last instruction on the old one (docs/HANDOVER.md, "Critical path").
  */
 public record ReplaceReport(String instance, String outcome, String reason, long blackoutUs, long stateBytes,
                             long memoryBytes, long bytesCopied, Map<String, Long> phasesUs, InstanceRef before,
-                            InstanceRef after, Verification verification) {
+                            InstanceRef after, Verification verification,
+                            Map<String, Long> traceUs) {
     public boolean verified() {
         return verification != null && verification.ok();
     }

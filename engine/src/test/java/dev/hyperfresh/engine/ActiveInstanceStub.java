@@ -53,7 +53,7 @@ public final class ActiveInstanceStub implements ControlHandler {
             throw new IllegalStateException("the cutover broke off");
         }
         return new CutoverReply(CutoverReply.ROLLED_BACK, "the standby could not restore the VM", 0, 0,
-                Map.of("pause", 1L, "save", 2L), null, 0, 0, List.of());
+                Map.of("pause", 1L, "save", 2L), Map.of(), null, 0, 0, List.of());
     }
 
     @Override

@@ -55,6 +55,8 @@ public interface LibC {
     int geteuid();
     int getegid();
     @SaveError int gettid();
+    @SaveError int sched_setscheduler(int pid, int policy, @In Pointer param);
+    @SaveError int sched_getscheduler(int pid);
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);
     @SaveError int poll(Pointer fds, long nfds, int timeout);

@@ -11,16 +11,18 @@ import java.util.Map;
  * are CLOCK_MONOTONIC microseconds; the blackout runs from the last guest instruction here to the first KVM_RUN
  * there, -1 when unknown (the standby's reply was lost, or no vCPU ran there within 10 s). In copy mode
  * {@code bytesCopied} and {@code rounds} count the cutover's dirty-page rounds (the last one with the VMs paused);
- * {@code checksums} is set when the prepare asked to verify.
+ * {@code checksums} is set when the prepare asked to verify. {@code traceUs} holds each step reached (handover's
+ * {@code CutoverStep}, both sides) in microseconds since the guest's last instruction here (docs/HANDOVER.md).
  */
 public record CutoverReply(String outcome, String reason, long blackoutUs, long stateBytes,
-                           Map<String, Long> phasesUs, InstanceRef newInstance, long bytesCopied, int rounds,
+                           Map<String, Long> phasesUs, Map<String, Long> traceUs, InstanceRef newInstance, long bytesCopied, int rounds,
                            List<Checksum> checksums) {
     public static final String COMMITTED = "committed";
     public static final String ROLLED_BACK = "rolled-back";
 
     public CutoverReply {
         phasesUs = Collections.unmodifiableMap(new LinkedHashMap<>(phasesUs));
+        traceUs = traceUs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(traceUs));
         checksums = checksums == null ? null : List.copyOf(checksums);
     }
 

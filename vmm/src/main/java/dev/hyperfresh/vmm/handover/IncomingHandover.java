@@ -12,6 +12,7 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Json;
@@ -42,6 +43,9 @@ public final class IncomingHandover {
     private static final long POPULATE_CHUNK = 256L << 20;
     private static final long OLD_EXIT_WAIT_MS = 10_000;
     private static final long OFFER_STALL_MS = 30_000;
+    private static final long OFFER_SPIN_NS = 50_000_000;
+    /** On one CPU a spinning thread only delays the process it waits for. */
+    private static final boolean SPIN = Runtime.getRuntime().availableProcessors() > 1;
 
     private final StandbyHost host;
     private final FrameChannel channel;
@@ -86,7 +90,8 @@ public final class IncomingHandover {
             long populateNanos = adoptAll(fds);
             JitWarmup.run(host.kvm());
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
-            ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes());
+            ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes())
+                    .put("earlyTake", true);
             reply.set("target", Json.MAPPER.valueToTree(host.self()));
             channel.send(reply, List.of());
         } catch (JsonProcessingException | RuntimeException e) {
@@ -239,10 +244,27 @@ public final class IncomingHandover {
         offerWatch = t;
     }
 
-    /** Restores (harmless before the claim: nothing runs), claims, runs. {@code id} null: nobody to answer. */
+    /**
+     * Restores (harmless before the claim: nothing runs), claims, runs. {@code id} null: nobody to answer. A take
+     * may arrive before the offer it announces (the old instance sends it as it starts pausing, so that this thread
+     * is awake when the state lands): it waits for the offer first.
+     */
     private void take(JsonNode id) {
+        try (RealtimePriority boost = RealtimePriority.raise()) {
+            takeRaised(id);
+        }
+    }
+
+    private void takeRaised(JsonNode id) {
         decided = true;
+        String withdrawn = awaitOffer();
+        if (withdrawn != null) {
+            discard(withdrawn);
+            trySend(Replies.error(id, withdrawn));
+            return;
+        }
         long received = MonotonicClock.nanos();
+        ledger.stamp(CutoverStep.TAKE_RECEIVED, received);
         try {
             List<byte[]> blobs = ledger.readStates();
             if (blobs.size() != vms.size()) {
@@ -261,18 +283,21 @@ public final class IncomingHandover {
             return;
         }
         long restored = MonotonicClock.nanos();
+        ledger.stamp(CutoverStep.RESTORED, restored);
         if (!ledger.transition(Ledger.Owner.OFFERED, Ledger.Owner.CLAIMED)) {
             String why = "the old instance withdrew its offer (ledger: " + ledger.owner() + ")";
             discard(why);
             trySend(Replies.error(id, why));
             return;
         }
+        ledger.stamp(CutoverStep.CLAIMED);
         Die.at(FaultPoint.BEFORE_RESUME, host.fault());
         Die.at(FaultPoint.STALL_BEFORE_RESUME, host.fault());
         if (!ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.RUNNING)) {
             discard("the old instance revoked the claim (ledger: " + ledger.owner() + ")");
             return;
         }
+        ledger.stamp(CutoverStep.RUNNING);
         List<VirtualMachine> resumed = new ArrayList<>();
         for (int i = 0; i < vms.size(); i++) {
             if (!offer.vms().get(i).paused()) {
@@ -281,13 +306,43 @@ public final class IncomingHandover {
             }
         }
         // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
+        ledger.stamp(CutoverStep.RESUMED);
         long firstRun = resumed.isEmpty() ? restored : resumed.stream().mapToLong(vm -> vm.awaitFirstRunNanos(10_000))
                 .filter(t -> t > 0).min().orElse(0);
+        ledger.stamp(CutoverStep.FIRST_RUN, firstRun);
         host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock);
         nameLock = null;   // the instance holds it now
         LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());
-        trySend(Replies.ok(id).put("receivedAt", received).put("restoredAt", restored).put("firstRunAt", firstRun));
+        ledger.stamp(CutoverStep.REPLIED);
+        trySend(Replies.ok(id));
         closeHandles();
+    }
+
+    /**
+     * Waits for the ledger to say OFFERED: spinning for the few milliseconds a pause and a save take (a thread that
+     * slept would wake on the scheduler's time, inside the blackout), then polling. Returns why no offer will come
+     * (the old instance withdrew it or died first), or null once it stands.
+     */
+    private String awaitOffer() {
+        long spinUntil = MonotonicClock.nanos() + OFFER_SPIN_NS;
+        for (int i = 0; ; i++) {
+            Ledger.Owner owner = ledger.owner();
+            if (owner == Ledger.Owner.OFFERED) {
+                return null;
+            }
+            if (owner != Ledger.Owner.OLD) {
+                return "the old instance withdrew before offering the VMs (ledger: " + owner + ")";
+            }
+            if (i % 4096 == 0 && Pidfd.hasExited(old)) {
+                return ledger.owner() == Ledger.Owner.OFFERED ? null
+                        : "the old instance died before offering the VMs (ledger: " + ledger.owner() + ")";
+            }
+            if (SPIN && MonotonicClock.nanos() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                sleep(1);
+            }
+        }
     }
 
     /** The guest's TSC and kvmclock move on by the pause, so guest time keeps pace with the host's. */

@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
+import dev.hyperfresh.sys.MonotonicClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
@@ -12,7 +13,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The handover's single source of truth, in a small memfd both instances map: one ownership word changed only by
@@ -40,6 +43,8 @@ final class Ledger implements AutoCloseable {
     private static final int PAUSED_AT = 8;
     private static final int STATE_BYTES = 16;
     private static final int STATE_COUNT = 24;
+    /** One CLOCK_MONOTONIC stamp per {@link CutoverStep}, 0 while not reached. */
+    private static final int TRACE = 64;
 
     private final Fd fd;
     private final MappedByteBuffer map;
@@ -112,6 +117,38 @@ final class Ledger implements AutoCloseable {
     /** CLOCK_MONOTONIC of the guest's last instruction on the old instance. */
     long pausedAtNanos() {
         return map.getLong(PAUSED_AT);
+    }
+
+    /** Stamps {@code step} with {@code nanos}; each side stamps only its own steps. */
+    void stamp(CutoverStep step, long nanos) {
+        map.putLong(TRACE + 8 * step.ordinal(), nanos);
+    }
+
+    void stamp(CutoverStep step) {
+        stamp(step, MonotonicClock.nanos());
+    }
+
+    long stamped(CutoverStep step) {
+        return map.getLong(TRACE + 8 * step.ordinal());
+    }
+
+    /**
+     * The steps reached so far, in order, as microseconds since the guest's last instruction on the old instance
+     * (negative before it); empty when the VMs never parked.
+     */
+    Map<String, Long> trace() {
+        long zero = stamped(CutoverStep.PARKED);
+        Map<String, Long> out = new LinkedHashMap<>();
+        if (zero == 0) {
+            return out;
+        }
+        for (CutoverStep step : CutoverStep.values()) {
+            long at = stamped(step);
+            if (at != 0) {
+                out.put(step.wireName(), Math.floorDiv(at - zero, 1000));
+            }
+        }
+        return out;
     }
 
     long stateBytes() {

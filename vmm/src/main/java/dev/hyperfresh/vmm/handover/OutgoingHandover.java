@@ -9,6 +9,7 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixSocket;
@@ -49,6 +50,7 @@ public final class OutgoingHandover implements AutoCloseable {
     private static final long REPLY_TIMEOUT_MS = 120_000;
     private static final long CLAIM_WAIT_MS = Long.getLong("hyperfresh.claim-wait-ms", 30_000);
     private static final int SIGKILL = 9;
+    private static final ObjectNode TAKE = Json.object().put("v", 1).put("op", "take").put("id", 2);
 
     private final FrameChannel channel;
     private final Fd standby;
@@ -62,6 +64,8 @@ public final class OutgoingHandover implements AutoCloseable {
     private final PrepareReply prepared;
     private final PreCopy preCopy;
     private final boolean verify;
+    /** The standby takes an early {@code take}: sent as the pause begins, it waits in the ledger for the offer. */
+    private final boolean earlyTake;
     /** The VMs the operator had paused when the standby mapped them: they move paused. */
     private final Set<VirtualMachine> operatorPaused;
     /** The VMs this cutover paused, and so the only ones a rollback resumes. */
@@ -69,7 +73,7 @@ public final class OutgoingHandover implements AutoCloseable {
 
     private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, List<HostedVm> vms, InstanceRef target,
                              String selfName, FaultPoint fault, Consumer<Event> progress, PrepareReply prepared,
-                             PreCopy preCopy, boolean verify, Set<VirtualMachine> operatorPaused) {
+                             PreCopy preCopy, boolean verify, boolean earlyTake, Set<VirtualMachine> operatorPaused) {
         this.channel = channel;
         this.standby = standby;
         this.ledger = ledger;
@@ -81,6 +85,7 @@ public final class OutgoingHandover implements AutoCloseable {
         this.prepared = prepared;
         this.preCopy = preCopy;
         this.verify = verify;
+        this.earlyTake = earlyTake;
         this.operatorPaused = Set.copyOf(operatorPaused);
     }
 
@@ -165,7 +170,7 @@ public final class OutgoingHandover implements AutoCloseable {
                     r.path("rssBytes").asLong(), List.of());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
             return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, self.name(), fault, progress,
-                    prepared, preCopy, request.verify(), pausedIn(offer, vms));
+                    prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), pausedIn(offer, vms));
         } catch (JsonProcessingException e) {
             stopLogging(preCopy);
             closeAll(channel, standby, ledger);
@@ -190,6 +195,12 @@ public final class OutgoingHandover implements AutoCloseable {
      * runs the VMs, which the caller must then release with {@link #releaseAll()}) or rolled back (they run here).
      */
     public CutoverReply cutover() {
+        try (RealtimePriority boost = RealtimePriority.raise()) {
+            return cutoverRaised();
+        }
+    }
+
+    private CutoverReply cutoverRaised() {
         long begin = MonotonicClock.nanos();
         PreCopy.Tally copied = new PreCopy.Tally(0, 0);
         if (preCopy != null) {
@@ -205,6 +216,7 @@ public final class OutgoingHandover implements AutoCloseable {
             resumeAll();
             return rolledBack(gone + "; nothing was paused", 0, copied, null);
         }
+        progress.accept(Event.handover("pause", 0, 0, 0));
         long start = MonotonicClock.nanos();
         long pausedAt = start;
         long paused = start;
@@ -213,15 +225,24 @@ public final class OutgoingHandover implements AutoCloseable {
         long copiedAt;
         long verified;
         try {
-            progress.accept(Event.handover("pause", 0, 0, 0));
+            ledger.stamp(CutoverStep.PAUSE_REQUESTED, start);
+            // The standby answers nothing else once told to take, so a copy's last round and a verify go first.
+            boolean takeNow = earlyTake && preCopy == null && !verify;
+            if (takeNow) {
+                sendTake();
+            }
             for (HostedVm h : vms) {
                 if (!operatorPaused.contains(h.vm())) {
                     pausedHere.add(h.vm());
-                    h.vm().pause();
+                    h.vm().requestPause();
                 }
             }
+            ledger.stamp(CutoverStep.KICKED);
+            pausedHere.forEach(VirtualMachine::awaitPaused);
             pausedAt = pausedHere.stream().mapToLong(VirtualMachine::lastParkNanos).max().orElse(start);
             paused = MonotonicClock.nanos();
+            ledger.stamp(CutoverStep.PARKED, pausedAt);
+            ledger.stamp(CutoverStep.PAUSED, paused);
             if (preCopy != null) {
                 copied = copied.plus(new PreCopy.Tally(preCopy.round(), 1));
             }
@@ -233,6 +254,9 @@ public final class OutgoingHandover implements AutoCloseable {
                 }
             }
             verified = MonotonicClock.nanos();
+            if (earlyTake && !takeNow) {
+                sendTake();
+            }
             for (HostedVm h : vms) {
                 states.add(StateCodec.encode(h.vm().saveState()));
             }
@@ -242,18 +266,23 @@ public final class OutgoingHandover implements AutoCloseable {
             return rolledBack("the cutover failed before the offer: " + e.getMessage(), 0, copied, checksums);
         }
         long saved = MonotonicClock.nanos();
+        ledger.stamp(CutoverStep.SAVED, saved);
         if (!ledger.transition(Ledger.Owner.OLD, Ledger.Owner.OFFERED)) {
             throw new IllegalStateException("the handover ledger is in state " + ledger.owner() + ", not OLD");
         }
         Die.at(FaultPoint.AFTER_OFFER, fault);
         Die.at(FaultPoint.STALL_AFTER_OFFER, fault);
         long offered = MonotonicClock.nanos();
+        ledger.stamp(CutoverStep.OFFERED, offered);
         Frame reply;
         String failure;
         try {
-            channel.send(Json.object().put("v", 1).put("op", "take").put("id", 2), List.of());
+            if (!earlyTake) {
+                sendTake();
+            }
             // The VMs are paused meanwhile: a standby that does not answer in time is settled through the ledger.
             reply = awaitReply(channel, start, progress, CLAIM_WAIT_MS);
+            ledger.stamp(CutoverStep.REPLY_RECEIVED);
             failure = reply == null ? "the standby closed the connection (it died or gave up)"
                     : reply.ok() ? null : "the standby failed: " + reply.error();
         } catch (RuntimeException e) {
@@ -262,10 +291,9 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         long stateBytes = ledger.stateBytes();
         if (failure == null) {
-            JsonNode r = reply.header();
-            long received = r.path("receivedAt").asLong();
-            long restored = r.path("restoredAt").asLong();
-            long firstRun = r.path("firstRunAt").asLong();
+            long received = ledger.stamped(CutoverStep.TAKE_RECEIVED);
+            long restored = ledger.stamped(CutoverStep.RESTORED);
+            long firstRun = ledger.stamped(CutoverStep.FIRST_RUN);
             Map<String, Long> phases = new LinkedHashMap<>();
             if (preCopy != null) {
                 phases.put("converge", (start - begin) / 1000);
@@ -286,10 +314,15 @@ public final class OutgoingHandover implements AutoCloseable {
             }
             progress.accept(Event.handover("cutover", 100, stateBytes, micros(start)));
             return new CutoverReply(CutoverReply.COMMITTED, null, firstRun > 0 ? (firstRun - pausedAt) / 1000 : -1,
-                    stateBytes, phases,
+                    stateBytes, phases, ledger.trace(),
                     successor, copied.bytes(), copied.rounds(), checksums);
         }
         return settle(failure, stateBytes, copied, checksums);
+    }
+
+    private void sendTake() {
+        channel.send(TAKE, List.of());
+        ledger.stamp(CutoverStep.TAKE_SENT);
     }
 
     /** Asks the standby for its checksums and computes ours meanwhile; the VMs are paused on both sides. */
@@ -326,7 +359,8 @@ public final class OutgoingHandover implements AutoCloseable {
             Ledger.Owner owner = ledger.owner();
             if (owner == Ledger.Owner.RUNNING) {
                 return new CutoverReply(CutoverReply.COMMITTED, "the standby runs the VMs but its reply was lost ("
-                        + failure + ")", -1, stateBytes, Map.of(), successor, copied.bytes(), copied.rounds(), checksums);
+                        + failure + ")", -1, stateBytes, Map.of(), ledger.trace(), successor, copied.bytes(),
+                        copied.rounds(), checksums);
             }
             if (owner == Ledger.Owner.CLAIMED && Pidfd.hasExited(standby)
                     && ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.REVOKED)) {
@@ -379,6 +413,7 @@ public final class OutgoingHandover implements AutoCloseable {
         // Slots are re-registered while every vCPU is still out of KVM_RUN, not under running vCPUs.
         stopLogging(preCopy);
         for (VirtualMachine vm : pausedHere) {
+            vm.awaitPaused();   // a pause requested just before the failure completes first, so it can be undone
             if (vm.status() == VmStatus.PAUSED) {
                 vm.resume();
             }
@@ -411,10 +446,12 @@ public final class OutgoingHandover implements AutoCloseable {
 
     private CutoverReply rolledBack(String reason, long stateBytes, PreCopy.Tally copied,
                                     List<CutoverReply.Checksum> checksums) {
+        ledger.transition(Ledger.Owner.OLD, Ledger.Owner.REVOKED);   // a standby told to take stops waiting
         progress.accept(Event.handover("rollback", 100, 0, 0));
+        Map<String, Long> trace = ledger.trace();
         close();
         return new CutoverReply(CutoverReply.ROLLED_BACK, reason + "; the VMs stay here (" + statesHere() + ")", -1,
-                stateBytes, Map.of(), target, copied.bytes(), copied.rounds(), checksums);
+                stateBytes, Map.of(), trace, target, copied.bytes(), copied.rounds(), checksums);
     }
 
 

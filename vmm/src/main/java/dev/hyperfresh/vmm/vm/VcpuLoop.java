@@ -18,6 +18,7 @@ final class VcpuLoop implements Runnable {
     private static final int PAGE = 4096;
     private static final byte[] NO_BYTES = new byte[0];
     private final VirtualMachine vm;
+    private final VcpuGate gate;
     private final Vcpu vcpu;
     private final IoBus bus;
     private final BreakpointDelivery.LinearMemory linear;
@@ -27,6 +28,7 @@ final class VcpuLoop implements Runnable {
 
     VcpuLoop(VirtualMachine vm, Vcpu vcpu, IoBus bus) {
         this.vm = vm;
+        this.gate = vm.gate();
         this.vcpu = vcpu;
         this.bus = bus;
         this.linear = new VcpuLinearMemory(vcpu, vm.memory());
@@ -42,7 +44,7 @@ final class VcpuLoop implements Runnable {
             // Park only once the kernel has nothing in flight: an I/O exit is completed (RIP advanced, a string
             // instruction's next chunk taken) by the next KVM_RUN, which a kick's immediate_exit then ends at
             // once. Parked after the I/O exit itself, the saved RIP would replay the instruction elsewhere.
-            while (ioInFlight || vm.awaitRunnable()) {
+            while (ioInFlight || gate.awaitRunnable()) {
                 ioInFlight = false;
                 if (!handle(vcpu.run())) {
                     return;
@@ -52,7 +54,7 @@ final class VcpuLoop implements Runnable {
             vm.fail("vcpu " + vcpu.id() + " thread failed: " + e);
         } finally {
             vcpu.unbindFromCurrentThread();
-            vm.vcpuGone();
+            gate.gone();
         }
     }
 

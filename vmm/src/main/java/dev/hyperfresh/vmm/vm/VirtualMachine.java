@@ -9,7 +9,6 @@ import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
-import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
@@ -54,14 +53,12 @@ public final class VirtualMachine implements AutoCloseable {
     private final int[] msrIndices;
     private final int tscKhz;
     private volatile Cpuid guestCpuid;
+    private final VcpuGate gate = new VcpuGate();
     private CountDownLatch ready;
-    private long lastParkNanos;
-    private long firstRunNanos;
     private volatile VmStatus status = VmStatus.CREATED;
-    private boolean pauseRequested;
     private boolean stopping;
-    private int parked;
-    private int alive;
+    /** Under this monitor: a pause asked of the gate, until resume (the gate's own flag is the vCPUs'). */
+    private boolean pauseRequested;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory, int[] msrIndices, int tscKhz,
                            Cpuid guestCpuid) {
@@ -239,8 +236,7 @@ public final class VirtualMachine implements AutoCloseable {
                 throw new IllegalStateException("VM " + config.name() + " is " + status + ", cannot start");
             }
             ready = new CountDownLatch(vcpus.size());
-            alive = vcpus.size();
-            pauseRequested = paused;
+            gate.open(vcpus.size(), paused);
             status = paused ? VmStatus.PAUSED : VmStatus.RUNNING;
         }
         for (Vcpu v : vcpus) {
@@ -258,26 +254,33 @@ public final class VirtualMachine implements AutoCloseable {
      */
     public void startPaused() {
         startThreads(true);
-        synchronized (this) {
-            while (parked < alive && !stopping) {
-                waitOn();
-            }
-        }
+        gate.awaitParked();
     }
 
     /** Stops every vCPU at its next instruction boundary; returns once all are parked outside KVM_RUN. */
     public void pause() {
+        requestPause();
+        awaitPaused();
+    }
+
+    /**
+     * Asks every vCPU to park and kicks each out of KVM_RUN without waiting, so that several VMs' vCPUs leave
+     * together; {@link #awaitPaused()} completes the pause (and must follow, even on an error elsewhere).
+     */
+    public void requestPause() {
         synchronized (this) {
             requireStatus(VmStatus.RUNNING, "pause");
+            gate.requestPause();
             pauseRequested = true;
-            lastParkNanos = 0;
         }
         vcpus.forEach(Vcpu::kick);
+    }
+
+    /** Waits until every vCPU asked to park by {@link #requestPause()} is parked; then the VM is paused. */
+    public void awaitPaused() {
+        boolean parked = gate.awaitParked();
         synchronized (this) {
-            while (parked < alive && !stopping) {
-                waitOn();
-            }
-            if (!stopping) {
+            if (pauseRequested && parked && !stopping) {
                 status = VmStatus.PAUSED;
             }
         }
@@ -286,9 +289,8 @@ public final class VirtualMachine implements AutoCloseable {
     public synchronized void resume() {
         requireStatus(VmStatus.PAUSED, "resume");
         pauseRequested = false;
-        firstRunNanos = 0;
         status = VmStatus.RUNNING;
-        notifyAll();
+        gate.resume();
     }
 
     /** Saves device state first (a device may still raise an interrupt), then KVM's, as docs/STATE-ORDER.md says. */
@@ -342,8 +344,8 @@ public final class VirtualMachine implements AutoCloseable {
             }
             stopping = true;
             status = how.status();
-            notifyAll();
         }
+        gate.stop();
         exit.complete(how);
         kickAllQuietly();
     }
@@ -362,27 +364,8 @@ public final class VirtualMachine implements AutoCloseable {
         ready.countDown();
     }
 
-    synchronized void vcpuGone() {
-        alive--;
-        notifyAll();
-    }
-
-    /** Called by vCPU threads between runs: parks while paused; false means the thread must end. */
-    synchronized boolean awaitRunnable() {
-        if (pauseRequested && !stopping) {
-            parked++;
-            lastParkNanos = Math.max(lastParkNanos, MonotonicClock.nanos());
-            notifyAll();
-            while (pauseRequested && !stopping) {
-                waitOn();
-            }
-            parked--;
-            if (firstRunNanos == 0) {
-                firstRunNanos = MonotonicClock.nanos();
-                notifyAll();
-            }
-        }
-        return !stopping;
+    VcpuGate gate() {
+        return gate;
     }
 
     void instructionEmulated(ExitCounts.Emulated what, String cause) {
@@ -403,22 +386,13 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
-    public synchronized long lastParkNanos() {
-        return lastParkNanos;
+    public long lastParkNanos() {
+        return gate.lastParkNanos();
     }
 
     /** Waits until a vCPU is about to enter KVM_RUN after the latest resume; returns that CLOCK_MONOTONIC time. */
-    public synchronized long awaitFirstRunNanos(long timeoutMillis) {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (firstRunNanos == 0 && !stopping && System.nanoTime() < deadline) {
-            try {
-                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        return firstRunNanos;
+    public long awaitFirstRunNanos(long timeoutMillis) {
+        return gate.awaitFirstRunNanos(timeoutMillis);
     }
 
     /** Powers the VM off from the host side, as an operator's {@code stop} does. */
@@ -435,15 +409,6 @@ public final class VirtualMachine implements AutoCloseable {
         if (status != expected) {
             throw new IllegalStateException("cannot " + action + " VM " + config.name() + ": it is "
                     + status.name().toLowerCase().replace('_', ' '));
-        }
-    }
-
-    private void waitOn() {
-        try {
-            wait();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for vCPUs", e);
         }
     }
 

@@ -1,0 +1,118 @@
+package dev.hyperfresh.vmm.vm;
+
+import dev.hyperfresh.sys.MonotonicClock;
+
+/**
+ * Where a VM's vCPU threads park between KVM_RUNs while the VM is paused, and how the pausing thread learns they
+ * all have. It knows nothing of KVM (the caller kicks the threads out of KVM_RUN), so the cutover's thread hand-offs
+ * can be measured without a KVM (bench's {@code CutoverBench}). The pausing side spins before it sleeps: the vCPUs
+ * leave within microseconds, and a sleeping thread would wake on the scheduler's time, inside the blackout.
+ */
+public final class VcpuGate {
+    private static final long PARK_SPIN_NS = 5_000_000;
+    /** On one CPU a spinning thread only delays the vCPU threads it waits for. */
+    private static final boolean SPIN = Runtime.getRuntime().availableProcessors() > 1;
+
+    // Written under this monitor; volatile so that awaitParked can spin on them.
+    private volatile boolean pauseRequested;
+    private volatile boolean stopping;
+    private volatile int parked;
+    private volatile int alive;
+    private long lastParkNanos;
+    private long firstRunNanos;
+
+    /** Opens the gate for {@code vcpus} threads about to start, parked from the start when {@code paused}. */
+    public synchronized void open(int vcpus, boolean paused) {
+        alive = vcpus;
+        pauseRequested = paused;
+    }
+
+    /** vCPU thread, between runs: parks while a pause is requested; false means the thread must end. */
+    public synchronized boolean awaitRunnable() {
+        if (pauseRequested && !stopping) {
+            parked++;
+            lastParkNanos = Math.max(lastParkNanos, MonotonicClock.nanos());
+            notifyAll();
+            while (pauseRequested && !stopping) {
+                waitOn();
+            }
+            parked--;
+            if (firstRunNanos == 0) {
+                firstRunNanos = MonotonicClock.nanos();
+                notifyAll();
+            }
+        }
+        return !stopping;
+    }
+
+    /** vCPU thread, as it ends. */
+    public synchronized void gone() {
+        alive--;
+        notifyAll();
+    }
+
+    /** Asks every vCPU thread to park at its next return from KVM_RUN (the caller kicks them there). */
+    public synchronized void requestPause() {
+        pauseRequested = true;
+        lastParkNanos = 0;
+    }
+
+    /** Waits until every thread asked to park is parked; true if they are, false if the VM stopped meanwhile. */
+    public boolean awaitParked() {
+        long spinUntil = MonotonicClock.nanos() + PARK_SPIN_NS;
+        while (SPIN && pauseRequested && parked < alive && !stopping && MonotonicClock.nanos() < spinUntil) {
+            Thread.onSpinWait();
+        }
+        synchronized (this) {
+            while (pauseRequested && parked < alive && !stopping) {
+                waitOn();
+            }
+            return pauseRequested && !stopping;
+        }
+    }
+
+    /** Lets every parked thread run again. */
+    public synchronized void resume() {
+        pauseRequested = false;
+        firstRunNanos = 0;
+        notifyAll();
+    }
+
+    /** Ends every thread at its next return from KVM_RUN; false if that was asked already. */
+    public synchronized boolean stop() {
+        if (stopping) {
+            return false;
+        }
+        stopping = true;
+        notifyAll();
+        return true;
+    }
+
+    /** CLOCK_MONOTONIC when the last vCPU parked for the latest pause: the guest's last instruction. */
+    public synchronized long lastParkNanos() {
+        return lastParkNanos;
+    }
+
+    /** Waits until a thread is about to run after the latest resume; that CLOCK_MONOTONIC time, or 0 on time-out. */
+    public synchronized long awaitFirstRunNanos(long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (firstRunNanos == 0 && !stopping && System.nanoTime() < deadline) {
+            try {
+                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return firstRunNanos;
+    }
+
+    private void waitOn() {
+        try {
+            wait();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for vCPUs", e);
+        }
+    }
+}
