@@ -107,6 +107,11 @@ public final class Vcpu implements AutoCloseable {
         threadId = ThreadSignals.currentTid();
     }
 
+    /** The thread id of the thread bound by {@link #bindToCurrentThread()}, or -1 when none is. */
+    public int boundThreadId() {
+        return threadId;
+    }
+
     /** Called by the bound thread as it ends, so later kicks do not go to a thread id that may be reused. */
     public void unbindFromCurrentThread() {
         threadId = -1;

@@ -36,6 +36,11 @@ public final class EventFd implements AutoCloseable {
         return new EventFd(new Fd(Sys.check(Sys.C.eventfd(initial, flags), "eventfd(" + initial + ")"), "eventfd"));
     }
 
+    /** An eventfd received from another process (e.g. over a {@link UnixSocket}); takes ownership of {@code fd}. */
+    public static EventFd adopt(Fd fd) {
+        return new EventFd(fd);
+    }
+
     /** Adds {@code n} to the counter, waking readers; blocks (or fails with EAGAIN if nonblocking) on overflow. */
     public void signal(long n) {
         Pointer value = Sys.allocate(COUNTER_BYTES);

@@ -57,6 +57,7 @@ public interface LibC {
     @SaveError int gettid();
     @SaveError int sched_setscheduler(int pid, int policy, @In Pointer param);
     @SaveError int sched_getscheduler(int pid);
+    @SaveError int sched_getparam(int pid, @Out Pointer param);
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);
     @SaveError int poll(Pointer fds, long nfds, int timeout);

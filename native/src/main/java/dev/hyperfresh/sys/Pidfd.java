@@ -1,6 +1,5 @@
 package dev.hyperfresh.sys;
 
-import jnr.ffi.Pointer;
 
 /**
  * Process file descriptors: a stable handle on a process (immune to pid reuse) and a way to duplicate one of its
@@ -9,7 +8,6 @@ import jnr.ffi.Pointer;
 public final class Pidfd {
     private static final int EPERM = 1;
     private static final int ESRCH = 3;
-    private static final short POLLIN = 1;
 
     private Pidfd() {
     }
@@ -21,11 +19,7 @@ public final class Pidfd {
 
     /** True once the process behind {@code pidfd} has exited (zombies included); never blocks. */
     public static boolean hasExited(Fd pidfd) {
-        Pointer pollfd = Sys.allocate(8);
-        pollfd.putInt(0, pidfd.get());
-        pollfd.putShort(4, POLLIN);
-        int r = Sys.check(Sys.C.poll(pollfd, 1, 0), "poll(" + pidfd.what() + ")");
-        return r > 0;
+        return Poll.readable(0, pidfd) == 0;
     }
 
     /**

@@ -29,6 +29,26 @@ public final class RealtimePriority implements AutoCloseable {
         return new RealtimePriority(set(SCHED_FIFO, PRIORITY));
     }
 
+    /**
+     * Raises another thread of this process (a vCPU thread about to be kicked or resumed) so it gets a CPU at once;
+     * it lowers itself with {@link #lowerCurrentThread()} before it runs guest code. False where not allowed.
+     */
+    public static boolean raiseThread(int tid) {
+        Pointer param = Sys.allocate(4);
+        param.putInt(0, PRIORITY);
+        return Sys.C.sched_getscheduler(tid) == SCHED_OTHER && Sys.C.sched_setscheduler(tid, SCHED_FIFO, param) == 0;
+    }
+
+    /** Back to normal scheduling if {@link #raiseThread} raised the calling thread; a no-op otherwise. */
+    public static void lowerCurrentThread() {
+        if (Sys.C.sched_getscheduler(0) == SCHED_FIFO) {
+            Pointer param = Sys.allocate(4);
+            if (Sys.C.sched_getparam(0, param) == 0 && param.getInt(0) == PRIORITY) {
+                set(SCHED_OTHER, 0);
+            }
+        }
+    }
+
     /** Whether the thread runs at real-time priority now (false where the process may not). */
     public boolean raised() {
         return raised;

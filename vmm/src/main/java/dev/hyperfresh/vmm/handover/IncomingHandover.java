@@ -7,11 +7,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.sys.EventFd;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.Poll;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
@@ -20,7 +21,6 @@ import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.persist.StateCodec;
-import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
@@ -43,9 +43,7 @@ public final class IncomingHandover {
     private static final long POPULATE_CHUNK = 256L << 20;
     private static final long OLD_EXIT_WAIT_MS = 10_000;
     private static final long OFFER_STALL_MS = 30_000;
-    private static final long OFFER_SPIN_NS = 50_000_000;
-    /** On one CPU a spinning thread only delays the process it waits for. */
-    private static final boolean SPIN = Runtime.getRuntime().availableProcessors() > 1;
+    private static final int OFFER_POLL_MS = 100;
 
     private final StandbyHost host;
     private final FrameChannel channel;
@@ -55,6 +53,8 @@ public final class IncomingHandover {
     private Fd old;
     /** The old instance's name lock, held from the adopt on: the name is never free while the VMs may move here. */
     private Fd nameLock;
+    /** Signalled by the old instance once the offer stands or is withdrawn; null from a build without it. */
+    private EventFd offerSignal;
     private volatile boolean oldStalled;
     /** Set once the old instance's decision (take, abort) or its absence is acted on: the offer watch then ends. */
     private volatile boolean decided;
@@ -76,11 +76,12 @@ public final class IncomingHandover {
         try {
             offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
             if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)
-                    + (offer.nameLock() ? 1 : 0)) {
+                    + (offer.nameLock() ? 1 : 0) + (offer.offerSignal() ? 1 : 0)) {
                 throw new IllegalArgumentException("adopt needs an offer and the ledger descriptor, then in remap mode"
-                        + " one memfd per VM, then the name lock if the offer says so");
+                        + " one memfd per VM, then the name lock and the offer signal if the offer says so");
             }
             ledger = Ledger.open(fds.remove(0));
+            offerSignal = offer.offerSignal() ? EventFd.adopt(fds.remove(fds.size() - 1)) : null;
             nameLock = offer.nameLock() ? fds.remove(fds.size() - 1) : null;
             old = Pidfd.open((int) offer.oldPid());
             List<String> problems = preflight(fds);
@@ -151,7 +152,21 @@ public final class IncomingHandover {
         return populateNanos;
     }
 
+    /**
+     * In remap mode this thread only waits from here on, so it waits at real-time priority: a take then wakes it at
+     * once even on a busy host (copy mode's page writing must not run that way).
+     */
     private void awaitDecision() {
+        if (offer.memory() == MemoryMode.REMAP) {
+            try (RealtimePriority boost = RealtimePriority.raise()) {
+                awaitDecisionAsIs();
+            }
+        } else {
+            awaitDecisionAsIs();
+        }
+    }
+
+    private void awaitDecisionAsIs() {
         watchForStalledOffer();
         while (true) {
             Frame f;
@@ -250,7 +265,7 @@ public final class IncomingHandover {
      * is awake when the state lands): it waits for the offer first.
      */
     private void take(JsonNode id) {
-        try (RealtimePriority boost = RealtimePriority.raise()) {
+        try (RealtimePriority boost = RealtimePriority.raise()) {   // unchanged when awaitDecision raised it
             takeRaised(id);
         }
     }
@@ -274,7 +289,7 @@ public final class IncomingHandover {
             long advance = MonotonicClock.nanos() - ledger.pausedAtNanos();
             for (int i = 0; i < vms.size(); i++) {
                 VirtualMachine vm = vms.get(i).vm();
-                vm.restoreState(advanced(StateCodec.decode(blobs.get(i)), advance));
+                vm.restoreState(StateCodec.decode(blobs.get(i)).advancedBy(advance));
             }
             Die.at(FaultPoint.DURING_RESTORE, host.fault());
         } catch (RuntimeException e) {
@@ -307,8 +322,12 @@ public final class IncomingHandover {
         }
         // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
         ledger.stamp(CutoverStep.RESUMED);
-        long firstRun = resumed.isEmpty() ? restored : resumed.stream().mapToLong(vm -> vm.awaitFirstRunNanos(10_000))
-                .filter(t -> t > 0).min().orElse(0);
+        long firstRun = resumed.isEmpty() ? restored : Long.MAX_VALUE;
+        for (VirtualMachine vm : resumed) {   // a plain loop: a lambda's call site links on its first run
+            long ran = vm.awaitFirstRunNanos(10_000);
+            firstRun = ran > 0 ? Math.min(firstRun, ran) : firstRun;
+        }
+        firstRun = firstRun == Long.MAX_VALUE ? 0 : firstRun;
         ledger.stamp(CutoverStep.FIRST_RUN, firstRun);
         host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock);
         nameLock = null;   // the instance holds it now
@@ -319,13 +338,12 @@ public final class IncomingHandover {
     }
 
     /**
-     * Waits for the ledger to say OFFERED: spinning for the few milliseconds a pause and a save take (a thread that
-     * slept would wake on the scheduler's time, inside the blackout), then polling. Returns why no offer will come
-     * (the old instance withdrew it or died first), or null once it stands.
+     * Waits for the ledger to say OFFERED, blocked on the offer signal and the old instance's pidfd at once, at the
+     * real-time priority the take runs at: the wake-up then costs microseconds, not a scheduler tick. Returns why no
+     * offer will come (the old instance withdrew it or died first), or null once it stands.
      */
     private String awaitOffer() {
-        long spinUntil = MonotonicClock.nanos() + OFFER_SPIN_NS;
-        for (int i = 0; ; i++) {
+        while (true) {
             Ledger.Owner owner = ledger.owner();
             if (owner == Ledger.Owner.OFFERED) {
                 return null;
@@ -333,23 +351,11 @@ public final class IncomingHandover {
             if (owner != Ledger.Owner.OLD) {
                 return "the old instance withdrew before offering the VMs (ledger: " + owner + ")";
             }
-            if (i % 4096 == 0 && Pidfd.hasExited(old)) {
-                return ledger.owner() == Ledger.Owner.OFFERED ? null
-                        : "the old instance died before offering the VMs (ledger: " + ledger.owner() + ")";
-            }
-            if (SPIN && MonotonicClock.nanos() < spinUntil) {
-                Thread.onSpinWait();
-            } else {
-                sleep(1);
+            int woke = offerSignal == null ? Poll.readable(1, old) : Poll.readable(OFFER_POLL_MS, offerSignal.fd(), old);
+            if (woke >= 0 && (offerSignal == null || woke == 1) && ledger.owner() == Ledger.Owner.OLD) {
+                return "the old instance died before offering the VMs (ledger: OLD)";
             }
         }
-    }
-
-    /** The guest's TSC and kvmclock move on by the pause, so guest time keeps pace with the host's. */
-    static VmState advanced(VmState s, long nanos) {
-        List<VcpuSnapshot> vcpus = s.vcpus().stream()
-                .map(v -> v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000)).toList();
-        return new VmState(s.vmName(), s.vm().withClockAdvancedBy(nanos), vcpus, s.devices());
     }
 
     private void discard(String why) {
@@ -376,6 +382,9 @@ public final class IncomingHandover {
         }
         if (nameLock != null) {
             nameLock.close();
+        }
+        if (offerSignal != null) {
+            offerSignal.close();
         }
         if (old != null) {
             old.close();

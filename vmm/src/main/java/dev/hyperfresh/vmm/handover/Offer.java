@@ -7,12 +7,14 @@ import java.util.List;
 
 /**
  * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then, in remap
- * mode, one memfd per VM in {@link #vms} order, then, when {@code nameLock}, the old instance's name lock): enough
+ * mode, one memfd per VM in {@link #vms} order, then, when {@code nameLock}, the old instance's name lock, then, when {@code offerSignal}, an eventfd the old
+ * instance signals when it has offered the state or withdrawn before offering): enough
  * to rebuild each VM around the same RAM, or fresh RAM the pages will be copied into ({@code memory} copy), and to
  * check, before anything is paused, that the standby can restore what will be saved.
  */
 record Offer(long oldPid, String oldName, String oldSocket, String version, String buildId, Formats formats,
-             int tscKhz, List<VmOffer> vms, MemoryMode memory, boolean nameLock) {
+             int tscKhz, List<VmOffer> vms, MemoryMode memory, boolean nameLock,
+             boolean offerSignal) {
     Offer {
         vms = List.copyOf(vms);
         memory = memory == null ? MemoryMode.REMAP : memory;

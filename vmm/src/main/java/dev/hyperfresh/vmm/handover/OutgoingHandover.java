@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.EventFd;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
@@ -50,11 +51,13 @@ public final class OutgoingHandover implements AutoCloseable {
     private static final long REPLY_TIMEOUT_MS = 120_000;
     private static final long CLAIM_WAIT_MS = Long.getLong("hyperfresh.claim-wait-ms", 30_000);
     private static final int SIGKILL = 9;
-    private static final ObjectNode TAKE = Json.object().put("v", 1).put("op", "take").put("id", 2);
+    static final ObjectNode TAKE = Json.object().put("v", 1).put("op", "take").put("id", 2);
 
     private final FrameChannel channel;
     private final Fd standby;
     private final Ledger ledger;
+    /** Wakes the standby, blocked at real-time priority, the moment the offer stands (or is withdrawn before it). */
+    private final EventFd offerSignal;
     private final List<HostedVm> vms;
     private final InstanceRef target;
     /** The standby as it answers after a commit: it takes over this instance's name and socket. */
@@ -71,12 +74,13 @@ public final class OutgoingHandover implements AutoCloseable {
     /** The VMs this cutover paused, and so the only ones a rollback resumes. */
     private final List<VirtualMachine> pausedHere = new ArrayList<>();
 
-    private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, List<HostedVm> vms, InstanceRef target,
+    private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, EventFd offerSignal, List<HostedVm> vms, InstanceRef target,
                              String selfName, FaultPoint fault, Consumer<Event> progress, PrepareReply prepared,
                              PreCopy preCopy, boolean verify, boolean earlyTake, Set<VirtualMachine> operatorPaused) {
         this.channel = channel;
         this.standby = standby;
         this.ledger = ledger;
+        this.offerSignal = offerSignal;
         this.vms = vms;
         this.target = target;
         this.successor = new InstanceRef(selfName, target.pid(), target.version(), target.buildId());
@@ -118,6 +122,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         Fd standby = null;
         Ledger ledger = null;
+        EventFd offerSignal = null;
         PreCopy preCopy = null;
         try {
             UnixSocket.PeerCredentials peer = channel.peerCredentials();
@@ -129,6 +134,7 @@ public final class OutgoingHandover implements AutoCloseable {
             }
             standby = Pidfd.open(pid);
             ledger = Ledger.create(STATE_ROOM_PER_VM * vms.size());
+            offerSignal = EventFd.create(0);
             Offer offer = offer(self, vms, mode);
             List<Fd> fds = new ArrayList<>();
             fds.add(ledger.fd());
@@ -136,6 +142,7 @@ public final class OutgoingHandover implements AutoCloseable {
                 vms.forEach(h -> fds.add(h.vm().memory().memfd()));
             }
             fds.add(self.nameLock());
+            fds.add(offerSignal.fd());
             ObjectNode header = Json.object().put("v", 1).put("op", "adopt").put("id", 1);
             header.set("offer", Json.MAPPER.valueToTree(offer));
             progress.accept(Event.handover(mode.wireName(), 0, 0, micros(start)));
@@ -169,15 +176,15 @@ public final class OutgoingHandover implements AutoCloseable {
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
                     r.path("rssBytes").asLong(), List.of());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
-            return new OutgoingHandover(channel, standby, ledger, List.copyOf(vms), ref, self.name(), fault, progress,
+            return new OutgoingHandover(channel, standby, ledger, offerSignal, List.copyOf(vms), ref, self.name(), fault, progress,
                     prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), pausedIn(offer, vms));
         } catch (JsonProcessingException e) {
             stopLogging(preCopy);
-            closeAll(channel, standby, ledger);
+            closeAll(channel, standby, ledger, offerSignal);
             throw new IllegalStateException("the standby's adopt reply is malformed: " + e.getOriginalMessage());
         } catch (RuntimeException e) {
             stopLogging(preCopy);
-            closeAll(channel, standby, ledger);
+            closeAll(channel, standby, ledger, offerSignal);
             throw e;
         }
     }
@@ -238,8 +245,11 @@ public final class OutgoingHandover implements AutoCloseable {
                 }
             }
             ledger.stamp(CutoverStep.KICKED);
-            pausedHere.forEach(VirtualMachine::awaitPaused);
-            pausedAt = pausedHere.stream().mapToLong(VirtualMachine::lastParkNanos).max().orElse(start);
+            // Plain loops from here to the offer: a lambda's call site links on its first run, inside the blackout.
+            for (VirtualMachine vm : pausedHere) {
+                vm.awaitPaused();
+                pausedAt = Math.max(pausedAt, vm.lastParkNanos());
+            }
             paused = MonotonicClock.nanos();
             ledger.stamp(CutoverStep.PARKED, pausedAt);
             ledger.stamp(CutoverStep.PAUSED, paused);
@@ -273,6 +283,7 @@ public final class OutgoingHandover implements AutoCloseable {
         Die.at(FaultPoint.AFTER_OFFER, fault);
         Die.at(FaultPoint.STALL_AFTER_OFFER, fault);
         long offered = MonotonicClock.nanos();
+        offerSignal.signal(1);
         ledger.stamp(CutoverStep.OFFERED, offered);
         Frame reply;
         String failure;
@@ -446,7 +457,9 @@ public final class OutgoingHandover implements AutoCloseable {
 
     private CutoverReply rolledBack(String reason, long stateBytes, PreCopy.Tally copied,
                                     List<CutoverReply.Checksum> checksums) {
-        ledger.transition(Ledger.Owner.OLD, Ledger.Owner.REVOKED);   // a standby told to take stops waiting
+        if (ledger.transition(Ledger.Owner.OLD, Ledger.Owner.REVOKED)) {
+            offerSignal.signal(1);   // a standby told to take stops waiting
+        }
         progress.accept(Event.handover("rollback", 100, 0, 0));
         Map<String, Long> trace = ledger.trace();
         close();
@@ -506,7 +519,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
                 self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
-                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true);
+                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true, true);
     }
 
     private static long micros(long since) {
@@ -527,8 +540,11 @@ public final class OutgoingHandover implements AutoCloseable {
         }
     }
 
-    private static void closeAll(FrameChannel channel, Fd standby, Ledger ledger) {
+    private static void closeAll(FrameChannel channel, Fd standby, Ledger ledger, EventFd offerSignal) {
         channel.close();
+        if (offerSignal != null) {
+            offerSignal.close();
+        }
         if (standby != null) {
             standby.close();
         }
@@ -539,6 +555,6 @@ public final class OutgoingHandover implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(channel, standby, ledger);
+        closeAll(channel, standby, ledger, offerSignal);
     }
 }

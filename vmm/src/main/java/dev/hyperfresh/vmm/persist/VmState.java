@@ -22,6 +22,13 @@ public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Ma
         devices = Collections.unmodifiableMap(new LinkedHashMap<>(devices));
     }
 
+    /** This state {@code nanos} later: each vCPU's TSC and the kvmclock moved on, so guest time keeps the host's pace. */
+    public VmState advancedBy(long nanos) {
+        List<VcpuSnapshot> moved = vcpus.stream()
+                .map(v -> v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000)).toList();
+        return new VmState(vmName, vm.withClockAdvancedBy(nanos), moved, devices);
+    }
+
     /** Content equality, device bytes included (a record would compare the arrays by identity). */
     @Override
     public boolean equals(Object o) {

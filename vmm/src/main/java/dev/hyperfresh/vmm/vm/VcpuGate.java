@@ -1,23 +1,20 @@
 package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.sys.RealtimePriority;
 
 /**
  * Where a VM's vCPU threads park between KVM_RUNs while the VM is paused, and how the pausing thread learns they
  * all have. It knows nothing of KVM (the caller kicks the threads out of KVM_RUN), so the cutover's thread hand-offs
- * can be measured without a KVM (bench's {@code CutoverBench}). The pausing side spins before it sleeps: the vCPUs
- * leave within microseconds, and a sleeping thread would wake on the scheduler's time, inside the blackout.
+ * can be measured without a KVM (bench's {@code CutoverBench}). The pausing side sleeps rather than spins: at the
+ * real-time priority a cutover runs at it wakes at once, and a spinning thread would take a CPU from the very vCPU
+ * threads it waits for.
  */
 public final class VcpuGate {
-    private static final long PARK_SPIN_NS = 5_000_000;
-    /** On one CPU a spinning thread only delays the vCPU threads it waits for. */
-    private static final boolean SPIN = Runtime.getRuntime().availableProcessors() > 1;
-
-    // Written under this monitor; volatile so that awaitParked can spin on them.
-    private volatile boolean pauseRequested;
-    private volatile boolean stopping;
-    private volatile int parked;
-    private volatile int alive;
+    private boolean pauseRequested;
+    private boolean stopping;
+    private int parked;
+    private int alive;
     private long lastParkNanos;
     private long firstRunNanos;
 
@@ -37,6 +34,7 @@ public final class VcpuGate {
                 waitOn();
             }
             parked--;
+            RealtimePriority.lowerCurrentThread();   // raised to leave or re-enter promptly; guest code runs normally
             if (firstRunNanos == 0) {
                 firstRunNanos = MonotonicClock.nanos();
                 notifyAll();
@@ -58,17 +56,11 @@ public final class VcpuGate {
     }
 
     /** Waits until every thread asked to park is parked; true if they are, false if the VM stopped meanwhile. */
-    public boolean awaitParked() {
-        long spinUntil = MonotonicClock.nanos() + PARK_SPIN_NS;
-        while (SPIN && pauseRequested && parked < alive && !stopping && MonotonicClock.nanos() < spinUntil) {
-            Thread.onSpinWait();
+    public synchronized boolean awaitParked() {
+        while (pauseRequested && parked < alive && !stopping) {
+            waitOn();
         }
-        synchronized (this) {
-            while (pauseRequested && parked < alive && !stopping) {
-                waitOn();
-            }
-            return pauseRequested && !stopping;
-        }
+        return pauseRequested && !stopping;
     }
 
     /** Lets every parked thread run again. */

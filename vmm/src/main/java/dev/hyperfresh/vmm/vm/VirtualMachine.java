@@ -9,6 +9,7 @@ import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
@@ -273,7 +274,11 @@ public final class VirtualMachine implements AutoCloseable {
             gate.requestPause();
             pauseRequested = true;
         }
-        vcpus.forEach(Vcpu::kick);
+        // Raised, a vCPU thread a busy host had preempted leaves KVM_RUN and parks at once instead of on its turn.
+        for (Vcpu v : vcpus) {
+            RealtimePriority.raiseThread(v.boundThreadId());
+            v.kick();
+        }
     }
 
     /** Waits until every vCPU asked to park by {@link #requestPause()} is parked; then the VM is paused. */
@@ -290,6 +295,7 @@ public final class VirtualMachine implements AutoCloseable {
         requireStatus(VmStatus.PAUSED, "resume");
         pauseRequested = false;
         status = VmStatus.RUNNING;
+        vcpus.forEach(v -> RealtimePriority.raiseThread(v.boundThreadId()));
         gate.resume();
     }
 

@@ -158,7 +158,7 @@ class HandoverOnKvmTest {
                         vm.memory().regions(), vm.guestCpuid().entries(), vm.msrIndices(), false);
                 Offer offer = new Offer(1, "old", "/old.sock", "v", "b", new Offer.Formats(StateCodec.MAJOR,
                         StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION, VmSnapshot.FORMAT_VERSION), here.tscKhz(),
-                        List.of(o), MemoryMode.REMAP, false);
+                        List.of(o), MemoryMode.REMAP, false, false);
                 assertThat(Preflight.problems(offer, here, Set.of(VmConfig.HFGUEST), StateCodec.MAJOR,
                         new long[] {ram})).isEmpty();
             }
