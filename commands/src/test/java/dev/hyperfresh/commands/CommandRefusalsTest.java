@@ -40,7 +40,7 @@ import org.springframework.test.annotation.DirtiesContext.ClassMode;
 @DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
 @Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
     ScriptCommand.class, ScriptRunner.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
-    InstanceNames.class, VmNames.class, Targets.class})
+    InstanceNames.class, VmNames.class, Targets.class, CommandLine.class})
 class CommandRefusalsTest {
     static final Path DIR = tempDir();
     private static ControlServer stub;

@@ -71,10 +71,10 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public synchronized StandbyReport standby(Path launcher, ProgressListener progress) {
         switch (step) {
-            case STANDBY -> throw EngineException.precondition("standby " + standby.name() + " is already up for "
-                    + instance + ": run `remap` next, or `rollback` to drop it");
-            case REMAPPED -> throw EngineException.precondition("standby " + standby.name() + " is already remapped"
-                    + " for " + instance + ": run `cutover` next, or `rollback` to drop it");
+            case STANDBY -> throw refused("standby " + standby.name() + " is already up for " + instance
+                    + ": run `remap` next, or `rollback` to drop it");
+            case REMAPPED -> throw refused("standby " + standby.name() + " is already remapped for " + instance
+                    + ": run `cutover` next, or `rollback` to drop it");
             default -> { }
         }
         dropCutoverWatch();
@@ -84,13 +84,18 @@ final class HfvisorReplacement implements Replacement {
         }
         before = engine.instance(instance).ref();
         long start = System.nanoTime();
-        Instance started = startStandby(exe, progress);
+        Instance started;
+        try {
+            started = startStandby(exe, progress);
+        } catch (EngineException e) {
+            throw untouched(e.getMessage(), e);
+        }
         long us = (System.nanoTime() - start) / 1000;
         if (!started.isStandby()) {
             standby = started;
             ensureStandbyGone("stop");
-            throw EngineException.failed(exe + " started " + started.name() + " as " + started.role()
-                    + ", not as a standby: is it an hfvisor that knows --standby?");
+            throw untouched(exe + " started " + started.name() + " as " + started.role()
+                    + ", not as a standby: is it an hfvisor that knows --standby?", null);
         }
         standby = started;
         phasesUs.clear();
@@ -109,17 +114,16 @@ final class HfvisorReplacement implements Replacement {
 
     private void checkRemap() {
         switch (step) {
-            case NONE -> throw EngineException.precondition("remap needs a standby: run `standby` first");
-            case REMAPPED -> throw EngineException.precondition(instance + " is already remapped to "
-                    + standby.name() + ": run `cutover` next, or `rollback`");
+            case NONE -> throw refused("remap needs a standby: run `standby` first");
+            case REMAPPED -> throw refused(instance + " is already remapped to " + standby.name()
+                    + ": run `cutover` next, or `rollback`");
             default -> { }
         }
         try {
             Control.query(standby.socket());
         } catch (RuntimeException gone) {
             step = Step.NONE;
-            throw EngineException.precondition("the standby " + standby.name() + " no longer answers: run `standby`"
-                    + " again");
+            throw untouched("the standby " + standby.name() + " no longer answers: run `standby` again", gone);
         }
     }
 
@@ -133,8 +137,8 @@ final class HfvisorReplacement implements Replacement {
                     .put("target", standby.socket().toAbsolutePath().toString()));
         } catch (ControlException e) {
             ensureStandbyGone(null);
-            throw EngineException.rolledBack("remap failed: " + e.getMessage() + "; the VMs never stopped and the"
-                    + " standby is gone");
+            throw new EngineException(EngineException.Kind.ROLLED_BACK, "remap failed: " + e.getMessage()
+                    + "; the VMs never stopped and the standby is gone", VmsOn.of(before), e);
         }
         prepared = Control.field(reply, "prepare", PrepareReply.class);
         phasesUs.put("remap", (System.nanoTime() - start) / 1000);
@@ -181,8 +185,7 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public synchronized void rollback() {
         switch (step) {
-            case NONE -> throw EngineException.precondition("nothing to roll back: no standby is prepared for "
-                    + instance);
+            case NONE -> throw refused("nothing to roll back: no standby is prepared for " + instance);
             case REMAPPED -> {
                 try {
                     Control.request(engine.instance(instance).socket(), "handover-abort", null);
@@ -270,7 +273,15 @@ final class HfvisorReplacement implements Replacement {
         Verification verification = null;
         if (cutover.committed()) {
             long start = System.nanoTime();
-            verification = verify(verifyWindow, progress);
+            try {
+                verification = verify(verifyWindow, progress);
+            } catch (EngineException e) {
+                record(cutover, null);
+                throw new EngineException(EngineException.Kind.COMMITTED, "the replacement committed (the VMs run"
+                        + " on " + instance + ", pid " + cutover.newInstance().pid() + ") but its verify failed: "
+                        + e.getMessage(),
+                        VmsOn.of(cutover.newInstance()), e);
+            }
             phases.put("verify", (System.nanoTime() - start) / 1000);
         }
         record(cutover, verification);
@@ -281,10 +292,8 @@ final class HfvisorReplacement implements Replacement {
 
     private void checkCutover() {
         switch (step) {
-            case NONE -> throw EngineException.precondition("cutover needs a remapped standby: run `standby`, then"
-                    + " `remap`");
-            case STANDBY -> throw EngineException.precondition("cutover needs a remapped standby: run `remap`"
-                    + " first");
+            case NONE -> throw refused("cutover needs a remapped standby: run `standby`, then `remap`");
+            case STANDBY -> throw refused("cutover needs a remapped standby: run `remap` first");
             default -> { }
         }
     }
@@ -294,11 +303,13 @@ final class HfvisorReplacement implements Replacement {
         Path old = engine.instance(instance).socket();
         dropCutoverWatch();
         EventTap after = new EventTap(standby.socket(), ProgressListener.NONE, AFTER_BEATS_PER_VM);
-        JsonNode reply;
+        CutoverReply report;
         try {
             awaitControlWindow(tap.beats());
             try {
-                reply = Control.request(old, "handover-cutover", null);
+                // a reply that does not parse is as good as lost: who runs the VMs is then looked up
+                report = Control.field(Control.request(old, "handover-cutover", null), "cutover",
+                        CutoverReply.class);
             } finally {
                 lastSeqBefore = tap.lastHeartbeatSeqs();
             }
@@ -309,7 +320,6 @@ final class HfvisorReplacement implements Replacement {
             after.close();
             throw e;
         }
-        CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
         if (report.committed()) {
             beforeCutover = tap.beats();
             afterCutover = after;
@@ -358,21 +368,39 @@ final class HfvisorReplacement implements Replacement {
             now = Control.query(old);
         } catch (RuntimeException nobody) {
             step = Step.NONE;
-            return EngineException.failed("cutover of " + instance + " failed (" + cause.getMessage()
-                    + ") and nothing answers on " + old + " now: check `list` and the logs in "
-                    + engine.config().socketDir());
+            return new EngineException(EngineException.Kind.UNKNOWN, "cutover of " + instance + " failed ("
+                    + cause.getMessage() + ") and nothing answers on " + old + " now, so nobody can tell who runs"
+                    + " the VMs: check `list` and the logs in " + engine.config().socketDir(), null, cause);
         }
         if (now.info().pid() == before.pid()) {
             ensureStandbyGone("stop");
-            return EngineException.rolledBack("cutover failed (" + cause.getMessage() + "); the VMs stay in "
-                    + instance + " (pid " + before.pid() + "): " + now.info().vms().stream()
+            return new EngineException(EngineException.Kind.ROLLED_BACK, "cutover failed (" + cause.getMessage()
+                    + "); the VMs stay in " + instance + " (pid " + before.pid() + "): " + now.info().vms().stream()
                     .map(v -> v.name() + " " + v.state()).collect(Collectors.joining(", "))
-                    + "; the standby is gone");
+                    + "; the standby is gone", VmsOn.of(now.ref()), cause);
         }
         step = Step.NONE;
         standby = null;
-        return EngineException.failed("the cutover reply was lost (" + cause.getMessage() + ") but " + instance
-                + " now answers as pid " + now.info().pid() + ", " + now.info().version() + ": run `verify`");
+        return new EngineException(EngineException.Kind.COMMITTED, "the cutover reply was lost ("
+                + cause.getMessage() + ") but " + instance + " now answers as pid " + now.info().pid() + ", "
+                + now.info().version() + ": the VMs moved; run `verify`", VmsOn.of(now.ref()), cause);
+    }
+
+    /** A step refused before it did anything: the VMs run on where they are (looked up: a refusal is rare). */
+    private EngineException refused(String message) {
+        VmsOn on;
+        try {
+            on = VmsOn.of(Control.query(engine.socket(instance)).ref());
+        } catch (RuntimeException notAnswering) {
+            on = null;
+        }
+        return new EngineException(EngineException.Kind.PRECONDITION, message, on, null);
+    }
+
+    /** A standby that failed before the handover began: nothing was changed, the VMs run on where they were. */
+    private EngineException untouched(String why, Throwable cause) {
+        return new EngineException(EngineException.Kind.PRECONDITION, why + "; nothing was changed: the VMs run"
+                + " on in " + instance + " (pid " + before.pid() + ")", VmsOn.of(before), cause);
     }
 
     /**
@@ -402,9 +430,9 @@ final class HfvisorReplacement implements Replacement {
             return cutover.get();
         } catch (EngineException e) {
             long memory = prepared != null ? prepared.memoryBytes() : 0;
-            engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance,
-                    e.kind() == EngineException.Kind.ROLLED_BACK ? CutoverReply.ROLLED_BACK : "failed", e.getMessage(),
-                    -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null, null));
+            engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance, e.kind().word(),
+                    e.getMessage(), -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null,
+                    null));
             throw e;
         }
     }
