@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
  */
 final class HfvisorReplacement implements Replacement {
     private static final Duration STANDBY_EXIT_TIMEOUT = Duration.ofSeconds(15);
+    /** How long a lost cutover reply waits for an instance to answer for the VMs before calling it unknown. */
+    private static final Duration LOST_REPLY_WAIT = Duration.ofSeconds(15);
     private static final int MAX_STANDBYS = 100;
     /** Guest time each side of a cutover over which the guest-observed gap is taken (docs/HANDOVER.md). */
     static final long GAP_WINDOW_US = 500_000;
@@ -363,10 +365,8 @@ final class HfvisorReplacement implements Replacement {
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
     private EngineException afterLostCutover(Path old, ControlException cause) {
-        Instance now;
-        try {
-            now = Control.query(old);
-        } catch (RuntimeException nobody) {
+        Instance now = whoRunsTheVms(old);
+        if (now == null) {
             step = Step.NONE;
             return new EngineException(EngineException.Kind.UNKNOWN, "cutover of " + instance + " failed ("
                     + cause.getMessage() + ") and nothing answers on " + old + " now, so nobody can tell who runs"
@@ -401,6 +401,36 @@ final class HfvisorReplacement implements Replacement {
     private EngineException untouched(String why, Throwable cause) {
         return new EngineException(EngineException.Kind.PRECONDITION, why + "; nothing was changed: the VMs run"
                 + " on in " + instance + " (pid " + before.pid() + ")", VmsOn.of(before), cause);
+    }
+
+    /**
+     * The instance that answers for the VMs after a lost cutover reply: the old one on its socket, or the standby
+     * once it runs them (on its own socket until it has taken the old one's name); null when neither does within
+     * {@link #LOST_REPLY_WAIT}. An old instance that died after offering leaves its socket unanswered until then.
+     */
+    private Instance whoRunsTheVms(Path old) {
+        long deadline = System.nanoTime() + LOST_REPLY_WAIT.toNanos();
+        while (true) {
+            for (Path socket : List.of(old, standby.socket())) {
+                try {
+                    Instance found = Control.query(socket);
+                    if (!found.isStandby()) {
+                        return found;
+                    }
+                } catch (RuntimeException notAnswering) {
+                    // look again until the deadline
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return null;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
     }
 
     /**

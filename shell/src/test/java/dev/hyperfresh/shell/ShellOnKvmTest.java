@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,12 +34,17 @@ class ShellOnKvmTest {
     // a JVM start takes about a minute on the nested KVM's one emulated CPU, and a replace starts two of them
     private static final Duration SLOW = Duration.ofMinutes(10);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path HFVISOR = HyperfreshProcess.ROOT.resolve("bin/hfvisor");
 
     @TempDir
     Path dir;
 
     private Result run(String... args) throws Exception {
-        Result r = HyperfreshProcess.run(dir, SLOW, args);
+        return run(Map.of(), args);
+    }
+
+    private Result run(Map<String, String> env, String... args) throws Exception {
+        Result r = HyperfreshProcess.run(dir, SLOW, env, args);
         System.out.println("$ hyperfresh " + String.join(" ", args) + "  -> exit " + r.exitCode() + "\n" + r.out()
                 + r.err());
         return r;
@@ -69,7 +75,11 @@ class ShellOnKvmTest {
 
     @Test
     void launchReplaceAndStop() throws Exception {
-        Result launched = run("launch", "--name", "kvm", "--mem", "64M", "--cpus", "1", "--json");
+        // The first instance dies right after it offers its VMs at its first cutover (hfvisor --fault after-offer):
+        // the standby takes them over, and the cutover's reply is lost.
+        Path diesAfterOffer = launcher("dies-after-offer", "exec " + HFVISOR + " --fault after-offer \"$@\"");
+        Result launched = run(Map.of("HYPERFRESH_HFVISOR", diesAfterOffer.toString()), "launch", "--name", "kvm",
+                "--mem", "64M", "--cpus", "1", "--json");
         assertThat(launched.exitCode()).isZero();
         JsonNode instance = JSON.readTree(launched.out());
         assertThat(instance.path("role").asText()).isEqualTo("active");
@@ -100,16 +110,25 @@ class ShellOnKvmTest {
             assertThat(nothing.path("vms_on").path("name").asText()).isEqualTo("kvm");
             assertThat(nothing.path("vms_on").path("pid").asLong()).isEqualTo(firstPid);
 
+            // The old instance dies after offering: its reply is lost, the standby took the VMs and says so.
+            Result lost = run("replace", "kvm", "--json");
+            assertThat(lost.exitCode()).as(lost.err()).isEqualTo(5);
+            JsonNode moved = oneObject(lost);
+            assertThat(moved.path("outcome").asText()).isEqualTo("committed");
+            assertThat(moved.path("reason").asText()).contains("reply was lost").contains("run `verify`");
+            assertThat(moved.path("vms_on").path("name").asText()).isEqualTo("kvm");
+            long movedPid = moved.path("vms_on").path("pid").asLong();
+            assertThat(movedPid).isNotEqualTo(firstPid);
+
             // A standby that dies while restoring: the cutover rolls back, the VMs run on the old instance.
-            Path dies = launcher("dies-while-restoring", "exec " + HyperfreshProcess.ROOT.resolve("bin/hfvisor")
-                    + " --fault during-restore \"$@\"");
+            Path dies = launcher("dies-while-restoring", "exec " + HFVISOR + " --fault during-restore \"$@\"");
             Result rolledBack = run("replace", "kvm", "--with", dies.toString(), "--json");
             assertThat(rolledBack.exitCode()).as(rolledBack.err()).isEqualTo(4);
             JsonNode back = oneObject(rolledBack);
             assertThat(back.path("outcome").asText()).isEqualTo("rolled-back");
             assertThat(back.path("reason").asText()).startsWith("replacement rolled back: ");
-            assertThat(back.path("vms_on").path("pid").asLong()).isEqualTo(firstPid);
-            assertThat(back.path("after").path("pid").asLong()).as("the report still shows").isEqualTo(firstPid);
+            assertThat(back.path("vms_on").path("pid").asLong()).isEqualTo(movedPid);
+            assertThat(back.path("after").path("pid").asLong()).as("the report still shows").isEqualTo(movedPid);
 
             Result replaced = run("replace", "kvm", "--json", "--seconds", "3");
             assertThat(replaced.exitCode()).as(replaced.err()).isZero();
@@ -120,8 +139,8 @@ class ShellOnKvmTest {
             assertThat(r.path("blackout_us").asLong()).isPositive();
             assertThat(r.path("bytes_copied").asLong()).isZero();
             assertThat(r.path("phases_us").has("pause")).isTrue();
-            assertThat(r.path("before").path("pid").asLong()).isEqualTo(firstPid);
-            assertThat(r.path("after").path("pid").asLong()).isNotEqualTo(firstPid);
+            assertThat(r.path("before").path("pid").asLong()).isEqualTo(movedPid);
+            assertThat(r.path("after").path("pid").asLong()).isNotEqualTo(movedPid);
             assertThat(r.path("after").path("name").asText()).isEqualTo("kvm");
             // The guest's own view: the cutover window holds the pause (its TSC advanced by it), the control window
             // before it does not; both measured, per VM as well.
