@@ -140,6 +140,18 @@ class CommandRefusalsTest {
     }
 
     @Test
+    void aFailingJsonLineOfABatchPrintsItsOneObjectWithWhereTheVmsAre() throws IOException {
+        Path script = DIR.resolve("json.hf");
+        Files.writeString(script, "list --json\ncutover demo --json\n");
+        refused("script " + script, ExitCodes.PRECONDITION, "{\"outcome\":\"refused\",\"reason\":\"cutover needs a"
+                + " remapped standby: run `standby`, then `remap`\",\"vms_on\":{\"name\":\"demo\",\"pid\":"
+                + ProcessHandle.current().pid() + "}}");
+        Files.writeString(script, "info nosuch --json\n");
+        refused("script " + script, ExitCodes.PRECONDITION, "{\"outcome\":\"refused\",\"reason\":\"no instance"
+                + " named nosuch");
+    }
+
+    @Test
     void standbyRemapAndRollbackInABatch() throws IOException {
         Path fakeHfvisor = DIR.resolve("fake-hfvisor");
         Files.writeString(fakeHfvisor, "#!/bin/sh\nexec " + ProcessHandle.current().info().command().orElse("java")

@@ -281,8 +281,7 @@ final class HfvisorReplacement implements Replacement {
                 record(cutover, null);
                 throw new EngineException(EngineException.Kind.COMMITTED, "the replacement committed (the VMs run"
                         + " on " + instance + ", pid " + cutover.newInstance().pid() + ") but its verify failed: "
-                        + e.getMessage(),
-                        VmsOn.of(cutover.newInstance()), e);
+                        + e.getMessage(), VmsOn.of(cutover.newInstance()), e);
             }
             phases.put("verify", (System.nanoTime() - start) / 1000);
         }
@@ -305,13 +304,11 @@ final class HfvisorReplacement implements Replacement {
         Path old = engine.instance(instance).socket();
         dropCutoverWatch();
         EventTap after = new EventTap(standby.socket(), ProgressListener.NONE, AFTER_BEATS_PER_VM);
-        CutoverReply report;
+        JsonNode reply;
         try {
             awaitControlWindow(tap.beats());
             try {
-                // a reply that does not parse is as good as lost: who runs the VMs is then looked up
-                report = Control.field(Control.request(old, "handover-cutover", null), "cutover",
-                        CutoverReply.class);
+                reply = Control.request(old, "handover-cutover", null);
             } finally {
                 lastSeqBefore = tap.lastHeartbeatSeqs();
             }
@@ -322,6 +319,7 @@ final class HfvisorReplacement implements Replacement {
             after.close();
             throw e;
         }
+        CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
         if (report.committed()) {
             beforeCutover = tap.beats();
             afterCutover = after;
