@@ -107,10 +107,10 @@ public class DemoCommand {
                 session.attach(name);
             }
             if (!after.ok()) {
-                throw OutputAndFailure.failed(json ? JsonOutput.render(summary) : "", "the guest reported problems"
-                        + " after the cutover: " + String.join("; ", after.problems()));
+                throw new OutputAndFailure(EngineException.Kind.FAILED, "the guest reported problems after the"
+                        + " cutover: " + String.join("; ", after.problems()), null, json ? summary : null);
             }
-            return json ? JsonOutput.render(summary) : null;
+            return json ? Outcome.ok().render(summary) : null;
         } finally {
             if (cleanUp) {
                 engine.stop(name, null);

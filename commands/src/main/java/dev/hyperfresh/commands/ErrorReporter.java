@@ -1,66 +1,56 @@
 package dev.hyperfresh.commands;
 
-import dev.hyperfresh.engine.EngineException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.shell.command.CommandExecution.CommandParserExceptionsException;
 import org.springframework.shell.command.CommandExceptionResolver;
 import org.springframework.shell.command.CommandHandlingResult;
-import org.springframework.shell.command.CommandParser.CommandParserException;
 import org.springframework.stereotype.Component;
 
 /**
- * Turns every command failure into one sentence on the error stream and an exit code (ExitCodes); the stack
- * trace only with {@code --debug}. Counts failures so a script knows when to stop.
+ * Prints every command failure as its {@link Outcome}: what the command still shows (a rolled-back report), under
+ * {@code --json} as the one JSON object on stdout, and always one sentence on the error stream (the stack trace
+ * only with {@code --debug}); the outcome's exit code becomes the run's. Counts failures so a script knows when
+ * to stop.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class ErrorReporter implements CommandExceptionResolver {
     private final Renderer renderer;
+    private final CommandLine line;
     private final boolean debug;
     private final AtomicLong failures = new AtomicLong();
     private volatile int lastExitCode = ExitCodes.SUCCESS;
 
-    public ErrorReporter(Renderer renderer, @Value("${hyperfresh.debug:false}") boolean debug) {
+    public ErrorReporter(Renderer renderer, CommandLine line, @Value("${hyperfresh.debug:false}") boolean debug) {
         this.renderer = renderer;
+        this.line = line;
         this.debug = debug;
     }
 
     @Override
     public CommandHandlingResult resolve(Exception e) {
-        int code;
-        String message;
-        if (e instanceof EngineException ee) {
-            code = ExitCodes.of(ee.kind());
-            message = ee.getMessage();
-        } else if (e instanceof CommandParserExceptionsException parse) {
-            code = ExitCodes.USAGE;
-            message = String.join("; ", parse.getParserExceptions().stream()
-                    .map(CommandParserException::getMessage).toList());
-        } else if (e instanceof IllegalArgumentException) {
-            code = ExitCodes.USAGE;
-            message = e.getMessage();
-        } else {
-            code = ExitCodes.FAILURE;
-            message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-        }
+        Outcome outcome = Outcome.of(e);
         renderer.endProgress();
-        if (e instanceof OutputAndFailure withOutput) {
-            renderer.line(withOutput.output());
+        Object shown = e instanceof OutputAndFailure withOutput ? withOutput.shown() : null;
+        if (line.json()) {
+            renderer.line(outcome.render(shown instanceof ObjectNode node ? node : null));
+        } else if (shown != null) {
+            renderer.line(shown.toString());
         }
-        renderer.error("hyperfresh: " + message);
+        renderer.error("hyperfresh: " + outcome.reason());
         if (debug) {
             StringWriter trace = new StringWriter();
             e.printStackTrace(new PrintWriter(trace));
             renderer.error(trace.toString());
         }
-        lastExitCode = code;
+        lastExitCode = outcome.exitCode();
         failures.incrementAndGet();
-        return CommandHandlingResult.of(null, code);
+        return CommandHandlingResult.of(null, outcome.exitCode());
     }
 
     public long failures() {
@@ -71,10 +61,8 @@ public class ErrorReporter implements CommandExceptionResolver {
         return lastExitCode;
     }
 
-    /** Records a failure found outside a command (a script line naming no command). */
-    public void failed(int code, String message) {
-        renderer.error("hyperfresh: " + message);
-        lastExitCode = code;
-        failures.incrementAndGet();
+    /** Reports a failure found outside a command (a line naming no command), as a command's own. */
+    public void failed(Exception e) {
+        resolve(e);
     }
 }

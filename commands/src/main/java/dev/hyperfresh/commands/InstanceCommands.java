@@ -44,7 +44,7 @@ public class InstanceCommands {
             qemus.forEach(q -> array.add(QemuViews.json(q)));
             ObjectNode out = JsonOutput.object();
             out.set("instances", array);
-            return JsonOutput.render(out);
+            return Outcome.ok().render(out);
         }
         if (instances.isEmpty() && qemus.isEmpty()) {
             return "no instances (start one with `launch`; QEMUs are listed by their QMP sockets *.qmp here too)";
@@ -85,7 +85,7 @@ public class InstanceCommands {
         if (json) {
             ObjectNode out = Views.instanceJson(launched);
             warnings.forEach(out.putArray("warnings")::add);
-            return JsonOutput.render(out);
+            return Outcome.ok().render(out);
         }
         return "launched " + name + " (pid " + launched.info().pid() + ", " + launched.info().version() + ", KVM "
                 + Views.kvm(launched.info()) + ") with " + Views.vmSummary(launched.info()) + "; attached"
@@ -99,12 +99,12 @@ public class InstanceCommands {
         if (qemu.owns(instance)) {
             QemuVm found = qemu.attach(instance);
             session.attach(found.name());
-            return json ? JsonOutput.render(JsonOutput.object().put("attached", found.name()).put("kind", QemuViews.KIND))
+            return json ? Outcome.ok().render(JsonOutput.object().put("attached", found.name()).put("kind", QemuViews.KIND))
                     : "attached to " + found.name() + " (" + QemuViews.vmSummary(found) + ")";
         }
         Instance found = engine.instance(instance);
         session.attach(found.name());
-        return json ? JsonOutput.render(JsonOutput.object().put("attached", found.name()).put("kind", HFVISOR))
+        return json ? Outcome.ok().render(JsonOutput.object().put("attached", found.name()).put("kind", HFVISOR))
                 : "attached to " + found.name() + " (" + Views.vmSummary(found.info()) + ")";
     }
 
@@ -112,7 +112,7 @@ public class InstanceCommands {
     public String detach(@ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String was = session.attached();
         session.detach();
-        return json ? JsonOutput.render(JsonOutput.object().put("detached", was))
+        return json ? Outcome.ok().render(JsonOutput.object().put("detached", was))
                 : was == null ? "not attached" : "detached from " + was;
     }
 
@@ -123,10 +123,10 @@ public class InstanceCommands {
         String target = targets.target(instance);
         if (qemu.owns(target)) {
             QemuVm found = qemu.attach(target);
-            return json ? JsonOutput.render(QemuViews.json(found)) : QemuViews.info(found);
+            return json ? Outcome.ok().render(QemuViews.json(found)) : QemuViews.info(found);
         }
         Instance found = engine.instance(target);
-        return json ? JsonOutput.render(Views.instanceJson(found)) : Views.info(found);
+        return json ? Outcome.ok().render(Views.instanceJson(found)) : Views.info(found);
     }
 
     @ShellMethod(key = "stop", value = "Power off one VM, or every VM and so the instance.", group = "Instances")
@@ -139,7 +139,7 @@ public class InstanceCommands {
         if (vm == null && target.equals(session.attached())) {
             session.detach();
         }
-        return json ? JsonOutput.render(JsonOutput.object().put("stopped", target).put("vm", vm))
+        return json ? Outcome.ok().render(JsonOutput.object().put("stopped", target).put("vm", vm))
                 : vm == null ? "stopped " + target : "stopped VM " + vm + " of " + target;
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.engine.EngineException.Kind;
 import dev.hyperfresh.engine.ProgressListener;
 import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.engine.QemuReplaceReport;
@@ -15,6 +16,7 @@ import dev.hyperfresh.engine.Replacement;
 import dev.hyperfresh.engine.Snapshot;
 import dev.hyperfresh.engine.StandbyReport;
 import dev.hyperfresh.engine.Verification;
+import dev.hyperfresh.engine.VmsOn;
 import dev.hyperfresh.qemu.Accelerator;
 import java.io.File;
 import java.time.Duration;
@@ -50,7 +52,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         StandbyReport r = step(instance, "standby", json, (rep, progress) -> rep.standby(with == null ? null : with.toPath(),
                 progress));
-        return json ? JsonOutput.render(JsonOutput.tree(r))
+        return json ? Outcome.ok().render(JsonOutput.tree(r))
                 : "standby " + Views.ref(r.standby()) + " is up after " + Units.micros(r.startUs())
                         + "; it runs no guest until it owns one\nnext: `remap`";
     }
@@ -60,7 +62,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         PrepareReply r = step(instance, "remap", json, Replacement::remap);
-        return json ? JsonOutput.render(JsonOutput.tree(r)) : Views.prepare(r);
+        return json ? Outcome.ok().render(JsonOutput.tree(r)) : Views.prepare(r);
     }
 
     @ShellMethod(key = "snapshot", value = "Save every VM's state as a cutover would move it; show it or write it to a file.", group = GROUP)
@@ -70,19 +72,21 @@ public class ReplacementCommands {
             @ShellOption(value = "--save", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "write the encoded state to FILE") File save,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         Snapshot s = engine.replacement(targets.hfvisor(instance, "snapshot")).snapshot(save == null ? null : save.toPath());
-        return json ? JsonOutput.render(SnapshotViews.json(s)) : SnapshotViews.text(s, show);
+        return json ? Outcome.ok().render(SnapshotViews.json(s)) : SnapshotViews.text(s, show);
     }
 
     @ShellMethod(key = "cutover", value = "Move the VMs to the remapped standby: pause, save, hand over, restore, resume.", group = GROUP)
     public String cutover(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        CutoverReply r = step(instance, "cutover", json, Replacement::cutover);
-        String out = json ? JsonOutput.render(JsonOutput.tree(r)) : Views.cutover(r);
+        String target = targets.hfvisor(instance, "cutover");
+        CutoverReply r = step(target, "cutover", json, Replacement::cutover);
+        ObjectNode node = JsonOutput.tree(r);
         if (!r.committed()) {
-            throw OutputAndFailure.rolledBack(out, "cutover rolled back: " + r.reason());
+            throw new OutputAndFailure(Kind.ROLLED_BACK, "cutover rolled back: " + r.reason(), runningOn(target),
+                    json ? node : Views.cutover(r));
         }
-        return out;
+        return json ? Outcome.committed(VmsOn.of(r.newInstance())).render(node) : Views.cutover(r);
     }
 
     @ShellMethod(key = "rollback", value = "Drop the standby (and its remap) before a cutover; the VMs never stop.", group = GROUP)
@@ -91,7 +95,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.hfvisor(instance, "rollback");
         engine.replacement(target).rollback();
-        return json ? JsonOutput.render(JsonOutput.object().put("instance", target).put("rolled_back", true))
+        return json ? Outcome.ok().render(JsonOutput.object().put("instance", target).put("rolled_back", true))
                 : "rolled back: the standby is gone, " + target + " runs its VMs as before";
     }
 
@@ -101,12 +105,13 @@ public class ReplacementCommands {
             @ShellOption(value = "--seconds", defaultValue = "2", help = "how long to watch") double seconds,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         Duration window = window(seconds);
-        Verification v = step(instance, "verify", json, (rep, progress) -> rep.verify(window, progress));
-        String out = json ? JsonOutput.render(Views.verificationJson(v)) : Views.verification(v);
+        String target = targets.hfvisor(instance, "verify");
+        Verification v = step(target, "verify", json, (rep, progress) -> rep.verify(window, progress));
         if (!v.ok()) {
-            throw OutputAndFailure.failed(out, "verify found problems: " + String.join("; ", v.problems()));
+            throw new OutputAndFailure(Kind.FAILED, "verify found problems: " + String.join("; ", v.problems()),
+                    runningOn(target), json ? Views.verificationJson(v) : Views.verification(v));
         }
-        return out;
+        return json ? Outcome.ok().render(Views.verificationJson(v)) : Views.verification(v);
     }
 
     @ShellMethod(key = "replace", value = "Replace the instance live: standby, remap, cutover and verify in one; a QEMU by migrating into a new QEMU process.", group = GROUP)
@@ -128,15 +133,16 @@ public class ReplacementCommands {
         Duration window = window(seconds);
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(
                 with == null ? null : with.toPath(), window, progress));
-        String out = json ? JsonOutput.render(Views.replaceJson(r)) : Views.replace(r);
-        if (!"committed".equals(r.outcome())) {
-            throw OutputAndFailure.rolledBack(out, "replacement rolled back: " + r.reason());
+        Object shown = json ? Views.replaceJson(r) : Views.replace(r);
+        VmsOn vmsOn = VmsOn.of(r.after());
+        if (!CutoverReply.COMMITTED.equals(r.outcome())) {
+            throw new OutputAndFailure(Kind.ROLLED_BACK, "replacement rolled back: " + r.reason(), vmsOn, shown);
         }
         if (!r.verified()) {
-            throw OutputAndFailure.failed(out, "the replacement committed but verify found problems: "
-                    + String.join("; ", r.verification().problems()));
+            throw new OutputAndFailure(Kind.COMMITTED, "the replacement committed but verify found problems: "
+                    + String.join("; ", r.verification().problems()), vmsOn, shown);
         }
-        return out;
+        return json ? Outcome.committed(vmsOn).render(Views.replaceJson(r)) : Views.replace(r);
     }
 
     private String replaceQemu(String target, QemuReplaceRequest request, boolean json) {
@@ -146,11 +152,12 @@ public class ReplacementCommands {
         } finally {
             renderer.endProgress();
         }
-        String out = json ? JsonOutput.render(QemuViews.replaceJson(r)) : QemuViews.replace(r);
+        VmsOn vmsOn = new VmsOn(r.instance(), r.after().pid());
         if (!r.committed()) {
-            throw OutputAndFailure.rolledBack(out, "replacement rolled back: " + r.reason());
+            throw new OutputAndFailure(Kind.ROLLED_BACK, "replacement rolled back: " + r.reason(), vmsOn,
+                    json ? QemuViews.replaceJson(r) : QemuViews.replace(r));
         }
-        return out;
+        return json ? Outcome.committed(vmsOn).render(QemuViews.replaceJson(r)) : QemuViews.replace(r);
     }
 
     @ShellMethod(key = "history", value = "Past replacements with their per-phase times and the guest gap against its control.", group = GROUP)
@@ -164,7 +171,7 @@ public class ReplacementCommands {
             entries.forEach(e -> array.add(JsonOutput.tree(e)));
             ObjectNode out = JsonOutput.object();
             out.set("replacements", array);
-            return JsonOutput.render(out);
+            return Outcome.ok().render(out);
         }
         return entries.isEmpty() ? "no replacements yet" : HistoryView.table(entries);
     }
@@ -175,6 +182,15 @@ public class ReplacementCommands {
             return call.run(replacement, json ? p -> { } : renderer.progress());
         } finally {
             renderer.endProgress();
+        }
+    }
+
+    /** Who runs the VMs of {@code target} now, as the engine finds it; null when it does not answer. */
+    private VmsOn runningOn(String target) {
+        try {
+            return VmsOn.of(engine.instance(target).ref());
+        } catch (EngineException notAnswering) {
+            return null;
         }
     }
 

@@ -21,18 +21,9 @@ public class ScriptCommand {
             @ShellOption(value = "--file", valueProvider = FileValueProvider.class, help = "the script") File file) {
         ScriptRunner.Result result = runner.run(file.toPath());
         if (result.exitCode() != ExitCodes.SUCCESS) {
-            throw new EngineException(kindOf(result.exitCode()), "script " + file + " stopped at line "
+            throw new EngineException(ExitCodes.kind(result.exitCode()), "script " + file + " stopped at line "
                     + result.line());
         }
         return "script " + file + " done";
-    }
-
-    private static EngineException.Kind kindOf(int exitCode) {
-        return switch (exitCode) {
-            case ExitCodes.USAGE -> EngineException.Kind.USAGE;
-            case ExitCodes.PRECONDITION -> EngineException.Kind.PRECONDITION;
-            case ExitCodes.ROLLED_BACK -> EngineException.Kind.ROLLED_BACK;
-            default -> EngineException.Kind.FAILED;
-        };
     }
 }

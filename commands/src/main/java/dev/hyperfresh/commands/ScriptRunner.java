@@ -9,24 +9,24 @@ import org.jline.reader.impl.DefaultParser;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.Input;
 import org.springframework.shell.Shell;
-import org.springframework.shell.command.CommandCatalog;
 import org.springframework.stereotype.Component;
 
 /**
  * Runs a file of commands, one per line ({@code #} starts a comment), through the shell, stopping at the first
- * line that fails. Used by {@code script} and {@code hyperfresh --script FILE}.
+ * line that fails. Each line prints as a one-shot command would: under {@code --json} its one object, the failing
+ * line's too. Used by {@code script} and {@code hyperfresh --script FILE}.
  */
 @Component
 public class ScriptRunner {
     private final ObjectProvider<Shell> shell;
-    private final ObjectProvider<CommandCatalog> catalog;
+    private final CommandLine commandLine;
     private final ErrorReporter errors;
     private final Renderer renderer;
 
-    public ScriptRunner(ObjectProvider<Shell> shell, ObjectProvider<CommandCatalog> catalog, ErrorReporter errors,
+    public ScriptRunner(ObjectProvider<Shell> shell, CommandLine commandLine, ErrorReporter errors,
                         Renderer renderer) {
         this.shell = shell;
-        this.catalog = catalog;
+        this.commandLine = commandLine;
         this.errors = errors;
         this.renderer = renderer;
     }
@@ -51,30 +51,27 @@ public class ScriptRunner {
             List<String> words = parser.parse(line, line.length()).words().stream().filter(w -> !w.isEmpty())
                     .toList();
             long failuresBefore = errors.failures();
-            if (!known(String.join(" ", words))) {
-                errors.failed(ExitCodes.USAGE, file + ":" + n + ": no command named `" + words.get(0) + "`");
-            } else {
+            String where = file + ":" + n;
+            commandLine.run(words, () -> {
+                if (!commandLine.names(words)) {
+                    errors.failed(EngineException.usage(where + ": no command named `" + words.get(0) + "`"));
+                    return;
+                }
                 try {
                     shell.getObject().run(oneLine(line, words));
                 } catch (Exception e) {
                     // a one-shot shell rethrows what its resolver already reported; anything else is new
                     if (errors.failures() == failuresBefore) {
-                        errors.failed(ExitCodes.FAILURE, e.getMessage());
+                        errors.failed(e);
                     }
                 }
-            }
+            });
             if (errors.failures() > failuresBefore) {
                 renderer.error("hyperfresh: " + file + ":" + n + ": stopped at `" + line + "`");
                 return new Result(errors.lastExitCode(), n, line);
             }
         }
         return new Result(ExitCodes.SUCCESS, 0, null);
-    }
-
-    private boolean known(String line) {
-        // the catalog and the shell hold this runner's command, so both are looked up when used
-        return catalog.getObject().getRegistrations().keySet().stream()
-                .anyMatch(command -> line.equals(command) || line.startsWith(command + " "));
     }
 
     private static org.springframework.shell.InputProvider oneLine(String line, List<String> words) {

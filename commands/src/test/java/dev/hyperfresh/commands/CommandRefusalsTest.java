@@ -40,7 +40,7 @@ import org.springframework.test.annotation.DirtiesContext.ClassMode;
 @DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
 @Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
     ScriptCommand.class, ScriptRunner.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
-    InstanceNames.class, VmNames.class, Targets.class})
+    InstanceNames.class, VmNames.class, Targets.class, CommandLine.class})
 class CommandRefusalsTest {
     static final Path DIR = tempDir();
     private static ControlServer stub;
@@ -137,6 +137,18 @@ class CommandRefusalsTest {
         Path script = DIR.resolve("steps.hf");
         Files.writeString(script, "# check, then fail\nlist\ncutover demo\nlist\n");
         refused("script " + script, ExitCodes.PRECONDITION, "steps.hf:3: stopped at `cutover demo`");
+    }
+
+    @Test
+    void aFailingJsonLineOfABatchPrintsItsOneObjectWithWhereTheVmsAre() throws IOException {
+        Path script = DIR.resolve("json.hf");
+        Files.writeString(script, "list --json\ncutover demo --json\n");
+        refused("script " + script, ExitCodes.PRECONDITION, "{\"outcome\":\"refused\",\"reason\":\"cutover needs a"
+                + " remapped standby: run `standby`, then `remap`\",\"vms_on\":{\"name\":\"demo\",\"pid\":"
+                + ProcessHandle.current().pid() + "}}");
+        Files.writeString(script, "info nosuch --json\n");
+        refused("script " + script, ExitCodes.PRECONDITION, "{\"outcome\":\"refused\",\"reason\":\"no instance"
+                + " named nosuch");
     }
 
     @Test

@@ -28,6 +28,8 @@ import java.util.stream.Collectors;
  */
 final class HfvisorReplacement implements Replacement {
     private static final Duration STANDBY_EXIT_TIMEOUT = Duration.ofSeconds(15);
+    /** How long a lost cutover reply waits for an instance to answer for the VMs before calling it unknown. */
+    private static final Duration LOST_REPLY_WAIT = Duration.ofSeconds(15);
     private static final int MAX_STANDBYS = 100;
     /** Guest time each side of a cutover over which the guest-observed gap is taken (docs/HANDOVER.md). */
     static final long GAP_WINDOW_US = 500_000;
@@ -71,10 +73,10 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public synchronized StandbyReport standby(Path launcher, ProgressListener progress) {
         switch (step) {
-            case STANDBY -> throw EngineException.precondition("standby " + standby.name() + " is already up for "
-                    + instance + ": run `remap` next, or `rollback` to drop it");
-            case REMAPPED -> throw EngineException.precondition("standby " + standby.name() + " is already remapped"
-                    + " for " + instance + ": run `cutover` next, or `rollback` to drop it");
+            case STANDBY -> throw refused("standby " + standby.name() + " is already up for " + instance
+                    + ": run `remap` next, or `rollback` to drop it");
+            case REMAPPED -> throw refused("standby " + standby.name() + " is already remapped for " + instance
+                    + ": run `cutover` next, or `rollback` to drop it");
             default -> { }
         }
         dropCutoverWatch();
@@ -84,13 +86,18 @@ final class HfvisorReplacement implements Replacement {
         }
         before = engine.instance(instance).ref();
         long start = System.nanoTime();
-        Instance started = startStandby(exe, progress);
+        Instance started;
+        try {
+            started = startStandby(exe, progress);
+        } catch (EngineException e) {
+            throw untouched(e.getMessage(), e);
+        }
         long us = (System.nanoTime() - start) / 1000;
         if (!started.isStandby()) {
             standby = started;
             ensureStandbyGone("stop");
-            throw EngineException.failed(exe + " started " + started.name() + " as " + started.role()
-                    + ", not as a standby: is it an hfvisor that knows --standby?");
+            throw untouched(exe + " started " + started.name() + " as " + started.role()
+                    + ", not as a standby: is it an hfvisor that knows --standby?", null);
         }
         standby = started;
         phasesUs.clear();
@@ -109,17 +116,16 @@ final class HfvisorReplacement implements Replacement {
 
     private void checkRemap() {
         switch (step) {
-            case NONE -> throw EngineException.precondition("remap needs a standby: run `standby` first");
-            case REMAPPED -> throw EngineException.precondition(instance + " is already remapped to "
-                    + standby.name() + ": run `cutover` next, or `rollback`");
+            case NONE -> throw refused("remap needs a standby: run `standby` first");
+            case REMAPPED -> throw refused(instance + " is already remapped to " + standby.name()
+                    + ": run `cutover` next, or `rollback`");
             default -> { }
         }
         try {
             Control.query(standby.socket());
         } catch (RuntimeException gone) {
             step = Step.NONE;
-            throw EngineException.precondition("the standby " + standby.name() + " no longer answers: run `standby`"
-                    + " again");
+            throw untouched("the standby " + standby.name() + " no longer answers: run `standby` again", gone);
         }
     }
 
@@ -133,8 +139,8 @@ final class HfvisorReplacement implements Replacement {
                     .put("target", standby.socket().toAbsolutePath().toString()));
         } catch (ControlException e) {
             ensureStandbyGone(null);
-            throw EngineException.rolledBack("remap failed: " + e.getMessage() + "; the VMs never stopped and the"
-                    + " standby is gone");
+            throw new EngineException(EngineException.Kind.ROLLED_BACK, "remap failed: " + e.getMessage()
+                    + "; the VMs never stopped and the standby is gone", VmsOn.of(before), e);
         }
         prepared = Control.field(reply, "prepare", PrepareReply.class);
         phasesUs.put("remap", (System.nanoTime() - start) / 1000);
@@ -181,8 +187,7 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public synchronized void rollback() {
         switch (step) {
-            case NONE -> throw EngineException.precondition("nothing to roll back: no standby is prepared for "
-                    + instance);
+            case NONE -> throw refused("nothing to roll back: no standby is prepared for " + instance);
             case REMAPPED -> {
                 try {
                     Control.request(engine.instance(instance).socket(), "handover-abort", null);
@@ -270,7 +275,14 @@ final class HfvisorReplacement implements Replacement {
         Verification verification = null;
         if (cutover.committed()) {
             long start = System.nanoTime();
-            verification = verify(verifyWindow, progress);
+            try {
+                verification = verify(verifyWindow, progress);
+            } catch (EngineException e) {
+                record(cutover, null);
+                throw new EngineException(EngineException.Kind.COMMITTED, "the replacement committed (the VMs run"
+                        + " on " + instance + ", pid " + cutover.newInstance().pid() + ") but its verify failed: "
+                        + e.getMessage(), VmsOn.of(cutover.newInstance()), e);
+            }
             phases.put("verify", (System.nanoTime() - start) / 1000);
         }
         record(cutover, verification);
@@ -281,10 +293,8 @@ final class HfvisorReplacement implements Replacement {
 
     private void checkCutover() {
         switch (step) {
-            case NONE -> throw EngineException.precondition("cutover needs a remapped standby: run `standby`, then"
-                    + " `remap`");
-            case STANDBY -> throw EngineException.precondition("cutover needs a remapped standby: run `remap`"
-                    + " first");
+            case NONE -> throw refused("cutover needs a remapped standby: run `standby`, then `remap`");
+            case STANDBY -> throw refused("cutover needs a remapped standby: run `remap` first");
             default -> { }
         }
     }
@@ -353,26 +363,72 @@ final class HfvisorReplacement implements Replacement {
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
     private EngineException afterLostCutover(Path old, ControlException cause) {
-        Instance now;
-        try {
-            now = Control.query(old);
-        } catch (RuntimeException nobody) {
+        Instance now = whoRunsTheVms(old);
+        if (now == null) {
             step = Step.NONE;
-            return EngineException.failed("cutover of " + instance + " failed (" + cause.getMessage()
-                    + ") and nothing answers on " + old + " now: check `list` and the logs in "
-                    + engine.config().socketDir());
+            return new EngineException(EngineException.Kind.UNKNOWN, "cutover of " + instance + " failed ("
+                    + cause.getMessage() + ") and nothing answers on " + old + " now, so nobody can tell who runs"
+                    + " the VMs: check `list` and the logs in " + engine.config().socketDir(), null, cause);
         }
         if (now.info().pid() == before.pid()) {
             ensureStandbyGone("stop");
-            return EngineException.rolledBack("cutover failed (" + cause.getMessage() + "); the VMs stay in "
-                    + instance + " (pid " + before.pid() + "): " + now.info().vms().stream()
+            return new EngineException(EngineException.Kind.ROLLED_BACK, "cutover failed (" + cause.getMessage()
+                    + "); the VMs stay in " + instance + " (pid " + before.pid() + "): " + now.info().vms().stream()
                     .map(v -> v.name() + " " + v.state()).collect(Collectors.joining(", "))
-                    + "; the standby is gone");
+                    + "; the standby is gone", VmsOn.of(now.ref()), cause);
         }
         step = Step.NONE;
         standby = null;
-        return EngineException.failed("the cutover reply was lost (" + cause.getMessage() + ") but " + instance
-                + " now answers as pid " + now.info().pid() + ", " + now.info().version() + ": run `verify`");
+        return new EngineException(EngineException.Kind.COMMITTED, "the cutover reply was lost ("
+                + cause.getMessage() + ") but " + instance + " now answers as pid " + now.info().pid() + ", "
+                + now.info().version() + ": the VMs moved; run `verify`", VmsOn.of(now.ref()), cause);
+    }
+
+    /** A step refused before it did anything: the VMs run on where they are (looked up: a refusal is rare). */
+    private EngineException refused(String message) {
+        VmsOn on;
+        try {
+            on = VmsOn.of(Control.query(engine.socket(instance)).ref());
+        } catch (RuntimeException notAnswering) {
+            on = null;
+        }
+        return new EngineException(EngineException.Kind.PRECONDITION, message, on, null);
+    }
+
+    /** A standby that failed before the handover began: nothing was changed, the VMs run on where they were. */
+    private EngineException untouched(String why, Throwable cause) {
+        return new EngineException(EngineException.Kind.PRECONDITION, why + "; nothing was changed: the VMs run"
+                + " on in " + instance + " (pid " + before.pid() + ")", VmsOn.of(before), cause);
+    }
+
+    /**
+     * The instance that answers for the VMs after a lost cutover reply: the old one on its socket, or the standby
+     * once it runs them (on its own socket until it has taken the old one's name); null when neither does within
+     * {@link #LOST_REPLY_WAIT}. An old instance that died after offering leaves its socket unanswered until then.
+     */
+    private Instance whoRunsTheVms(Path old) {
+        long deadline = System.nanoTime() + LOST_REPLY_WAIT.toNanos();
+        while (true) {
+            for (Path socket : List.of(old, standby.socket())) {
+                try {
+                    Instance found = Control.query(socket);
+                    if (!found.isStandby()) {
+                        return found;
+                    }
+                } catch (RuntimeException notAnswering) {
+                    // look again until the deadline
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                return null;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
     }
 
     /**
@@ -402,9 +458,9 @@ final class HfvisorReplacement implements Replacement {
             return cutover.get();
         } catch (EngineException e) {
             long memory = prepared != null ? prepared.memoryBytes() : 0;
-            engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance,
-                    e.kind() == EngineException.Kind.ROLLED_BACK ? CutoverReply.ROLLED_BACK : "failed", e.getMessage(),
-                    -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null, null, null));
+            engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance, e.kind().word(),
+                    e.getMessage(), -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null,
+                    null, null));
             throw e;
         }
     }

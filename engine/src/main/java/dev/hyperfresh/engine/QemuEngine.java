@@ -79,7 +79,7 @@ public final class QemuEngine {
         ReplacementMode mode = request.copy() ? ReplacementMode.COPY : ReplacementMode.SHARED;
         QemuPhaseTimer timer = new QemuPhaseTimer(progress);
         long start = System.nanoTime();
-        QemuInfo before;
+        QemuInfo before = null;
         ReplacementResult result;
         try (QemuInstance qemu = connect(socket)) {
             before = qemu.info();
@@ -89,7 +89,7 @@ public final class QemuEngine {
                 result = QemuReplacement.replace(qemu, options, timer);
             } catch (ReplacementException e) {
                 if (!e.rolledBack()) {
-                    throw EngineException.failed(e.getMessage());
+                    throw new EngineException(EngineException.Kind.UNKNOWN, e.getMessage(), null, e);
                 }
                 QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.ROLLED_BACK, e.getMessage(),
                         mode.name().toLowerCase(Locale.ROOT), -1, -1, 0, before.memoryBytes(),
@@ -98,8 +98,9 @@ public final class QemuEngine {
                 return report;
             }
         } catch (NotReplaceableException e) {
-            throw EngineException.precondition(e.getMessage() + (e.copyModeWorks() && !request.copy()
-                    ? " (in hyperfresh: `replace " + name + " --copy`)" : ""));
+            throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + (e.copyModeWorks()
+                    && !request.copy() ? " (in hyperfresh: `replace " + name + " --copy`)" : ""),
+                    before == null ? null : new VmsOn(name, before.pid()), e);
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException e) {

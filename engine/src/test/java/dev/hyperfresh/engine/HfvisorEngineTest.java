@@ -30,6 +30,14 @@ class HfvisorEngineTest {
                 e -> assertThat(e.kind()).isEqualTo(kind)).hasMessageContaining(message);
     }
 
+    /** As {@link #refused}, and the failure names the stub (this process) as what runs the VMs now. */
+    private static void vmsStayOnTheStub(ThrowingCallable call, Kind kind, String message) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(EngineException.class, e -> {
+            assertThat(e.kind()).isEqualTo(kind);
+            assertThat(e.vmsOn()).isEqualTo(new VmsOn("demo", ProcessHandle.current().pid()));
+        }).hasMessageContaining(message);
+    }
+
     @Test
     void listShowsAnsweringAndStaleSockets() throws Exception {
         Files.createFile(dir.resolve("ghost.sock"));
@@ -89,11 +97,11 @@ class HfvisorEngineTest {
             HfvisorEngine engine = engine(dir.resolve("none"));
             Replacement r = engine.replacement("demo");
             assertThat(r.step()).isEqualTo(Replacement.Step.NONE);
-            refused(() -> r.remap(ProgressListener.NONE), Kind.PRECONDITION,
+            vmsStayOnTheStub(() -> r.remap(ProgressListener.NONE), Kind.PRECONDITION,
                     "remap needs a standby: run `standby` first");
-            refused(() -> r.cutover(ProgressListener.NONE), Kind.PRECONDITION,
+            vmsStayOnTheStub(() -> r.cutover(ProgressListener.NONE), Kind.PRECONDITION,
                     "cutover needs a remapped standby: run `standby`, then `remap`");
-            refused(r::rollback, Kind.PRECONDITION, "nothing to roll back");
+            vmsStayOnTheStub(r::rollback, Kind.PRECONDITION, "nothing to roll back");
             refused(() -> r.standby(dir.resolve("missing-launcher"), ProgressListener.NONE), Kind.USAGE,
                     "is not an executable file");
             assertThat(engine.replacement("demo")).as("kept across calls").isSameAs(r);
@@ -101,11 +109,15 @@ class HfvisorEngineTest {
     }
 
     @Test
-    void aLauncherThatStartsNoStandbyFailsClearly() throws Exception {
+    void aLauncherThatStartsNoStandbyChangesNothingAndSaysSo() throws Exception {
         Path notHfvisor = script("not-hfvisor", "echo \"usage: $0\" >&2; exit 2");
         try (ControlServer stub = ActiveInstanceStub.serve(dir, "demo")) {
             Replacement r = engine(dir.resolve("none")).replacement("demo");
-            refused(() -> r.standby(notHfvisor, ProgressListener.NONE), Kind.FAILED, "exited with status 2");
+            vmsStayOnTheStub(() -> r.standby(notHfvisor, ProgressListener.NONE), Kind.PRECONDITION,
+                    "exited with status 2");
+            vmsStayOnTheStub(() -> r.replace(notHfvisor, Duration.ofSeconds(1), ProgressListener.NONE),
+                    Kind.PRECONDITION, "nothing was changed: the VMs run on in demo (pid "
+                            + ProcessHandle.current().pid() + ")");
             assertThat(r.step()).isEqualTo(Replacement.Step.NONE);
             assertThat(dir.resolve("demo-next-1.log")).content().contains("--standby --name demo-next-1");
         }
@@ -150,7 +162,7 @@ class HfvisorEngineTest {
             // the history has it too.
             r.standby(null, ProgressListener.NONE);
             r.remap(ProgressListener.NONE);
-            refused(() -> r.cutover(ProgressListener.NONE), Kind.ROLLED_BACK, "the cutover broke off");
+            vmsStayOnTheStub(() -> r.cutover(ProgressListener.NONE), Kind.ROLLED_BACK, "the cutover broke off");
             assertThat(engine.history()).hasSize(2).last().satisfies(h -> {
                 assertThat(h.outcome()).isEqualTo("rolled-back");
                 assertThat(h.reason()).contains("the cutover broke off").contains("web running");

@@ -1,8 +1,10 @@
 package dev.hyperfresh.shell;
 
+import dev.hyperfresh.commands.CommandLine;
 import dev.hyperfresh.commands.ErrorReporter;
 import dev.hyperfresh.commands.ExitCodes;
 import dev.hyperfresh.commands.ScriptRunner;
+import dev.hyperfresh.engine.EngineException;
 import java.nio.file.Path;
 import java.util.List;
 import org.springframework.boot.ExitCodeGenerator;
@@ -11,14 +13,14 @@ import org.springframework.core.annotation.Order;
 import org.springframework.shell.Input;
 import org.springframework.shell.Shell;
 import org.springframework.shell.ShellRunner;
-import org.springframework.shell.command.CommandExecution.CommandParserExceptionsException;
 import org.springframework.shell.context.InteractionMode;
 import org.springframework.shell.context.ShellContext;
 import org.springframework.stereotype.Component;
 
 /**
  * The non-interactive ways in: {@code --script FILE} (stops at the first failing line) and one command given as
- * arguments. Either way the outcome becomes the process exit code. With no arguments it leaves the REPL to run.
+ * arguments. Either way the outcome becomes the process exit code, and every failure, a line naming no command
+ * too, is printed as a command's ({@code ErrorReporter}). With no arguments it leaves the REPL to run.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -26,13 +28,16 @@ public class BatchRunner implements ShellRunner, ExitCodeGenerator {
     private final Shell shell;
     private final ShellContext context;
     private final ScriptRunner scripts;
+    private final CommandLine commandLine;
     private final ErrorReporter errors;
     private volatile int exitCode = ExitCodes.SUCCESS;
 
-    public BatchRunner(Shell shell, ShellContext context, ScriptRunner scripts, ErrorReporter errors) {
+    public BatchRunner(Shell shell, ShellContext context, ScriptRunner scripts, CommandLine commandLine,
+                       ErrorReporter errors) {
         this.shell = shell;
         this.context = context;
         this.scripts = scripts;
+        this.commandLine = commandLine;
         this.errors = errors;
     }
 
@@ -44,7 +49,7 @@ public class BatchRunner implements ShellRunner, ExitCodeGenerator {
         context.setInteractionMode(InteractionMode.NONINTERACTIVE);
         if (args[0].equals("--script")) {
             if (args.length != 2) {
-                errors.failed(ExitCodes.USAGE, "usage: hyperfresh --script FILE");
+                errors.failed(EngineException.usage("usage: hyperfresh --script FILE"));
                 exitCode = ExitCodes.USAGE;
             } else {
                 exitCode = scripts.run(Path.of(args[1])).exitCode();
@@ -53,22 +58,23 @@ public class BatchRunner implements ShellRunner, ExitCodeGenerator {
         }
         long failuresBefore = errors.failures();
         List<String> words = List.of(args);
-        try {
-            shell.run(new OneShot(words));
-        } catch (Exception e) {
-            if (errors.failures() == failuresBefore) {
-                // the shell's own handlers already printed it (e.g. "No command found for ...")
-                exitCode = isUsage(e) ? ExitCodes.USAGE : ExitCodes.FAILURE;
-                return true;
+        commandLine.run(words, () -> {
+            if (!commandLine.names(words)) {
+                errors.failed(EngineException.usage("no command named `" + words.get(0) + "` (`hyperfresh help`"
+                        + " lists them)"));
+                return;
             }
-        }
+            try {
+                shell.run(new OneShot(words));
+            } catch (Exception e) {
+                // a one-shot shell rethrows what its resolver already reported; anything else is new
+                if (errors.failures() == failuresBefore) {
+                    errors.failed(e);
+                }
+            }
+        });
         exitCode = errors.failures() > failuresBefore ? errors.lastExitCode() : ExitCodes.SUCCESS;
         return true;
-    }
-
-    private static boolean isUsage(Exception e) {
-        return e instanceof CommandParserExceptionsException
-                || e instanceof org.springframework.shell.CommandNotFound;
     }
 
     @Override

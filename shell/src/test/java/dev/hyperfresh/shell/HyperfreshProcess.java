@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs {@code bin/hyperfresh} as a user would, with its instances in {@code socketDir}. */
@@ -20,6 +21,12 @@ final class HyperfreshProcess {
     }
 
     static Result run(Path socketDir, Duration timeout, String... args) throws IOException, InterruptedException {
+        return run(socketDir, timeout, Map.of(), args);
+    }
+
+    /** As {@link #run(Path, Duration, String...)}, with {@code env} added to the environment. */
+    static Result run(Path socketDir, Duration timeout, Map<String, String> env, String... args)
+            throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/hyperfresh").toString()));
         command.addAll(List.of(args));
         Path out = Files.createTempFile(socketDir, "out", ".txt");
@@ -29,6 +36,7 @@ final class HyperfreshProcess {
         pb.environment().put("HYPERFRESH_SOCKET_DIR", socketDir.toString());
         // a JVM starting inside the emulated nested KVM can take minutes
         pb.environment().put("HYPERFRESH_START_TIMEOUT", "600s");
+        pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();

@@ -117,6 +117,10 @@ class QemuFromTheShellTest {
         assertThat(refused.exitCode()).as(refused.err()).isEqualTo(3);
         assertThat(refused.err()).contains("cannot be replaced in place")
                 .contains("(in hyperfresh: `replace private --copy`)").doesNotContain("Exception");
+        JsonNode nothingDone = JSON.readTree(refused.out());
+        assertThat(nothingDone.path("outcome").asText()).isEqualTo("refused");
+        assertThat(nothingDone.path("vms_on").path("name").asText()).isEqualTo("private");
+        assertThat(nothingDone.path("vms_on").path("pid").asLong()).isPositive();
 
         Path broken = dir.resolve("broken-qemu");
         Files.writeString(broken, "#!/bin/sh\necho 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
@@ -128,6 +132,7 @@ class QemuFromTheShellTest {
         JsonNode report = JSON.readTree(rolledBack.out());
         assertThat(report.path("outcome").asText()).isEqualTo("rolled-back");
         assertThat(report.path("reason").asText()).contains("simulated start failure");
+        assertThat(report.path("vms_on").path("pid").asLong()).isEqualTo(web.process().pid());
         assertThat(rolledBack.err()).contains("replacement rolled back: the new QEMU did not start");
         try (QemuInstance source = QemuInstance.attach(web.spec().qmpSocket())) {
             assertThat(source.pid()).isEqualTo(web.process().pid());

@@ -6,9 +6,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hyperfresh.shell.HyperfreshProcess.Result;
 import dev.hyperfresh.testkit.RequiresKvm;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,8 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * bin/hyperfresh on real hfvisor processes and KVM, as a script would use it: launch, replace one-shot with
- * --json, stop. Exit codes and JSON are checked, timings are not (the nested KVM is emulated). Few steps: every
- * JVM start takes minutes in the nested KVM; the other steps are covered on the host against a stub.
+ * --json (a standby killed while it starts, one that dies while restoring, then one that works), stop. Exit codes
+ * and the one JSON object per command are checked, failures included, timings are not (the nested KVM is
+ * emulated). Few steps: every JVM start takes minutes in the nested KVM; the other steps are covered on the host
+ * against a stub.
  */
 @RequiresKvm
 // three JVMs start per replace, minutes apiece on an emulated CPU; the guest has one vCPU so that its busy loop
@@ -27,36 +34,113 @@ class ShellOnKvmTest {
     // a JVM start takes about a minute on the nested KVM's one emulated CPU, and a replace starts two of them
     private static final Duration SLOW = Duration.ofMinutes(10);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path HFVISOR = HyperfreshProcess.ROOT.resolve("bin/hfvisor");
 
     @TempDir
     Path dir;
 
     private Result run(String... args) throws Exception {
-        Result r = HyperfreshProcess.run(dir, SLOW, args);
+        return run(Map.of(), args);
+    }
+
+    private Result run(Map<String, String> env, String... args) throws Exception {
+        Result r = HyperfreshProcess.run(dir, SLOW, env, args);
         System.out.println("$ hyperfresh " + String.join(" ", args) + "  -> exit " + r.exitCode() + "\n" + r.out()
                 + r.err());
         return r;
     }
 
+    /** The one JSON object a --json run prints, failures included: one line on stdout, nothing else there. */
+    private static JsonNode oneObject(Result r) throws Exception {
+        assertThat(r.out().lines().toList()).as(r.out() + r.err()).hasSize(1);
+        JsonNode object = JSON.readTree(r.out());
+        assertThat(object.isObject()).isTrue();
+        return object;
+    }
+
+    private Path launcher(String name, String body) throws Exception {
+        Path p = dir.resolve(name);
+        Files.writeString(p, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        return p;
+    }
+
+    private static boolean answers(Path socket) {
+        try (SocketChannel ignored = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException stale) {
+            return false;
+        }
+    }
+
     @Test
     void launchReplaceAndStop() throws Exception {
-        Result launched = run("launch", "--name", "kvm", "--mem", "64M", "--cpus", "1", "--json");
+        // The first instance dies right after it offers its VMs at its first cutover (hfvisor --fault after-offer):
+        // the standby takes them over, and the cutover's reply is lost.
+        Path diesAfterOffer = launcher("dies-after-offer", "exec " + HFVISOR + " --fault after-offer \"$@\"");
+        Result launched = run(Map.of("HYPERFRESH_HFVISOR", diesAfterOffer.toString()), "launch", "--name", "kvm",
+                "--mem", "64M", "--cpus", "1", "--json");
         assertThat(launched.exitCode()).isZero();
         JsonNode instance = JSON.readTree(launched.out());
         assertThat(instance.path("role").asText()).isEqualTo("active");
         assertThat(instance.path("kvm").asText()).as("the KVM backend, end to end").isIn("VMX", "SVM", "PVM");
         long firstPid = instance.path("pid").asLong();
         try {
+            // A batch prints one object per line, the failing line's too, and exits with that line's code.
+            Path batch = Files.writeString(dir.resolve("batch.hf"), "list --json\ninfo nosuch --json\nlist\n");
+            Result script = run("--script", batch.toString());
+            assertThat(script.exitCode()).as(script.err()).isEqualTo(3);
+            assertThat(script.out().lines().toList()).hasSize(2);
+            JsonNode listed = JSON.readTree(script.out().lines().toList().get(0));
+            assertThat(listed.path("outcome").asText()).isEqualTo("ok");
+            assertThat(listed.path("instances").get(0).path("pid").asLong()).isEqualTo(firstPid);
+            JsonNode unknown = JSON.readTree(script.out().lines().toList().get(1));
+            assertThat(unknown.path("outcome").asText()).isEqualTo("refused");
+            assertThat(unknown.path("reason").asText()).contains("no instance named nosuch");
+            assertThat(unknown.get("vms_on").isNull()).isTrue();
+            assertThat(script.err()).contains("batch.hf:2: stopped at `info nosuch --json`");
+
+            // A standby killed while it starts: nothing happened, the VMs run on the old instance, and it says so.
+            Path killed = launcher("killed-while-starting", "kill -9 $$");
+            Result refused = run("replace", "kvm", "--with", killed.toString(), "--json");
+            assertThat(refused.exitCode()).as(refused.err()).isEqualTo(3);
+            JsonNode nothing = oneObject(refused);
+            assertThat(nothing.path("outcome").asText()).isEqualTo("refused");
+            assertThat(nothing.path("reason").asText()).contains("status 137").contains("nothing was changed");
+            assertThat(nothing.path("vms_on").path("name").asText()).isEqualTo("kvm");
+            assertThat(nothing.path("vms_on").path("pid").asLong()).isEqualTo(firstPid);
+
+            // The old instance dies after offering: its reply is lost, the standby took the VMs and says so.
+            Result lost = run("replace", "kvm", "--json");
+            assertThat(lost.exitCode()).as(lost.err()).isEqualTo(5);
+            JsonNode moved = oneObject(lost);
+            assertThat(moved.path("outcome").asText()).isEqualTo("committed");
+            assertThat(moved.path("reason").asText()).contains("reply was lost").contains("run `verify`");
+            assertThat(moved.path("vms_on").path("name").asText()).isEqualTo("kvm");
+            long movedPid = moved.path("vms_on").path("pid").asLong();
+            assertThat(movedPid).isNotEqualTo(firstPid);
+
+            // A standby that dies while restoring: the cutover rolls back, the VMs run on the old instance.
+            Path dies = launcher("dies-while-restoring", "exec " + HFVISOR + " --fault during-restore \"$@\"");
+            Result rolledBack = run("replace", "kvm", "--with", dies.toString(), "--json");
+            assertThat(rolledBack.exitCode()).as(rolledBack.err()).isEqualTo(4);
+            JsonNode back = oneObject(rolledBack);
+            assertThat(back.path("outcome").asText()).isEqualTo("rolled-back");
+            assertThat(back.path("reason").asText()).startsWith("replacement rolled back: ");
+            assertThat(back.path("vms_on").path("pid").asLong()).isEqualTo(movedPid);
+            assertThat(back.path("after").path("pid").asLong()).as("the report still shows").isEqualTo(movedPid);
+
             Result replaced = run("replace", "kvm", "--json", "--seconds", "3");
             assertThat(replaced.exitCode()).as(replaced.err()).isZero();
-            JsonNode r = JSON.readTree(replaced.out());
+            JsonNode r = oneObject(replaced);
             assertThat(r.path("outcome").asText()).isEqualTo("committed");
+            assertThat(r.path("vms_on").path("pid").asLong()).isEqualTo(r.path("after").path("pid").asLong());
             assertThat(r.path("verified").asBoolean()).as(r.path("verification").toString()).isTrue();
             assertThat(r.path("blackout_us").asLong()).isPositive();
             assertThat(r.path("bytes_copied").asLong()).isZero();
             assertThat(r.path("phases_us").has("pause")).isTrue();
-            assertThat(r.path("before").path("pid").asLong()).isEqualTo(firstPid);
-            assertThat(r.path("after").path("pid").asLong()).isNotEqualTo(firstPid);
+            assertThat(r.path("before").path("pid").asLong()).isEqualTo(movedPid);
+            assertThat(r.path("after").path("pid").asLong()).isNotEqualTo(movedPid);
             assertThat(r.path("after").path("name").asText()).isEqualTo("kvm");
             // The guest's own view: the cutover window holds the pause (its TSC advanced by it), the control window
             // before it does not; both measured, per VM as well.
@@ -71,8 +155,9 @@ class ShellOnKvmTest {
             Result stopped = run("stop", "kvm");
             assertThat(stopped.exitCode()).as(stopped.err()).isZero();
             try (var left = Files.list(dir)) {
-                assertThat(left.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".sock")))
-                        .as("no instance or standby left behind").isEmpty();
+                // the standby killed by its fault point leaves its socket file, stale
+                assertThat(left.filter(p -> p.getFileName().toString().endsWith(".sock"))
+                        .filter(ShellOnKvmTest::answers)).as("no instance or standby left behind").isEmpty();
             }
         } finally {
             if (Files.exists(dir.resolve("kvm.sock"))) {
