@@ -4,7 +4,7 @@ import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
-import dev.hyperfresh.qemu.replace.Progress;
+import dev.hyperfresh.qemu.replace.Phase;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
@@ -61,7 +61,7 @@ final class QemuChain implements ReplacementChain {
                 ReplacementResult res;
                 try (QemuInstance old = QemuInstance.attach(spec.qmpSocket())) {
                     res = QemuReplacement.replace(old, options, p -> {
-                        if (p.phase() == Progress.Phase.MIGRATING && migrationStart[0] < 0) {
+                        if (p.phase().equals(Phase.MIGRATING.word()) && migrationStart[0] < 0) {
                             migrationStart[0] = System.nanoTime();
                             migrationStart[1] = p.elapsedUs();
                         }

@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;

@@ -1,12 +1,12 @@
 package dev.hyperfresh.qemu.bench;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.replace.MigrationLimits;
-import dev.hyperfresh.qemu.replace.ProgressListener;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;

@@ -1,13 +1,14 @@
 package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
 import dev.hyperfresh.qemu.qmp.QmpEvent;
-import dev.hyperfresh.qemu.replace.Progress.Phase;
 import dev.hyperfresh.sys.MonotonicClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,14 +68,14 @@ public final class QemuReplacement {
 
     /** Pre-flight alone: the command line a replacement would start, or the reason it would refuse. */
     public static List<String> standbyCommandLine(QemuInstance source, ReplacementOptions options) {
-        try (Plan p = Preflight.check(source, options)) {
+        try (Plan p = Replaceability.check(source, options)) {
             return p.standby().argv();
         }
     }
 
     private ReplacementResult run() {
         report(Phase.PREFLIGHT, 0, 0);
-        plan = Preflight.check(source, options);
+        plan = Replaceability.check(source, options);
         Path qmpSocket = plan.source().qmpSocket();
         migrationSocket = qmpSocket.resolveSibling(qmpSocket.getFileName() + ".migrate");
         try {
@@ -311,7 +312,7 @@ public final class QemuReplacement {
     }
 
     private void report(Phase phase, int percent, long bytes) {
-        listener.progress(new Progress(phase, percent, bytes, (MonotonicClock.nanos() - startNanos) / 1000));
+        listener.onProgress(new Progress(phase.word(), percent, bytes, (MonotonicClock.nanos() - startNanos) / 1000));
     }
 
     private static void move(Path from, Path to) {

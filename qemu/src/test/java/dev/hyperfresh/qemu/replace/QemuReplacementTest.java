@@ -1,8 +1,8 @@
 package dev.hyperfresh.qemu.replace;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** QEMU → QEMU replacement on the real QEMU (TCG here), hfguest's heartbeats as the oracle. */
 class QemuReplacementTest {
@@ -119,7 +121,7 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             // copy mode: the RAM takes seconds to send, time enough to pull the standby away mid-migration
             ProgressListener killer = p -> {
-                if (p.phase() == Progress.Phase.MIGRATING && p.bytes() > 0) {
+                if (p.phase().equals(Phase.MIGRATING.word()) && p.bytes() > 0) {
                     ProcessHandle.allProcesses()
                             .filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(standbyMark))
                                     .orElse(false))

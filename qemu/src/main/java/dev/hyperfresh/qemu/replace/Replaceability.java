@@ -13,13 +13,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything checked before a standby is started, so that a refusal leaves the VM untouched: the new binary, the
- * VM's state and accelerator, no migration under way, and for SHARED mode RAM a second QEMU can map.
+ * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
+ * untouched: the new binary, the VM's state and accelerator, no migration under way, and for SHARED mode RAM a
+ * second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
+ * KVM and build, a different question: the two share no code.)
  */
-final class Preflight {
+final class Replaceability {
     private static final Set<String> MIGRATION_IDLE = Set.of("", "none", "completed", "failed", "cancelled");
 
-    private Preflight() {
+    private Replaceability() {
     }
 
     static Plan check(QemuInstance source, ReplacementOptions options) {
