@@ -406,7 +406,7 @@ final class HfvisorReplacement implements Replacement {
             long memory = prepared != null ? prepared.memoryBytes() : 0;
             engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance,
                     e.kind() == EngineException.Kind.ROLLED_BACK ? CutoverReply.ROLLED_BACK : "failed", e.getMessage(),
-                    -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null, null));
+                    -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null, null, null));
             throw e;
         }
     }
@@ -421,7 +421,7 @@ final class HfvisorReplacement implements Replacement {
                 cutover.committed() ? cutover.newInstance().version() : before.version(),
                 verification == null ? null : verification.ok(),
                 verification == null ? null : verification.guestGapUs(),
-                verification == null ? null : verification.controlGapUs()));
+                verification == null ? null : verification.controlGapUs(), null));
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.hyperfresh.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +7,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class ReplacementHistoryTest {
     @TempDir
@@ -18,11 +18,11 @@ class ReplacementHistoryTest {
         ReplacementHistory history = new ReplacementHistory(dir.resolve("history.jsonl"));
         assertThat(history.read()).isEmpty();
         HistoryEntry first = new HistoryEntry("2026-11-25T19:00:00Z", "demo", "committed", null, 420, 30_000,
-                256L << 20, Map.of("pause", 20L), "0.1.0", "0.1.1", true, 5_800L, 1_100L);
+                256L << 20, Map.of("pause", 20L), "0.1.0", "0.1.1", true, 5_800L, 1_100L, Map.of("source-stop", 0L));
         history.append(first);
         Files.writeString(dir.resolve("history.jsonl"), "not json\n", StandardOpenOption.APPEND);
         HistoryEntry second = new HistoryEntry("2026-11-25T19:01:00Z", "demo", "rolled-back", "standby died", 0, 0,
-                0, Map.of(), "0.1.1", "0.1.1", null, null, null);
+                0, Map.of(), "0.1.1", "0.1.1", null, null, null, null);
         history.append(second);
         assertThat(history.read()).containsExactly(first, second);
     }

@@ -21,10 +21,18 @@ public final class Pidfd {
 
     /** True once the process behind {@code pidfd} has exited (zombies included); never blocks. */
     public static boolean hasExited(Fd pidfd) {
+        return awaitExit(pidfd, 0);
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for the process behind {@code pidfd} to exit (zombies included, so it works for
+     * processes that are not our children); true once it has.
+     */
+    public static boolean awaitExit(Fd pidfd, int timeoutMs) {
         Pointer pollfd = Sys.allocate(8);
         pollfd.putInt(0, pidfd.get());
         pollfd.putShort(4, POLLIN);
-        int r = Sys.check(Sys.C.poll(pollfd, 1, 0), "poll(" + pidfd.what() + ")");
+        int r = Sys.check(Sys.C.poll(pollfd, 1, timeoutMs), "poll(" + pidfd.what() + ")");
         return r > 0;
     }
 

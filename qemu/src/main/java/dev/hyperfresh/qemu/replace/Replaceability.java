@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,17 +46,25 @@ final class Replaceability {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
         QemuArgs running = QemuArgs.ofProcess(info.pid());
-        if (options.mode() == ReplacementMode.COPY) {
-            return new Plan(info, StandbyCommandLine.derive(running, info.pid(), options.newBinary(), ReplacementMode.COPY,
-                    Map.of(), info.qmpSocket()), null);
+        if (options.mode() == ReplacementMode.SHARED) {
+            checkShareable(source, info, vm);
         }
-        checkShareable(source, info, vm);
-        GuestMemoryHold memory = GuestMemoryHold.take(info.pid(), info.memory(), memPaths(source, info.memory()));
+        Fd pidfd = Pidfd.open((int) info.pid());
+        GuestMemoryHold memory = null;
         try {
-            return new Plan(info, StandbyCommandLine.derive(running, info.pid(), options.newBinary(), ReplacementMode.SHARED,
-                    memory.paths(), info.qmpSocket()), memory);
+            Map<String, Path> memPaths = Map.of();
+            if (options.mode() == ReplacementMode.SHARED) {
+                memory = GuestMemoryHold.take(info.pid(), info.memory(), memPaths(source, info.memory()));
+                memPaths = memory.paths();
+            }
+            StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
+                    options.mode(), memPaths, info.qmpSocket());
+            return new Plan(info, pidfd, options.qemuResumesItself() ? standby.resumingItself() : standby, memory);
         } catch (RuntimeException e) {
-            memory.close();
+            if (memory != null) {
+                memory.close();
+            }
+            pidfd.close();
             throw e;
         }
     }

@@ -30,9 +30,8 @@ class QemuReplacementOnKvmTest {
     Path dir;
 
     private static ReplacementOptions options(ReplacementMode mode) {
-        ReplacementOptions o = ReplacementOptions.of(TestQemu.binary(), mode);
-        return new ReplacementOptions(o.newBinary(), mode, Accelerator.KVM, o.limits(), Duration.ofMinutes(2),
-                Duration.ofMinutes(5));
+        return ReplacementOptions.of(TestQemu.binary(), mode).withAccelerator(Accelerator.KVM)
+                .withTimeouts(Duration.ofMinutes(2), Duration.ofMinutes(5));
     }
 
     @Test

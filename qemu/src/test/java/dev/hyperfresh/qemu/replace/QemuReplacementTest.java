@@ -8,6 +8,8 @@ import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,15 +43,16 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             for (int i = 0; i < 20; i++) {
                 ReplacementResult r;
-                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket());
+                     Fd old = Pidfd.open(pids.get(i).intValue())) {
                     StringBuilder phases = new StringBuilder();
                     r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
                             p -> phases.append(' ').append(p.phase()).append('@').append(p.elapsedUs() / 1000));
                     System.out.println("phases (ms):" + phases);
+                    assertThat(Pidfd.awaitExit(old, 10_000)).as("old QEMU gone").isTrue();
                 }
                 pids.add(r.newPid());
                 assertThat(r.oldPid()).isEqualTo(pids.get(i));
-                assertThat(ProcessHandle.of(r.oldPid())).as("old QEMU gone").isEmpty();
                 assertThat(r.qmpSocket()).isEqualTo(vm.spec().qmpSocket());
                 System.out.printf("replacement %2d: pid %d -> %d, QEMU downtime %d ms, ours %d us, total %d us,"
                         + " %d bytes%n", i + 1, r.oldPid(), r.newPid(), r.qemuDowntimeMs(), r.blackoutUs(), r.totalUs(),
