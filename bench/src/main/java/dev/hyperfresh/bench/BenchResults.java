@@ -35,6 +35,21 @@ final class BenchResults {
                 stat(got, Sample::resumeToReturnUs).median(), stat(got, Sample::guestGapUs).max(),
                 stat(got, Sample::controlGapUs).max(), stat(got, Sample::ppsBefore).median(),
                 stat(got, Sample::ppsAfter).median(), stat(got, Sample::bytesCopied).median() / 1048576.0);
+        String trace = traceMedians(got);
+        if (!trace.isEmpty()) {
+            System.out.println("  cutover trace, median µs since the old QEMU's STOP: " + trace);
+        }
+    }
+
+    /** Each traced step's median time over the runs that reached it, in the order of those medians. */
+    static String traceMedians(List<Sample> xs) {
+        Map<String, List<Long>> at = new LinkedHashMap<>();
+        xs.forEach(x -> x.traceUs().forEach((step, us) -> at.computeIfAbsent(step, k -> new ArrayList<>()).add(us)));
+        return at.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), Stats.of(e.getValue().stream().mapToLong(Long::longValue).toArray())
+                        .median()))
+                .sorted(Map.Entry.comparingByValue())
+                .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
     }
 
     /**

@@ -72,7 +72,7 @@ final class HfvisorChain implements ReplacementChain {
                         GuestMeter.orUnmeasured(gap.controlGapUs()),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1), meter.pagesPerSecond(t2, t2 + 1_000_000_000L),
                         prepared.path("bytesCopied").asLong() + cut.path("bytesCopied").asLong(),
-                        cut.path("outcome").asText()));
+                        cut.path("outcome").asText(), Map.of()));
             }
         } finally {
             try {

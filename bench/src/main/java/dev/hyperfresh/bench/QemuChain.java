@@ -84,7 +84,8 @@ final class QemuChain implements ReplacementChain {
                         GuestMeter.orUnmeasured(gap.controlGapUs()),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1),
                         meter.pagesPerSecond(done, done + 1_000_000_000L),
-                        res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors));
+                        res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors,
+                        res.traceUs()));
             }
         } finally {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);

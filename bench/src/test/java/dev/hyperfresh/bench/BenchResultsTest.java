@@ -13,12 +13,14 @@ class BenchResultsTest {
     private static final String TCG = QemuAccelChoice.TCG_LABEL;
 
     private static final List<Sample> SAMPLES = List.of(
-            new Sample(HF, "SVM", 1, 300, -1, 5000, -1, 4000, 100, Map.of("pause", 15L), 900, 700, 10, 11, 0, "completed"),
-            new Sample(HF, "SVM", 2, 500, -1, 7000, -1, 6000, 100, Map.of("pause", 17L), 800, -1, 10, 11, 0, "completed"),
+            new Sample(HF, "SVM", 1, 300, -1, 5000, -1, 4000, 100, Map.of("pause", 15L), 900, 700, 10, 11, 0, "completed",
+                    Map.of()),
+            new Sample(HF, "SVM", 2, 500, -1, 7000, -1, 6000, 100, Map.of("pause", 17L), 800, -1, 10, 11, 0, "completed",
+                    Map.of()),
             new Sample(QS, TCG, 1, 80000, 18000, 900000, 30000, -1, -1, Map.of(), 120000, 90000, 5, 4, 200 << 10,
-                    "completed"),
+                    "completed", Map.of("source-stop", 0L, "standby-resume", 80000L)),
             new Sample(QO, TCG, 1, 64000, 17000, 850000, 25000, -1, -1, Map.of(), 110000, 90000, 5, 4, 200 << 10,
-                    "completed"));
+                    "completed", Map.of("source-stop", 0L, "standby-resume", 64000L)));
 
     @Test
     void csvHasOneLinePerRunNamingAccelAndBackend() {
@@ -31,6 +33,12 @@ class BenchResultsTest {
         assertThat(lines.get(3)).startsWith("\"" + TCG + "\",qemu-shared,268435456,1,1,busy,1,completed,80000,18000,"
                 + "900000,30000,-1,-1,-1,-1,").endsWith(",120000,90000,5,4,204800");
         assertThat(lines).allSatisfy(l -> assertThat(l.split(",", -1)).hasSize(lines.get(0).split(",").length));
+    }
+
+    @Test
+    void traceMediansFollowTheCutover() {
+        assertThat(BenchResults.traceMedians(SAMPLES.subList(2, 4))).isEqualTo("source-stop 0, standby-resume 64000");
+        assertThat(BenchResults.traceMedians(SAMPLES.subList(0, 2))).isEmpty();
     }
 
     @Test
