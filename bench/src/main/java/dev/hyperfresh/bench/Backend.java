@@ -7,13 +7,16 @@ import java.util.stream.Collectors;
 
 /**
  * What replaces the running process: hfvisor handing its VMs over with the guest RAM remapped or copied, or QEMU
- * migrating into a new QEMU with the RAM shared (x-ignore-shared) or copied (an ordinary live migration).
+ * migrating into a new QEMU with the RAM shared (x-ignore-shared) or copied (an ordinary live migration). qemu-own is
+ * the reference for qemu-shared: the same migration into a new QEMU that resumes by itself as soon as it has loaded
+ * the state (QEMU's own switch, no commit point of ours).
  */
 enum Backend {
     HFVISOR_REMAP("hfvisor-remap", MemoryMode.REMAP, null),
     HFVISOR_COPY("hfvisor-copy", MemoryMode.COPY, null),
     QEMU_SHARED("qemu-shared", null, ReplacementMode.SHARED),
-    QEMU_COPY("qemu-copy", null, ReplacementMode.COPY);
+    QEMU_COPY("qemu-copy", null, ReplacementMode.COPY),
+    QEMU_OWN("qemu-own", null, ReplacementMode.SHARED);
 
     private final String cliName;
     private final MemoryMode hfvisorMode;
@@ -39,6 +42,11 @@ enum Backend {
 
     ReplacementMode qemuMode() {
         return qemuMode;
+    }
+
+    /** The QEMU row this one is the reference for, if any. */
+    boolean isQemuReference() {
+        return this == QEMU_OWN;
     }
 
     /** The old {@code --modes remap,copy} spelling: hfvisor with that memory mode. */

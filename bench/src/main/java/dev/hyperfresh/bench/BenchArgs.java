@@ -12,7 +12,7 @@ import java.util.List;
 record BenchArgs(int runs, List<Backend> backends, List<Long> mems, List<Integer> cpus, List<Integer> vmCounts,
                  List<Boolean> loads, Path launcher, Path kernel, Accelerator qemuAccel, Path out) {
     static final String USAGE = """
-            usage: bench-replace [--runs N] [--backends hfvisor-remap,hfvisor-copy,qemu-shared,qemu-copy]
+            usage: bench-replace [--runs N] [--backends hfvisor-remap,hfvisor-copy,qemu-shared,qemu-copy,qemu-own]
                                  [--modes remap,copy (= --backends hfvisor-remap,hfvisor-copy)] [--mem 256M,1G,...]
                                  [--cpus 1,2,4] [--vms 1,2] [--load busy|idle|both] [--qemu-accel kvm|tcg]
                                  [--launcher PATH] [--kernel hfguest.bin] [--out DIR]""";

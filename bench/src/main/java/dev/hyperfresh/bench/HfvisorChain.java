@@ -66,13 +66,13 @@ final class HfvisorChain implements ReplacementChain {
                 CutoverGap.Figures gap = meter.cutoverAfter(r - 1);
                 Map<String, Long> phases = new LinkedHashMap<>();
                 cut.path("phasesUs").fields().forEachRemaining(e -> phases.put(e.getKey(), e.getValue().asLong()));
-                out.add(new Sample(s, accel, r, cut.path("blackoutUs").asLong(), -1, (t2 - t0) / 1000,
+                out.add(new Sample(s, accel, r, cut.path("blackoutUs").asLong(), -1, (t2 - t0) / 1000, -1,
                         (t1 - t0) / 1000,
                         prepared.path("populateUs").asLong(), phases, GuestMeter.orUnmeasured(gap.guestGapUs()),
                         GuestMeter.orUnmeasured(gap.controlGapUs()),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1), meter.pagesPerSecond(t2, t2 + 1_000_000_000L),
                         prepared.path("bytesCopied").asLong() + cut.path("bytesCopied").asLong(),
-                        cut.path("outcome").asText()));
+                        cut.path("outcome").asText(), Map.of()));
             }
         } finally {
             try {

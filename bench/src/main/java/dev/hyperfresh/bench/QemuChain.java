@@ -4,7 +4,7 @@ import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
-import dev.hyperfresh.qemu.replace.Progress;
+import dev.hyperfresh.qemu.replace.Phase;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
@@ -20,8 +20,9 @@ import java.util.Map;
 /**
  * hfguest in a real QEMU, replaced by {@link QemuReplacement} in a chain. Shared: the RAM is a shared memfd and
  * the migration skips it (x-ignore-shared). Copy: plain private RAM, an ordinary live migration, as a QEMU user
- * has it without us. The guest's view comes from its debug-port lines in the debugcon file. Total = migration
- * start to the old QEMU gone, so that, as for hfvisor, starting the standby is not counted.
+ * has it without us. Own: shared, but the new QEMU resumes by itself (QEMU's own switch, the reference). The
+ * guest's view comes from its debug-port lines in the debugcon file. Total = migration start to {@code replace}
+ * returning, so that, as for hfvisor, starting the standby is not counted.
  */
 final class QemuChain implements ReplacementChain {
     private final Path qemu;
@@ -53,7 +54,8 @@ final class QemuChain implements ReplacementChain {
         try (DebugLogTail guest = new DebugLogTail(spec.debugLog(), meter)) {
             first.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(60)).close();
             meter.awaitBeats(20 * s.vcpus(), 120_000);
-            ReplacementOptions options = ReplacementOptions.of(qemu, mode).withAccelerator(a);
+            ReplacementOptions ours = ReplacementOptions.of(qemu, mode).withAccelerator(a);
+            ReplacementOptions options = s.backend().isQemuReference() ? ours.withQemuResumingItself() : ours;
             for (int r = 1; r <= runs; r++) {
                 Thread.sleep(1000);
                 long errorsBefore = guest.errorLines();
@@ -61,7 +63,7 @@ final class QemuChain implements ReplacementChain {
                 ReplacementResult res;
                 try (QemuInstance old = QemuInstance.attach(spec.qmpSocket())) {
                     res = QemuReplacement.replace(old, options, p -> {
-                        if (p.phase() == Progress.Phase.MIGRATING && migrationStart[0] < 0) {
+                        if (p.phase().equals(Phase.MIGRATING.word()) && migrationStart[0] < 0) {
                             migrationStart[0] = System.nanoTime();
                             migrationStart[1] = p.elapsedUs();
                         }
@@ -78,11 +80,12 @@ final class QemuChain implements ReplacementChain {
                         - 20_000_000L);
                 long errors = guest.errorLines() - errorsBefore;
                 out.add(new Sample(s, accel.rowLabel(), r, res.blackoutUs(), res.qemuDowntimeMs() * 1000,
-                        res.totalUs() - migrationStart[1], -1, -1, Map.of(), GuestMeter.orUnmeasured(gap.guestGapUs()),
+                        res.totalUs() - migrationStart[1], res.resumeToReturnUs(), -1, -1, Map.of(), GuestMeter.orUnmeasured(gap.guestGapUs()),
                         GuestMeter.orUnmeasured(gap.controlGapUs()),
                         meter.pagesPerSecond(t1 - 1_000_000_000L, t1),
                         meter.pagesPerSecond(done, done + 1_000_000_000L),
-                        res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors));
+                        res.transferredBytes(), errors == 0 ? "completed" : "completed-guest-errors-" + errors,
+                        res.traceUs()));
             }
         } finally {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);

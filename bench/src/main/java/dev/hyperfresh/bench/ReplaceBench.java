@@ -56,6 +56,7 @@ public final class ReplaceBench {
             samples.addAll(got);
             BenchResults.printSummary(s, got);
         }
+        BenchResults.printRatios(samples);
         BenchResults.write(args.out(), samples);
         System.out.println("# wrote " + args.out().resolve("replace.csv") + ", replace.md, replace.png");
     }

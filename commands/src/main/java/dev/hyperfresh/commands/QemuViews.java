@@ -2,13 +2,14 @@ package dev.hyperfresh.commands;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Text and JSON renderings of QEMUs and their replacements, in the same shapes Views gives hfvisor's. */
 final class QemuViews {
@@ -80,7 +81,18 @@ final class QemuViews {
                 .append(r.qemuDowntimeMs()).append(" ms\n").append(r.mode()).append(" mode: sent ")
                 .append(Units.bytes(r.stateBytes())).append("; ").append(Units.bytes(r.memoryBytes()))
                 .append(" of guest memory ").append(r.mode().equals("copy") ? "copied" : "stayed in place")
-                .append("\nbefore ").append(ref(r.before())).append("\nafter  ").append(ref(r.after())).toString();
+                .append("\nbefore ").append(ref(r.before())).append("\nafter  ").append(ref(r.after()))
+                .append(trace(r.traceUs())).toString();
+    }
+
+    /** The cutover step by step: where the blackout and the wait after it went. */
+    private static String trace(Map<String, Long> traceUs) {
+        if (traceUs.isEmpty()) {
+            return "";
+        }
+        List<List<String>> rows = new ArrayList<>();
+        traceUs.forEach((step, us) -> rows.add(List.of(step, String.valueOf(us))));
+        return "\ncutover trace, µs since the old QEMU's STOP:\n" + Tables.of(List.of("STEP", "AT µs"), rows);
     }
 
     static ObjectNode replaceJson(QemuReplaceReport r) {

@@ -1,6 +1,6 @@
 package dev.hyperfresh.commands;
 
-import dev.hyperfresh.engine.ProgressListener;
+import dev.hyperfresh.progress.ProgressListener;
 
 /**
  * What commands need from the console beyond returning their result: a live progress display, streamed lines

@@ -1,13 +1,10 @@
 package dev.hyperfresh.commands;
 
-import dev.hyperfresh.vmm.control.PrepareReply;
-import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
 import dev.hyperfresh.engine.EngineException.Kind;
-import dev.hyperfresh.engine.ProgressListener;
 import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuReplaceRequest;
@@ -17,7 +14,10 @@ import dev.hyperfresh.engine.Snapshot;
 import dev.hyperfresh.engine.StandbyReport;
 import dev.hyperfresh.engine.Verification;
 import dev.hyperfresh.engine.VmsOn;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.PrepareReply;
 import java.io.File;
 import java.time.Duration;
 import org.springframework.shell.standard.FileValueProvider;

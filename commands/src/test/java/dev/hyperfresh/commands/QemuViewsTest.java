@@ -1,10 +1,9 @@
 package dev.hyperfresh.commands;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.MemoryBackend;
@@ -15,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** How QEMUs and their replacements read, from made-up figures (QemuFromTheShellTest has the real ones). */
 class QemuViewsTest {
@@ -32,8 +32,12 @@ class QemuViewsTest {
         phases.put("preflight", 1200L);
         phases.put("cutover", 25_000L);
         QemuRef before = new QemuRef(4242, VERSION, "running");
+        Map<String, Long> trace = new LinkedHashMap<>();
+        trace.put("source-stop", 0L);
+        trace.put("standby-resume", 20_739L);
         return new QemuReplaceReport("web", outcome, reason, "shared", 20_739, 3, 210_100, 256L << 20, phases,
-                before, reason == null ? new QemuRef(5151, VERSION, "running") : before);
+                before, reason == null ? new QemuRef(5151, VERSION, "running") : before,
+                reason == null ? trace : Map.of());
     }
 
     @Test
@@ -66,9 +70,11 @@ class QemuViewsTest {
         assertThat(QemuViews.replace(report("committed", null))).contains("preflight").contains("25.0 ms")
                 .contains("blackout 20.7 ms (20739 µs").contains("QEMU's own downtime 3 ms")
                 .contains("256 MiB of guest memory stayed in place")
-                .contains("before QEMU pid 4242").contains("after  QEMU pid 5151");
-        assertThat(QemuViews.replaceJson(report("committed", null)).path("phases_us").path("cutover").asLong())
-                .isEqualTo(25_000);
+                .contains("before QEMU pid 4242").contains("after  QEMU pid 5151")
+                .containsPattern("standby-resume *│20739");
+        ObjectNode json = QemuViews.replaceJson(report("committed", null));
+        assertThat(json.path("phases_us").path("cutover").asLong()).isEqualTo(25_000);
+        assertThat(json.path("trace_us").path("standby-resume").asLong()).isEqualTo(20_739);
     }
 
     @Test

@@ -1,6 +1,6 @@
 package dev.hyperfresh.commands;
 
-import dev.hyperfresh.engine.ProgressListener;
+import dev.hyperfresh.progress.ProgressListener;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jline.terminal.Terminal;

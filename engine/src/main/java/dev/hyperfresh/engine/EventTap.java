@@ -1,5 +1,7 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;
 import java.nio.file.Path;

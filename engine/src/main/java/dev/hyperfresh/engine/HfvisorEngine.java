@@ -1,5 +1,6 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.cli.VmSpec;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;

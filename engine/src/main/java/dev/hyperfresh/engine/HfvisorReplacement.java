@@ -1,11 +1,13 @@
 package dev.hyperfresh.engine;
 
-import dev.hyperfresh.vmm.control.InstanceRef;
-import dev.hyperfresh.vmm.control.PrepareReply;
-import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
+import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;

@@ -5,7 +5,7 @@ import java.util.Map;
 /**
  * One past replacement as the history file keeps it: {@code time} in ISO-8601 UTC; {@code verified} is null when
  * nobody verified it; {@code guestGapUs}/{@code controlGapUs} as the verify reported them (null when unmeasured);
- * {@code traceUs} the cutover's steps as {@link ReplaceReport} has them (null in entries written before it existed).
+ * {@code traceUs} the cutover's steps as the report has them (null when not recorded).
  */
 public record HistoryEntry(String time, String instance, String outcome, String reason, long blackoutUs,
                            long stateBytes, long memoryBytes, Map<String, Long> phasesUs, String versionBefore,

@@ -1,5 +1,7 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.ProcessGroup;

@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The QEMUs an operator's console drives through the qemu module: those whose QMP socket ({@code NAME.qmp}) is in
@@ -93,7 +95,7 @@ public final class QemuEngine {
                 }
                 QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.ROLLED_BACK, e.getMessage(),
                         mode.name().toLowerCase(Locale.ROOT), -1, -1, 0, before.memoryBytes(),
-                        timer.phasesUs((System.nanoTime() - start) / 1000), ref(before), ref(before));
+                        timer.phasesUs((System.nanoTime() - start) / 1000), ref(before), ref(before), Map.of());
                 record(report);
                 return report;
             }
@@ -108,7 +110,8 @@ public final class QemuEngine {
         }
         QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.COMMITTED, null,
                 mode.name().toLowerCase(Locale.ROOT), result.blackoutUs(), result.qemuDowntimeMs(), result.transferredBytes(),
-                before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result));
+                before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result),
+                result.traceUs());
         record(report);
         return report;
     }
@@ -116,7 +119,7 @@ public final class QemuEngine {
     private void record(QemuReplaceReport r) {
         history.append(new HistoryEntry(Instant.now().toString(), r.instance(), r.outcome(), r.reason(),
                 r.blackoutUs(), r.stateBytes(), r.memoryBytes(), r.phasesUs(), r.before().version(),
-                r.after().version(), null, null, null, null));
+                r.after().version(), null, null, null, r.traceUs().isEmpty() ? null : r.traceUs()));
     }
 
     /** The new QEMU as it answers now: the operator sees it run the VM without another command. */

@@ -7,11 +7,14 @@ import java.util.Map;
  * A QEMU replacement, committed or rolled back ({@code reason} says why; {@code after} is then {@code before}).
  * {@code blackoutUs}: from the old QEMU's STOP to the new one's RESUME on our clock (-1 if an event was missed);
  * {@code qemuDowntimeMs}: what QEMU itself reports; {@code stateBytes}: what the migration sent (device state only
- * in shared mode); {@code memoryBytes}: the guest RAM; {@code after}: the new QEMU as it answers now.
+ * in shared mode); {@code memoryBytes}: the guest RAM; {@code after}: the new QEMU as it answers now;
+ * {@code traceUs}: each step of the cutover (every QMP command sent and answered, every event received, the old
+ * QEMU killed, the sockets moved, {@code replace} returning) in microseconds since the old QEMU's STOP, empty when
+ * rolled back.
  */
 public record QemuReplaceReport(String instance, String outcome, String reason, String mode, long blackoutUs,
                                 long qemuDowntimeMs, long stateBytes, long memoryBytes, Map<String, Long> phasesUs,
-                                QemuRef before, QemuRef after) {
+                                QemuRef before, QemuRef after, Map<String, Long> traceUs) {
     public boolean committed() {
         return CutoverReply.COMMITTED.equals(outcome);
     }

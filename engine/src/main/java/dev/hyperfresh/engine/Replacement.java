@@ -1,7 +1,8 @@
 package dev.hyperfresh.engine;
 
-import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.PrepareReply;
 import java.nio.file.Path;
 import java.time.Duration;
 

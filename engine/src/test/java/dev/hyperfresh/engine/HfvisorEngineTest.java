@@ -1,9 +1,8 @@
 package dev.hyperfresh.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.engine.EngineException.Kind;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.InstanceInfo;
@@ -15,6 +14,8 @@ import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The engine's refusals and its bookkeeping, without KVM: a stub instance answers info, nothing else. */
 class HfvisorEngineTest {

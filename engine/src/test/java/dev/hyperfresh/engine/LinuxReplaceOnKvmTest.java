@@ -1,9 +1,9 @@
 package dev.hyperfresh.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hyperfresh.testkit.Prerequisite;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.testkit.NotOnPvm;
+import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.control.Event;
@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A Linux guest (Debian's kernel with guests/linux's init, 2 vCPUs) replaced live between two hfvisor processes by

@@ -1,9 +1,8 @@
 package dev.hyperfresh.engine;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.hyperfresh.qemu.replace.Progress.Phase;
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.qemu.replace.Phase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Naming QEMUs and timing their phases, without a QEMU (the shell's tests replace real ones). */
 class QemuEngineTest {
@@ -57,12 +58,12 @@ class QemuEngineTest {
     void phasesLastUntilTheNextBeginsAndAreRelayed() {
         List<Progress> relayed = new ArrayList<>();
         QemuPhaseTimer timer = new QemuPhaseTimer(relayed::add);
-        timer.progress(new dev.hyperfresh.qemu.replace.Progress(Phase.PREFLIGHT, 0, 0, 0));
-        timer.progress(new dev.hyperfresh.qemu.replace.Progress(Phase.STANDBY, 0, 0, 100));
-        timer.progress(new dev.hyperfresh.qemu.replace.Progress(Phase.STANDBY, 100, 0, 900));
-        timer.progress(new dev.hyperfresh.qemu.replace.Progress(Phase.MIGRATING, 50, 4096, 1000));
-        timer.progress(new dev.hyperfresh.qemu.replace.Progress(Phase.CUTOVER, 100, 8192, 1500));
-        timer.progress(new dev.hyperfresh.qemu.replace.Progress(Phase.DONE, 100, 8192, 2000));
+        timer.onProgress(new Progress(Phase.PREFLIGHT.word(), 0, 0, 0));
+        timer.onProgress(new Progress(Phase.STANDBY.word(), 0, 0, 100));
+        timer.onProgress(new Progress(Phase.STANDBY.word(), 100, 0, 900));
+        timer.onProgress(new Progress(Phase.MIGRATING.word(), 50, 4096, 1000));
+        timer.onProgress(new Progress(Phase.CUTOVER.word(), 100, 8192, 1500));
+        timer.onProgress(new Progress(Phase.DONE.word(), 100, 8192, 2000));
         assertThat(timer.phasesUs(2000).entrySet()).containsExactly(Map.entry("preflight", 100L),
                 Map.entry("standby", 900L), Map.entry("migrating", 500L), Map.entry("cutover", 500L));
         assertThat(relayed).extracting(Progress::phase).containsExactly("preflight", "standby", "standby",

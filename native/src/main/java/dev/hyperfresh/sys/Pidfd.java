@@ -19,7 +19,15 @@ public final class Pidfd {
 
     /** True once the process behind {@code pidfd} has exited (zombies included); never blocks. */
     public static boolean hasExited(Fd pidfd) {
-        return Poll.readable(0, pidfd) == 0;
+        return awaitExit(pidfd, 0);
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for the process behind {@code pidfd} to exit (zombies included, so it works for
+     * processes that are not our children); true once it has.
+     */
+    public static boolean awaitExit(Fd pidfd, int timeoutMs) {
+        return Poll.readable(timeoutMs, pidfd) == 0;
     }
 
     /**

@@ -1,8 +1,8 @@
 package dev.hyperfresh.shell;
 
 import dev.hyperfresh.commands.Renderer;
-import dev.hyperfresh.engine.Progress;
-import dev.hyperfresh.engine.ProgressListener;
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import java.io.PrintStream;
 import java.util.Locale;
 import org.jline.terminal.Terminal;

@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,10 +96,16 @@ class QemuFromTheShellTest {
         assertThat(report.path("blackout_us").asLong()).isPositive();
         assertThat(report.path("phases_us").fieldNames()).toIterable()
                 .containsExactly("preflight", "standby", "migrating", "cutover");
-        assertThat(ProcessHandle.of(web.process().pid())).as("old QEMU gone").isEmpty();
+        assertThat(report.path("trace_us").path("source-stop").asLong()).isZero();
+        assertThat(report.path("trace_us").path("standby-resume").asLong()).isEqualTo(report.path("blackout_us").asLong());
+        assertThat(report.path("trace_us").fieldNames()).toIterable().endsWith("source-killed", "sockets-moved",
+                "returned");
+        assertThat(web.process().process().waitFor(10, TimeUnit.SECONDS)).as("old QEMU gone").isTrue();
 
-        assertThat(json.get(3).path("replacements")).singleElement()
-                .satisfies(e -> assertThat(e.path("outcome").asText()).isEqualTo("committed"));
+        assertThat(json.get(3).path("replacements")).singleElement().satisfies(e -> {
+            assertThat(e.path("outcome").asText()).isEqualTo("committed");
+            assertThat(e.path("trace_us").path("standby-cont").asLong()).isPositive();
+        });
 
         log.awaitProgress(2, GUEST_PROGRESS);
         try (QemuInstance now = QemuInstance.attach(web.spec().qmpSocket())) {

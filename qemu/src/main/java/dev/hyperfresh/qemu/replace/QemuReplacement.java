@@ -1,14 +1,16 @@
 package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
-import dev.hyperfresh.qemu.qmp.QmpEvent;
-import dev.hyperfresh.qemu.replace.Progress.Phase;
 import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,34 +19,34 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 
 /**
  * Replaces a running QEMU with a new QEMU process while the guest keeps its memory and state: start the new one
- * paused ({@code -S -incoming defer}), migrate into it over a unix socket, tell it to run, quit the old one.
+ * paused ({@code -S -incoming defer}), migrate into it over a unix socket, tell it to run, kill the old one.
  *
  * <p>Exactly one QEMU owns the guest at any time. The new one cannot run the guest before our {@code cont}
  * (it starts with -S), and that {@code cont} is sent only after the old one has stopped the guest and finished
- * the migration: that is the commit point. Every failure before it kills the new QEMU first and only then
- * resumes the old one; the old one is told to quit only after the new one reports running.
+ * the migration and the new one has loaded it: that is the commit point. Both facts arrive as QMP events
+ * ({@link MigrationEnd}); the {@code cont} follows the later one at once. Every failure before it kills the new
+ * QEMU first and only then resumes the old one; the old one, stopped for good once its migration completed, is
+ * killed only after the new one reports running.
  */
 public final class QemuReplacement {
     private static final Duration POLL = Duration.ofMillis(20);
+    /** How often the operator sees the migration's progress while it lasts (shared mode is over long before). */
+    private static final Duration PROGRESS_REFRESH = Duration.ofMillis(250);
+    /** A SIGKILLed QEMU is gone once the kernel has torn its memory down: tens of ms here. */
+    private static final int EXIT_TIMEOUT_MS = 60_000;
+    private static final int SIGKILL = 9;
     private static final Set<String> MIGRATION_OVER = Set.of("completed", "failed", "cancelled");
 
     private final QemuInstance source;
     private final ReplacementOptions options;
     private final ProgressListener listener;
     private final long startNanos = MonotonicClock.nanos();
-    private final AtomicLong stopSeen = new AtomicLong();
-    private final AtomicLong resumeSeen = new AtomicLong();
+    private final CutoverTrace trace = new CutoverTrace();
     private Plan plan;
     private QemuProcess standby;
     private QmpClient target;
@@ -67,124 +69,97 @@ public final class QemuReplacement {
 
     /** Pre-flight alone: the command line a replacement would start, or the reason it would refuse. */
     public static List<String> standbyCommandLine(QemuInstance source, ReplacementOptions options) {
-        try (Plan p = Preflight.check(source, options)) {
+        try (Plan p = Replaceability.check(source, options)) {
             return p.standby().argv();
         }
     }
 
     private ReplacementResult run() {
         report(Phase.PREFLIGHT, 0, 0);
-        plan = Preflight.check(source, options);
+        plan = Replaceability.check(source, options);
         Path qmpSocket = plan.source().qmpSocket();
         migrationSocket = qmpSocket.resolveSibling(qmpSocket.getFileName() + ".migrate");
+        MigrationEnd end;
         try {
-            startStandby(qmpSocket);
+            end = startStandby(qmpSocket);
         } catch (RuntimeException e) {
             throw rollBack("the new QEMU did not start", e);
         }
-        JsonNode migration;
+        CompletableFuture<JsonNode> figures;
         try {
-            migration = migrate();
-            awaitStandbyLoaded();
+            migrate(end);
+            // the old QEMU's final figures, asked while the new one loads the state: off the way to the commit point
+            figures = CompletableFuture.supplyAsync(() -> source.qmp().execute("query-migrate"));
+            end.awaitStandbyLoaded(options.standbyTimeout());
         } catch (RuntimeException e) {
             throw rollBack("the migration into the new QEMU failed", e);
         }
         commit();
-        long newPid = standby.pid();
+        report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
+        JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
         finishOldQemu();
-        long end = MonotonicClock.nanos();
         JsonNode ram = migration.path("ram");
         report(Phase.DONE, 100, ram.path("transferred").asLong());
         target.close();
-        return new ReplacementResult(options.mode(), plan.source().pid(), newPid, qmpSocket,
+        trace.mark(ReplacementResult.RETURNED);
+        Map<String, Long> steps = trace.sinceUs(ReplacementResult.STOP);
+        long stop = trace.nanosOf(ReplacementResult.STOP).orElse(-1);
+        long resume = trace.nanosOf(ReplacementResult.RESUME).orElse(-1);
+        return new ReplacementResult(options.mode(), plan.source().pid(), standby.pid(), qmpSocket,
                 migration.path("downtime").asLong(), migration.path("setup-time").asLong(),
                 migration.path("total-time").asLong(), ram.path("transferred").asLong(),
-                resumeSeen.get() > 0 && stopSeen.get() > 0 ? (resumeSeen.get() - stopSeen.get()) / 1000 : -1,
-                (end - startNanos) / 1000);
+                stop > 0 && resume > 0 ? (resume - stop) / 1000 : -1,
+                (MonotonicClock.nanos() - startNanos) / 1000, steps);
     }
 
-    private void startStandby(Path qmpSocket) {
+    private MigrationEnd startStandby(Path qmpSocket) {
         report(Phase.STANDBY, 0, 0);
         for (SocketMove m : plan.standby().socketMoves()) {
             deleteIfExists(m.standbyPath());
         }
         deleteIfExists(migrationSocket);
         standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
+        MigrationEnd end = new MigrationEnd(standby);
         target = standby.awaitQmp(plan.standby().qmpSocket(), options.standbyTimeout());
         long owner = QemuPid.of(target);
         if (owner != standby.pid()) {
             throw new IllegalStateException("the standby QMP socket " + plan.standby().qmpSocket() + " belongs to pid "
                     + owner + ", not to the QEMU we started (pid " + standby.pid() + ")");
         }
-        target.addListener(event("RESUME", resumeSeen));
+        target.addListener(trace.events(CutoverTrace.STANDBY));
+        target.addListener(end.standbyEvents());
         setCapabilities(target);
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
         report(Phase.STANDBY, 100, 0);
+        return end;
     }
 
-    private JsonNode migrate() {
+    private void migrate(MigrationEnd end) {
         QmpClient qmp = source.qmp();
         setCapabilities(qmp);
         qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", options.limits().maxBandwidthBytesPerSecond(),
                 "downtime-limit", options.limits().downtimeLimitMs()));
-        qmp.addListener(event("STOP", stopSeen));
-        CompletableFuture<String> over = new CompletableFuture<>();
-        qmp.addListener(e -> {
-            if (e.name().equals("MIGRATION") && MIGRATION_OVER.contains(e.data().path("status").asText())) {
-                over.complete(e.data().path("status").asText());
+        qmp.addListener(trace.events(CutoverTrace.SOURCE));
+        qmp.addListener(end.sourceEvents());
+        report(Phase.MIGRATING, 0, 0);
+        execute(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + migrationSocket));
+        end.awaitSourceCompleted(options.migrationTimeout(), PROGRESS_REFRESH, () -> {
+            if (trace.nanosOf(ReplacementResult.STOP).isEmpty()) { // once the guest stops, nothing else goes to QEMU
+                JsonNode ram = qmp.execute("query-migrate").path("ram");
+                long total = ram.path("total").asLong();
+                int percent = total == 0 ? 0 : (int) Math.min(99, 100 * (total - ram.path("remaining").asLong()) / total);
+                report(Phase.MIGRATING, percent, ram.path("transferred").asLong());
             }
         });
-        report(Phase.MIGRATING, 0, 0);
-        qmp.execute("migrate", Map.of("uri", "unix:" + migrationSocket));
-        long deadline = System.nanoTime() + options.migrationTimeout().toNanos();
-        while (true) {
-            JsonNode m = qmp.execute("query-migrate");
-            String status = m.path("status").asText();
-            JsonNode ram = m.path("ram");
-            long total = ram.path("total").asLong();
-            int percent = total == 0 ? 0 : (int) Math.min(99, 100 * (total - ram.path("remaining").asLong()) / total);
-            if (status.equals("completed")) {
-                report(Phase.CUTOVER, 100, ram.path("transferred").asLong());
-                return m;
-            }
-            if (MIGRATION_OVER.contains(status)) {
-                throw new IllegalStateException("QEMU reports the migration " + status
-                        + (m.has("error-desc") ? ": " + m.get("error-desc").asText() : ""));
-            }
-            if (!standby.isAlive()) {
-                throw new IllegalStateException("the new QEMU exited during the migration: " + standby.outputTail());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the migration did not finish within "
-                        + options.migrationTimeout().toSeconds() + " s (status " + status + ")");
-            }
-            report(Phase.MIGRATING, percent, ram.path("transferred").asLong());
-            awaitQuietly(over, POLL);
-        }
-    }
-
-    /** The new QEMU leaves "inmigrate" once it has loaded everything; with -S it then waits, paused. */
-    private void awaitStandbyLoaded() {
-        long deadline = System.nanoTime() + options.standbyTimeout().toNanos();
-        while (true) {
-            String status = target.execute("query-status").path("status").asText();
-            if (status.equals("paused")) {
-                return;
-            }
-            if (!status.equals("inmigrate") || System.nanoTime() > deadline) {
-                throw new IllegalStateException("the new QEMU is " + status + " instead of paused with the VM loaded");
-            }
-            Thread.onSpinWait();
-        }
     }
 
     /** The commit point: from the moment the new QEMU accepts cont, it owns the guest. */
     private void commit() {
-        if (!plan.source().running()) {
-            return; // the VM was paused: it stays paused, now on the new QEMU
+        if (!plan.source().running() || options.qemuResumesItself()) {
+            return; // the VM was paused: it stays paused, now on the new QEMU; or QEMU has already started it
         }
         try {
-            target.execute("cont");
+            execute(CutoverTrace.STANDBY, target, "cont", Map.of());
         } catch (QmpError e) {
             throw rollBack("the new QEMU refused to run the VM", e);
         } catch (RuntimeException e) {
@@ -198,36 +173,32 @@ public final class QemuReplacement {
         }
     }
 
+    /**
+     * SIGKILL, not quit: the old QEMU's migration has completed (guest stopped, disks flushed and inactivated), so it
+     * has nothing left to do, and a quitting QEMU deletes the socket paths it bound — the very paths the new QEMU's
+     * sockets are renamed to — while a killed one deletes nothing. So the renames follow the kill at once. Once the
+     * kill is sent (through the pidfd taken at pre-flight) no thread of the old QEMU returns to user space; the
+     * kernel tearing down its memory takes tens of ms more, which the operator does not wait for: a daemon thread
+     * waits for the exit and only then lets go of the pidfd and the memory hold.
+     */
     private void finishOldQemu() {
-        long oldPid = plan.source().pid();
-        Optional<ProcessHandle> old = ProcessHandle.of(oldPid);
-        try {
-            source.qmp().execute("quit");
-        } catch (RuntimeException e) {
-            // the old QEMU is stopped in postmigrate and no longer owns the guest: it goes one way or the other
-            old.ifPresent(ProcessHandle::destroyForcibly);
+        if (Pidfd.sendSignal(plan.sourcePidfd(), SIGKILL)) {
+            trace.mark("source-killed");
         }
-        old.ifPresent(this::awaitExit);
         source.close();
         for (SocketMove m : plan.standby().socketMoves()) {
             move(m.standbyPath(), m.path());
         }
         plan.standby().pidfile().ifPresent(p -> write(p, standby.pid() + "\n"));
         deleteIfExists(migrationSocket);
-        plan.close();
-    }
-
-    private void awaitExit(ProcessHandle p) {
-        try {
-            p.onExit().get(10, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            p.destroyForcibly();
-            p.onExit().join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e);
-        }
+        trace.mark("sockets-moved");
+        Plan done = plan;
+        Thread reaper = new Thread(() -> {
+            Pidfd.awaitExit(done.sourcePidfd(), EXIT_TIMEOUT_MS);
+            done.close();
+        }, "old QEMU pid " + plan.source().pid() + " exiting");
+        reaper.setDaemon(true);
+        reaper.start();
     }
 
     /** Kill the standby first (it never ran the guest), then make sure the old QEMU runs it as before. */
@@ -272,20 +243,6 @@ public final class QemuReplacement {
                 rolledBack);
     }
 
-    /** Sleeps for {@code poll}, or less if the migration ends meanwhile: the guest is stopped, every µs counts. */
-    private static void awaitQuietly(CompletableFuture<String> over, Duration poll) {
-        try {
-            over.get(poll.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            // poll again
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted during the migration", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static void awaitMigrationOver(QmpClient qmp) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!MIGRATION_OVER.contains(qmp.execute("query-migrate").path("status").asText("completed"))) {
@@ -302,16 +259,21 @@ public final class QemuReplacement {
                 Map.of("capability", "events", "state", true))));
     }
 
-    private static Consumer<QmpEvent> event(String name, AtomicLong seen) {
-        return e -> {
-            if (e.name().equals(name)) {
-                seen.compareAndSet(0, e.receivedNanos());
-            }
-        };
+    private void report(Phase phase, int percent, long bytes) {
+        report(phase, percent, bytes, MonotonicClock.nanos());
     }
 
-    private void report(Phase phase, int percent, long bytes) {
-        listener.progress(new Progress(phase, percent, bytes, (MonotonicClock.nanos() - startNanos) / 1000));
+    /** Progress as of {@code atNanos}: the cutover's is reported once over, dated when the guest stopped. */
+    private void report(Phase phase, int percent, long bytes, long atNanos) {
+        listener.onProgress(new Progress(phase.word(), percent, bytes, (atNanos - startNanos) / 1000));
+    }
+
+    /** A command of the cutover, its sending and its answer traced. */
+    private JsonNode execute(String side, QmpClient qmp, String command, Map<String, ?> arguments) {
+        trace.mark(side + "-" + command);
+        JsonNode answer = qmp.execute(command, arguments);
+        trace.mark(side + "-" + command + "-answered");
+        return answer;
     }
 
     private static void move(Path from, Path to) {

@@ -81,6 +81,16 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile));
     }
 
+    /**
+     * The same command line without {@code -S}: QEMU then runs the guest by itself as soon as it has loaded the
+     * state, with no commit point of ours (the benchmark's reference for QEMU's own switch).
+     */
+    StandbyCommandLine resumingItself() {
+        List<String> unpaused = new ArrayList<>(argv);
+        unpaused.remove(unpaused.lastIndexOf("-S"));
+        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile);
+    }
+
     private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {
         boolean json = value.startsWith("{");
         ObjectNode o = json ? parseJson(value) : QemuOpts.parse(value, "qom-type");

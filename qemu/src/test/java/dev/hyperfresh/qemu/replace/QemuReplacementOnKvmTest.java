@@ -1,7 +1,7 @@
 package dev.hyperfresh.qemu.replace;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The same replacements with QEMU on KVM, as operators run it. Without a host /dev/kvm this runs in the nested
@@ -29,9 +30,8 @@ class QemuReplacementOnKvmTest {
     Path dir;
 
     private static ReplacementOptions options(ReplacementMode mode) {
-        ReplacementOptions o = ReplacementOptions.of(TestQemu.binary(), mode);
-        return new ReplacementOptions(o.newBinary(), mode, Accelerator.KVM, o.limits(), Duration.ofMinutes(2),
-                Duration.ofMinutes(5));
+        return ReplacementOptions.of(TestQemu.binary(), mode).withAccelerator(Accelerator.KVM)
+                .withTimeouts(Duration.ofMinutes(2), Duration.ofMinutes(5));
     }
 
     @Test

@@ -1,13 +1,15 @@
 package dev.hyperfresh.qemu.replace;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** QEMU → QEMU replacement on the real QEMU (TCG here), hfguest's heartbeats as the oracle. */
 class QemuReplacementTest {
@@ -39,15 +43,16 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             for (int i = 0; i < 20; i++) {
                 ReplacementResult r;
-                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket());
+                     Fd old = Pidfd.open(pids.get(i).intValue())) {
                     StringBuilder phases = new StringBuilder();
                     r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
                             p -> phases.append(' ').append(p.phase()).append('@').append(p.elapsedUs() / 1000));
                     System.out.println("phases (ms):" + phases);
+                    assertThat(Pidfd.awaitExit(old, 10_000)).as("old QEMU gone").isTrue();
                 }
                 pids.add(r.newPid());
                 assertThat(r.oldPid()).isEqualTo(pids.get(i));
-                assertThat(ProcessHandle.of(r.oldPid())).as("old QEMU gone").isEmpty();
                 assertThat(r.qmpSocket()).isEqualTo(vm.spec().qmpSocket());
                 System.out.printf("replacement %2d: pid %d -> %d, QEMU downtime %d ms, ours %d us, total %d us,"
                         + " %d bytes%n", i + 1, r.oldPid(), r.newPid(), r.qemuDowntimeMs(), r.blackoutUs(), r.totalUs(),
@@ -119,7 +124,7 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             // copy mode: the RAM takes seconds to send, time enough to pull the standby away mid-migration
             ProgressListener killer = p -> {
-                if (p.phase() == Progress.Phase.MIGRATING && p.bytes() > 0) {
+                if (p.phase().equals(Phase.MIGRATING.word()) && p.bytes() > 0) {
                     ProcessHandle.allProcesses()
                             .filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(standbyMark))
                                     .orElse(false))

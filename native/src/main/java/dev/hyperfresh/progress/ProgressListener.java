@@ -1,6 +1,6 @@
-package dev.hyperfresh.engine;
+package dev.hyperfresh.progress;
 
-/** Receives progress from the engine, on whatever thread the engine runs the step or reads events on. */
+/** Receives progress on whatever thread runs the step or reads its events; must return quickly. */
 @FunctionalInterface
 public interface ProgressListener {
     ProgressListener NONE = p -> { };

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,13 +15,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything checked before a standby is started, so that a refusal leaves the VM untouched: the new binary, the
- * VM's state and accelerator, no migration under way, and for SHARED mode RAM a second QEMU can map.
+ * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
+ * untouched: the new binary, the VM's state and accelerator, no migration under way, and for SHARED mode RAM a
+ * second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
+ * KVM and build, a different question: the two share no code.)
  */
-final class Preflight {
+final class Replaceability {
     private static final Set<String> MIGRATION_IDLE = Set.of("", "none", "completed", "failed", "cancelled");
 
-    private Preflight() {
+    private Replaceability() {
     }
 
     static Plan check(QemuInstance source, ReplacementOptions options) {
@@ -42,17 +46,25 @@ final class Preflight {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
         QemuArgs running = QemuArgs.ofProcess(info.pid());
-        if (options.mode() == ReplacementMode.COPY) {
-            return new Plan(info, StandbyCommandLine.derive(running, info.pid(), options.newBinary(), ReplacementMode.COPY,
-                    Map.of(), info.qmpSocket()), null);
+        if (options.mode() == ReplacementMode.SHARED) {
+            checkShareable(source, info, vm);
         }
-        checkShareable(source, info, vm);
-        GuestMemoryHold memory = GuestMemoryHold.take(info.pid(), info.memory(), memPaths(source, info.memory()));
+        Fd pidfd = Pidfd.open((int) info.pid());
+        GuestMemoryHold memory = null;
         try {
-            return new Plan(info, StandbyCommandLine.derive(running, info.pid(), options.newBinary(), ReplacementMode.SHARED,
-                    memory.paths(), info.qmpSocket()), memory);
+            Map<String, Path> memPaths = Map.of();
+            if (options.mode() == ReplacementMode.SHARED) {
+                memory = GuestMemoryHold.take(info.pid(), info.memory(), memPaths(source, info.memory()));
+                memPaths = memory.paths();
+            }
+            StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
+                    options.mode(), memPaths, info.qmpSocket());
+            return new Plan(info, pidfd, options.qemuResumesItself() ? standby.resumingItself() : standby, memory);
         } catch (RuntimeException e) {
-            memory.close();
+            if (memory != null) {
+                memory.close();
+            }
+            pidfd.close();
             throw e;
         }
     }
