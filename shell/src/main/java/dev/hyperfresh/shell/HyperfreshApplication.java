@@ -49,6 +49,8 @@ public class HyperfreshApplication {
         app.setBannerMode(Banner.Mode.OFF);
         // --json, --instance ... are command options, not Spring properties
         app.setAddCommandLineProperties(false);
+        // spring.shell.interactive.enabled counts where the context is built at run time (the tests); bin/hyperfresh's
+        // ahead-of-time context always has the REPL's runner, and BatchRunner, first in line, takes one-shot runs.
         // spring.config.location: the one file there is, instead of probing a dozen places (the working directory's
         // among them) for application.properties and its variants at every start
         app.setDefaultProperties(Map.of("hyperfresh.debug", debug,
