@@ -246,8 +246,8 @@ class HandoverOnKvmTest {
             subscribe(next.socket(), trail);
             JsonNode prepared = prepareCopy(socket, next.socket());
             assertThat(prepared.path("memory").asText()).isEqualTo("copy");
-            assertThat(prepared.path("fdsPassed").asInt()).as("only the ledger and the name lock are passed")
-                    .isEqualTo(2);
+            assertThat(prepared.path("fdsPassed").asInt()).as("only the ledger, the name lock and the offer signal are passed")
+                    .isEqualTo(3);
             assertThat(prepared.path("bytesCopied").asLong()).as("round 0 sends all RAM").isGreaterThanOrEqualTo(ram);
             JsonNode cut = cutover(socket);
             assertThat(cut.path("outcome").asText()).as("cutover %d: %s", i, cut).isEqualTo("committed");
@@ -280,8 +280,8 @@ class HandoverOnKvmTest {
         HfvisorProcess next = standby("pair-next");
         subscribe(next.socket(), a);
         subscribe(next.socket(), b);
-        assertThat(prepare(old.socket(), next.socket()).path("fdsPassed").asInt()).as("ledger, 2 memfds, name lock")
-                .isEqualTo(4);
+        assertThat(prepare(old.socket(), next.socket()).path("fdsPassed").asInt()).as("ledger, 2 memfds, name lock, offer signal")
+                .isEqualTo(5);
         assertThat(cutover(old.socket()).path("outcome").asText()).isEqualTo("committed");
         a.awaitMore(1, 5, PATIENCE);
         b.awaitMore(1, 5, PATIENCE);
