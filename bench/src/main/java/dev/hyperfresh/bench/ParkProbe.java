@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The pause and the resume through the real {@link VcpuGate}, with {@code vcpus} {@link KickableThread}s: the
+ * The pause and the resume through the real {@link VcpuGate}, with {@code vcpus} {@link KickableThread}s (idle,
+ * or {@code busy}: computing, as the issue's guests do): the
  * cutover thread asks for the pause, kicks each thread as {@code Vcpu.kick} does and spins in {@code awaitParked};
  * later {@code resume} lets them run. With {@code standbySpinning}, a second thread spins meanwhile, as the
  * standby's does once it is told to take as the pause begins: on a host with few CPUs both compete with the vCPU
@@ -25,22 +26,24 @@ final class ParkProbe implements CutoverProbe {
     private final List<Row> rows;
     private volatile boolean offered;
 
-    ParkProbe(int vcpus, boolean standbySpinning, boolean realtime) {
-        String n = vcpus + (vcpus == 1 ? " vCPU" : " vCPUs") + (standbySpinning ? ", standby spinning" : "");
+    ParkProbe(int vcpus, boolean busy, boolean standbySpinning, boolean realtime) {
+        String n = vcpus + (busy ? " busy" : "") + (vcpus == 1 ? " vCPU" : " vCPUs")
+                + (standbySpinning ? ", standby spinning" : "");
         this.standby = standbySpinning ? new Spinner("bench-standby", () -> offered, realtime) : null;
-        this.wakeFloor = standbySpinning ? null : new UnparkPing(realtime);
-        boolean counted = vcpus == 2 && !standbySpinning;
+        boolean plain = !busy && !standbySpinning;
+        this.wakeFloor = plain ? new UnparkPing(realtime) : null;
+        boolean counted = vcpus == 2 && plain;
         List<Row> r = new ArrayList<>(List.of(
                 new Row(10, "kick → parked (" + n + ")", "C kick", false),
                 new Row(20, "parked → noticed (" + n + ")", "volatile flag, set by a thread, seen by this one spinning",
                         counted)));
-        if (!standbySpinning) {
+        if (plain) {
             r.add(new Row(90, "resume → first run (" + n + ")", "LockSupport.unpark → park returns", counted));
         }
         this.rows = List.copyOf(r);
         gate.open(vcpus, false);
         for (int i = 0; i < vcpus; i++) {
-            threads.add(new KickableThread(gate, i));
+            threads.add(new KickableThread(gate, i, busy));
         }
     }
 

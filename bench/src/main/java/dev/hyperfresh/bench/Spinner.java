@@ -8,12 +8,13 @@ import java.util.function.BooleanSupplier;
 /**
  * A thread that, once armed, spins until a condition holds and stamps when it saw it (CLOCK_MONOTONIC, as
  * {@link System#nanoTime()} reads on Linux): the standby's wait for the offer, or the barest cross-thread
- * hand-off when the condition is one volatile flag. Between rounds it sleeps, so it spins only when the real one
- * would. At {@code realtime} it runs at SCHED_FIFO, as the cutover threads do where allowed.
+ * hand-off when the condition is one volatile flag. Like {@code IncomingHandover.awaitOffer} it spins for 50 ms,
+ * then polls every millisecond. Between rounds it sleeps, so it spins only when the real one would. At
+ * {@code realtime} it runs at SCHED_FIFO, as the cutover threads do where allowed.
  */
 final class Spinner implements AutoCloseable {
-    /** A spin that outlasts this ends the round as a failure rather than hogging a CPU at real-time priority. */
-    private static final long SPIN_LIMIT_NS = 1_000_000_000L;
+    private static final long SPIN_NS = 50_000_000;
+    private static final long GIVE_UP_NS = 10_000_000_000L;
 
     private final BooleanSupplier until;
     private final Thread thread;
@@ -42,7 +43,7 @@ final class Spinner implements AutoCloseable {
     long awaitSeen() throws TimeoutException {
         Waits.until(() -> seenAt != 0, thread.getName() + " to see its condition");
         if (seenAt < 0) {
-            throw new TimeoutException(thread.getName() + " spun 1 s without seeing its condition");
+            throw new TimeoutException(thread.getName() + " waited 10 s without seeing its condition");
         }
         return seenAt;
     }
@@ -64,14 +65,25 @@ final class Spinner implements AutoCloseable {
                 }
                 armed = false;
                 spinning = true;
-                long limit = System.nanoTime() + SPIN_LIMIT_NS;
-                boolean seen;
-                while (!(seen = until.getAsBoolean()) && System.nanoTime() < limit) {
-                    Thread.onSpinWait();
-                }
-                seenAt = seen ? System.nanoTime() : -1;
+                seenAt = await();
             }
         }
+    }
+
+    private long await() {
+        long start = System.nanoTime();
+        while (!until.getAsBoolean()) {
+            long waited = System.nanoTime() - start;
+            if (waited > GIVE_UP_NS) {
+                return -1;
+            }
+            if (waited < SPIN_NS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(1_000_000);
+            }
+        }
+        return System.nanoTime();
     }
 
     @Override
