@@ -24,7 +24,8 @@ import java.util.function.ToLongFunction;
  * {@code bin/bench-native}'s. Usage and output: docs/BENCHMARKS.md, "Critical path without KVM".
  */
 public final class CutoverBench {
-    static final String USAGE = "usage: bench-cutover [--rounds N] [--warmup N] [--scheduling normal|fifo|both] [--json]";
+    static final String USAGE =
+            "usage: bench-cutover [--rounds N] [--warmup N] [--scheduling normal|fifo|both] [--json]";
 
     record Args(int rounds, int warmup, List<Boolean> realtime, boolean json) {
         static Args parse(String... args) {
@@ -88,10 +89,9 @@ public final class CutoverBench {
     }
 
     private static final List<ProbeFactory> PROBES = List.of(
-            rt -> new ParkProbe(1, false, false, rt),
-            rt -> new ParkProbe(2, false, false, rt),
-            rt -> new ParkProbe(2, true, false, rt),
-            rt -> new ParkProbe(2, false, true, rt),
+            rt -> new ParkProbe(1, false, rt),
+            rt -> new ParkProbe(2, false, rt),
+            rt -> new ParkProbe(2, true, rt),
             rt -> new StateProbe(),
             OfferProbe::new,
             SocketProbe::new,
@@ -175,8 +175,8 @@ public final class CutoverBench {
 
     private static void printTable(PrintStream out, boolean realtime, List<Result> results) {
         out.println();
-        out.println(realtime ? "## SCHED_FIFO: the cutover's threads raised as hfvisor raises them (vCPU threads not)"
-                : "## normal scheduling (SCHED_OTHER)");
+        out.println(realtime ? "## SCHED_FIFO: the cutover's threads raised as hfvisor raises them (vCPU threads"
+                + " from their kick or resume until they leave the gate)" : "## normal scheduling (SCHED_OTHER)");
         out.printf("%-64s %8s %8s %9s │ %8s %8s %6s │ %s%n", "step", "median", "p99", "max", "floor", "p99",
                 "×floor", "floor is");
         for (Result r : results) {

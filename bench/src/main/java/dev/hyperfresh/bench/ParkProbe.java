@@ -1,5 +1,6 @@
 package dev.hyperfresh.bench;
 
+import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.ThreadSignals;
 import dev.hyperfresh.vmm.vm.VcpuGate;
 import java.util.ArrayList;
@@ -8,37 +9,32 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The pause and the resume through the real {@link VcpuGate}, with {@code vcpus} {@link KickableThread}s (idle,
- * or {@code busy}: computing, as the issue's guests do): the
- * cutover thread asks for the pause, kicks each thread as {@code Vcpu.kick} does and spins in {@code awaitParked};
- * later {@code resume} lets them run. With {@code standbySpinning}, a second thread spins meanwhile, as the
- * standby's does once it is told to take as the pause begins: on a host with few CPUs both compete with the vCPU
- * threads for a CPU.
+ * or {@code busy}: computing, as the issue's guests do): the cutover thread asks for the pause, raises and kicks
+ * each thread as {@code VirtualMachine.requestPause} does ({@code Vcpu.kick}'s signal), waits in
+ * {@code awaitParked}; later raises them again and {@code resume}s. At normal scheduling nothing is raised (a
+ * process without CAP_SYS_NICE); the gate lowers each thread again before its "guest code".
  */
 final class ParkProbe implements CutoverProbe {
     /** The C probe's kick on a PVM host (shared/notes/this-platform.md): a vCPU thread blocked in KVM_RUN. */
     static final QuotedFloor C_KICK = new QuotedFloor(15_000, 43_000, "C probe kick.c on a PVM host, 2026-11-25");
+    private static final String WAKE = "LockSupport.unpark → park returns";
 
     private final VcpuGate gate = new VcpuGate();
     private final List<KickableThread> threads = new ArrayList<>();
-    private final FlagWriter noticeFloor = new FlagWriter();
-    private final UnparkPing wakeFloor;
-    private final Spinner standby;
+    private final UnparkPing floor;
+    private final boolean realtime;
     private final List<Row> rows;
-    private volatile boolean offered;
 
-    ParkProbe(int vcpus, boolean busy, boolean standbySpinning, boolean realtime) {
-        String n = vcpus + (busy ? " busy" : "") + (vcpus == 1 ? " vCPU" : " vCPUs")
-                + (standbySpinning ? ", standby spinning" : "");
-        this.standby = standbySpinning ? new Spinner("bench-standby", () -> offered, realtime) : null;
-        boolean plain = !busy && !standbySpinning;
-        this.wakeFloor = plain ? new UnparkPing(realtime) : null;
-        boolean counted = vcpus == 2 && plain;
+    ParkProbe(int vcpus, boolean busy, boolean realtime) {
+        this.realtime = realtime;
+        this.floor = new UnparkPing(realtime);
+        String n = vcpus + (busy ? " busy" : "") + (vcpus == 1 ? " vCPU" : " vCPUs");
+        boolean counted = vcpus == 2 && !busy;
         List<Row> r = new ArrayList<>(List.of(
                 new Row(10, "kick → parked (" + n + ")", "C kick", false),
-                new Row(20, "parked → noticed (" + n + ")", "volatile flag, set by a thread, seen by this one spinning",
-                        counted)));
-        if (plain) {
-            r.add(new Row(90, "resume → first run (" + n + ")", "LockSupport.unpark → park returns", counted));
+                new Row(20, "parked → noticed (" + n + ")", WAKE, counted)));
+        if (!busy) {
+            r.add(new Row(90, "resume → first run (" + n + ")", WAKE, counted));
         }
         this.rows = List.copyOf(r);
         gate.open(vcpus, false);
@@ -58,15 +54,12 @@ final class ParkProbe implements CutoverProbe {
     }
 
     @Override
-    public void round(long[] real, long[] floor) throws TimeoutException {
+    public void round(long[] real, long[] floorOut) throws TimeoutException {
         Waits.until(() -> threads.stream().allMatch(KickableThread::inRun), "the vCPU threads to enter their run");
-        if (standby != null) {
-            offered = false;
-            standby.arm();
-        }
         gate.requestPause();
         long kicked = System.nanoTime();
         for (KickableThread t : threads) {
+            raise(t);
             ThreadSignals.kick(t.tid());
         }
         gate.awaitParked();
@@ -74,14 +67,11 @@ final class ParkProbe implements CutoverProbe {
         long parked = gate.lastParkNanos();
         real[0] = parked - kicked;
         real[1] = noticed - parked;
-        if (standby != null) {
-            offered = true;
-            standby.awaitSeen();
-        }
-        floor[1] = noticeFloor.measure();
+        floorOut[1] = floor.measure();
         // A real resume comes milliseconds later, when every vCPU thread is fast asleep in the gate.
         Waits.until(() -> threads.stream().allMatch(KickableThread::parked), "the vCPU threads to sleep parked");
         long resumed = System.nanoTime();
+        threads.forEach(this::raise);
         gate.resume();
         long firstRun = gate.awaitFirstRunNanos(10_000);
         if (firstRun == 0) {
@@ -89,7 +79,13 @@ final class ParkProbe implements CutoverProbe {
         }
         if (rows.size() > 2) {
             real[2] = firstRun - resumed;
-            floor[2] = wakeFloor.measure();
+            floorOut[2] = floor.measure();
+        }
+    }
+
+    private void raise(KickableThread t) {
+        if (realtime) {
+            RealtimePriority.raiseThread(t.tid());
         }
     }
 
@@ -99,12 +95,6 @@ final class ParkProbe implements CutoverProbe {
         for (KickableThread t : threads) {
             t.close();
         }
-        noticeFloor.close();
-        if (wakeFloor != null) {
-            wakeFloor.close();
-        }
-        if (standby != null) {
-            standby.close();
-        }
+        floor.close();
     }
 }

@@ -4,7 +4,10 @@ import dev.hyperfresh.sys.RealtimePriority;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 
-/** The barest wake-up of a sleeping Java thread: {@link LockSupport#unpark} → its {@link LockSupport#park} returns. */
+/**
+ * The barest wake-up of a sleeping Java thread: {@link LockSupport#unpark}, until its {@link LockSupport#park}
+ * returns.
+ */
 final class UnparkPing implements AutoCloseable {
     private final Thread thread;
     private volatile boolean go;
