@@ -58,6 +58,25 @@ public final class ThreadSignals {
         Sys.check(Sys.C.tgkill(Sys.C.getpid(), tid, KICK_SIGNAL), "tgkill(" + tid + ")");
     }
 
+    /**
+     * Blocks the calling thread (which has {@link #blockKickInCurrentThread() blocked the kick}) until a kick
+     * arrives, with the kick unblocked only while it waits: the kernel's view of a thread in KVM_RUN under
+     * KVM_SET_SIGNAL_MASK, without a KVM, for harnesses that time the kick. Like KVM_RUN it records the thread's
+     * real mask while waiting ({@code real_blocked}), which keeps the ignored kick from being discarded; ppoll or
+     * sigsuspend with a mask would not, and would sleep through it. Unlike KVM_RUN it consumes the kick, so a
+     * following {@link #drain()} finds none.
+     */
+    public static void sleepUntilKicked() {
+        Pointer set = kickSet();
+        Pointer info = Sys.allocate(SIGINFO_BYTES);
+        while (Sys.C.sigtimedwait(set, info, null) < 0) {
+            int e = Sys.errno();
+            if (e != Sys.EINTR) {
+                throw new SysException("sigtimedwait(kick)", e);
+            }
+        }
+    }
+
     /** Consumes a pending kick in the calling thread, if any; returns whether one was pending. */
     public static boolean drain() {
         Pointer set = kickSet();

@@ -37,4 +37,29 @@ class ThreadSignalsTest {
         assertThat(vcpu.isAlive()).isFalse();
     }
 
+    @Test
+    void aThreadSleepingUntilKickedWakesOnTheKickAndNothingStaysPending() throws Exception {
+        CompletableFuture<Integer> tid = new CompletableFuture<>();
+        CompletableFuture<Boolean> drainedAfterWake = new CompletableFuture<>();
+        Thread vcpu = new Thread(() -> {
+            try {
+                ThreadSignals.blockKickInCurrentThread();
+                tid.complete(ThreadSignals.currentTid());
+                ThreadSignals.sleepUntilKicked();
+                drainedAfterWake.complete(ThreadSignals.drain());
+            } catch (Throwable t) {
+                tid.completeExceptionally(t);
+                drainedAfterWake.completeExceptionally(t);
+            }
+        }, "kick-sleeper");
+        vcpu.start();
+        int target = tid.get(5, TimeUnit.SECONDS);
+        Thread.sleep(100);   // most likely asleep by now; a kick that comes first is waited for all the same
+
+        ThreadSignals.kick(target);
+
+        assertThat(drainedAfterWake.get(5, TimeUnit.SECONDS)).as("the wait consumed the kick").isFalse();
+        vcpu.join(5_000);
+        assertThat(vcpu.isAlive()).isFalse();
+    }
 }

@@ -21,10 +21,13 @@ import java.util.Map;
  * The handover's single source of truth, in a small memfd both instances map: one ownership word changed only by
  * compare-and-swap, and the saved state beside it. Because it lives in shared memory rather than in messages,
  * whichever instance survives a crash reads the same answer to "who may run the VMs" (docs/HANDOVER.md).
+ *
+ * <p>Public only for bench's {@code CutoverBench}, which times the offer and the state's way through here with
+ * this very class; nothing outside this package takes part in a handover.
  */
-final class Ledger implements AutoCloseable {
+public final class Ledger implements AutoCloseable {
     /** The ownership word. Only the transitions in docs/HANDOVER.md are ever attempted. */
-    enum Owner {
+    public enum Owner {
         /** The old instance runs (or may resume) the VMs. */
         OLD,
         /** The old instance has paused, saved the state here, and promised not to resume unless it revokes. */
@@ -55,7 +58,7 @@ final class Ledger implements AutoCloseable {
     }
 
     /** A fresh ledger (owner OLD) with room for {@code stateCapacity} bytes of saved state. */
-    static Ledger create(long stateCapacity) {
+    public static Ledger create(long stateCapacity) {
         return open(Memfd.create("hfvisor-handover-ledger", HEADER_BYTES + stateCapacity, false));
     }
 
@@ -74,17 +77,17 @@ final class Ledger implements AutoCloseable {
         return fd;
     }
 
-    Owner owner() {
+    public Owner owner() {
         return Owner.values()[(int) WORD.getVolatile(map, OWNER)];
     }
 
     /** Atomically moves the ownership word from {@code from} to {@code to}; false if it was not {@code from}. */
-    boolean transition(Owner from, Owner to) {
+    public boolean transition(Owner from, Owner to) {
         return WORD.compareAndSet(map, OWNER, from.ordinal(), to.ordinal());
     }
 
     /** Writes the saved states before the offer is made (the offer's CAS publishes them). */
-    void writeStates(List<byte[]> states, long pausedAtNanos) {
+    public void writeStates(List<byte[]> states, long pausedAtNanos) {
         long total = states.stream().mapToLong(s -> 4L + s.length).sum();
         if (HEADER_BYTES + total > map.capacity()) {
             throw new IllegalStateException("the saved state (" + total + " bytes) does not fit the handover ledger ("
@@ -101,7 +104,7 @@ final class Ledger implements AutoCloseable {
         map.putInt(STATE_COUNT, states.size());
     }
 
-    List<byte[]> readStates() {
+    public List<byte[]> readStates() {
         int count = map.getInt(STATE_COUNT);
         List<byte[]> out = new ArrayList<>(count);
         int at = HEADER_BYTES;

@@ -14,6 +14,7 @@ import dev.hyperfresh.kvm.Sregs;
 import dev.hyperfresh.kvm.VcpuEvents;
 import dev.hyperfresh.kvm.Xcrs;
 import dev.hyperfresh.kvm.Xsave;
+import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import java.util.ArrayList;
@@ -22,7 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Random but well-formed state of the right sizes: the codec carries bytes, it needs no real KVM state. */
+/**
+ * Random but well-formed state of the right sizes: the codec carries bytes, it needs no real KVM state. Shared in
+ * vmm's test-jar with bench's {@code CutoverBench}, which encodes these instead of a KVM's.
+ */
 public final class SyntheticStates {
     private final Random random;
 
@@ -42,6 +46,7 @@ public final class SyntheticStates {
             indices[i] = random.nextInt();
             values[i] = random.nextLong();
         }
+        indices[0] = SaveableMsrs.IA32_TSC;   // a real vCPU's always: the handover advances it
         MpState[] mpStates = MpState.values();
         return new VcpuSnapshot(id, mpStates[random.nextInt(mpStates.length)], new Regs(bytes(Regs.SIZE)),
                 new Sregs(bytes(Sregs.SIZE)), new Xsave(bytes(xsaveSize)), new Xcrs(bytes(Xcrs.SIZE)),

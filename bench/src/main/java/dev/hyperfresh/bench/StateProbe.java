@@ -1,0 +1,98 @@
+package dev.hyperfresh.bench;
+
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Memfd;
+import dev.hyperfresh.vmm.handover.Ledger;
+import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.persist.SyntheticStates;
+import dev.hyperfresh.vmm.persist.VmState;
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The saved state's way from one process to the other, KVM's save and restore left out: {@link StateCodec#encode}
+ * of a 2-vCPU VM (random but well-formed, of real sizes: 4096-byte XSAVE, MSRs, LAPIC, device bytes) and
+ * {@link Ledger#writeStates} on the old side; {@link Ledger#readStates}, {@link StateCodec#decode} and the clock
+ * advance ({@link VmState#advancedBy}) on the standby's. Floors: copying the same number of bytes into a new array
+ * or into / out of a shared mapping.
+ */
+final class StateProbe implements CutoverProbe {
+    private static final long CAPACITY = 1 << 20;
+
+    private final VmState state = new SyntheticStates(12).vmState("bench", 2);
+    private final Ledger ledger = Ledger.create(CAPACITY);
+    private final Fd floorFd = Memfd.create("bench-floor", CAPACITY, false);
+    private final MappedByteBuffer floorMap;
+    private final byte[] encoded = StateCodec.encode(state);
+    /** Keeps the results alive, so that the JIT cannot drop the work that made them. */
+    private Object sink;
+
+    StateProbe() throws IOException {
+        try (FileChannel c = FileChannel.open(Path.of("/proc/self/fd/" + floorFd.get()), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            floorMap = c.map(FileChannel.MapMode.READ_WRITE, 0, CAPACITY);
+        }
+    }
+
+    int stateBytes() {
+        return encoded.length;
+    }
+
+    @Override
+    public List<Row> rows() {
+        String n = encoded.length + " B";
+        return List.of(
+                new Row(30, "encode (StateCodec.encode, 2 vCPUs)", "arraycopy of " + n + " into a new array", true),
+                new Row(40, "ledger write (Ledger.writeStates)", "MappedByteBuffer.put of " + n, true),
+                new Row(70, "ledger read (Ledger.readStates)", "MappedByteBuffer.get of " + n + " into a new array",
+                        true),
+                new Row(80, "decode + clock advance (StateCodec.decode, VmState.advancedBy)",
+                        "arraycopy of " + n + " into a new array", true));
+    }
+
+    @Override
+    public void round(long[] real, long[] floor) {
+        long t0 = System.nanoTime();
+        byte[] bytes = StateCodec.encode(state);
+        long t1 = System.nanoTime();
+        ledger.writeStates(List.of(bytes), t0);
+        long t2 = System.nanoTime();
+        byte[] read = ledger.readStates().get(0);
+        long t3 = System.nanoTime();
+        VmState decoded = StateCodec.decode(read).advancedBy(t3 - t0);
+        long t4 = System.nanoTime();
+        sink = decoded;
+        real[0] = t1 - t0;
+        real[1] = t2 - t1;
+        real[2] = t3 - t2;
+        real[3] = t4 - t3;
+
+        long f0 = System.nanoTime();
+        byte[] copy = Arrays.copyOf(encoded, encoded.length);
+        long f1 = System.nanoTime();
+        floorMap.put(0, copy);
+        long f2 = System.nanoTime();
+        byte[] back = new byte[copy.length];
+        floorMap.get(0, back);
+        long f3 = System.nanoTime();
+        byte[] again = Arrays.copyOf(back, back.length);
+        long f4 = System.nanoTime();
+        sink = again;
+        floor[0] = f1 - f0;
+        floor[1] = f2 - f1;
+        floor[2] = f3 - f2;
+        floor[3] = f4 - f3;
+    }
+
+    @Override
+    public void close() {
+        ledger.close();
+        floorFd.close();
+        sink = null;
+    }
+}
