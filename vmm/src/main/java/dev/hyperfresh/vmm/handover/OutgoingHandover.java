@@ -156,10 +156,7 @@ public final class OutgoingHandover implements AutoCloseable {
                             + e.getMessage() + "); the VMs never stopped");
                 }
             }
-            List<InstanceInfo.Vm> described = vms.stream().map(h -> new InstanceInfo.Vm(h.vm().config().name(),
-                    h.vm().config().vcpus(), h.vm().config().memoryBytes(),
-                    h.vm().status().word(), h.vm().config().guestKind()))
-                    .toList();
+            List<InstanceInfo.Vm> described = vms.stream().map(h -> h.vm().describe(false)).toList();
             PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
                     r.path("rssBytes").asLong(), List.of());
