@@ -41,7 +41,7 @@ public final class IncomingHandover {
     private static final Set<String> ADOPTABLE = Set.of(VmConfig.HFGUEST, VmConfig.LINUX);
     private static final long POPULATE_CHUNK = 256L << 20;
     private static final long OLD_EXIT_WAIT_MS = 10_000;
-    private static final long OFFER_STALL_MS = 30_000;
+    private static final long OFFER_STALL_MS = Long.getLong("hyperfresh.offer-stall-ms", 30_000);
 
     private final StandbyHost host;
     private final FrameChannel channel;
@@ -268,11 +268,11 @@ public final class IncomingHandover {
             return;
         }
         Die.at(FaultPoint.BEFORE_RESUME, host.fault());
-        Die.at(FaultPoint.STALL_BEFORE_RESUME, host.fault());
         if (!ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.RUNNING)) {
             discard("the old instance revoked the claim (ledger: " + ledger.owner() + ")");
             return;
         }
+        Die.at(FaultPoint.AFTER_COMMIT, host.fault());
         List<VirtualMachine> resumed = new ArrayList<>();
         for (int i = 0; i < vms.size(); i++) {
             if (!offer.vms().get(i).paused()) {
@@ -285,6 +285,7 @@ public final class IncomingHandover {
                 .filter(t -> t > 0).min().orElse(0);
         host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock);
         nameLock = null;   // the instance holds it now
+        Die.at(FaultPoint.BEFORE_REPLY, host.fault());
         LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());
         trySend(Replies.ok(id).put("receivedAt", received).put("restoredAt", restored).put("firstRunAt", firstRun));
         closeHandles();

@@ -46,7 +46,7 @@ import java.util.stream.Collectors;
  */
 public final class OutgoingHandover implements AutoCloseable {
     private static final long STATE_ROOM_PER_VM = 1 << 20;
-    private static final long REPLY_TIMEOUT_MS = 120_000;
+    private static final long REPLY_TIMEOUT_MS = Long.getLong("hyperfresh.reply-wait-ms", 120_000);
     private static final long CLAIM_WAIT_MS = Long.getLong("hyperfresh.claim-wait-ms", 30_000);
     private static final int SIGKILL = 9;
 
@@ -135,6 +135,7 @@ public final class OutgoingHandover implements AutoCloseable {
             header.set("offer", Json.MAPPER.valueToTree(offer));
             progress.accept(Event.handover(mode.wireName(), 0, 0, micros(start)));
             channel.send(header, List.of(), fds.toArray(Fd[]::new));
+            Die.at(FaultPoint.REMAP, fault);
             Frame reply = awaitReply(channel, start, progress);
             if (reply == null) {
                 throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during "
@@ -211,6 +212,7 @@ public final class OutgoingHandover implements AutoCloseable {
         long verified;
         try {
             progress.accept(Event.handover("pause", 0, 0, 0));
+            Die.at(FaultPoint.PAUSE, fault);
             for (HostedVm h : vms) {
                 if (!operatorPaused.contains(h.vm())) {
                     pausedHere.add(h.vm());
@@ -230,6 +232,7 @@ public final class OutgoingHandover implements AutoCloseable {
                 }
             }
             verified = MonotonicClock.nanos();
+            Die.at(FaultPoint.SAVE, fault);
             for (HostedVm h : vms) {
                 states.add(StateCodec.encode(h.vm().saveState()));
             }
@@ -243,7 +246,6 @@ public final class OutgoingHandover implements AutoCloseable {
             throw new IllegalStateException("the handover ledger is in state " + ledger.owner() + ", not OLD");
         }
         Die.at(FaultPoint.AFTER_OFFER, fault);
-        Die.at(FaultPoint.STALL_AFTER_OFFER, fault);
         long offered = MonotonicClock.nanos();
         Frame reply;
         String failure;
@@ -259,6 +261,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         long stateBytes = ledger.stateBytes();
         if (failure == null) {
+            Die.at(FaultPoint.TAKEN, fault);
             JsonNode r = reply.header();
             long received = r.path("receivedAt").asLong();
             long restored = r.path("restoredAt").asLong();
@@ -359,6 +362,7 @@ public final class OutgoingHandover implements AutoCloseable {
 
     /** After a commit: the VMs end here without their guest memory being touched (the standby maps it). */
     public void releaseAll() {
+        Die.at(FaultPoint.RELEASE, fault);
         for (HostedVm h : vms) {
             h.vm().handedOver(target.name() + " (pid " + target.pid() + ")");
         }
