@@ -6,6 +6,7 @@ import dev.hyperfresh.vmm.control.CutoverReply;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
+import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
@@ -40,6 +41,8 @@ final class HfvisorReplacement implements Replacement {
     private final HfvisorEngine engine;
     private Step step = Step.NONE;
     private Instance standby;
+    /** What started the standby: hfvisor itself, or a wrapper script whose group holds what else it started. */
+    private Process standbyLauncher;
     private InstanceRef before;
     private PrepareReply prepared;
     private final Map<String, Long> phasesUs = new LinkedHashMap<>();
@@ -123,16 +126,35 @@ final class HfvisorReplacement implements Replacement {
         }
     }
 
-    /** The remap; the caller listens to the old instance meanwhile. */
+    /**
+     * The remap; the caller listens to the old instance meanwhile. It goes only to the process this replacement's
+     * standby was started for (asked on the same connection, which stays with the process that accepted it): when
+     * another console replaced the instance in between, this one drops its standby instead of replacing the new one.
+     */
     private PrepareReply doRemap() {
         Path old = engine.instance(instance).socket();
         long start = System.nanoTime();
         JsonNode reply;
-        try {
-            reply = Control.request(old, "handover-prepare", EngineJson.MAPPER.createObjectNode()
-                    .put("target", standby.socket().toAbsolutePath().toString()));
+        try (ControlClient client = ControlClient.connect(old)) {
+            long now = client.info().pid();
+            if (now != before.pid()) {
+                ensureStandbyGone("stop");
+                throw EngineException.precondition(instance + " was replaced meanwhile (pid " + before.pid() + " → "
+                        + now + "), by another console; its standby is gone: run `replace` again if still needed");
+            }
+            reply = client.request(EngineJson.MAPPER.createObjectNode().put("op", "handover-prepare")
+                    .put("target", standby.socket().toAbsolutePath().toString())).header();
         } catch (ControlException e) {
-            ensureStandbyGone(null);
+            // Asked to stop: a standby the old instance never reached (it refused the request itself, e.g. another
+            // console's handover is prepared) would otherwise wait for an adopt that never comes.
+            ensureStandbyGone("stop");
+            try {
+                Control.query(old);
+            } catch (RuntimeException nobody) {
+                throw EngineException.failed("remap failed (" + e.getMessage() + ") and nothing answers on " + old
+                        + " now: the instance died, its VMs with it; the standby is gone; the logs are in "
+                        + engine.config().socketDir());
+            }
             throw EngineException.rolledBack("remap failed: " + e.getMessage() + "; the VMs never stopped and the"
                     + " standby is gone");
         }
@@ -318,6 +340,7 @@ final class HfvisorReplacement implements Replacement {
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
             step = Step.NONE;
             standby = null;
+            standbyLauncher = null;   // the instance now: its launcher is none of ours to end
         } else {
             after.close();
             ensureStandbyGone(null);
@@ -355,7 +378,7 @@ final class HfvisorReplacement implements Replacement {
     private EngineException afterLostCutover(Path old, ControlException cause) {
         Instance now;
         try {
-            now = Control.query(old);
+            now = answering(old);
         } catch (RuntimeException nobody) {
             step = Step.NONE;
             return EngineException.failed("cutover of " + instance + " failed (" + cause.getMessage()
@@ -371,8 +394,34 @@ final class HfvisorReplacement implements Replacement {
         }
         step = Step.NONE;
         standby = null;
+        standbyLauncher = null;
         return EngineException.failed("the cutover reply was lost (" + cause.getMessage() + ") but " + instance
                 + " now answers as pid " + now.info().pid() + ", " + now.info().version() + ": run `verify`");
+    }
+
+    /**
+     * The instance answering on {@code socket}; while the standby lives, for a while: an old instance that died with
+     * its VMs offered leaves the standby to take them and the name, which takes it a moment.
+     */
+    private Instance answering(Path socket) {
+        long deadline = System.nanoTime() + STANDBY_EXIT_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return Control.query(socket);
+            } catch (RuntimeException nobody) {
+                boolean standbyLives = ProcessHandle.of(standby.info().pid()).map(ProcessHandle::isAlive)
+                        .orElse(false);
+                if (!standbyLives || System.nanoTime() > deadline) {
+                    throw nobody;
+                }
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw EngineException.failed("interrupted while looking for " + instance);
+            }
+        }
     }
 
     /**
@@ -388,6 +437,13 @@ final class HfvisorReplacement implements Replacement {
             }
         }
         Launcher.awaitExit(standby.info().pid(), STANDBY_EXIT_TIMEOUT);
+        Launcher.endGroup(standbyLauncher);
+        standbyLauncher = null;
+        try {
+            ControlServer.removeIfStale(standby.socket());   // a standby that was killed could not remove it
+        } catch (RuntimeException e) {
+            // not ours to clean (another instance's file, or it is gone): `list` shows what is there
+        }
         step = Step.NONE;
         standby = null;
         prepared = null;
@@ -437,7 +493,10 @@ final class HfvisorReplacement implements Replacement {
             Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
                     engine.config().socketDir().toString()), log, true);
             try {
-                return Launcher.await(process, socket, log, engine.config().startTimeout(), "standby", progress);
+                Instance started = Launcher.await(process, socket, log, engine.config().startTimeout(), "standby",
+                        progress);
+                standbyLauncher = process;
+                return started;
             } catch (Launcher.NameTaken raced) {
                 // another console started a standby under this name since we looked
             }

@@ -124,6 +124,17 @@ final class Launcher {
         }
     }
 
+    /**
+     * Kills what a launcher we started left in its process group once the hfvisor it started is gone: a wrapper
+     * script lingering after its hfvisor, and whatever else it started. Only while the launcher itself lives (a
+     * launcher that execs hfvisor has ended with it), so the group id is still its own.
+     */
+    static void endGroup(Process launcher) {
+        if (launcher != null && launcher.isAlive()) {
+            ProcessGroup.signal(launcher.pid(), SIGKILL);
+        }
+    }
+
     private static boolean startedBy(Process process, long pid) {
         return process.pid() == pid || process.descendants().anyMatch(d -> d.pid() == pid);
     }
