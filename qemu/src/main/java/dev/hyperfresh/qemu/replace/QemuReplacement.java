@@ -47,6 +47,8 @@ public final class QemuReplacement {
     private final AtomicLong resumeSeen = new AtomicLong();
     private Plan plan;
     private QemuProcess standby;
+    /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
+    private long standbyPid;
     private QmpClient target;
     private Path migrationSocket;
 
@@ -90,7 +92,7 @@ public final class QemuReplacement {
             throw rollBack("the migration into the new QEMU failed", e);
         }
         commit();
-        long newPid = standby.pid();
+        long newPid = standbyPid;
         finishOldQemu();
         long end = MonotonicClock.nanos();
         JsonNode ram = migration.path("ram");
@@ -112,10 +114,11 @@ public final class QemuReplacement {
         standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
         target = standby.awaitQmp(plan.standby().qmpSocket(), options.standbyTimeout());
         long owner = QemuPid.of(target);
-        if (owner != standby.pid()) {
+        if (owner != standby.pid() && standby.process().descendants().noneMatch(d -> d.pid() == owner)) {
             throw new IllegalStateException("the standby QMP socket " + plan.standby().qmpSocket() + " belongs to pid "
-                    + owner + ", not to the QEMU we started (pid " + standby.pid() + ")");
+                    + owner + ", not to the QEMU we started (pid " + standby.pid() + ") nor to a child of it");
         }
+        standbyPid = owner;
         target.addListener(event("RESUME", resumeSeen));
         setCapabilities(target);
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
@@ -192,7 +195,7 @@ public final class QemuReplacement {
             // leave the VM paused on the old one for the operator to judge.
             standby.kill();
             plan.close();
-            throw new ReplacementException("lost contact with the new QEMU (pid " + standby.pid() + ") while telling it"
+            throw new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") while telling it"
                     + " to run the VM; killed it. The VM is PAUSED on the old QEMU pid " + plan.source().pid()
                     + ": resume it there (QMP cont) if the new QEMU never ran it", e, false);
         }
@@ -212,7 +215,7 @@ public final class QemuReplacement {
         for (SocketMove m : plan.standby().socketMoves()) {
             move(m.standbyPath(), m.path());
         }
-        plan.standby().pidfile().ifPresent(p -> write(p, standby.pid() + "\n"));
+        plan.standby().pidfile().ifPresent(p -> write(p, standbyPid + "\n"));
         deleteIfExists(migrationSocket);
         plan.close();
     }
