@@ -190,8 +190,7 @@ class FaultMatrixOnKvmTest {
             Thread.sleep(50);
         }
         if (c.signal() == Signal.STOP && !continued) {
-            // The console finished around the stopped process (its time-outs did their work): continue it now.
-            Thread.sleep(stall.toMillis());
+            // The console finished around the stopped process (the time-outs did their work): continue it now.
             CaseProcesses.of(dir.toString()).stream().filter(CaseProcesses.Proc::stopped)
                     .forEach(p -> RealInstances.signal(p.pid(), "CONT"));
         }

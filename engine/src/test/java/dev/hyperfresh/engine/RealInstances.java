@@ -32,7 +32,7 @@ final class RealInstances {
      */
     static final long OFFER_STALL_MS = 5_000;
     static final long CLAIM_WAIT_MS = 5_000;
-    static final long REPLY_WAIT_MS = 10_000;
+    static final long REPLY_WAIT_MS = 15_000;
     private static final String TIMEOUTS = "-Dhyperfresh.offer-stall-ms=" + OFFER_STALL_MS
             + " -Dhyperfresh.claim-wait-ms=" + CLAIM_WAIT_MS + " -Dhyperfresh.reply-wait-ms=" + REPLY_WAIT_MS;
     /** C1 and serial GC: a JVM starts much faster, and no timing is asserted. */
