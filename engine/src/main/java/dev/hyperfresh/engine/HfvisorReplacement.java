@@ -8,6 +8,7 @@ import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
@@ -44,6 +45,8 @@ final class HfvisorReplacement implements Replacement {
     private final HfvisorEngine engine;
     private Step step = Step.NONE;
     private Instance standby;
+    /** What started the standby: hfvisor itself, or a wrapper script whose group holds what else it started. */
+    private Process standbyLauncher;
     private InstanceRef before;
     private PrepareReply prepared;
     private final Map<String, Long> phasesUs = new LinkedHashMap<>();
@@ -131,16 +134,33 @@ final class HfvisorReplacement implements Replacement {
         }
     }
 
-    /** The remap; the caller listens to the old instance meanwhile. */
+    /**
+     * The remap; the caller listens to the old instance meanwhile. It goes only to the process this replacement's
+     * standby was started for (asked on the same connection, which stays with the process that accepted it): when
+     * another console replaced the instance in between, this one drops its standby instead of replacing the new one.
+     */
     private PrepareReply doRemap() {
         Path old = engine.instance(instance).socket();
         long start = System.nanoTime();
         JsonNode reply;
-        try {
-            reply = Control.request(old, "handover-prepare", EngineJson.MAPPER.createObjectNode()
-                    .put("target", standby.socket().toAbsolutePath().toString()));
+        try (ControlClient client = ControlClient.connect(old)) {
+            long now = client.info().pid();
+            if (now != before.pid()) {
+                ensureStandbyGone("stop");
+                throw refused(instance + " was replaced meanwhile (pid " + before.pid() + " → " + now
+                        + "), by another console; its standby is gone: run `replace` again if still needed");
+            }
+            reply = client.request(EngineJson.MAPPER.createObjectNode().put("op", "handover-prepare")
+                    .put("target", standby.socket().toAbsolutePath().toString())).header();
         } catch (ControlException e) {
-            ensureStandbyGone(null);
+            ensureStandbyGone("stop");
+            try {
+                Control.query(old);
+            } catch (RuntimeException nobody) {
+                throw EngineException.failed("remap failed (" + e.getMessage() + ") and nothing answers on " + old
+                        + " now: the instance died, its VMs with it; the standby is gone; the logs are in "
+                        + engine.config().socketDir());
+            }
             throw new EngineException(EngineException.Kind.ROLLED_BACK, "remap failed: " + e.getMessage()
                     + "; the VMs never stopped and the standby is gone", VmsOn.of(before), e);
         }
@@ -330,6 +350,7 @@ final class HfvisorReplacement implements Replacement {
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
             step = Step.NONE;
             standby = null;
+            standbyLauncher = null;   // the instance now: its launcher is none of ours to end
         } else {
             after.close();
             ensureStandbyGone(null);
@@ -381,6 +402,7 @@ final class HfvisorReplacement implements Replacement {
         }
         step = Step.NONE;
         standby = null;
+        standbyLauncher = null;   // the standby runs the VMs: its launcher is none of ours to end
         return new EngineException(EngineException.Kind.COMMITTED, "the cutover reply was lost ("
                 + cause.getMessage() + ") but " + instance + " now answers as pid " + now.info().pid() + ", "
                 + now.info().version() + ": the VMs moved; run `verify`", VmsOn.of(now.ref()), cause);
@@ -446,6 +468,13 @@ final class HfvisorReplacement implements Replacement {
             }
         }
         Launcher.awaitExit(standby.info().pid(), STANDBY_EXIT_TIMEOUT);
+        Launcher.endGroup(standbyLauncher);
+        standbyLauncher = null;
+        try {
+            ControlServer.removeIfStale(standby.socket());   // a standby that was killed could not remove it
+        } catch (RuntimeException e) {
+            // not ours to clean (another instance's file, or it is gone): `list` shows what is there
+        }
         step = Step.NONE;
         standby = null;
         prepared = null;
@@ -495,7 +524,10 @@ final class HfvisorReplacement implements Replacement {
             Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
                     engine.config().socketDir().toString()), log, true);
             try {
-                return Launcher.await(process, socket, log, engine.config().startTimeout(), "standby", progress);
+                Instance started = Launcher.await(process, socket, log, engine.config().startTimeout(), "standby",
+                        progress);
+                standbyLauncher = process;
+                return started;
             } catch (Launcher.NameTaken raced) {
                 // another console started a standby under this name since we looked
             }

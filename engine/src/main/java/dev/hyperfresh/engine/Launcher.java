@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts hfvisor processes that outlive this one (own session via setsid, output to a log file, no stdin) and
@@ -123,6 +124,26 @@ final class Launcher {
                 sleep(POLL_MS);
             }
             return true;
+        }
+    }
+
+    /**
+     * Kills what a launcher we started left in its process group once the hfvisor it started is gone — a wrapper
+     * script lingering after its hfvisor, and whatever else it started — and waits until the launcher is reaped, so
+     * not even its zombie is left. The group is signalled only while the launcher itself lives (a launcher that execs
+     * hfvisor has ended with it), so the group id is still its own.
+     */
+    static void endGroup(Process launcher) {
+        if (launcher == null) {
+            return;
+        }
+        if (launcher.isAlive()) {
+            ProcessGroup.signal(launcher.pid(), SIGKILL);
+        }
+        try {
+            launcher.waitFor(POLL_MS * 100, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

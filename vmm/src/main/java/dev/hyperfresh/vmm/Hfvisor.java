@@ -23,7 +23,6 @@ import dev.hyperfresh.vmm.handover.StandbyHost;
 import dev.hyperfresh.vmm.handover.StandbyKvm;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.persist.VmState;
-import dev.hyperfresh.vmm.vm.ExitCounts;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmExit;
 import dev.hyperfresh.vmm.vm.VmStatus;
@@ -170,11 +169,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     public synchronized InstanceInfo info() {
         List<InstanceInfo.Vm> out = new ArrayList<>();
         for (HostedVm h : vms.values()) {
-            VirtualMachine vm = h.vm();
-            ExitCounts c = vm.exitCounts();
-            out.add(new InstanceInfo.Vm(vm.config().name(), vm.config().vcpus(), vm.config().memoryBytes(),
-                    vm.status().word(), vm.config().guestKind(),
-                    new InstanceInfo.Exits(c.total(), c.byReason(), c.ioByPort(), c.emulated())));
+            out.add(h.vm().describe(true));
         }
         boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
                 || h.vm().status() == VmStatus.PAUSED);
@@ -250,8 +245,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                 abortWhenGone(h, request.clientPid());
                 return h.prepared().withLeft(vms.values().stream().map(HostedVm::vm)
                         .filter(v -> h.prepared().vms().stream().noneMatch(m -> m.name().equals(v.config().name())))
-                        .map(v -> new InstanceInfo.Vm(v.config().name(), v.config().vcpus(), v.config().memoryBytes(),
-                                v.status().word(), v.config().guestKind())).toList());
+                        .map(v -> v.describe(false)).toList());
             }
         } finally {
             synchronized (this) {

@@ -49,6 +49,8 @@ public final class QemuReplacement {
     private final CutoverTrace trace = new CutoverTrace();
     private Plan plan;
     private QemuProcess standby;
+    /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
+    private long standbyPid;
     private QmpClient target;
     private Path migrationSocket;
 
@@ -105,7 +107,7 @@ public final class QemuReplacement {
         Map<String, Long> steps = trace.sinceUs(ReplacementResult.STOP);
         long stop = trace.nanosOf(ReplacementResult.STOP).orElse(-1);
         long resume = trace.nanosOf(ReplacementResult.RESUME).orElse(-1);
-        return new ReplacementResult(options.mode(), plan.source().pid(), standby.pid(), qmpSocket,
+        return new ReplacementResult(options.mode(), plan.source().pid(), standbyPid, qmpSocket,
                 migration.path("downtime").asLong(), migration.path("setup-time").asLong(),
                 migration.path("total-time").asLong(), ram.path("transferred").asLong(),
                 stop > 0 && resume > 0 ? (resume - stop) / 1000 : -1,
@@ -122,10 +124,11 @@ public final class QemuReplacement {
         MigrationEnd end = new MigrationEnd(standby);
         target = standby.awaitQmp(plan.standby().qmpSocket(), options.standbyTimeout());
         long owner = QemuPid.of(target);
-        if (owner != standby.pid()) {
+        if (owner != standby.pid() && standby.process().descendants().noneMatch(d -> d.pid() == owner)) {
             throw new IllegalStateException("the standby QMP socket " + plan.standby().qmpSocket() + " belongs to pid "
-                    + owner + ", not to the QEMU we started (pid " + standby.pid() + ")");
+                    + owner + ", not to the QEMU we started (pid " + standby.pid() + ") nor to a child of it");
         }
+        standbyPid = owner;
         target.addListener(trace.events(CutoverTrace.STANDBY));
         target.addListener(end.standbyEvents());
         setCapabilities(target);
@@ -167,7 +170,7 @@ public final class QemuReplacement {
             // leave the VM paused on the old one for the operator to judge.
             standby.kill();
             plan.close();
-            throw new ReplacementException("lost contact with the new QEMU (pid " + standby.pid() + ") while telling it"
+            throw new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") while telling it"
                     + " to run the VM; killed it. The VM is PAUSED on the old QEMU pid " + plan.source().pid()
                     + ": resume it there (QMP cont) if the new QEMU never ran it", e, false);
         }
@@ -189,7 +192,7 @@ public final class QemuReplacement {
         for (SocketMove m : plan.standby().socketMoves()) {
             move(m.standbyPath(), m.path());
         }
-        plan.standby().pidfile().ifPresent(p -> write(p, standby.pid() + "\n"));
+        plan.standby().pidfile().ifPresent(p -> write(p, standbyPid + "\n"));
         deleteIfExists(migrationSocket);
         trace.mark("sockets-moved");
         Plan done = plan;

@@ -6,6 +6,7 @@ import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.NameTakenException;
+import dev.hyperfresh.vmm.handover.Die;
 import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.nio.file.Path;
@@ -72,6 +73,7 @@ public final class HfvisorMain {
     }
 
     private static int serve(String name, Path socket, List<VmSpec> specs, boolean standby, FaultPoint fault) {
+        Die.at(FaultPoint.STANDBY_START, fault);
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
                 ControlServer control = ControlServer.start(socket, hfvisor)) {
             hfvisor.serveOn(control);

@@ -16,6 +16,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -78,6 +79,19 @@ public final class ControlServer implements AutoCloseable {
         } catch (RuntimeException e) {
             lock.close();
             throw e;
+        }
+    }
+
+    /**
+     * Deletes the socket file a dead instance left at {@code path}, under its name's lock so that no instance serving
+     * or starting under the name is touched; nothing when the name is held. (The lock file stays: it is inert.)
+     */
+    public static void removeIfStale(Path path) {
+        Optional<Fd> lock = Flock.tryExclusive(lockFile(path));
+        if (lock.isPresent()) {
+            try (Fd held = lock.get()) {
+                removeStaleSocket(path);
+            }
         }
     }
 

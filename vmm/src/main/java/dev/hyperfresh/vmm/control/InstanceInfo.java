@@ -21,7 +21,7 @@ public record InstanceInfo(String name, long pid, String version, String buildId
 
     /**
      * One VM: {@code guestKind} names what it boots, e.g. {@code hfguest} or {@code linux}; {@code exits} what its
-     * vCPUs cost in exits so far (null where not counted, e.g. in a handover offer).
+     * vCPUs cost in exits so far (null where not counted, e.g. in a handover reply; built by {@code VirtualMachine.describe}).
      */
     public record Vm(String name, int vcpus, long memoryBytes, String state, String guestKind, Exits exits) {
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {

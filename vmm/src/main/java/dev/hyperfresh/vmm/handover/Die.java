@@ -6,16 +6,17 @@ import dev.hyperfresh.sys.Sys;
  * Fault injection's end: this process dies at once, as with an OOM kill or an operator's kill -9 — or, at a stall
  * point, stops where it stands, as a process does under SIGSTOP or a hung kernel call.
  */
-final class Die {
+public final class Die {
     private static final int SIGKILL = 9;
     private static final int SIGSTOP = 19;
 
     private Die() {
     }
 
-    static void at(FaultPoint point, FaultPoint injected) {
-        if (point == injected) {
-            boolean stall = point == FaultPoint.STALL_BEFORE_RESUME || point == FaultPoint.STALL_AFTER_OFFER;
+    /** SIGKILLs (or, for a stall, SIGSTOPs) this process when {@code injected} is at {@code point}. */
+    public static void at(FaultPoint point, FaultPoint injected) {
+        if (injected != null && injected.at(point)) {
+            boolean stall = injected.stall();
             System.err.println("hfvisor: fault injection: " + (stall ? "SIGSTOP" : "SIGKILL") + " at "
                     + point.option());
             System.err.flush();

@@ -42,7 +42,7 @@ public final class IncomingHandover {
     private static final Set<String> ADOPTABLE = Set.of(VmConfig.HFGUEST, VmConfig.LINUX);
     private static final long POPULATE_CHUNK = 256L << 20;
     private static final long OLD_EXIT_WAIT_MS = 10_000;
-    private static final long OFFER_STALL_MS = 30_000;
+    private static final long OFFER_STALL_MS = Long.getLong("hyperfresh.offer-stall-ms", 30_000);
     private static final int OFFER_POLL_MS = 100;
 
     private final StandbyHost host;
@@ -307,11 +307,11 @@ public final class IncomingHandover {
         }
         ledger.stamp(CutoverStep.CLAIMED);
         Die.at(FaultPoint.BEFORE_RESUME, host.fault());
-        Die.at(FaultPoint.STALL_BEFORE_RESUME, host.fault());
         if (!ledger.transition(Ledger.Owner.CLAIMED, Ledger.Owner.RUNNING)) {
             discard("the old instance revoked the claim (ledger: " + ledger.owner() + ")");
             return;
         }
+        Die.at(FaultPoint.AFTER_COMMIT, host.fault());
         ledger.stamp(CutoverStep.RUNNING);
         List<VirtualMachine> resumed = new ArrayList<>();
         for (int i = 0; i < vms.size(); i++) {
@@ -331,6 +331,7 @@ public final class IncomingHandover {
         ledger.stamp(CutoverStep.FIRST_RUN, firstRun);
         host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock);
         nameLock = null;   // the instance holds it now
+        Die.at(FaultPoint.BEFORE_REPLY, host.fault());
         LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());
         ledger.stamp(CutoverStep.REPLIED);
         trySend(Replies.ok(id));

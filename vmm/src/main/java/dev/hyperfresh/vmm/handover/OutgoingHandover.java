@@ -48,7 +48,7 @@ import java.util.stream.Collectors;
  */
 public final class OutgoingHandover implements AutoCloseable {
     private static final long STATE_ROOM_PER_VM = 1 << 20;
-    private static final long REPLY_TIMEOUT_MS = 120_000;
+    private static final long REPLY_TIMEOUT_MS = Long.getLong("hyperfresh.reply-wait-ms", 120_000);
     private static final long CLAIM_WAIT_MS = Long.getLong("hyperfresh.claim-wait-ms", 30_000);
     private static final int SIGKILL = 9;
     static final ObjectNode TAKE = Json.object().put("v", 1).put("op", "take").put("id", 2);
@@ -147,6 +147,7 @@ public final class OutgoingHandover implements AutoCloseable {
             header.set("offer", Json.MAPPER.valueToTree(offer));
             progress.accept(Event.handover(mode.wireName(), 0, 0, micros(start)));
             channel.send(header, List.of(), fds.toArray(Fd[]::new));
+            Die.at(FaultPoint.REMAP, fault);
             Frame reply = awaitReply(channel, start, progress);
             if (reply == null) {
                 throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during "
@@ -168,10 +169,7 @@ public final class OutgoingHandover implements AutoCloseable {
                             + e.getMessage() + "); the VMs never stopped");
                 }
             }
-            List<InstanceInfo.Vm> described = vms.stream().map(h -> new InstanceInfo.Vm(h.vm().config().name(),
-                    h.vm().config().vcpus(), h.vm().config().memoryBytes(),
-                    h.vm().status().word(), h.vm().config().guestKind()))
-                    .toList();
+            List<InstanceInfo.Vm> described = vms.stream().map(h -> h.vm().describe(false)).toList();
             PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
                     r.path("rssBytes").asLong(), List.of());
@@ -238,6 +236,7 @@ public final class OutgoingHandover implements AutoCloseable {
             if (takeNow) {
                 sendTake();
             }
+            Die.at(FaultPoint.PAUSE, fault);
             for (HostedVm h : vms) {
                 if (!operatorPaused.contains(h.vm())) {
                     pausedHere.add(h.vm());
@@ -267,6 +266,7 @@ public final class OutgoingHandover implements AutoCloseable {
             if (earlyTake && !takeNow) {
                 sendTake();
             }
+            Die.at(FaultPoint.SAVE, fault);
             for (HostedVm h : vms) {
                 states.add(StateCodec.encode(h.vm().saveState()));
             }
@@ -281,7 +281,6 @@ public final class OutgoingHandover implements AutoCloseable {
             throw new IllegalStateException("the handover ledger is in state " + ledger.owner() + ", not OLD");
         }
         Die.at(FaultPoint.AFTER_OFFER, fault);
-        Die.at(FaultPoint.STALL_AFTER_OFFER, fault);
         long offered = MonotonicClock.nanos();
         offerSignal.signal(1);
         ledger.stamp(CutoverStep.OFFERED, offered);
@@ -302,6 +301,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         long stateBytes = ledger.stateBytes();
         if (failure == null) {
+            Die.at(FaultPoint.TAKEN, fault);
             long received = ledger.stamped(CutoverStep.TAKE_RECEIVED);
             long restored = ledger.stamped(CutoverStep.RESTORED);
             long firstRun = ledger.stamped(CutoverStep.FIRST_RUN);
@@ -407,6 +407,7 @@ public final class OutgoingHandover implements AutoCloseable {
 
     /** After a commit: the VMs end here without their guest memory being touched (the standby maps it). */
     public void releaseAll() {
+        Die.at(FaultPoint.RELEASE, fault);
         for (HostedVm h : vms) {
             h.vm().handedOver(target.name() + " (pid " + target.pid() + ")");
         }

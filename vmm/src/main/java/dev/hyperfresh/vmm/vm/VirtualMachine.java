@@ -13,6 +13,7 @@ import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.devices.IoBus;
 import dev.hyperfresh.vmm.devices.PortDevice;
@@ -389,6 +390,17 @@ public final class VirtualMachine implements AutoCloseable {
     /** This VM's exits from KVM_RUN so far, counted as they happen. */
     public ExitCounts exitCounts() {
         return exitCounts;
+    }
+
+    /**
+     * This VM as {@code info} and the handover replies show it, now; {@code withExits} adds its exit counts (only
+     * {@code info} has them: what moves in a handover has none of its own yet).
+     */
+    public InstanceInfo.Vm describe(boolean withExits) {
+        InstanceInfo.Exits exits = withExits ? new InstanceInfo.Exits(exitCounts.total(), exitCounts.byReason(),
+                exitCounts.ioByPort(), exitCounts.emulated()) : null;
+        return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), status.word(),
+                config.guestKind(), exits);
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
