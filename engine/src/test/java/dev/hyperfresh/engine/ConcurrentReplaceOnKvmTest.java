@@ -97,7 +97,7 @@ class ConcurrentReplaceOnKvmTest {
                 Process console = RealInstances.console(dir, wrapper, 20_000, null, 0);
                 String said = outcome(console);
                 System.out.printf("wrapper, %s: %s%n", fault, said);
-                assertThat(said).as(fault).matches("ERROR (ROLLED_BACK|FAILED) .*");
+                assertThat(said).as(fault).matches("ERROR (PRECONDITION|ROLLED_BACK) .*");
                 long pgid = Long.parseLong(Files.readString(group).trim());
                 assertThat(CaseProcesses.inGroup(pgid)).as("%s: what the wrapper started", fault).isEmpty();
                 assertThat(engine.instance(INSTANCE).info().pid()).isEqualTo(old);
