@@ -64,7 +64,7 @@ class ClassDataSharingTest {
 
         Run list = hyperfresh(ROOT, "list", "--json");
         assertThat(list.exitCode()).isZero();
-        assertThat(list.out()).isEqualTo("{\"instances\":[]}\n");
+        assertThat(list.out()).isEqualTo("{\"outcome\":\"ok\",\"instances\":[]}\n");
         assertThat(list.err()).isEmpty();
         assertThat(list.classLoads()).contains("dev.hyperfresh.shell.HyperfreshApplication " + SHARED)
                 .contains("org.springframework.boot.SpringApplication " + SHARED);
