@@ -24,7 +24,7 @@ final class KernelStructs {
 
     /** A u32 element count, checked against the bytes left so a corrupt count cannot cause a huge allocation. */
     static int count(StateInput in, String what, int elementBytes) {
-        long count = in.u32(what + " count") & 0xffffffffL;
+        long count = in.u32(what) & 0xffffffffL;
         if (count * elementBytes > in.remaining()) {
             throw new StateFormatException("saved state is truncated: " + count + " " + what + " need "
                     + count * elementBytes + " bytes at offset " + in.position() + ", only " + in.remaining()

@@ -29,23 +29,38 @@ public final class StateCodec {
     private static final int VCPU = tag("VCPU");
     private static final int DEVICE = tag("DEVC");
     private static final int END = tag("END.");
+    /** A VM's state besides its vCPUs, and one vCPU's (XSAVE 4 KiB, LAPIC 1 KiB, CPUID and MSRs): about, and more. */
+    private static final int EXPECTED_BYTES = 8 << 10;
+    private static final int EXPECTED_VCPU_BYTES = 16 << 10;
 
     private StateCodec() {
     }
 
     public static byte[] encode(VmState state) {
-        StateOutput out = new StateOutput().bytes(MAGIC).u16(MAJOR).u16(MINOR);
-        out.section(NAME, s -> s.bytes(utf8(state.vmName())));
-        out.section(VM, s -> VmSnapshotCodec.write(s, state.vm()));
+        StateOutput out = new StateOutput(EXPECTED_BYTES + state.vcpus().size() * EXPECTED_VCPU_BYTES)
+                .bytes(MAGIC).u16(MAJOR).u16(MINOR);
+        int body = out.beginSection(NAME);
+        out.bytes(utf8(state.vmName()));
+        out.endSection(body);
+        body = out.beginSection(VM);
+        VmSnapshotCodec.write(out, state.vm());
+        out.endSection(body);
         for (VcpuSnapshot vcpu : state.vcpus()) {
-            out.section(VCPU, s -> VcpuSnapshotCodec.write(s, vcpu));
+            body = out.beginSection(VCPU);
+            VcpuSnapshotCodec.write(out, vcpu);
+            out.endSection(body);
         }
-        state.devices().forEach((name, bytes) -> out.section(DEVICE, s -> {
-            byte[] n = utf8(name);
-            s.u16(n.length).bytes(n).bytes(bytes);
-        }));
-        int crc = crc(out.toByteArray(), out.size());
-        return out.section(END, s -> s.u32(crc)).toByteArray();
+        for (Map.Entry<String, byte[]> device : state.devices().entrySet()) {
+            body = out.beginSection(DEVICE);
+            byte[] n = utf8(device.getKey());
+            out.u16(n.length).bytes(n).bytes(device.getValue());
+            out.endSection(body);
+        }
+        int crc = out.crc();
+        body = out.beginSection(END);
+        out.u32(crc);
+        out.endSection(body);
+        return out.toByteArray();
     }
 
     public static VmState decode(byte[] bytes) {

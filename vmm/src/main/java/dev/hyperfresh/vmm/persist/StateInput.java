@@ -39,10 +39,9 @@ final class StateInput {
 
     int u32(String what) {
         need(4, what);
-        int v = 0;
-        for (int i = 0; i < 4; i++) {
-            v = v << 8 | bytes[pos++] & 0xff;
-        }
+        int v = (bytes[pos] & 0xff) << 24 | (bytes[pos + 1] & 0xff) << 16 | (bytes[pos + 2] & 0xff) << 8
+                | bytes[pos + 3] & 0xff;
+        pos += 4;
         return v;
     }
 
@@ -59,7 +58,7 @@ final class StateInput {
 
     /** A u32 length, then that many bytes. */
     byte[] blob(String what) {
-        return bytes(u32(what + " length") & 0xffffffffL, what);
+        return bytes(u32(what) & 0xffffffffL, what);
     }
 
     /** The next {@code count} bytes as their own input, e.g. a section body; this input moves past them. */

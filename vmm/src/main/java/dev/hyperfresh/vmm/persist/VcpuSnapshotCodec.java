@@ -65,47 +65,54 @@ public final class VcpuSnapshotCodec {
                     + VcpuSnapshot.FORMAT_VERSION + ")");
         }
         int id = in.u32("vCPU id");
-        String who = "vCPU " + id;
-        MpState mp = mpState(in.u32(who + " mp_state"), who);
-        Regs regs = new Regs(KernelStructs.exact(in, who + " regs", Regs.SIZE));
-        Sregs sregs = new Sregs(KernelStructs.exact(in, who + " sregs", Sregs.SIZE));
-        Xsave xsave = new Xsave(KernelStructs.atLeast(in, who + " xsave", Xsave.MIN_SIZE));
-        Xcrs xcrs = new Xcrs(KernelStructs.exact(in, who + " xcrs", Xcrs.SIZE));
-        DebugRegs debug = new DebugRegs(KernelStructs.exact(in, who + " debugregs", DebugRegs.SIZE));
-        Lapic lapic = new Lapic(KernelStructs.exact(in, who + " lapic", Lapic.SIZE));
-        int tscKhz = in.u32(who + " tsc_khz");
-        Cpuid cpuid = cpuid(in, who);
-        Msrs msrs = msrs(in, who);
-        VcpuEvents events = new VcpuEvents(KernelStructs.exact(in, who + " vcpu_events", VcpuEvents.SIZE));
-        return new VcpuSnapshot(id, mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, cpuid, msrs, events);
-    }
-
-    private static MpState mpState(int value, String who) {
         try {
-            return MpState.of(value);
-        } catch (IllegalArgumentException e) {
-            throw new StateFormatException(who + ": " + e.getMessage());
+            return read(in, id);
+        } catch (StateFormatException e) {
+            throw new StateFormatException("vCPU " + id + " " + e.getMessage());
         }
     }
 
-    private static Cpuid cpuid(StateInput in, String who) {
-        int count = KernelStructs.count(in, who + " CPUID entries", CPUID_ENTRY_BYTES);
+    /** The fields after the id. Labels are constants (the caller names the vCPU): decoding runs in the blackout. */
+    private static VcpuSnapshot read(StateInput in, int id) {
+        MpState mp = mpState(in.u32("mp_state"));
+        Regs regs = new Regs(KernelStructs.exact(in, "regs", Regs.SIZE));
+        Sregs sregs = new Sregs(KernelStructs.exact(in, "sregs", Sregs.SIZE));
+        Xsave xsave = new Xsave(KernelStructs.atLeast(in, "xsave", Xsave.MIN_SIZE));
+        Xcrs xcrs = new Xcrs(KernelStructs.exact(in, "xcrs", Xcrs.SIZE));
+        DebugRegs debug = new DebugRegs(KernelStructs.exact(in, "debugregs", DebugRegs.SIZE));
+        Lapic lapic = new Lapic(KernelStructs.exact(in, "lapic", Lapic.SIZE));
+        int tscKhz = in.u32("tsc_khz");
+        Cpuid cpuid = cpuid(in);
+        Msrs msrs = msrs(in);
+        VcpuEvents events = new VcpuEvents(KernelStructs.exact(in, "vcpu_events", VcpuEvents.SIZE));
+        return new VcpuSnapshot(id, mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, cpuid, msrs, events);
+    }
+
+    private static MpState mpState(int value) {
+        try {
+            return MpState.of(value);
+        } catch (IllegalArgumentException e) {
+            throw new StateFormatException("mp_state: " + e.getMessage());
+        }
+    }
+
+    private static Cpuid cpuid(StateInput in) {
+        int count = KernelStructs.count(in, "CPUID entries", CPUID_ENTRY_BYTES);
         List<CpuidEntry> entries = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            String what = who + " CPUID entry " + i;
-            entries.add(new CpuidEntry(in.u32(what), in.u32(what), in.u32(what), in.u32(what), in.u32(what),
-                    in.u32(what), in.u32(what)));
+            entries.add(new CpuidEntry(in.u32("CPUID entry"), in.u32("CPUID entry"), in.u32("CPUID entry"),
+                    in.u32("CPUID entry"), in.u32("CPUID entry"), in.u32("CPUID entry"), in.u32("CPUID entry")));
         }
         return new Cpuid(entries);
     }
 
-    private static Msrs msrs(StateInput in, String who) {
-        int count = KernelStructs.count(in, who + " MSRs", MSR_BYTES);
+    private static Msrs msrs(StateInput in) {
+        int count = KernelStructs.count(in, "MSRs", MSR_BYTES);
         int[] indices = new int[count];
         long[] values = new long[count];
         for (int i = 0; i < count; i++) {
-            indices[i] = in.u32(who + " MSR " + i);
-            values[i] = in.u64(who + " MSR " + i);
+            indices[i] = in.u32("MSR index");
+            values[i] = in.u64("MSR value");
         }
         return new Msrs(indices, values);
     }

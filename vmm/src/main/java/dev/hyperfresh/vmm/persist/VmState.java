@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.persist;
 
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,8 +25,10 @@ public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Ma
 
     /** This state {@code nanos} later: each vCPU's TSC and the kvmclock moved on, so guest time keeps the host's pace. */
     public VmState advancedBy(long nanos) {
-        List<VcpuSnapshot> moved = vcpus.stream()
-                .map(v -> v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000)).toList();
+        List<VcpuSnapshot> moved = new ArrayList<>(vcpus.size());
+        for (VcpuSnapshot v : vcpus) {   // a plain loop: this runs inside the cutover's blackout
+            moved.add(v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000));
+        }
         return new VmState(vmName, vm.withClockAdvancedBy(nanos), moved, devices);
     }
 

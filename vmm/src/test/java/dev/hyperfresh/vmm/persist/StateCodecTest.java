@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 
 class StateCodecTest {
@@ -86,12 +85,13 @@ class StateCodecTest {
         byte[] original = StateCodec.encode(state);
         int endSection = original.length - 12;
         StateOutput out = new StateOutput().bytes(Arrays.copyOf(original, 8)).u16(StateCodec.MAJOR)
-                .u16(StateCodec.MINOR + 1).bytes(Arrays.copyOfRange(original, 12, endSection))
-                .section(StateCodec.tag("XTRA"), s -> s.bytes(synthetic.bytes(100)));
-        byte[] all = out.toByteArray();
-        CRC32 crc = new CRC32();
-        crc.update(all);
-        byte[] newer = out.section(StateCodec.tag("END."), s -> s.u32((int) crc.getValue())).toByteArray();
+                .u16(StateCodec.MINOR + 1).bytes(Arrays.copyOfRange(original, 12, endSection));
+        int extra = out.beginSection(StateCodec.tag("XTRA"));
+        out.bytes(synthetic.bytes(100)).endSection(extra);
+        int crc = out.crc();
+        int end = out.beginSection(StateCodec.tag("END."));
+        out.u32(crc).endSection(end);
+        byte[] newer = out.toByteArray();
 
         assertThat(StateCodec.decode(newer)).isEqualTo(state);
     }
