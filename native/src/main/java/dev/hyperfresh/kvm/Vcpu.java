@@ -25,6 +25,7 @@ public final class Vcpu implements AutoCloseable {
     private final boolean xsave2;
     private volatile int threadId = -1;
     private volatile boolean hasRun;
+    private volatile Cpuid given;
 
     Vcpu(Vm vm, int id, Fd fd) {
         this.vm = vm;
@@ -292,6 +293,16 @@ public final class Vcpu implements AutoCloseable {
         Pointer p = Sys.allocate(Cpuid.bytes(cpuid.entries().size()));
         cpuid.writeTo(p);
         Ioctl.call(fd, "KVM_SET_CPUID2", Ioctls.SET_CPUID2, p);
+        given = cpuid;
+    }
+
+    /**
+     * The CPUID last set with KVM_SET_CPUID2, null before. {@link #getCpuid()} answers the same table with the bits
+     * KVM keeps current as the guest runs (OSXSAVE, XSAVE sizes, APIC enable) filled in; KVM fills them in again
+     * from the registers after a restore, so this is the table a saved state carries.
+     */
+    public Cpuid givenCpuid() {
+        return given;
     }
 
     public Cpuid getCpuid() {

@@ -36,7 +36,7 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         DebugRegs debug = vcpu.getDebugRegs();
         Lapic lapic = vcpu.getLapic();
         int tscKhz = vcpu.getTscKhz();
-        Cpuid cpuid = vcpu.getCpuid();
+        Cpuid cpuid = vcpu.givenCpuid() != null ? vcpu.givenCpuid() : vcpu.getCpuid();
         Msrs msrs = vcpu.getMsrs(msrIndices);
         VcpuEvents events = vcpu.getVcpuEvents();
         return new VcpuSnapshot(vcpu.id(), mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, cpuid, msrs, events);
@@ -76,10 +76,14 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
                 events);
     }
 
+    /** Skipped when the vCPU already has this CPUID: KVM_SET_CPUID2 costs more than the rest of a restore. */
     private void restoreCpuid(Vcpu vcpu) {
+        if (cpuid.equals(vcpu.givenCpuid())) {
+            return;
+        }
         if (!vcpu.hasRun()) {
             vcpu.setCpuid(cpuid);
-        } else if (!vcpu.getCpuid().equals(cpuid)) {
+        } else {
             throw new IllegalStateException("vcpu " + id + " has already run with another CPUID; KVM cannot change it");
         }
     }

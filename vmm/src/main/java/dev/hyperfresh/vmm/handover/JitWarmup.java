@@ -20,30 +20,36 @@ import java.util.List;
  * every class is loaded before the real cutover: interpreted, that path alone would cost milliseconds of blackout
  * (docs/jvm-latency notes). Both sides do it while preparing, when time is cheap. A warm-up that fails only leaves
  * the cutover cold: it is logged, never fatal.
+ *
+ * <p>The scratch VM has as many vCPUs as the largest VM to be handed over: code compiled only for smaller states
+ * (fewer vCPUs, a shorter buffer) meets an uncommon trap at the real cutover and falls back to the interpreter there.
  */
 final class JitWarmup {
     private static final System.Logger LOG = System.getLogger(JitWarmup.class.getName());
     /** Iterations; {@code -Dhyperfresh.warmup=N} lowers it where every instruction is emulated. */
     private static final int ROUNDS = Integer.getInteger("hyperfresh.warmup", 300);
     private static final long MEMORY = 16L << 20;
+    /** Beyond this the warm-up's own cost grows while the shapes it compiles for no longer change. */
+    private static final int MAX_VCPUS = 8;
 
     private JitWarmup() {
     }
 
-    static void run(Kvm kvm) {
+    /** {@code vcpus}: the most any VM to be handed over has. */
+    static void run(Kvm kvm, int vcpus) {
         if (ROUNDS <= 0) {
             return;
         }
         try {
-            vmPath(kvm);
+            vmPath(kvm, Math.max(1, Math.min(vcpus, MAX_VCPUS)));
             ledgerAndFrames();
         } catch (RuntimeException e) {
             LOG.log(WARNING, "the cutover warm-up failed; the next cutover runs cold: " + e);
         }
     }
 
-    private static void vmPath(Kvm kvm) {
-        try (VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, 1, false, new HaltLoop(),
+    private static void vmPath(Kvm kvm, int vcpus) {
+        try (VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
                 VmConfig.HFGUEST))) {
             vm.start();
             for (int i = 0; i < ROUNDS; i++) {

@@ -66,7 +66,9 @@ public final class Ledger implements AutoCloseable {
     static Ledger open(Fd fd) {
         try (FileChannel channel = FileChannel.open(Path.of("/proc/self/fd/" + fd.get()), StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
-            return new Ledger(fd, channel.map(FileChannel.MapMode.READ_WRITE, 0, channel.size()));
+            MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_WRITE, 0, channel.size());
+            map.load();   // every page faulted in now: a first touch inside the blackout costs a page fault per page
+            return new Ledger(fd, map);
         } catch (IOException e) {
             fd.close();
             throw new UncheckedIOException("mapping the handover ledger", e);

@@ -69,6 +69,8 @@ public final class OutgoingHandover implements AutoCloseable {
     private final boolean verify;
     /** The standby takes an early {@code take}: sent as the pause begins, it waits in the ledger for the offer. */
     private final boolean earlyTake;
+    /** The standby asked to be signalled as the save starts too (adopt reply {@code offerSoon}): it then spins. */
+    private final boolean offerSoon;
     /** The VMs the operator had paused when the standby mapped them: they move paused. */
     private final Set<VirtualMachine> operatorPaused;
     /** The VMs this cutover paused, and so the only ones a rollback resumes. */
@@ -76,7 +78,8 @@ public final class OutgoingHandover implements AutoCloseable {
 
     private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, EventFd offerSignal, List<HostedVm> vms, InstanceRef target,
                              String selfName, FaultPoint fault, Consumer<Event> progress, PrepareReply prepared,
-                             PreCopy preCopy, boolean verify, boolean earlyTake, Set<VirtualMachine> operatorPaused) {
+                             PreCopy preCopy, boolean verify, boolean earlyTake, boolean offerSoon,
+                             Set<VirtualMachine> operatorPaused) {
         this.channel = channel;
         this.standby = standby;
         this.ledger = ledger;
@@ -90,6 +93,7 @@ public final class OutgoingHandover implements AutoCloseable {
         this.preCopy = preCopy;
         this.verify = verify;
         this.earlyTake = earlyTake;
+        this.offerSoon = offerSoon;
         this.operatorPaused = Set.copyOf(operatorPaused);
     }
 
@@ -113,7 +117,7 @@ public final class OutgoingHandover implements AutoCloseable {
         if (vms.isEmpty()) {
             throw new IllegalStateException("this instance has no VM to hand over");
         }
-        JitWarmup.run(kvm);
+        JitWarmup.run(kvm, vms.stream().mapToInt(h -> h.vm().config().vcpus()).max().orElse(1));
         FrameChannel channel;
         try {
             channel = new FrameChannel(UnixSocket.connect(target));
@@ -175,7 +179,8 @@ public final class OutgoingHandover implements AutoCloseable {
                     r.path("rssBytes").asLong(), List.of());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
             return new OutgoingHandover(channel, standby, ledger, offerSignal, List.copyOf(vms), ref, self.name(), fault, progress,
-                    prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), pausedIn(offer, vms));
+                    prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), r.path("offerSoon").asBoolean(),
+                    pausedIn(offer, vms));
         } catch (JsonProcessingException e) {
             stopLogging(preCopy);
             closeAll(channel, standby, ledger, offerSignal);
@@ -265,6 +270,9 @@ public final class OutgoingHandover implements AutoCloseable {
             verified = MonotonicClock.nanos();
             if (earlyTake && !takeNow) {
                 sendTake();
+            }
+            if (offerSoon) {
+                offerSignal.signal(1);   // the offer follows within the save: waking the standby now hides its wake-up
             }
             Die.at(FaultPoint.SAVE, fault);
             for (HostedVm h : vms) {

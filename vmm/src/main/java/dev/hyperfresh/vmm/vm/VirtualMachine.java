@@ -318,10 +318,13 @@ public final class VirtualMachine implements AutoCloseable {
         if (state.vcpus().size() != vcpus.size()) {
             throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs, VM has " + vcpus.size());
         }
+        Cpuid given = vcpus.get(0).givenCpuid();
         for (int i = 0; i < vcpus.size(); i++) {
             state.vcpus().get(i).restoreInto(vcpus.get(i));
         }
-        guestCpuid = state.vcpus().get(0).cpuid();
+        if (!state.vcpus().get(0).cpuid().equals(given)) {
+            guestCpuid = vcpus.get(0).getCpuid();   // what the guest sees: KVM may mask bits of what it was given
+        }
         state.vm().restoreInto(vm);
         state.devices().forEach((name, bytes) -> {
             StatefulDevice d = statefulDevices.get(name);
