@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 /** The harness runs end to end, a few rounds, and every step it prints has a floor beside it. No timing asserted. */
 class CutoverBenchTest {
     private static final List<String> STEPS = List.of("kick → parked (1 vCPU)", "kick → parked (2 vCPUs)",
-            "kick → parked (2 busy vCPUs)", "parked → noticed (2 vCPUs)", "encode (StateCodec.encode",
-            "ledger write", "offer → seen", "take hop", "ledger read", "decode + clock advance",
+            "kick → parked (2 busy vCPUs)", "parked → noticed (2 vCPUs)", "encode into the ledger",
+            "offer → seen", "take hop", "decode in place + clock advance",
             "resume → first run (2 vCPUs)", "reply hop", "clock read");
 
     @Test
@@ -23,7 +23,7 @@ class CutoverBenchTest {
         String out = run("--rounds", "3", "--warmup", "1", "--scheduling", "normal");
 
         List<String> rows = out.lines().filter(l -> l.contains("│") && !l.startsWith("step")).toList();
-        assertThat(rows).hasSize(16);
+        assertThat(rows).hasSize(14);
         for (String step : STEPS) {
             assertThat(rows).as(step).anyMatch(l -> l.startsWith(step));
         }
@@ -38,7 +38,7 @@ class CutoverBenchTest {
 
         assertThat(root.path("schedulings").size()).isEqualTo(root.path("fifo_allowed").asBoolean() ? 2 : 1);
         for (JsonNode run : root.path("schedulings")) {
-            assertThat(run.path("steps")).hasSize(16);
+            assertThat(run.path("steps")).hasSize(14);
             for (JsonNode step : run.path("steps")) {
                 assertThat(step.path("n").asInt()).as(step.toString()).isEqualTo(2);
                 assertThat(step.path("floor").asText()).isNotBlank();

@@ -24,6 +24,7 @@ import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -290,7 +291,7 @@ public final class IncomingHandover {
         long received = MonotonicClock.nanos();
         ledger.stamp(CutoverStep.TAKE_RECEIVED, received);
         try {
-            List<byte[]> blobs = ledger.readStates();
+            List<ByteBuffer> blobs = ledger.states();
             if (blobs.size() != vms.size()) {
                 throw new IllegalStateException("the ledger holds " + blobs.size() + " VM states for " + vms.size()
                         + " VMs");

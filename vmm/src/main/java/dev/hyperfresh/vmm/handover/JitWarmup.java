@@ -50,12 +50,13 @@ final class JitWarmup {
 
     private static void vmPath(Kvm kvm, int vcpus) {
         try (VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
-                VmConfig.HFGUEST))) {
+                VmConfig.HFGUEST)); Ledger ledger = Ledger.create(1 << 20)) {
             vm.start();
             for (int i = 0; i < ROUNDS; i++) {
                 vm.requestPause();
                 vm.awaitPaused();
-                vm.restoreState(StateCodec.decode(StateCodec.encode(vm.saveState())).advancedBy(0));
+                ledger.writeStates(List.of(vm.saveState()), 0);
+                vm.restoreState(StateCodec.decode(ledger.states().get(0)).advancedBy(0));
                 vm.resume();
                 vm.awaitFirstRunNanos(1_000);
             }
@@ -63,18 +64,15 @@ final class JitWarmup {
     }
 
     private static void ledgerAndFrames() {
-        try (Ledger ledger = Ledger.create(1 << 16); UnixSocket.Pair pair = UnixSocket.pair()) {
+        try (Ledger ledger = Ledger.create(0); UnixSocket.Pair pair = UnixSocket.pair()) {
             FrameChannel old = new FrameChannel(pair.first());
             FrameChannel standby = new FrameChannel(pair.second());
-            byte[] state = new byte[4096];
             for (int i = 0; i < ROUNDS; i++) {
                 try (RealtimePriority boost = RealtimePriority.raise()) {
                     for (CutoverStep step : CutoverStep.values()) {
                         ledger.stamp(step);
                     }
-                    ledger.writeStates(List.of(state), 0);
                     ledger.transition(Ledger.Owner.OLD, Ledger.Owner.OFFERED);
-                    ledger.readStates();
                     ledger.transition(Ledger.Owner.OFFERED, Ledger.Owner.OLD);
                     ledger.trace();
                     old.send(OutgoingHandover.TAKE, List.of());

@@ -3,10 +3,14 @@ package dev.hyperfresh.vmm.handover;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.persist.VmState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -88,33 +92,36 @@ public final class Ledger implements AutoCloseable {
         return WORD.compareAndSet(map, OWNER, from.ordinal(), to.ordinal());
     }
 
-    /** Writes the saved states before the offer is made (the offer's CAS publishes them). */
-    public void writeStates(List<byte[]> states, long pausedAtNanos) {
-        long total = states.stream().mapToLong(s -> 4L + s.length).sum();
-        if (HEADER_BYTES + total > map.capacity()) {
-            throw new IllegalStateException("the saved state (" + total + " bytes) does not fit the handover ledger ("
+    /**
+     * Encodes the saved states straight into the ledger, before the offer is made (the offer's CAS publishes them):
+     * inside the blackout, no copy of them exists anywhere else.
+     */
+    public void writeStates(List<VmState> states, long pausedAtNanos) {
+        int at = HEADER_BYTES;
+        try {
+            for (VmState state : states) {
+                int length = StateCodec.encode(state, map.slice(at + 4, map.capacity() - at - 4));
+                map.putInt(at, length);
+                at += 4 + length;
+            }
+        } catch (BufferOverflowException | IndexOutOfBoundsException e) {
+            throw new IllegalStateException("the saved state does not fit the handover ledger ("
                     + (map.capacity() - HEADER_BYTES) + " bytes)");
         }
-        int at = HEADER_BYTES;
-        for (byte[] s : states) {
-            map.putInt(at, s.length);
-            map.put(at + 4, s);
-            at += 4 + s.length;
-        }
         map.putLong(PAUSED_AT, pausedAtNanos);
-        map.putLong(STATE_BYTES, total);
+        map.putLong(STATE_BYTES, at - HEADER_BYTES);
         map.putInt(STATE_COUNT, states.size());
     }
 
-    public List<byte[]> readStates() {
+    /** The saved states where they lie: views of the mapping, to decode in place while the ledger is open. */
+    public List<ByteBuffer> states() {
         int count = map.getInt(STATE_COUNT);
-        List<byte[]> out = new ArrayList<>(count);
+        List<ByteBuffer> out = new ArrayList<>(count);
         int at = HEADER_BYTES;
         for (int i = 0; i < count; i++) {
-            byte[] s = new byte[map.getInt(at)];
-            map.get(at + 4, s);
-            out.add(s);
-            at += 4 + s.length;
+            int length = map.getInt(at);
+            out.add(map.slice(at + 4, length).asReadOnlyBuffer());
+            at += 4 + length;
         }
         return out;
     }

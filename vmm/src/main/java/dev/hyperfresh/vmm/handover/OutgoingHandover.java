@@ -26,6 +26,7 @@ import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
@@ -230,7 +231,7 @@ public final class OutgoingHandover implements AutoCloseable {
         long start = MonotonicClock.nanos();
         long pausedAt = start;
         long paused = start;
-        List<byte[]> states = new ArrayList<>();
+        List<VmState> states = new ArrayList<>();
         List<CutoverReply.Checksum> checksums = null;
         long copiedAt;
         long verified;
@@ -276,7 +277,7 @@ public final class OutgoingHandover implements AutoCloseable {
             }
             Die.at(FaultPoint.SAVE, fault);
             for (HostedVm h : vms) {
-                states.add(StateCodec.encode(h.vm().saveState()));
+                states.add(h.vm().saveState());
             }
             ledger.writeStates(states, pausedAt);
         } catch (RuntimeException e) {

@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.persist;
 
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.zip.CRC32;
 
 /**
  * The saved-state wire format of one VM ({@link VmState}); the layout and its versioning rules are described in
@@ -37,8 +37,25 @@ public final class StateCodec {
     }
 
     public static byte[] encode(VmState state) {
-        StateOutput out = new StateOutput(EXPECTED_BYTES + state.vcpus().size() * EXPECTED_VCPU_BYTES)
-                .bytes(MAGIC).u16(MAJOR).u16(MINOR);
+        StateOutput out = new StateOutput(EXPECTED_BYTES + state.vcpus().size() * EXPECTED_VCPU_BYTES);
+        write(out, state);
+        return out.toByteArray();
+    }
+
+    /**
+     * Encodes straight into {@code region} (from its position, which is left where it was), as the cutover does
+     * into the handover ledger; returns the bytes written.
+     *
+     * @throws java.nio.BufferOverflowException if the state does not fit
+     */
+    public static int encode(VmState state, ByteBuffer region) {
+        StateOutput out = StateOutput.into(region);
+        write(out, state);
+        return out.size();
+    }
+
+    private static void write(StateOutput out, VmState state) {
+        out.bytes(MAGIC).u16(MAJOR).u16(MINOR);
         int body = out.beginSection(NAME);
         out.bytes(utf8(state.vmName()));
         out.endSection(body);
@@ -60,10 +77,14 @@ public final class StateCodec {
         body = out.beginSection(END);
         out.u32(crc);
         out.endSection(body);
-        return out.toByteArray();
     }
 
     public static VmState decode(byte[] bytes) {
+        return decode(ByteBuffer.wrap(bytes));
+    }
+
+    /** Decodes from {@code bytes}' position to its limit, in place (the handover ledger's mapping, say). */
+    public static VmState decode(ByteBuffer bytes) {
         StateInput in = new StateInput(bytes);
         checkHeader(in);
         String name = null;
@@ -71,7 +92,7 @@ public final class StateCodec {
         List<VcpuSnapshot> vcpus = new ArrayList<>();
         Set<Integer> vcpuIds = new HashSet<>();
         Map<String, byte[]> devices = new LinkedHashMap<>();
-        for (Section section : sections(in, bytes)) {
+        for (Section section : sections(in)) {
             StateInput body = section.body();
             if (section.tag() == NAME) {
                 name = once(name, new String(body.bytes(body.remaining(), "VM name"), StandardCharsets.UTF_8), "NAME");
@@ -106,7 +127,7 @@ public final class StateCodec {
      * Splits the input into sections and checks the CRC before any body is decoded, so corruption is reported as
      * such rather than as whatever odd field value it produced. Unknown tags (a newer minor version) are skipped.
      */
-    private static List<Section> sections(StateInput in, byte[] bytes) {
+    private static List<Section> sections(StateInput in) {
         List<Section> sections = new ArrayList<>();
         while (true) {
             if (in.remaining() == 0) {
@@ -118,7 +139,7 @@ public final class StateCodec {
             String what = tagName(tag) + " section";
             StateInput body = in.slice(in.u32(what + " length") & 0xffffffffL, what);
             if (tag == END) {
-                checkCrc(bytes, start, body.u32("CRC-32"));
+                checkCrc(in, start, body.u32("CRC-32"));
                 in.expectEnd("saved state");
                 return sections;
             }
@@ -145,8 +166,8 @@ public final class StateCodec {
         }
     }
 
-    private static void checkCrc(byte[] bytes, int length, int expected) {
-        int actual = crc(bytes, length);
+    private static void checkCrc(StateInput in, int length, int expected) {
+        int actual = in.crc(length);
         if (actual != expected) {
             throw new StateFormatException(String.format("saved state is corrupt: CRC-32 of its %d bytes is %08x,"
                     + " the END section says %08x", length, actual, expected));
@@ -158,12 +179,6 @@ public final class StateCodec {
             throw new StateFormatException("saved state holds the " + section + " section twice");
         }
         return value;
-    }
-
-    private static int crc(byte[] bytes, int length) {
-        CRC32 crc = new CRC32();
-        crc.update(bytes, 0, length);
-        return (int) crc.getValue();
     }
 
     static int tag(String name) {

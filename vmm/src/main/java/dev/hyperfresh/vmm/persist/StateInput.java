@@ -1,22 +1,24 @@
 package dev.hyperfresh.vmm.persist;
 
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32;
 
 /**
- * Big-endian reads from saved-state bytes that check every length against what is left before allocating, so
- * truncated or corrupt input fails with a message naming the field and offset instead of an index error or a
- * huge allocation.
+ * Big-endian reads from saved-state bytes — an array, or the handover ledger's mapping read in place — that check
+ * every length against what is left before allocating, so truncated or corrupt input fails with a message naming
+ * the field and offset instead of an index error or a huge allocation. Offsets count from the buffer's start.
  */
 final class StateInput {
-    private final byte[] bytes;
+    private final ByteBuffer bytes;
     private final int end;
     private int pos;
 
-    StateInput(byte[] bytes) {
-        this(bytes, 0, bytes.length);
+    /** Reads {@code bytes} from its position to its limit; the buffer itself is not moved. */
+    StateInput(ByteBuffer bytes) {
+        this(bytes.slice(), 0, bytes.remaining());
     }
 
-    private StateInput(byte[] bytes, int start, int end) {
+    private StateInput(ByteBuffer bytes, int start, int end) {
         this.bytes = bytes;
         this.pos = start;
         this.end = end;
@@ -32,15 +34,14 @@ final class StateInput {
 
     int u16(String what) {
         need(2, what);
-        int v = (bytes[pos] & 0xff) << 8 | bytes[pos + 1] & 0xff;
+        int v = bytes.getShort(pos) & 0xffff;
         pos += 2;
         return v;
     }
 
     int u32(String what) {
         need(4, what);
-        int v = (bytes[pos] & 0xff) << 24 | (bytes[pos + 1] & 0xff) << 16 | (bytes[pos + 2] & 0xff) << 8
-                | bytes[pos + 3] & 0xff;
+        int v = bytes.getInt(pos);
         pos += 4;
         return v;
     }
@@ -51,7 +52,8 @@ final class StateInput {
 
     byte[] bytes(long count, String what) {
         need(count, what);
-        byte[] b = Arrays.copyOfRange(bytes, pos, pos + (int) count);
+        byte[] b = new byte[(int) count];
+        bytes.get(pos, b);
         pos += (int) count;
         return b;
     }
@@ -67,6 +69,13 @@ final class StateInput {
         StateInput s = new StateInput(bytes, pos, pos + (int) count);
         pos += (int) count;
         return s;
+    }
+
+    /** CRC-32 of this input's first {@code length} bytes. */
+    int crc(int length) {
+        CRC32 crc = new CRC32();
+        crc.update(bytes.slice(0, length));
+        return (int) crc.getValue();
     }
 
     /** Fails unless every byte was read: leftover bytes in a fixed-layout record mean corruption. */

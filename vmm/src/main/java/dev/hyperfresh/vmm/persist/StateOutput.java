@@ -1,16 +1,17 @@
 package dev.hyperfresh.vmm.persist;
 
-import java.util.Arrays;
+import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
 
 /**
- * Big-endian writes into one growing array, the counterpart of {@link StateInput}. Encoding runs inside the
- * cutover's blackout, so there is one buffer and no per-field call through a stream: a section's length is
- * written after its body, in place.
+ * Big-endian writes, the counterpart of {@link StateInput}: into an array that grows, or straight into a fixed
+ * region such as the handover ledger's mapping. Encoding runs inside the cutover's blackout, so there is one
+ * buffer and no per-field call through a stream: a section's length is written after its body, in place.
  */
 final class StateOutput {
-    private byte[] buffer;
-    private int size;
+    private ByteBuffer buffer;
+    private final boolean fixed;
 
     StateOutput() {
         this(4096);
@@ -18,34 +19,42 @@ final class StateOutput {
 
     /** {@code capacity}: what the whole output is expected to need, so that it is never copied to grow. */
     StateOutput(int capacity) {
-        buffer = new byte[capacity];
+        this(ByteBuffer.allocate(capacity), false);
+    }
+
+    private StateOutput(ByteBuffer buffer, boolean fixed) {
+        this.buffer = buffer;
+        this.fixed = fixed;
+    }
+
+    /**
+     * Writes into {@code region} from its position to its limit, never beyond: a state that does not fit fails
+     * with {@link BufferOverflowException}. Offsets count from the region's position.
+     */
+    static StateOutput into(ByteBuffer region) {
+        return new StateOutput(region.slice(), true);
     }
 
     StateOutput u16(int v) {
         if (v >>> 16 != 0) {
             throw new IllegalArgumentException(v + " does not fit in 16 bits");
         }
-        room(2);
-        buffer[size++] = (byte) (v >>> 8);
-        buffer[size++] = (byte) v;
+        room(2).putShort((short) v);
         return this;
     }
 
     StateOutput u32(int v) {
-        room(4);
-        putInt(size, v);
-        size += 4;
+        room(4).putInt(v);
         return this;
     }
 
     StateOutput u64(long v) {
-        return u32((int) (v >>> 32)).u32((int) v);
+        room(8).putLong(v);
+        return this;
     }
 
     StateOutput bytes(byte[] b) {
-        room(b.length);
-        System.arraycopy(b, 0, buffer, size, b.length);
-        size += b.length;
+        room(b.length).put(b);
         return this;
     }
 
@@ -59,39 +68,40 @@ final class StateOutput {
      */
     int beginSection(int tag) {
         u32(tag).u32(0);
-        return size;
+        return buffer.position();
     }
 
     StateOutput endSection(int bodyStart) {
-        putInt(bodyStart - 4, size - bodyStart);
+        buffer.putInt(bodyStart - 4, buffer.position() - bodyStart);
         return this;
     }
 
     int size() {
-        return size;
+        return buffer.position();
     }
 
     /** CRC-32 of everything written so far. */
     int crc() {
         CRC32 crc = new CRC32();
-        crc.update(buffer, 0, size);
+        crc.update(buffer.slice(0, buffer.position()));
         return (int) crc.getValue();
     }
 
     byte[] toByteArray() {
-        return Arrays.copyOf(buffer, size);
+        byte[] out = new byte[buffer.position()];
+        buffer.get(0, out);
+        return out;
     }
 
-    private void putInt(int at, int v) {
-        buffer[at] = (byte) (v >>> 24);
-        buffer[at + 1] = (byte) (v >>> 16);
-        buffer[at + 2] = (byte) (v >>> 8);
-        buffer[at + 3] = (byte) v;
-    }
-
-    private void room(int n) {
-        if (buffer.length - size < n) {
-            buffer = Arrays.copyOf(buffer, Math.max(buffer.length * 2, size + n));
+    private ByteBuffer room(int n) {
+        if (buffer.remaining() < n) {
+            if (fixed) {
+                throw new BufferOverflowException();
+            }
+            ByteBuffer bigger = ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + n));
+            bigger.put(buffer.flip());
+            buffer = bigger;
         }
+        return buffer;
     }
 }

@@ -12,6 +12,7 @@ import dev.hyperfresh.kvm.VcpuEvents;
 import dev.hyperfresh.kvm.Xcrs;
 import dev.hyperfresh.kvm.Xsave;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,7 +34,7 @@ public final class VcpuSnapshotCodec {
     }
 
     public static VcpuSnapshot decode(byte[] bytes) {
-        StateInput in = new StateInput(bytes);
+        StateInput in = new StateInput(ByteBuffer.wrap(bytes));
         VcpuSnapshot s = read(in);
         in.expectEnd("vCPU " + s.id() + "'s state");
         return s;

@@ -4,6 +4,7 @@ import dev.hyperfresh.kvm.ClockData;
 import dev.hyperfresh.kvm.IrqChip;
 import dev.hyperfresh.kvm.PitState;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.nio.ByteBuffer;
 
 /**
  * The bytes of one {@link VmSnapshot}: u16 {@link VmSnapshot#FORMAT_VERSION}, then PIT, clock, PIC master, PIC
@@ -20,7 +21,7 @@ public final class VmSnapshotCodec {
     }
 
     public static VmSnapshot decode(byte[] bytes) {
-        StateInput in = new StateInput(bytes);
+        StateInput in = new StateInput(ByteBuffer.wrap(bytes));
         VmSnapshot s = read(in);
         in.expectEnd("VM-wide state");
         return s;

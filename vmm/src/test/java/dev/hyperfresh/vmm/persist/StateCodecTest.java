@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hyperfresh.kvm.Regs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -39,6 +40,28 @@ class StateCodecTest {
         assertThat(decoded).isEqualTo(state);
         assertThat(decoded.vcpus()).extracting(VcpuSnapshot::id).containsExactly(0, 1, 2, 3);
         assertThat(decoded.devices().keySet()).containsExactly("serial0", "debugcon", "virtio-blk@0");
+    }
+
+    @Test
+    void encodesIntoARegionAndDecodesItInPlaceAsTheLedgerDoes() {
+        VmState state = synthetic.vmState("vm", 2);
+        ByteBuffer mapping = ByteBuffer.allocateDirect(64 << 10);
+
+        int length = StateCodec.encode(state, mapping.position(100));
+
+        assertThat(mapping.position()).isEqualTo(100);
+        assertThat(length).isEqualTo(StateCodec.encode(state).length);
+        assertThat(StateCodec.decode(mapping.slice(100, length).asReadOnlyBuffer())).isEqualTo(state);
+    }
+
+    @Test
+    void aRegionTooSmallForTheStateIsRefusedNotOverrun() {
+        VmState state = synthetic.vmState("vm", 2);
+        ByteBuffer mapping = ByteBuffer.allocate(8 << 10);
+
+        assertThatThrownBy(() -> StateCodec.encode(state, mapping.slice(0, 4 << 10)))
+                .isInstanceOf(BufferOverflowException.class);
+        assertThat(mapping.slice(4 << 10, 4 << 10)).isEqualTo(ByteBuffer.allocate(4 << 10));
     }
 
     @Test
