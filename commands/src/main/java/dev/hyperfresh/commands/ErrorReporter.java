@@ -34,10 +34,21 @@ public class ErrorReporter implements CommandExceptionResolver {
 
     @Override
     public CommandHandlingResult resolve(Exception e) {
+        Outcome outcome = report(e, line.json(), renderer, debug);
+        lastExitCode = outcome.exitCode();
+        failures.incrementAndGet();
+        return CommandHandlingResult.of(null, outcome.exitCode());
+    }
+
+    /**
+     * Prints {@code e} as its outcome through {@code renderer} and returns it: what the command still shows, the
+     * one JSON object under {@code --json}, the sentence on the error stream, the stack trace with {@code --debug}.
+     */
+    public static Outcome report(Exception e, boolean json, Renderer renderer, boolean debug) {
         Outcome outcome = Outcome.of(e);
         renderer.endProgress();
         Object shown = e instanceof OutputAndFailure withOutput ? withOutput.shown() : null;
-        if (line.json()) {
+        if (json) {
             renderer.line(outcome.render(shown instanceof ObjectNode node ? node : null));
         } else if (shown != null) {
             renderer.line(shown.toString());
@@ -48,9 +59,7 @@ public class ErrorReporter implements CommandExceptionResolver {
             e.printStackTrace(new PrintWriter(trace));
             renderer.error(trace.toString());
         }
-        lastExitCode = outcome.exitCode();
-        failures.incrementAndGet();
-        return CommandHandlingResult.of(null, outcome.exitCode());
+        return outcome;
     }
 
     public long failures() {

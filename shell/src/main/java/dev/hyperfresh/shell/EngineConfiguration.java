@@ -4,8 +4,6 @@ import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineConfig;
 import dev.hyperfresh.engine.HfvisorEngine;
 import dev.hyperfresh.engine.QemuEngine;
-import dev.hyperfresh.vmm.control.ControlClient;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
@@ -25,9 +23,7 @@ public class EngineConfiguration {
                               @Value("${hyperfresh.home:.}") String home,
                               @Value("${hyperfresh.hfvisor:}") String hfvisor,
                               @Value("${hyperfresh.start-timeout:120s}") Duration startTimeout) {
-        Path dir = socketDir.isBlank() ? ControlClient.defaultSocketDir() : Path.of(socketDir);
-        Path launcher = hfvisor.isBlank() ? Path.of(home, "bin", "hfvisor") : Path.of(hfvisor);
-        return new EngineConfig(dir.toAbsolutePath(), launcher.toAbsolutePath().normalize(), startTimeout);
+        return EngineConfig.of(socketDir, home, hfvisor, startTimeout);
     }
 
     @Bean

@@ -66,7 +66,12 @@ class ClassDataSharingTest {
         assertThat(list.exitCode()).isZero();
         assertThat(list.out()).isEqualTo("{\"outcome\":\"ok\",\"instances\":[]}\n");
         assertThat(list.err()).isEmpty();
-        assertThat(list.classLoads()).contains("dev.hyperfresh.shell.HyperfreshApplication " + SHARED)
+        assertThat(list.classLoads()).contains("dev.hyperfresh.shell.Main " + SHARED)
+                .contains("dev.hyperfresh.commands.InstanceCommands " + SHARED);
+
+        Run history = hyperfresh(ROOT, "history", "--json");   // through the shell (DirectCommands takes list)
+        assertThat(history.exitCode()).isZero();
+        assertThat(history.classLoads()).contains("dev.hyperfresh.shell.HyperfreshApplication " + SHARED)
                 .contains("org.springframework.boot.SpringApplication " + SHARED);
 
         Run version = run(ROOT.resolve("bin/hfvisor"), "HFVISOR_JAVA_OPTS", "-XX:+UseZGC -Xms16m", "--version");
@@ -106,7 +111,7 @@ class ClassDataSharingTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).isEqualTo(plain.out());
         assertThat(run.err()).isEmpty();
-        assertThat(run.classLoads()).doesNotContain("dev.hyperfresh.shell.HyperfreshApplication " + SHARED);
+        assertThat(run.classLoads()).doesNotContain("dev.hyperfresh.shell.Main " + SHARED);
     }
 
     private static byte[] garbage() throws IOException {

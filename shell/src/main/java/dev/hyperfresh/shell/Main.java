@@ -1,0 +1,18 @@
+package dev.hyperfresh.shell;
+
+/**
+ * bin/hyperfresh's entry: the read-only one-shot commands a script loops over ({@link DirectCommands}) run without
+ * starting Spring; everything else — the REPL, scripts, every other command — goes to {@link HyperfreshApplication}.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        Integer exitCode = DirectCommands.run(args);
+        if (exitCode != null) {
+            System.exit(exitCode);
+        }
+        HyperfreshApplication.main(args);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.hyperfresh.shell;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code list}, {@code info} and {@code help} run without Spring (DirectCommands) and answer exactly as the shell
+ * does — the same line through {@code --script}, which always runs in the shell: output, error sentence, exit code.
+ * A shape DirectCommands does not take still reaches the shell.
+ */
+class DirectCommandsTest {
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+
+    @TempDir
+    Path sockets;
+
+    @Test
+    void listAndInfoAnswerAsTheShellDoes() throws Exception {
+        Files.writeString(sockets.resolve("ghost.sock"), "");   // a stale instance: its socket, nobody behind it
+        for (String line : new String[] {"list", "list --json", "info ghost", "info ghost --json",
+                "info --instance nosuch --json"}) {
+            HyperfreshProcess.Result direct = HyperfreshProcess.run(sockets, TIMEOUT, line.split(" "));
+            HyperfreshProcess.Result shell = throughTheShell(line);
+
+            assertThat(direct.out()).as(line).isEqualTo(shell.out());
+            // a script adds which of its lines stopped it
+            assertThat(shell.err()).as(line).startsWith(direct.err());
+            assertThat(direct.exitCode()).as(line).isEqualTo(shell.exitCode());
+        }
+        assertThat(HyperfreshProcess.run(sockets, TIMEOUT, "info", "nosuch", "--json").exitCode()).isEqualTo(3);
+    }
+
+    @Test
+    void helpPrintsTheShellsOwnHelpRenderedByTheBuild() throws Exception {
+        assertThat(HyperfreshProcess.ROOT.resolve(DirectCommands.HELP_FILE)).exists();
+
+        HyperfreshProcess.Result direct = HyperfreshProcess.run(sockets, TIMEOUT, "help");
+
+        assertThat(direct.exitCode()).isZero();
+        assertThat(direct.out()).isEqualTo(throughTheShell("help").out()).contains("replace", "list", "info");
+    }
+
+    @Test
+    void aLineItDoesNotTakeReachesTheShell() throws Exception {
+        HyperfreshProcess.Result r = HyperfreshProcess.run(sockets, TIMEOUT, "list", "--bogus", "--json");
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.out()).startsWith("{\"outcome\":\"usage\"");
+    }
+
+    private HyperfreshProcess.Result throughTheShell(String line) throws Exception {
+        Path script = Files.writeString(Files.createTempFile(sockets, "line", ".hf"), line + "\n");
+        return HyperfreshProcess.run(sockets, TIMEOUT, "--script", script.toString());
+    }
+}
