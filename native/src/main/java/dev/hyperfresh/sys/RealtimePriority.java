@@ -26,7 +26,7 @@ public final class RealtimePriority implements AutoCloseable {
         if (Sys.C.sched_getscheduler(0) != SCHED_OTHER) {
             return UNCHANGED;   // already special (a nested raise, or the operator's own chrt): leave it be
         }
-        return new RealtimePriority(set(SCHED_FIFO, PRIORITY));
+        return new RealtimePriority(set(0, SCHED_FIFO, PRIORITY));
     }
 
     /**
@@ -34,9 +34,7 @@ public final class RealtimePriority implements AutoCloseable {
      * it lowers itself with {@link #lowerCurrentThread()} before it runs guest code. False where not allowed.
      */
     public static boolean raiseThread(int tid) {
-        Pointer param = Sys.allocate(4);
-        param.putInt(0, PRIORITY);
-        return Sys.C.sched_getscheduler(tid) == SCHED_OTHER && Sys.C.sched_setscheduler(tid, SCHED_FIFO, param) == 0;
+        return Sys.C.sched_getscheduler(tid) == SCHED_OTHER && set(tid, SCHED_FIFO, PRIORITY);
     }
 
     /** Back to normal scheduling if {@link #raiseThread} raised the calling thread; a no-op otherwise. */
@@ -44,7 +42,7 @@ public final class RealtimePriority implements AutoCloseable {
         if (Sys.C.sched_getscheduler(0) == SCHED_FIFO) {
             Pointer param = Sys.allocate(4);
             if (Sys.C.sched_getparam(0, param) == 0 && param.getInt(0) == PRIORITY) {
-                set(SCHED_OTHER, 0);
+                set(0, SCHED_OTHER, 0);
             }
         }
     }
@@ -54,15 +52,16 @@ public final class RealtimePriority implements AutoCloseable {
         return raised;
     }
 
-    private static boolean set(int policy, int priority) {
+    /** {@code tid} 0: the calling thread. */
+    private static boolean set(int tid, int policy, int priority) {
         Pointer param = Sys.allocate(4);
         param.putInt(0, priority);
-        return Sys.C.sched_setscheduler(0, policy, param) == 0;
+        return Sys.C.sched_setscheduler(tid, policy, param) == 0;
     }
 
     @Override
     public void close() {
-        if (raised && !set(SCHED_OTHER, 0)) {
+        if (raised && !set(0, SCHED_OTHER, 0)) {
             throw new SysException("sched_setscheduler(SCHED_OTHER)", Sys.errno());
         }
     }
