@@ -14,6 +14,7 @@ import dev.hyperfresh.engine.FaultMatrix.Signal;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,7 +105,13 @@ class FaultMatrixOnKvmTest {
             if (c.layout() == Layout.TWO_VMS_ONE_STOPPED) {
                 engine.stop(INSTANCE, db);
             }
-            RealInstances.awaitHeartbeats(engine, web, 2);
+            try {
+                RealInstances.awaitHeartbeats(engine, web, 2);
+            } catch (Exception e) {   // before any fault: the instance's own log says why it is gone
+                Path log = dir.resolve(INSTANCE + ".log");
+                throw new AssertionError(c.name() + ": the freshly launched instance did not keep beating (" + e
+                        + "); its log: " + (Files.exists(log) ? Files.readString(log) : "none"), e);
+            }
 
             Process console = RealInstances.console(dir, standbyLauncher, START_TIMEOUT_MS,
                     c.party() == Party.CONSOLE ? c.phase() : null, c.signal().number);
