@@ -313,6 +313,15 @@ final class HfvisorReplacement implements Replacement {
                 cutover.committed() ? cutover.newInstance() : before, verification, cutover.traceUs());
     }
 
+    /** Removes a socket whose process is gone (its name lock free, nothing answering); anything else stays. */
+    private static void removeIfStale(Path socket) {
+        try {
+            ControlServer.removeIfStale(socket);
+        } catch (RuntimeException e) {
+            // not ours to clean (another instance's file, or it is gone): `list` shows what is there
+        }
+    }
+
     private void checkCutover() {
         switch (step) {
             case NONE -> throw refused("cutover needs a remapped standby: run `standby`, then `remap`");
@@ -348,6 +357,7 @@ final class HfvisorReplacement implements Replacement {
             cutoverBlackoutUs = report.blackoutUs();
             // The old instance exits by itself right after its reply; it owns no VM any more.
             Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
+            removeIfStale(standby.socket());   // the new instance renamed it, unless it died before that
             step = Step.NONE;
             standby = null;
             standbyLauncher = null;   // the instance now: its launcher is none of ours to end
@@ -470,11 +480,7 @@ final class HfvisorReplacement implements Replacement {
         Launcher.awaitExit(standby.info().pid(), STANDBY_EXIT_TIMEOUT);
         Launcher.endGroup(standbyLauncher);
         standbyLauncher = null;
-        try {
-            ControlServer.removeIfStale(standby.socket());   // a standby that was killed could not remove it
-        } catch (RuntimeException e) {
-            // not ours to clean (another instance's file, or it is gone): `list` shows what is there
-        }
+        removeIfStale(standby.socket());   // a standby that was killed could not remove it
         step = Step.NONE;
         standby = null;
         prepared = null;
