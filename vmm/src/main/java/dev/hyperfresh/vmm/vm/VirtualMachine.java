@@ -322,7 +322,7 @@ public final class VirtualMachine implements AutoCloseable {
         for (int i = 0; i < vcpus.size(); i++) {
             state.vcpus().get(i).restoreInto(vcpus.get(i));
         }
-        if (!state.vcpus().get(0).cpuid().equals(given)) {
+        if (vcpus.get(0).givenCpuid() != given) {   // the restore set another table (compared once, there)
             guestCpuid = vcpus.get(0).getCpuid();   // what the guest sees: KVM may mask bits of what it was given
         }
         state.vm().restoreInto(vm);
