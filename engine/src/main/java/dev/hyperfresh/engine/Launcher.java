@@ -138,7 +138,7 @@ final class Launcher {
             return;
         }
         if (launcher.isAlive()) {
-            ProcessGroup.signal(launcher.pid(), SIGKILL);
+            ProcessGroup.killAndAwaitEmpty(launcher.pid(), Duration.ofMillis(POLL_MS * 100));
         }
         try {
             launcher.waitFor(POLL_MS * 100, TimeUnit.MILLISECONDS);

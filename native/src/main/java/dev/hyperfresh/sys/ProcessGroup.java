@@ -1,5 +1,12 @@
 package dev.hyperfresh.sys;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
 /**
  * The process group a launcher leads (we start every launcher through {@code setsid}, so its pid is its group's id):
  * signalling the group reaches what a wrapper script started too, which signalling the script alone leaves behind.
@@ -26,5 +33,52 @@ public final class ProcessGroup {
             return false;
         }
         throw new SysException("kill(process group " + leaderPid + ", " + signal + ")", errno);
+    }
+
+    /**
+     * SIGKILL to the group, then waits until no member of it is left running. A member is gone for our purpose once
+     * it is a zombie: the kernel has released its memory mappings (a QEMU's or hfvisor's hold on guest RAM) before it
+     * becomes one. Signalling is asynchronous, and a wrapper's child is reparented rather than reaped by us, so
+     * killing the leader and waiting for it alone says nothing about when the child has let go of the guest.
+     *
+     * @return true when the group is empty within {@code timeout}
+     */
+    public static boolean killAndAwaitEmpty(long leaderPid, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        signal(leaderPid, 9);
+        while (hasRunningMember(leaderPid)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether any process in group {@code pgid} is not yet a zombie, read from /proc (fields 3 and 5 of stat). */
+    static boolean hasRunningMember(long pgid) {
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"),
+                p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+            for (Path proc : procs) {
+                String stat;
+                try {
+                    stat = Files.readString(proc.resolve("stat"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
+                if (!f[0].equals("Z") && Long.parseLong(f[2]) == pgid) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing /proc for process group " + pgid, e);
+        }
     }
 }

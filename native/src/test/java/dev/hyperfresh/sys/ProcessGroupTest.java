@@ -27,4 +27,19 @@ class ProcessGroupTest {
                 java.util.concurrent.TimeUnit.MILLISECONDS).join()).as("the wrapper's child is gone").isNotNull();
         assertThat(ProcessGroup.signal(wrapper.pid(), 9)).as("no member is left").isFalse();
     }
+
+    /** The wrapper's child is not ours to reap: the wait is for the whole group, not for the leader. */
+    @Test
+    void killAndAwaitEmptyReturnsOnlyWhenTheWrappersChildIsGone() throws Exception {
+        Process wrapper = new ProcessBuilder("setsid", "sh", "-c", "sleep 300 & echo $!; wait").start();
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(wrapper.getInputStream(), StandardCharsets.UTF_8))) {
+            out.readLine(); // the child has started
+        }
+
+        assertThat(ProcessGroup.killAndAwaitEmpty(wrapper.pid(), Duration.ofSeconds(10))).isTrue();
+
+        assertThat(ProcessGroup.hasRunningMember(wrapper.pid())).as("the wrapper's child has let go").isFalse();
+        wrapper.waitFor();
+    }
 }

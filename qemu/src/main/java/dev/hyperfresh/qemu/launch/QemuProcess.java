@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  */
 public final class QemuProcess {
     private static final Duration POLL = Duration.ofMillis(10);
-    private static final int SIGKILL = 9;
+    private static final Duration GROUP_EXIT = Duration.ofSeconds(10);
 
     private final Process process;
     private final Path log;
@@ -113,7 +113,8 @@ public final class QemuProcess {
      * behind) and wait until it is gone: after this returns, it cannot touch the guest any more.
      */
     public void kill() {
-        ProcessGroup.signal(process.pid(), SIGKILL);
+        // A member still exiting after GROUP_EXIT runs no more guest code (SIGKILL is pending); it only holds RAM.
+        ProcessGroup.killAndAwaitEmpty(process.pid(), GROUP_EXIT);
         process.destroyForcibly();
         try {
             process.waitFor();
