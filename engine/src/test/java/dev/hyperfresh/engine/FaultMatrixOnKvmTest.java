@@ -102,14 +102,14 @@ class FaultMatrixOnKvmTest {
         }
         long oldPid = engine.launch(new LaunchRequest(INSTANCE, specs), ProgressListener.NONE).info().pid();
         try {
-            if (c.layout() == Layout.TWO_VMS_ONE_STOPPED) {
-                engine.stop(INSTANCE, db);
-            }
             try {
+                if (c.layout() == Layout.TWO_VMS_ONE_STOPPED) {
+                    engine.stop(INSTANCE, db);
+                }
                 RealInstances.awaitHeartbeats(engine, web, 2);
             } catch (Exception e) {   // before any fault: the instance's own log says why it is gone
                 Path log = dir.resolve(INSTANCE + ".log");
-                throw new AssertionError(c.name() + ": the freshly launched instance did not keep beating (" + e
+                throw new AssertionError(c.name() + ": the freshly launched instance did not take its setup (" + e
                         + "); its log: " + (Files.exists(log) ? Files.readString(log) : "none"), e);
             }
 

@@ -75,7 +75,7 @@ public final class HfvisorMain {
     private static int serve(String name, Path socket, List<VmSpec> specs, boolean standby, FaultPoint fault) {
         Die.at(FaultPoint.STANDBY_START, fault);
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
-                ControlServer control = ControlServer.start(socket, hfvisor)) {
+                ControlServer control = ControlServer.bind(socket, hfvisor)) {
             hfvisor.serveOn(control);
             String console = System.getenv(Hfvisor.CONSOLE_PID_ENV);
             if (standby && console != null && console.matches("[0-9]+")) {
@@ -89,6 +89,9 @@ public final class HfvisorMain {
                 stdin.offer(spec, created);
             }
             hfvisor.vms().forEach(VirtualMachine::start);
+            // Only now: a client that connected since the bind (the launching console's readiness probe, a `stop`
+            // right after `launch`) waited in the backlog and finds every VM of the command line running.
+            control.accept();
             System.err.println("hfvisor: " + BuildInfo.current() + " on " + kvm.flavor().describe() + ", "
                     + (standby ? "standby " : "instance ") + name
                     + ", control socket " + control.path());

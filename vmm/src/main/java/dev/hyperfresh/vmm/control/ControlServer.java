@@ -69,17 +69,34 @@ public final class ControlServer implements AutoCloseable {
     }
 
     static ControlServer start(Path path, ControlHandler handler, long idleMs) {
+        return bind(path, handler, idleMs).accept();
+    }
+
+    /**
+     * Takes the name and listens as {@link #start} does, but answers nobody until {@link #accept}: clients that
+     * connect meanwhile wait in the backlog, so an instance can claim its name before it creates its VMs and still
+     * never answer a command about a VM it has not started yet.
+     */
+    public static ControlServer bind(Path path, ControlHandler handler) {
+        return bind(path, handler, IDLE_MS);
+    }
+
+    private static ControlServer bind(Path path, ControlHandler handler, long idleMs) {
         SocketDirectory.check(path.toAbsolutePath().getParent());
         Fd lock = Flock.tryExclusive(lockFile(path)).orElseThrow(() -> new NameTakenException(path));
         try {
             removeStaleSocket(path);
-            ControlServer server = new ControlServer(UnixSocket.listen(path), handler, lock, idleMs);
-            server.acceptor.start();
-            return server;
+            return new ControlServer(UnixSocket.listen(path), handler, lock, idleMs);
         } catch (RuntimeException e) {
             lock.close();
             throw e;
         }
+    }
+
+    /** Starts answering clients (see {@link #bind}). */
+    public ControlServer accept() {
+        acceptor.start();
+        return this;
     }
 
     /**

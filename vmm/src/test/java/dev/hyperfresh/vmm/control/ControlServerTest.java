@@ -57,6 +57,25 @@ class ControlServerTest {
         client.ping();
     }
 
+    /** An instance binds before it creates its VMs; a client that comes meanwhile is answered only after. */
+    @Test
+    void aBoundServerAnswersNobodyUntilItAccepts() throws Exception {
+        try (ControlServer bound = ControlServer.bind(dir.resolve("early.sock"), handler);
+                ControlClient early = ControlClient.connect(bound.path())) {
+            CountDownLatch answered = new CountDownLatch(1);
+            Thread asking = new Thread(() -> {
+                early.ping();
+                answered.countDown();
+            });
+            asking.start();
+            assertThat(answered.await(300, TimeUnit.MILLISECONDS)).as("answered before accept").isFalse();
+
+            bound.accept();
+
+            assertThat(answered.await(10, TimeUnit.SECONDS)).as("answered after accept").isTrue();
+        }
+    }
+
     @Test
     void handoverPrepareTakesTheMemoryModeAndVerifyOrRefusesThemClearly() {
         ObjectNode copy = Json.object().put("op", "handover-prepare").put("target", "/run/next.sock")

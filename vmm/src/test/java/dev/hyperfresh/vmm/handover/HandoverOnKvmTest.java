@@ -16,6 +16,7 @@ import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.FrameChannel;
@@ -288,6 +289,41 @@ class HandoverOnKvmTest {
         assertThat(info(old.socket()).vms()).extracting(InstanceInfo.Vm::name).containsExactly("a", "b");
         a.assertIntact(1);
         b.assertIntact(1);
+    }
+
+    /**
+     * The first answer on a new instance's socket (what `launch` waits for) comes only once every VM of its command
+     * line runs: a `stop --vm db` sent that moment finds db, and the instance runs web on. (It used to serve before
+     * creating its VMs: "no VM named db", or an instance that counted no VM left and exited.)
+     */
+    @Test
+    void aVmCanBeStoppedTheMomentItsInstanceAnswers() throws Exception {
+        HfvisorProcess old = track(HfvisorProcess.spawn(dir, "early", Map.of(),
+                "--vm", "name=web,mem=32M,cpus=1,console=none,cmdline=cpus=1 mem_pct=20",
+                "--vm", "name=db,mem=32M,cpus=1,console=none,cmdline=cpus=1 mem_pct=20"));
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!Files.exists(old.socket())) {
+            assertThat(old.process().isAlive()).as("hfvisor runs: %s", old.log()).isTrue();
+            assertThat(System.nanoTime() - deadline).as("hfvisor binds its socket: %s", old.log()).isNegative();
+            Thread.onSpinWait();
+        }
+
+        // The very first connection, as soon as the socket exists (it may exist a moment before it listens).
+        while (true) {
+            try (ControlClient c = ControlClient.connect(old.socket())) {
+                c.request(Json.object().put("op", "stop").put("vm", "db"));
+                break;
+            } catch (SysException notListeningYet) {
+                assertThat(System.nanoTime() - deadline).as("hfvisor listens: %s", old.log()).isNegative();
+            }
+        }
+
+        assertThat(info(old.socket()).vms()).extracting(InstanceInfo.Vm::name, InstanceInfo.Vm::state)
+                .containsExactly(Tuple.tuple("web", "running"), Tuple.tuple("db", "stopped"));
+        HeartbeatTrail web = new HeartbeatTrail("web");
+        subscribe(old.socket(), web);
+        web.awaitMore(1, 3, PATIENCE);
+        web.assertIntact(1);
     }
 
     /**

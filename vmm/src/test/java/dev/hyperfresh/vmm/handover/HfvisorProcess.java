@@ -27,6 +27,13 @@ final class HfvisorProcess implements AutoCloseable {
     }
 
     static HfvisorProcess start(Path dir, String name, Map<String, String> env, String... args) throws IOException {
+        HfvisorProcess h = spawn(dir, name, env, args);
+        h.awaitSocket(Duration.ofMinutes(3));
+        return h;
+    }
+
+    /** Starts it without waiting for its socket. */
+    static HfvisorProcess spawn(Path dir, String name, Map<String, String> env, String... args) throws IOException {
         // Its own session, as hyperfresh starts hfvisor: a stall (SIGSTOP) is then never undone by the kernel's
         // SIGCONT to a process group that becomes orphaned around it (seen on a PVM host).
         List<String> cmd = new ArrayList<>(List.of("setsid", ProcessHandle.current().info().command().orElse("java"),
@@ -39,9 +46,7 @@ final class HfvisorProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(env);
         Process p = builder.start();
-        HfvisorProcess h = new HfvisorProcess(p, dir.resolve(name + ".sock"), log);
-        h.awaitSocket(Duration.ofMinutes(3));
-        return h;
+        return new HfvisorProcess(p, dir.resolve(name + ".sock"), log);
     }
 
     private void awaitSocket(Duration timeout) {
