@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A vCPU thread with only KVM_RUN left out: what {@code VcpuLoop} does around it, with the kernel's view of
  * KVM_RUN under KVM_SET_SIGNAL_MASK in its place ({@link ThreadSignals#sleepUntilKicked()}): kick blocked in the
- * thread, unblocked only while it sleeps there; on the kick, drain, then {@link VcpuGate#awaitRunnable(int)}. That is
+ * thread, unblocked only while it sleeps there; on the kick, drain, then {@link VcpuGate#awaitRunnable()}. That is
  * an idle vCPU (a halted guest sleeps in KVM_RUN). A {@code busy} one stands for a guest that computes: it burns
  * its CPU in "KVM_RUN" and looks for the kick every few microseconds, so the scheduler sees it as the CPU-bound
  * thread a busy vCPU is, which on a loaded host waits for its turn before it can leave KVM_RUN.
@@ -25,14 +25,12 @@ final class KickableThread implements AutoCloseable {
     private final VcpuGate gate;
     private final Thread thread;
     private final boolean busy;
-    private final int id;
     private final CompletableFuture<Integer> tid = new CompletableFuture<>();
     private volatile boolean running;
 
     KickableThread(VcpuGate gate, int id, boolean busy) {
         this.gate = gate;
         this.busy = busy;
-        this.id = id;
         this.thread = new Thread(this::run, "bench-vcpu-" + id);
         thread.setDaemon(true);
         thread.start();
@@ -42,7 +40,7 @@ final class KickableThread implements AutoCloseable {
         try {
             ThreadSignals.blockKickInCurrentThread();
             tid.complete(ThreadSignals.currentTid());
-            while (gate.awaitRunnable(id)) {
+            while (gate.awaitRunnable()) {
                 if (busy) {
                     running = true;
                     computeUntilKicked();   // KVM_RUN running a busy guest; the check drains the kick

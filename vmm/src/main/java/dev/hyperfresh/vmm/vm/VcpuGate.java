@@ -2,7 +2,6 @@ package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.RealtimePriority;
-import java.util.function.IntConsumer;
 
 /**
  * Where a VM's vCPU threads park between KVM_RUNs while the VM is paused, and how the pausing thread learns they
@@ -18,10 +17,6 @@ public final class VcpuGate {
     private int alive;
     private long lastParkNanos;
     private long firstRunNanos;
-    private IntConsumer work;
-    private long workRound;
-    private int workLeft;
-    private RuntimeException workFailure;
 
     /** Opens the gate for {@code vcpus} threads about to start, parked from the start when {@code paused}. */
     public synchronized void open(int vcpus, boolean paused) {
@@ -29,87 +24,23 @@ public final class VcpuGate {
         pauseRequested = paused;
     }
 
-    /**
-     * vCPU thread {@code index}, between runs: parks while a pause is requested, running there what
-     * {@link #onEachParked} hands it; false means the thread must end.
-     */
-    public boolean awaitRunnable(int index) {
-        long seenRound;
-        synchronized (this) {
-            if (!pauseRequested || stopping) {
-                return !stopping;
-            }
+    /** vCPU thread, between runs: parks while a pause is requested; false means the thread must end. */
+    public synchronized boolean awaitRunnable() {
+        if (pauseRequested && !stopping) {
             parked++;
             lastParkNanos = Math.max(lastParkNanos, MonotonicClock.nanos());
             notifyAll();
-            seenRound = workRound;
-        }
-        while (true) {
-            IntConsumer task;
-            synchronized (this) {
-                while (pauseRequested && !stopping && workRound == seenRound) {
-                    waitOn();
-                }
-                if (!pauseRequested || stopping) {
-                    return leavePark();
-                }
-                seenRound = workRound;
-                task = work;
-            }
-            RuntimeException failed = null;
-            try {
-                task.accept(index);
-            } catch (RuntimeException e) {
-                failed = e;
-            }
-            synchronized (this) {
-                workFailure = workFailure == null ? failed : workFailure;
-                if (--workLeft == 0) {
-                    notifyAll();
-                }
-            }
-        }
-    }
-
-    private boolean leavePark() {
-        parked--;
-        RealtimePriority.lowerCurrentThread();   // raised to leave or re-enter promptly; guest code runs normally
-        if (firstRunNanos == 0) {
-            firstRunNanos = MonotonicClock.nanos();
-            notifyAll();
-        }
-        return !stopping;
-    }
-
-    /**
-     * Runs {@code task} with each vCPU's index on that vCPU's own parked thread, all at once, and {@code meanwhile}
-     * on the calling thread; returns when all are done, rethrowing the first failure. A vCPU's ioctls then run in
-     * parallel and on the thread (and CPU) that last ran it, which costs KVM less than loading it elsewhere.
-     */
-    public void onEachParked(IntConsumer task, Runnable meanwhile) {
-        synchronized (this) {
-            if (!pauseRequested || stopping || parked < alive || workLeft > 0) {
-                throw new IllegalStateException("the vCPU threads are not all parked");
-            }
-            work = task;
-            workLeft = alive;
-            workFailure = null;
-            workRound++;
-            notifyAll();
-        }
-        meanwhile.run();
-        synchronized (this) {
-            while (workLeft > 0 && !stopping) {
+            while (pauseRequested && !stopping) {
                 waitOn();
             }
-            work = null;
-            if (workFailure != null) {
-                throw workFailure;
-            }
-            if (workLeft > 0) {
-                throw new IllegalStateException("the VM stopped while its vCPU threads worked");
+            parked--;
+            RealtimePriority.lowerCurrentThread();   // raised to leave or re-enter promptly; guest code runs normally
+            if (firstRunNanos == 0) {
+                firstRunNanos = MonotonicClock.nanos();
+                notifyAll();
             }
         }
+        return !stopping;
     }
 
     /** vCPU thread, as it ends. */

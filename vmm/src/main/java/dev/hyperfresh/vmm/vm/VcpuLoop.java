@@ -20,19 +20,16 @@ final class VcpuLoop implements Runnable {
     private final VirtualMachine vm;
     private final VcpuGate gate;
     private final Vcpu vcpu;
-    private final int index;
     private final IoBus bus;
     private final BreakpointDelivery.LinearMemory linear;
     private final ExitCounts counts;
     private final boolean hfguest;
     private boolean ioInFlight;
 
-    /** The loop of {@code vcpu}, the VM's {@code index}th. */
-    VcpuLoop(VirtualMachine vm, Vcpu vcpu, int index, IoBus bus) {
+    VcpuLoop(VirtualMachine vm, Vcpu vcpu, IoBus bus) {
         this.vm = vm;
         this.gate = vm.gate();
         this.vcpu = vcpu;
-        this.index = index;
         this.bus = bus;
         this.linear = new VcpuLinearMemory(vcpu, vm.memory());
         this.counts = vm.exitCounts();
@@ -47,7 +44,7 @@ final class VcpuLoop implements Runnable {
             // Park only once the kernel has nothing in flight: an I/O exit is completed (RIP advanced, a string
             // instruction's next chunk taken) by the next KVM_RUN, which a kick's immediate_exit then ends at
             // once. Parked after the I/O exit itself, the saved RIP would replay the instruction elsewhere.
-            while (ioInFlight || gate.awaitRunnable(index)) {
+            while (ioInFlight || gate.awaitRunnable()) {
                 ioInFlight = false;
                 if (!handle(vcpu.run())) {
                     return;

@@ -241,9 +241,8 @@ public final class VirtualMachine implements AutoCloseable {
             gate.open(vcpus.size(), paused);
             status = paused ? VmStatus.PAUSED : VmStatus.RUNNING;
         }
-        for (int i = 0; i < vcpus.size(); i++) {
-            Vcpu v = vcpus.get(i);
-            Thread t = new Thread(new VcpuLoop(this, v, i, bus), "vcpu-" + config.name() + "-" + v.id());
+        for (Vcpu v : vcpus) {
+            Thread t = new Thread(new VcpuLoop(this, v, bus), "vcpu-" + config.name() + "-" + v.id());
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -306,12 +305,11 @@ public final class VirtualMachine implements AutoCloseable {
         requireStatus(VmStatus.PAUSED, "save state");
         Map<String, byte[]> devices = new LinkedHashMap<>();
         statefulDevices.forEach((name, d) -> devices.put(name, d.saveState()));
-        VcpuSnapshot[] saved = new VcpuSnapshot[vcpus.size()];
-        VmSnapshot[] vmWide = new VmSnapshot[1];
-        // Each vCPU on its own parked thread; the VM-wide state (nothing moves while every vCPU is parked) here.
-        gate.onEachParked(i -> saved[i] = VcpuSnapshot.save(vcpus.get(i), msrIndices),
-                () -> vmWide[0] = VmSnapshot.save(vm));
-        return new VmState(config.name(), vmWide[0], List.of(saved), devices);
+        List<VcpuSnapshot> saved = new ArrayList<>();
+        for (Vcpu v : vcpus) {
+            saved.add(VcpuSnapshot.save(v, msrIndices));
+        }
+        return new VmState(config.name(), VmSnapshot.save(vm), saved, devices);
     }
 
     /** Restores a saved state into this paused VM: vCPUs, then VM-wide state, then devices. */
@@ -321,7 +319,9 @@ public final class VirtualMachine implements AutoCloseable {
             throw new IllegalArgumentException("state has " + state.vcpus().size() + " vCPUs, VM has " + vcpus.size());
         }
         Cpuid given = vcpus.get(0).givenCpuid();
-        gate.onEachParked(i -> state.vcpus().get(i).restoreInto(vcpus.get(i)), () -> { });
+        for (int i = 0; i < vcpus.size(); i++) {
+            state.vcpus().get(i).restoreInto(vcpus.get(i));
+        }
         if (vcpus.get(0).givenCpuid() != given) {   // the restore set another table (compared once, there)
             guestCpuid = vcpus.get(0).getCpuid();   // what the guest sees: KVM may mask bits of what it was given
         }
