@@ -105,15 +105,6 @@ public final class QmpClient implements AutoCloseable {
 
     /** Runs {@code command} and returns its {@code return} value; a QMP error becomes a {@link QmpError}. */
     public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) {
-        return await(submit(command, arguments), timeout, command);
-    }
-
-    /**
-     * Sends {@code command} and returns at once its {@code return} value to come (a {@link QmpError} for a QMP error),
-     * completed on the reader thread. A listener may call this (it must not wait for the answer): a command then
-     * leaves the moment the event that calls for it is read, with no other thread to wake first.
-     */
-    public CompletableFuture<JsonNode> submit(String command, Map<String, ?> arguments) {
         String id = Long.toString(nextId.incrementAndGet());
         ObjectNode request = JSON.createObjectNode();
         request.put("execute", command);
@@ -125,17 +116,15 @@ public final class QmpClient implements AutoCloseable {
         pending.put(id, reply);
         try {
             send(request);
-        } catch (RuntimeException e) {
-            pending.remove(id);
-            throw e;
-        }
-        return reply.thenApply(answer -> {
+            JsonNode answer = await(reply, timeout, command);
             JsonNode error = answer.get("error");
             if (error != null) {
                 throw new QmpError(command, error.path("class").asText("?"), error.path("desc").asText("?"));
             }
             return answer.path("return");
-        });
+        } finally {
+            pending.remove(id);
+        }
     }
 
     /**
@@ -231,7 +220,7 @@ public final class QmpClient implements AutoCloseable {
                 listener.accept(event);
             }
         } else {
-            CompletableFuture<JsonNode> reply = pending.remove(message.path("id").asText());
+            CompletableFuture<JsonNode> reply = pending.get(message.path("id").asText());
             if (reply != null) {
                 reply.complete(message);
             }

@@ -8,7 +8,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * The two facts the commit point waits for, learnt from QMP events the moment QEMU sends them (no polling): the
@@ -66,15 +65,6 @@ final class MigrationEnd {
             }
             meanwhile.run();
         }
-    }
-
-    /**
-     * Runs {@code commit} the moment both facts are in, on the QMP reader thread that learns the later one: the
-     * standby's report of the loaded state and the command that resumes the guest there are then not a thread
-     * hand-off apart. Never runs after a failure (a failure is never followed by both facts).
-     */
-    <T> CompletableFuture<T> whenBothIn(Supplier<CompletableFuture<T>> commit) {
-        return sourceCompleted.thenCombine(standbyLoaded, (a, b) -> null).thenCompose(ignored -> commit.get());
     }
 
     void awaitStandbyLoaded(Duration timeout) {

@@ -9,7 +9,6 @@ import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
-import dev.hyperfresh.qemu.qmp.QmpTimeoutException;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
@@ -22,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Replaces a running QEMU with a new QEMU process while the guest keeps its memory and state: start the new one
@@ -33,7 +29,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Exactly one QEMU owns the guest at any time. The new one cannot run the guest before our {@code cont}
  * (it starts with -S), and that {@code cont} is sent only after the old one has stopped the guest and finished
  * the migration and the new one has loaded it: that is the commit point. Both facts arrive as QMP events
- * ({@link MigrationEnd}); the {@code cont} leaves from the QMP reader thread that reads the later one. Every failure before it kills the new
+ * ({@link MigrationEnd}); the {@code cont} follows the later one at once. Every failure before it kills the new
  * QEMU first and only then resumes the old one; the old one, stopped for good once its migration completed, is
  * killed only after the new one reports running.
  */
@@ -92,10 +88,6 @@ public final class QemuReplacement {
             throw rollBack("the new QEMU did not start", e);
         }
         CompletableFuture<JsonNode> figures;
-        CompletableFuture<JsonNode> cont = resumesOnOurWord() ? end.whenBothIn(() -> {
-            trace.mark(CutoverTrace.STANDBY + "-cont");
-            return target.submit("cont", Map.of());
-        }) : null;
         try {
             migrate(end);
             // the old QEMU's final figures, asked while the new one loads the state: off the way to the commit point
@@ -104,7 +96,7 @@ public final class QemuReplacement {
         } catch (RuntimeException e) {
             throw rollBack("the migration into the new QEMU failed", e);
         }
-        commit(cont);
+        commit();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
         finishOldQemu();
@@ -164,22 +156,13 @@ public final class QemuReplacement {
         });
     }
 
-    /** A running guest resumes on the new QEMU when we say so; a paused one stays paused, and qemu-own resumes by itself. */
-    private boolean resumesOnOurWord() {
-        return plan.source().running() && !options.qemuResumesItself();
-    }
-
-    /**
-     * The commit point: from the moment the new QEMU accepts {@code cont} (sent by {@link MigrationEnd#whenBothIn}
-     * as the standby's report of the loaded state is read), it owns the guest.
-     */
-    private void commit(CompletableFuture<JsonNode> cont) {
-        if (cont == null) {
-            return;
+    /** The commit point: from the moment the new QEMU accepts cont, it owns the guest. */
+    private void commit() {
+        if (!plan.source().running() || options.qemuResumesItself()) {
+            return; // the VM was paused: it stays paused, now on the new QEMU; or QEMU has already started it
         }
         try {
-            awaitAnswer(cont);
-            trace.mark(CutoverTrace.STANDBY + "-cont-answered");
+            execute(CutoverTrace.STANDBY, target, "cont", Map.of());
         } catch (QmpError e) {
             throw rollBack("the new QEMU refused to run the VM", e);
         } catch (RuntimeException e) {
@@ -289,20 +272,6 @@ public final class QemuReplacement {
     }
 
     /** A command of the cutover, its sending and its answer traced. */
-    private static JsonNode awaitAnswer(CompletableFuture<JsonNode> answer) {
-        try {
-            return answer.get(QmpClient.DEFAULT_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } catch (TimeoutException e) {
-            throw new QmpTimeoutException("the new QEMU did not answer cont within "
-                    + QmpClient.DEFAULT_TIMEOUT.toSeconds() + " s");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the new QEMU to answer cont", e);
-        }
-    }
-
     private JsonNode execute(String side, QmpClient qmp, String command, Map<String, ?> arguments) {
         trace.mark(side + "-" + command);
         JsonNode answer = qmp.execute(command, arguments);
