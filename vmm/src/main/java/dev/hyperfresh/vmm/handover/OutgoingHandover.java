@@ -118,7 +118,6 @@ public final class OutgoingHandover implements AutoCloseable {
         if (vms.isEmpty()) {
             throw new IllegalStateException("this instance has no VM to hand over");
         }
-        JitWarmup.run(kvm, vms.stream().mapToInt(h -> h.vm().config().vcpus()).max().orElse(1));
         FrameChannel channel;
         try {
             channel = new FrameChannel(UnixSocket.connect(target));
@@ -153,6 +152,8 @@ public final class OutgoingHandover implements AutoCloseable {
             progress.accept(Event.handover(mode.wireName(), 0, 0, micros(start)));
             channel.send(header, List.of(), fds.toArray(Fd[]::new));
             Die.at(FaultPoint.REMAP, fault);
+            // While the standby maps, populates and warms up on its side: the two warm-ups overlap, not add up.
+            JitWarmup.run(kvm, vms.stream().mapToInt(h -> h.vm().config().vcpus()).max().orElse(1));
             Frame reply = awaitReply(channel, start, progress);
             if (reply == null) {
                 throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during "
