@@ -4,6 +4,7 @@ import dev.hyperfresh.commands.ErrorReporter;
 import dev.hyperfresh.commands.ExitCodes;
 import dev.hyperfresh.commands.InstanceCommands;
 import dev.hyperfresh.commands.Renderer;
+import dev.hyperfresh.commands.ReplacementCommands;
 import dev.hyperfresh.commands.Session;
 import dev.hyperfresh.commands.Targets;
 import dev.hyperfresh.engine.EngineConfig;
@@ -18,15 +19,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code list}, {@code info NAME} and {@code help}, one-shot, without Spring: a script looping over instances
- * would otherwise spend most of its time starting a Spring Shell. The very command methods the shell registers
- * run here ({@link InstanceCommands}), over the same engines, and print and fail as a one-shot run does
+ * {@code list}, {@code info NAME}, {@code help} and {@code replace NAME --json [--seconds S]}, one-shot, without
+ * Spring: a script looping over instances would otherwise spend most of its time starting a Spring Shell. The very
+ * command methods the shell registers run here ({@link InstanceCommands}, {@link ReplacementCommands}), over the
+ * same engines, and print and fail as a one-shot run does
  * ({@link ErrorReporter#report}); {@code help} prints the text the shell's own {@code help} rendered at build time
  * ({@code shell/target/help.txt}). Only these exact argument shapes are taken; any other line, and {@code help}
  * without its build-time text, goes to the shell.
  */
 final class DirectCommands {
     static final String HELP_FILE = "shell/target/help.txt";
+    /** {@code replace}'s defaults for what this path does not take (ReplacementCommands' {@code @ShellOption}s). */
+    private static final String REPLACE_WINDOW = "2";
+    private static final String KVM = "kvm";
 
     private DirectCommands() {
     }
@@ -40,11 +45,18 @@ final class DirectCommands {
         if (words.equals(List.of("help")) && !json) {
             return help(Path.of(home, HELP_FILE));
         }
-        String instance = words.size() == 2 && words.get(0).equals("info") && !words.get(1).startsWith("-")
-                ? words.get(1)
-                : words.size() == 3 && words.get(0).equals("info") && words.get(1).equals("--instance") ? words.get(2)
-                : null;
-        if (!words.equals(List.of("list")) && instance == null) {
+        String seconds = REPLACE_WINDOW;
+        int at = words.indexOf("--seconds");
+        if (words.size() > 1 && words.get(0).equals("replace") && json && at > 0 && at == words.size() - 2) {
+            seconds = words.get(at + 1);
+            words = words.subList(0, at);
+            if (!seconds.matches("[0-9]+(\\.[0-9]+)?")) {
+                return null;   // the shell's own conversion error
+            }
+        }
+        String instance = instanceOf(words, "info");
+        String replaced = json ? instanceOf(words, "replace") : null;   // a script's replace; progress needs the shell
+        if (!words.equals(List.of("list")) && instance == null && replaced == null) {
             return null;
         }
         Renderer renderer = new PlainRenderer();
@@ -52,14 +64,29 @@ final class DirectCommands {
             EngineConfig config = EngineConfig.of(setting("hyperfresh.socket-dir", "HYPERFRESH_SOCKET_DIR", ""), home,
                     setting("hyperfresh.hfvisor", "HYPERFRESH_HFVISOR", ""), Duration.ofMinutes(2));
             QemuEngine qemu = new QemuEngine(config);
+            HfvisorEngine hfvisor = new HfvisorEngine(config);
             Session session = new Session();
-            InstanceCommands commands = new InstanceCommands(new HfvisorEngine(config), qemu, session,
-                    new Targets(session, qemu), renderer);
+            Targets targets = new Targets(session, qemu);
+            if (replaced != null) {
+                renderer.line(new ReplacementCommands(hfvisor, qemu, targets, renderer)
+                        .replace(replaced, null, Double.parseDouble(seconds), false, KVM, true));
+                return ExitCodes.SUCCESS;
+            }
+            InstanceCommands commands = new InstanceCommands(hfvisor, qemu, session, targets, renderer);
             renderer.line(instance == null ? commands.list(json) : commands.info(instance, json));
             return ExitCodes.SUCCESS;
         } catch (RuntimeException e) {
             return ErrorReporter.report(e, json, renderer, debug).exitCode();
         }
+    }
+
+    /** NAME from {@code COMMAND NAME} or {@code COMMAND --instance NAME}, else null. */
+    private static String instanceOf(List<String> words, String command) {
+        if (words.isEmpty() || !words.get(0).equals(command)) {
+            return null;
+        }
+        return words.size() == 2 && !words.get(1).startsWith("-") ? words.get(1)
+                : words.size() == 3 && words.get(1).equals("--instance") ? words.get(2) : null;
     }
 
     private static Integer help(Path text) {
