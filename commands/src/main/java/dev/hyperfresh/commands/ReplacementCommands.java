@@ -32,6 +32,9 @@ import org.springframework.shell.standard.ShellOption;
 @ShellComponent
 public class ReplacementCommands {
     private static final String GROUP = "Replacement";
+    /** {@code replace}'s defaults, also for the one-shot path that runs it without Spring (shell's DirectCommands). */
+    public static final String REPLACE_SECONDS = "2";
+    public static final String REPLACE_ACCEL = "kvm";
 
     private final Engine engine;
     private final QemuEngine qemu;
@@ -118,9 +121,9 @@ public class ReplacementCommands {
     public String replace(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
-            @ShellOption(value = "--seconds", defaultValue = "2", help = "how long verify watches (hfvisor)") double seconds,
+            @ShellOption(value = "--seconds", defaultValue = REPLACE_SECONDS, help = "how long verify watches (hfvisor)") double seconds,
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
-            @ShellOption(value = "--accel", defaultValue = "kvm", help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
+            @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
         if (targets.isQemu(target)) {

@@ -29,9 +29,6 @@ import java.util.List;
  */
 final class DirectCommands {
     static final String HELP_FILE = "shell/target/help.txt";
-    /** {@code replace}'s defaults for what this path does not take (ReplacementCommands' {@code @ShellOption}s). */
-    private static final String REPLACE_WINDOW = "2";
-    private static final String KVM = "kvm";
 
     private DirectCommands() {
     }
@@ -45,7 +42,7 @@ final class DirectCommands {
         if (words.equals(List.of("help")) && !json) {
             return help(Path.of(home, HELP_FILE));
         }
-        String seconds = REPLACE_WINDOW;
+        String seconds = ReplacementCommands.REPLACE_SECONDS;
         int at = words.indexOf("--seconds");
         if (words.size() > 1 && words.get(0).equals("replace") && json && at > 0 && at == words.size() - 2) {
             seconds = words.get(at + 1);
@@ -69,7 +66,8 @@ final class DirectCommands {
             Targets targets = new Targets(session, qemu);
             if (replaced != null) {
                 renderer.line(new ReplacementCommands(hfvisor, qemu, targets, renderer)
-                        .replace(replaced, null, Double.parseDouble(seconds), false, KVM, true));
+                        .replace(replaced, null, Double.parseDouble(seconds), false,
+                        ReplacementCommands.REPLACE_ACCEL, true));
                 return ExitCodes.SUCCESS;
             }
             InstanceCommands commands = new InstanceCommands(hfvisor, qemu, session, targets, renderer);

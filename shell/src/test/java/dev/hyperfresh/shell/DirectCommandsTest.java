@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code list}, {@code info}, {@code help} and a script's {@code replace NAME --json} run without Spring (DirectCommands) and answer exactly as the shell
- * does — the same line through {@code --script}, which always runs in the shell: output, error sentence, exit code.
+ * {@code list}, {@code info}, {@code help} and a script's {@code replace NAME --json} run without Spring
+ * (DirectCommands) and answer exactly as the shell does — the same line through {@code --script}, which always runs
+ * in the shell: output, error sentence, exit code.
  * A shape DirectCommands does not take still reaches the shell.
  */
 class DirectCommandsTest {
@@ -23,7 +24,8 @@ class DirectCommandsTest {
     void listInfoAndReplaceAnswerAsTheShellDoes() throws Exception {
         Files.writeString(sockets.resolve("ghost.sock"), "");   // a stale instance: its socket, nobody behind it
         for (String line : new String[] {"list", "list --json", "info ghost", "info ghost --json",
-                "info --instance nosuch --json", "replace ghost --json", "replace --instance nosuch --json --seconds 1"}) {
+                "info --instance nosuch --json", "replace ghost --json",
+                "replace --instance nosuch --json --seconds 1"}) {
             HyperfreshProcess.Result direct = HyperfreshProcess.run(sockets, TIMEOUT, line.split(" "));
             HyperfreshProcess.Result shell = throughTheShell(line);
 
