@@ -13,6 +13,7 @@ import java.time.Duration;
  */
 public final class ProcessGroup {
     private static final int ESRCH = 3;
+    private static final int SIGKILL = 9;
 
     private ProcessGroup() {
     }
@@ -45,7 +46,7 @@ public final class ProcessGroup {
      */
     public static boolean killAndAwaitEmpty(long leaderPid, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        signal(leaderPid, 9);
+        signal(leaderPid, SIGKILL);
         while (hasRunningMember(leaderPid)) {
             if (System.nanoTime() - deadline > 0) {
                 return false;
