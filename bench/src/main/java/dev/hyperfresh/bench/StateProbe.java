@@ -18,7 +18,9 @@ import java.util.List;
  * but well-formed, of real sizes: 4096-byte XSAVE, MSRs, LAPIC, device bytes) encoded straight into the ledger
  * ({@link Ledger#writeStates}) on the old side; decoded where it lies ({@link Ledger#states},
  * {@link StateCodec#decode}) and the clock advanced ({@link VmState#advancedBy}) on the standby's. Floors: copying
- * the same number of bytes into, and out of, a shared mapping.
+ * the same number of bytes into, and out of, a shared mapping. This is the object path (snapshots, a standby of
+ * another CPUID): a cutover saves and restores in place ({@code persist.InPlaceState}), which needs KVM's ioctls and
+ * so is measured by the trace of a real replacement instead.
  */
 final class StateProbe implements CutoverProbe {
     private static final long CAPACITY = 1 << 20;

@@ -9,10 +9,6 @@ public final class IrqChip extends KvmStruct<IrqChip> {
         super(bytes, SIZE);
     }
 
-    static IrqChip request(int chipId) {
-        return new IrqChip(new byte[SIZE]).withU32(0, chipId);
-    }
-
     @Override
     protected IrqChip wrap(byte[] bytes) {
         return new IrqChip(bytes);

@@ -139,23 +139,43 @@ public final class Vcpu implements AutoCloseable {
     }
 
     public Regs getRegs() {
-        Ioctl.call(fd, "KVM_GET_REGS", Ioctls.GET_REGS, scratch);
+        getRegs(scratch);
         return new Regs(KvmStruct.read(scratch, Regs.SIZE));
+    }
+
+    /** KVM_GET_REGS into {@code out} ({@value Regs#SIZE} bytes), e.g. straight into a saved state's bytes. */
+    public void getRegs(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_REGS", Ioctls.GET_REGS, out);
     }
 
     public void setRegs(Regs regs) {
         regs.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_REGS", Ioctls.SET_REGS, scratch);
+        setRegs(scratch);
+    }
+
+    /** KVM_SET_REGS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
+    public void setRegs(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_REGS", Ioctls.SET_REGS, in);
     }
 
     public Sregs getSregs() {
-        Ioctl.call(fd, "KVM_GET_SREGS", Ioctls.GET_SREGS, scratch);
+        getSregs(scratch);
         return new Sregs(KvmStruct.read(scratch, Sregs.SIZE));
+    }
+
+    /** KVM_GET_SREGS into {@code out} ({@value Sregs#SIZE} bytes), e.g. straight into a saved state's bytes. */
+    public void getSregs(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_SREGS", Ioctls.GET_SREGS, out);
     }
 
     public void setSregs(Sregs sregs) {
         sregs.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_SREGS", Ioctls.SET_SREGS, scratch);
+        setSregs(scratch);
+    }
+
+    /** KVM_SET_SREGS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
+    public void setSregs(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_SREGS", Ioctls.SET_SREGS, in);
     }
 
     /** Translates a guest linear address as the vCPU's current paging mode does (KVM_TRANSLATE). */
@@ -179,47 +199,92 @@ public final class Vcpu implements AutoCloseable {
 
     /** The whole XSAVE area, sized by KVM_CAP_XSAVE2 where the kernel has it (KVM_GET_XSAVE2), else 4096 bytes. */
     public Xsave getXsave() {
-        if (xsave2) {
-            Ioctl.call(fd, "KVM_GET_XSAVE2", Ioctls.GET_XSAVE2, scratch);
-        } else {
-            Ioctl.call(fd, "KVM_GET_XSAVE", Ioctls.GET_XSAVE, scratch);
-        }
+        getXsave(scratch);
         return new Xsave(KvmStruct.read(scratch, xsaveSize));
+    }
+
+    /** The XSAVE area into {@code out}, which has room for {@link #xsaveSize()} bytes. */
+    public void getXsave(Pointer out) {
+        if (xsave2) {
+            Ioctl.call(fd, "KVM_GET_XSAVE2", Ioctls.GET_XSAVE2, out);
+        } else {
+            Ioctl.call(fd, "KVM_GET_XSAVE", Ioctls.GET_XSAVE, out);
+        }
+    }
+
+    /** The size of this vCPU's XSAVE area as KVM reports it: 4096 bytes, or more with KVM_CAP_XSAVE2. */
+    public int xsaveSize() {
+        return xsaveSize;
     }
 
     public void setXsave(Xsave xsave) {
         xsave.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_XSAVE", Ioctls.SET_XSAVE, scratch);
+        setXsave(scratch);
+    }
+
+    /** KVM_SET_XSAVE from the area at {@code in}. */
+    public void setXsave(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_XSAVE", Ioctls.SET_XSAVE, in);
     }
 
     public Xcrs getXcrs() {
-        Ioctl.call(fd, "KVM_GET_XCRS", Ioctls.GET_XCRS, scratch);
+        getXcrs(scratch);
         return new Xcrs(KvmStruct.read(scratch, Xcrs.SIZE));
+    }
+
+    /** KVM_GET_XCRS into {@code out} ({@value Xcrs#SIZE} bytes), e.g. straight into a saved state's bytes. */
+    public void getXcrs(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_XCRS", Ioctls.GET_XCRS, out);
     }
 
     public void setXcrs(Xcrs xcrs) {
         xcrs.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_XCRS", Ioctls.SET_XCRS, scratch);
+        setXcrs(scratch);
+    }
+
+    /** KVM_SET_XCRS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
+    public void setXcrs(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_XCRS", Ioctls.SET_XCRS, in);
     }
 
     public Lapic getLapic() {
-        Ioctl.call(fd, "KVM_GET_LAPIC", Ioctls.GET_LAPIC, scratch);
+        getLapic(scratch);
         return new Lapic(KvmStruct.read(scratch, Lapic.SIZE));
+    }
+
+    /** KVM_GET_LAPIC into {@code out} ({@value Lapic#SIZE} bytes), e.g. straight into a saved state's bytes. */
+    public void getLapic(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_LAPIC", Ioctls.GET_LAPIC, out);
     }
 
     public void setLapic(Lapic lapic) {
         lapic.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_LAPIC", Ioctls.SET_LAPIC, scratch);
+        setLapic(scratch);
+    }
+
+    /** KVM_SET_LAPIC from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
+    public void setLapic(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_LAPIC", Ioctls.SET_LAPIC, in);
     }
 
     public VcpuEvents getVcpuEvents() {
-        Ioctl.call(fd, "KVM_GET_VCPU_EVENTS", Ioctls.GET_VCPU_EVENTS, scratch);
+        getVcpuEvents(scratch);
         return new VcpuEvents(KvmStruct.read(scratch, VcpuEvents.SIZE));
+    }
+
+    /** KVM_GET_VCPU_EVENTS into {@code out} ({@value VcpuEvents#SIZE} bytes), e.g. straight into a saved state's bytes. */
+    public void getVcpuEvents(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_VCPU_EVENTS", Ioctls.GET_VCPU_EVENTS, out);
     }
 
     public void setVcpuEvents(VcpuEvents events) {
         events.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_VCPU_EVENTS", Ioctls.SET_VCPU_EVENTS, scratch);
+        setVcpuEvents(scratch);
+    }
+
+    /** KVM_SET_VCPU_EVENTS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
+    public void setVcpuEvents(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_VCPU_EVENTS", Ioctls.SET_VCPU_EVENTS, in);
     }
 
     public MpState getMpState() {
@@ -233,19 +298,36 @@ public final class Vcpu implements AutoCloseable {
     }
 
     public DebugRegs getDebugRegs() {
-        Ioctl.call(fd, "KVM_GET_DEBUGREGS", Ioctls.GET_DEBUGREGS, scratch);
+        getDebugRegs(scratch);
         return new DebugRegs(KvmStruct.read(scratch, DebugRegs.SIZE));
+    }
+
+    /** KVM_GET_DEBUGREGS into {@code out} ({@value DebugRegs#SIZE} bytes), e.g. straight into a saved state's bytes. */
+    public void getDebugRegs(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_DEBUGREGS", Ioctls.GET_DEBUGREGS, out);
     }
 
     public void setDebugRegs(DebugRegs regs) {
         regs.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_DEBUGREGS", Ioctls.SET_DEBUGREGS, scratch);
+        setDebugRegs(scratch);
+    }
+
+    /** KVM_SET_DEBUGREGS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
+    public void setDebugRegs(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_DEBUGREGS", Ioctls.SET_DEBUGREGS, in);
     }
 
     /**
      * Reads the given MSRs. KVM returns how many it read; fewer than asked names the first unreadable MSR.
      */
     public Msrs getMsrs(int[] indices) {
+        long[] values = new long[indices.length];
+        readMsrs(indices, values);
+        return new Msrs(indices, values);
+    }
+
+    /** {@link #getMsrs} into the caller's {@code values} (as long as {@code indices}): nothing allocated. */
+    public void readMsrs(int[] indices, long[] values) {
         Pointer p = msrBuffer(indices.length);
         p.putInt(0, indices.length);
         p.putInt(4, 0);
@@ -259,28 +341,30 @@ public final class Vcpu implements AutoCloseable {
             throw new KvmException("KVM_GET_MSRS", 0, "read " + n + " of " + indices.length
                     + " MSRs; MSR 0x" + Integer.toHexString(indices[n]) + " is not readable");
         }
-        long[] values = new long[n];
         for (int i = 0; i < n; i++) {
             values[i] = p.getLong(16L + 16L * i);
         }
-        return new Msrs(indices, values);
     }
 
     public void setMsrs(Msrs msrs) {
-        int[] indices = msrs.indices();
-        long[] values = msrs.values();
-        Pointer p = msrBuffer(indices.length);
-        p.putInt(0, indices.length);
+        writeMsrs(msrs.indices(), msrs.values(), 0, msrs.indices().length);
+    }
+
+    /** KVM_SET_MSRS of entries {@code from} (inclusive) to {@code to} (exclusive) of the caller's arrays. */
+    public void writeMsrs(int[] indices, long[] values, int from, int to) {
+        int count = to - from;
+        Pointer p = msrBuffer(count);
+        p.putInt(0, count);
         p.putInt(4, 0);
-        for (int i = 0; i < indices.length; i++) {
-            p.putInt(8L + 16L * i, indices[i]);
+        for (int i = 0; i < count; i++) {
+            p.putInt(8L + 16L * i, indices[from + i]);
             p.putInt(12L + 16L * i, 0);
-            p.putLong(16L + 16L * i, values[i]);
+            p.putLong(16L + 16L * i, values[from + i]);
         }
         int n = Ioctl.call(fd, "KVM_SET_MSRS", Ioctls.SET_MSRS, p);
-        if (n != indices.length) {
-            throw new KvmException("KVM_SET_MSRS", 0, "wrote " + n + " of " + indices.length
-                    + " MSRs; MSR 0x" + Integer.toHexString(indices[n]) + " was refused");
+        if (n != count) {
+            throw new KvmException("KVM_SET_MSRS", 0, "wrote " + n + " of " + count
+                    + " MSRs; MSR 0x" + Integer.toHexString(indices[from + n]) + " was refused");
         }
     }
 

@@ -88,36 +88,65 @@ public final class Vm implements AutoCloseable {
     }
 
     public IrqChip getIrqchip(int chipId) {
-        Pointer p = Sys.allocate(IrqChip.SIZE);
-        IrqChip.request(chipId).writeTo(p);
-        Ioctl.call(fd, "KVM_GET_IRQCHIP(" + chipId + ")", Ioctls.GET_IRQCHIP, p);
-        return new IrqChip(KvmStruct.read(p, IrqChip.SIZE));
+        getIrqchip(chipId, scratch);
+        return new IrqChip(KvmStruct.read(scratch, IrqChip.SIZE));
+    }
+
+    /** KVM_GET_IRQCHIP of chip {@code chipId} into {@code out} ({@value IrqChip#SIZE} bytes). */
+    public void getIrqchip(int chipId, Pointer out) {
+        out.setMemory(0, IrqChip.SIZE, (byte) 0);   // the kernel copies back the padding it was given
+        out.putInt(0, chipId);
+        Ioctl.call(fd, "KVM_GET_IRQCHIP", Ioctls.GET_IRQCHIP, out);
     }
 
     public void setIrqchip(IrqChip chip) {
-        Pointer p = Sys.allocate(IrqChip.SIZE);
-        chip.writeTo(p);
-        Ioctl.call(fd, "KVM_SET_IRQCHIP(" + chip.chipId() + ")", Ioctls.SET_IRQCHIP, p);
+        chip.writeTo(scratch);
+        setIrqchip(scratch);
+    }
+
+    /** KVM_SET_IRQCHIP from the struct at {@code in}, whose chip_id names the chip. */
+    public void setIrqchip(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_IRQCHIP", Ioctls.SET_IRQCHIP, in);
     }
 
     public PitState getPit2() {
-        Ioctl.call(fd, "KVM_GET_PIT2", Ioctls.GET_PIT2, scratch);
+        getPit2(scratch);
         return new PitState(KvmStruct.read(scratch, PitState.SIZE));
+    }
+
+    /** KVM_GET_PIT2 into {@code out} ({@value PitState#SIZE} bytes). */
+    public void getPit2(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_PIT2", Ioctls.GET_PIT2, out);
     }
 
     public void setPit2(PitState pit) {
         pit.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_PIT2", Ioctls.SET_PIT2, scratch);
+        setPit2(scratch);
+    }
+
+    /** KVM_SET_PIT2 from the struct at {@code in}. */
+    public void setPit2(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_PIT2", Ioctls.SET_PIT2, in);
     }
 
     public ClockData getClock() {
-        Ioctl.call(fd, "KVM_GET_CLOCK", Ioctls.GET_CLOCK, scratch);
+        getClock(scratch);
         return new ClockData(KvmStruct.read(scratch, ClockData.SIZE));
+    }
+
+    /** KVM_GET_CLOCK into {@code out} ({@value ClockData#SIZE} bytes). */
+    public void getClock(Pointer out) {
+        Ioctl.call(fd, "KVM_GET_CLOCK", Ioctls.GET_CLOCK, out);
     }
 
     public void setClock(ClockData clock) {
         clock.writeTo(scratch);
-        Ioctl.call(fd, "KVM_SET_CLOCK", Ioctls.SET_CLOCK, scratch);
+        setClock(scratch);
+    }
+
+    /** KVM_SET_CLOCK from the struct at {@code in}. */
+    public void setClock(Pointer in) {
+        Ioctl.call(fd, "KVM_SET_CLOCK", Ioctls.SET_CLOCK, in);
     }
 
     /**

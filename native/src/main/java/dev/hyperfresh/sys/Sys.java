@@ -1,5 +1,7 @@
 package dev.hyperfresh.sys;
 
+import com.kenai.jffi.MemoryIO;
+import java.nio.ByteBuffer;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -40,5 +42,13 @@ public final class Sys {
 
     public static Pointer pointer(long address, long size) {
         return LibC.RUNTIME.getMemoryManager().newPointer(address, size);
+    }
+
+    /** The memory of a direct buffer from its first byte (whatever its position), e.g. a mapping to pass to ioctls. */
+    public static Pointer pointer(ByteBuffer direct) {
+        if (!direct.isDirect()) {
+            throw new IllegalArgumentException("a heap buffer has no native address");
+        }
+        return pointer(MemoryIO.getInstance().getDirectBufferAddress(direct), direct.capacity());
     }
 }

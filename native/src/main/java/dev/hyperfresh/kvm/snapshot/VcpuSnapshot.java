@@ -11,7 +11,6 @@ import dev.hyperfresh.kvm.Vcpu;
 import dev.hyperfresh.kvm.VcpuEvents;
 import dev.hyperfresh.kvm.Xcrs;
 import dev.hyperfresh.kvm.Xsave;
-import java.util.Arrays;
 
 /**
  * Everything KVM holds for one paused vCPU, saved and restored in the orders documented in
@@ -58,7 +57,7 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         vcpu.setXcrs(xcrs);
         vcpu.setDebugRegs(debugRegs);
         vcpu.setLapic(lapic);
-        setMsrsTscDeadlineLast(vcpu);
+        setMsrs(vcpu, msrs.indices(), msrs.values());
         vcpu.setVcpuEvents(events);
         vcpu.kvmclockCtrl();
     }
@@ -88,18 +87,20 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         }
     }
 
-    private void setMsrsTscDeadlineLast(Vcpu vcpu) {
-        int[] idx = msrs.indices();
-        long[] val = msrs.values();
-        int last = idx.length - 1;
-        if (last >= 0 && idx[last] == SaveableMsrs.IA32_TSC_DEADLINE) {
-            vcpu.setMsrs(new Msrs(Arrays.copyOf(idx, last), Arrays.copyOf(val, last)));
-            // a zero deadline would be read by the guest as "timer disarmed forever"; leave it unset instead
-            if (val[last] != 0) {
-                vcpu.setMsrs(new Msrs(new int[] {idx[last]}, new long[] {val[last]}));
+    /**
+     * Writes saved MSRs, IA32_TSC_DEADLINE (saved last, {@link SaveableMsrs}) on its own after the rest: the
+     * deadline is relative to the TSC, and a zero deadline would be read by the guest as "timer disarmed forever",
+     * so it is left unset instead.
+     */
+    public static void setMsrs(Vcpu vcpu, int[] indices, long[] values) {
+        int last = indices.length - 1;
+        if (last >= 0 && indices[last] == SaveableMsrs.IA32_TSC_DEADLINE) {
+            vcpu.writeMsrs(indices, values, 0, last);
+            if (values[last] != 0) {
+                vcpu.writeMsrs(indices, values, last, last + 1);
             }
         } else {
-            vcpu.setMsrs(msrs);
+            vcpu.writeMsrs(indices, values, 0, indices.length);
         }
     }
 }

@@ -299,7 +299,7 @@ public final class IncomingHandover {
             long advance = MonotonicClock.nanos() - ledger.pausedAtNanos();
             for (int i = 0; i < vms.size(); i++) {
                 VirtualMachine vm = vms.get(i).vm();
-                vm.restoreState(StateCodec.decode(blobs.get(i)).advancedBy(advance));
+                vm.restoreState(blobs.get(i), advance);
             }
             Die.at(FaultPoint.DURING_RESTORE, host.fault());
         } catch (RuntimeException e) {

@@ -9,7 +9,6 @@ import dev.hyperfresh.vmm.boot.HaltLoop;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Replies;
-import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import java.util.List;
@@ -55,8 +54,8 @@ final class JitWarmup {
             for (int i = 0; i < ROUNDS; i++) {
                 vm.requestPause();
                 vm.awaitPaused();
-                ledger.writeStates(List.of(vm.saveState()), 0);
-                vm.restoreState(StateCodec.decode(ledger.states().get(0)).advancedBy(0));
+                ledger.writeStates(List.of(vm.stateInPlace()), 0);
+                vm.restoreState(ledger.states().get(0), 0);
                 vm.resume();
                 vm.awaitFirstRunNanos(1_000);
             }

@@ -3,8 +3,7 @@ package dev.hyperfresh.vmm.handover;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
-import dev.hyperfresh.vmm.persist.StateCodec;
-import dev.hyperfresh.vmm.persist.VmState;
+import dev.hyperfresh.vmm.persist.EncodableState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
@@ -93,14 +92,15 @@ public final class Ledger implements AutoCloseable {
     }
 
     /**
-     * Encodes the saved states straight into the ledger, before the offer is made (the offer's CAS publishes them):
-     * inside the blackout, no copy of them exists anywhere else.
+     * Writes the states straight into the ledger, before the offer is made (the offer's CAS publishes them): a paused
+     * VM's ({@link dev.hyperfresh.vmm.persist.InPlaceState}) by the very ioctls that save it, so inside the blackout
+     * no copy of them exists anywhere else.
      */
-    public void writeStates(List<VmState> states, long pausedAtNanos) {
+    public void writeStates(List<? extends EncodableState> states, long pausedAtNanos) {
         int at = HEADER_BYTES;
         try {
-            for (VmState state : states) {
-                int length = StateCodec.encode(state, map.slice(at + 4, map.capacity() - at - 4));
+            for (EncodableState state : states) {
+                int length = state.encodeInto(map.slice(at + 4, map.capacity() - at - 4));
                 map.putInt(at, length);
                 at += 4 + length;
             }

@@ -25,8 +25,8 @@ import dev.hyperfresh.vmm.control.PeerUid;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.control.PrepareReply;
+import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
-import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
@@ -232,7 +232,7 @@ public final class OutgoingHandover implements AutoCloseable {
         long start = MonotonicClock.nanos();
         long pausedAt = start;
         long paused = start;
-        List<VmState> states = new ArrayList<>();
+        List<InPlaceState.Source> states = new ArrayList<>();
         List<CutoverReply.Checksum> checksums = null;
         long copiedAt;
         long verified;
@@ -278,7 +278,7 @@ public final class OutgoingHandover implements AutoCloseable {
             }
             Die.at(FaultPoint.SAVE, fault);
             for (HostedVm h : vms) {
-                states.add(h.vm().saveState());
+                states.add(h.vm().stateInPlace());
             }
             ledger.writeStates(states, pausedAt);
         } catch (RuntimeException e) {

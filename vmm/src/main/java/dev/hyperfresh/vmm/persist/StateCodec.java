@@ -23,12 +23,12 @@ import java.util.Set;
 public final class StateCodec {
     public static final int MAJOR = 1;
     public static final int MINOR = 0;
-    private static final byte[] MAGIC = "HFSTATE\0".getBytes(StandardCharsets.US_ASCII);
-    private static final int NAME = tag("NAME");
-    private static final int VM = tag("VMWD");
-    private static final int VCPU = tag("VCPU");
-    private static final int DEVICE = tag("DEVC");
-    private static final int END = tag("END.");
+    static final byte[] MAGIC = "HFSTATE\0".getBytes(StandardCharsets.US_ASCII);
+    static final int NAME = tag("NAME");
+    static final int VM = tag("VMWD");
+    static final int VCPU = tag("VCPU");
+    static final int DEVICE = tag("DEVC");
+    static final int END = tag("END.");
     /** A VM's state besides its vCPUs, and one vCPU's (XSAVE 4 KiB, LAPIC 1 KiB, CPUID and MSRs): about, and more. */
     private static final int EXPECTED_BYTES = 8 << 10;
     private static final int EXPECTED_VCPU_BYTES = 16 << 10;
@@ -120,14 +120,14 @@ public final class StateCodec {
         return new VmState(name, vm, vcpus, devices);
     }
 
-    private record Section(int tag, StateInput body) {
+    record Section(int tag, StateInput body) {
     }
 
     /**
      * Splits the input into sections and checks the CRC before any body is decoded, so corruption is reported as
      * such rather than as whatever odd field value it produced. Unknown tags (a newer minor version) are skipped.
      */
-    private static List<Section> sections(StateInput in) {
+    static List<Section> sections(StateInput in) {
         List<Section> sections = new ArrayList<>();
         while (true) {
             if (in.remaining() == 0) {
@@ -136,8 +136,7 @@ public final class StateCodec {
             }
             int start = in.position();
             int tag = in.u32("section tag");
-            String what = tagName(tag) + " section";
-            StateInput body = in.slice(in.u32(what + " length") & 0xffffffffL, what);
+            StateInput body = section(in, tag);
             if (tag == END) {
                 checkCrc(in, start, body.u32("CRC-32"));
                 in.expectEnd("saved state");
@@ -149,7 +148,19 @@ public final class StateCodec {
         }
     }
 
-    private static void checkHeader(StateInput in) {
+    /** A section's body; its name is built only for a message (this runs inside the cutover's blackout). */
+    private static StateInput section(StateInput in, int tag) {
+        int at = in.position();
+        try {
+            return in.slice(in.u32("section length") & 0xffffffffL, "section");
+        } catch (StateFormatException e) {
+            in.reset(at);
+            String what = tagName(tag) + " section";
+            return in.slice(in.u32(what + " length") & 0xffffffffL, what);
+        }
+    }
+
+    static void checkHeader(StateInput in) {
         byte[] magic = in.bytes(MAGIC.length, "magic");
         if (!Arrays.equals(magic, MAGIC)) {
             throw new StateFormatException("not HyperFresh saved state: the first bytes are not \"HFSTATE\"");
@@ -198,7 +209,7 @@ public final class StateCodec {
         return sb.toString();
     }
 
-    private static byte[] utf8(String s) {
+    static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -1,7 +1,9 @@
 package dev.hyperfresh.vmm.persist;
 
+import dev.hyperfresh.sys.Sys;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
+import jnr.ffi.Pointer;
 
 /**
  * Big-endian reads from saved-state bytes — an array, or the handover ledger's mapping read in place — that check
@@ -26,6 +28,11 @@ final class StateInput {
 
     int position() {
         return pos;
+    }
+
+    /** Moves back to {@code position}, to read again what was read from there. */
+    void reset(int position) {
+        pos = position;
     }
 
     int remaining() {
@@ -56,6 +63,27 @@ final class StateInput {
         bytes.get(pos, b);
         pos += (int) count;
         return b;
+    }
+
+    /**
+     * A u32 length that must be {@code size}, then a kernel struct of that size left where it lies; returns its
+     * offset in {@link #memory()}.
+     */
+    int struct(String what, int size) {
+        int length = u32(what);
+        if (length != size) {
+            throw new StateFormatException(what + " is " + Integer.toUnsignedString(length)
+                    + " bytes; the kernel struct is " + size);
+        }
+        need(size, what);
+        int at = pos;
+        pos += size;
+        return at;
+    }
+
+    /** The native memory of a direct input from offset 0, for ioctls to read {@link #struct}s in place. */
+    Pointer memory() {
+        return Sys.pointer(bytes);
     }
 
     /** A u32 length, then that many bytes. */

@@ -1,8 +1,10 @@
 package dev.hyperfresh.vmm.persist;
 
+import dev.hyperfresh.sys.Sys;
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32;
+import jnr.ffi.Pointer;
 
 /**
  * Big-endian writes, the counterpart of {@link StateInput}: into an array that grows, or straight into a fixed
@@ -60,6 +62,22 @@ final class StateOutput {
 
     StateOutput blob(byte[] b) {
         return u32(b.length).bytes(b);
+    }
+
+    /**
+     * A blob of {@code size} bytes left for someone else to fill (an ioctl, through {@link #memory()}); returns its
+     * offset.
+     */
+    int blobSpace(int size) {
+        u32(size);
+        int at = buffer.position();
+        room(size).position(at + size);
+        return at;
+    }
+
+    /** The native memory a fixed output writes to, from offset 0: {@link #blobSpace} offsets index it. */
+    Pointer memory() {
+        return Sys.pointer(buffer);
     }
 
     /**

@@ -21,8 +21,8 @@ import java.util.List;
  * order. Kernel structs travel as u32 length + their exact ABI bytes; CPUID and MSRs as a u32 count + entries.
  */
 public final class VcpuSnapshotCodec {
-    private static final int CPUID_ENTRY_BYTES = 7 * 4;
-    private static final int MSR_BYTES = 4 + 8;
+    static final int CPUID_ENTRY_BYTES = 7 * 4;
+    static final int MSR_BYTES = 4 + 8;
 
     private VcpuSnapshotCodec() {
     }
@@ -89,7 +89,7 @@ public final class VcpuSnapshotCodec {
         return new VcpuSnapshot(id, mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, cpuid, msrs, events);
     }
 
-    private static MpState mpState(int value) {
+    static MpState mpState(int value) {
         try {
             return MpState.of(value);
         } catch (IllegalArgumentException e) {

@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.persist;
 
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -15,7 +16,8 @@ import java.util.Objects;
  * and each device's own versioned bytes, keyed by device name in restore order. The device bytes are carried,
  * never interpreted, and must not be modified once handed over.
  */
-public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Map<String, byte[]> devices) {
+public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Map<String, byte[]> devices)
+        implements EncodableState {
     public VmState {
         Objects.requireNonNull(vmName, "vmName");
         Objects.requireNonNull(vm, "vm");
@@ -30,6 +32,11 @@ public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Ma
             moved.add(v.withTscAdvancedBy(nanos * v.tscKhz() / 1_000_000));
         }
         return new VmState(vmName, vm.withClockAdvancedBy(nanos), moved, devices);
+    }
+
+    @Override
+    public int encodeInto(ByteBuffer region) {
+        return StateCodec.encode(this, region);
     }
 
     /** Content equality, device bytes included (a record would compare the arrays by identity). */

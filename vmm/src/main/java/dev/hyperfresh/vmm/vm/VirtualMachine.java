@@ -23,7 +23,10 @@ import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.memory.MemoryLayout;
 import dev.hyperfresh.vmm.memory.MemoryRegion;
+import dev.hyperfresh.vmm.persist.InPlaceState;
+import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -303,13 +306,29 @@ public final class VirtualMachine implements AutoCloseable {
     /** Saves device state first (a device may still raise an interrupt), then KVM's, as docs/STATE-ORDER.md says. */
     public synchronized VmState saveState() {
         requireStatus(VmStatus.PAUSED, "save state");
-        Map<String, byte[]> devices = new LinkedHashMap<>();
-        statefulDevices.forEach((name, d) -> devices.put(name, d.saveState()));
+        Map<String, byte[]> devices = deviceStates();
         List<VcpuSnapshot> saved = new ArrayList<>();
         for (Vcpu v : vcpus) {
             saved.add(VcpuSnapshot.save(v, msrIndices));
         }
         return new VmState(config.name(), VmSnapshot.save(vm), saved, devices);
+    }
+
+    /**
+     * This paused VM with its devices' state taken now, for KVM's to be saved where the encoded state goes (the
+     * handover ledger): no copy of it is made on the way ({@link InPlaceState}).
+     */
+    public synchronized InPlaceState.Source stateInPlace() {
+        requireStatus(VmStatus.PAUSED, "save state");
+        return new InPlaceState.Source(config.name(), vm, vcpus, msrIndices, deviceStates());
+    }
+
+    private Map<String, byte[]> deviceStates() {
+        Map<String, byte[]> devices = new LinkedHashMap<>();
+        for (Map.Entry<String, StatefulDevice> d : statefulDevices.entrySet()) {   // plain loops: in the blackout
+            devices.put(d.getKey(), d.getValue().saveState());
+        }
+        return devices;
     }
 
     /** Restores a saved state into this paused VM: vCPUs, then VM-wide state, then devices. */
@@ -326,13 +345,34 @@ public final class VirtualMachine implements AutoCloseable {
             guestCpuid = vcpus.get(0).getCpuid();   // what the guest sees: KVM may mask bits of what it was given
         }
         state.vm().restoreInto(vm);
-        state.devices().forEach((name, bytes) -> {
-            StatefulDevice d = statefulDevices.get(name);
-            if (d == null) {
-                throw new IllegalArgumentException("state for unknown device " + name);
+        restoreDevices(state.devices());
+    }
+
+    /**
+     * Restores the encoded state at {@code encoded}'s position into this paused VM where it lies (the handover
+     * ledger), every vCPU's TSC and the kvmclock moved on by {@code advanceNanos}; a state that cannot be restored
+     * in place (another CPUID) is decoded and restored as {@link #restoreState(VmState)} does.
+     */
+    public synchronized void restoreState(ByteBuffer encoded, long advanceNanos) {
+        requireStatus(VmStatus.PAUSED, "restore state");
+        Map<String, byte[]> devices;
+        try {
+            devices = InPlaceState.restore(encoded, vm, vcpus, advanceNanos);
+        } catch (InPlaceState.NotInPlace e) {
+            restoreState(StateCodec.decode(encoded).advancedBy(advanceNanos));
+            return;
+        }
+        restoreDevices(devices);
+    }
+
+    private void restoreDevices(Map<String, byte[]> devices) {
+        for (Map.Entry<String, byte[]> d : devices.entrySet()) {
+            StatefulDevice device = statefulDevices.get(d.getKey());
+            if (device == null) {
+                throw new IllegalArgumentException("state for unknown device " + d.getKey());
             }
-            d.restoreState(bytes);
-        });
+            device.restoreState(d.getValue());
+        }
     }
 
     void powerOff(int code, String why) {

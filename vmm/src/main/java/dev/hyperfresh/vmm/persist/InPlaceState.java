@@ -1,0 +1,280 @@
+package dev.hyperfresh.vmm.persist;
+
+import dev.hyperfresh.kvm.ClockData;
+import dev.hyperfresh.kvm.Cpuid;
+import dev.hyperfresh.kvm.CpuidEntry;
+import dev.hyperfresh.kvm.DebugRegs;
+import dev.hyperfresh.kvm.IrqChip;
+import dev.hyperfresh.kvm.Lapic;
+import dev.hyperfresh.kvm.MpState;
+import dev.hyperfresh.kvm.PitState;
+import dev.hyperfresh.kvm.Regs;
+import dev.hyperfresh.kvm.Sregs;
+import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.kvm.VcpuEvents;
+import dev.hyperfresh.kvm.Vm;
+import dev.hyperfresh.kvm.Xcrs;
+import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
+import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
+import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jnr.ffi.Pointer;
+
+/**
+ * A VM's saved state written and read where it lies (the handover ledger's mapping), in {@link StateCodec}'s
+ * format: the save's ioctls write each kernel struct straight into its blob and the restore's ioctls read it from
+ * there, so nothing is copied into objects and back inside the cutover's blackout. The bytes are the ones
+ * {@code StateCodec.encode} makes of the same state, and a state restored here is the one {@code decode} then
+ * {@code VcpuSnapshot.restoreInto} would restore (InPlaceStateOnKvmTest); the orders are docs/STATE-ORDER.md's.
+ */
+public final class InPlaceState {
+    private static final int MSR_CAPACITY = 512;
+
+    private InPlaceState() {
+    }
+
+    /** A paused VM to save: its KVM objects, and what KVM does not hold (its name, its devices' bytes). */
+    public record Source(String vmName, Vm vm, List<Vcpu> vcpus, int[] msrIndices, Map<String, byte[]> devices)
+            implements EncodableState {
+        @Override
+        public int encodeInto(ByteBuffer region) {
+            return save(this, region);
+        }
+    }
+
+    /**
+     * Saves into {@code region} from its position (which is left where it was); returns the bytes written.
+     *
+     * @throws java.nio.BufferOverflowException if the state does not fit
+     */
+    public static int save(Source source, ByteBuffer region) {
+        StateOutput out = StateOutput.into(region);
+        Pointer memory = out.memory();
+        out.bytes(StateCodec.MAGIC).u16(StateCodec.MAJOR).u16(StateCodec.MINOR);
+        int body = out.beginSection(StateCodec.NAME);
+        out.bytes(StateCodec.utf8(source.vmName()));
+        out.endSection(body);
+        body = out.beginSection(StateCodec.VM);
+        out.u16(VmSnapshot.FORMAT_VERSION);
+        int pit = out.blobSpace(PitState.SIZE);
+        int clock = out.blobSpace(ClockData.SIZE);
+        int picMaster = out.blobSpace(IrqChip.SIZE);
+        int picSlave = out.blobSpace(IrqChip.SIZE);
+        int ioapic = out.blobSpace(IrqChip.SIZE);
+        out.endSection(body);
+        long[] msrValues = new long[source.msrIndices().length];
+        for (Vcpu vcpu : source.vcpus()) {
+            body = out.beginSection(StateCodec.VCPU);
+            saveVcpu(vcpu, source.msrIndices(), msrValues, out, memory);
+            out.endSection(body);
+        }
+        // the VM-wide state after the vCPUs, as VmSnapshot.save follows VcpuSnapshot.save
+        Vm vm = source.vm();
+        vm.getPit2(memory.slice(pit));
+        vm.getClock(memory.slice(clock));
+        vm.getIrqchip(IrqChip.PIC_MASTER, memory.slice(picMaster));
+        vm.getIrqchip(IrqChip.PIC_SLAVE, memory.slice(picSlave));
+        vm.getIrqchip(IrqChip.IOAPIC, memory.slice(ioapic));
+        for (Map.Entry<String, byte[]> device : source.devices().entrySet()) {
+            body = out.beginSection(StateCodec.DEVICE);
+            byte[] n = StateCodec.utf8(device.getKey());
+            out.u16(n.length).bytes(n).bytes(device.getValue());
+            out.endSection(body);
+        }
+        int crc = out.crc();
+        body = out.beginSection(StateCodec.END);
+        out.u32(crc);
+        out.endSection(body);
+        return out.size();
+    }
+
+    /** VcpuSnapshot.save's order, each struct where VcpuSnapshotCodec puts it. */
+    private static void saveVcpu(Vcpu vcpu, int[] msrIndices, long[] msrValues, StateOutput out, Pointer memory) {
+        out.u16(VcpuSnapshot.FORMAT_VERSION).u32(vcpu.id()).u32(vcpu.getMpState().value());
+        vcpu.getRegs(memory.slice(out.blobSpace(Regs.SIZE)));
+        vcpu.getSregs(memory.slice(out.blobSpace(Sregs.SIZE)));
+        vcpu.getXsave(memory.slice(out.blobSpace(vcpu.xsaveSize())));
+        vcpu.getXcrs(memory.slice(out.blobSpace(Xcrs.SIZE)));
+        vcpu.getDebugRegs(memory.slice(out.blobSpace(DebugRegs.SIZE)));
+        vcpu.getLapic(memory.slice(out.blobSpace(Lapic.SIZE)));
+        out.u32(vcpu.getTscKhz());
+        Cpuid cpuid = vcpu.givenCpuid() != null ? vcpu.givenCpuid() : vcpu.getCpuid();
+        List<CpuidEntry> entries = cpuid.entries();
+        out.u32(entries.size());
+        for (int i = 0; i < entries.size(); i++) {   // plain loops: this runs inside the blackout
+            CpuidEntry e = entries.get(i);
+            out.u32(e.function()).u32(e.index()).u32(e.flags()).u32(e.eax()).u32(e.ebx()).u32(e.ecx()).u32(e.edx());
+        }
+        vcpu.readMsrs(msrIndices, msrValues);
+        out.u32(msrIndices.length);
+        for (int i = 0; i < msrIndices.length; i++) {
+            out.u32(msrIndices[i]).u64(msrValues[i]);
+        }
+        vcpu.getVcpuEvents(memory.slice(out.blobSpace(VcpuEvents.SIZE)));
+    }
+
+    /**
+     * Restores the state at {@code region}'s position into {@code vm} and its vCPUs, every vCPU's TSC and the
+     * kvmclock moved on by {@code advanceNanos}; returns the devices' bytes (by name, in restore order) for the
+     * caller to restore. A state this cannot restore in place (another CPUID or XSAVE size than the vCPU has)
+     * throws {@link NotInPlace} before any ioctl, and the caller decodes it instead.
+     */
+    public static Map<String, byte[]> restore(ByteBuffer region, Vm vm, List<Vcpu> vcpus, long advanceNanos) {
+        StateInput in = new StateInput(region);
+        Pointer memory = in.memory();
+        StateCodec.checkHeader(in);
+        List<StateCodec.Section> sections = StateCodec.sections(in);
+        StateInput vmBody = null;
+        StateInput[] vcpuBodies = new StateInput[vcpus.size()];
+        int vcpuCount = 0;
+        Map<String, byte[]> devices = new LinkedHashMap<>();
+        for (int s = 0; s < sections.size(); s++) {
+            StateCodec.Section section = sections.get(s);
+            if (section.tag() == StateCodec.VM) {
+                vmBody = section.body();
+            } else if (section.tag() == StateCodec.VCPU) {
+                if (vcpuCount == vcpuBodies.length) {
+                    throw new StateFormatException("saved state has more vCPUs than the VM's " + vcpus.size());
+                }
+                vcpuBodies[vcpuCount++] = section.body();
+            } else if (section.tag() == StateCodec.DEVICE) {
+                StateInput body = section.body();
+                String name = new String(body.bytes(body.u16("device name length"), "device name"),
+                        StandardCharsets.UTF_8);
+                devices.put(name, body.bytes(body.remaining(), "device " + name));
+            }
+        }
+        if (vmBody == null || vcpuCount != vcpus.size()) {
+            throw new StateFormatException("saved state has " + vcpuCount + " vCPUs" + (vmBody == null
+                    ? " and no VM-wide state" : "") + " for a VM of " + vcpus.size());
+        }
+        VcpuPlan[] plans = new VcpuPlan[vcpuCount];
+        for (int i = 0; i < vcpuCount; i++) {   // everything checked before the first ioctl
+            plans[i] = VcpuPlan.read(vcpuBodies[i], vcpus.get(i));
+        }
+        for (int i = 0; i < vcpuCount; i++) {
+            plans[i].restore(vcpus.get(i), memory, advanceNanos);
+        }
+        restoreVm(vmBody, vm, memory, advanceNanos);
+        return devices;
+    }
+
+    /** VmSnapshot.restoreInto's order; the clock is copied to move it on, the rest set from where it lies. */
+    private static void restoreVm(StateInput in, Vm vm, Pointer memory, long advanceNanos) {
+        int version = in.u16("VM-wide state format version");
+        if (version != VmSnapshot.FORMAT_VERSION) {
+            throw new StateFormatException("VM-wide state format " + version + " is not one this reader knows");
+        }
+        int pit = in.struct("PIT state", PitState.SIZE);
+        ClockData clock = new ClockData(KernelStructs.exact(in, "clock data", ClockData.SIZE));
+        int picMaster = in.struct("PIC master", IrqChip.SIZE);
+        int picSlave = in.struct("PIC slave", IrqChip.SIZE);
+        int ioapic = in.struct("IOAPIC", IrqChip.SIZE);
+        in.expectEnd("VM-wide state");
+        vm.setPit2(memory.slice(pit));
+        vm.setClock(clock.withU64(0, clock.clock() + advanceNanos));
+        vm.setIrqchip(memory.slice(picMaster));
+        vm.setIrqchip(memory.slice(picSlave));
+        vm.setIrqchip(memory.slice(ioapic));
+    }
+
+    /** Thrown before anything is restored when a state must be decoded to be restored (its CPUID differs). */
+    public static final class NotInPlace extends RuntimeException {
+        NotInPlace(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /** Where one vCPU's structs lie, read and checked before any of them is restored. */
+    private record VcpuPlan(int mpState, int regs, int sregs, int xsave, int xcrs, int debugRegs, int lapic,
+                            int tscKhz, int[] msrIndices, long[] msrValues, int events) {
+        static VcpuPlan read(StateInput in, Vcpu vcpu) {
+            int version = in.u16("vCPU state format version");
+            if (version != VcpuSnapshot.FORMAT_VERSION) {
+                throw new StateFormatException("vCPU state format " + version + " is not one this reader knows");
+            }
+            int id = in.u32("vCPU id");
+            if (id != vcpu.id()) {
+                throw new StateFormatException("saved vCPU " + id + " in the place of vCPU " + vcpu.id());
+            }
+            int mp = VcpuSnapshotCodec.mpState(in.u32("mp_state")).value();
+            int regs = in.struct("regs", Regs.SIZE);
+            int sregs = in.struct("sregs", Sregs.SIZE);
+            int xsave = xsave(in, vcpu);
+            int xcrs = in.struct("xcrs", Xcrs.SIZE);
+            int debug = in.struct("debugregs", DebugRegs.SIZE);
+            int lapic = in.struct("lapic", Lapic.SIZE);
+            int tscKhz = in.u32("tsc_khz");
+            requireSameCpuid(in, vcpu);
+            int count = KernelStructs.count(in, "MSRs", VcpuSnapshotCodec.MSR_BYTES);
+            if (count > MSR_CAPACITY) {
+                throw new StateFormatException(count + " MSRs; at most " + MSR_CAPACITY + " are saved");
+            }
+            int[] indices = new int[count];
+            long[] values = new long[count];
+            for (int i = 0; i < count; i++) {
+                indices[i] = in.u32("MSR index");
+                values[i] = in.u64("MSR value");
+            }
+            int events = in.struct("vcpu_events", VcpuEvents.SIZE);
+            in.expectEnd("vCPU " + id + "'s state");
+            return new VcpuPlan(mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, indices, values, events);
+        }
+
+        /** The CPUID is not restored in place: KVM takes a new one only before a vCPU's first run. */
+        private static void requireSameCpuid(StateInput in, Vcpu vcpu) {
+            int count = KernelStructs.count(in, "CPUID entries", VcpuSnapshotCodec.CPUID_ENTRY_BYTES);
+            List<CpuidEntry> given = vcpu.givenCpuid() == null ? List.of() : vcpu.givenCpuid().entries();
+            boolean same = given.size() == count;
+            for (int i = 0; i < count; i++) {
+                CpuidEntry e = same ? given.get(i) : null;
+                same &= in.u32("CPUID entry") == (same ? e.function() : 0);
+                same &= in.u32("CPUID entry") == (same ? e.index() : 0);
+                same &= in.u32("CPUID entry") == (same ? e.flags() : 0);
+                same &= in.u32("CPUID entry") == (same ? e.eax() : 0);
+                same &= in.u32("CPUID entry") == (same ? e.ebx() : 0);
+                same &= in.u32("CPUID entry") == (same ? e.ecx() : 0);
+                same &= in.u32("CPUID entry") == (same ? e.edx() : 0);
+            }
+            if (!same) {
+                throw new NotInPlace("vCPU " + vcpu.id() + " was saved with another CPUID than it has");
+            }
+        }
+
+        /** An XSAVE area of another size than this vCPU's is decoded instead: KVM reads exactly its own size. */
+        private static int xsave(StateInput in, Vcpu vcpu) {
+            int at = in.position();
+            int length = in.u32("xsave length");
+            if (length != vcpu.xsaveSize()) {
+                throw new NotInPlace("vCPU " + vcpu.id() + "'s XSAVE area is " + Integer.toUnsignedString(length)
+                        + " bytes, this vCPU's " + vcpu.xsaveSize());
+            }
+            in.reset(at);
+            return in.struct("xsave", length);
+        }
+
+        /** VcpuSnapshot.restoreInto's order. */
+        void restore(Vcpu vcpu, Pointer memory, long advanceNanos) {
+            vcpu.setMpState(MpState.of(mpState));
+            vcpu.setRegs(memory.slice(regs));
+            vcpu.setSregs(memory.slice(sregs));
+            vcpu.setXsave(memory.slice(xsave));
+            vcpu.setXcrs(memory.slice(xcrs));
+            vcpu.setDebugRegs(memory.slice(debugRegs));
+            vcpu.setLapic(memory.slice(lapic));
+            long cycles = advanceNanos * tscKhz / 1_000_000;
+            for (int i = 0; i < msrIndices.length; i++) {
+                if (msrIndices[i] == SaveableMsrs.IA32_TSC) {
+                    msrValues[i] += cycles;
+                }
+            }
+            VcpuSnapshot.setMsrs(vcpu, msrIndices, msrValues);
+            vcpu.setVcpuEvents(memory.slice(events));
+            vcpu.kvmclockCtrl();
+        }
+    }
+}
