@@ -1,7 +1,5 @@
 package dev.hyperfresh.sys;
 
-import jnr.ffi.Pointer;
-
 /**
  * A kernel event counter (eventfd): {@link #signal} adds to it, {@link #read} takes it. KVM uses these for
  * irqfd/ioeventfd, and another process can wait on one it received over a {@link UnixSocket}.
@@ -43,8 +41,7 @@ public final class EventFd implements AutoCloseable {
 
     /** Adds {@code n} to the counter, waking readers; blocks (or fails with EAGAIN if nonblocking) on overflow. */
     public void signal(long n) {
-        Pointer value = Sys.allocate(COUNTER_BYTES);
-        value.putLongLong(0, n);
+        long[] value = {n};
         while (true) {
             long r = Sys.C.write(fd.get(), value, COUNTER_BYTES);
             if (r >= 0) {
@@ -62,11 +59,11 @@ public final class EventFd implements AutoCloseable {
      * 0: a successful read is never 0, so the value is unambiguous without an Optional.
      */
     public long read() {
-        Pointer value = Sys.allocate(COUNTER_BYTES);
+        long[] value = new long[1];
         while (true) {
             long r = Sys.C.read(fd.get(), value, COUNTER_BYTES);
             if (r >= 0) {
-                return value.getLongLong(0);
+                return value[0];
             }
             int errno = Sys.errno();
             if (errno == Sys.EAGAIN) {

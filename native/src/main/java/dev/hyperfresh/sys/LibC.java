@@ -23,6 +23,11 @@ public interface LibC {
     @SaveError int ioctl(int fd, long request, long arg);
     @SaveError long read(int fd, Pointer buf, long count);
     @SaveError long write(int fd, Pointer buf, long count);
+
+    /** An eventfd's 8-byte counter, passed without allocating native memory (jffi copies the array on its stack). */
+    @SaveError long write(int fd, @In long[] counter, long count);
+
+    @SaveError long read(int fd, @Out long[] counter, long count);
     @SaveError int fcntl(int fd, int cmd, int arg);
 
     /** Declared with a Pointer hint: jnr-ffi's generated invoker passes garbage as the sixth of six
@@ -55,9 +60,9 @@ public interface LibC {
     int geteuid();
     int getegid();
     @SaveError int gettid();
-    @SaveError int sched_setscheduler(int pid, int policy, @In Pointer param);
+    @SaveError int sched_setscheduler(int pid, int policy, @In int[] param);
     @SaveError int sched_getscheduler(int pid);
-    @SaveError int sched_getparam(int pid, @Out Pointer param);
+    @SaveError int sched_getparam(int pid, @Out int[] param);
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);
     @SaveError int poll(Pointer fds, long nfds, int timeout);

@@ -1,7 +1,5 @@
 package dev.hyperfresh.sys;
 
-import jnr.ffi.Pointer;
-
 /**
  * Lifts the calling thread to a real-time scheduling class (SCHED_FIFO) for a few milliseconds and back. A thread
  * on a handover's critical path would otherwise wait for the scheduler to preempt busy vCPU threads (or anything
@@ -40,8 +38,8 @@ public final class RealtimePriority implements AutoCloseable {
     /** Back to normal scheduling if {@link #raiseThread} raised the calling thread; a no-op otherwise. */
     public static void lowerCurrentThread() {
         if (Sys.C.sched_getscheduler(0) == SCHED_FIFO) {
-            Pointer param = Sys.allocate(4);
-            if (Sys.C.sched_getparam(0, param) == 0 && param.getInt(0) == PRIORITY) {
+            int[] param = new int[1];
+            if (Sys.C.sched_getparam(0, param) == 0 && param[0] == PRIORITY) {
                 set(0, SCHED_OTHER, 0);
             }
         }
@@ -54,9 +52,7 @@ public final class RealtimePriority implements AutoCloseable {
 
     /** {@code tid} 0: the calling thread. */
     private static boolean set(int tid, int policy, int priority) {
-        Pointer param = Sys.allocate(4);
-        param.putInt(0, priority);
-        return Sys.C.sched_setscheduler(tid, policy, param) == 0;
+        return Sys.C.sched_setscheduler(tid, policy, new int[] {priority}) == 0;
     }
 
     @Override
