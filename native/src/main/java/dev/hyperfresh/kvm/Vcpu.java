@@ -26,6 +26,7 @@ public final class Vcpu implements AutoCloseable {
     private volatile int threadId = -1;
     private volatile boolean hasRun;
     private volatile Cpuid given;
+    private volatile int tscKhz;
 
     Vcpu(Vm vm, int id, Fd fd) {
         this.vm = vm;
@@ -397,9 +398,17 @@ public final class Vcpu implements AutoCloseable {
         return Cpuid.readFrom(p);
     }
 
-    /** The guest TSC frequency in kHz. */
+    /**
+     * The guest TSC frequency in kHz. Asked once: KVM changes it only through KVM_SET_TSC_KHZ on this vCPU, which
+     * {@link #setTscKhz} does, so a save inside a cutover makes no ioctl for it.
+     */
     public int getTscKhz() {
-        return Ioctl.call(fd, "KVM_GET_TSC_KHZ", Ioctls.GET_TSC_KHZ, 0);
+        int khz = tscKhz;
+        if (khz == 0) {
+            khz = Ioctl.call(fd, "KVM_GET_TSC_KHZ", Ioctls.GET_TSC_KHZ, 0);
+            tscKhz = khz;
+        }
+        return khz;
     }
 
     /** Sets the guest TSC frequency; needs KVM_CAP_TSC_CONTROL (absent under PVM). */
@@ -407,6 +416,7 @@ public final class Vcpu implements AutoCloseable {
         if (!vm.kvm().has(Cap.TSC_CONTROL)) {
             throw new UnsupportedCapabilityException(Cap.TSC_CONTROL, "cannot set the guest TSC frequency");
         }
+        tscKhz = 0;   // asked again: KVM may round what it was given
         Ioctl.call(fd, "KVM_SET_TSC_KHZ", Ioctls.SET_TSC_KHZ, khz);
     }
 

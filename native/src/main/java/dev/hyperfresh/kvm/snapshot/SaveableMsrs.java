@@ -14,6 +14,8 @@ import java.util.stream.IntStream;
 public final class SaveableMsrs {
     public static final int IA32_TSC = 0x10;
     public static final int IA32_TSC_DEADLINE = 0x6e0;
+    /** kvmclock's per-vCPU time page, old and new index; bit 0 enables it. */
+    private static final int KVM_SYSTEM_TIME = 0x12, KVM_SYSTEM_TIME_NEW = 0x4b564d01;
     /** MSRs whose value advances with time on its own: equal state means equal apart from these. */
     public static final java.util.Set<Integer> TIME_VARYING = java.util.Set.of(IA32_TSC,
             0x40000010 /* HV_X64_MSR_VP_RUNTIME */, 0x40000020 /* HV_X64_MSR_TIME_REF_COUNT */);
@@ -38,6 +40,19 @@ public final class SaveableMsrs {
         int[] keep = IntStream.range(0, idx.length).filter(i -> !TIME_VARYING.contains(idx[i])).toArray();
         return new Msrs(Arrays.stream(keep).map(i -> idx[i]).toArray(),
                 Arrays.stream(keep).mapToLong(i -> val[i]).toArray());
+    }
+
+    /**
+     * Whether a vCPU with these MSRs has kvmclock enabled, i.e. whether KVM_KVMCLOCK_CTRL would do anything for it
+     * (KVM answers EINVAL otherwise).
+     */
+    public static boolean kvmclockEnabled(int[] indices, long[] values) {
+        for (int i = 0; i < indices.length; i++) {
+            if ((indices[i] == KVM_SYSTEM_TIME || indices[i] == KVM_SYSTEM_TIME_NEW) && (values[i] & 1) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean readable(Vcpu vcpu, int index) {

@@ -59,7 +59,7 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
         vcpu.setLapic(lapic);
         setMsrs(vcpu, msrs.indices(), msrs.values());
         vcpu.setVcpuEvents(events);
-        vcpu.kvmclockCtrl();
+        noteClockPause(vcpu, msrs.indices(), msrs.values());
     }
 
     /**
@@ -88,19 +88,20 @@ public record VcpuSnapshot(int id, MpState mpState, Regs regs, Sregs sregs, Xsav
     }
 
     /**
-     * Writes saved MSRs, IA32_TSC_DEADLINE (saved last, {@link SaveableMsrs}) on its own after the rest: the
-     * deadline is relative to the TSC, and a zero deadline would be read by the guest as "timer disarmed forever",
-     * so it is left unset instead.
+     * Writes saved MSRs in one KVM_SET_MSRS, which KVM applies in order, so IA32_TSC_DEADLINE (saved last,
+     * {@link SaveableMsrs}) follows the TSC it is relative to. A zero deadline is left out: the guest would read it as
+     * "timer disarmed forever".
      */
     public static void setMsrs(Vcpu vcpu, int[] indices, long[] values) {
         int last = indices.length - 1;
-        if (last >= 0 && indices[last] == SaveableMsrs.IA32_TSC_DEADLINE) {
-            vcpu.writeMsrs(indices, values, 0, last);
-            if (values[last] != 0) {
-                vcpu.writeMsrs(indices, values, last, last + 1);
-            }
-        } else {
-            vcpu.writeMsrs(indices, values, 0, indices.length);
+        boolean zeroDeadline = last >= 0 && indices[last] == SaveableMsrs.IA32_TSC_DEADLINE && values[last] == 0;
+        vcpu.writeMsrs(indices, values, 0, zeroDeadline ? last : indices.length);
+    }
+
+    /** KVM_KVMCLOCK_CTRL where the restored MSRs enable kvmclock; KVM would refuse it otherwise. */
+    public static void noteClockPause(Vcpu vcpu, int[] indices, long[] values) {
+        if (SaveableMsrs.kvmclockEnabled(indices, values)) {
+            vcpu.kvmclockCtrl();
         }
     }
 }

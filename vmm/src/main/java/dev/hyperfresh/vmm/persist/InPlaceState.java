@@ -274,7 +274,7 @@ public final class InPlaceState {
             }
             VcpuSnapshot.setMsrs(vcpu, msrIndices, msrValues);
             vcpu.setVcpuEvents(memory.slice(events));
-            vcpu.kvmclockCtrl();
+            VcpuSnapshot.noteClockPause(vcpu, msrIndices, msrValues);
         }
     }
 }
