@@ -20,6 +20,7 @@ import dev.hyperfresh.vmm.control.Json;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.memory.GuestMemory;
+import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
@@ -56,6 +57,8 @@ public final class IncomingHandover {
     private final StandbyHost host;
     private final FrameChannel channel;
     private final List<HostedVm> vms = new ArrayList<>();
+    /** The first VM's vCPUs restored while the old instance still saves (take's thread only). */
+    private InPlaceState.EarlyRestore early = InPlaceState.EarlyRestore.none();
     private Offer offer;
     private Ledger ledger;
     private Fd old;
@@ -100,7 +103,7 @@ public final class IncomingHandover {
             JitWarmup.run(host.kvm(), offer.vms().stream().mapToInt(Offer.VmOffer::vcpus).max().orElse(1));
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes())
-                    .put("earlyTake", true).put("offerSoon", SPIN_FOR_OFFER);
+                    .put("earlyTake", true).put("offerSoon", SPIN_FOR_OFFER).put("spinMark", SPIN_FOR_OFFER);
             reply.set("target", Json.MAPPER.valueToTree(host.self()));
             channel.send(reply, List.of());
         } catch (JsonProcessingException | RuntimeException e) {
@@ -282,6 +285,7 @@ public final class IncomingHandover {
 
     private void takeRaised(JsonNode id) {
         decided = true;
+        early = vms.isEmpty() ? InPlaceState.EarlyRestore.none() : vms.get(0).vm().earlyRestore();
         String withdrawn = awaitOffer();
         if (withdrawn != null) {
             discard(withdrawn);
@@ -290,6 +294,11 @@ public final class IncomingHandover {
         }
         long received = MonotonicClock.nanos();
         ledger.stamp(CutoverStep.TAKE_RECEIVED, received);
+        for (int i = 0; i < vms.size(); i++) {
+            if (!offer.vms().get(i).paused()) {
+                vms.get(i).vm().standByToResume();
+            }
+        }
         try {
             List<ByteBuffer> blobs = ledger.states();
             if (blobs.size() != vms.size()) {
@@ -299,7 +308,7 @@ public final class IncomingHandover {
             long advance = MonotonicClock.nanos() - ledger.pausedAtNanos();
             for (int i = 0; i < vms.size(); i++) {
                 VirtualMachine vm = vms.get(i).vm();
-                vm.restoreState(blobs.get(i), advance);
+                vm.restoreState(blobs.get(i), advance, i == 0 ? early : InPlaceState.EarlyRestore.none());
             }
             Die.at(FaultPoint.DURING_RESTORE, host.fault());
         } catch (RuntimeException e) {
@@ -374,10 +383,22 @@ public final class IncomingHandover {
         }
     }
 
+    /**
+     * Spins for the offer, restoring the first VM's vCPUs as the old instance writes their state (it saves the
+     * others meanwhile): the save and the restore overlap instead of following each other.
+     */
     private void spinWhileOld() {
         long until = System.nanoTime() + OFFER_SPIN_NANOS;
+        ledger.markStandbySpinning();
+        int restoredUpTo = 0;
         while (SPIN_FOR_OFFER && ledger.owner() == Ledger.Owner.OLD && System.nanoTime() < until) {
-            Thread.onSpinWait();
+            int written = ledger.firstStateWritten();
+            if (written > restoredUpTo) {
+                restoredUpTo = written;
+                early.advance(ledger.firstState(), written, MonotonicClock.nanos() - ledger.pausedAtNanos());
+            } else {
+                Thread.onSpinWait();
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import dev.hyperfresh.vmm.boot.HaltLoop;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.Replies;
+import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import java.util.List;
@@ -54,8 +55,13 @@ final class JitWarmup {
             for (int i = 0; i < ROUNDS; i++) {
                 vm.requestPause();
                 vm.awaitPaused();
+                vm.standByToResume();
+                InPlaceState.EarlyRestore early = vm.earlyRestore();
                 ledger.writeStates(List.of(vm.stateInPlace()), 0);
-                vm.restoreState(ledger.states().get(0), 0);
+                if (i % 2 == 0) {   // the cutover restores early what it can, and the rest after the offer
+                    early.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
+                }
+                vm.restoreState(ledger.states().get(0), 0, early);
                 vm.resume();
                 vm.awaitFirstRunNanos(1_000);
             }

@@ -49,11 +49,23 @@ public final class Ledger implements AutoCloseable {
     private static final int PAUSED_AT = 8;
     private static final int STATE_BYTES = 16;
     private static final int STATE_COUNT = 24;
+    /** How many bytes of the first VM's state are final ({@link EncodableState.Written}), released as they are. */
+    private static final int FIRST_STATE_WRITTEN = 32;
+    private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final int FIRST_STATE = HEADER_BYTES + 4;
+    /** Set by a standby as it starts spinning for the offer. */
+    private static final int STANDBY_SPINNING = 40;
     /** One CLOCK_MONOTONIC stamp per {@link CutoverStep}, 0 while not reached. */
     private static final int TRACE = 64;
 
     private final Fd fd;
     private final MappedByteBuffer map;
+    private final EncodableState.Written firstStateWritten = new EncodableState.Written() {
+        @Override
+        public void upTo(int bytes) {
+            LONG.setRelease(map, FIRST_STATE_WRITTEN, (long) bytes);
+        }
+    };
 
     private Ledger(Fd fd, MappedByteBuffer map) {
         this.fd = fd;
@@ -98,9 +110,12 @@ public final class Ledger implements AutoCloseable {
      */
     public void writeStates(List<? extends EncodableState> states, long pausedAtNanos) {
         int at = HEADER_BYTES;
+        map.putLong(PAUSED_AT, pausedAtNanos);   // before the first release below: a reader restores with it
+        LONG.setRelease(map, FIRST_STATE_WRITTEN, 0L);
         try {
-            for (EncodableState state : states) {
-                int length = state.encodeInto(map.slice(at + 4, map.capacity() - at - 4));
+            for (int i = 0; i < states.size(); i++) {   // a plain loop: this runs inside the blackout
+                EncodableState.Written done = i == 0 ? firstStateWritten : EncodableState.Written.NOBODY;
+                int length = states.get(i).encodeInto(map.slice(at + 4, map.capacity() - at - 4), done);
                 map.putInt(at, length);
                 at += 4 + length;
             }
@@ -108,9 +123,26 @@ public final class Ledger implements AutoCloseable {
             throw new IllegalStateException("the saved state does not fit the handover ledger ("
                     + (map.capacity() - HEADER_BYTES) + " bytes)");
         }
-        map.putLong(PAUSED_AT, pausedAtNanos);
         map.putLong(STATE_BYTES, at - HEADER_BYTES);
         map.putInt(STATE_COUNT, states.size());
+    }
+
+    /** The first VM's state region (from its first byte), while it is being written: see {@link #firstStateWritten()}. */
+    public ByteBuffer firstState() {
+        return map.slice(FIRST_STATE, map.capacity() - FIRST_STATE).asReadOnlyBuffer();
+    }
+
+    void markStandbySpinning() {
+        WORD.setRelease(map, STANDBY_SPINNING, 1);
+    }
+
+    boolean standbySpinning() {
+        return (int) WORD.getAcquire(map, STANDBY_SPINNING) != 0;
+    }
+
+    /** How many bytes of {@link #firstState()} are final so far (acquired: what lies there may be read). */
+    public int firstStateWritten() {
+        return (int) (long) LONG.getAcquire(map, FIRST_STATE_WRITTEN);
     }
 
     /** The saved states where they lie: views of the mapping, to decode in place while the ledger is open. */

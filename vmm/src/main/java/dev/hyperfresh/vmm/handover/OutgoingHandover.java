@@ -67,11 +67,14 @@ public final class OutgoingHandover implements AutoCloseable {
     private final Consumer<Event> progress;
     private final PrepareReply prepared;
     private final PreCopy preCopy;
+    private static final long SPINNER_WAIT_NANOS = 3_000_000;
     private final boolean verify;
     /** The standby takes an early {@code take}: sent as the pause begins, it waits in the ledger for the offer. */
     private final boolean earlyTake;
     /** The standby asked to be signalled as the save starts too (adopt reply {@code offerSoon}): it then spins. */
     private final boolean offerSoon;
+    /** The standby marks the ledger once it spins (adopt reply {@code spinMark}): the pause waits for that. */
+    private final boolean spinMark;
     /** The VMs the operator had paused when the standby mapped them: they move paused. */
     private final Set<VirtualMachine> operatorPaused;
     /** The VMs this cutover paused, and so the only ones a rollback resumes. */
@@ -79,7 +82,7 @@ public final class OutgoingHandover implements AutoCloseable {
 
     private OutgoingHandover(FrameChannel channel, Fd standby, Ledger ledger, EventFd offerSignal, List<HostedVm> vms, InstanceRef target,
                              String selfName, FaultPoint fault, Consumer<Event> progress, PrepareReply prepared,
-                             PreCopy preCopy, boolean verify, boolean earlyTake, boolean offerSoon,
+                             PreCopy preCopy, boolean verify, boolean earlyTake, boolean offerSoon, boolean spinMark,
                              Set<VirtualMachine> operatorPaused) {
         this.channel = channel;
         this.standby = standby;
@@ -95,6 +98,7 @@ public final class OutgoingHandover implements AutoCloseable {
         this.verify = verify;
         this.earlyTake = earlyTake;
         this.offerSoon = offerSoon;
+        this.spinMark = spinMark;
         this.operatorPaused = Set.copyOf(operatorPaused);
     }
 
@@ -182,7 +186,7 @@ public final class OutgoingHandover implements AutoCloseable {
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
             return new OutgoingHandover(channel, standby, ledger, offerSignal, List.copyOf(vms), ref, self.name(), fault, progress,
                     prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), r.path("offerSoon").asBoolean(),
-                    pausedIn(offer, vms));
+                    r.path("spinMark").asBoolean(), pausedIn(offer, vms));
         } catch (JsonProcessingException e) {
             stopLogging(preCopy);
             closeAll(channel, standby, ledger, offerSignal);
@@ -242,6 +246,12 @@ public final class OutgoingHandover implements AutoCloseable {
             boolean takeNow = earlyTake && preCopy == null && !verify;
             if (takeNow) {
                 sendTake();
+                if (offerSoon) {
+                    offerSignal.signal(1);
+                    if (spinMark) {
+                        awaitStandbySpinning();
+                    }
+                }
             }
             Die.at(FaultPoint.PAUSE, fault);
             for (HostedVm h : vms) {
@@ -273,7 +283,7 @@ public final class OutgoingHandover implements AutoCloseable {
             if (earlyTake && !takeNow) {
                 sendTake();
             }
-            if (offerSoon) {
+            if (offerSoon && !takeNow) {
                 offerSignal.signal(1);   // the offer follows within the save: waking the standby now hides its wake-up
             }
             Die.at(FaultPoint.SAVE, fault);
@@ -339,6 +349,19 @@ public final class OutgoingHandover implements AutoCloseable {
                     successor, copied.bytes(), copied.rounds(), checksums);
         }
         return settle(failure, stateBytes, copied, checksums);
+    }
+
+    /**
+     * Waits, with the guest still running, until the standby spins on the ledger: woken by the take, it needs
+     * 0.4-0.6 ms to get there on an idle virtual host (its CPU sleeps), longer than the pause. Spinning when the
+     * save begins, it restores each vCPU as soon as it is saved and sees the offer at once. A standby that does not
+     * get there within {@link #SPINNER_WAIT_NANOS} finds the offer by its own wake-up, as without this.
+     */
+    private void awaitStandbySpinning() {
+        long until = System.nanoTime() + SPINNER_WAIT_NANOS;
+        while (!ledger.standbySpinning() && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
     }
 
     private void sendTake() {

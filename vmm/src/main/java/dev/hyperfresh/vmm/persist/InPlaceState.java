@@ -41,17 +41,18 @@ public final class InPlaceState {
     public record Source(String vmName, Vm vm, List<Vcpu> vcpus, int[] msrIndices, Map<String, byte[]> devices)
             implements EncodableState {
         @Override
-        public int encodeInto(ByteBuffer region) {
-            return save(this, region);
+        public int encodeInto(ByteBuffer region, Written done) {
+            return save(this, region, done);
         }
     }
 
     /**
      * Saves into {@code region} from its position (which is left where it was); returns the bytes written.
+     * {@code done} hears the end of each vCPU section as it is written ({@link EarlyRestore}).
      *
      * @throws java.nio.BufferOverflowException if the state does not fit
      */
-    public static int save(Source source, ByteBuffer region) {
+    public static int save(Source source, ByteBuffer region, EncodableState.Written done) {
         StateOutput out = StateOutput.into(region);
         Pointer memory = out.memory();
         out.bytes(StateCodec.MAGIC).u16(StateCodec.MAJOR).u16(StateCodec.MINOR);
@@ -71,6 +72,7 @@ public final class InPlaceState {
             body = out.beginSection(StateCodec.VCPU);
             saveVcpu(vcpu, source.msrIndices(), msrValues, out, memory);
             out.endSection(body);
+            done.upTo(out.size());
         }
         // the VM-wide state after the vCPUs, as VmSnapshot.save follows VcpuSnapshot.save
         Vm vm = source.vm();
@@ -120,10 +122,12 @@ public final class InPlaceState {
     /**
      * Restores the state at {@code region}'s position into {@code vm} and its vCPUs, every vCPU's TSC and the
      * kvmclock moved on by {@code advanceNanos}; returns the devices' bytes (by name, in restore order) for the
-     * caller to restore. A state this cannot restore in place (another CPUID or XSAVE size than the vCPU has)
+     * caller to restore. The first {@code early.restored()} vCPUs were restored from these very bytes while they were
+     * being written; the CRC checked here covers them too. A state this cannot restore in place (another CPUID or XSAVE size than the vCPU has)
      * throws {@link NotInPlace} before any ioctl, and the caller decodes it instead.
      */
-    public static Map<String, byte[]> restore(ByteBuffer region, Vm vm, List<Vcpu> vcpus, long advanceNanos) {
+    public static Map<String, byte[]> restore(ByteBuffer region, Vm vm, List<Vcpu> vcpus, long advanceNanos,
+                                              EarlyRestore early) {
         StateInput in = new StateInput(region);
         Pointer memory = in.memory();
         StateCodec.checkHeader(in);
@@ -152,11 +156,12 @@ public final class InPlaceState {
             throw new StateFormatException("saved state has " + vcpuCount + " vCPUs" + (vmBody == null
                     ? " and no VM-wide state" : "") + " for a VM of " + vcpus.size());
         }
+        int first = early.restored();   // checked by the CRC above, restored while the rest was being written
         VcpuPlan[] plans = new VcpuPlan[vcpuCount];
-        for (int i = 0; i < vcpuCount; i++) {   // everything checked before the first ioctl
+        for (int i = first; i < vcpuCount; i++) {   // everything checked before the first ioctl
             plans[i] = VcpuPlan.read(vcpuBodies[i], vcpus.get(i));
         }
-        for (int i = 0; i < vcpuCount; i++) {
+        for (int i = first; i < vcpuCount; i++) {
             plans[i].restore(vcpus.get(i), memory, advanceNanos);
         }
         restoreVm(vmBody, vm, memory, advanceNanos);
@@ -180,6 +185,65 @@ public final class InPlaceState {
         vm.setIrqchip(memory.slice(picMaster));
         vm.setIrqchip(memory.slice(picSlave));
         vm.setIrqchip(memory.slice(ioapic));
+    }
+
+    /**
+     * Restores a VM's vCPUs from its state while the old instance is still writing the rest (its later vCPUs, the
+     * VM-wide state, the devices): the cutover's two processes then save and restore at once instead of one after
+     * the other. Harmless before the claim, as every restore is: nothing runs the VM until the whole state has been
+     * offered and checked ({@link #restore}). Any failure here only means the whole restore happens there instead.
+     */
+    public static final class EarlyRestore {
+        private final List<Vcpu> vcpus;
+        private int next = -1;
+        private int restored;
+        private boolean failed;
+
+        public EarlyRestore(List<Vcpu> vcpus) {
+            this.vcpus = vcpus;
+        }
+
+        /** Nothing restored early (a state written all at once). */
+        public static EarlyRestore none() {
+            return new EarlyRestore(List.of());
+        }
+
+        /**
+         * Restores every vCPU whose section lies within {@code region}'s first {@code written} bytes and was not
+         * restored yet, its TSC moved on by {@code advanceNanos}. {@code written} must be a value {@link
+         * EncodableState.Written} was told.
+         */
+        public void advance(ByteBuffer region, int written, long advanceNanos) {
+            if (failed || restored == vcpus.size()) {
+                return;
+            }
+            try {
+                StateInput in = new StateInput(region.slice(0, written));
+                Pointer memory = in.memory();
+                if (next < 0) {
+                    StateCodec.checkHeader(in);
+                    next = in.position();
+                }
+                in.reset(next);
+                while (restored < vcpus.size() && in.remaining() > 0) {
+                    int tag = in.u32("section tag");
+                    StateInput body = in.slice(in.u32("section length") & 0xffffffffL, "section");
+                    if (tag == StateCodec.VCPU) {
+                        Vcpu vcpu = vcpus.get(restored);
+                        VcpuPlan.read(body, vcpu).restore(vcpu, memory, advanceNanos);
+                        restored++;
+                    }
+                    next = in.position();
+                }
+            } catch (RuntimeException e) {
+                failed = true;
+            }
+        }
+
+        /** How many vCPUs, from the first, are restored; 0 after a failure (restore them all again). */
+        public int restored() {
+            return failed ? 0 : restored;
+        }
     }
 
     /** Thrown before anything is restored when a state must be decoded to be restored (its CPUID differs). */

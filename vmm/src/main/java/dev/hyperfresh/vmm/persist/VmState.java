@@ -34,8 +34,9 @@ public record VmState(String vmName, VmSnapshot vm, List<VcpuSnapshot> vcpus, Ma
         return new VmState(vmName, vm.withClockAdvancedBy(nanos), moved, devices);
     }
 
+    /** Writes it all at once: {@code done} hears of nothing before the end, so nothing is restored early. */
     @Override
-    public int encodeInto(ByteBuffer region) {
+    public int encodeInto(ByteBuffer region, Written done) {
         return StateCodec.encode(this, region);
     }
 

@@ -299,7 +299,11 @@ public final class VirtualMachine implements AutoCloseable {
         requireStatus(VmStatus.PAUSED, "resume");
         pauseRequested = false;
         status = VmStatus.RUNNING;
-        vcpus.forEach(v -> RealtimePriority.raiseThread(v.boundThreadId()));
+        if (!gate.allSpinning()) {   // spinning threads need no wake-up, and so no priority to get one promptly
+            for (int i = 0; i < vcpus.size(); i++) {   // a plain loop: this runs inside the blackout
+                RealtimePriority.raiseThread(vcpus.get(i).boundThreadId());
+            }
+        }
         gate.resume();
     }
 
@@ -353,16 +357,37 @@ public final class VirtualMachine implements AutoCloseable {
      * ledger), every vCPU's TSC and the kvmclock moved on by {@code advanceNanos}; a state that cannot be restored
      * in place (another CPUID) is decoded and restored as {@link #restoreState(VmState)} does.
      */
-    public synchronized void restoreState(ByteBuffer encoded, long advanceNanos) {
+    public void restoreState(ByteBuffer encoded, long advanceNanos) {
+        restoreState(encoded, advanceNanos, InPlaceState.EarlyRestore.none());
+    }
+
+    /** {@link #restoreState(ByteBuffer, long)} of a state whose first vCPUs {@code early} restored already. */
+    public synchronized void restoreState(ByteBuffer encoded, long advanceNanos, InPlaceState.EarlyRestore early) {
         requireStatus(VmStatus.PAUSED, "restore state");
         Map<String, byte[]> devices;
         try {
-            devices = InPlaceState.restore(encoded, vm, vcpus, advanceNanos);
+            devices = InPlaceState.restore(encoded, vm, vcpus, advanceNanos, early);
         } catch (InPlaceState.NotInPlace e) {
             restoreState(StateCodec.decode(encoded).advancedBy(advanceNanos));
             return;
         }
         restoreDevices(devices);
+    }
+
+    /**
+     * Wakes this paused VM's vCPU threads to spin for the coming {@link #resume()} ({@link VcpuGate#standBy()}):
+     * a standby calls it as it starts restoring, so their wake-up passes meanwhile instead of after the resume.
+     */
+    public void standByToResume() {
+        gate.standBy();
+    }
+
+    /**
+     * For this VM's vCPUs to be restored while their state is still being written (the cutover's), by the thread that
+     * then restores the rest; only while the VM is paused, as for any restore.
+     */
+    public InPlaceState.EarlyRestore earlyRestore() {
+        return new InPlaceState.EarlyRestore(vcpus);
     }
 
     private void restoreDevices(Map<String, byte[]> devices) {

@@ -12,6 +12,8 @@ import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import dev.hyperfresh.vmm.persist.EncodableState;
+import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
 import java.nio.ByteBuffer;
@@ -84,8 +86,9 @@ class HfguestOnHfvisorTest {
 
     /**
      * The cutover's path: the state saved where it goes by the ioctls themselves is the one the object path saves
-     * (time-varying fields aside) and restores where it lies; a state of another CPUID is decoded instead, and then
-     * refused by KVM for a vCPU that has run, before anything of it is restored.
+     * (time-varying fields aside) and restores where it lies, its first vCPU as soon as its section is written; a
+     * state of another CPUID is decoded instead, and then refused by KVM for a vCPU that has run, before anything of
+     * it is restored.
      */
     @Test
     void aStateSavedAndRestoredInPlaceIsTheObjectPathsState() throws Exception {
@@ -94,7 +97,7 @@ class HfguestOnHfvisorTest {
             watch.awaitHeartbeats(2, 10, PATIENCE);
             vm.pause();
             ByteBuffer region = ByteBuffer.allocateDirect(1 << 20);
-            int length = vm.stateInPlace().encodeInto(region);
+            int length = vm.stateInPlace().encodeInto(region, EncodableState.Written.NOBODY);
             VmState inPlace = StateCodec.decode(region.slice(0, length));
             VmState objects = vm.saveState();
 
@@ -124,7 +127,15 @@ class HfguestOnHfvisorTest {
             assertThatThrownBy(() -> vm.restoreState(ByteBuffer.allocateDirect(other.length).put(other).flip(), 0))
                     .hasMessageContaining("has already run with another CPUID");
 
-            vm.restoreState(region.slice(0, length), 0);
+            // as a cutover does: the first vCPU restored from its section as soon as it is written, the rest after
+            List<Integer> written = new ArrayList<>();
+            int again = vm.stateInPlace().encodeInto(region, written::add);
+            assertThat(written).as("one mark per vCPU section").hasSize(2);
+            InPlaceState.EarlyRestore early = vm.earlyRestore();
+            early.advance(region.slice(0, again), written.get(0), 0);
+            assertThat(early.restored()).isEqualTo(1);
+            vm.standByToResume();
+            vm.restoreState(region.slice(0, again), 0, early);
             vm.resume();
             watch.awaitHeartbeats(2, 10, PATIENCE);
             watch.assertHealthy(2);

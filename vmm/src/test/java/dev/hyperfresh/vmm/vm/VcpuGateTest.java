@@ -1,0 +1,76 @@
+package dev.hyperfresh.vmm.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class VcpuGateTest {
+    private static final int THREADS = 2;
+
+    /** Threads that pass the gate until it stops, counting their passes. */
+    private static List<Thread> start(VcpuGate gate, AtomicInteger passes) {
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < THREADS; i++) {
+            Thread t = new Thread(() -> {
+                while (gate.awaitRunnable()) {
+                    passes.incrementAndGet();
+                    Thread.onSpinWait();
+                }
+                gate.gone();
+            });
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        return threads;
+    }
+
+    @Test
+    void threadsStandingBySpinUntilTheResumeAndThenRun() throws Exception {
+        VcpuGate gate = new VcpuGate();
+        gate.open(THREADS, true);
+        AtomicInteger passes = new AtomicInteger();
+        List<Thread> threads = start(gate, passes);
+        assertThat(gate.awaitParked()).isTrue();
+        assertThat(gate.allSpinning()).isFalse();
+
+        gate.standBy();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!gate.allSpinning() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertThat(gate.allSpinning()).as("both threads woke to spin").isTrue();
+        assertThat(passes.get()).as("nobody ran while paused").isZero();
+
+        gate.resume();
+        assertThat(gate.awaitFirstRunNanos(10_000)).isPositive();
+        while (passes.get() == 0) {
+            Thread.onSpinWait();
+        }
+        gate.requestPause();
+        assertThat(gate.awaitParked()).isTrue();
+        assertThat(gate.allSpinning()).as("a new pause sleeps until told to stand by").isFalse();
+        gate.stop();
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertThat(t.isAlive()).isFalse();
+        }
+    }
+
+    @Test
+    void aStoppedGateEndsThreadsStandingBy() throws Exception {
+        VcpuGate gate = new VcpuGate();
+        gate.open(THREADS, true);
+        List<Thread> threads = start(gate, new AtomicInteger());
+        assertThat(gate.awaitParked()).isTrue();
+        gate.standBy();
+        gate.stop();
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertThat(t.isAlive()).isFalse();
+        }
+    }
+}
