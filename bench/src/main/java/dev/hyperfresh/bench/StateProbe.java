@@ -49,9 +49,9 @@ final class StateProbe implements CutoverProbe {
         String n = encoded.length + " B";
         return List.of(
                 new Row(30, "encode into the ledger (Ledger.writeStates, 2 vCPUs)", "MappedByteBuffer.put of " + n,
-                        true),
+                        false),
                 new Row(80, "decode in place + clock advance (StateCodec.decode, VmState.advancedBy)",
-                        "MappedByteBuffer.get of " + n + " into a new array", true));
+                        "MappedByteBuffer.get of " + n + " into a new array", false));
     }
 
     @Override
