@@ -13,6 +13,7 @@ import dev.hyperfresh.sys.RealtimePriority;
 public final class VcpuGate {
     /** How long threads told to stand by spin for the resume before they wait for it as usual. */
     private static final long STAND_BY_NANOS = 3_000_000;
+    private final long standByNanos;
     private volatile boolean pauseRequested;
     private volatile boolean stopping;
     private boolean standingBy;
@@ -21,6 +22,15 @@ public final class VcpuGate {
     private int alive;
     private long lastParkNanos;
     private long firstRunNanos;
+
+    public VcpuGate() {
+        this(STAND_BY_NANOS);
+    }
+
+    /** A gate whose threads stand by for {@code standByNanos} at most (tests: long enough to see them all spin). */
+    VcpuGate(long standByNanos) {
+        this.standByNanos = standByNanos;
+    }
 
     /** Opens the gate for {@code vcpus} threads about to start, parked from the start when {@code paused}. */
     public synchronized void open(int vcpus, boolean paused) {
@@ -80,7 +90,7 @@ public final class VcpuGate {
     }
 
     private void spinWhilePaused() {
-        long until = System.nanoTime() + STAND_BY_NANOS;
+        long until = System.nanoTime() + standByNanos;
         while (pauseRequested && !stopping && System.nanoTime() < until) {
             Thread.onSpinWait();
         }

@@ -30,7 +30,8 @@ class VcpuGateTest {
 
     @Test
     void threadsStandingBySpinUntilTheResumeAndThenRun() throws Exception {
-        VcpuGate gate = new VcpuGate();
+        // long enough that both are seen spinning at once however late each wakes (a real stand-by is ~0.3 ms)
+        VcpuGate gate = new VcpuGate(60_000_000_000L);
         gate.open(THREADS, true);
         AtomicInteger passes = new AtomicInteger();
         List<Thread> threads = start(gate, passes);
@@ -38,7 +39,7 @@ class VcpuGateTest {
         assertThat(gate.allSpinning()).isFalse();
 
         gate.standBy();
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + 30_000_000_000L;
         while (!gate.allSpinning() && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
