@@ -16,7 +16,7 @@ class CutoverBenchTest {
     private static final List<String> STEPS = List.of("kick → parked (1 vCPU)", "kick → parked (2 vCPUs)",
             "kick → parked (2 busy vCPUs)", "parked → noticed (2 vCPUs)", "encode into the ledger",
             "offer → seen", "take hop", "decode in place + clock advance",
-            "resume → first run (2 vCPUs)", "reply hop", "clock read");
+            "resume → first run (2 vCPUs, standing by)", "reply hop", "clock read");
 
     @Test
     void printsEveryStepWithItsFloorAndATotal() throws Exception {
