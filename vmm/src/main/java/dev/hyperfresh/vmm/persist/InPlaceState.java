@@ -7,6 +7,7 @@ import dev.hyperfresh.kvm.DebugRegs;
 import dev.hyperfresh.kvm.IrqChip;
 import dev.hyperfresh.kvm.Lapic;
 import dev.hyperfresh.kvm.MpState;
+import dev.hyperfresh.kvm.Msrs;
 import dev.hyperfresh.kvm.PitState;
 import dev.hyperfresh.kvm.Regs;
 import dev.hyperfresh.kvm.Sregs;
@@ -18,7 +19,6 @@ import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,11 +55,8 @@ public final class InPlaceState {
     public static int save(Source source, ByteBuffer region, EncodableState.Written done) {
         StateOutput out = StateOutput.into(region);
         Pointer memory = out.memory();
-        out.bytes(StateCodec.MAGIC).u16(StateCodec.MAJOR).u16(StateCodec.MINOR);
-        int body = out.beginSection(StateCodec.NAME);
-        out.bytes(StateCodec.utf8(source.vmName()));
-        out.endSection(body);
-        body = out.beginSection(StateCodec.VM);
+        StateCodec.writeHeader(out, source.vmName());
+        int body = out.beginSection(StateCodec.VM);
         out.u16(VmSnapshot.FORMAT_VERSION);
         int pit = out.blobSpace(PitState.SIZE);
         int clock = out.blobSpace(ClockData.SIZE);
@@ -81,16 +78,7 @@ public final class InPlaceState {
         vm.getIrqchip(IrqChip.PIC_MASTER, memory.slice(picMaster));
         vm.getIrqchip(IrqChip.PIC_SLAVE, memory.slice(picSlave));
         vm.getIrqchip(IrqChip.IOAPIC, memory.slice(ioapic));
-        for (Map.Entry<String, byte[]> device : source.devices().entrySet()) {
-            body = out.beginSection(StateCodec.DEVICE);
-            byte[] n = StateCodec.utf8(device.getKey());
-            out.u16(n.length).bytes(n).bytes(device.getValue());
-            out.endSection(body);
-        }
-        int crc = out.crc();
-        body = out.beginSection(StateCodec.END);
-        out.u32(crc);
-        out.endSection(body);
+        StateCodec.writeDevicesAndEnd(out, source.devices());
         return out.size();
     }
 
@@ -146,10 +134,7 @@ public final class InPlaceState {
                 }
                 vcpuBodies[vcpuCount++] = section.body();
             } else if (section.tag() == StateCodec.DEVICE) {
-                StateInput body = section.body();
-                String name = new String(body.bytes(body.u16("device name length"), "device name"),
-                        StandardCharsets.UTF_8);
-                devices.put(name, body.bytes(body.remaining(), "device " + name));
+                StateCodec.readDevice(section.body(), devices);
             }
         }
         if (vmBody == null || vcpuCount != vcpus.size()) {
@@ -257,11 +242,7 @@ public final class InPlaceState {
     private record VcpuPlan(int mpState, int regs, int sregs, int xsave, int xcrs, int debugRegs, int lapic,
                             int tscKhz, int[] msrIndices, long[] msrValues, int events) {
         static VcpuPlan read(StateInput in, Vcpu vcpu) {
-            int version = in.u16("vCPU state format version");
-            if (version != VcpuSnapshot.FORMAT_VERSION) {
-                throw new StateFormatException("vCPU state format " + version + " is not one this reader knows");
-            }
-            int id = in.u32("vCPU id");
+            int id = VcpuSnapshotCodec.readVersionAndId(in);
             if (id != vcpu.id()) {
                 throw new StateFormatException("saved vCPU " + id + " in the place of vCPU " + vcpu.id());
             }
@@ -273,40 +254,18 @@ public final class InPlaceState {
             int debug = in.struct("debugregs", DebugRegs.SIZE);
             int lapic = in.struct("lapic", Lapic.SIZE);
             int tscKhz = in.u32("tsc_khz");
-            requireSameCpuid(in, vcpu);
-            int count = KernelStructs.count(in, "MSRs", VcpuSnapshotCodec.MSR_BYTES);
-            if (count > MSR_CAPACITY) {
-                throw new StateFormatException(count + " MSRs; at most " + MSR_CAPACITY + " are saved");
+            // KVM takes another CPUID only before a vCPU's first run: that restore is VcpuSnapshot.restoreInto's
+            if (!VcpuSnapshotCodec.cpuid(in).equals(vcpu.givenCpuid())) {
+                throw new NotInPlace("vCPU " + vcpu.id() + " was saved with another CPUID than it has");
             }
-            int[] indices = new int[count];
-            long[] values = new long[count];
-            for (int i = 0; i < count; i++) {
-                indices[i] = in.u32("MSR index");
-                values[i] = in.u64("MSR value");
+            Msrs msrs = VcpuSnapshotCodec.msrs(in);
+            if (msrs.count() > MSR_CAPACITY) {
+                throw new StateFormatException(msrs.count() + " MSRs; at most " + MSR_CAPACITY + " are saved");
             }
             int events = in.struct("vcpu_events", VcpuEvents.SIZE);
             in.expectEnd("vCPU " + id + "'s state");
-            return new VcpuPlan(mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, indices, values, events);
-        }
-
-        /** The CPUID is not restored in place: KVM takes a new one only before a vCPU's first run. */
-        private static void requireSameCpuid(StateInput in, Vcpu vcpu) {
-            int count = KernelStructs.count(in, "CPUID entries", VcpuSnapshotCodec.CPUID_ENTRY_BYTES);
-            List<CpuidEntry> given = vcpu.givenCpuid() == null ? List.of() : vcpu.givenCpuid().entries();
-            boolean same = given.size() == count;
-            for (int i = 0; i < count; i++) {
-                CpuidEntry e = same ? given.get(i) : null;
-                same &= in.u32("CPUID entry") == (same ? e.function() : 0);
-                same &= in.u32("CPUID entry") == (same ? e.index() : 0);
-                same &= in.u32("CPUID entry") == (same ? e.flags() : 0);
-                same &= in.u32("CPUID entry") == (same ? e.eax() : 0);
-                same &= in.u32("CPUID entry") == (same ? e.ebx() : 0);
-                same &= in.u32("CPUID entry") == (same ? e.ecx() : 0);
-                same &= in.u32("CPUID entry") == (same ? e.edx() : 0);
-            }
-            if (!same) {
-                throw new NotInPlace("vCPU " + vcpu.id() + " was saved with another CPUID than it has");
-            }
+            return new VcpuPlan(mp, regs, sregs, xsave, xcrs, debug, lapic, tscKhz, msrs.indices(), msrs.values(),
+                    events);
         }
 
         /** An XSAVE area of another size than this vCPU's is decoded instead: KVM reads exactly its own size. */

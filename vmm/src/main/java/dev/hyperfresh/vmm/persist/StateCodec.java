@@ -55,11 +55,8 @@ public final class StateCodec {
     }
 
     private static void write(StateOutput out, VmState state) {
-        out.bytes(MAGIC).u16(MAJOR).u16(MINOR);
-        int body = out.beginSection(NAME);
-        out.bytes(utf8(state.vmName()));
-        out.endSection(body);
-        body = out.beginSection(VM);
+        writeHeader(out, state.vmName());
+        int body = out.beginSection(VM);
         VmSnapshotCodec.write(out, state.vm());
         out.endSection(body);
         for (VcpuSnapshot vcpu : state.vcpus()) {
@@ -67,16 +64,37 @@ public final class StateCodec {
             VcpuSnapshotCodec.write(out, vcpu);
             out.endSection(body);
         }
-        for (Map.Entry<String, byte[]> device : state.devices().entrySet()) {
-            body = out.beginSection(DEVICE);
+        writeDevicesAndEnd(out, state.devices());
+    }
+
+    /** The magic, the version and the NAME section: what comes before the VM's own state. */
+    static void writeHeader(StateOutput out, String vmName) {
+        out.bytes(MAGIC).u16(MAJOR).u16(MINOR);
+        int body = out.beginSection(NAME);
+        out.bytes(utf8(vmName));
+        out.endSection(body);
+    }
+
+    /** A DEVC section per device, then the END section with the CRC of everything before it. */
+    static void writeDevicesAndEnd(StateOutput out, Map<String, byte[]> devices) {
+        for (Map.Entry<String, byte[]> device : devices.entrySet()) {
+            int body = out.beginSection(DEVICE);
             byte[] n = utf8(device.getKey());
             out.u16(n.length).bytes(n).bytes(device.getValue());
             out.endSection(body);
         }
         int crc = out.crc();
-        body = out.beginSection(END);
+        int body = out.beginSection(END);
         out.u32(crc);
         out.endSection(body);
+    }
+
+    /** A DEVC section's device name and bytes, into {@code devices}; a device saved twice is refused. */
+    static void readDevice(StateInput body, Map<String, byte[]> devices) {
+        String device = new String(body.bytes(body.u16("device name length"), "device name"), StandardCharsets.UTF_8);
+        if (devices.put(device, body.bytes(body.remaining(), "device " + device)) != null) {
+            throw new StateFormatException("saved state holds device " + device + " twice");
+        }
     }
 
     public static VmState decode(byte[] bytes) {
@@ -107,11 +125,7 @@ public final class StateCodec {
                 }
                 vcpus.add(vcpu);
             } else if (section.tag() == DEVICE) {
-                String device = new String(body.bytes(body.u16("device name length"), "device name"),
-                        StandardCharsets.UTF_8);
-                if (devices.put(device, body.bytes(body.remaining(), "device " + device)) != null) {
-                    throw new StateFormatException("saved state holds device " + device + " twice");
-                }
+                readDevice(body, devices);
             }
         }
         if (name == null || vm == null) {

@@ -60,17 +60,22 @@ public final class VcpuSnapshotCodec {
     }
 
     static VcpuSnapshot read(StateInput in) {
-        int version = in.u16("vCPU state format version");
-        if (version != VcpuSnapshot.FORMAT_VERSION) {
-            throw new StateFormatException("vCPU state format " + version + " is not one this reader knows (it reads "
-                    + VcpuSnapshot.FORMAT_VERSION + ")");
-        }
-        int id = in.u32("vCPU id");
+        int id = readVersionAndId(in);
         try {
             return read(in, id);
         } catch (StateFormatException e) {
             throw new StateFormatException("vCPU " + id + " " + e.getMessage());
         }
+    }
+
+    /** A vCPU section's opening: its format version, refused unless this reader knows it, then the vCPU's id. */
+    static int readVersionAndId(StateInput in) {
+        int version = in.u16("vCPU state format version");
+        if (version != VcpuSnapshot.FORMAT_VERSION) {
+            throw new StateFormatException("vCPU state format " + version + " is not one this reader knows (it reads "
+                    + VcpuSnapshot.FORMAT_VERSION + ")");
+        }
+        return in.u32("vCPU id");
     }
 
     /** The fields after the id. Labels are constants (the caller names the vCPU): decoding runs in the blackout. */
@@ -97,7 +102,7 @@ public final class VcpuSnapshotCodec {
         }
     }
 
-    private static Cpuid cpuid(StateInput in) {
+    static Cpuid cpuid(StateInput in) {
         int count = KernelStructs.count(in, "CPUID entries", CPUID_ENTRY_BYTES);
         List<CpuidEntry> entries = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -107,7 +112,7 @@ public final class VcpuSnapshotCodec {
         return new Cpuid(entries);
     }
 
-    private static Msrs msrs(StateInput in) {
+    static Msrs msrs(StateInput in) {
         int count = KernelStructs.count(in, "MSRs", MSR_BYTES);
         int[] indices = new int[count];
         long[] values = new long[count];
