@@ -11,8 +11,11 @@ import dev.hyperfresh.sys.RealtimePriority;
  * threads it waits for.
  */
 public final class VcpuGate {
-    /** How long threads told to stand by spin for the resume before they wait for it as usual. */
-    private static final long STAND_BY_NANOS = 3_000_000;
+    /**
+     * How long threads told to stand by spin for the resume before they wait for it as usual: a standby tells them
+     * as the old instance starts pausing, and the resume comes after the pause (up to 2-3 ms) and the restore.
+     */
+    private static final long STAND_BY_NANOS = 6_000_000;
     private final long standByNanos;
     private volatile boolean pauseRequested;
     private volatile boolean stopping;
@@ -55,6 +58,9 @@ public final class VcpuGate {
             spinning += spin ? 1 : 0;
         }
         if (spin) {
+            // At the real-time priority a pause raised it to, a spinning thread would hold its CPU against the
+            // very threads that restore the state it waits for (a cutover's take, a warm-up's).
+            RealtimePriority.lowerCurrentThread();
             spinWhilePaused();
         }
         synchronized (this) {
