@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.ProcessExit;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
@@ -27,7 +28,7 @@ public final class HfvisorMain {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        ProcessExit.now(run(args));   // everything is closed by then, and threads still sit in native calls
     }
 
     static int run(String[] args) {
