@@ -57,8 +57,6 @@ public final class IncomingHandover {
     private final StandbyHost host;
     private final FrameChannel channel;
     private final List<HostedVm> vms = new ArrayList<>();
-    /** The first VM's vCPUs restored while the old instance still saves (take's thread only). */
-    private InPlaceState.EarlyRestore early = InPlaceState.EarlyRestore.none();
     private Offer offer;
     private Ledger ledger;
     private Fd old;
@@ -285,13 +283,14 @@ public final class IncomingHandover {
 
     private void takeRaised(JsonNode id) {
         decided = true;
-        early = vms.isEmpty() ? InPlaceState.EarlyRestore.none() : vms.get(0).vm().earlyRestore();
+        InPlaceState.EarlyRestore early = vms.isEmpty() ? InPlaceState.EarlyRestore.none()
+                : vms.get(0).vm().earlyRestore();
         // The vCPU threads' wake-up (0.05-5 ms on a virtual host's idle CPU) passes while the old instance pauses
         // and saves. Which VMs stay paused is known only from the offer: their threads spin out and park again.
         for (HostedVm h : vms) {
             h.vm().standByToResume();
         }
-        String withdrawn = awaitOffer();
+        String withdrawn = awaitOffer(early);
         if (withdrawn != null) {
             discard(withdrawn);
             trySend(Replies.error(id, withdrawn));
@@ -359,10 +358,11 @@ public final class IncomingHandover {
 
     /**
      * Waits for the ledger to say OFFERED, blocked on the offer signal and the old instance's pidfd at once, at the
-     * real-time priority the take runs at: the wake-up then costs microseconds, not a scheduler tick. Returns why no
-     * offer will come (the old instance withdrew it or died first), or null once it stands.
+     * real-time priority the take runs at: the wake-up then costs microseconds, not a scheduler tick; signalled, it
+     * spins and restores {@code early} what is written. Returns why no offer will come (the old instance withdrew it
+     * or died first), or null once it stands.
      */
-    private String awaitOffer() {
+    private String awaitOffer(InPlaceState.EarlyRestore early) {
         while (true) {
             Ledger.Owner owner = ledger.owner();
             if (owner == Ledger.Owner.OFFERED) {
@@ -374,7 +374,7 @@ public final class IncomingHandover {
             int woke = offerSignal == null ? Poll.readable(1, old) : Poll.readable(OFFER_POLL_MS, offerSignal.fd(), old);
             if (woke == 0 && offerSignal != null) {
                 offerSignal.read();   // taken, so that the next poll sleeps again
-                spinWhileOld();
+                spinWhileOld(early);
                 continue;
             }
             if (woke >= 0 && (offerSignal == null || woke == 1) && ledger.owner() == Ledger.Owner.OLD) {
@@ -387,7 +387,7 @@ public final class IncomingHandover {
      * Spins for the offer, restoring the first VM's vCPUs as the old instance writes their state (it saves the
      * others meanwhile): the save and the restore overlap instead of following each other.
      */
-    private void spinWhileOld() {
+    private void spinWhileOld(InPlaceState.EarlyRestore early) {
         long until = System.nanoTime() + OFFER_SPIN_NANOS;
         ledger.markStandbySpinning();
         int restoredUpTo = 0;
