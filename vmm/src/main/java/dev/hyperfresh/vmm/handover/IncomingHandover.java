@@ -285,11 +285,6 @@ public final class IncomingHandover {
         decided = true;
         InPlaceState.EarlyRestore early = vms.isEmpty() ? InPlaceState.EarlyRestore.none()
                 : vms.get(0).vm().earlyRestore();
-        // The vCPU threads' wake-up (0.05-5 ms on a virtual host's idle CPU) passes while the old instance pauses
-        // and saves. Which VMs stay paused is known only from the offer: their threads spin out and park again.
-        for (HostedVm h : vms) {
-            h.vm().standByToResume();
-        }
         String withdrawn = awaitOffer(early);
         if (withdrawn != null) {
             discard(withdrawn);
@@ -298,6 +293,11 @@ public final class IncomingHandover {
         }
         long received = MonotonicClock.nanos();
         ledger.stamp(CutoverStep.TAKE_RECEIVED, received);
+        for (int i = 0; i < vms.size(); i++) {
+            if (!offer.vms().get(i).paused()) {
+                vms.get(i).vm().standByToResume();
+            }
+        }
         try {
             List<ByteBuffer> blobs = ledger.states();
             if (blobs.size() != vms.size()) {

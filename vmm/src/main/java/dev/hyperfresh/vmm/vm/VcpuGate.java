@@ -11,11 +11,8 @@ import dev.hyperfresh.sys.RealtimePriority;
  * threads it waits for.
  */
 public final class VcpuGate {
-    /**
-     * How long threads told to stand by spin for the resume before they wait for it as usual: a standby tells them
-     * as the old instance starts pausing, and the resume comes after the pause (up to 2-3 ms) and the restore.
-     */
-    private static final long STAND_BY_NANOS = 6_000_000;
+    /** How long threads told to stand by spin for the resume before they wait for it as usual. */
+    private static final long STAND_BY_NANOS = 3_000_000;
     private final long standByNanos;
     private volatile boolean pauseRequested;
     private volatile boolean stopping;
