@@ -1,7 +1,6 @@
 package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.kvm.Kvm;
-import dev.hyperfresh.sys.ProcessExit;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
@@ -28,7 +27,7 @@ public final class HfvisorMain {
     }
 
     public static void main(String[] args) {
-        ProcessExit.now(run(args));   // everything is closed by then, and threads still sit in native calls
+        System.exit(run(args));
     }
 
     static int run(String[] args) {
