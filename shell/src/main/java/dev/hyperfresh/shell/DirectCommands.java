@@ -33,14 +33,21 @@ final class DirectCommands {
     private DirectCommands() {
     }
 
-    /** The exit code, or null when the line is not one of these (the shell then runs it). */
-    static Integer run(String[] args) {
+    /**
+     * How a command answered here ends the process: {@code exitNow} after a {@code replace}, whose standby outlives
+     * this process (the JDK's exit would wait on its process reaper, blocked in a native call, for 0.3 s).
+     */
+    record Answered(int exitCode, boolean exitNow) {
+    }
+
+    /** How the command ended, or null when the line is not one of these (the shell then runs it). */
+    static Answered run(String[] args) {
         List<String> words = new ArrayList<>(List.of(args));
         boolean debug = words.remove("--debug");
         boolean json = words.remove("--json");
         String home = setting("hyperfresh.home", "HYPERFRESH_HOME", ".");
         if (words.equals(List.of("help")) && !json) {
-            return help(Path.of(home, HELP_FILE));
+            return help(Path.of(home, HELP_FILE)) ? new Answered(ExitCodes.SUCCESS, false) : null;
         }
         String seconds = ReplacementCommands.REPLACE_SECONDS;
         int at = words.indexOf("--seconds");
@@ -68,13 +75,13 @@ final class DirectCommands {
                 renderer.line(new ReplacementCommands(hfvisor, qemu, targets, renderer)
                         .replace(replaced, null, Double.parseDouble(seconds), false,
                         ReplacementCommands.REPLACE_ACCEL, true));
-                return ExitCodes.SUCCESS;
+                return new Answered(ExitCodes.SUCCESS, true);
             }
             InstanceCommands commands = new InstanceCommands(hfvisor, qemu, session, targets, renderer);
             renderer.line(instance == null ? commands.list(json) : commands.info(instance, json));
-            return ExitCodes.SUCCESS;
+            return new Answered(ExitCodes.SUCCESS, false);
         } catch (RuntimeException e) {
-            return ErrorReporter.report(e, json, renderer, debug).exitCode();
+            return new Answered(ErrorReporter.report(e, json, renderer, debug).exitCode(), replaced != null);
         }
     }
 
@@ -87,13 +94,14 @@ final class DirectCommands {
                 : words.size() == 3 && words.get(1).equals("--instance") ? words.get(2) : null;
     }
 
-    private static Integer help(Path text) {
+    /** False when the text is not built (or not readable): the shell renders it. */
+    private static boolean help(Path text) {
         try {
             System.out.print(Files.readString(text));
             System.out.flush();
-            return ExitCodes.SUCCESS;
+            return true;
         } catch (IOException e) {
-            return null;   // not built (or not readable): the shell renders it
+            return false;
         }
     }
 

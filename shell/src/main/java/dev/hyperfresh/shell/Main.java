@@ -11,12 +11,13 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        Integer exitCode = DirectCommands.run(args);
-        if (exitCode != null && args.length > 0 && args[0].equals("replace")) {
-            ProcessExit.now(exitCode);   // the standby it started outlives it: the JDK's reaper waits on it, in native
-        } else if (exitCode != null) {
-            System.exit(exitCode);
+        DirectCommands.Answered answered = DirectCommands.run(args);
+        if (answered == null) {
+            HyperfreshApplication.main(args);
+        } else if (answered.exitNow()) {
+            ProcessExit.now(answered.exitCode());
+        } else {
+            System.exit(answered.exitCode());
         }
-        HyperfreshApplication.main(args);
     }
 }

@@ -7,7 +7,6 @@ import dev.hyperfresh.kvm.DebugRegs;
 import dev.hyperfresh.kvm.IrqChip;
 import dev.hyperfresh.kvm.Lapic;
 import dev.hyperfresh.kvm.MpState;
-import dev.hyperfresh.kvm.Msrs;
 import dev.hyperfresh.kvm.PitState;
 import dev.hyperfresh.kvm.Regs;
 import dev.hyperfresh.kvm.Sregs;
@@ -255,12 +254,12 @@ public final class InPlaceState {
             int lapic = in.struct("lapic", Lapic.SIZE);
             int tscKhz = in.u32("tsc_khz");
             // KVM takes another CPUID only before a vCPU's first run: that restore is VcpuSnapshot.restoreInto's
-            if (!VcpuSnapshotCodec.cpuid(in).equals(vcpu.givenCpuid())) {
+            if (!VcpuSnapshotCodec.sameCpuid(in, vcpu.givenCpuid())) {
                 throw new NotInPlace("vCPU " + vcpu.id() + " was saved with another CPUID than it has");
             }
-            Msrs msrs = VcpuSnapshotCodec.msrs(in);
-            if (msrs.count() > MSR_CAPACITY) {
-                throw new StateFormatException(msrs.count() + " MSRs; at most " + MSR_CAPACITY + " are saved");
+            VcpuSnapshotCodec.MsrEntries msrs = VcpuSnapshotCodec.msrEntries(in);
+            if (msrs.indices().length > MSR_CAPACITY) {
+                throw new StateFormatException(msrs.indices().length + " MSRs; at most " + MSR_CAPACITY + " are saved");
             }
             int events = in.struct("vcpu_events", VcpuEvents.SIZE);
             in.expectEnd("vCPU " + id + "'s state");

@@ -112,7 +112,38 @@ public final class VcpuSnapshotCodec {
         return new Cpuid(entries);
     }
 
+    /**
+     * Reads a CPUID table and tells whether it is {@code given}'s, entry by entry as it reads, without building one:
+     * the in-place restore compares it inside the blackout. The whole table is read either way.
+     */
+    static boolean sameCpuid(StateInput in, Cpuid given) {
+        int count = KernelStructs.count(in, "CPUID entries", CPUID_ENTRY_BYTES);
+        List<CpuidEntry> expected = given == null ? List.of() : given.entries();
+        boolean same = given != null && count == expected.size();
+        for (int i = 0; i < count; i++) {
+            int function = in.u32("CPUID entry");
+            int index = in.u32("CPUID entry");
+            int flags = in.u32("CPUID entry");
+            int eax = in.u32("CPUID entry");
+            int ebx = in.u32("CPUID entry");
+            int ecx = in.u32("CPUID entry");
+            int edx = in.u32("CPUID entry");
+            if (same) {
+                CpuidEntry e = expected.get(i);
+                same = e.function() == function && e.index() == index && e.flags() == flags && e.eax() == eax
+                        && e.ebx() == ebx && e.ecx() == ecx && e.edx() == edx;
+            }
+        }
+        return same;
+    }
+
     static Msrs msrs(StateInput in) {
+        MsrEntries entries = msrEntries(in);
+        return new Msrs(entries.indices(), entries.values());
+    }
+
+    /** The MSR entries in arrays of their own, without the copies a {@link Msrs} makes of them. */
+    static MsrEntries msrEntries(StateInput in) {
         int count = KernelStructs.count(in, "MSRs", MSR_BYTES);
         int[] indices = new int[count];
         long[] values = new long[count];
@@ -120,6 +151,9 @@ public final class VcpuSnapshotCodec {
             indices[i] = in.u32("MSR index");
             values[i] = in.u64("MSR value");
         }
-        return new Msrs(indices, values);
+        return new MsrEntries(indices, values);
+    }
+
+    record MsrEntries(int[] indices, long[] values) {
     }
 }
