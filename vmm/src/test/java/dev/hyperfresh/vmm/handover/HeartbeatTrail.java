@@ -20,6 +20,7 @@ final class HeartbeatTrail implements Consumer<Event> {
     private final List<String> problems = new ArrayList<>();
     private long maxGapCycles;
     private long lastTicks;
+    private int lostAllowed;
 
     HeartbeatTrail(String vm) {
         this.vm = vm;
@@ -79,17 +80,34 @@ final class HeartbeatTrail implements Consumer<Event> {
         }
     }
 
-    /** Every vCPU's heartbeat sequence numbers, from first to last, each present exactly once; no guest error. */
+    /**
+     * An instance was SIGKILLed while it ran the VM: the heartbeat events it had queued for its subscribers but not
+     * yet sent died with it (the guest's next heartbeat shows the gap; the guest itself lost nothing), so up to
+     * {@code beats} per vCPU may be missing from here on. None may ever be duplicated.
+     */
+    synchronized void allowLostAtKill(int beats) {
+        lostAllowed += beats;
+    }
+
+    /**
+     * Every vCPU's heartbeat sequence numbers, from first to last, each present exactly once (but those an instance
+     * killed while running the VM may have taken with it: {@link #allowLostAtKill}); no guest error.
+     */
     synchronized void assertIntact(int cpus) {
         assertThat(problems).as("guest problems of %s", vm).isEmpty();
         assertThat(seqs.keySet()).as("vCPUs heard from").hasSize(cpus);
         seqs.forEach((cpu, list) -> {
             List<Long> sorted = list.stream().sorted().toList();
             long first = sorted.get(0);
-            for (int i = 0; i < sorted.size(); i++) {
-                assertThat(sorted.get(i)).as("vCPU %d heartbeat #%d of %s (from seq %d): missing or duplicated",
-                        cpu, i, vm, first).isEqualTo(first + i);
+            int missing = 0;
+            for (int i = 1; i < sorted.size(); i++) {
+                long step = sorted.get(i) - sorted.get(i - 1);
+                assertThat(step).as("vCPU %d heartbeat #%d of %s (from seq %d): duplicated", cpu, sorted.get(i), vm,
+                        first).isPositive();
+                missing += (int) (step - 1);
             }
+            assertThat(missing).as("vCPU %d of %s: heartbeats missing between %d and %d (%s)", cpu, vm, first,
+                    sorted.get(sorted.size() - 1), sorted).isLessThanOrEqualTo(lostAllowed);
         });
     }
 
