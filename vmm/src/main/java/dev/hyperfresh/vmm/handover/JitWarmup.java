@@ -1,5 +1,6 @@
 package dev.hyperfresh.vmm.handover;
 
+import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import dev.hyperfresh.kvm.Kvm;
@@ -29,30 +30,43 @@ final class JitWarmup {
     /** Iterations; {@code -Dhyperfresh.warmup=N} lowers it where every instruction is emulated. */
     private static final int ROUNDS = Integer.getInteger("hyperfresh.warmup", 300);
     private static final long MEMORY = 16L << 20;
+    /**
+     * A process that warmed up for as many vCPUs before (as a standby, the old instance of the next replacement
+     * was) has the path compiled: a tenth of the rounds brings its caches and the JIT's view up to date, and leaves
+     * the CPUs to the standby's own warm-up, which runs at the same time.
+     */
+    private static final int TOP_UP_ROUNDS = Math.max(1, ROUNDS / 10);
     /** Beyond this the warm-up's own cost grows while the shapes it compiles for no longer change. */
     private static final int MAX_VCPUS = 8;
+    private static int warmedForVcpus;
 
     private JitWarmup() {
     }
 
     /** {@code vcpus}: the most any VM to be handed over has. */
-    static void run(Kvm kvm, int vcpus) {
+    static synchronized void run(Kvm kvm, int vcpus) {
         if (ROUNDS <= 0) {
             return;
         }
+        int shape = Math.max(1, Math.min(vcpus, MAX_VCPUS));
+        int rounds = warmedForVcpus >= shape ? TOP_UP_ROUNDS : ROUNDS;
+        long start = System.nanoTime();
         try {
-            vmPath(kvm, Math.max(1, Math.min(vcpus, MAX_VCPUS)));
-            ledgerAndFrames();
+            vmPath(kvm, shape, rounds);
+            ledgerAndFrames(rounds);
+            warmedForVcpus = Math.max(warmedForVcpus, shape);
+            LOG.log(INFO, "cutover warm-up: {0} rounds for {1} vCPU(s) in {2} ms", rounds, shape,
+                    (System.nanoTime() - start) / 1_000_000);
         } catch (RuntimeException e) {
             LOG.log(WARNING, "the cutover warm-up failed; the next cutover runs cold: " + e);
         }
     }
 
-    private static void vmPath(Kvm kvm, int vcpus) {
+    private static void vmPath(Kvm kvm, int vcpus, int rounds) {
         try (VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
                 VmConfig.HFGUEST)); Ledger ledger = Ledger.create(1 << 20)) {
             vm.start();
-            for (int i = 0; i < ROUNDS; i++) {
+            for (int i = 0; i < rounds; i++) {
                 vm.requestPause();
                 vm.awaitPaused();
                 vm.standByToResume();
@@ -68,11 +82,11 @@ final class JitWarmup {
         }
     }
 
-    private static void ledgerAndFrames() {
+    private static void ledgerAndFrames(int rounds) {
         try (Ledger ledger = Ledger.create(0); UnixSocket.Pair pair = UnixSocket.pair()) {
             FrameChannel old = new FrameChannel(pair.first());
             FrameChannel standby = new FrameChannel(pair.second());
-            for (int i = 0; i < ROUNDS; i++) {
+            for (int i = 0; i < rounds; i++) {
                 try (RealtimePriority boost = RealtimePriority.raise()) {
                     for (CutoverStep step : CutoverStep.values()) {
                         ledger.stamp(step);
