@@ -128,11 +128,20 @@ public final class HfvisorEngine implements Engine {
 
     @Override
     public Replacement replacement(String name) {
+        socket(name);
+        return replacements.computeIfAbsent(name, n -> new HfvisorReplacement(n, this));
+    }
+
+    /**
+     * The running instance {@code name}, refused when it is missing or a standby. Each step asks it first; the
+     * {@code standby} step only once its standby process is starting, so that the two overlap.
+     */
+    Instance replaceable(String name) {
         Instance instance = instance(name);
         if (instance.isStandby()) {
             throw EngineException.precondition(name + " is a standby; replace the active instance it serves");
         }
-        return replacements.computeIfAbsent(name, n -> new HfvisorReplacement(n, this));
+        return instance;
     }
 
     @Override

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -59,6 +60,8 @@ final class HfvisorReplacement implements Replacement {
     /** ... and the new instance's, subscribed to while it was still the standby so that none is missed. */
     private EventTap afterCutover;
     private Long cutoverBlackoutUs;
+    /** The old instance a committed cutover left exiting by itself, until somebody waited for it. */
+    private OldInstanceExit oldExit;
 
     HfvisorReplacement(String instance, HfvisorEngine engine) {
         this.instance = instance;
@@ -89,11 +92,25 @@ final class HfvisorReplacement implements Replacement {
         if (!Files.isExecutable(exe) || Files.isDirectory(exe)) {
             throw EngineException.usage("the launcher " + exe + " is not an executable file");
         }
-        before = engine.instance(instance).ref();
         long start = System.nanoTime();
+        // The standby's JVM starts while this one looks the instance up (its first control connection loads the
+        // native bindings): the two overlap on a one-shot replace's path.
+        Spawned spawned;
+        try {
+            spawned = spawnStandby(exe, 1);
+        } catch (EngineException e) {
+            before = engine.replaceable(instance).ref();
+            throw untouched(e.getMessage(), e);
+        }
+        try {
+            before = engine.replaceable(instance).ref();
+        } catch (RuntimeException e) {
+            spawned.abandon();
+            throw e;
+        }
         Instance started;
         try {
-            started = startStandby(exe, progress);
+            started = awaitStandby(spawned, exe, progress);
         } catch (EngineException e) {
             throw untouched(e.getMessage(), e);
         }
@@ -113,6 +130,7 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public synchronized PrepareReply remap(ProgressListener progress) {
+        engine.replaceable(instance);
         checkRemap();
         try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
             return doRemap();
@@ -172,7 +190,7 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public Snapshot snapshot(Path saveTo) {
-        Instance target = engine.instance(instance);
+        Instance target = engine.replaceable(instance);
         List<VmState> states;
         try (ControlClient client = ControlClient.connect(target.socket())) {
             states = client.saveState(null);
@@ -197,17 +215,19 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public synchronized CutoverReply cutover(ProgressListener progress) {
+        engine.replaceable(instance);
         checkCutover();
-        CutoverReply report;
-        try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
-            report = recorded(() -> doCutover(tap));
-        }
+        EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE);
+        CutoverReply report = recorded(() -> doCutover(tap));
+        OldInstanceExit.await(oldExit);   // the step on its own ends with the old instance gone
+        oldExit = null;
         record(report, null);
         return report;
     }
 
     @Override
     public synchronized void rollback() {
+        engine.replaceable(instance);
         switch (step) {
             case NONE -> throw refused("nothing to roll back: no standby is prepared for " + instance);
             case REMAPPED -> {
@@ -226,23 +246,39 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public Verification verify(Duration window, ProgressListener progress) {
+        engine.replaceable(instance);
         Map<String, Long> seqs;
         BeatLog before;
         EventTap after;
         Long blackoutUs;
+        OldInstanceExit exit;
         synchronized (this) {
             seqs = lastSeqBefore;
             before = beforeCutover;
             after = afterCutover;
             blackoutUs = cutoverBlackoutUs;
+            exit = oldExit;
             cutoverBlackoutUs = null;
             afterCutover = null;
             beforeCutover = null;
+            oldExit = null;
         }
+        // The old instance's last heartbeats mark the cutover: they have all arrived once it has exited, which it
+        // does while the window runs, so its exit is waited for only when the window is over.
+        AtomicReference<Map<String, Map<Integer, Long>>> boundary = new AtomicReference<>();
         try (EventTap closing = after) {
-            Map<String, Map<Integer, Long>> boundary = before == null ? Map.of() : before.lastSeqs();
-            return verify(window, progress, seqs, blackoutUs, () -> after == null ? Map.of()
-                    : BeatLog.figures(before, boundary, after.beats(), GAP_WINDOW_US));
+            return verify(window, progress, seqs, blackoutUs, () -> {
+                if (after == null) {
+                    return Map.of();
+                }
+                if (boundary.get() == null) {
+                    OldInstanceExit.await(exit);
+                    boundary.set(before.lastSeqs());
+                }
+                return BeatLog.figures(before, boundary.get(), after.beats(), GAP_WINDOW_US);
+            });
+        } finally {
+            OldInstanceExit.await(exit);
         }
     }
 
@@ -262,7 +298,7 @@ final class HfvisorReplacement implements Replacement {
                 }
                 progress.onProgress(new Progress("verify", (int) Math.min(100, elapsed * 100 / windowUs), 0,
                         elapsed));
-                Thread.sleep(100);
+                Thread.sleep(Math.max(1, Math.min(100, (windowUs - elapsed) / 1000)));
             }
         } catch (EngineException e) {
             throw e;
@@ -288,10 +324,14 @@ final class HfvisorReplacement implements Replacement {
         PrepareReply prepare;
         CutoverReply cutover;
         // One tap from the remap to the cutover: the control window is then usually full when the cutover starts.
-        try (EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE)) {
+        EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE);
+        try {
             prepare = doRemap();
-            cutover = recorded(() -> doCutover(tap));
+        } catch (RuntimeException e) {
+            tap.close();
+            throw e;
         }
+        cutover = recorded(() -> doCutover(tap));
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
         Verification verification = null;
@@ -330,42 +370,51 @@ final class HfvisorReplacement implements Replacement {
         }
     }
 
-    /** The cutover, while {@code tap} listens to the old instance. */
+    /**
+     * The cutover, while {@code tap} listens to the old instance; the tap is this method's to close: once committed,
+     * only after the old instance has exited ({@link OldInstanceExit}), its last heartbeats being the cutover's mark.
+     */
     private CutoverReply doCutover(EventTap tap) {
-        Path old = engine.instance(instance).socket();
-        dropCutoverWatch();
-        EventTap after = new EventTap(standby.socket(), ProgressListener.NONE, AFTER_BEATS_PER_VM);
-        JsonNode reply;
+        EventTap after = null;
         try {
-            awaitControlWindow(tap.beats());
+            Path old = engine.instance(instance).socket();
+            dropCutoverWatch();
+            after = new EventTap(standby.socket(), ProgressListener.NONE, AFTER_BEATS_PER_VM);
+            JsonNode reply;
             try {
-                reply = Control.request(old, "handover-cutover", null);
-            } finally {
-                lastSeqBefore = tap.lastHeartbeatSeqs();
+                awaitControlWindow(tap.beats());
+                try {
+                    reply = Control.request(old, "handover-cutover", null);
+                } finally {
+                    lastSeqBefore = tap.lastHeartbeatSeqs();
+                }
+            } catch (ControlException e) {
+                throw afterLostCutover(old, e);
             }
-        } catch (ControlException e) {
-            after.close();
-            throw afterLostCutover(old, e);
-        } catch (RuntimeException e) {
-            after.close();
-            throw e;
-        }
-        CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
-        if (report.committed()) {
+            CutoverReply report = Control.field(reply, "cutover", CutoverReply.class);
+            if (!report.committed()) {
+                ensureStandbyGone(null);
+                return report;
+            }
             beforeCutover = tap.beats();
             afterCutover = after;
             cutoverBlackoutUs = report.blackoutUs();
             // The old instance exits by itself right after its reply; it owns no VM any more.
-            Launcher.awaitExit(before.pid(), STANDBY_EXIT_TIMEOUT);
+            oldExit = new OldInstanceExit(before.pid(), tap);
+            after = null;
             removeIfStale(standby.socket());   // the new instance renamed it, unless it died before that
             step = Step.NONE;
             standby = null;
             standbyLauncher = null;   // the instance now: its launcher is none of ours to end
-        } else {
-            after.close();
-            ensureStandbyGone(null);
+            return report;
+        } finally {
+            if (after != null) {
+                after.close();
+            }
+            if (oldExit == null || oldExit.tap != tap) {
+                tap.close();
+            }
         }
-        return report;
     }
 
     /**
@@ -392,6 +441,8 @@ final class HfvisorReplacement implements Replacement {
         afterCutover = null;
         beforeCutover = null;
         cutoverBlackoutUs = null;
+        OldInstanceExit.await(oldExit);
+        oldExit = null;
     }
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
@@ -515,31 +566,55 @@ final class HfvisorReplacement implements Replacement {
                 verification == null ? null : verification.controlGapUs(), cutover.traceUs()));
     }
 
-    /**
-     * Starts a standby under the first name {@code INSTANCE-next-N} with no socket; a name another console's standby
-     * took meanwhile (its lock is held: the hfvisor we started exits saying so) moves on to the next one.
-     */
-    private Instance startStandby(Path exe, ProgressListener progress) {
-        for (int n = 1; n <= MAX_STANDBYS; n++) {
+    /** A standby process started under the name {@code INSTANCE-next-N}, not yet answering. */
+    private record Spawned(int n, Process process, Path socket, Path log, boolean newLog) {
+        /** Ends it before it took part in anything, leaving nothing of it behind. */
+        void abandon() {
+            Launcher.endGroup(process);
+            removeIfStale(socket);
+            if (newLog) {
+                try {
+                    Files.deleteIfExists(log);
+                } catch (IOException e) {
+                    // a log left behind is only a file in the socket directory
+                }
+            }
+        }
+    }
+
+    /** Starts a standby under the first name {@code INSTANCE-next-N}, from {@code from} on, that has no socket. */
+    private Spawned spawnStandby(Path exe, int from) {
+        for (int n = from; n <= MAX_STANDBYS; n++) {
             String name = instance + "-next-" + n;
             Path socket = engine.socket(name);
             if (Files.exists(socket)) {
                 continue;
             }
             Path log = engine.config().socketDir().resolve(name + ".log");
+            boolean newLog = !Files.exists(log);
             Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
                     engine.config().socketDir().toString()), log, true);
-            try {
-                Instance started = Launcher.await(process, socket, log, engine.config().startTimeout(), "standby",
-                        progress);
-                standbyLauncher = process;
-                return started;
-            } catch (Launcher.NameTaken raced) {
-                // another console started a standby under this name since we looked
-            }
+            return new Spawned(n, process, socket, log, newLog);
         }
         throw EngineException.precondition(MAX_STANDBYS + " standby names of " + instance + " are taken in "
                 + engine.config().socketDir() + ": remove the stale sockets (`list` shows them)");
+    }
+
+    /**
+     * Waits until the standby answers; one whose name another console's standby took meanwhile (its lock is held:
+     * the hfvisor we started exits saying so) is started again under the next free name.
+     */
+    private Instance awaitStandby(Spawned spawned, Path exe, ProgressListener progress) {
+        while (true) {
+            try {
+                Instance started = Launcher.await(spawned.process(), spawned.socket(), spawned.log(),
+                        engine.config().startTimeout(), "standby", progress);
+                standbyLauncher = spawned.process();
+                return started;
+            } catch (Launcher.NameTaken raced) {
+                spawned = spawnStandby(exe, spawned.n() + 1);
+            }
+        }
     }
 
     private static void write(Path file, byte[] bytes) {
@@ -547,6 +622,32 @@ final class HfvisorReplacement implements Replacement {
             Files.write(file, bytes);
         } catch (IOException e) {
             throw EngineException.failed("cannot write the snapshot to " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * An old instance that exits by itself after a committed cutover (killed if it lingers), and the tap that hears
+     * its last heartbeats until then.
+     */
+    private static final class OldInstanceExit {
+        private final long pid;
+        private final EventTap tap;
+        private boolean awaited;
+
+        OldInstanceExit(long pid, EventTap tap) {
+            this.pid = pid;
+            this.tap = tap;
+        }
+
+        static void await(OldInstanceExit exit) {
+            if (exit != null && !exit.awaited) {
+                exit.awaited = true;
+                try {
+                    Launcher.awaitExit(exit.pid, STANDBY_EXIT_TIMEOUT);
+                } finally {
+                    exit.tap.close();
+                }
+            }
         }
     }
 }

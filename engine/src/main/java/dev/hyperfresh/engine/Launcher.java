@@ -4,6 +4,7 @@ import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.Poll;
 import dev.hyperfresh.sys.ProcessGroup;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.Hfvisor;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * waits until their control socket answers.
  */
 final class Launcher {
-    private static final long POLL_MS = 50;
+    /** How often a start is looked for: a standby's start is on a replacement's path, an idle look costs nothing. */
+    private static final long POLL_MS = 10;
+    private static final Duration GROUP_END_TIMEOUT = Duration.ofSeconds(5);
     private static final int SIGKILL = 9;
     private static final long PROGRESS_EVERY_US = 250_000;
 
@@ -114,16 +117,20 @@ final class Launcher {
         }
         try (pidfd) {
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (!Pidfd.hasExited(pidfd)) {
-                if (System.nanoTime() > deadline) {
-                    // The leader still lives, so the group id is still its own: nobody else's group is hit.
-                    ProcessGroup.signal(pid, SIGKILL);
-                    Pidfd.sendSignal(pidfd, SIGKILL);
-                    return false;
+            while (!Pidfd.hasExited(pidfd)) {   // a signal ends a poll early: look again
+                long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+                if (leftMs <= 0) {
+                    break;
                 }
-                sleep(POLL_MS);
+                Poll.readable((int) Math.min(Integer.MAX_VALUE, leftMs), pidfd);
             }
-            return true;
+            if (Pidfd.hasExited(pidfd)) {
+                return true;
+            }
+            // The leader still lives, so the group id is still its own: nobody else's group is hit.
+            ProcessGroup.signal(pid, SIGKILL);
+            Pidfd.sendSignal(pidfd, SIGKILL);
+            return false;
         }
     }
 
@@ -138,10 +145,10 @@ final class Launcher {
             return;
         }
         if (launcher.isAlive()) {
-            ProcessGroup.killAndAwaitEmpty(launcher.pid(), Duration.ofMillis(POLL_MS * 100));
+            ProcessGroup.killAndAwaitEmpty(launcher.pid(), GROUP_END_TIMEOUT);
         }
         try {
-            launcher.waitFor(POLL_MS * 100, TimeUnit.MILLISECONDS);
+            launcher.waitFor(GROUP_END_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
