@@ -45,6 +45,15 @@ public final class RealtimePriority implements AutoCloseable {
         }
     }
 
+    /** Whether {@link #raiseThread} raised thread {@code tid} and it has not lowered itself since. */
+    public static boolean isRaised(int tid) {
+        if (Sys.C.sched_getscheduler(tid) != SCHED_FIFO) {
+            return false;
+        }
+        int[] param = new int[1];
+        return Sys.C.sched_getparam(tid, param) == 0 && param[0] == PRIORITY;
+    }
+
     /** Whether the thread runs at real-time priority now (false where the process may not). */
     public boolean raised() {
         return raised;

@@ -2,6 +2,9 @@ package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.RealtimePriority;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Where a VM's vCPU threads park between KVM_RUNs while the VM is paused, and how the pausing thread learns they
@@ -13,6 +16,7 @@ import dev.hyperfresh.sys.RealtimePriority;
 public final class VcpuGate {
     /** How long threads told to stand by spin for the resume before they wait for it as usual. */
     private static final long STAND_BY_NANOS = 3_000_000;
+    private static final long LOOK_EVERY_NANOS = 20_000;
     private final long standByNanos;
     private volatile boolean pauseRequested;
     private volatile boolean stopping;
@@ -21,7 +25,10 @@ public final class VcpuGate {
     private int spinning;
     private int alive;
     private long lastParkNanos;
-    private long firstRunNanos;
+    /** Counts the times the VM raised its vCPU threads; each thread lowers itself once per count. */
+    private final AtomicInteger raised = new AtomicInteger();
+    /** Stamped without the gate's lock: a thread on its way back into the guest never waits for it there. */
+    private final AtomicLong firstRunNanos = new AtomicLong();
 
     public VcpuGate() {
         this(STAND_BY_NANOS);
@@ -56,8 +63,11 @@ public final class VcpuGate {
         }
         if (spin) {
             // At the real-time priority a pause raised it to, a spinning thread would hold its CPU against the
-            // very threads that restore the state it waits for (a cutover's take, a warm-up's).
-            RealtimePriority.lowerCurrentThread();
+            // very threads that restore the state it waits for (a cutover's take, a warm-up's). Once resumed it
+            // keeps it (below).
+            if (pauseRequested) {
+                RealtimePriority.lowerCurrentThread();
+            }
             spinWhilePaused();
         }
         synchronized (this) {
@@ -67,13 +77,10 @@ public final class VcpuGate {
             }
             parked--;
         }
-        RealtimePriority.lowerCurrentThread();   // raised to leave or re-enter promptly; guest code runs normally
-        synchronized (this) {
-            if (firstRunNanos == 0) {
-                firstRunNanos = MonotonicClock.nanos();
-                notifyAll();
-            }
-        }
+        // A thread raised to leave or re-enter promptly stays raised into the guest: dropped to normal scheduling
+        // here, it was preempted on the spot by whatever else was runnable and the guest waited 1-5 ms for its
+        // turn. The vCPU loop lowers it at its next exit ({@link #raisedSince}).
+        firstRunNanos.compareAndSet(0, MonotonicClock.nanos());
         return !stopping;
     }
 
@@ -85,6 +92,22 @@ public final class VcpuGate {
     public synchronized void standBy() {
         standingBy = true;
         notifyAll();
+    }
+
+    /** The VM raised its vCPU threads to real-time priority (to leave KVM_RUN, or to wake, promptly). */
+    public void noteRaised() {
+        raised.incrementAndGet();
+    }
+
+    /** Whether the threads were raised since {@code seen}, a value this returned before (0 at first). */
+    public int raisedSince(int seen) {
+        int now = raised.get();
+        return now == seen ? -1 : now;
+    }
+
+    /** Whether a pause is asked for: a thread raised to park promptly keeps its priority until it has. */
+    public boolean pausing() {
+        return pauseRequested;
     }
 
     /** Whether every thread spins for the resume ({@link #standBy()}) rather than sleeps. */
@@ -124,7 +147,7 @@ public final class VcpuGate {
     public synchronized void resume() {
         pauseRequested = false;
         standingBy = false;
-        firstRunNanos = 0;
+        firstRunNanos.set(0);
         notifyAll();
     }
 
@@ -143,18 +166,19 @@ public final class VcpuGate {
         return lastParkNanos;
     }
 
-    /** Waits until a thread is about to run after the latest resume; that CLOCK_MONOTONIC time, or 0 on time-out. */
-    public synchronized long awaitFirstRunNanos(long timeoutMillis) {
+    /**
+     * Waits until a thread is about to run after the latest resume; that CLOCK_MONOTONIC time, or 0 on time-out. It
+     * looks every 20 µs instead of waiting on the gate's lock, which the threads going back into the guest would then
+     * have to take to wake it (a contended lock parks a thread, and its CPU may go idle: 1-3 ms to wake on a
+     * virtual host, seen as late first runs).
+     */
+    public long awaitFirstRunNanos(long timeoutMillis) {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (firstRunNanos == 0 && !stopping && System.nanoTime() < deadline) {
-            try {
-                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        long ran;
+        while ((ran = firstRunNanos.get()) == 0 && !stopping && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(LOOK_EVERY_NANOS);
         }
-        return firstRunNanos;
+        return ran;
     }
 
     private void waitOn() {

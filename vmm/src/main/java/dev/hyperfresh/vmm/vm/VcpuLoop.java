@@ -5,6 +5,7 @@ import dev.hyperfresh.kvm.KvmRun;
 import dev.hyperfresh.kvm.Regs;
 import dev.hyperfresh.kvm.Sregs;
 import dev.hyperfresh.kvm.Vcpu;
+import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.vmm.devices.IoBus;
 
 /**
@@ -44,9 +45,16 @@ final class VcpuLoop implements Runnable {
             // Park only once the kernel has nothing in flight: an I/O exit is completed (RIP advanced, a string
             // instruction's next chunk taken) by the next KVM_RUN, which a kick's immediate_exit then ends at
             // once. Parked after the I/O exit itself, the saved RIP would replay the instruction elsewhere.
+            int lowered = 0;
             while (ioInFlight || gate.awaitRunnable()) {
                 ioInFlight = false;
-                if (!handle(vcpu.run())) {
+                ExitReason exit = vcpu.run();
+                int raised = gate.raisedSince(lowered);
+                if (raised >= 0 && !gate.pausing()) {   // guest code runs at normal priority from its next exit on
+                    RealtimePriority.lowerCurrentThread();
+                    lowered = raised;
+                }
+                if (!handle(exit)) {
                     return;
                 }
             }

@@ -35,6 +35,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -44,6 +46,17 @@ import java.util.function.Consumer;
  */
 public final class VirtualMachine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VirtualMachine.class.getName());
+    /**
+     * How long a vCPU thread raised for a resume may run guest code at real-time priority: it lowers itself at its
+     * next exit (VcpuLoop), and one whose guest has not exited by then is kicked out to do so.
+     */
+    private static final long RAISED_AT_MOST_MS = 20;
+    private static final ScheduledExecutorService PRIORITY_BOUND = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "hf-vcpu-priority");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Runnable kickStillRaised = this::kickStillRaised;
     private final VmConfig config;
     private final Vm vm;
     private final GuestMemory memory;
@@ -279,6 +292,7 @@ public final class VirtualMachine implements AutoCloseable {
             pauseRequested = true;
         }
         // Raised, a vCPU thread a busy host had preempted leaves KVM_RUN and parks at once instead of on its turn.
+        gate.noteRaised();
         for (Vcpu v : vcpus) {
             RealtimePriority.raiseThread(v.boundThreadId());
             v.kick();
@@ -299,12 +313,32 @@ public final class VirtualMachine implements AutoCloseable {
         requireStatus(VmStatus.PAUSED, "resume");
         pauseRequested = false;
         status = VmStatus.RUNNING;
-        if (!gate.allSpinning()) {   // spinning threads need no wake-up, and so no priority to get one promptly
+        boolean raise = !gate.allSpinning();   // spinning threads need no wake-up, nor a priority to get one promptly
+        if (raise) {
+            gate.noteRaised();
             for (int i = 0; i < vcpus.size(); i++) {   // a plain loop: this runs inside the blackout
                 RealtimePriority.raiseThread(vcpus.get(i).boundThreadId());
             }
         }
         gate.resume();
+        if (raise) {
+            PRIORITY_BOUND.schedule(kickStillRaised, RAISED_AT_MOST_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Kicks each vCPU thread still raised from a resume: it lowers itself at the exit ({@link VcpuLoop}). */
+    private void kickStillRaised() {
+        synchronized (this) {
+            if (status != VmStatus.RUNNING) {
+                return;
+            }
+        }
+        for (Vcpu v : vcpus) {
+            int tid = v.boundThreadId();
+            if (tid > 0 && RealtimePriority.isRaised(tid)) {
+                v.kick();
+            }
+        }
     }
 
     /** Saves device state first (a device may still raise an interrupt), then KVM's, as docs/STATE-ORDER.md says. */
