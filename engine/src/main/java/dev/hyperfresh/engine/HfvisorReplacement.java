@@ -90,6 +90,7 @@ final class HfvisorReplacement implements Replacement {
         dropCutoverWatch();
         Path exe = launcher == null ? engine.hfvisorLauncher() : launcher;
         if (!Files.isExecutable(exe) || Files.isDirectory(exe)) {
+            engine.replaceable(instance);   // an instance that is not there is what to say first
             throw EngineException.usage("the launcher " + exe + " is not an executable file");
         }
         long start = System.nanoTime();
