@@ -220,8 +220,7 @@ final class HfvisorReplacement implements Replacement {
         checkCutover();
         EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE);
         CutoverReply report = recorded(() -> doCutover(tap));
-        OldInstanceExit.await(oldExit);   // the step on its own ends with the old instance gone
-        oldExit = null;
+        awaitOldExit();   // the step on its own ends with the old instance gone
         record(report, null);
         return report;
     }
@@ -248,6 +247,11 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public Verification verify(Duration window, ProgressListener progress) {
         engine.replaceable(instance);
+        return watchLastCutover(window, progress);
+    }
+
+    /** The verify, for the instance as it is now (`replace` has just cut it over: no need to look it up again). */
+    private Verification watchLastCutover(Duration window, ProgressListener progress) {
         Map<String, Long> seqs;
         BeatLog before;
         EventTap after;
@@ -339,7 +343,7 @@ final class HfvisorReplacement implements Replacement {
         if (cutover.committed()) {
             long start = System.nanoTime();
             try {
-                verification = verify(verifyWindow, progress);
+                verification = watchLastCutover(verifyWindow, progress);
             } catch (EngineException e) {
                 record(cutover, null);
                 throw new EngineException(EngineException.Kind.COMMITTED, "the replacement committed (the VMs run"
@@ -377,6 +381,7 @@ final class HfvisorReplacement implements Replacement {
      */
     private CutoverReply doCutover(EventTap tap) {
         EventTap after = null;
+        boolean tapHandedOn = false;
         try {
             Path old = engine.instance(instance).socket();
             dropCutoverWatch();
@@ -402,6 +407,7 @@ final class HfvisorReplacement implements Replacement {
             cutoverBlackoutUs = report.blackoutUs();
             // The old instance exits by itself right after its reply; it owns no VM any more.
             oldExit = new OldInstanceExit(before.pid(), tap);
+            tapHandedOn = true;
             after = null;
             removeIfStale(standby.socket());   // the new instance renamed it, unless it died before that
             step = Step.NONE;
@@ -412,7 +418,7 @@ final class HfvisorReplacement implements Replacement {
             if (after != null) {
                 after.close();
             }
-            if (oldExit == null || oldExit.tap != tap) {
+            if (!tapHandedOn) {
                 tap.close();
             }
         }
@@ -442,6 +448,10 @@ final class HfvisorReplacement implements Replacement {
         afterCutover = null;
         beforeCutover = null;
         cutoverBlackoutUs = null;
+        awaitOldExit();
+    }
+
+    private synchronized void awaitOldExit() {
         OldInstanceExit.await(oldExit);
         oldExit = null;
     }

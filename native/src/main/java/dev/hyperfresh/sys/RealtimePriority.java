@@ -29,7 +29,7 @@ public final class RealtimePriority implements AutoCloseable {
 
     /**
      * Raises another thread of this process (a vCPU thread about to be kicked or resumed) so it gets a CPU at once;
-     * it lowers itself with {@link #lowerCurrentThread()} before it runs guest code. False where not allowed.
+     * it lowers itself with {@link #lowerCurrentThread()} at its next exit from the guest. False where not allowed.
      */
     public static boolean raiseThread(int tid) {
         return Sys.C.sched_getscheduler(tid) == SCHED_OTHER && set(tid, SCHED_FIFO, PRIORITY);
@@ -37,15 +37,12 @@ public final class RealtimePriority implements AutoCloseable {
 
     /** Back to normal scheduling if {@link #raiseThread} raised the calling thread; a no-op otherwise. */
     public static void lowerCurrentThread() {
-        if (Sys.C.sched_getscheduler(0) == SCHED_FIFO) {
-            int[] param = new int[1];
-            if (Sys.C.sched_getparam(0, param) == 0 && param[0] == PRIORITY) {
-                set(0, SCHED_OTHER, 0);
-            }
+        if (isRaised(0)) {
+            set(0, SCHED_OTHER, 0);
         }
     }
 
-    /** Whether {@link #raiseThread} raised thread {@code tid} and it has not lowered itself since. */
+    /** Whether {@link #raiseThread} raised thread {@code tid} (0: the caller) and it has not lowered itself since. */
     public static boolean isRaised(int tid) {
         if (Sys.C.sched_getscheduler(tid) != SCHED_FIFO) {
             return false;

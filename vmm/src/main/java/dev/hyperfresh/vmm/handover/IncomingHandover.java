@@ -335,9 +335,9 @@ public final class IncomingHandover {
         for (int i = 0; i < vms.size(); i++) {
             if (!offer.vms().get(i).paused()) {
                 resumed.add(vms.get(i).vm());
-                vms.get(i).vm().resume();
             }
         }
+        VirtualMachine.resumeAll(resumed);
         // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
         ledger.stamp(CutoverStep.RESUMED);
         long firstRun = resumed.isEmpty() ? restored : Long.MAX_VALUE;

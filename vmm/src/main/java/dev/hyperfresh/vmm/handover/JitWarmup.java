@@ -13,6 +13,7 @@ import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -66,6 +67,7 @@ final class JitWarmup {
         try (VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
                 VmConfig.HFGUEST)); Ledger ledger = Ledger.create(1 << 20)) {
             vm.start();
+            List<VirtualMachine> resuming = new ArrayList<>(List.of(vm));   // the cutover's list type
             for (int i = 0; i < rounds; i++) {
                 vm.requestPause();
                 vm.awaitPaused();
@@ -76,7 +78,7 @@ final class JitWarmup {
                     early.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
                 }
                 vm.restoreState(ledger.states().get(0), 0, early);
-                vm.resume();
+                VirtualMachine.resumeAll(resuming);
                 vm.awaitFirstRunNanos(1_000);
             }
         }

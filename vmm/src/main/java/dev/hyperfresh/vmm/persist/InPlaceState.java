@@ -2,7 +2,6 @@ package dev.hyperfresh.vmm.persist;
 
 import dev.hyperfresh.kvm.ClockData;
 import dev.hyperfresh.kvm.Cpuid;
-import dev.hyperfresh.kvm.CpuidEntry;
 import dev.hyperfresh.kvm.DebugRegs;
 import dev.hyperfresh.kvm.IrqChip;
 import dev.hyperfresh.kvm.Lapic;
@@ -83,7 +82,7 @@ public final class InPlaceState {
 
     /** VcpuSnapshot.save's order, each struct where VcpuSnapshotCodec puts it. */
     private static void saveVcpu(Vcpu vcpu, int[] msrIndices, long[] msrValues, StateOutput out, Pointer memory) {
-        out.u16(VcpuSnapshot.FORMAT_VERSION).u32(vcpu.id()).u32(vcpu.getMpState().value());
+        VcpuSnapshotCodec.writeHead(out, vcpu.id(), vcpu.getMpState());
         vcpu.getRegs(memory.slice(out.blobSpace(Regs.SIZE)));
         vcpu.getSregs(memory.slice(out.blobSpace(Sregs.SIZE)));
         vcpu.getXsave(memory.slice(out.blobSpace(vcpu.xsaveSize())));
@@ -92,17 +91,9 @@ public final class InPlaceState {
         vcpu.getLapic(memory.slice(out.blobSpace(Lapic.SIZE)));
         out.u32(vcpu.getTscKhz());
         Cpuid cpuid = vcpu.givenCpuid() != null ? vcpu.givenCpuid() : vcpu.getCpuid();
-        List<CpuidEntry> entries = cpuid.entries();
-        out.u32(entries.size());
-        for (int i = 0; i < entries.size(); i++) {   // plain loops: this runs inside the blackout
-            CpuidEntry e = entries.get(i);
-            out.u32(e.function()).u32(e.index()).u32(e.flags()).u32(e.eax()).u32(e.ebx()).u32(e.ecx()).u32(e.edx());
-        }
+        VcpuSnapshotCodec.writeCpuid(out, cpuid.entries());
         vcpu.readMsrs(msrIndices, msrValues);
-        out.u32(msrIndices.length);
-        for (int i = 0; i < msrIndices.length; i++) {
-            out.u32(msrIndices[i]).u64(msrValues[i]);
-        }
+        VcpuSnapshotCodec.writeMsrs(out, msrIndices, msrValues);
         vcpu.getVcpuEvents(memory.slice(out.blobSpace(VcpuEvents.SIZE)));
     }
 

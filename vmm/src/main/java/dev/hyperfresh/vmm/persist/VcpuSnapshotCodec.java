@@ -21,7 +21,8 @@ import java.util.List;
  * order. Kernel structs travel as u32 length + their exact ABI bytes; CPUID and MSRs as a u32 count + entries.
  */
 public final class VcpuSnapshotCodec {
-    static final int CPUID_ENTRY_BYTES = 7 * 4;
+    private static final int CPUID_ENTRY_WORDS = 7;
+    static final int CPUID_ENTRY_BYTES = CPUID_ENTRY_WORDS * 4;
     static final int MSR_BYTES = 4 + 8;
 
     private VcpuSnapshotCodec() {
@@ -40,23 +41,34 @@ public final class VcpuSnapshotCodec {
         return s;
     }
 
+    /** The field order; {@link InPlaceState} writes the same fields straight from the vCPU, through the helpers. */
     static void write(StateOutput out, VcpuSnapshot s) {
-        out.u16(VcpuSnapshot.FORMAT_VERSION).u32(s.id()).u32(s.mpState().value());
+        writeHead(out, s.id(), s.mpState());
         out.blob(s.regs().toBytes()).blob(s.sregs().toBytes()).blob(s.xsave().toBytes()).blob(s.xcrs().toBytes())
                 .blob(s.debugRegs().toBytes()).blob(s.lapic().toBytes());
         out.u32(s.tscKhz());
-        List<CpuidEntry> entries = s.cpuid().entries();
+        writeCpuid(out, s.cpuid().entries());
+        writeMsrs(out, s.msrs().indices(), s.msrs().values());
+        out.blob(s.events().toBytes());
+    }
+
+    static void writeHead(StateOutput out, int id, MpState mpState) {
+        out.u16(VcpuSnapshot.FORMAT_VERSION).u32(id).u32(mpState.value());
+    }
+
+    static void writeCpuid(StateOutput out, List<CpuidEntry> entries) {
         out.u32(entries.size());
-        for (CpuidEntry e : entries) {
+        for (int i = 0; i < entries.size(); i++) {   // plain loops: the in-place save runs inside the blackout
+            CpuidEntry e = entries.get(i);
             out.u32(e.function()).u32(e.index()).u32(e.flags()).u32(e.eax()).u32(e.ebx()).u32(e.ecx()).u32(e.edx());
         }
-        int[] indices = s.msrs().indices();
-        long[] values = s.msrs().values();
+    }
+
+    static void writeMsrs(StateOutput out, int[] indices, long[] values) {
         out.u32(indices.length);
         for (int i = 0; i < indices.length; i++) {
             out.u32(indices[i]).u64(values[i]);
         }
-        out.blob(s.events().toBytes());
     }
 
     static VcpuSnapshot read(StateInput in) {
@@ -105,9 +117,10 @@ public final class VcpuSnapshotCodec {
     static Cpuid cpuid(StateInput in) {
         int count = KernelStructs.count(in, "CPUID entries", CPUID_ENTRY_BYTES);
         List<CpuidEntry> entries = new ArrayList<>(count);
+        int[] w = new int[CPUID_ENTRY_WORDS];
         for (int i = 0; i < count; i++) {
-            entries.add(new CpuidEntry(in.u32("CPUID entry"), in.u32("CPUID entry"), in.u32("CPUID entry"),
-                    in.u32("CPUID entry"), in.u32("CPUID entry"), in.u32("CPUID entry"), in.u32("CPUID entry")));
+            readCpuidEntry(in, w);
+            entries.add(new CpuidEntry(w[0], w[1], w[2], w[3], w[4], w[5], w[6]));
         }
         return new Cpuid(entries);
     }
@@ -120,21 +133,23 @@ public final class VcpuSnapshotCodec {
         int count = KernelStructs.count(in, "CPUID entries", CPUID_ENTRY_BYTES);
         List<CpuidEntry> expected = given == null ? List.of() : given.entries();
         boolean same = given != null && count == expected.size();
+        int[] w = new int[CPUID_ENTRY_WORDS];
         for (int i = 0; i < count; i++) {
-            int function = in.u32("CPUID entry");
-            int index = in.u32("CPUID entry");
-            int flags = in.u32("CPUID entry");
-            int eax = in.u32("CPUID entry");
-            int ebx = in.u32("CPUID entry");
-            int ecx = in.u32("CPUID entry");
-            int edx = in.u32("CPUID entry");
+            readCpuidEntry(in, w);
             if (same) {
                 CpuidEntry e = expected.get(i);
-                same = e.function() == function && e.index() == index && e.flags() == flags && e.eax() == eax
-                        && e.ebx() == ebx && e.ecx() == ecx && e.edx() == edx;
+                same = e.function() == w[0] && e.index() == w[1] && e.flags() == w[2] && e.eax() == w[3]
+                        && e.ebx() == w[4] && e.ecx() == w[5] && e.edx() == w[6];
             }
         }
         return same;
+    }
+
+    /** One entry's words in the order {@link #write} puts them: function, index, flags, eax, ebx, ecx, edx. */
+    private static void readCpuidEntry(StateInput in, int[] into) {
+        for (int i = 0; i < CPUID_ENTRY_WORDS; i++) {
+            into[i] = in.u32("CPUID entry");
+        }
     }
 
     static Msrs msrs(StateInput in) {
