@@ -8,6 +8,7 @@ import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.NameTakenException;
 import dev.hyperfresh.vmm.handover.Die;
 import dev.hyperfresh.vmm.handover.FaultPoint;
+import dev.hyperfresh.vmm.handover.JitWarmup;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -95,6 +96,9 @@ public final class HfvisorMain {
             System.err.println("hfvisor: " + BuildInfo.current() + " on " + kvm.flavor().describe() + ", "
                     + (standby ? "standby " : "instance ") + name
                     + ", control socket " + control.path());
+            if (standby) {
+                JitWarmup.ahead(kvm);
+            }
             return hfvisor.ended().join();
         } catch (NameTakenException e) {
             System.err.println("hfvisor: " + e.getMessage());
