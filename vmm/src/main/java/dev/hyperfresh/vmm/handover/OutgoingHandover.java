@@ -138,7 +138,7 @@ public final class OutgoingHandover implements AutoCloseable {
             String stranger = PeerUid.refusal(peer.uid(), Sys.C.geteuid()).orElse(null);
             if (stranger != null) {
                 throw new IllegalStateException("not passing guest RAM to the process listening on " + target + ": "
-                        + stranger + "; the VMs never stopped");
+                        + stranger);
             }
             standby = Pidfd.open(pid);
             ledger = Ledger.create(STATE_ROOM_PER_VM * vms.size());
@@ -161,7 +161,7 @@ public final class OutgoingHandover implements AutoCloseable {
             Frame reply = awaitReply(channel, start, progress);
             if (reply == null) {
                 throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during "
-                        + mode.wireName() + "; the VMs never stopped");
+                        + mode.wireName());
             }
             if (!reply.ok()) {
                 throw new IllegalStateException("standby refused: " + reply.error());
@@ -176,7 +176,7 @@ public final class OutgoingHandover implements AutoCloseable {
                     copied = preCopy.start();
                 } catch (RuntimeException e) {
                     throw new IllegalStateException("copying guest RAM to the standby (pid " + pid + ") failed ("
-                            + e.getMessage() + "); the VMs never stopped");
+                            + e.getMessage() + ")");
                 }
             }
             List<InstanceInfo.Vm> described = vms.stream().map(h -> h.vm().describe(false)).toList();
