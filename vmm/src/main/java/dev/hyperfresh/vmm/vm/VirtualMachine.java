@@ -56,7 +56,6 @@ public final class VirtualMachine implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
-    private final Runnable kickStillRaised = this::kickStillRaised;
     private final VmConfig config;
     private final Vm vm;
     private final GuestMemory memory;
@@ -310,9 +309,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     public void resume() {
-        if (release()) {
-            PRIORITY_BOUND.schedule(kickStillRaised, RAISED_AT_MOST_MS, TimeUnit.MILLISECONDS);
-        }
+        resumeAll(List.of(this));
     }
 
     /**
