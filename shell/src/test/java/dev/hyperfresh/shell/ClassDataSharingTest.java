@@ -74,7 +74,8 @@ class ClassDataSharingTest {
         assertThat(history.classLoads()).contains("dev.hyperfresh.shell.HyperfreshApplication " + SHARED)
                 .contains("org.springframework.boot.SpringApplication " + SHARED);
 
-        Run version = run(ROOT.resolve("bin/hfvisor"), "HFVISOR_JAVA_OPTS", "-XX:+UseZGC -Xms16m", "--version");
+        Run version = run(ROOT.resolve("bin/hfvisor"), "HFVISOR_JAVA_OPTS", "-XX:+UseZGC -Xms16m "
+                + "-XX:TieredStopAtLevel=1 -XX:CompileCommandFile=" + ROOT.resolve("bin/lib/hfvisor-jit"), "--version");
         assertThat(version.exitCode()).isZero();
         assertThat(version.classLoads()).contains("dev.hyperfresh.vmm.cli.HfvisorMain " + SHARED);
     }

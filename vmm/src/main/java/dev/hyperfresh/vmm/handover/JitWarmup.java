@@ -28,8 +28,12 @@ import java.util.List;
  */
 public final class JitWarmup {
     private static final System.Logger LOG = System.getLogger(JitWarmup.class.getName());
-    /** Iterations; {@code -Dhyperfresh.warmup=N} lowers it where every instruction is emulated. */
-    private static final int ROUNDS = Integer.getInteger("hyperfresh.warmup", 300);
+    /**
+     * Iterations: five times the calls after which bin/hfvisor's JIT options (bin/lib/hfvisor-jit) compile our code
+     * and JNR's; {@code -Dhyperfresh.warmup=N} lowers it where every instruction is emulated, or raises it for a JVM
+     * with the usual thresholds (300 covered C2's).
+     */
+    private static final int ROUNDS = Integer.getInteger("hyperfresh.warmup", 100);
     private static final long MEMORY = 16L << 20;
     /**
      * A process that warmed up for as many vCPUs before (as a standby, the old instance of the next replacement
