@@ -293,7 +293,11 @@ public final class IncomingHandover {
         }
         long received = MonotonicClock.nanos();
         ledger.stamp(CutoverStep.TAKE_RECEIVED, received);
-        standByToResume();   // done already, and then almost free, where the take spun for the offer
+        for (int i = 0; i < vms.size(); i++) {
+            if (!offer.vms().get(i).paused()) {
+                vms.get(i).vm().standByToResume();
+            }
+        }
         try {
             List<ByteBuffer> blobs = ledger.states();
             if (blobs.size() != vms.size()) {
@@ -386,11 +390,6 @@ public final class IncomingHandover {
     private void spinWhileOld(InPlaceState.EarlyRestore early) {
         long until = System.nanoTime() + OFFER_SPIN_NANOS;
         ledger.markStandbySpinning();
-        if (SPIN_FOR_OFFER) {
-            // The vCPU threads' wake-ups (20-30 µs of this thread's time here) pass while the old instance is still
-            // saving, not between the offer and the restore.
-            standByToResume();
-        }
         int restoredUpTo = 0;
         while (SPIN_FOR_OFFER && ledger.owner() == Ledger.Owner.OLD && System.nanoTime() < until) {
             int written = ledger.firstStateWritten();
@@ -399,15 +398,6 @@ public final class IncomingHandover {
                 early.advance(ledger.firstState(), written, MonotonicClock.nanos() - ledger.pausedAtNanos());
             } else {
                 Thread.onSpinWait();
-            }
-        }
-    }
-
-    /** Wakes the vCPU threads of the VMs that are to run again to spin for the resume. */
-    private void standByToResume() {
-        for (int i = 0; i < vms.size(); i++) {   // a plain loop: this runs inside the blackout
-            if (!offer.vms().get(i).paused()) {
-                vms.get(i).vm().standByToResume();
             }
         }
     }

@@ -87,8 +87,7 @@ public final class VcpuGate {
     /**
      * Wakes the parked threads so that they spin for the coming {@link #resume()} instead of sleeping through it:
      * a sleeping thread's wake-up costs 0.05-5 ms where an idle CPU must be woken first (a virtual host), paid
-     * before the guest runs again. Called by a standby as the old instance starts saving, so the wake-up passes
-     * meanwhile.
+     * before the guest runs again. Called by a standby as it starts restoring, so the wake-up passes meanwhile.
      */
     public synchronized void standBy() {
         standingBy = true;

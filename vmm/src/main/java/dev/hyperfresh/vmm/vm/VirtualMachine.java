@@ -427,8 +427,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     /**
      * Wakes this paused VM's vCPU threads to spin for the coming {@link #resume()} ({@link VcpuGate#standBy()}):
-     * a standby calls it as the old instance starts saving, so their wake-up passes meanwhile instead of after the
-     * resume.
+     * a standby calls it as it starts restoring, so their wake-up passes meanwhile instead of after the resume.
      */
     public void standByToResume() {
         gate.standBy();
