@@ -1,7 +1,6 @@
 package dev.hyperfresh.vmm.persist;
 
 import dev.hyperfresh.kvm.ClockData;
-import dev.hyperfresh.kvm.Cpuid;
 import dev.hyperfresh.kvm.DebugRegs;
 import dev.hyperfresh.kvm.IrqChip;
 import dev.hyperfresh.kvm.Lapic;
@@ -36,8 +35,8 @@ public final class InPlaceState {
     }
 
     /** A paused VM to save: its KVM objects, and what KVM does not hold (its name, its devices' bytes). */
-    public record Source(String vmName, Vm vm, List<Vcpu> vcpus, int[] msrIndices, Map<String, byte[]> devices)
-            implements EncodableState {
+    public record Source(String vmName, Vm vm, List<Vcpu> vcpus, CpuidSections cpuid, int[] msrIndices,
+                         Map<String, byte[]> devices) implements EncodableState {
         @Override
         public int encodeInto(ByteBuffer region, Written done) {
             return save(this, region, done);
@@ -63,9 +62,11 @@ public final class InPlaceState {
         int ioapic = out.blobSpace(IrqChip.SIZE);
         out.endSection(body);
         long[] msrValues = new long[source.msrIndices().length];
-        for (Vcpu vcpu : source.vcpus()) {
+        List<Vcpu> vcpus = source.vcpus();
+        for (int i = 0; i < vcpus.size(); i++) {   // a plain loop: this runs inside the blackout
+            Vcpu vcpu = vcpus.get(i);
             body = out.beginSection(StateCodec.VCPU);
-            saveVcpu(vcpu, source.msrIndices(), msrValues, out, memory);
+            saveVcpu(vcpu, source.cpuid().of(i, vcpu), source.msrIndices(), msrValues, out, memory);
             out.endSection(body);
             done.upTo(out.size());
         }
@@ -81,7 +82,8 @@ public final class InPlaceState {
     }
 
     /** VcpuSnapshot.save's order, each struct where VcpuSnapshotCodec puts it. */
-    private static void saveVcpu(Vcpu vcpu, int[] msrIndices, long[] msrValues, StateOutput out, Pointer memory) {
+    private static void saveVcpu(Vcpu vcpu, byte[] cpuid, int[] msrIndices, long[] msrValues, StateOutput out,
+                                 Pointer memory) {
         VcpuSnapshotCodec.writeHead(out, vcpu.id(), vcpu.getMpState());
         vcpu.getRegs(memory.slice(out.blobSpace(Regs.SIZE)));
         vcpu.getSregs(memory.slice(out.blobSpace(Sregs.SIZE)));
@@ -90,8 +92,11 @@ public final class InPlaceState {
         vcpu.getDebugRegs(memory.slice(out.blobSpace(DebugRegs.SIZE)));
         vcpu.getLapic(memory.slice(out.blobSpace(Lapic.SIZE)));
         out.u32(vcpu.getTscKhz());
-        Cpuid cpuid = vcpu.givenCpuid() != null ? vcpu.givenCpuid() : vcpu.getCpuid();
-        VcpuSnapshotCodec.writeCpuid(out, cpuid.entries());
+        if (cpuid != null) {
+            out.bytes(cpuid);
+        } else {
+            VcpuSnapshotCodec.writeCpuid(out, vcpu.getCpuid().entries());
+        }
         vcpu.readMsrs(msrIndices, msrValues);
         VcpuSnapshotCodec.writeMsrs(out, msrIndices, msrValues);
         vcpu.getVcpuEvents(memory.slice(out.blobSpace(VcpuEvents.SIZE)));
@@ -104,8 +109,8 @@ public final class InPlaceState {
      * being written; the CRC checked here covers them too. A state this cannot restore in place (another CPUID or XSAVE size than the vCPU has)
      * throws {@link NotInPlace} before any ioctl, and the caller decodes it instead.
      */
-    public static Map<String, byte[]> restore(ByteBuffer region, Vm vm, List<Vcpu> vcpus, long advanceNanos,
-                                              EarlyRestore early) {
+    public static Map<String, byte[]> restore(ByteBuffer region, Vm vm, List<Vcpu> vcpus, CpuidSections cpuid,
+                                              long advanceNanos, EarlyRestore early) {
         StateInput in = new StateInput(region);
         Pointer memory = in.memory();
         StateCodec.checkHeader(in);
@@ -134,7 +139,7 @@ public final class InPlaceState {
         int first = early.restored();   // checked by the CRC above, restored while the rest was being written
         VcpuPlan[] plans = new VcpuPlan[vcpuCount];
         for (int i = first; i < vcpuCount; i++) {   // everything checked before the first ioctl
-            plans[i] = VcpuPlan.read(vcpuBodies[i], vcpus.get(i));
+            plans[i] = VcpuPlan.read(vcpuBodies[i], vcpus.get(i), cpuid.of(i, vcpus.get(i)));
         }
         for (int i = first; i < vcpuCount; i++) {
             plans[i].restore(vcpus.get(i), memory, advanceNanos);
@@ -170,17 +175,19 @@ public final class InPlaceState {
      */
     public static final class EarlyRestore {
         private final List<Vcpu> vcpus;
+        private final CpuidSections cpuid;
         private int next = -1;
         private int restored;
         private boolean failed;
 
-        public EarlyRestore(List<Vcpu> vcpus) {
+        public EarlyRestore(List<Vcpu> vcpus, CpuidSections cpuid) {
             this.vcpus = vcpus;
+            this.cpuid = cpuid;
         }
 
         /** Nothing restored early (a state written all at once). */
         public static EarlyRestore none() {
-            return new EarlyRestore(List.of());
+            return new EarlyRestore(List.of(), null);
         }
 
         /**
@@ -205,7 +212,7 @@ public final class InPlaceState {
                     StateInput body = in.slice(in.u32("section length") & 0xffffffffL, "section");
                     if (tag == StateCodec.VCPU) {
                         Vcpu vcpu = vcpus.get(restored);
-                        VcpuPlan.read(body, vcpu).restore(vcpu, memory, advanceNanos);
+                        VcpuPlan.read(body, vcpu, cpuid.of(restored, vcpu)).restore(vcpu, memory, advanceNanos);
                         restored++;
                     }
                     next = in.position();
@@ -231,7 +238,7 @@ public final class InPlaceState {
     /** Where one vCPU's structs lie, read and checked before any of them is restored. */
     private record VcpuPlan(int mpState, int regs, int sregs, int xsave, int xcrs, int debugRegs, int lapic,
                             int tscKhz, int[] msrIndices, long[] msrValues, int events) {
-        static VcpuPlan read(StateInput in, Vcpu vcpu) {
+        static VcpuPlan read(StateInput in, Vcpu vcpu, byte[] cpuid) {
             int id = VcpuSnapshotCodec.readVersionAndId(in);
             if (id != vcpu.id()) {
                 throw new StateFormatException("saved vCPU " + id + " in the place of vCPU " + vcpu.id());
@@ -245,7 +252,7 @@ public final class InPlaceState {
             int lapic = in.struct("lapic", Lapic.SIZE);
             int tscKhz = in.u32("tsc_khz");
             // KVM takes another CPUID only before a vCPU's first run: that restore is VcpuSnapshot.restoreInto's
-            if (!VcpuSnapshotCodec.sameCpuid(in, vcpu.givenCpuid())) {
+            if (!VcpuSnapshotCodec.sameCpuid(in, cpuid)) {
                 throw new NotInPlace("vCPU " + vcpu.id() + " was saved with another CPUID than it has");
             }
             VcpuSnapshotCodec.MsrEntries msrs = VcpuSnapshotCodec.msrEntries(in);

@@ -99,6 +99,15 @@ final class StateInput {
         return s;
     }
 
+    /** Moves past the next {@code count} bytes; true if they are {@code expected} (null: never). */
+    boolean skipComparing(int count, byte[] expected, String what) {
+        need(count, what);
+        boolean same = expected != null && expected.length == count
+                && bytes.slice(pos, count).mismatch(ByteBuffer.wrap(expected)) < 0;
+        pos += count;
+        return same;
+    }
+
     /** CRC-32 of this input's first {@code length} bytes. */
     int crc(int length) {
         CRC32 crc = new CRC32();

@@ -129,20 +129,21 @@ public final class VcpuSnapshotCodec {
      * Reads a CPUID table and tells whether it is {@code given}'s, entry by entry as it reads, without building one:
      * the in-place restore compares it inside the blackout. The whole table is read either way.
      */
-    static boolean sameCpuid(StateInput in, Cpuid given) {
+    /** A CPUID table as {@link #writeCpuid} writes it. */
+    static byte[] cpuidSection(Cpuid cpuid) {
+        StateOutput out = new StateOutput();
+        writeCpuid(out, cpuid.entries());
+        return out.toByteArray();
+    }
+
+    /**
+     * Reads past a CPUID table; true if it is {@code given}, a {@link #cpuidSection} (null: none), byte for byte.
+     */
+    static boolean sameCpuid(StateInput in, byte[] given) {
+        int at = in.position();
         int count = KernelStructs.count(in, "CPUID entries", CPUID_ENTRY_BYTES);
-        List<CpuidEntry> expected = given == null ? List.of() : given.entries();
-        boolean same = given != null && count == expected.size();
-        int[] w = new int[CPUID_ENTRY_WORDS];
-        for (int i = 0; i < count; i++) {
-            readCpuidEntry(in, w);
-            if (same) {
-                CpuidEntry e = expected.get(i);
-                same = e.function() == w[0] && e.index() == w[1] && e.flags() == w[2] && e.eax() == w[3]
-                        && e.ebx() == w[4] && e.ecx() == w[5] && e.edx() == w[6];
-            }
-        }
-        return same;
+        in.reset(at);
+        return in.skipComparing(4 + count * CPUID_ENTRY_BYTES, given, "CPUID entries");
     }
 
     /** One entry's words in the order {@link #write} puts them: function, index, flags, eax, ebx, ecx, edx. */

@@ -23,6 +23,7 @@ import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.memory.MemoryLayout;
 import dev.hyperfresh.vmm.memory.MemoryRegion;
+import dev.hyperfresh.vmm.persist.CpuidSections;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
@@ -68,6 +69,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final ExitCounts exitCounts = new ExitCounts();
     private final int[] msrIndices;
+    private final CpuidSections cpuidSections;
     private final int tscKhz;
     private volatile Cpuid guestCpuid;
     private final VcpuGate gate = new VcpuGate();
@@ -78,13 +80,14 @@ public final class VirtualMachine implements AutoCloseable {
     private boolean pauseRequested;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory, int[] msrIndices, int tscKhz,
-                           Cpuid guestCpuid) {
+                           Cpuid guestCpuid, CpuidSections cpuidSections) {
         this.config = config;
         this.vm = vm;
         this.memory = memory;
         this.msrIndices = msrIndices;
         this.tscKhz = tscKhz;
         this.guestCpuid = guestCpuid;
+        this.cpuidSections = cpuidSections;
     }
 
     /** Creates the VM with fresh RAM and boots it with the config's loader (not started yet). */
@@ -132,7 +135,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
             Vcpu first = created.get(0);
             VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
-                    first.getTscKhz(), first.getCpuid());
+                    first.getTscKhz(), first.getCpuid(), new CpuidSections(created));
             machine.vcpus.addAll(created);
             DebugConsole console = new DebugConsole(machine::publish, memory, why -> LOG.log(
                     System.Logger.Level.WARNING, "VM {0}: dropped a line-console record (reported once): {1}",
@@ -375,7 +378,7 @@ public final class VirtualMachine implements AutoCloseable {
      */
     public synchronized InPlaceState.Source stateInPlace() {
         requireStatus(VmStatus.PAUSED, "save state");
-        return new InPlaceState.Source(config.name(), vm, vcpus, msrIndices, deviceStates());
+        return new InPlaceState.Source(config.name(), vm, vcpus, cpuidSections, msrIndices, deviceStates());
     }
 
     private Map<String, byte[]> deviceStates() {
@@ -398,6 +401,7 @@ public final class VirtualMachine implements AutoCloseable {
         }
         if (vcpus.get(0).givenCpuid() != given) {   // the restore set another table (compared once, there)
             guestCpuid = vcpus.get(0).getCpuid();   // what the guest sees: KVM may mask bits of what it was given
+            cpuidSections.refresh(vcpus);
         }
         state.vm().restoreInto(vm);
         restoreDevices(state.devices());
@@ -417,7 +421,7 @@ public final class VirtualMachine implements AutoCloseable {
         requireStatus(VmStatus.PAUSED, "restore state");
         Map<String, byte[]> devices;
         try {
-            devices = InPlaceState.restore(encoded, vm, vcpus, advanceNanos, early);
+            devices = InPlaceState.restore(encoded, vm, vcpus, cpuidSections, advanceNanos, early);
         } catch (InPlaceState.NotInPlace e) {
             restoreState(StateCodec.decode(encoded).advancedBy(advanceNanos));
             return;
@@ -438,7 +442,7 @@ public final class VirtualMachine implements AutoCloseable {
      * then restores the rest; only while the VM is paused, as for any restore.
      */
     public InPlaceState.EarlyRestore earlyRestore() {
-        return new InPlaceState.EarlyRestore(vcpus);
+        return new InPlaceState.EarlyRestore(vcpus, cpuidSections);
     }
 
     private void restoreDevices(Map<String, byte[]> devices) {
