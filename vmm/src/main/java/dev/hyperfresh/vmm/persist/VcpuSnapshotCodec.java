@@ -125,10 +125,6 @@ public final class VcpuSnapshotCodec {
         return new Cpuid(entries);
     }
 
-    /**
-     * Reads a CPUID table and tells whether it is {@code given}'s, entry by entry as it reads, without building one:
-     * the in-place restore compares it inside the blackout. The whole table is read either way.
-     */
     /** A CPUID table as {@link #writeCpuid} writes it. */
     static byte[] cpuidSection(Cpuid cpuid) {
         StateOutput out = new StateOutput();
@@ -137,7 +133,8 @@ public final class VcpuSnapshotCodec {
     }
 
     /**
-     * Reads past a CPUID table; true if it is {@code given}, a {@link #cpuidSection} (null: none), byte for byte.
+     * Reads past a CPUID table; true if it is {@code given}, a {@link #cpuidSection} (null: none), byte for byte —
+     * one comparison where it lies: the in-place restore checks it inside the blackout.
      */
     static boolean sameCpuid(StateInput in, byte[] given) {
         int at = in.position();
