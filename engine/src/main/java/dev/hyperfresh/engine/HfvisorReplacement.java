@@ -80,6 +80,11 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public synchronized StandbyReport standby(Path launcher, ProgressListener progress) {
+        return standby(launcher, progress, () -> { });
+    }
+
+    /** {@code whileStarting} runs once the instance is looked up, while the standby's JVM starts. */
+    private StandbyReport standby(Path launcher, ProgressListener progress, Runnable whileStarting) {
         switch (step) {
             case STANDBY -> throw refused("standby " + standby.name() + " is already up for " + instance
                     + ": run `remap` next, or `rollback` to drop it");
@@ -105,6 +110,7 @@ final class HfvisorReplacement implements Replacement {
         }
         try {
             before = engine.replaceable(instance).ref();
+            whileStarting.run();
         } catch (RuntimeException e) {
             spawned.abandon();
             throw e;
@@ -324,18 +330,23 @@ final class HfvisorReplacement implements Replacement {
 
     @Override
     public synchronized ReplaceReport replace(Path launcher, Duration verifyWindow, ProgressListener progress) {
-        standby(launcher, progress);
-        checkRemap();
         PrepareReply prepare;
         CutoverReply cutover;
-        // One tap from the remap to the cutover: the control window is then usually full when the cutover starts.
-        EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE);
+        // One tap from the standby's start to the cutover: the control window (the guests' heartbeats over
+        // GAP_WINDOW_US before the cutover) is full when the cutover starts; opened at the remap, the cutover waited
+        // ~0.1 s for it. The standby answered just now: no second query before the remap.
+        AtomicReference<EventTap> tapping = new AtomicReference<>();
         try {
+            standby(launcher, progress, () -> tapping.set(new EventTap(engine.instance(instance).socket(), progress,
+                    Integer.MAX_VALUE)));
             prepare = doRemap();
         } catch (RuntimeException e) {
-            tap.close();
+            if (tapping.get() != null) {
+                tapping.get().close();
+            }
             throw e;
         }
+        EventTap tap = tapping.get();
         cutover = recorded(() -> doCutover(tap));
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
