@@ -98,6 +98,8 @@ public final class HfvisorMain {
                     + ", control socket " + control.path());
             if (standby) {
                 JitWarmup.ahead(kvm);
+            } else {
+                JitWarmup.early(kvm, specs.stream().mapToInt(VmSpec::vcpus).max().orElse(1));
             }
             return hfvisor.ended().join();
         } catch (NameTakenException e) {

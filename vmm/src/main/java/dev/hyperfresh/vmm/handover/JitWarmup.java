@@ -59,20 +59,39 @@ public final class JitWarmup {
      * the old instance's save 0.45-1.3 ms instead of ~0.29 ms), so later handovers top up as before.
      */
     public static void ahead(Kvm kvm) {
+        inBackground(() -> {
+            if (warmedForVcpus == 0) {   // else an adopt came first and warmed up for itself
+                aheadForVcpus = warm(kvm, 1) ? 1 : 0;
+            }
+        });
+    }
+
+    /**
+     * An instance's warm-up for its VMs ({@code vcpus}: the most one has), on a thread of its own once it runs them:
+     * its first handover then tops up inside the remap as a former standby's does, instead of warming up from cold
+     * there while the standby does the same (docs/BENCHMARKS.md: a one-shot replace of a launched instance).
+     */
+    public static void early(Kvm kvm, int vcpus) {
+        inBackground(() -> {
+            if (warmedForVcpus == 0) {   // else a handover came first and warmed up for itself
+                warm(kvm, shape(vcpus));
+            }
+        });
+    }
+
+    private static void inBackground(Runnable warmUp) {
         Thread t = new Thread(() -> {
             synchronized (JitWarmup.class) {
-                if (warmedForVcpus == 0) {   // else an adopt came first and warmed up for itself
-                    aheadForVcpus = warm(kvm, 1) ? 1 : 0;
-                }
+                warmUp.run();
             }
         }, "hf-warmup");
         t.setDaemon(true);
         t.start();
     }
 
-    /** {@code vcpus}: the most any VM to be handed over has. Waits for a warm-up {@link #ahead} still running. */
+    /** {@code vcpus}: the most any VM to be handed over has. Waits for a warm-up in the background still running. */
     static synchronized void run(Kvm kvm, int vcpus) {
-        int shape = Math.max(1, Math.min(vcpus, MAX_VCPUS));
+        int shape = shape(vcpus);
         boolean aheadCovers = aheadForVcpus >= shape;
         aheadForVcpus = 0;
         if (aheadCovers) {
@@ -80,6 +99,10 @@ public final class JitWarmup {
             return;
         }
         warm(kvm, shape);
+    }
+
+    private static int shape(int vcpus) {
+        return Math.max(1, Math.min(vcpus, MAX_VCPUS));
     }
 
     /** False when it failed (logged: the next cutover runs cold) or is switched off. */
