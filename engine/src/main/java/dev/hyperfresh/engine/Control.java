@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
+import dev.hyperfresh.vmm.control.Json;
 import java.nio.file.Path;
 
 /** One request per connection to an instance's control socket. */
@@ -21,7 +22,7 @@ final class Control {
 
     /** Sends {@code op} with {@code fields} (may be null) and returns the successful reply's header. */
     static JsonNode request(Path socket, String op, ObjectNode fields) {
-        ObjectNode header = fields == null ? EngineJson.MAPPER.createObjectNode() : fields.deepCopy();
+        ObjectNode header = fields == null ? Json.MAPPER.createObjectNode() : fields.deepCopy();
         header.put("op", op);
         try (ControlClient client = ControlClient.connect(socket)) {
             return client.request(header).header();
@@ -34,7 +35,7 @@ final class Control {
             throw new ControlException("hfvisor's reply lacks the field \"" + name + "\"");
         }
         try {
-            return EngineJson.MAPPER.treeToValue(node, type);
+            return Json.MAPPER.treeToValue(node, type);
         } catch (JsonProcessingException e) {
             throw new ControlException("hfvisor's \"" + name + "\" reply is malformed: " + e.getOriginalMessage());
         }

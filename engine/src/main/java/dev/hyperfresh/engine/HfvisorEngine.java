@@ -4,6 +4,7 @@ import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.cli.VmSpec;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.control.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +107,7 @@ public final class HfvisorEngine implements Engine {
     public void stop(String name, String vm) {
         Instance instance = instance(name);
         Control.request(instance.socket(), "stop", vm == null ? null
-                : EngineJson.MAPPER.createObjectNode().put("vm", vm));
+                : Json.MAPPER.createObjectNode().put("vm", vm));
         if (vm == null && !Launcher.awaitExit(instance.info().pid(), STOP_TIMEOUT)) {
             throw EngineException.failed("instance " + name + " did not exit within " + STOP_TIMEOUT.toSeconds()
                     + " s of `stop` and was killed");

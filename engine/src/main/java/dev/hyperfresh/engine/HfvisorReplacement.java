@@ -7,6 +7,7 @@ import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.control.Json;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.heartbeat.CutoverGap;
@@ -175,7 +176,7 @@ final class HfvisorReplacement implements Replacement {
                 throw refused(instance + " was replaced meanwhile (pid " + before.pid() + " → " + now
                         + "), by another console; its standby is gone: run `replace` again if still needed");
             }
-            reply = client.request(EngineJson.MAPPER.createObjectNode().put("op", "handover-prepare")
+            reply = client.request(Json.MAPPER.createObjectNode().put("op", "handover-prepare")
                     .put("target", standby.socket().toAbsolutePath().toString())).header();
         } catch (ControlException e) {
             ensureStandbyGone("stop");

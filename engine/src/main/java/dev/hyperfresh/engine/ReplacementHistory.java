@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.hyperfresh.vmm.control.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -22,7 +23,7 @@ final class ReplacementHistory {
 
     synchronized void append(HistoryEntry entry) {
         try {
-            Files.writeString(file, EngineJson.MAPPER.writeValueAsString(entry) + "\n", StandardOpenOption.CREATE,
+            Files.writeString(file, Json.MAPPER.writeValueAsString(entry) + "\n", StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw EngineException.failed("cannot append to the replacement history " + file + ": " + e.getMessage());
@@ -41,7 +42,7 @@ final class ReplacementHistory {
         List<HistoryEntry> entries = new ArrayList<>();
         for (String line : lines) {
             try {
-                entries.add(EngineJson.MAPPER.readValue(line, HistoryEntry.class));
+                entries.add(Json.MAPPER.readValue(line, HistoryEntry.class));
             } catch (JsonProcessingException skipped) {
                 // not ours to repair; the rest of the history still shows
             }
