@@ -9,7 +9,16 @@ import jnr.ffi.Pointer;
 public final class KvmRun {
     public static final int IO_IN = 0;
     public static final int IO_OUT = 1;
+    /** KVM_SYNC_X86_* bits of kvm_valid_regs and kvm_dirty_regs: which structs the sync area carries. */
+    public static final long SYNC_REGS = 1;
+    public static final long SYNC_SREGS = 2;
+    public static final long SYNC_EVENTS = 4;
     private static final long EMULATION_FLAG_INSTRUCTION_BYTES = 1;
+    private static final int VALID_REGS_AT = 288;
+    private static final int DIRTY_REGS_AT = 296;
+    private static final int SYNC_REGS_AT = 304;
+    private static final int SYNC_SREGS_AT = 448;
+    private static final int SYNC_EVENTS_AT = 760;
     private static final int MAX_INSTRUCTION_BYTES = 15;
 
     private final Pointer page;
@@ -112,5 +121,34 @@ public final class KvmRun {
 
     public int systemEventType() {
         return page.getInt(32);
+    }
+
+    /** Which structs KVM stores into the sync area at every exit from KVM_RUN (KVM_CAP_SYNC_REGS). */
+    public void setValidRegs(long bits) {
+        page.putLong(VALID_REGS_AT, bits);
+    }
+
+    /** Which structs of the sync area KVM sets at the next KVM_RUN; it clears each bit as it does. */
+    public long dirtyRegs() {
+        return page.getLong(DIRTY_REGS_AT);
+    }
+
+    public void setDirtyRegs(long bits) {
+        page.putLong(DIRTY_REGS_AT, bits);
+    }
+
+    /** The sync area's struct kvm_regs, {@value Regs#SIZE} bytes. */
+    public Pointer syncRegs() {
+        return page.slice(SYNC_REGS_AT, Regs.SIZE);
+    }
+
+    /** The sync area's struct kvm_sregs, {@value Sregs#SIZE} bytes. */
+    public Pointer syncSregs() {
+        return page.slice(SYNC_SREGS_AT, Sregs.SIZE);
+    }
+
+    /** The sync area's struct kvm_vcpu_events, {@value VcpuEvents#SIZE} bytes. */
+    public Pointer syncEvents() {
+        return page.slice(SYNC_EVENTS_AT, VcpuEvents.SIZE);
     }
 }

@@ -81,16 +81,26 @@ public final class InPlaceState {
         return out.size();
     }
 
-    /** VcpuSnapshot.save's order, each struct where VcpuSnapshotCodec puts it. */
+    /**
+     * VcpuSnapshot.save's order but for REGS and SREGS (read last, below), each struct where VcpuSnapshotCodec puts
+     * it.
+     */
     private static void saveVcpu(Vcpu vcpu, byte[] cpuid, int[] msrIndices, long[] msrValues, StateOutput out,
                                  Pointer memory) {
-        VcpuSnapshotCodec.writeHead(out, vcpu.id(), vcpu.getMpState());
-        vcpu.getRegs(memory.slice(out.blobSpace(Regs.SIZE)));
-        vcpu.getSregs(memory.slice(out.blobSpace(Sregs.SIZE)));
+        MpState mpState = vcpu.getMpState();
+        VcpuSnapshotCodec.writeHead(out, vcpu.id(), mpState);
+        Pointer regs = memory.slice(out.blobSpace(Regs.SIZE));
+        Pointer sregs = memory.slice(out.blobSpace(Sregs.SIZE));
         vcpu.getXsave(memory.slice(out.blobSpace(vcpu.xsaveSize())));
         vcpu.getXcrs(memory.slice(out.blobSpace(Xcrs.SIZE)));
         vcpu.getDebugRegs(memory.slice(out.blobSpace(DebugRegs.SIZE)));
-        vcpu.getLapic(memory.slice(out.blobSpace(Lapic.SIZE)));
+        Pointer lapic = memory.slice(out.blobSpace(Lapic.SIZE));
+        vcpu.getLapic(lapic);
+        // after MP_STATE and LAPIC, which say whether the registers of the vCPU's last exit still hold
+        if (!vcpu.copyRegsAtLastExit(mpState, lapic, regs, sregs)) {
+            vcpu.getRegs(regs);
+            vcpu.getSregs(sregs);
+        }
         out.u32(vcpu.getTscKhz());
         if (cpuid != null) {
             out.bytes(cpuid);
@@ -280,7 +290,11 @@ public final class InPlaceState {
         /** VcpuSnapshot.restoreInto's order. */
         void restore(Vcpu vcpu, Pointer memory, long advanceNanos) {
             vcpu.setMpState(MpState.of(mpState));
-            vcpu.setRegs(memory.slice(regs));
+            // REGS and VCPU_EVENTS are set by the vCPU's next KVM_RUN where KVM can (REGS, then VCPU_EVENTS: the
+            // order below), an ioctl fewer each; a VM that stays paused reads them back from there too
+            if (!vcpu.deferRegs(memory.slice(regs))) {
+                vcpu.setRegs(memory.slice(regs));
+            }
             vcpu.setSregs(memory.slice(sregs));
             vcpu.setXsave(memory.slice(xsave));
             vcpu.setXcrs(memory.slice(xcrs));
@@ -293,7 +307,9 @@ public final class InPlaceState {
                 }
             }
             VcpuSnapshot.setMsrs(vcpu, msrIndices, msrValues);
-            vcpu.setVcpuEvents(memory.slice(events));
+            if (!vcpu.deferVcpuEvents(memory.slice(events))) {
+                vcpu.setVcpuEvents(memory.slice(events));
+            }
             VcpuSnapshot.noteClockPause(vcpu, msrIndices, msrValues);
         }
     }

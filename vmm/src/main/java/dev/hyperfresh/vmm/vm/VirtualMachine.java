@@ -4,6 +4,7 @@ import dev.hyperfresh.kvm.Cap;
 import dev.hyperfresh.kvm.Cpuid;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.KvmException;
+import dev.hyperfresh.kvm.MpState;
 import dev.hyperfresh.kvm.Vcpu;
 import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
@@ -96,11 +97,16 @@ public final class VirtualMachine implements AutoCloseable {
         VirtualMachine machine = build(kvm, config, memory);
         try {
             BootState boot = config.loader().load(memory, config.vcpus());
-            Vcpu bsp = machine.vcpus.get(0);
-            bsp.setSregs(boot.sregs().apply(bsp.getSregs()));
-            bsp.setRegs(boot.regs());
-            if (boot.msrs().count() > 0) {
-                bsp.setMsrs(boot.msrs());
+            for (Vcpu vcpu : boot.everyVcpu() ? machine.vcpus : machine.vcpus.subList(0, 1)) {
+                vcpu.setSregs(boot.sregs().apply(vcpu.getSregs()));
+                vcpu.setRegs(boot.regs());
+                if (boot.msrs().count() > 0) {
+                    vcpu.setMsrs(boot.msrs());
+                }
+                if (boot.everyVcpu()) {
+                    vcpu.setMpState(MpState.RUNNABLE);
+                    vcpu.setLapic(vcpu.getLapic().withSoftwareEnabled());
+                }
             }
             return machine;
         } catch (RuntimeException e) {

@@ -18,6 +18,6 @@ final class CrashingLoader implements BootLoader {
     public BootState load(GuestMemory memory, int vcpus) {
         BootState normal = new MultibootLoader(image, "").load(memory, vcpus);
         memory.write(0x5000, new byte[] {0x0f, 0x0b}); // ud2
-        return new BootState(normal.regs().withU64(Regs.RIP, 0x5000), normal.sregs(), normal.msrs());
+        return new BootState(normal.regs().withU64(Regs.RIP, 0x5000), normal.sregs(), normal.msrs(), normal.everyVcpu());
     }
 }
