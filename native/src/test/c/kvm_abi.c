@@ -1,4 +1,5 @@
 /* Prints the KVM ABI numbers this kernel's headers define, one "NAME VALUE" per line (IoctlNumbersTest). */
+#include <stddef.h>
 #include <stdio.h>
 #include <linux/kvm.h>
 
@@ -38,5 +39,11 @@ int main(void) {
            KVM_CAP_IRQFD, KVM_CAP_PIT_STATE2, KVM_CAP_MP_STATE, KVM_CAP_NR_MEMSLOTS, KVM_CAP_XSAVE);
     printf("CAP_USER_MEMORY %d\nCAP_EXT_CPUID %d\nCAP_PIT %d\nCAP_SYNC_MMU %d\nCAP_IRQ_ROUTING %d\n",
            KVM_CAP_USER_MEMORY, KVM_CAP_EXT_CPUID, KVM_CAP_PIT, KVM_CAP_SYNC_MMU, KVM_CAP_IRQ_ROUTING);
+    printf("CAP_SYNC_REGS %d\nSYNC_X86_REGS %d\nSYNC_X86_SREGS %d\nSYNC_X86_EVENTS %d\n", KVM_CAP_SYNC_REGS,
+           KVM_SYNC_X86_REGS, KVM_SYNC_X86_SREGS, KVM_SYNC_X86_EVENTS);
+    printf("RUN_valid_regs %zu\nRUN_dirty_regs %zu\nRUN_sync_regs %zu\nRUN_sync_sregs %zu\nRUN_sync_events %zu\n",
+           offsetof(struct kvm_run, kvm_valid_regs), offsetof(struct kvm_run, kvm_dirty_regs),
+           offsetof(struct kvm_run, s.regs.regs), offsetof(struct kvm_run, s.regs.sregs),
+           offsetof(struct kvm_run, s.regs.events));
     return 0;
 }

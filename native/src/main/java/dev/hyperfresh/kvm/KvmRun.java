@@ -14,11 +14,11 @@ public final class KvmRun {
     public static final long SYNC_SREGS = 2;
     public static final long SYNC_EVENTS = 4;
     private static final long EMULATION_FLAG_INSTRUCTION_BYTES = 1;
-    private static final int VALID_REGS_AT = 288;
-    private static final int DIRTY_REGS_AT = 296;
-    private static final int SYNC_REGS_AT = 304;
-    private static final int SYNC_SREGS_AT = 448;
-    private static final int SYNC_EVENTS_AT = 760;
+    static final int VALID_REGS_AT = 288;
+    static final int DIRTY_REGS_AT = 296;
+    static final int SYNC_REGS_AT = 304;
+    static final int SYNC_SREGS_AT = 448;
+    static final int SYNC_EVENTS_AT = 760;
     private static final int MAX_INSTRUCTION_BYTES = 15;
 
     private final Pointer page;

@@ -32,6 +32,8 @@ public final class Vcpu implements AutoCloseable {
     private final boolean syncEvents;
     /** The sync area holds the registers of the last exit and no set ioctl has changed the vCPU since. */
     private volatile boolean exitRegsCurrent;
+    /** KvmRun.SYNC_* bits of the structs deferred to the next KVM_RUN: kvm_dirty_regs, kept here to be read after close. */
+    private volatile long deferred;
     /** The mp_state last set or read, or -1: KVM applies a deferred struct only to an initialized vCPU. */
     private volatile int knownMpState = -1;
 
@@ -80,6 +82,9 @@ public final class Vcpu implements AutoCloseable {
         } while (r < 0 && (errno = Sys.errno()) == Sys.EAGAIN);
         // every way out of KVM_RUN stores the sync area, a refused entry included; counted on for a return or a kick
         exitRegsCurrent = syncRegs && (r >= 0 || errno == Sys.EINTR);
+        if (deferred != 0) {
+            deferred = run.dirtyRegs();   // KVM clears each bit as it sets the struct
+        }
         if (r < 0) {
             if (errno == Sys.EINTR) {
                 return ExitReason.INTR;
@@ -166,7 +171,8 @@ public final class Vcpu implements AutoCloseable {
      * deferred struct where one is ({@link #deferRegs}).
      */
     public void getRegs(Pointer out) {
-        if ((run.dirtyRegs() & KvmRun.SYNC_REGS) != 0) {   // deferred: what the vCPU will run with
+        if ((deferred & KvmRun.SYNC_REGS) != 0) {   // what the vCPU will run with
+            fd.get();   // a closed vCPU's page is gone: its error, not a fault
             copy(run.syncRegs(), out, Regs.SIZE);
             return;
         }
@@ -181,7 +187,7 @@ public final class Vcpu implements AutoCloseable {
     /** KVM_SET_REGS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
     public void setRegs(Pointer in) {
         set("KVM_SET_REGS", Ioctls.SET_REGS, in);
-        run.setDirtyRegs(run.dirtyRegs() & ~KvmRun.SYNC_REGS);
+        undefer(KvmRun.SYNC_REGS);
     }
 
     /**
@@ -191,12 +197,13 @@ public final class Vcpu implements AutoCloseable {
      * is set (KVM applies the area only to an initialized vCPU): then call {@link #setRegs(Pointer)}.
      */
     public boolean deferRegs(Pointer in) {
+        fd.get();
         if (!syncRegs || knownMpState < 0 || knownMpState == MpState.UNINITIALIZED.value()) {
             return false;
         }
         exitRegsCurrent = false;
         copy(in, run.syncRegs(), Regs.SIZE);
-        run.setDirtyRegs(run.dirtyRegs() | KvmRun.SYNC_REGS);
+        defer(KvmRun.SYNC_REGS);
         return true;
     }
 
@@ -210,6 +217,7 @@ public final class Vcpu implements AutoCloseable {
      * KVM_CAP_SYNC_REGS, or after a set ioctl since the exit).
      */
     public boolean copyRegsAtLastExit(MpState mpState, Pointer lapic, Pointer regsOut, Pointer sregsOut) {
+        fd.get();
         if (!exitRegsCurrent || (mpState != MpState.RUNNABLE && mpState != MpState.HALTED)
                 || !Lapic.softwareEnabled(lapic)) {
             return false;
@@ -338,7 +346,8 @@ public final class Vcpu implements AutoCloseable {
      * bytes; the deferred struct where one is ({@link #deferVcpuEvents}).
      */
     public void getVcpuEvents(Pointer out) {
-        if ((run.dirtyRegs() & KvmRun.SYNC_EVENTS) != 0) {   // deferred: what the vCPU will run with
+        if ((deferred & KvmRun.SYNC_EVENTS) != 0) {   // what the vCPU will run with
+            fd.get();
             copy(run.syncEvents(), out, VcpuEvents.SIZE);
             return;
         }
@@ -353,7 +362,7 @@ public final class Vcpu implements AutoCloseable {
     /** KVM_SET_VCPU_EVENTS from the kernel struct at {@code in}, e.g. a saved state's bytes where they lie. */
     public void setVcpuEvents(Pointer in) {
         set("KVM_SET_VCPU_EVENTS", Ioctls.SET_VCPU_EVENTS, in);
-        run.setDirtyRegs(run.dirtyRegs() & ~KvmRun.SYNC_EVENTS);
+        undefer(KvmRun.SYNC_EVENTS);
     }
 
     /**
@@ -363,13 +372,14 @@ public final class Vcpu implements AutoCloseable {
      * was still possible. False, and nothing done, otherwise: then call {@link #setVcpuEvents(Pointer)}.
      */
     public boolean deferVcpuEvents(Pointer in) {
+        fd.get();
         if (!syncEvents || knownMpState < 0 || knownMpState == MpState.UNINITIALIZED.value()
                 || !VcpuEvents.settableAnywhere(in)) {
             return false;
         }
         exitRegsCurrent = false;
         copy(in, run.syncEvents(), VcpuEvents.SIZE);
-        run.setDirtyRegs(run.dirtyRegs() | KvmRun.SYNC_EVENTS);
+        defer(KvmRun.SYNC_EVENTS);
         return true;
     }
 
@@ -548,6 +558,8 @@ public final class Vcpu implements AutoCloseable {
 
     @Override
     public void close() {
+        deferred = 0;
+        exitRegsCurrent = false;
         try {
             runMapping.close();
         } finally {
@@ -567,6 +579,18 @@ public final class Vcpu implements AutoCloseable {
     }
 
     /** Whole words: every struct copied is a multiple of 8 bytes (JNR's transferTo refuses a bounded slice). */
+    private void defer(long bits) {
+        deferred |= bits;
+        run.setDirtyRegs(deferred);
+    }
+
+    private void undefer(long bits) {
+        if ((deferred & bits) != 0) {
+            deferred &= ~bits;
+            run.setDirtyRegs(deferred);
+        }
+    }
+
     private static void copy(Pointer from, Pointer to, int bytes) {
         for (int i = 0; i < bytes; i += 8) {
             to.putLong(i, from.getLong(i));

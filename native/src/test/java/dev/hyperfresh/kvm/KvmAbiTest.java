@@ -81,6 +81,18 @@ class KvmAbiTest {
     }
 
     @Test
+    void theSyncAreaLiesWhereTheKernelHeaderPutsIt() {
+        assertThat(KvmRun.VALID_REGS_AT).isEqualTo(HEADER.get("RUN_valid_regs").intValue());
+        assertThat(KvmRun.DIRTY_REGS_AT).isEqualTo(HEADER.get("RUN_dirty_regs").intValue());
+        assertThat(KvmRun.SYNC_REGS_AT).isEqualTo(HEADER.get("RUN_sync_regs").intValue());
+        assertThat(KvmRun.SYNC_SREGS_AT).isEqualTo(HEADER.get("RUN_sync_sregs").intValue());
+        assertThat(KvmRun.SYNC_EVENTS_AT).isEqualTo(HEADER.get("RUN_sync_events").intValue());
+        assertThat(KvmRun.SYNC_REGS).isEqualTo(HEADER.get("SYNC_X86_REGS"));
+        assertThat(KvmRun.SYNC_SREGS).isEqualTo(HEADER.get("SYNC_X86_SREGS"));
+        assertThat(KvmRun.SYNC_EVENTS).isEqualTo(HEADER.get("SYNC_X86_EVENTS"));
+    }
+
+    @Test
     void capabilityNumbersMatchTheKernelHeader() {
         for (Cap cap : Cap.values()) {
             Long expected = HEADER.get("CAP_" + cap.name());
