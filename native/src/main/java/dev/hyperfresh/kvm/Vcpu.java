@@ -578,7 +578,6 @@ public final class Vcpu implements AutoCloseable {
         return Ioctl.call(fd, name, request, arg);
     }
 
-    /** Whole words: every struct copied is a multiple of 8 bytes (JNR's transferTo refuses a bounded slice). */
     private void defer(long bits) {
         deferred |= bits;
         run.setDirtyRegs(deferred);
@@ -591,6 +590,7 @@ public final class Vcpu implements AutoCloseable {
         }
     }
 
+    /** Whole words: every struct copied is a multiple of 8 bytes (JNR's transferTo refuses a bounded slice). */
     private static void copy(Pointer from, Pointer to, int bytes) {
         for (int i = 0; i < bytes; i += 8) {
             to.putLong(i, from.getLong(i));
