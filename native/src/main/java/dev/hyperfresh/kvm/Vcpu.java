@@ -171,9 +171,7 @@ public final class Vcpu implements AutoCloseable {
      * deferred struct where one is ({@link #deferRegs}).
      */
     public void getRegs(Pointer out) {
-        if ((deferred & KvmRun.SYNC_REGS) != 0) {   // what the vCPU will run with
-            fd.get();   // a closed vCPU's page is gone: its error, not a fault
-            copy(run.syncRegs(), out, Regs.SIZE);
+        if (readDeferred(KvmRun.SYNC_REGS, run.syncRegs(), out, Regs.SIZE)) {
             return;
         }
         Ioctl.call(fd, "KVM_GET_REGS", Ioctls.GET_REGS, out);
@@ -197,14 +195,7 @@ public final class Vcpu implements AutoCloseable {
      * is set (KVM applies the area only to an initialized vCPU): then call {@link #setRegs(Pointer)}.
      */
     public boolean deferRegs(Pointer in) {
-        fd.get();
-        if (!syncRegs || knownMpState < 0 || knownMpState == MpState.UNINITIALIZED.value()) {
-            return false;
-        }
-        exitRegsCurrent = false;
-        copy(in, run.syncRegs(), Regs.SIZE);
-        defer(KvmRun.SYNC_REGS);
-        return true;
+        return defer(syncRegs, in, run.syncRegs(), Regs.SIZE, KvmRun.SYNC_REGS);
     }
 
     /**
@@ -346,9 +337,7 @@ public final class Vcpu implements AutoCloseable {
      * bytes; the deferred struct where one is ({@link #deferVcpuEvents}).
      */
     public void getVcpuEvents(Pointer out) {
-        if ((deferred & KvmRun.SYNC_EVENTS) != 0) {   // what the vCPU will run with
-            fd.get();
-            copy(run.syncEvents(), out, VcpuEvents.SIZE);
+        if (readDeferred(KvmRun.SYNC_EVENTS, run.syncEvents(), out, VcpuEvents.SIZE)) {
             return;
         }
         Ioctl.call(fd, "KVM_GET_VCPU_EVENTS", Ioctls.GET_VCPU_EVENTS, out);
@@ -373,14 +362,8 @@ public final class Vcpu implements AutoCloseable {
      */
     public boolean deferVcpuEvents(Pointer in) {
         fd.get();
-        if (!syncEvents || knownMpState < 0 || knownMpState == MpState.UNINITIALIZED.value()
-                || !VcpuEvents.settableAnywhere(in)) {
-            return false;
-        }
-        exitRegsCurrent = false;
-        copy(in, run.syncEvents(), VcpuEvents.SIZE);
-        defer(KvmRun.SYNC_EVENTS);
-        return true;
+        return VcpuEvents.settableAnywhere(in)
+                && defer(syncEvents, in, run.syncEvents(), VcpuEvents.SIZE, KvmRun.SYNC_EVENTS);
     }
 
     public MpState getMpState() {
@@ -578,9 +561,27 @@ public final class Vcpu implements AutoCloseable {
         return Ioctl.call(fd, name, request, arg);
     }
 
-    private void defer(long bits) {
-        deferred |= bits;
+    /** Copies {@code in} into kvm_run's sync area for the next KVM_RUN, unless KVM would not apply it there. */
+    private boolean defer(boolean capable, Pointer in, Pointer area, int bytes, long bit) {
+        fd.get();   // a closed vCPU's page is gone: its error, not a fault
+        if (!capable || knownMpState < 0 || knownMpState == MpState.UNINITIALIZED.value()) {
+            return false;
+        }
+        exitRegsCurrent = false;
+        copy(in, area, bytes);
+        deferred |= bit;
         run.setDirtyRegs(deferred);
+        return true;
+    }
+
+    /** The deferred struct, what the vCPU will run with, into {@code out}; false when none is deferred. */
+    private boolean readDeferred(long bit, Pointer area, Pointer out, int bytes) {
+        if ((deferred & bit) == 0) {
+            return false;
+        }
+        fd.get();
+        copy(area, out, bytes);
+        return true;
     }
 
     private void undefer(long bits) {
