@@ -68,6 +68,8 @@ public final class IncomingHandover {
     /** Set once the old instance's decision (take, abort) or its absence is acted on: the offer watch then ends. */
     private volatile boolean decided;
     private Thread offerWatch;
+    /** The take's thread has rehearsed the cutover ({@link #spinWhileOld}). */
+    private boolean rehearsed;
 
     private IncomingHandover(StandbyHost host, FrameChannel channel) {
         this.host = host;
@@ -98,7 +100,7 @@ public final class IncomingHandover {
                 throw new IllegalStateException(String.join("; ", problems));
             }
             long populateNanos = adoptAll(fds);
-            JitWarmup.run(host.kvm(), offer.vms().stream().mapToInt(Offer.VmOffer::vcpus).max().orElse(1));
+            JitWarmup.run(host.kvm(), offer.vms().stream().mapToInt(Offer.VmOffer::vcpus).max().orElse(1), true);
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes())
                     .put("earlyTake", true).put("offerSoon", SPIN_FOR_OFFER).put("spinMark", SPIN_FOR_OFFER);
@@ -385,9 +387,15 @@ public final class IncomingHandover {
 
     /**
      * Spins for the offer, restoring the first VM's vCPUs as the old instance writes their state (it saves the
-     * others meanwhile): the save and the restore overlap instead of following each other.
+     * others meanwhile): the save and the restore overlap instead of following each other. The first time, it
+     * rehearses the path first ({@link JitWarmup#rehearse}): the old instance waits for the spinning mark before it
+     * pauses anything, so the rehearsal costs no blackout.
      */
     private void spinWhileOld(InPlaceState.EarlyRestore early) {
+        if (SPIN_FOR_OFFER && !rehearsed) {
+            rehearsed = true;
+            JitWarmup.rehearse();
+        }
         long until = System.nanoTime() + OFFER_SPIN_NANOS;
         ledger.markStandbySpinning();
         int restoredUpTo = 0;
@@ -414,6 +422,7 @@ public final class IncomingHandover {
 
     private void closeHandles() {
         decided = true;
+        JitWarmup.release();
         if (offerWatch != null && offerWatch != Thread.currentThread()) {
             try {
                 offerWatch.join();   // it reads the ledger: not unmapped under it

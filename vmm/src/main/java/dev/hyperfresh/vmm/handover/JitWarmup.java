@@ -13,8 +13,10 @@ import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import dev.hyperfresh.vmm.vm.VmStatus;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs the whole cutover path — kick, park, save, encode, ledger, the take and reply frames, decode, restore,
@@ -46,6 +48,17 @@ public final class JitWarmup {
     private static int warmedForVcpus;
     /** What a warm-up {@link #ahead} of the adopt covered (0: none, or the adopt has used it). */
     private static int aheadForVcpus;
+    /** A standby's last warm-up VM and ledger, kept for its rehearsal right before the cutover ({@link #rehearse}). */
+    private static final AtomicReference<Rig> RIG = new AtomicReference<>();
+
+    private record Rig(VirtualMachine vm, Ledger ledger) implements AutoCloseable {
+        @Override
+        public void close() {
+            try (ledger) {
+                vm.close();
+            }
+        }
+    }
 
     private JitWarmup() {
     }
@@ -61,7 +74,7 @@ public final class JitWarmup {
     public static void ahead(Kvm kvm) {
         inBackground(() -> {
             if (warmedForVcpus == 0) {   // else an adopt came first and warmed up for itself
-                aheadForVcpus = warm(kvm, 1) ? 1 : 0;
+                aheadForVcpus = warm(kvm, 1, true) ? 1 : 0;
             }
         });
     }
@@ -74,7 +87,7 @@ public final class JitWarmup {
     public static void early(Kvm kvm, int vcpus) {
         inBackground(() -> {
             if (warmedForVcpus == 0) {   // else a handover came first and warmed up for itself
-                warm(kvm, shape(vcpus));
+                warm(kvm, shape(vcpus), false);
             }
         });
     }
@@ -89,8 +102,11 @@ public final class JitWarmup {
         t.start();
     }
 
-    /** {@code vcpus}: the most any VM to be handed over has. Waits for a warm-up in the background still running. */
-    static synchronized void run(Kvm kvm, int vcpus) {
+    /**
+     * {@code vcpus}: the most any VM to be handed over has; {@code incoming}: a standby's, whose scratch VM is kept
+     * for {@link #rehearse}. Waits for a warm-up in the background still running.
+     */
+    static synchronized void run(Kvm kvm, int vcpus, boolean incoming) {
         int shape = shape(vcpus);
         boolean aheadCovers = aheadForVcpus >= shape;
         aheadForVcpus = 0;
@@ -98,7 +114,7 @@ public final class JitWarmup {
             LOG.log(INFO, "cutover warm-up: done ahead for {0} vCPU(s)", shape);
             return;
         }
-        warm(kvm, shape);
+        warm(kvm, shape, incoming);
     }
 
     private static int shape(int vcpus) {
@@ -106,14 +122,14 @@ public final class JitWarmup {
     }
 
     /** False when it failed (logged: the next cutover runs cold) or is switched off. */
-    private static boolean warm(Kvm kvm, int shape) {
+    private static boolean warm(Kvm kvm, int shape, boolean keep) {
         if (ROUNDS <= 0) {
             return false;
         }
         int rounds = warmedForVcpus >= shape ? TOP_UP_ROUNDS : ROUNDS;
         long start = System.nanoTime();
         try {
-            vmPath(kvm, shape, rounds);
+            vmPath(kvm, shape, rounds, keep);
             ledgerAndFrames(rounds);
             warmedForVcpus = Math.max(warmedForVcpus, shape);
             LOG.log(INFO, "cutover warm-up: {0} rounds for {1} vCPU(s) in {2} ms", rounds, shape,
@@ -125,24 +141,88 @@ public final class JitWarmup {
         }
     }
 
-    private static void vmPath(Kvm kvm, int vcpus, int rounds) {
-        try (VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
-                VmConfig.HFGUEST)); Ledger ledger = Ledger.create(1 << 20)) {
+    private static void vmPath(Kvm kvm, int vcpus, int rounds, boolean keep) {
+        VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
+                VmConfig.HFGUEST));
+        Rig rig;
+        try {
+            rig = new Rig(vm, Ledger.create(1 << 20));
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+        try {
             vm.start();
-            List<VirtualMachine> resuming = new ArrayList<>(List.of(vm));   // the cutover's list type
             for (int i = 0; i < rounds; i++) {
+                round(rig, i % 2 == 0);
+            }
+        } catch (RuntimeException e) {
+            rig.close();
+            throw e;
+        }
+        if (keep) {
+            release();
+            RIG.set(rig);
+        } else {
+            rig.close();
+        }
+    }
+
+    /** One round of the cutover's VM path on the rig; {@code early}: the first vCPU restored as the cutover's is. */
+    private static void round(Rig rig, boolean early) {
+        VirtualMachine vm = rig.vm();
+        Ledger ledger = rig.ledger();
+        vm.requestPause();
+        vm.awaitPaused();
+        vm.standByToResume();
+        InPlaceState.EarlyRestore restoring = vm.earlyRestore();
+        ledger.writeStates(List.of(vm.stateInPlace()), 0);
+        if (early) {   // the cutover restores early what it can, and the rest after the offer
+            restoring.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
+        }
+        vm.restoreState(ledger.states().get(0), 0, restoring);
+        VirtualMachine.resumeAll(new ArrayList<>(List.of(vm)));   // the cutover's list type
+        vm.awaitFirstRunNanos(1_000);
+    }
+
+    /**
+     * A standby's cutover path (save, early restore, restore) on its last warm-up's VM, right before its spinning
+     * wait for the state, while the guest still runs on the old instance: the path's code and data, ours and the
+     * kernel's, are then in the CPU's caches, which the seconds since the warm-up had emptied (2026-12-04: the
+     * first vCPU's early restore had cost ~1.7× the same restore after the offer). The scratch VM stays paused, so
+     * that none of its threads runs during the cutover; a failure only closes it. False when there was none to
+     * rehearse on, or it failed.
+     */
+    static boolean rehearse() {
+        Rig rig = RIG.getAndSet(null);
+        if (rig == null) {
+            return false;
+        }
+        try {
+            VirtualMachine vm = rig.vm();
+            if (vm.status() == VmStatus.RUNNING) {
                 vm.requestPause();
                 vm.awaitPaused();
-                vm.standByToResume();
-                InPlaceState.EarlyRestore early = vm.earlyRestore();
-                ledger.writeStates(List.of(vm.stateInPlace()), 0);
-                if (i % 2 == 0) {   // the cutover restores early what it can, and the rest after the offer
-                    early.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
-                }
-                vm.restoreState(ledger.states().get(0), 0, early);
-                VirtualMachine.resumeAll(resuming);
-                vm.awaitFirstRunNanos(1_000);
             }
+            Ledger ledger = rig.ledger();
+            InPlaceState.EarlyRestore restoring = vm.earlyRestore();
+            ledger.writeStates(List.of(vm.stateInPlace()), 0);
+            restoring.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
+            vm.restoreState(ledger.states().get(0), 0, restoring);
+            RIG.compareAndSet(null, rig);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.log(WARNING, "the cutover rehearsal failed; the cutover runs as it is: " + e);
+            rig.close();
+            return false;
+        }
+    }
+
+    /** Closes the scratch VM kept for {@link #rehearse}, if any: once the handover it was kept for has ended. */
+    static void release() {
+        Rig rig = RIG.getAndSet(null);
+        if (rig != null) {
+            rig.close();
         }
     }
 

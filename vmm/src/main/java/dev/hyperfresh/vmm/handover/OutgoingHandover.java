@@ -157,7 +157,7 @@ public final class OutgoingHandover implements AutoCloseable {
             channel.send(header, List.of(), fds.toArray(Fd[]::new));
             Die.at(FaultPoint.REMAP, fault);
             // While the standby maps, populates and warms up on its side: the two warm-ups overlap, not add up.
-            JitWarmup.run(kvm, vms.stream().mapToInt(h -> h.vm().config().vcpus()).max().orElse(1));
+            JitWarmup.run(kvm, vms.stream().mapToInt(h -> h.vm().config().vcpus()).max().orElse(1), false);
             Frame reply = awaitReply(channel, start, progress);
             if (reply == null) {
                 throw new IllegalStateException("the standby (pid " + pid + ") closed the connection during "
