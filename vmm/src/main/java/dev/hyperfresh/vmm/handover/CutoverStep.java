@@ -37,7 +37,12 @@ public enum CutoverStep {
     /** Standby: the reply is on the socket. */
     REPLIED,
     /** Old: the reply is read. */
-    REPLY_RECEIVED;
+    REPLY_RECEIVED,
+    // Later steps go last whatever their time: a step's ordinal is its slot in the ledger, which two builds share.
+    /** Old: the first VM's first vCPU is saved, and released to the standby to restore early. */
+    FIRST_VCPU_SAVED,
+    /** Standby: the last early restore (of the vCPUs released before the offer) is done. */
+    EARLY_RESTORED;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');

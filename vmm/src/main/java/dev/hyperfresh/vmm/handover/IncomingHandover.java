@@ -404,6 +404,7 @@ public final class IncomingHandover {
             if (written > restoredUpTo) {
                 restoredUpTo = written;
                 early.advance(ledger.firstState(), written, MonotonicClock.nanos() - ledger.pausedAtNanos());
+                ledger.stamp(CutoverStep.EARLY_RESTORED);
             } else {
                 Thread.onSpinWait();
             }

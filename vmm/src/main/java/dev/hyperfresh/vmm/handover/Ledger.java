@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -63,6 +64,9 @@ public final class Ledger implements AutoCloseable {
     private final EncodableState.Written firstStateWritten = new EncodableState.Written() {
         @Override
         public void upTo(int bytes) {
+            if (firstStateWritten() == 0) {
+                stamp(CutoverStep.FIRST_VCPU_SAVED);
+            }
             LONG.setRelease(map, FIRST_STATE_WRITTEN, (long) bytes);
         }
     };
@@ -177,8 +181,8 @@ public final class Ledger implements AutoCloseable {
     }
 
     /**
-     * The steps reached so far, in order, as microseconds since the guest's last instruction on the old instance
-     * (negative before it); empty when the VMs never parked.
+     * The steps reached so far in the order they happened, as microseconds since the guest's last instruction on
+     * the old instance (negative before it); empty when the VMs never parked.
      */
     Map<String, Long> trace() {
         long zero = stamped(CutoverStep.PARKED);
@@ -186,11 +190,15 @@ public final class Ledger implements AutoCloseable {
         if (zero == 0) {
             return out;
         }
+        List<CutoverStep> reached = new ArrayList<>();
         for (CutoverStep step : CutoverStep.values()) {
-            long at = stamped(step);
-            if (at != 0) {
-                out.put(step.wireName(), Math.floorDiv(at - zero, 1000));
+            if (stamped(step) != 0) {
+                reached.add(step);
             }
+        }
+        reached.sort(Comparator.comparingLong(this::stamped));   // stable: steps stamped alike keep the enum's order
+        for (CutoverStep step : reached) {
+            out.put(step.wireName(), Math.floorDiv(stamped(step) - zero, 1000));
         }
         return out;
     }
