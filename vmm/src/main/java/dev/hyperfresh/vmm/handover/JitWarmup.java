@@ -171,18 +171,24 @@ public final class JitWarmup {
     /** One round of the cutover's VM path on the rig; {@code early}: the first vCPU restored as the cutover's is. */
     private static void round(Rig rig, boolean early) {
         VirtualMachine vm = rig.vm();
-        Ledger ledger = rig.ledger();
         vm.requestPause();
         vm.awaitPaused();
         vm.standByToResume();
+        saveAndRestore(rig, early);
+        VirtualMachine.resumeAll(new ArrayList<>(List.of(vm)));   // the cutover's list type
+        vm.awaitFirstRunNanos(1_000);
+    }
+
+    /** The rig's paused VM saved into its ledger and restored from there, as the cutover's two sides do. */
+    private static void saveAndRestore(Rig rig, boolean early) {
+        VirtualMachine vm = rig.vm();
+        Ledger ledger = rig.ledger();
         InPlaceState.EarlyRestore restoring = vm.earlyRestore();
         ledger.writeStates(List.of(vm.stateInPlace()), 0);
         if (early) {   // the cutover restores early what it can, and the rest after the offer
             restoring.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
         }
         vm.restoreState(ledger.states().get(0), 0, restoring);
-        VirtualMachine.resumeAll(new ArrayList<>(List.of(vm)));   // the cutover's list type
-        vm.awaitFirstRunNanos(1_000);
     }
 
     /**
@@ -204,11 +210,7 @@ public final class JitWarmup {
                 vm.requestPause();
                 vm.awaitPaused();
             }
-            Ledger ledger = rig.ledger();
-            InPlaceState.EarlyRestore restoring = vm.earlyRestore();
-            ledger.writeStates(List.of(vm.stateInPlace()), 0);
-            restoring.advance(ledger.firstState(), ledger.firstStateWritten(), 0);
-            vm.restoreState(ledger.states().get(0), 0, restoring);
+            saveAndRestore(rig, true);
             RIG.compareAndSet(null, rig);
             return true;
         } catch (RuntimeException e) {
