@@ -36,8 +36,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.Timer;
-import java.util.TimerTask;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -507,17 +505,21 @@ public final class OutgoingHandover implements AutoCloseable {
         return awaitReply(channel, start, progress, REPLY_TIMEOUT_MS);
     }
 
-    /** The next reply, relaying progress frames; null when the connection closed or {@code timeoutMs} passed. */
+    /**
+     * The next reply, relaying progress frames; null when the connection closed or {@code timeoutMs} passed (the
+     * connection is then shut down, as if the standby had closed it). The time limit is the socket's own: a watchdog
+     * thread started here would be created inside the cutover's blackout, on a CPU the restored vCPUs wait for.
+     */
     private static Frame awaitReply(FrameChannel channel, long start, Consumer<Event> progress, long timeoutMs) {
-        Timer watchdog = new Timer("hf-handover-watchdog", true);
-        watchdog.schedule(new TimerTask() {
-            @Override
-            public void run() {
-                channel.shutdown();
-            }
-        }, timeoutMs);
+        long deadline = MonotonicClock.nanos() + timeoutMs * 1_000_000;
         try {
             while (true) {
+                long left = (deadline - MonotonicClock.nanos()) / 1_000_000;
+                if (left <= 0) {
+                    channel.shutdown();
+                    return null;
+                }
+                channel.setReceiveTimeout(left);
                 Frame f = channel.receive();
                 if (f == null || !"progress".equals(f.header().path("op").textValue())) {
                     return f;
@@ -526,8 +528,9 @@ public final class OutgoingHandover implements AutoCloseable {
                 progress.accept(Event.handover(h.path("phase").asText(), h.path("percent").asInt(),
                         h.path("bytes").asLong(), micros(start)));
             }
-        } finally {
-            watchdog.cancel();
+        } catch (FrameChannel.Idle e) {
+            channel.shutdown();
+            return null;
         }
     }
 
