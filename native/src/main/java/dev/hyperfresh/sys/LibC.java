@@ -76,5 +76,8 @@ public interface LibC {
     int __libc_current_sigrtmin();
 
     @SaveError int clock_gettime(int clockId, @Out Pointer timespec);
+
+    /** syscall(2) for futex(2), which glibc does not wrap: its first five arguments (FUTEX_WAIT and WAKE need no more). */
+    @SaveError long syscall(long number, Pointer uaddr, int op, int val, Pointer timeout);
     String strerror(int errnum);
 }

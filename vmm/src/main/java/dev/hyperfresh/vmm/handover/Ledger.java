@@ -1,8 +1,10 @@
 package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Futex;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
+import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.vmm.persist.EncodableState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +22,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import jnr.ffi.Pointer;
 
 /**
  * The handover's single source of truth, in a small memfd both instances map: one ownership word changed only by
@@ -61,6 +64,8 @@ public final class Ledger implements AutoCloseable {
 
     private final Fd fd;
     private final MappedByteBuffer map;
+    /** The {@link #STANDBY_SPINNING} word, which the old instance sleeps on (a futex) until the standby sets it. */
+    private final Pointer spinningWord;
     private final EncodableState.Written firstStateWritten = new EncodableState.Written() {
         @Override
         public void upTo(int bytes) {
@@ -74,6 +79,7 @@ public final class Ledger implements AutoCloseable {
     private Ledger(Fd fd, MappedByteBuffer map) {
         this.fd = fd;
         this.map = map;
+        this.spinningWord = Sys.pointer(map).slice(STANDBY_SPINNING);
     }
 
     /** A fresh ledger (owner OLD) with room for {@code stateCapacity} bytes of saved state. */
@@ -136,12 +142,19 @@ public final class Ledger implements AutoCloseable {
         return map.slice(FIRST_STATE, map.capacity() - FIRST_STATE).asReadOnlyBuffer();
     }
 
+    /** Sets the standby's spinning mark and wakes the old instance, asleep in {@link #awaitStandbySpinning}. */
     void markStandbySpinning() {
         WORD.setRelease(map, STANDBY_SPINNING, 1);
+        Futex.wake(spinningWord, 1);
     }
 
     boolean standbySpinning() {
         return (int) WORD.getAcquire(map, STANDBY_SPINNING) != 0;
+    }
+
+    /** Sleeps until the standby marks that it spins, {@code timeoutNanos} at most (also returns at once if it has). */
+    void awaitStandbySpinning(long timeoutNanos) {
+        Futex.await(spinningWord, 0, timeoutNanos);
     }
 
     /** How many bytes of {@link #firstState()} are final so far (acquired: what lies there may be read). */

@@ -66,6 +66,8 @@ public final class OutgoingHandover implements AutoCloseable {
     private final PrepareReply prepared;
     private final PreCopy preCopy;
     private static final long SPINNER_WAIT_NANOS = 3_000_000;
+    /** The longest sleep between looks for the spinning mark: a standby of an earlier build sets it without a wake. */
+    private static final long SPINNER_LOOK_NANOS = 500_000;
     private final boolean verify;
     /** The standby takes an early {@code take}: sent as the pause begins, it waits in the ledger for the offer. */
     private final boolean earlyTake;
@@ -354,11 +356,17 @@ public final class OutgoingHandover implements AutoCloseable {
      * 0.4-0.6 ms to get there on an idle virtual host (its CPU sleeps), longer than the pause. Spinning when the
      * save begins, it restores each vCPU as soon as it is saved and sees the offer at once. A standby that does not
      * get there within {@link #SPINNER_WAIT_NANOS} finds the offer by its own wake-up, as without this.
+     *
+     * <p>It sleeps on the mark's word until the standby sets it (a futex both map) instead of spinning: spinning at
+     * real-time priority while the standby rehearsed on the other CPU of a 2-CPU host, this thread held the CPU the
+     * guest needed, so the guest stopped ~1.1-1.6 ms before the kick and the blackout hid it (ftrace, 2026-12-04,
+     * docs/BENCHMARKS.md).
      */
     private void awaitStandbySpinning() {
         long until = System.nanoTime() + SPINNER_WAIT_NANOS;
-        while (!ledger.standbySpinning() && System.nanoTime() < until) {
-            Thread.onSpinWait();
+        long left;
+        while (!ledger.standbySpinning() && (left = until - System.nanoTime()) > 0) {
+            ledger.awaitStandbySpinning(Math.min(left, SPINNER_LOOK_NANOS));
         }
     }
 
