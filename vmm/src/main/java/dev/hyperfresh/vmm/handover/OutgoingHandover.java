@@ -516,7 +516,8 @@ public final class OutgoingHandover implements AutoCloseable {
     /**
      * The next reply, relaying progress frames; null when the connection closed or {@code timeoutMs} passed (the
      * connection is then shut down, as if the standby had closed it). The time limit is the socket's own: a watchdog
-     * thread started here would be created inside the cutover's blackout, on a CPU the restored vCPUs wait for.
+     * thread started here would be created inside the cutover's blackout, on a CPU the restored vCPUs wait for. It is
+     * lifted again on the way out, so that it bounds this wait only (as the watchdog did), not the channel's next.
      */
     private static Frame awaitReply(FrameChannel channel, long start, Consumer<Event> progress, long timeoutMs) {
         long deadline = MonotonicClock.nanos() + timeoutMs * 1_000_000;
@@ -539,6 +540,8 @@ public final class OutgoingHandover implements AutoCloseable {
         } catch (FrameChannel.Idle e) {
             channel.shutdown();
             return null;
+        } finally {
+            channel.setReceiveTimeout(0);
         }
     }
 
