@@ -1,7 +1,5 @@
 package dev.hyperfresh.vmm.devices;
 
-import dev.hyperfresh.vmm.heartbeat.GuestLine;
-import dev.hyperfresh.vmm.heartbeat.GuestLineParser;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -33,11 +31,12 @@ public final class DebugConsole implements PortDevice, StatefulDevice {
     private final AtomicLong badRecords = new AtomicLong();
 
     /**
+     * @param sink           each whole line, as text (from the vCPU thread that wrote its end)
      * @param ram            the guest RAM line records are read from
      * @param firstBadRecord told once, of the first record that had to be dropped (the guest is not stopped)
      */
-    public DebugConsole(Consumer<GuestLine> sink, GuestMemory ram, Consumer<String> firstBadRecord) {
-        this.lines = new LineSplitter(line -> sink.accept(GuestLineParser.parse(line)));
+    public DebugConsole(Consumer<String> sink, GuestMemory ram, Consumer<String> firstBadRecord) {
+        this.lines = new LineSplitter(sink);
         this.state = new PendingLine(lines, "DebugConsole", STATE_MAGIC);
         this.ram = ram;
         this.firstBadRecord = firstBadRecord;

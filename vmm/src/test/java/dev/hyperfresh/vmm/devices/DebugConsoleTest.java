@@ -17,8 +17,8 @@ class DebugConsoleTest {
     private final List<String> before = new ArrayList<>();
     private final List<String> after = new ArrayList<>();
     private final List<String> reports = new ArrayList<>();
-    private final DebugConsole old = new DebugConsole(l -> before.add(l.text()), ram, reports::add);
-    private final DebugConsole next = new DebugConsole(l -> after.add(l.text()), ram, reports::add);
+    private final DebugConsole old = new DebugConsole(before::add, ram, reports::add);
+    private final DebugConsole next = new DebugConsole(after::add, ram, reports::add);
 
     @AfterEach
     void release() {
