@@ -64,6 +64,7 @@ public interface LibC {
     @SaveError int sched_setscheduler(int pid, int policy, @In int[] param);
     @SaveError int sched_getscheduler(int pid);
     @SaveError int sched_getparam(int pid, @Out int[] param);
+    @SaveError int setpriority(int which, int who, int prio);
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);
     @SaveError int poll(Pointer fds, long nfds, int timeout);

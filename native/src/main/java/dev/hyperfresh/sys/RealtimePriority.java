@@ -35,7 +35,10 @@ public final class RealtimePriority implements AutoCloseable {
         return Sys.C.sched_getscheduler(tid) == SCHED_OTHER && set(tid, SCHED_FIFO, PRIORITY);
     }
 
-    /** Back to normal scheduling if {@link #raiseThread} raised the calling thread; a no-op otherwise. */
+    /**
+     * Back to normal scheduling if {@link #raiseThread} or {@link #raise()} raised the calling thread (a raise's
+     * {@link #close()} later finds it lowered already); a no-op otherwise.
+     */
     public static void lowerCurrentThread() {
         if (isRaised(0)) {
             set(0, SCHED_OTHER, 0);

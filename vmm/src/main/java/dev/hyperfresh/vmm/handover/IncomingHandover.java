@@ -340,8 +340,12 @@ public final class IncomingHandover {
             }
         }
         VirtualMachine.resumeAll(resumed);
-        // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
         ledger.stamp(CutoverStep.RESUMED);
+        // What follows (taking the name, the log line, the reply: cold code here) would otherwise run at real-time
+        // priority ahead of the vCPUs it just resumed, once they are back to normal priority at their first exit.
+        RealtimePriority.lowerCurrentThread();
+        VirtualMachine.guestFirstAfterCutover(resumed);   // before their first exit lowers them to normal priority
+        // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
         long firstRun = resumed.isEmpty() ? restored : Long.MAX_VALUE;
         for (VirtualMachine vm : resumed) {   // a plain loop: a lambda's call site links on its first run
             long ran = vm.awaitFirstRunNanos(10_000);

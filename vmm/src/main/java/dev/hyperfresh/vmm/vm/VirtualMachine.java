@@ -66,6 +66,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
     private final List<Consumer<GuestLine>> lineListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<String>> consoleListeners = new CopyOnWriteArrayList<>();
+    private final GuestOutput output;
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<Thread> threads = new ArrayList<>();
     private final ExitCounts exitCounts = new ExitCounts();
@@ -89,6 +90,7 @@ public final class VirtualMachine implements AutoCloseable {
         this.tscKhz = tscKhz;
         this.guestCpuid = guestCpuid;
         this.cpuidSections = cpuidSections;
+        this.output = new GuestOutput(config.name(), lineListeners, consoleListeners);
     }
 
     /** Creates the VM with fresh RAM and boots it with the config's loader (not started yet). */
@@ -125,6 +127,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     private static VirtualMachine build(Kvm kvm, VmConfig config, GuestMemory memory) {
         Vm vm = null;
+        VirtualMachine machine = null;
         try {
             vm = kvm.createVm();
             vm.setTssAddress(MemoryLayout.TSS_ADDRESS);
@@ -140,18 +143,22 @@ public final class VirtualMachine implements AutoCloseable {
                 v.setCpuid(GuestCpuid.forVcpu(supported, id));
             }
             Vcpu first = created.get(0);
-            VirtualMachine machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
+            machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
                     first.getTscKhz(), first.getCpuid(), new CpuidSections(created));
             machine.vcpus.addAll(created);
-            DebugConsole console = new DebugConsole(machine::publish, memory, why -> LOG.log(
+            DebugConsole console = new DebugConsole(machine.output::guestLine, memory, why -> LOG.log(
                     System.Logger.Level.WARNING, "VM {0}: dropped a line-console record (reported once): {1}",
                     config.name(), why));
             machine.addStatefulDevice(DebugConsole.STATE_NAME, DebugConsole.PORT, 1, console);
             machine.addDevice(DebugConsole.LINE_PORT, 1, console);
-            machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> machine.powerOff(code,
+            VirtualMachine built = machine;
+            machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> built.powerOff(code,
                     "guest wrote " + code + " to the power-off port")));
             return machine;
         } catch (RuntimeException e) {
+            if (machine != null) {
+                machine.output.close();
+            }
             memory.close();
             if (vm != null) {
                 vm.close();
@@ -233,21 +240,13 @@ public final class VirtualMachine implements AutoCloseable {
         consoleListeners.add(listener);
     }
 
-    /** A line from the guest's serial console, for whoever listens. */
+    /** A line from the guest's serial console, for whoever listens (published on the VM's output thread). */
     public void consoleLine(String text) {
-        for (Consumer<String> l : consoleListeners) {
-            l.accept(text);
-        }
+        output.serialLine(text);
     }
 
     public CompletableFuture<VmExit> exit() {
         return exit;
-    }
-
-    private void publish(GuestLine line) {
-        for (Consumer<GuestLine> l : lineListeners) {
-            l.accept(line);
-        }
     }
 
     /** Starts one thread per vCPU and waits until each can be kicked. */
@@ -334,6 +333,20 @@ public final class VirtualMachine implements AutoCloseable {
             PRIORITY_BOUND.schedule(() -> vms.forEach(VirtualMachine::kickStillRaised), RAISED_AT_MOST_MS,
                     TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * Puts the vCPU threads of VMs just taken over before everything else on the host for a second, while this
+     * instance's code is still cold ({@link GuestFirst}).
+     */
+    public static void guestFirstAfterCutover(List<VirtualMachine> vms) {
+        List<Integer> tids = new ArrayList<>();
+        for (VirtualMachine vm : vms) {
+            for (Vcpu v : vm.vcpus) {
+                tids.add(v.boundThreadId());
+            }
+        }
+        GuestFirst.forAWhile(tids, PRIORITY_BOUND);
     }
 
     /** Lets the parked vCPU threads run; true when it raised them to get a CPU at once (they are bounded then). */
@@ -482,6 +495,7 @@ public final class VirtualMachine implements AutoCloseable {
             status = how.status();
         }
         gate.stop();
+        output.flush();
         exit.complete(how);
         kickAllQuietly();
     }
@@ -581,6 +595,7 @@ public final class VirtualMachine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        output.close();
         vcpus.forEach(Vcpu::close);
         vm.close();
         memory.close();
