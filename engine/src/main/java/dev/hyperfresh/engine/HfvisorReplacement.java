@@ -173,19 +173,22 @@ final class HfvisorReplacement implements Replacement {
             long now = client.info().pid();
             if (now != before.pid()) {
                 ensureStandbyGone("stop");
-                throw refused(instance + " was replaced meanwhile (pid " + before.pid() + " → " + now
-                        + "), by another console; its standby is gone: run `replace` again if still needed");
+                throw replacedMeanwhile(now);
             }
             reply = client.request(Json.MAPPER.createObjectNode().put("op", "handover-prepare")
                     .put("target", standby.socket().toAbsolutePath().toString())).header();
         } catch (ControlException e) {
             ensureStandbyGone("stop");
+            long now;
             try {
-                Control.query(old);
+                now = Control.query(old).info().pid();
             } catch (RuntimeException nobody) {
                 throw EngineException.failed("remap failed (" + e.getMessage() + ") and nothing answers on " + old
                         + " now: the instance died, its VMs with it; the standby is gone; the logs are in "
                         + engine.config().socketDir());
+            }
+            if (now != before.pid()) {   // another console's cutover ended the process this one was talking to
+                throw replacedMeanwhile(now);
             }
             throw new EngineException(EngineException.Kind.ROLLED_BACK, "remap failed: " + e.getMessage()
                     + "; the VMs never stopped and the standby is gone", VmsOn.of(before), e);
@@ -490,6 +493,11 @@ final class HfvisorReplacement implements Replacement {
         return new EngineException(EngineException.Kind.COMMITTED, "the cutover reply was lost ("
                 + cause.getMessage() + ") but " + instance + " now answers as pid " + now.info().pid() + ", "
                 + now.info().version() + ": the VMs moved; run `verify`", VmsOn.of(now.ref()), cause);
+    }
+
+    private EngineException replacedMeanwhile(long now) {
+        return refused(instance + " was replaced meanwhile (pid " + before.pid() + " → " + now + "), by another"
+                + " console; its standby is gone: run `replace` again if still needed");
     }
 
     /** A step refused before it did anything: the VMs run on where they are (looked up: a refusal is rare). */

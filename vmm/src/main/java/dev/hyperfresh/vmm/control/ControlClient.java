@@ -136,7 +136,10 @@ public final class ControlClient implements AutoCloseable {
             if (refusal != null && refusal.error() != null) {
                 throw new ControlException(refusal.error());
             }
-            throw e;
+            // The server went away between accepting this connection and reading the request (it exited: an
+            // instance that has just handed its VMs over does): as closed as a connection closed before its reply.
+            throw new ControlException("hfvisor closed the control connection " + path + " before taking the request ("
+                    + e.getMessage() + ")");
         }
         return checked(receiveReply(), h.get("id"));
     }

@@ -57,6 +57,15 @@ class ControlServerTest {
         client.ping();
     }
 
+    /** As an instance that has just handed its VMs over does: it exits while a console holds a connection. */
+    @Test
+    void aServerGoneAfterAcceptingIsAClosedConnectionNotASystemError() {
+        client.ping();
+        server.close();
+        assertThatThrownBy(() -> client.request(Json.object().put("op", "ping")))
+                .isInstanceOf(ControlException.class).hasMessageContaining("closed the control connection");
+    }
+
     /** An instance binds before it creates its VMs; a client that comes meanwhile is answered only after. */
     @Test
     void aBoundServerAnswersNobodyUntilItAccepts() throws Exception {
