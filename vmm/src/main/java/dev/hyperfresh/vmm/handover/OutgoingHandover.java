@@ -321,6 +321,9 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         long stateBytes = ledger.stateBytes();
         if (failure == null) {
+            // Committed: what is left here (the reply's figures, their event, the log line; cold code) must not run
+            // at real-time priority ahead of the guest's vCPUs, which run in the standby now, maybe on this CPU.
+            RealtimePriority.lowerCurrentThread();
             Die.at(FaultPoint.TAKEN, fault);
             long received = ledger.stamped(CutoverStep.TAKE_RECEIVED);
             long restored = ledger.stamped(CutoverStep.RESTORED);
