@@ -92,7 +92,9 @@ final class Launcher {
                         + " before answering on " + socket + "; its log " + log + " ends: " + tail(log));
             }
             if (elapsedUs > timeout.toNanos() / 1000) {
-                ProcessGroup.signal(process.pid(), SIGKILL);
+                // and wait until its group is gone: a member still exiting (a JVM takes a moment) outlived the error
+                // the operator was given (CI, 2026-12-04: a wrapper's child still there right after the refusal)
+                ProcessGroup.killAndAwaitEmpty(process.pid(), GROUP_END_TIMEOUT);
                 throw EngineException.failed("hfvisor did not answer on " + socket + " within "
                         + timeout.toSeconds() + " s and was stopped; its log is " + log);
             }
