@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -29,10 +30,12 @@ final class GuestOutput implements AutoCloseable {
     private final List<Consumer<String>> serialLines;
     private final BlockingQueue<Line> queue = new ArrayBlockingQueue<>(CAPACITY);
     private final Thread publisher;
-    /** Under this monitor: lines taken in and lines handed on or dropped, for {@link #flush()}. */
-    private long offered;
-    private long done;
-    private long dropped;
+    /** Lines taken in, and lines handed on or dropped: what {@link #flush()} waits for. */
+    private final AtomicLong offered = new AtomicLong();
+    private final AtomicLong done = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    /** Threads in {@link #flush()}: only then does the publisher take this monitor to wake them. */
+    private volatile int flushing;
 
     GuestOutput(String vmName, List<Consumer<GuestLine>> guestLines, List<Consumer<String>> serialLines) {
         this.vmName = vmName;
@@ -53,25 +56,22 @@ final class GuestOutput implements AutoCloseable {
         offer(new Line(true, text));
     }
 
+    /** No monitor here: the publisher holding one while preempted would leave the vCPU waiting for it. */
     private void offer(Line line) {
-        boolean first;
-        synchronized (this) {
-            offered++;
-            if (queue.offer(line)) {
-                return;
-            }
-            done++;
-            first = dropped++ == 0;
+        offered.incrementAndGet();
+        if (queue.offer(line)) {
+            return;
         }
-        if (first) {
+        lineDone();
+        if (dropped.getAndIncrement() == 0) {
             LOG.log(System.Logger.Level.WARNING, "VM {0}: guest output {1} lines behind; dropping lines (reported once)",
                     vmName, CAPACITY);
         }
     }
 
     /** Lines dropped because the publisher was {@link #CAPACITY} lines behind. */
-    synchronized long dropped() {
-        return dropped;
+    long dropped() {
+        return dropped.get();
     }
 
     /**
@@ -83,16 +83,18 @@ final class GuestOutput implements AutoCloseable {
             return;   // a listener ending the VM: its own line is being published
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FLUSH_AT_MOST_MS);
+        long target = offered.get();
         synchronized (this) {
-            long target = offered;
-            long left;
-            while (done < target && (left = deadline - System.nanoTime()) > 0) {
-                try {
+            flushing++;
+            try {
+                long left;
+                while (done.get() < target && (left = deadline - System.nanoTime()) > 0) {
                     TimeUnit.NANOSECONDS.timedWait(this, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                flushing--;
             }
         }
     }
@@ -106,13 +108,19 @@ final class GuestOutput implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "VM " + vmName + ": a guest output listener failed", e);
                 }
-                synchronized (this) {
-                    done++;
-                    notifyAll();
-                }
+                lineDone();
             }
         } catch (InterruptedException closed) {
             // the VM was released
+        }
+    }
+
+    private void lineDone() {
+        done.incrementAndGet();
+        if (flushing > 0) {   // read after the count: a flusher that missed it is waiting, or will see it
+            synchronized (this) {
+                notifyAll();
+            }
         }
     }
 
