@@ -129,8 +129,9 @@ final class Launcher {
             if (Pidfd.hasExited(pidfd)) {
                 return true;
             }
-            // The leader still lives, so the group id is still its own: nobody else's group is hit.
-            ProcessGroup.signal(pid, SIGKILL);
+            // The leader still lives, so the group id is still its own: nobody else's group is hit. Waited for,
+            // as a standby that never answered is: a member still exiting must not outlive what the caller reports.
+            ProcessGroup.killAndAwaitEmpty(pid, GROUP_END_TIMEOUT);
             Pidfd.sendSignal(pidfd, SIGKILL);
             return false;
         }
