@@ -1,5 +1,6 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.sys.ProcStat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,11 +48,9 @@ final class CaseProcesses {
     static List<Long> inGroup(long pgid) {
         List<Long> out = new ArrayList<>();
         for (Path p : pids()) {
-            String stat = read(p.resolve("stat"));
-            int paren = stat.lastIndexOf(')');
-            String[] f = paren < 0 ? new String[0] : stat.substring(paren + 2).split(" ");
-            if (f.length > 2 && !f[0].equals("Z") && Long.parseLong(f[2]) == pgid) {
-                out.add(Long.parseLong(p.getFileName().toString()));
+            long pid = Long.parseLong(p.getFileName().toString());
+            if (ProcStat.ofProcess(pid).filter(s -> !s.zombie() && s.processGroup() == pgid).isPresent()) {
+                out.add(pid);
             }
         }
         return out;
@@ -71,9 +70,7 @@ final class CaseProcesses {
     }
 
     private static char state(Path pid) {
-        String stat = read(pid.resolve("stat"));
-        int paren = stat.lastIndexOf(')');
-        return paren < 0 || paren + 2 >= stat.length() ? '?' : stat.charAt(paren + 2);
+        return ProcStat.ofProcess(Long.parseLong(pid.getFileName().toString())).map(ProcStat::state).orElse('?');
     }
 
     private static List<Path> pids() {

@@ -65,6 +65,8 @@ public interface LibC {
     @SaveError int sched_getscheduler(int pid);
     @SaveError int sched_getparam(int pid, @Out int[] param);
     @SaveError int setpriority(int which, int who, int prio);
+    @SaveError int sched_setaffinity(int pid, long cpusetsize, @In long[] mask);
+    @SaveError int sched_getaffinity(int pid, long cpusetsize, @Out long[] mask);
     @SaveError int tgkill(int tgid, int tid, int sig);
     @SaveError int kill(int pid, int sig);
     @SaveError int poll(Pointer fds, long nfds, int timeout);

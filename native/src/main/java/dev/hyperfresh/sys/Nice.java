@@ -19,21 +19,13 @@ public final class Nice {
     private static final Path AUTOGROUP = Path.of("/proc/self/autogroup");
     /** "/autogroup-25 nice 0" */
     private static final Pattern AUTOGROUP_NICE = Pattern.compile("nice\\s+(-?\\d+)");
-    /** /proc/TID/stat after the command's closing parenthesis: state is field 3, nice field 19. */
-    private static final int NICE_AFTER_COMM = 16;
 
     private Nice() {
     }
 
     /** The nice value of thread {@code tid} of this process, or empty when it has gone. */
     public static OptionalInt ofThread(int tid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
-            String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return OptionalInt.of(Integer.parseInt(after[NICE_AFTER_COMM]));
-        } catch (IOException | RuntimeException gone) {
-            return OptionalInt.empty();
-        }
+        return ProcStat.ofThread(tid).map(s -> OptionalInt.of(s.nice())).orElse(OptionalInt.empty());
     }
 
     /** Sets thread {@code tid}'s nice value; false where not allowed or the thread has gone. */

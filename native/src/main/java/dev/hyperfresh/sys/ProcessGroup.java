@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The process group a launcher leads (we start every launcher through {@code setsid}, so its pid is its group's id):
@@ -61,19 +62,13 @@ public final class ProcessGroup {
         return true;
     }
 
-    /** Whether any process in group {@code pgid} is not yet a zombie, read from /proc (fields 3 and 5 of stat). */
+    /** Whether any process in group {@code pgid} is not yet a zombie, read from /proc. */
     static boolean hasRunningMember(long pgid) {
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"),
                 p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
             for (Path proc : procs) {
-                String stat;
-                try {
-                    stat = Files.readString(proc.resolve("stat"));
-                } catch (IOException gone) {
-                    continue;
-                }
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 4);
-                if (!f[0].equals("Z") && Long.parseLong(f[2]) == pgid) {
+                Optional<ProcStat> stat = ProcStat.ofProcess(Long.parseLong(proc.getFileName().toString()));
+                if (stat.isPresent() && !stat.get().zombie() && stat.get().processGroup() == pgid) {
                     return true;
                 }
             }

@@ -23,13 +23,16 @@ import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.PcDevices;
+import dev.hyperfresh.vmm.vm.CpuSplit;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -70,6 +73,8 @@ public final class IncomingHandover {
     private Thread offerWatch;
     /** The take's thread has rehearsed the cutover ({@link #spinWhileOld}). */
     private boolean rehearsed;
+    /** The CPUs kept for the vCPUs from the adopt on, so the first second after the cutover finds them free. */
+    private Optional<CpuSplit> split = Optional.empty();
 
     private IncomingHandover(StandbyHost host, FrameChannel channel) {
         this.host = host;
@@ -101,6 +106,10 @@ public final class IncomingHandover {
             }
             long populateNanos = adoptAll(fds);
             JitWarmup.run(host.kvm(), offer.vms().stream().mapToInt(Offer.VmOffer::vcpus).max().orElse(1), true);
+            split = CpuSplit.keepApart(VirtualMachine.vcpuThreadIds(toResume()));
+            ledger.guestCpus(split.map(CpuSplit::guestCpus).orElseGet(BitSet::new));
+            LOG.log(INFO, split.map(c -> "CPUs " + c.guestCpus() + " kept for the vCPUs until a second after the"
+                    + " cutover").orElse("no CPUs kept for the vCPUs (none left over, or the operator's pinning)"));
             Die.at(FaultPoint.AFTER_ADOPT, host.fault());
             ObjectNode reply = Replies.ok(id).put("populateUs", populateNanos / 1000).put("rssBytes", rssBytes())
                     .put("earlyTake", true).put("offerSoon", SPIN_FOR_OFFER).put("spinMark", SPIN_FOR_OFFER);
@@ -225,6 +234,17 @@ public final class IncomingHandover {
         }
     }
 
+    /** The VMs the offer has running: the operator's paused ones stay paused here too. */
+    private List<VirtualMachine> toResume() {
+        List<VirtualMachine> out = new ArrayList<>();
+        for (int i = 0; i < vms.size(); i++) {
+            if (!offer.vms().get(i).paused()) {
+                out.add(vms.get(i).vm());
+            }
+        }
+        return out;
+    }
+
     private List<GuestMemory> memories() {
         return vms.stream().map(h -> h.vm().memory()).toList();
     }
@@ -333,18 +353,13 @@ public final class IncomingHandover {
         }
         Die.at(FaultPoint.AFTER_COMMIT, host.fault());
         ledger.stamp(CutoverStep.RUNNING);
-        List<VirtualMachine> resumed = new ArrayList<>();
-        for (int i = 0; i < vms.size(); i++) {
-            if (!offer.vms().get(i).paused()) {
-                resumed.add(vms.get(i).vm());
-            }
-        }
+        List<VirtualMachine> resumed = toResume();
         VirtualMachine.resumeAll(resumed);
         ledger.stamp(CutoverStep.RESUMED);
         // What follows (taking the name, the log line, the reply: cold code here) would otherwise run at real-time
         // priority ahead of the vCPUs it just resumed, once they are back to normal priority at their first exit.
         RealtimePriority.lowerCurrentThread();
-        VirtualMachine.guestFirstAfterCutover(resumed);   // before their first exit lowers them to normal priority
+        VirtualMachine.guestFirstAfterCutover(resumed, split);   // before their first exit lowers them to normal priority
         // 0 when no vCPU ran within 10 s: the blackout is then unknown, never a made-up figure.
         long firstRun = resumed.isEmpty() ? restored : Long.MAX_VALUE;
         for (VirtualMachine vm : resumed) {   // a plain loop: a lambda's call site links on its first run
@@ -417,6 +432,7 @@ public final class IncomingHandover {
 
     private void discard(String why) {
         decided = true;
+        split.ifPresent(CpuSplit::undo);
         for (HostedVm h : vms) {
             h.vm().close();
         }

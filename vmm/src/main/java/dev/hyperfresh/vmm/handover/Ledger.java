@@ -18,6 +18,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,6 +63,9 @@ public final class Ledger implements AutoCloseable {
     private static final int STANDBY_SPINNING = 40;
     /** One CLOCK_MONOTONIC stamp per {@link CutoverStep}, 0 while not reached. */
     private static final int TRACE = 64;
+    /** The CPUs the standby keeps for the guests' vCPUs ({@code CpuSplit}), a cpu_set_t of 1024 bits; none: 0. */
+    private static final int GUEST_CPUS = 1024;
+    private static final int GUEST_CPUS_WORDS = 16;
 
     private final Fd fd;
     private final MappedByteBuffer map;
@@ -214,6 +219,22 @@ public final class Ledger implements AutoCloseable {
             out.put(step.wireName(), Math.floorDiv(stamped(step) - zero, 1000));
         }
         return out;
+    }
+
+    /** Written by the standby before anything is offered, read by the old instance once the VMs run there. */
+    void guestCpus(BitSet cpus) {
+        long[] words = Arrays.copyOf(cpus.toLongArray(), GUEST_CPUS_WORDS);
+        for (int i = 0; i < GUEST_CPUS_WORDS; i++) {
+            map.putLong(GUEST_CPUS + 8 * i, words[i]);
+        }
+    }
+
+    BitSet guestCpus() {
+        long[] words = new long[GUEST_CPUS_WORDS];
+        for (int i = 0; i < GUEST_CPUS_WORDS; i++) {
+            words[i] = map.getLong(GUEST_CPUS + 8 * i);
+        }
+        return BitSet.valueOf(words);
     }
 
     long stateBytes() {

@@ -27,6 +27,7 @@ import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
+import dev.hyperfresh.vmm.vm.CpuSplit;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
@@ -324,6 +325,7 @@ public final class OutgoingHandover implements AutoCloseable {
             // Committed: what is left here (the reply's figures, their event, the log line; cold code) must not run
             // at real-time priority ahead of the guest's vCPUs, which run in the standby now, maybe on this CPU.
             RealtimePriority.lowerCurrentThread();
+            CpuSplit.stayOff(ledger.guestCpus());   // and neither on the CPUs the standby keeps for them
             Die.at(FaultPoint.TAKEN, fault);
             long received = ledger.stamped(CutoverStep.TAKE_RECEIVED);
             long restored = ledger.stamped(CutoverStep.RESTORED);

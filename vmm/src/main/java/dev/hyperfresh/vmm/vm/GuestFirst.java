@@ -3,19 +3,21 @@ package dev.hyperfresh.vmm.vm;
 import dev.hyperfresh.sys.Nice;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * For the first second after a cutover, the vCPU threads of the VMs just taken over come before everything else on
- * the host: their own nice value and their process's autogroup's go to {@link #NICE}, then back to what they were.
- * That second the new instance's code runs cold (its JIT compiles, each path's first use) and the old instance
- * exits; at equal priority the scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU PVM host
- * saw its loop stop for 3-20 ms (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both values at
- * -10 that fell to a median of 3 ms; either alone changed nothing (docs/BENCHMARKS.md). Only while the favoured vCPUs
- * leave a CPU to everything else: with 2 busy vCPUs on 2 CPUs it made the guest's pause 20 → 12 ms but the console's
- * `replace` 0.6-0.9 s slower, everything else waiting out the second. Needs CAP_SYS_NICE; without it nothing changes.
+ * the host: their own nice value and their process's autogroup's go to {@link #NICE}, then back to what they were,
+ * and so do the CPUs kept for them ({@link CpuSplit}). That second the new instance's code runs cold (its JIT compiles, each path's first use) and the old
+ * instance exits; at equal priority the scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU
+ * PVM host saw its loop stop for 3-20 ms (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both
+ * nice values at -10 that fell to a median of 3 ms, either alone changed nothing (docs/BENCHMARKS.md).
+ * Only while the favoured vCPUs leave a CPU to everything else: with 2 busy vCPUs on 2 CPUs it made the guest's
+ * pause 20 → 12 ms but the console's `replace` 0.6-0.9 s slower, everything else waiting out the second. Needs
+ * CAP_SYS_NICE; without it nothing changes.
  */
 final class GuestFirst implements Runnable {
     static final int NICE = -10;
@@ -26,25 +28,28 @@ final class GuestFirst implements Runnable {
 
     private final List<Changed> threads;
     private final OptionalInt autogroupBefore;
+    private final Optional<CpuSplit> split;
 
-    private GuestFirst(List<Changed> threads, OptionalInt autogroupBefore) {
+    private GuestFirst(List<Changed> threads, OptionalInt autogroupBefore, Optional<CpuSplit> split) {
         this.threads = threads;
         this.autogroupBefore = autogroupBefore;
+        this.split = split;
     }
 
     /**
      * Favours threads {@code tids} now, for {@link #WINDOW_MS}, as long as they leave a CPU free; {@code executor}
-     * puts things back.
+     * puts things back, {@code split} (the CPUs kept for them since the standby adopted the VMs) too.
      */
-    static void forAWhile(List<Integer> tids, ScheduledExecutorService executor) {
-        if (tids.size() >= Runtime.getRuntime().availableProcessors()) {
+    static void forAWhile(List<Integer> tids, Optional<CpuSplit> split, ScheduledExecutorService executor) {
+        // A split leaves CPUs by construction (and availableProcessors() counts the calling thread's, split too).
+        if (split.isEmpty() && tids.size() >= Runtime.getRuntime().availableProcessors()) {
             return;   // favoured vCPUs would hold every CPU: everything else, the operator's command too, would wait
         }
-        executor.schedule(begin(tids), WINDOW_MS, TimeUnit.MILLISECONDS);
+        executor.schedule(begin(tids, split), WINDOW_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Favours threads {@code tids} (and this process's autogroup) where they are not favoured more already. */
-    private static GuestFirst begin(List<Integer> tids) {
+    private static GuestFirst begin(List<Integer> tids, Optional<CpuSplit> split) {
         List<Changed> changed = new ArrayList<>();
         for (int tid : tids) {
             OptionalInt before = Nice.ofThread(tid);
@@ -54,12 +59,13 @@ final class GuestFirst implements Runnable {
         }
         OptionalInt group = Nice.ofAutogroup();
         boolean groupChanged = group.isPresent() && group.getAsInt() > NICE && Nice.setAutogroup(NICE);
-        return new GuestFirst(changed, groupChanged ? group : OptionalInt.empty());
+        return new GuestFirst(changed, groupChanged ? group : OptionalInt.empty(), split);
     }
 
     /** Puts back what {@link #begin} changed and nobody has changed since. */
     @Override
     public void run() {
+        split.ifPresent(CpuSplit::undo);
         for (Changed c : threads) {
             if (Nice.ofThread(c.tid()).equals(OptionalInt.of(NICE))) {
                 Nice.setThread(c.tid(), c.before());

@@ -32,6 +32,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -337,16 +338,21 @@ public final class VirtualMachine implements AutoCloseable {
 
     /**
      * Puts the vCPU threads of VMs just taken over before everything else on the host for a second, while this
-     * instance's code is still cold ({@link GuestFirst}).
+     * instance's code is still cold ({@link GuestFirst}); then {@code split} ends too.
      */
-    public static void guestFirstAfterCutover(List<VirtualMachine> vms) {
+    public static void guestFirstAfterCutover(List<VirtualMachine> vms, Optional<CpuSplit> split) {
+        GuestFirst.forAWhile(vcpuThreadIds(vms), split, PRIORITY_BOUND);
+    }
+
+    /** The threads of {@code vms}' vCPUs (started: {@link #startPaused()} or {@link #start()} has run). */
+    public static List<Integer> vcpuThreadIds(List<VirtualMachine> vms) {
         List<Integer> tids = new ArrayList<>();
         for (VirtualMachine vm : vms) {
             for (Vcpu v : vm.vcpus) {
                 tids.add(v.boundThreadId());
             }
         }
-        GuestFirst.forAWhile(tids, PRIORITY_BOUND);
+        return tids;
     }
 
     /** Lets the parked vCPU threads run; true when it raised them to get a CPU at once (they are bounded then). */

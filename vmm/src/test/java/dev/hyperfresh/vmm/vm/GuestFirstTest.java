@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperfresh.sys.Nice;
 import dev.hyperfresh.sys.Sys;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -33,7 +34,7 @@ class GuestFirstTest {
             int id = tid.get();
             OptionalInt before = Nice.ofThread(id);
             OptionalInt groupBefore = Nice.ofAutogroup();
-            GuestFirst.forAWhile(List.of(id), executor);
+            GuestFirst.forAWhile(List.of(id), Optional.empty(), executor);
             boolean mayFavour = Sys.C.geteuid() == 0 && Runtime.getRuntime().availableProcessors() > 1;
             assertThat(Nice.ofThread(id)).isEqualTo(mayFavour ? OptionalInt.of(GuestFirst.NICE) : before);
             executor.schedule(() -> { }, GuestFirst.WINDOW_MS, TimeUnit.MILLISECONDS).get();

@@ -1,0 +1,62 @@
+package dev.hyperfresh.sys;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The fields of a process's or thread's {@code stat} file (proc(5)) that HyperFresh reads. The command name in
+ * parentheses may itself hold spaces and parentheses, so fields are counted from the last ')'.
+ */
+public record ProcStat(char state, long processGroup, int nice, int processor) {
+    /** Indexes after the command: state is field 3 of proc(5), the process group 5, nice 19, processor 39. */
+    private static final int STATE = 0;
+    private static final int PGRP = 2;
+    private static final int NICE = 16;
+    private static final int PROCESSOR = 36;
+
+    /** Thread {@code tid} of this process, or empty when it has gone. */
+    public static Optional<ProcStat> ofThread(int tid) {
+        return of(Path.of("/proc/self/task/" + tid + "/stat"));
+    }
+
+    /** Process {@code pid}, or empty when it has gone. */
+    public static Optional<ProcStat> ofProcess(long pid) {
+        return of(Path.of("/proc/" + pid + "/stat"));
+    }
+
+    /** This process's threads now (some may end before the caller looks at them). */
+    public static List<Integer> threadsOfThisProcess() {
+        List<Integer> tids = new ArrayList<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                tids.add(Integer.parseInt(task.getFileName().toString()));
+            }
+        } catch (IOException unreadable) {
+            return List.of();
+        }
+        return tids;
+    }
+
+    private static Optional<ProcStat> of(Path stat) {
+        try {
+            return Optional.of(parse(Files.readString(stat)));
+        } catch (IOException | RuntimeException goneOrGoing) {
+            return Optional.empty();   // gone, or read while it went (an empty or cut file)
+        }
+    }
+
+    static ProcStat parse(String text) {
+        String[] f = text.substring(text.lastIndexOf(')') + 2).trim().split(" ");
+        return new ProcStat(f[STATE].charAt(0), Long.parseLong(f[PGRP]), Integer.parseInt(f[NICE]),
+                Integer.parseInt(f[PROCESSOR]));
+    }
+
+    public boolean zombie() {
+        return state == 'Z';
+    }
+}

@@ -1,0 +1,114 @@
+package dev.hyperfresh.vmm.vm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.sys.CpuAffinity;
+import dev.hyperfresh.sys.Sys;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Anyone may set their own threads' CPUs; with one CPU (or threads already pinned) nothing is split. */
+class CpuSplitTest {
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final List<Integer> started = new CopyOnWriteArrayList<>();
+    private BitSet all;
+    private boolean maySplit;
+
+    @BeforeEach
+    void theProcessesCpus() {
+        all = CpuAffinity.ofThread(0).orElseThrow();
+        maySplit = all.cardinality() > 1;
+    }
+
+    @AfterEach
+    void everyThreadGetsItsCpusBack() {
+        done.countDown();
+        started.forEach(t -> CpuAffinity.setThread(t, all));
+        CpuAffinity.setThread(0, all);
+    }
+
+    @Test
+    void aVcpuThreadGetsACpuOfItsOwnAndEveryOtherThreadTheRestUntilTheWindowEnds() throws Exception {
+        int vcpu = waitingThread();
+        Optional<CpuSplit> split = CpuSplit.keepApart(List.of(vcpu));
+        assertThat(split.isPresent()).isEqualTo(maySplit);
+        if (!maySplit) {
+            return;
+        }
+        BitSet own = CpuAffinity.ofThread(vcpu).orElseThrow();
+        assertThat(own).isEqualTo(split.get().guestCpus());
+        assertThat(own.cardinality()).isEqualTo(1);
+        BitSet rest = (BitSet) all.clone();
+        rest.andNot(own);
+        assertThat(CpuAffinity.ofThread(0)).contains(rest);
+        assertThat(CpuAffinity.ofThread(waitingThread())).as("a thread started meanwhile").contains(rest);
+
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
+        try {
+            GuestFirst.forAWhile(List.of(vcpu), split, executor);
+            executor.schedule(() -> { }, GuestFirst.WINDOW_MS, TimeUnit.MILLISECONDS).get();
+        } finally {
+            executor.shutdownNow();
+        }
+        assertThat(CpuAffinity.ofThread(vcpu)).contains(all);
+        assertThat(CpuAffinity.ofThread(0)).contains(all);
+    }
+
+    @Test
+    void aThreadWithCpusOfItsOwnKeepsThemAndAPinnedVcpuThreadIsNotSplitAtAll() throws Exception {
+        BitSet one = new BitSet();
+        one.set(all.nextSetBit(0));
+        int pinned = waitingThread();
+        CpuAffinity.setThread(pinned, one);
+        int vcpu = waitingThread();
+        Optional<CpuSplit> split = CpuSplit.keepApart(List.of(vcpu));
+        assertThat(split.isPresent()).isEqualTo(maySplit);
+        assertThat(CpuAffinity.ofThread(pinned)).contains(one);
+        split.ifPresent(CpuSplit::undo);
+        assertThat(CpuAffinity.ofThread(pinned)).contains(one);
+
+        CpuAffinity.setThread(vcpu, one);
+        assertThat(CpuSplit.keepApart(List.of(vcpu))).isEmpty();
+        assertThat(CpuAffinity.ofThread(0)).contains(all);
+    }
+
+    @Test
+    void anInstanceWhoseVmsLeftStaysOffTheirCpusWhereAnyAreLeft() throws Exception {
+        int other = waitingThread();
+        BitSet guest = new BitSet();
+        guest.set(all.previousSetBit(all.length()));
+        CpuSplit.stayOff(guest);
+        BitSet rest = (BitSet) all.clone();
+        rest.andNot(guest);
+        BitSet expected = maySplit ? rest : all;
+        assertThat(CpuAffinity.ofThread(0)).contains(expected);
+        assertThat(CpuAffinity.ofThread(other)).contains(expected);
+    }
+
+    /** A thread of this process that waits until the test ends; returns its id. */
+    private int waitingThread() throws Exception {
+        CompletableFuture<Integer> tid = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            tid.complete(Sys.C.gettid());
+            try {
+                done.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        started.add(tid.get());
+        return tid.get();
+    }
+}
