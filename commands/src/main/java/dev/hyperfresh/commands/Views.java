@@ -78,6 +78,8 @@ final class Views {
                 + " of guest memory shared through " + p.fdsPassed() + " memfd(s), " + Units.bytes(p.bytesCopied())
                 + " copied; populated in " + Units.micros(p.populateUs()) + ", prepare took "
                 + Units.micros(p.prepareUs()) + "; standby RSS " + Units.bytes(p.standbyRssBytes())
+                + (p.guestCpus().isEmpty() ? "" : "\nCPU(s) " + p.guestCpus().stream().map(String::valueOf)
+                        .collect(Collectors.joining(",")) + " kept for the vCPUs until a second after the cutover")
                 + "\nthe guests never stopped; next: `cutover` (or `rollback`)";
     }
 

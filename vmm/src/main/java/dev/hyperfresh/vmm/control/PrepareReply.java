@@ -7,17 +7,20 @@ import java.util.List;
  * no guest page is copied ({@code bytesCopied} is 0, {@code rounds} 0) and the standby's resident set shows the
  * shared mapping; in copy mode {@code bytesCopied} counts the pre-copy rounds (round 0 sends all RAM). {@code left}
  * are the VMs that do not move (stopped or failed: nothing of them runs); they end with the old instance.
+ * {@code guestCpus}: the CPUs the standby keeps for the vCPUs until a second after the cutover (empty: none), which
+ * the old instance leaves once the VMs run there and a console watching the cutover stays off.
  */
 public record PrepareReply(InstanceRef target, List<InstanceInfo.Vm> vms, String memory, long memoryBytes,
                            long bytesCopied, int rounds, int fdsPassed, long populateUs, long prepareUs,
-                           long standbyRssBytes, List<InstanceInfo.Vm> left) {
+                           long standbyRssBytes, List<InstanceInfo.Vm> left, List<Integer> guestCpus) {
     public PrepareReply {
         vms = List.copyOf(vms);
         left = left == null ? List.of() : List.copyOf(left);
+        guestCpus = guestCpus == null ? List.of() : List.copyOf(guestCpus);
     }
 
     public PrepareReply withLeft(List<InstanceInfo.Vm> stayBehind) {
         return new PrepareReply(target, vms, memory, memoryBytes, bytesCopied, rounds, fdsPassed, populateUs,
-                prepareUs, standbyRssBytes, stayBehind);
+                prepareUs, standbyRssBytes, stayBehind, guestCpus);
     }
 }

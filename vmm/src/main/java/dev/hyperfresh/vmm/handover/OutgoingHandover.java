@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.EventFd;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.MonotonicClock;
@@ -27,7 +28,6 @@ import dev.hyperfresh.vmm.control.PrepareRequest;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
-import dev.hyperfresh.vmm.vm.CpuSplit;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
@@ -183,7 +183,7 @@ public final class OutgoingHandover implements AutoCloseable {
             List<InstanceInfo.Vm> described = vms.stream().map(h -> h.vm().describe(false)).toList();
             PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
-                    r.path("rssBytes").asLong(), List.of());
+                    r.path("rssBytes").asLong(), List.of(), ledger.guestCpus().stream().boxed().toList());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
             return new OutgoingHandover(channel, standby, ledger, offerSignal, List.copyOf(vms), ref, self.name(), fault, progress,
                     prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), r.path("offerSoon").asBoolean(),
@@ -325,7 +325,7 @@ public final class OutgoingHandover implements AutoCloseable {
             // Committed: what is left here (the reply's figures, their event, the log line; cold code) must not run
             // at real-time priority ahead of the guest's vCPUs, which run in the standby now, maybe on this CPU.
             RealtimePriority.lowerCurrentThread();
-            CpuSplit.stayOff(ledger.guestCpus());   // and neither on the CPUs the standby keeps for them
+            CpuSplit.stayOff(ledger.guestCpus());   // nor on the CPUs the standby keeps for them: for good, it exits
             Die.at(FaultPoint.TAKEN, fault);
             long received = ledger.stamped(CutoverStep.TAKE_RECEIVED);
             long restored = ledger.stamped(CutoverStep.RESTORED);

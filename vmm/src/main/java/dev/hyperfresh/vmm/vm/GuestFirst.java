@@ -1,5 +1,6 @@
 package dev.hyperfresh.vmm.vm;
 
+import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.Nice;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,13 +12,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * For the first second after a cutover, the vCPU threads of the VMs just taken over come before everything else on
  * the host: their own nice value and their process's autogroup's go to {@link #NICE}, then back to what they were,
- * and so do the CPUs kept for them ({@link CpuSplit}). That second the new instance's code runs cold (its JIT compiles, each path's first use) and the old
- * instance exits; at equal priority the scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU
- * PVM host saw its loop stop for 3-20 ms (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both
- * nice values at -10 that fell to a median of 3 ms, either alone changed nothing (docs/BENCHMARKS.md).
- * Only while the favoured vCPUs leave a CPU to everything else: with 2 busy vCPUs on 2 CPUs it made the guest's
- * pause 20 → 12 ms but the console's `replace` 0.6-0.9 s slower, everything else waiting out the second. Needs
- * CAP_SYS_NICE; without it nothing changes.
+ * and the CPUs kept for them since the adopt ({@link CpuSplit}) are given back too. That second the new instance's
+ * code runs cold (its JIT compiles, each path's first use) and the old instance exits; at equal priority the
+ * scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU PVM host saw its loop stop for 3-20 ms
+ * (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both nice values at -10 that fell to a median
+ * of 3 ms, either alone changed nothing (docs/BENCHMARKS.md). Only while the favoured vCPUs leave a CPU to
+ * everything else: with 2 busy vCPUs on 2 CPUs it made the guest's pause 20 → 12 ms but the console's `replace`
+ * 0.6-0.9 s slower, everything else waiting out the second. Needs CAP_SYS_NICE; without it nothing changes.
  */
 final class GuestFirst implements Runnable {
     static final int NICE = -10;

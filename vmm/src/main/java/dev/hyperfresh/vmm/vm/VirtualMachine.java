@@ -10,6 +10,7 @@ import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.kvm.snapshot.SaveableMsrs;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.boot.BootState;

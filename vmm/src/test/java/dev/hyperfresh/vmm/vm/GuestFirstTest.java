@@ -2,6 +2,8 @@ package dev.hyperfresh.vmm.vm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperfresh.sys.CpuAffinity;
+import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.Nice;
 import dev.hyperfresh.sys.Sys;
 import java.util.List;
@@ -15,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class GuestFirstTest {
-    /** Root (CI) may favour; anyone else sees nothing change. Either way it ends as it began. */
+    /**
+     * Root (CI) may favour; anyone else sees nothing change. Either way it ends as it began, the CPUs kept for the
+     * thread (where there were more than one) given back with the window's end.
+     */
     @Test
     void aThreadIsFavouredForTheWindowThenPutBack() throws Exception {
         CountDownLatch done = new CountDownLatch(1);
@@ -34,12 +39,15 @@ class GuestFirstTest {
             int id = tid.get();
             OptionalInt before = Nice.ofThread(id);
             OptionalInt groupBefore = Nice.ofAutogroup();
-            GuestFirst.forAWhile(List.of(id), Optional.empty(), executor);
             boolean mayFavour = Sys.C.geteuid() == 0 && Runtime.getRuntime().availableProcessors() > 1;
+            Optional<CpuSplit> split = CpuSplit.keepApart(List.of(id));
+            GuestFirst.forAWhile(List.of(id), split, executor);
             assertThat(Nice.ofThread(id)).isEqualTo(mayFavour ? OptionalInt.of(GuestFirst.NICE) : before);
             executor.schedule(() -> { }, GuestFirst.WINDOW_MS, TimeUnit.MILLISECONDS).get();
             assertThat(Nice.ofThread(id)).isEqualTo(before);
             assertThat(Nice.ofAutogroup()).isEqualTo(groupBefore);
+            assertThat(CpuAffinity.ofThread(id)).as("the split ended with the window")
+                    .isEqualTo(CpuAffinity.ofThread(0));
         } finally {
             done.countDown();
             executor.shutdownNow();

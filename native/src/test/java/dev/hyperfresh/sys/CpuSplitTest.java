@@ -1,17 +1,13 @@
-package dev.hyperfresh.vmm.vm;
+package dev.hyperfresh.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hyperfresh.sys.CpuAffinity;
-import dev.hyperfresh.sys.Sys;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,7 +34,7 @@ class CpuSplitTest {
     }
 
     @Test
-    void aVcpuThreadGetsACpuOfItsOwnAndEveryOtherThreadTheRestUntilTheWindowEnds() throws Exception {
+    void aVcpuThreadGetsACpuOfItsOwnAndEveryOtherThreadTheRestUntilUndone() throws Exception {
         int vcpu = waitingThread();
         Optional<CpuSplit> split = CpuSplit.keepApart(List.of(vcpu));
         assertThat(split.isPresent()).isEqualTo(maySplit);
@@ -53,13 +49,7 @@ class CpuSplitTest {
         assertThat(CpuAffinity.ofThread(0)).contains(rest);
         assertThat(CpuAffinity.ofThread(waitingThread())).as("a thread started meanwhile").contains(rest);
 
-        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-        try {
-            GuestFirst.forAWhile(List.of(vcpu), split, executor);
-            executor.schedule(() -> { }, GuestFirst.WINDOW_MS, TimeUnit.MILLISECONDS).get();
-        } finally {
-            executor.shutdownNow();
-        }
+        split.get().undo();
         assertThat(CpuAffinity.ofThread(vcpu)).contains(all);
         assertThat(CpuAffinity.ofThread(0)).contains(all);
     }
@@ -83,16 +73,20 @@ class CpuSplitTest {
     }
 
     @Test
-    void anInstanceWhoseVmsLeftStaysOffTheirCpusWhereAnyAreLeft() throws Exception {
+    void aProcessStaysOffCpusWhereAnyAreLeftUntilItComesBack() throws Exception {
         int other = waitingThread();
         BitSet guest = new BitSet();
         guest.set(all.previousSetBit(all.length()));
-        CpuSplit.stayOff(guest);
         BitSet rest = (BitSet) all.clone();
         rest.andNot(guest);
         BitSet expected = maySplit ? rest : all;
-        assertThat(CpuAffinity.ofThread(0)).contains(expected);
-        assertThat(CpuAffinity.ofThread(other)).contains(expected);
+        try (CpuSplit.Away away = CpuSplit.stayOff(guest)) {
+            assertThat(CpuAffinity.ofThread(0)).contains(expected);
+            assertThat(CpuAffinity.ofThread(other)).contains(expected);
+            assertThat(CpuAffinity.ofThread(waitingThread())).as("a thread started meanwhile").contains(expected);
+        }
+        assertThat(CpuAffinity.ofThread(0)).contains(all);
+        assertThat(CpuAffinity.ofThread(other)).contains(all);
     }
 
     /** A thread of this process that waits until the test ends; returns its id. */

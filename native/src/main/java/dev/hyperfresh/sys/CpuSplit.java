@@ -1,7 +1,5 @@
-package dev.hyperfresh.vmm.vm;
+package dev.hyperfresh.sys;
 
-import dev.hyperfresh.sys.CpuAffinity;
-import dev.hyperfresh.sys.ProcStat;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
@@ -102,23 +100,50 @@ public final class CpuSplit {
     }
 
     /**
-     * Moves every thread of this process off {@code cpus}, the calling one first, where that leaves it any CPU and
-     * no thread has CPUs of its own; for an instance whose VMs now run on those CPUs in another process, for good.
+     * Moves every thread of this process off {@code cpus}, the calling one first, where that leaves it any CPU; a
+     * thread with CPUs of its own keeps them. For an instance whose VMs now run on those CPUs in another process (for
+     * good), and for the console while it watches them there ({@link Away#close()} puts them back).
      */
-    public static void stayOff(BitSet cpus) {
+    public static Away stayOff(BitSet cpus) {
         Optional<BitSet> process = CpuAffinity.ofThread(0);
         if (cpus.isEmpty() || process.isEmpty()) {
-            return;
+            return Away.NOWHERE;
         }
         BitSet all = process.get();
         BitSet rest = (BitSet) all.clone();
         rest.andNot(cpus);
         if (rest.isEmpty() || !CpuAffinity.setThread(0, rest)) {
-            return;
+            return Away.NOWHERE;
         }
-        for (int tid : ProcStat.threadsOfThisProcess()) {
+        List<Integer> present = ProcStat.threadsOfThisProcess();
+        for (int tid : present) {
             if (CpuAffinity.ofThread(tid).map(all::equals).orElse(false)) {
                 CpuAffinity.setThread(tid, rest);
+            }
+        }
+        return new Away(all, rest);
+    }
+
+    /** Threads moved by {@link #stayOff}: back on all their CPUs, with any started since, unless moved again. */
+    public static final class Away implements AutoCloseable {
+        static final Away NOWHERE = new Away(null, null);
+        private final BitSet all;
+        private final BitSet rest;
+
+        private Away(BitSet all, BitSet rest) {
+            this.all = all;
+            this.rest = rest;
+        }
+
+        @Override
+        public void close() {
+            if (all == null) {
+                return;
+            }
+            for (int tid : ProcStat.threadsOfThisProcess()) {
+                if (CpuAffinity.ofThread(tid).map(rest::equals).orElse(false)) {
+                    CpuAffinity.setThread(tid, all);
+                }
             }
         }
     }
