@@ -7,17 +7,20 @@ import dev.hyperfresh.vmm.control.Event;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * Listens to an instance while a handover op runs on another connection: its {@code handover} events become
  * {@link Progress}, and the last heartbeat sequence number per VM and cpu is kept, so a verify after the cutover
  * can tell whether the guests went on from there; the heartbeats themselves go to a {@link BeatLog} for the
- * guest-observed gap.
+ * guest-observed gap, and to a verify watching the same instance ({@link #alsoTo}).
  */
 final class EventTap implements AutoCloseable {
+    private static final Consumer<Event> NOBODY = e -> { };
     private final ControlClient client;
     private final Map<String, Long> lastSeq = new ConcurrentHashMap<>();
     private final BeatLog beats;
+    private volatile Consumer<Event> also = NOBODY;
 
     EventTap(Path socket, ProgressListener progress, int beatsPerVm) {
         beats = new BeatLog(beatsPerVm);
@@ -36,6 +39,7 @@ final class EventTap implements AutoCloseable {
                     LinuxConsoleBeats.heartbeat(e).ifPresent(b -> lastSeq.merge(LinuxConsoleBeats.key(e.vm()),
                             b.seq(), Math::max));
                 }
+                also.accept(e);
             });
         } catch (RuntimeException e) {
             client.close();
@@ -49,6 +53,12 @@ final class EventTap implements AutoCloseable {
 
     BeatLog beats() {
         return beats;
+    }
+
+    /** Hands every event from now on to {@code events} too (one at a time), until the handle is closed. */
+    AutoCloseable alsoTo(Consumer<Event> events) {
+        also = events;
+        return () -> also = NOBODY;
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.Json;
 import dev.hyperfresh.vmm.control.PrepareReply;
@@ -25,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -287,7 +290,11 @@ final class HfvisorReplacement implements Replacement {
         // does while the window runs, so its exit is waited for only when the window is over.
         AtomicReference<Map<String, Map<Integer, Long>>> boundary = new AtomicReference<>();
         try (EventTap closing = after) {
-            return verify(window, progress, seqs, blackoutUs, () -> {
+            // The new instance's events come through the tap opened before the cutover: no second subscription
+            // (each heartbeat encoded, sent and decoded once more) while the guest most needs its CPUs.
+            Function<Consumer<Event>, AutoCloseable> follow = after != null ? after::alsoTo
+                    : events -> engine.follow(instance, events);
+            return verify(window, progress, follow, seqs, blackoutUs, () -> {
                 if (after == null) {
                     return Map.of();
                 }
@@ -303,12 +310,13 @@ final class HfvisorReplacement implements Replacement {
     }
 
     /** Watches for {@code window}, and on until every cutover window has its heartbeats (or 10 windows passed). */
-    private Verification verify(Duration window, ProgressListener progress, Map<String, Long> seqs, Long blackoutUs,
-                                Supplier<Map<String, CutoverGap.Figures>> gaps) {
+    private Verification verify(Duration window, ProgressListener progress,
+                                Function<Consumer<Event>, AutoCloseable> follow, Map<String, Long> seqs,
+                                Long blackoutUs, Supplier<Map<String, CutoverGap.Figures>> gaps) {
         HeartbeatCheck check = new HeartbeatCheck(seqs);
         long start = System.nanoTime();
         long windowUs = window.toNanos() / 1000;
-        try (AutoCloseable events = engine.follow(instance, check::accept)) {
+        try (AutoCloseable events = follow.apply(check::accept)) {
             while (true) {
                 long elapsed = (System.nanoTime() - start) / 1000;
                 boolean windowOver = elapsed >= windowUs;
