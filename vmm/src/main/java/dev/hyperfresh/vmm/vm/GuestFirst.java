@@ -16,13 +16,15 @@ import java.util.concurrent.TimeUnit;
  * code runs cold (its JIT compiles, each path's first use) and the old instance exits; at equal priority the
  * scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU PVM host saw its loop stop for 3-20 ms
  * (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both nice values at -10 that fell to a median
- * of 3 ms, either alone changed nothing (docs/BENCHMARKS.md). Only while the favoured vCPUs leave a CPU to
- * everything else: with 2 busy vCPUs on 2 CPUs it made the guest's pause 20 → 12 ms but the console's `replace`
- * 0.6-0.9 s slower, everything else waiting out the second. Needs CAP_SYS_NICE; without it nothing changes.
+ * of 3 ms, either alone changed nothing (docs/BENCHMARKS.md). Where the favoured vCPUs hold every CPU, for
+ * {@link #SHORT_WINDOW_MS} only: with 2 busy vCPUs on 2 CPUs a second made the guest's pause 20 → 12 ms but the
+ * console's `replace` 0.6-0.9 s slower, everything else waiting it out; the first 200 ms, when the cold work comes,
+ * made it 23 → 19 ms at little cost. Needs CAP_SYS_NICE; without it nothing changes.
  */
 final class GuestFirst implements Runnable {
     static final int NICE = -10;
     static final long WINDOW_MS = 1_000;
+    static final long SHORT_WINDOW_MS = 200;
 
     private record Changed(int tid, int before) {
     }
@@ -38,15 +40,16 @@ final class GuestFirst implements Runnable {
     }
 
     /**
-     * Favours threads {@code tids} now, for {@link #WINDOW_MS}, as long as they leave a CPU free; {@code executor}
-     * puts things back, {@code split} (the CPUs kept for them since the standby adopted the VMs) too.
+     * Favours threads {@code tids} now, for {@link #WINDOW_MS} where they leave a CPU free, else for
+     * {@link #SHORT_WINDOW_MS}; {@code executor} puts things back, {@code split} (the CPUs kept for them since the
+     * standby adopted the VMs) too.
      */
     static void forAWhile(List<Integer> tids, Optional<CpuSplit> split, ScheduledExecutorService executor) {
         // A split leaves CPUs by construction (and availableProcessors() counts the calling thread's, split too).
-        if (split.isEmpty() && tids.size() >= Runtime.getRuntime().availableProcessors()) {
-            return;   // favoured vCPUs would hold every CPU: everything else, the operator's command too, would wait
-        }
-        executor.schedule(begin(tids, split), WINDOW_MS, TimeUnit.MILLISECONDS);
+        // Holding every CPU, everything else on the host, the operator's command too, waits out the window.
+        long window = split.isEmpty() && tids.size() >= Runtime.getRuntime().availableProcessors() ? SHORT_WINDOW_MS
+                : WINDOW_MS;
+        executor.schedule(begin(tids, split), window, TimeUnit.MILLISECONDS);
     }
 
     /** Favours threads {@code tids} (and this process's autogroup) where they are not favoured more already. */
