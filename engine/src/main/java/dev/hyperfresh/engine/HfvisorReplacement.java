@@ -235,7 +235,7 @@ final class HfvisorReplacement implements Replacement {
         checkCutover();
         EventTap tap = new EventTap(engine.instance(instance).socket(), progress, Integer.MAX_VALUE);
         CutoverReply report;
-        try (CpuSplit.Away away = CpuSplit.stayOff(guestCpus(prepared))) {
+        try (CpuSplit away = CpuSplit.stayOff(guestCpus(prepared))) {
             report = recorded(() -> doCutover(tap));
         }
         awaitOldExit();   // the step on its own ends with the old instance gone
@@ -366,7 +366,7 @@ final class HfvisorReplacement implements Replacement {
         EventTap tap = tapping.get();
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         Verification verification = null;
-        try (CpuSplit.Away away = CpuSplit.stayOff(guestCpus(prepare))) {
+        try (CpuSplit away = CpuSplit.stayOff(guestCpus(prepare))) {
             cutover = recorded(() -> doCutover(tap));
             phases.putAll(cutover.phasesUs());
             if (cutover.committed()) {

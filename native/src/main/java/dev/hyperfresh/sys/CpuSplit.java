@@ -10,13 +10,16 @@ import java.util.Set;
 /**
  * CPUs kept for a handover's vCPU threads: each alone on one CPU ({@code own}), every other thread of this process,
  * and any started meanwhile (a thread inherits its creator's set), on the rest ({@code others}); and the old
- * instance, once the VMs run here, off those CPUs too ({@link #stayOff}). Right after a cutover both instances run
- * cold code (compiling, first replies, the old one's exit): threads woken onto the guest's CPU took it for 1-9 ms
- * at a time although another CPU was free (docs/BENCHMARKS.md). Only where a CPU is left for the rest and the
- * vCPU threads may run on all of the process's CPUs; a thread with CPUs of its own (pinned by the operator, or a
- * task the kernel runs in this process, as KVM's NX huge page recovery) keeps them.
+ * instance and the console, once the VMs run on those CPUs in the new one, off them too ({@link #stayOff}). Right
+ * after a cutover every process involved runs cold code (compiling, first replies, the old one's exit): threads woken
+ * onto the guest's CPU took it for 1-9 ms at a time although another CPU was free (docs/BENCHMARKS.md). Only where a
+ * CPU is left for the rest and the vCPU threads may run on all of the process's CPUs; a thread with CPUs of its own
+ * (pinned by the operator, or a task the kernel runs in this process, as KVM's NX huge page recovery) keeps them.
+ * {@link #close()} puts back what the split moved.
  */
-public final class CpuSplit {
+public final class CpuSplit implements AutoCloseable {
+    /** A split that moved nothing: closing it does nothing. */
+    private static final CpuSplit NOTHING = new CpuSplit(null, null, List.of(), List.of(), Set.of(), Set.of());
     private final BitSet all;
     private final BitSet others;
     private final List<Integer> favoured;
@@ -59,20 +62,39 @@ public final class CpuSplit {
             one.set(cpu);
             own.add(one);
         }
-        if (others.isEmpty()) {
-            return Optional.empty();
+        return others.isEmpty() ? Optional.empty() : Optional.of(move(all, others, favoured, own));
+    }
+
+    /**
+     * Moves every thread of this process off {@code cpus}, the calling one first, where that leaves it any CPU: for an
+     * instance whose VMs now run on those CPUs in another process (for good), and for the console while it watches
+     * them there (until {@link #close()}).
+     */
+    public static CpuSplit stayOff(BitSet cpus) {
+        Optional<BitSet> process = CpuAffinity.ofThread(0);
+        if (cpus.isEmpty() || process.isEmpty()) {
+            return NOTHING;
         }
-        List<Integer> present = ProcStat.threadsOfThisProcess();
+        BitSet rest = (BitSet) process.get().clone();
+        rest.andNot(cpus);
+        return rest.isEmpty() ? NOTHING : move(process.get(), rest, List.of(), List.of());
+    }
+
+    /** The calling thread first (it goes on working meanwhile), then every other one still on all the CPUs. */
+    private static CpuSplit move(BitSet all, BitSet others, List<Integer> favoured, List<BitSet> own) {
         Set<Integer> moved = new HashSet<>();
+        int caller = Sys.C.gettid();
+        List<Integer> present = new ArrayList<>(List.of(caller));
+        present.addAll(ProcStat.threadsOfThisProcess());
         for (int tid : present) {
             int i = favoured.indexOf(tid);
-            if (CpuAffinity.ofThread(tid).map(all::equals).orElse(false)
+            if (!moved.contains(tid) && CpuAffinity.ofThread(tid).map(all::equals).orElse(false)
                     && CpuAffinity.setThread(tid, i >= 0 ? own.get(i) : others)) {
                 moved.add(tid);
             }
         }
-        return Optional.of(new CpuSplit(all, others, List.copyOf(favoured), List.copyOf(own), Set.copyOf(present),
-                Set.copyOf(moved)));
+        return new CpuSplit(all, others, List.copyOf(favoured), List.copyOf(own), Set.copyOf(present),
+                Set.copyOf(moved));
     }
 
     /** The CPUs the favoured threads hold. */
@@ -86,7 +108,11 @@ public final class CpuSplit {
      * Every thread the split moved, or started since (on the set of its creator), back on all the CPUs while still
      * on the split's set; any other set is someone else's choice since.
      */
-    public void undo() {
+    @Override
+    public void close() {
+        if (all == null) {
+            return;
+        }
         for (int tid : ProcStat.threadsOfThisProcess()) {
             if (present.contains(tid) && !moved.contains(tid)) {
                 continue;
@@ -95,55 +121,6 @@ public final class CpuSplit {
             BitSet given = i >= 0 ? own.get(i) : others;
             if (CpuAffinity.ofThread(tid).map(given::equals).orElse(false)) {
                 CpuAffinity.setThread(tid, all);
-            }
-        }
-    }
-
-    /**
-     * Moves every thread of this process off {@code cpus}, the calling one first, where that leaves it any CPU; a
-     * thread with CPUs of its own keeps them. For an instance whose VMs now run on those CPUs in another process (for
-     * good), and for the console while it watches them there ({@link Away#close()} puts them back).
-     */
-    public static Away stayOff(BitSet cpus) {
-        Optional<BitSet> process = CpuAffinity.ofThread(0);
-        if (cpus.isEmpty() || process.isEmpty()) {
-            return Away.NOWHERE;
-        }
-        BitSet all = process.get();
-        BitSet rest = (BitSet) all.clone();
-        rest.andNot(cpus);
-        if (rest.isEmpty() || !CpuAffinity.setThread(0, rest)) {
-            return Away.NOWHERE;
-        }
-        List<Integer> present = ProcStat.threadsOfThisProcess();
-        for (int tid : present) {
-            if (CpuAffinity.ofThread(tid).map(all::equals).orElse(false)) {
-                CpuAffinity.setThread(tid, rest);
-            }
-        }
-        return new Away(all, rest);
-    }
-
-    /** Threads moved by {@link #stayOff}: back on all their CPUs, with any started since, unless moved again. */
-    public static final class Away implements AutoCloseable {
-        static final Away NOWHERE = new Away(null, null);
-        private final BitSet all;
-        private final BitSet rest;
-
-        private Away(BitSet all, BitSet rest) {
-            this.all = all;
-            this.rest = rest;
-        }
-
-        @Override
-        public void close() {
-            if (all == null) {
-                return;
-            }
-            for (int tid : ProcStat.threadsOfThisProcess()) {
-                if (CpuAffinity.ofThread(tid).map(rest::equals).orElse(false)) {
-                    CpuAffinity.setThread(tid, all);
-                }
             }
         }
     }

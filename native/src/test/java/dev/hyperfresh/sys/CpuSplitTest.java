@@ -2,21 +2,18 @@ package dev.hyperfresh.sys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperfresh.testkit.WaitingThread;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Anyone may set their own threads' CPUs; with one CPU (or threads already pinned) nothing is split. */
 class CpuSplitTest {
-    private final CountDownLatch done = new CountDownLatch(1);
-    private final List<Integer> started = new CopyOnWriteArrayList<>();
+    private final List<WaitingThread> started = new ArrayList<>();
     private BitSet all;
     private boolean maySplit;
 
@@ -28,13 +25,13 @@ class CpuSplitTest {
 
     @AfterEach
     void everyThreadGetsItsCpusBack() {
-        done.countDown();
-        started.forEach(t -> CpuAffinity.setThread(t, all));
+        started.forEach(t -> CpuAffinity.setThread(t.tid(), all));
+        started.forEach(WaitingThread::close);
         CpuAffinity.setThread(0, all);
     }
 
     @Test
-    void aVcpuThreadGetsACpuOfItsOwnAndEveryOtherThreadTheRestUntilUndone() throws Exception {
+    void aVcpuThreadGetsACpuOfItsOwnAndEveryOtherThreadTheRestUntilClosed() throws Exception {
         int vcpu = waitingThread();
         Optional<CpuSplit> split = CpuSplit.keepApart(List.of(vcpu));
         assertThat(split.isPresent()).isEqualTo(maySplit);
@@ -49,7 +46,7 @@ class CpuSplitTest {
         assertThat(CpuAffinity.ofThread(0)).contains(rest);
         assertThat(CpuAffinity.ofThread(waitingThread())).as("a thread started meanwhile").contains(rest);
 
-        split.get().undo();
+        split.get().close();
         assertThat(CpuAffinity.ofThread(vcpu)).contains(all);
         assertThat(CpuAffinity.ofThread(0)).contains(all);
     }
@@ -64,7 +61,7 @@ class CpuSplitTest {
         Optional<CpuSplit> split = CpuSplit.keepApart(List.of(vcpu));
         assertThat(split.isPresent()).isEqualTo(maySplit);
         assertThat(CpuAffinity.ofThread(pinned)).contains(one);
-        split.ifPresent(CpuSplit::undo);
+        split.ifPresent(CpuSplit::close);
         assertThat(CpuAffinity.ofThread(pinned)).contains(one);
 
         CpuAffinity.setThread(vcpu, one);
@@ -80,7 +77,7 @@ class CpuSplitTest {
         BitSet rest = (BitSet) all.clone();
         rest.andNot(guest);
         BitSet expected = maySplit ? rest : all;
-        try (CpuSplit.Away away = CpuSplit.stayOff(guest)) {
+        try (CpuSplit away = CpuSplit.stayOff(guest)) {
             assertThat(CpuAffinity.ofThread(0)).contains(expected);
             assertThat(CpuAffinity.ofThread(other)).contains(expected);
             assertThat(CpuAffinity.ofThread(waitingThread())).as("a thread started meanwhile").contains(expected);
@@ -91,18 +88,8 @@ class CpuSplitTest {
 
     /** A thread of this process that waits until the test ends; returns its id. */
     private int waitingThread() throws Exception {
-        CompletableFuture<Integer> tid = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            tid.complete(Sys.C.gettid());
-            try {
-                done.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        t.setDaemon(true);
-        t.start();
-        started.add(tid.get());
-        return tid.get();
+        WaitingThread t = WaitingThread.start();
+        started.add(t);
+        return t.tid();
     }
 }

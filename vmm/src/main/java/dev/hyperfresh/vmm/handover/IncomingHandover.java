@@ -432,7 +432,7 @@ public final class IncomingHandover {
 
     private void discard(String why) {
         decided = true;
-        split.ifPresent(CpuSplit::undo);
+        split.ifPresent(CpuSplit::close);
         for (HostedVm h : vms) {
             h.vm().close();
         }

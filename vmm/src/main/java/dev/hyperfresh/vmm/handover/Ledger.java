@@ -1,5 +1,6 @@
 package dev.hyperfresh.vmm.handover;
 
+import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Futex;
 import dev.hyperfresh.sys.Memfd;
@@ -18,7 +19,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -63,9 +63,8 @@ public final class Ledger implements AutoCloseable {
     private static final int STANDBY_SPINNING = 40;
     /** One CLOCK_MONOTONIC stamp per {@link CutoverStep}, 0 while not reached. */
     private static final int TRACE = 64;
-    /** The CPUs the standby keeps for the guests' vCPUs ({@code CpuSplit}), a cpu_set_t of 1024 bits; none: 0. */
+    /** The CPUs the standby keeps for the guests' vCPUs ({@code CpuSplit}), a cpu_set_t; none: 0. */
     private static final int GUEST_CPUS = 1024;
-    private static final int GUEST_CPUS_WORDS = 16;
 
     private final Fd fd;
     private final MappedByteBuffer map;
@@ -223,15 +222,15 @@ public final class Ledger implements AutoCloseable {
 
     /** Written by the standby before anything is offered, read by the old instance once the VMs run there. */
     void guestCpus(BitSet cpus) {
-        long[] words = Arrays.copyOf(cpus.toLongArray(), GUEST_CPUS_WORDS);
-        for (int i = 0; i < GUEST_CPUS_WORDS; i++) {
+        long[] words = CpuAffinity.cpuSet(cpus);
+        for (int i = 0; i < words.length; i++) {
             map.putLong(GUEST_CPUS + 8 * i, words[i]);
         }
     }
 
     BitSet guestCpus() {
-        long[] words = new long[GUEST_CPUS_WORDS];
-        for (int i = 0; i < GUEST_CPUS_WORDS; i++) {
+        long[] words = new long[CpuAffinity.CPU_SET_WORDS];
+        for (int i = 0; i < words.length; i++) {
             words[i] = map.getLong(GUEST_CPUS + 8 * i);
         }
         return BitSet.valueOf(words);

@@ -69,7 +69,7 @@ final class GuestFirst implements Runnable {
     /** Puts back what {@link #begin} changed and nobody has changed since. */
     @Override
     public void run() {
-        split.ifPresent(CpuSplit::undo);
+        split.ifPresent(CpuSplit::close);
         for (Changed c : threads) {
             if (Nice.ofThread(c.tid()).equals(OptionalInt.of(NICE))) {
                 Nice.setThread(c.tid(), c.before());

@@ -6,11 +6,10 @@ import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.Nice;
 import dev.hyperfresh.sys.Sys;
+import dev.hyperfresh.testkit.WaitingThread;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,20 +22,9 @@ class GuestFirstTest {
      */
     @Test
     void aThreadIsFavouredForTheWindowThenPutBack() throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        CompletableFuture<Integer> tid = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            tid.complete(Sys.C.gettid());
-            try {
-                done.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        t.start();
         ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
-        try {
-            int id = tid.get();
+        try (WaitingThread t = WaitingThread.start()) {
+            int id = t.tid();
             OptionalInt before = Nice.ofThread(id);
             OptionalInt groupBefore = Nice.ofAutogroup();
             boolean mayFavour = Sys.C.geteuid() == 0;   // for a second, or 200 ms where it would hold every CPU
@@ -49,7 +37,6 @@ class GuestFirstTest {
             assertThat(CpuAffinity.ofThread(id)).as("the split ended with the window")
                     .isEqualTo(CpuAffinity.ofThread(0));
         } finally {
-            done.countDown();
             executor.shutdownNow();
         }
     }
