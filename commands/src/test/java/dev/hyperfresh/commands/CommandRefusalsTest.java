@@ -40,7 +40,7 @@ import org.springframework.test.annotation.DirtiesContext.ClassMode;
 @DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
 @Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
     ScriptCommand.class, ScriptRunner.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
-    InstanceNames.class, VmNames.class, Targets.class, CommandLine.class})
+    InstanceNames.class, VmNames.class, Targets.class, CommandLine.class, WholeWords.class})
 class CommandRefusalsTest {
     static final Path DIR = tempDir();
     private static ControlServer stub;
@@ -117,6 +117,16 @@ class CommandRefusalsTest {
     @Test
     void badSize() {
         refused("launch --name x --mem lots", ExitCodes.USAGE, "not a size: 'lots'");
+    }
+
+    @Test
+    void aVmSpecIsOneSpecCommasAndAll() {
+        // Not split at its commas into specs of one key each ("two VMs are named vm0"): parsed whole, the bad key
+        // is named in its own spec's words.
+        refused("launch --name x --vm name=a,mem=32M,cpus=1,colour=red", ExitCodes.USAGE,
+                "unknown --vm key 'colour'");
+        refused("launch --name x --vm name=a,mem=32M,cpus=1 name=a,mem=32M,cpus=1", ExitCodes.USAGE,
+                "two VMs are named a");
     }
 
     @Test
