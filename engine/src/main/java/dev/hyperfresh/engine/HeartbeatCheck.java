@@ -1,11 +1,13 @@
 package dev.hyperfresh.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.sys.Nice;
 import dev.hyperfresh.vmm.control.Event;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Checks a stream of hfguest heartbeats, per VM and cpu: every sequence number once and in order, continuing
@@ -139,9 +141,22 @@ final class HeartbeatCheck {
         addIf(problems, back, "times the guest saw its TSC go backwards");
         addIf(problems, merr, "memory errors reported by the guest");
         addIf(problems, cerr, "register canary errors reported by the guest");
-        addIf(problems, dropped, "events dropped by the control socket, so continuity is unproven");
+        addIf(problems, dropped, "events dropped by the control socket, so continuity is unproven"
+                + starvedConsole());
         return new Verification(heartbeats, cpus.size(), seqGaps, duplicates, merr, cerr, back, ticks,
                 GuestGap.maxGuestGapUs(gaps), GuestGap.maxControlGapUs(gaps), blackoutUs, gaps, windowMs, problems);
+    }
+
+    /**
+     * Why this console may have read too slowly: its session's autogroup is niced (a batch runner's, say), and the
+     * kernel shares the CPUs between sessions first, so busy guests leave it next to nothing. Seen on a PVM host whose
+     * shell sessions ran at autogroup nice 19: verify took 7-10 s and the instance dropped ~1000 events.
+     */
+    private static String starvedConsole() {
+        OptionalInt nice = Nice.ofAutogroup();
+        return nice.isPresent() && nice.getAsInt() > 0 ? " (this console's session runs at autogroup nice "
+                + nice.getAsInt() + ", so busy guests leave it little CPU to read with: run it from a session at 0,"
+                + " e.g. after `echo 0 > /proc/$$/autogroup` in its shell)" : "";
     }
 
     private static void addIf(List<String> problems, long count, String what) {

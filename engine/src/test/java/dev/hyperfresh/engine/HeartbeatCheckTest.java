@@ -3,6 +3,7 @@ package dev.hyperfresh.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperfresh.sys.Nice;
 import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.heartbeat.Heartbeat;
 import java.util.List;
@@ -50,6 +51,20 @@ class HeartbeatCheckTest {
         assertThat(v.problems()).anyMatch(p -> p.contains("web/cpu1 sent no heartbeat"))
                 .anyMatch(p -> p.contains("restarted its heartbeats at seq 1 after 50"))
                 .anyMatch(p -> p.contains("memory errors"));
+    }
+
+    @Test
+    void droppedEventsLeaveContinuityUnprovenAndNameANicedSessionAsTheLikelyCause() {
+        HeartbeatCheck check = new HeartbeatCheck(Map.of("web/cpu0", 9L));
+        check.accept(hb(0, 10, 1000, 1, 0));
+        check.accept(new Event(null, Event.DROPPED, JSON.createObjectNode().put("count", 1018)));
+        check.accept(hb(0, 1029, 2000, 2, 0));
+        Verification v = check.result(1000, List.of(), null);
+        assertThat(v.ok()).isFalse();
+        int nice = Nice.ofAutogroup().orElse(0);
+        assertThat(v.problems()).anySatisfy(p -> assertThat(p)
+                .startsWith("1018 events dropped by the control socket, so continuity is unproven")
+                .contains(nice > 0 ? "runs at autogroup nice " + nice : "unproven"));
     }
 
     private static Event console(String text) {
