@@ -3,7 +3,11 @@ package dev.hyperfresh.commands;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.EngineException;
 import dev.hyperfresh.engine.VmsOn;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.springframework.shell.command.CommandExecution.CommandParserExceptionsException;
 import org.springframework.shell.command.CommandParser.CommandParserException;
 
@@ -35,13 +39,34 @@ public record Outcome(String word, int exitCode, String reason, VmsOn vmsOn) {
         String usage = EngineException.Kind.USAGE.word();
         if (e instanceof CommandParserExceptionsException parse) {
             return new Outcome(usage, ExitCodes.USAGE, String.join("; ", parse.getParserExceptions().stream()
-                    .map(CommandParserException::getMessage).toList()), null);
+                    .map(CommandParserException::getMessage).map(Outcome::namingTheChoices).toList()), null);
         }
         if (e instanceof IllegalArgumentException) {
             return new Outcome(usage, ExitCodes.USAGE, e.getMessage(), null);
         }
         return new Outcome(EngineException.Kind.FAILED.word(), ExitCodes.FAILURE,
                 e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName(), null);
+    }
+
+    /** Spring's "Illegal option value 'x', reason 'Failed to convert ... to type [pkg.Kind] ...'" for a choice. */
+    private static final Pattern NOT_A_CHOICE = Pattern.compile(
+            "Illegal option value '(.*)', reason 'Failed to convert from type \\[java\\.lang\\.String] to type \\[([\\w.$]+)].*");
+
+    /** An option whose values are a fixed set says which ones, instead of which Java type it failed to become. */
+    static String namingTheChoices(String message) {
+        Matcher m = NOT_A_CHOICE.matcher(message);
+        if (m.matches()) {
+            try {
+                Object[] choices = Class.forName(m.group(2)).getEnumConstants();
+                if (choices != null) {
+                    return "'" + m.group(1) + "' is not one of: "
+                            + Arrays.stream(choices).map(Object::toString).collect(Collectors.joining(", "));
+                }
+            } catch (ClassNotFoundException | LinkageError notOurs) {
+                // not a type of ours: Spring's message as it is
+            }
+        }
+        return message;
     }
 
     boolean succeeded() {

@@ -130,6 +130,13 @@ class CommandRefusalsTest {
     }
 
     @Test
+    void aChoiceNamesItsChoicesAndAVmsShapeIsCheckedBeforeAnythingStarts() {
+        refused("launch --name x --guest windows", ExitCodes.USAGE, "'windows' is not one of: hfguest, linux");
+        refused("launch --name x --mem 1K", ExitCodes.USAGE, "VM memory must be at least 16 MiB, got 1024 bytes");
+        refused("launch --name x --cpus 300", ExitCodes.USAGE, "vCPUs must be 1..254, got 300");
+    }
+
+    @Test
     void unknownOption() {
         refused("list --bogus", ExitCodes.USAGE, "--bogus");
     }

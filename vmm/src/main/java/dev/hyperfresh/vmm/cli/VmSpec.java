@@ -61,6 +61,7 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             kernel = build.kernel();
             initrd = initrd != null ? initrd : build.initrd();
         }
+        VmConfig.check(name, mem, cpus, kv.containsKey("hugepages"));
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
                 kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"));
     }

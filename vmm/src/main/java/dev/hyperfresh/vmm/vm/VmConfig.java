@@ -9,6 +9,11 @@ public record VmConfig(String name, long memoryBytes, int vcpus, boolean hugePag
     public static final String HFGUEST = "hfguest", LINUX = "linux";
 
     public VmConfig {
+        check(name, memoryBytes, vcpus, hugePages);
+    }
+
+    /** What a VM's shape must be, checked where a spec is read (a console's `launch` too) and where a VM is made. */
+    public static void check(String name, long memoryBytes, int vcpus, boolean hugePages) {
         if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
             throw new IllegalArgumentException("VM name must be 1-64 letters, digits, '_', '.', '-': " + name);
         }
@@ -16,7 +21,11 @@ public record VmConfig(String name, long memoryBytes, int vcpus, boolean hugePag
             throw new IllegalArgumentException("vCPUs must be 1..254, got " + vcpus);
         }
         if (memoryBytes < (16L << 20)) {
-            throw new IllegalArgumentException("VM memory must be at least 16 MiB, got " + memoryBytes);
+            throw new IllegalArgumentException("VM memory must be at least 16 MiB, got " + memoryBytes + " bytes");
+        }
+        if (hugePages && memoryBytes % (2L << 20) != 0) {
+            throw new IllegalArgumentException("VM memory on huge pages must be a multiple of 2 MiB, got "
+                    + memoryBytes + " bytes");
         }
     }
 }
