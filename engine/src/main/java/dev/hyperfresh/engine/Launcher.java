@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Starts hfvisor processes that outlive this one (own session via setsid, output to a log file, no stdin) and
@@ -30,6 +31,8 @@ final class Launcher {
     private static final Duration GROUP_END_TIMEOUT = Duration.ofSeconds(5);
     private static final int SIGKILL = 9;
     private static final long PROGRESS_EVERY_US = 250_000;
+    /** The line {@link #spawn} writes first, "# TIME COMMAND" (a JVM's crash report has lines of "# " too). */
+    private static final Pattern START_LINE = Pattern.compile("# \\d{4}-\\d{2}-\\d{2}T\\S+ ");
 
     private Launcher() {
     }
@@ -168,10 +171,16 @@ final class Launcher {
         }
     }
 
+    /** The last lines this start wrote: those after its own "# TIME COMMAND" line, not an earlier run's. */
     static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
-            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+            int from = lines.size();
+            while (from > 0 && !START_LINE.matcher(lines.get(from - 1)).lookingAt()) {
+                from--;
+            }
+            List<String> own = lines.subList(from, lines.size());
+            return own.isEmpty() ? "(nothing)" : String.join(" | ", own.subList(Math.max(0, own.size() - 3), own.size()));
         } catch (IOException e) {
             return "(unreadable: " + e.getMessage() + ")";
         }

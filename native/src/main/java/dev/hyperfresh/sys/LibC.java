@@ -37,6 +37,7 @@ public interface LibC {
     @SaveError int madvise(long addr, long length, int advice);
     @SaveError int memfd_create(CharSequence name, int flags);
     @SaveError int ftruncate(int fd, long length);
+    @SaveError int fallocate(int fd, int mode, long offset, long len);
     @SaveError int fstat(int fd, @Out Pointer statbuf);
 
     @SaveError int socket(int domain, int type, int protocol);

@@ -12,14 +12,23 @@ public final class Memfd {
     private Memfd() {
     }
 
-    /** Creates a memfd of {@code size} bytes; with {@code hugetlb} the size must be a multiple of 2 MiB. */
+    /**
+     * Creates a memfd of {@code size} bytes; with {@code hugetlb} the size must be a multiple of 2 MiB, and its huge
+     * pages are taken now: where the host has too few, that is an error here, not a SIGBUS at the first touch.
+     */
     public static Fd create(String name, long size, boolean hugetlb) {
         int fd = Sys.check(Sys.C.memfd_create(name, MFD_CLOEXEC | (hugetlb ? MFD_HUGETLB : 0)),
                 "memfd_create(" + name + ")");
         Fd owned = new Fd(fd, "memfd " + name);
-        int r = Sys.C.ftruncate(fd, size);
-        if (r < 0) {
+        if (Sys.C.ftruncate(fd, size) < 0) {
             SysException e = new SysException("ftruncate(" + name + ")", Sys.errno(), size + " bytes");
+            owned.close();
+            throw e;
+        }
+        if (hugetlb && Sys.C.fallocate(fd, 0, 0, size) < 0) {
+            SysException e = new SysException("fallocate(" + name + ")", Sys.errno(), "the host has fewer than "
+                    + (size >> 21) + " free 2 MiB huge pages (HugePages_Free in /proc/meminfo; the pool is "
+                    + "/proc/sys/vm/nr_hugepages)");
             owned.close();
             throw e;
         }

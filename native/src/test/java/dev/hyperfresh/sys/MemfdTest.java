@@ -23,6 +23,18 @@ class MemfdTest {
     }
 
     @Test
+    void moreHugePagesThanTheHostHasIsAnErrorAtOnceNotASigbusLater() {
+        // 1 TiB of 2 MiB pages: no host of ours has that many free (a host without hugetlb fails memfd_create).
+        assertThatThrownBy(() -> Memfd.create("huge", 1L << 40, true))
+                .isInstanceOf(SysException.class)
+                .satisfies(e -> {
+                    if (e.getMessage().startsWith("fallocate")) {
+                        assertThat(e).hasMessageContaining("fewer than 524288 free 2 MiB huge pages");
+                    }
+                });
+    }
+
+    @Test
     void mappingZeroBytesIsRejected() {
         try (Fd memfd = Memfd.create("empty", 4096, false)) {
             assertThatThrownBy(() -> Mapping.shared(memfd, 0))
