@@ -39,7 +39,7 @@ public record Outcome(String word, int exitCode, String reason, VmsOn vmsOn) {
         String usage = EngineException.Kind.USAGE.word();
         if (e instanceof CommandParserExceptionsException parse) {
             return new Outcome(usage, ExitCodes.USAGE, String.join("; ", parse.getParserExceptions().stream()
-                    .map(CommandParserException::getMessage).map(Outcome::namingTheChoices).toList()), null);
+                    .map(CommandParserException::getMessage).map(Outcome::plainly).toList()), null);
         }
         if (e instanceof IllegalArgumentException) {
             return new Outcome(usage, ExitCodes.USAGE, e.getMessage(), null);
@@ -48,25 +48,30 @@ public record Outcome(String word, int exitCode, String reason, VmsOn vmsOn) {
                 e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName(), null);
     }
 
-    /** Spring's "Illegal option value 'x', reason 'Failed to convert ... to type [pkg.Kind] ...'" for a choice. */
-    private static final Pattern NOT_A_CHOICE = Pattern.compile(
+    /** Spring's "Illegal option value 'x', reason 'Failed to convert ... to type [T] ...'" for a value. */
+    private static final Pattern NOT_CONVERTED = Pattern.compile(
             "Illegal option value '(.*)', reason 'Failed to convert from type \\[java\\.lang\\.String] to type \\[([\\w.$]+)].*");
 
-    /** An option whose values are a fixed set says which ones, instead of which Java type it failed to become. */
-    static String namingTheChoices(String message) {
-        Matcher m = NOT_A_CHOICE.matcher(message);
-        if (m.matches()) {
-            try {
-                Object[] choices = Class.forName(m.group(2)).getEnumConstants();
-                if (choices != null) {
-                    return "'" + m.group(1) + "' is not one of: "
-                            + Arrays.stream(choices).map(Object::toString).collect(Collectors.joining(", "));
-                }
-            } catch (ClassNotFoundException | LinkageError notOurs) {
-                // not a type of ours: Spring's message as it is
-            }
+    /** A value that is not what its option takes, said as what it takes, not as the Java type it failed to become. */
+    static String plainly(String message) {
+        Matcher m = NOT_CONVERTED.matcher(message);
+        if (!m.matches()) {
+            return message;
         }
-        return message;
+        String value = "'" + m.group(1) + "'";
+        return switch (m.group(2)) {
+            case "int", "long", "java.lang.Integer", "java.lang.Long" -> value + " is not a whole number";
+            case "double", "float", "java.lang.Double", "java.lang.Float" -> value + " is not a number";
+            default -> {
+                try {
+                    Object[] choices = Class.forName(m.group(2)).getEnumConstants();
+                    yield choices == null ? message : value + " is not one of: "
+                            + Arrays.stream(choices).map(Object::toString).collect(Collectors.joining(", "));
+                } catch (ClassNotFoundException | LinkageError notOurs) {
+                    yield message;
+                }
+            }
+        };
     }
 
     boolean succeeded() {

@@ -130,10 +130,18 @@ class CommandRefusalsTest {
     }
 
     @Test
-    void aChoiceNamesItsChoicesAndAVmsShapeIsCheckedBeforeAnythingStarts() {
+    void aBadValueIsSaidAsWhatItsOptionTakesAndAVmsShapeIsCheckedBeforeAnythingStarts() {
         refused("launch --name x --guest windows", ExitCodes.USAGE, "'windows' is not one of: hfguest, linux");
         refused("launch --name x --mem 1K", ExitCodes.USAGE, "VM memory must be at least 16 MiB, got 1024 bytes");
         refused("launch --name x --cpus 300", ExitCodes.USAGE, "vCPUs must be 1..254, got 300");
+        refused("launch --name x --cpus two", ExitCodes.USAGE, "'two' is not a whole number");
+        refused("replace demo --seconds abc", ExitCodes.USAGE, "'abc' is not a number");
+    }
+
+    @Test
+    void consoleOfAVmTheInstanceDoesNotHave() {
+        refused("console demo --vm nosuch --seconds 1", ExitCodes.PRECONDITION,
+                "no VM named nosuch in instance demo (it has: web)");
     }
 
     @Test
