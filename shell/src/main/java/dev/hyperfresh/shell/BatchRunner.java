@@ -25,6 +25,7 @@ import org.springframework.stereotype.Component;
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class BatchRunner implements ShellRunner, ExitCodeGenerator {
+    private static final String STANDBY = "standby";
     private final Shell shell;
     private final ShellContext context;
     private final ScriptRunner scripts;
@@ -62,6 +63,14 @@ public class BatchRunner implements ShellRunner, ExitCodeGenerator {
             if (!commandLine.names(words)) {
                 errors.failed(EngineException.usage("no command named `" + words.get(0) + "` (`hyperfresh help`"
                         + " lists them)"));
+                return;
+            }
+            if (words.get(0).equals(STANDBY)) {
+                // Its standby ends with the console that started it: here, right after this one line.
+                errors.failed(EngineException.usage("`standby` starts a standby for the steps after it in the same"
+                        + " console, and a one-shot command's console ends with it: run the steps in the REPL"
+                        + " (`hyperfresh`) or a script (`hyperfresh --script FILE`), or all of them at once with"
+                        + " `replace`"));
                 return;
             }
             try {

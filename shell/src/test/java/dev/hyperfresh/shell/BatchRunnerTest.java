@@ -1,0 +1,31 @@
+package dev.hyperfresh.shell;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One command given as arguments, against the same line in a script, whose console outlives the line. */
+class BatchRunnerTest {
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+    private static final String ONE_SHOT_STANDBY = "a one-shot command's console ends with it";
+
+    @TempDir
+    Path sockets;
+
+    @Test
+    void aOneShotStandbyIsRefusedBeforeItStartsAnythingAScriptsIsNot() throws Exception {
+        Files.writeString(sockets.resolve("ghost.sock"), "");
+
+        HyperfreshProcess.Result alone = HyperfreshProcess.run(sockets, TIMEOUT, "standby", "ghost");
+        Path script = Files.writeString(sockets.resolve("steps.hf"), "standby ghost\n");
+        HyperfreshProcess.Result scripted = HyperfreshProcess.run(sockets, TIMEOUT, "--script", script.toString());
+
+        assertThat(alone.exitCode()).isEqualTo(2);
+        assertThat(alone.err()).contains(ONE_SHOT_STANDBY).contains("`hyperfresh --script FILE`");
+        assertThat(scripted.err()).doesNotContain(ONE_SHOT_STANDBY).contains("instance ghost does not answer");
+    }
+}
