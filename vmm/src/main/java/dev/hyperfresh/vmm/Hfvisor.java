@@ -425,7 +425,10 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     /** The VMs {@code vm} names; while a handover is prepared only reads ({@code duringPrepared}) are let through. */
     private synchronized List<VirtualMachine> select(String vm, boolean duringPrepared) {
         if (handingOver || (handover != null && !duringPrepared)) {
-            throw new IllegalStateException("instance " + name + " is in a handover; abort it first");
+            throw new IllegalStateException("instance " + name + " is in a handover" + (handingOver
+                    ? ": its cutover is under way"
+                    : " (a standby has mapped its VMs' memory): finish it with `cutover` or drop it with `rollback`"
+                            + " (handover-abort) first"));
         }
         if (vm == null) {
             return vms();
