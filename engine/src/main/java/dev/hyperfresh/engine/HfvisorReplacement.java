@@ -66,6 +66,8 @@ final class HfvisorReplacement implements Replacement {
     /** ... and the new instance's, subscribed to while it was still the standby so that none is missed. */
     private EventTap afterCutover;
     private Long cutoverBlackoutUs;
+    /** The history entry's time of the last committed cutover recorded without a verify, until one reports it. */
+    private String lastCutoverRecorded;
     /** The old instance a committed cutover left exiting by itself, until somebody waited for it. */
     private OldInstanceExit oldExit;
 
@@ -265,7 +267,17 @@ final class HfvisorReplacement implements Replacement {
     @Override
     public Verification verify(Duration window, ProgressListener progress) {
         engine.replaceable(instance);
-        return watchLastCutover(window, progress);
+        String cutoverAt;
+        synchronized (this) {
+            cutoverAt = lastCutoverRecorded;
+            lastCutoverRecorded = null;
+        }
+        Verification v = watchLastCutover(window, progress);
+        if (cutoverAt != null) {
+            engine.historyFile().append(new HistoryVerification(cutoverAt, instance, v.ok(), v.guestGapUs(),
+                    v.controlGapUs()));
+        }
+        return v;
     }
 
     /** The verify, for the instance as it is now (`replace` has just cut it over: no need to look it up again). */
@@ -616,7 +628,12 @@ final class HfvisorReplacement implements Replacement {
         Map<String, Long> phases = new LinkedHashMap<>(phasesUs);
         phases.putAll(cutover.phasesUs());
         long memory = prepared != null ? prepared.memoryBytes() : 0;
-        engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance, cutover.outcome(),
+        String time = Instant.now().toString();
+        synchronized (this) {
+            // a committed cutover a later `verify` watches gets that verify's figures in the history too
+            lastCutoverRecorded = cutover.committed() && verification == null ? time : null;
+        }
+        engine.historyFile().append(new HistoryEntry(time, instance, cutover.outcome(),
                 cutover.reason(), cutover.blackoutUs(), cutover.stateBytes(), memory, Phases.ordered(phases),
                 before.version(),
                 cutover.committed() ? cutover.newInstance().version() : before.version(),

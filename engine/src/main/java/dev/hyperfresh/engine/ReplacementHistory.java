@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +13,9 @@ import java.util.List;
 
 /**
  * Past replacements, one JSON object per line, appended: a line is written whole by one write, so concurrent
- * shells never interleave inside a line. Lines that do not parse (a hand edit, a newer format) are skipped.
+ * shells never interleave inside a line. A later `verify` of a cutover is a line of its own
+ * ({@link HistoryVerification}), read into its entry. Lines that do not parse (a hand edit, a newer format) are
+ * skipped.
  */
 final class ReplacementHistory {
     private final Path file;
@@ -22,8 +25,16 @@ final class ReplacementHistory {
     }
 
     synchronized void append(HistoryEntry entry) {
+        appendLine(entry);
+    }
+
+    synchronized void append(HistoryVerification verification) {
+        appendLine(verification);
+    }
+
+    private void appendLine(Object line) {
         try {
-            Files.writeString(file, Json.MAPPER.writeValueAsString(entry) + "\n", StandardOpenOption.CREATE,
+            Files.writeString(file, Json.MAPPER.writeValueAsString(line) + "\n", StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw EngineException.failed("cannot append to the replacement history " + file + ": " + e.getMessage());
@@ -42,8 +53,14 @@ final class ReplacementHistory {
         List<HistoryEntry> entries = new ArrayList<>();
         for (String line : lines) {
             try {
-                entries.add(Json.MAPPER.readValue(line, HistoryEntry.class));
-            } catch (JsonProcessingException skipped) {
+                JsonNode node = Json.MAPPER.readTree(line);
+                if (node.has("verifies")) {
+                    HistoryVerification v = Json.MAPPER.treeToValue(node, HistoryVerification.class);
+                    entries.replaceAll(v::applyTo);
+                } else {
+                    entries.add(Json.MAPPER.treeToValue(node, HistoryEntry.class));
+                }
+            } catch (JsonProcessingException | IllegalArgumentException skipped) {
                 // not ours to repair; the rest of the history still shows
             }
         }

@@ -38,4 +38,21 @@ class ReplacementHistoryTest {
             assertThat(e.guestGapUs()).isNull();
         });
     }
+
+    @Test
+    void aLaterVerifyOfACutoverIsReadIntoItsEntry() {
+        ReplacementHistory history = new ReplacementHistory(dir.resolve("history.jsonl"));
+        HistoryEntry cutover = new HistoryEntry("2026-12-05T04:16:26Z", "h", "committed", null, 420, 10_945,
+                64L << 20, Map.of("pause", 1364L), "0.1.0", "0.1.0", null, null, null, Map.of());
+        HistoryEntry other = new HistoryEntry("2026-12-05T04:17:00Z", "web", "committed", null, 400, 10_945,
+                64L << 20, Map.of(), "0.1.0", "0.1.0", null, null, null, Map.of());
+        history.append(cutover);
+        history.append(other);
+        history.append(new HistoryVerification("2026-12-05T04:16:26Z", "h", true, 1_386L, 4_512L));
+        history.append(new HistoryVerification("2026-12-05T03:00:00Z", "h", false, 1L, 1L));   // of nothing here
+
+        assertThat(history.read()).containsExactly(new HistoryEntry("2026-12-05T04:16:26Z", "h", "committed", null,
+                420, 10_945, 64L << 20, Map.of("pause", 1364L), "0.1.0", "0.1.0", true, 1_386L, 4_512L, Map.of()),
+                other);
+    }
 }
