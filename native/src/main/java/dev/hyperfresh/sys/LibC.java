@@ -58,6 +58,7 @@ public interface LibC {
     @SaveError int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags);
     @SaveError int eventfd(int initval, int flags);
     @SaveError int getpid();
+    @SaveError int getsid(int pid);
     void _exit(int status);
     int geteuid();
     int getegid();

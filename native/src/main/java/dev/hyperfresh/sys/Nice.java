@@ -43,6 +43,15 @@ public final class Nice {
         }
     }
 
+    /**
+     * Whether this process leads its session, so that its autogroup is its own: an hfvisor a console launched
+     * (setsid). Not an operator's shell's or a test runner's session, which would keep a value set there after this
+     * process ended.
+     */
+    public static boolean ownsItsAutogroup() {
+        return Sys.C.getsid(0) == Sys.C.getpid();
+    }
+
     /** Sets this process's autogroup's nice value (its whole session's); false where not allowed or absent. */
     public static boolean setAutogroup(int nice) {
         try {

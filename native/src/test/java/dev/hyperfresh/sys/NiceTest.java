@@ -37,4 +37,10 @@ class NiceTest {
             assertThat(Nice.ofAutogroup()).isEqualTo(now);
         }
     }
+
+    @Test
+    void aTestRunnerDoesNotLeadItsSessionSoItsAutogroupIsNotItsOwn() {
+        // forked by Maven, which runs in the caller's session: changing the autogroup here would change the caller's
+        assertThat(Nice.ownsItsAutogroup()).isFalse();
+    }
 }

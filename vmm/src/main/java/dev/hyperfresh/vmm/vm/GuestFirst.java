@@ -11,15 +11,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * For the first second after a cutover, the vCPU threads of the VMs just taken over come before everything else on
- * the host: their own nice value and their process's autogroup's go to {@link #NICE}, then back to what they were,
- * and the CPUs kept for them since the adopt ({@link CpuSplit}) are given back too. That second the new instance's
- * code runs cold (its JIT compiles, each path's first use) and the old instance exits; at equal priority the
- * scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU PVM host saw its loop stop for 3-20 ms
- * (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both nice values at -10 that fell to a median
- * of 3 ms, either alone changed nothing (docs/BENCHMARKS.md). Where the favoured vCPUs hold every CPU, for
- * {@link #SHORT_WINDOW_MS} only: with 2 busy vCPUs on 2 CPUs a second made the guest's pause 20 → 12 ms but the
- * console's `replace` 0.6-0.9 s slower, everything else waiting it out; the first 200 ms, when the cold work comes,
- * made it 23 → 19 ms at little cost. Needs CAP_SYS_NICE; without it nothing changes.
+ * the host: their own nice value and (where the process leads its session) its autogroup's go to {@link #NICE}, then
+ * back to what they were, and the CPUs kept for them since the adopt ({@link CpuSplit}) are given back too. That
+ * second the new instance's code runs cold (its JIT compiles, each path's first use) and the old instance exits; at
+ * equal priority the scheduler gave that work the guest's CPU, and a 1-vCPU hfguest on a 2-CPU PVM host saw its loop
+ * stop for 3-20 ms (median 7.5-12 ms) within half a second of a 0.5 ms blackout; with both nice values at -10 that
+ * fell to a median of 3 ms, either alone changed nothing (docs/BENCHMARKS.md). Where the favoured vCPUs hold every
+ * CPU, for {@link #SHORT_WINDOW_MS} only: with 2 busy vCPUs on 2 CPUs a second made the guest's pause 20 → 12 ms but
+ * the console's `replace` 0.6-0.9 s slower, everything else waiting it out; the first 200 ms, when the cold work
+ * comes, made it 23 → 19 ms at little cost. Needs CAP_SYS_NICE; without it nothing changes.
  */
 final class GuestFirst implements Runnable {
     static final int NICE = -10;
@@ -61,7 +61,9 @@ final class GuestFirst implements Runnable {
                 changed.add(new Changed(tid, before.getAsInt()));
             }
         }
-        OptionalInt group = Nice.ofAutogroup();
+        // Only a session of its own: a shared one (in-process in a test JVM, say) would keep the value if this
+        // process ended within the window; seen on a shell session left at -10.
+        OptionalInt group = Nice.ownsItsAutogroup() ? Nice.ofAutogroup() : OptionalInt.empty();
         boolean groupChanged = group.isPresent() && group.getAsInt() > NICE && Nice.setAutogroup(NICE);
         return new GuestFirst(changed, groupChanged ? group : OptionalInt.empty(), split);
     }
