@@ -54,6 +54,9 @@ final class ReplacementHistory {
         for (String line : lines) {
             try {
                 JsonNode node = Json.MAPPER.readTree(line);
+                if (!node.isObject()) {
+                    continue;   // a blank line reads as no node at all, not as an error
+                }
                 if (node.has("verifies")) {
                     HistoryVerification v = Json.MAPPER.treeToValue(node, HistoryVerification.class);
                     entries.replaceAll(v::applyTo);

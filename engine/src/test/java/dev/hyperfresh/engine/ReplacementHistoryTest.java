@@ -21,7 +21,7 @@ class ReplacementHistoryTest {
                 256L << 20, Map.of("pause", 20L), "0.1.0", "0.1.1", true, 5_800L, 1_100L,
                 Map.of("parked", 0L, "first-run", 420L));
         history.append(first);
-        Files.writeString(dir.resolve("history.jsonl"), "not json\n", StandardOpenOption.APPEND);
+        Files.writeString(dir.resolve("history.jsonl"), "not json\n\n42\n", StandardOpenOption.APPEND);
         HistoryEntry second = new HistoryEntry("2026-11-25T19:01:00Z", "demo", "rolled-back", "standby died", 0, 0,
                 0, Map.of(), "0.1.1", "0.1.1", null, null, null, null);
         history.append(second);
