@@ -3,8 +3,6 @@ package dev.hyperfresh.commands;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
 import dev.hyperfresh.vmm.control.Event;
-import dev.hyperfresh.vmm.control.InstanceInfo;
-import java.util.List;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
@@ -33,11 +31,7 @@ public class ConsoleCommand {
         }
         String target = targets.hfvisor(instance, "console");
         if (vm != null) {
-            List<String> vms = engine.instance(target).info().vms().stream().map(InstanceInfo.Vm::name).toList();
-            if (!vms.contains(vm)) {
-                throw EngineException.precondition("no VM named " + vm + " in instance " + target + " (it has: "
-                        + String.join(", ", vms) + ")");
-            }
+            engine.instance(target).requireVm(vm);
         }
         long[] events = new long[1];
         try (AutoCloseable follow = engine.follow(target, e -> {

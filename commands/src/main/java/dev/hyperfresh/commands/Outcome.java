@@ -49,8 +49,8 @@ public record Outcome(String word, int exitCode, String reason, VmsOn vmsOn) {
     }
 
     /** Spring's "Illegal option value 'x', reason 'Failed to convert ... to type [T] ...'" for a value. */
-    private static final Pattern NOT_CONVERTED = Pattern.compile(
-            "Illegal option value '(.*)', reason 'Failed to convert from type \\[java\\.lang\\.String] to type \\[([\\w.$]+)].*");
+    private static final Pattern NOT_CONVERTED = Pattern.compile("Illegal option value '(.*)', reason 'Failed to convert"
+            + " from type \\[java\\.lang\\.String] to type \\[([\\w.$]+)].*");
 
     /** A value that is not what its option takes, said as what it takes, not as the Java type it failed to become. */
     static String plainly(String message) {

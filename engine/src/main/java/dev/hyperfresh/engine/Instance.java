@@ -3,6 +3,7 @@ package dev.hyperfresh.engine;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * An hfvisor control socket found in the socket directory: either answering ({@code info} set) or stale
@@ -28,6 +29,15 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
 
     public boolean isStandby() {
         return InstanceInfo.STANDBY.equals(role());
+    }
+
+    /** Refuses {@code vm} unless this instance runs a VM of that name (hfvisor's own words for it). */
+    public void requireVm(String vm) {
+        List<String> vms = info.vms().stream().map(InstanceInfo.Vm::name).toList();
+        if (!vms.contains(vm)) {
+            throw EngineException.precondition("no VM named " + vm + " in instance " + name + " (it has: "
+                    + String.join(", ", vms) + ")");
+        }
     }
 
     public InstanceRef ref() {

@@ -180,7 +180,8 @@ final class Launcher {
                 from--;
             }
             List<String> own = lines.subList(from, lines.size());
-            return own.isEmpty() ? "(nothing)" : String.join(" | ", own.subList(Math.max(0, own.size() - 3), own.size()));
+            return own.isEmpty() ? "(nothing)"
+                    : String.join(" | ", own.subList(Math.max(0, own.size() - 3), own.size()));
         } catch (IOException e) {
             return "(unreadable: " + e.getMessage() + ")";
         }
