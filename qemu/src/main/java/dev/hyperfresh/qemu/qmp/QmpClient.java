@@ -105,6 +105,15 @@ public final class QmpClient implements AutoCloseable {
 
     /** Runs {@code command} and returns its {@code return} value; a QMP error becomes a {@link QmpError}. */
     public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) {
+        return await(submit(command, arguments), timeout, command);
+    }
+
+    /**
+     * Sends {@code command} now without waiting: its {@code return} value comes later, or a {@link QmpError}, or a
+     * {@link QmpIoException} if it could not be sent or the connection ends first. Unlike {@link #execute}, this may
+     * be called from a listener, on the reader thread that will deliver the answer.
+     */
+    public CompletableFuture<JsonNode> submit(String command, Map<String, ?> arguments) {
         String id = Long.toString(nextId.incrementAndGet());
         ObjectNode request = JSON.createObjectNode();
         request.put("execute", command);
@@ -116,15 +125,17 @@ public final class QmpClient implements AutoCloseable {
         pending.put(id, reply);
         try {
             send(request);
-            JsonNode answer = await(reply, timeout, command);
+        } catch (RuntimeException e) {
+            pending.remove(id);
+            return CompletableFuture.failedFuture(e);
+        }
+        return reply.whenComplete((answer, failure) -> pending.remove(id)).thenApply(answer -> {
             JsonNode error = answer.get("error");
             if (error != null) {
                 throw new QmpError(command, error.path("class").asText("?"), error.path("desc").asText("?"));
             }
             return answer.path("return");
-        } finally {
-            pending.remove(id);
-        }
+        });
     }
 
     /**

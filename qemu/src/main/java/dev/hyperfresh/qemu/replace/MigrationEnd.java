@@ -54,6 +54,14 @@ final class MigrationEnd {
     }
 
     /**
+     * Runs {@code action} on the thread that learns the later of the two ends (a QMP reader), the moment it does; it
+     * must not wait.
+     */
+    void whenBothEnded(Runnable action) {
+        CompletableFuture.allOf(sourceCompleted, standbyLoaded).thenRun(action);
+    }
+
+    /**
      * Waits until the source has completed, at most {@code timeout}; every {@code refresh} without news,
      * {@code meanwhile} runs (progress for the operator, never on the way to the commit point).
      */

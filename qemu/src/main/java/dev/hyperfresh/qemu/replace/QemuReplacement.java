@@ -21,6 +21,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Replaces a running QEMU with a new QEMU process while the guest keeps its memory and state: start the new one
@@ -29,9 +32,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>Exactly one QEMU owns the guest at any time. The new one cannot run the guest before our {@code cont}
  * (it starts with -S), and that {@code cont} is sent only after the old one has stopped the guest and finished
  * the migration and the new one has loaded it: that is the commit point. Both facts arrive as QMP events
- * ({@link MigrationEnd}); the {@code cont} follows the later one at once. Every failure before it kills the new
- * QEMU first and only then resumes the old one; the old one, stopped for good once its migration completed, is
- * killed only after the new one reports running.
+ * ({@link MigrationEnd}); the {@code cont} goes out on the reader thread of the later one ({@link CommitPoint}).
+ * Every failure before it kills the new QEMU first and only then resumes the old one; a failure after it leaves the
+ * decision to the {@code cont}'s answer. The old one, stopped for good once its migration completed, is killed only
+ * after the new one reports running.
  */
 public final class QemuReplacement {
     private static final Duration POLL = Duration.ofMillis(20);
@@ -52,6 +56,7 @@ public final class QemuReplacement {
     /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
     private long standbyPid;
     private QmpClient target;
+    private CommitPoint commitPoint;
     private Path migrationSocket;
 
     private QemuReplacement(QemuInstance source, ReplacementOptions options, ProgressListener listener) {
@@ -87,14 +92,17 @@ public final class QemuReplacement {
         } catch (RuntimeException e) {
             throw rollBack("the new QEMU did not start", e);
         }
-        CompletableFuture<JsonNode> figures;
+        CompletableFuture<JsonNode> figures = CompletableFuture.completedFuture(MissingNode.getInstance());
         try {
             migrate(end);
             // the old QEMU's final figures, asked while the new one loads the state: off the way to the commit point
             figures = CompletableFuture.supplyAsync(() -> source.qmp().execute("query-migrate"));
             end.awaitStandbyLoaded(options.standbyTimeout());
         } catch (RuntimeException e) {
-            throw rollBack("the migration into the new QEMU failed", e);
+            if (commitPoint.withdraw()) {
+                throw rollBack("the migration into the new QEMU failed", e);
+            }
+            // the cont went out as this failure came: its answer decides, below
         }
         commit();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
@@ -129,6 +137,15 @@ public final class QemuReplacement {
                     + owner + ", not to the QEMU we started (pid " + standby.pid() + ") nor to a child of it");
         }
         standbyPid = owner;
+        QmpClient newQemu = target;
+        commitPoint = new CommitPoint(() -> {
+            trace.mark(CutoverTrace.STANDBY + "-cont");
+            return newQemu.submit("cont", Map.of())
+                    .whenComplete((answer, failure) -> trace.mark(CutoverTrace.STANDBY + "-cont-answered"));
+        });
+        if (plan.source().running() && !options.qemuResumesItself()) {
+            end.whenBothEnded(commitPoint::commit);
+        }
         target.addListener(trace.events(CutoverTrace.STANDBY));
         target.addListener(end.standbyEvents());
         setCapabilities(target);
@@ -162,18 +179,31 @@ public final class QemuReplacement {
             return; // the VM was paused: it stays paused, now on the new QEMU; or QEMU has already started it
         }
         try {
-            execute(CutoverTrace.STANDBY, target, "cont", Map.of());
-        } catch (QmpError e) {
-            throw rollBack("the new QEMU refused to run the VM", e);
-        } catch (RuntimeException e) {
-            // did the cont arrive? If the new QEMU might run the guest, the old one must not: kill the new one and
-            // leave the VM paused on the old one for the operator to judge.
-            standby.kill();
-            plan.close();
-            throw new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") while telling it"
-                    + " to run the VM; killed it. The VM is PAUSED on the old QEMU pid " + plan.source().pid()
-                    + ": resume it there (QMP cont) if the new QEMU never ran it", e, false);
+            CompletableFuture<JsonNode> answer = commitPoint.commit();
+            answer.get(QmpClient.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof QmpError refused) {
+                throw rollBack("the new QEMU refused to run the VM", refused);
+            }
+            throw lostContact(e.getCause());
+        } catch (TimeoutException e) {
+            throw lostContact(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw lostContact(e);
         }
+    }
+
+    /**
+     * Did the cont arrive? If the new QEMU might run the guest, the old one must not: kill the new one and leave the
+     * VM paused on the old one for the operator to judge.
+     */
+    private ReplacementException lostContact(Throwable cause) {
+        standby.kill();
+        plan.close();
+        return new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") while telling it"
+                + " to run the VM; killed it. The VM is PAUSED on the old QEMU pid " + plan.source().pid()
+                + ": resume it there (QMP cont) if the new QEMU never ran it", cause, false);
     }
 
     /**
