@@ -84,5 +84,7 @@ public interface LibC {
 
     /** syscall(2) for futex(2), which glibc does not wrap: its first five arguments (FUTEX_WAIT and WAKE need no more). */
     @SaveError long syscall(long number, Pointer uaddr, int op, int val, Pointer timeout);
+    /** syscall(2) for sched_setattr(2) and sched_getattr(2), which glibc before 2.41 does not wrap. */
+    @SaveError long syscall(long number, int pid, Pointer attr, int sizeOrFlags, int flags);
     String strerror(int errnum);
 }

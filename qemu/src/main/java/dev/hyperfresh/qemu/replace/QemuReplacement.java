@@ -57,6 +57,7 @@ public final class QemuReplacement {
     private long standbyPid;
     private QmpClient target;
     private CommitPoint commitPoint;
+    private CutoverSlices slices;
     private Path migrationSocket;
 
     private QemuReplacement(QemuInstance source, ReplacementOptions options, ProgressListener listener) {
@@ -105,6 +106,7 @@ public final class QemuReplacement {
             // the cont went out as this failure came: its answer decides, below
         }
         commit();
+        slices.close();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
         finishOldQemu();
@@ -162,6 +164,7 @@ public final class QemuReplacement {
         qmp.addListener(trace.events(CutoverTrace.SOURCE));
         qmp.addListener(end.sourceEvents());
         report(Phase.MIGRATING, 0, 0);
+        slices = CutoverSlices.shorten(standbyPid);
         execute(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + migrationSocket));
         end.awaitSourceCompleted(options.migrationTimeout(), PROGRESS_REFRESH, () -> {
             if (trace.nanosOf(ReplacementResult.STOP).isEmpty()) { // once the guest stops, nothing else goes to QEMU

@@ -10,13 +10,18 @@ import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.TimeSlice;
 import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.RequiresKvm;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,6 +96,14 @@ class QemuCutoverTest {
         log.assertClean();
     }
 
+    private static List<Long> sliceOfEachThread(long pid) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            return tasks.map(t -> TimeSlice.of(Integer.parseInt(t.getFileName().toString())).orElse(-1)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * One replacement; on return the QMP socket leads to the new QEMU, running, and the old one, killed, exits (the
      * kernel's teardown of its memory is not waited for).
@@ -105,6 +118,8 @@ class QemuCutoverTest {
             assertThat(now.pid()).isEqualTo(r.newPid());
             assertThat(now.info().status()).isEqualTo("running");
         }
+        assertThat(sliceOfEachThread(r.newPid())).as("the new QEMU's threads have their default slice back")
+                .doesNotContain(TimeSlice.SHORTEST_NANOS);
         return r;
     }
 }
