@@ -67,6 +67,7 @@ class HfvisorControlOnKvmTest {
 
                 client.pause("web");
                 assertThat(client.info().vms().get(0).state()).isEqualTo("paused");
+                Thread.sleep(100); // a line written before the pause may still be on its way through the output thread
                 long during = heartbeats.get();
                 Thread.sleep(300);
                 assertThat(heartbeats.get()).as("no heartbeat while paused").isEqualTo(during);
