@@ -31,8 +31,17 @@ public record ProcStat(char state, long processGroup, int nice, int processor) {
 
     /** This process's threads now (some may end before the caller looks at them). */
     public static List<Integer> threadsOfThisProcess() {
+        return threads(Path.of("/proc/self/task"));
+    }
+
+    /** Process {@code pid}'s threads now; none when it has gone. */
+    public static List<Integer> threadsOf(long pid) {
+        return threads(Path.of("/proc/" + pid + "/task"));
+    }
+
+    private static List<Integer> threads(Path taskDirectory) {
         List<Integer> tids = new ArrayList<>();
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(taskDirectory)) {
             for (Path task : tasks) {
                 tids.add(Integer.parseInt(task.getFileName().toString()));
             }

@@ -1,12 +1,9 @@
 package dev.hyperfresh.qemu.replace;
 
+import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.sys.TimeSlice;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * From the migration until the new QEMU has answered our {@code cont}, each of its threads has the shortest time
@@ -27,15 +24,10 @@ final class CutoverSlices implements AutoCloseable {
     /** Shortens the slice of every thread process {@code pid} has now (its vCPU threads exist from its start). */
     static CutoverSlices shorten(long pid) {
         List<Integer> shortened = new ArrayList<>();
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path task : tasks.toList()) {
-                int tid = Integer.parseInt(task.getFileName().toString());
-                if (TimeSlice.set(tid, TimeSlice.SHORTEST_NANOS)) {
-                    shortened.add(tid);
-                }
+        for (int tid : ProcStat.threadsOf(pid)) {
+            if (TimeSlice.set(tid, TimeSlice.SHORTEST_NANOS)) {
+                shortened.add(tid);
             }
-        } catch (IOException | RuntimeException gone) {
-            // the process has gone: the replacement fails on its own, and nothing is left to put back
         }
         return new CutoverSlices(shortened);
     }

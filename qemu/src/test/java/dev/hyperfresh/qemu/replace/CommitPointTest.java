@@ -50,9 +50,14 @@ class CommitPointTest {
 
     @Test
     void aRefusalAndALostConnectionReachTheWaiterAsThemselves() {
-        qemuAnswer.completeExceptionally(new QmpError("cont", "GenericError", "Resetting the VM is required"));
-        assertThatThrownBy(() -> point.commit().get()).isInstanceOf(ExecutionException.class)
-                .hasCauseInstanceOf(QmpError.class);
+        // as QmpClient.submit makes it: the error answer turned into a QmpError by a stage after the raw answer
+        CompletableFuture<JsonNode> raw = new CompletableFuture<>();
+        CommitPoint refused = new CommitPoint(() -> raw.thenApply(answer -> {
+            throw new QmpError("cont", "GenericError", "Resetting the VM is required");
+        }));
+        CompletableFuture<JsonNode> answer = refused.commit();
+        raw.complete(TextNode.valueOf("error"));
+        assertThatThrownBy(answer::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(QmpError.class);
         CommitPoint unsendable = new CommitPoint(() -> {
             throw new QmpIoException("the QMP connection broke");
         });

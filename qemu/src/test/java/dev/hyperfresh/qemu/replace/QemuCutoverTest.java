@@ -10,18 +10,15 @@ import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.sys.TimeSlice;
 import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.RequiresKvm;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,11 +94,7 @@ class QemuCutoverTest {
     }
 
     private static List<Long> sliceOfEachThread(long pid) {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            return tasks.map(t -> TimeSlice.of(Integer.parseInt(t.getFileName().toString())).orElse(-1)).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ProcStat.threadsOf(pid).stream().map(tid -> TimeSlice.of(tid).orElse(-1)).toList();
     }
 
     /**
