@@ -26,9 +26,23 @@ class ReplInTmuxTest {
     @TempDir
     Path dir;
 
+    /** And waits for what ran in it: a console still exiting there kept writing into the temp dir being deleted. */
     @AfterEach
     void killTmux() throws Exception {
+        List<ProcessHandle> running = new java.util.ArrayList<>();
+        for (String pid : tmux("list-panes", "-a", "-F", "#{pane_pid}").split("\\s+")) {
+            if (pid.matches("\\d+")) {
+                ProcessHandle.of(Long.parseLong(pid)).ifPresent(p -> {
+                    running.add(p);
+                    p.descendants().forEach(running::add);
+                });
+            }
+        }
         tmux("kill-server");
+        for (ProcessHandle p : running) {
+            p.destroy();
+            p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     @Test
