@@ -108,6 +108,11 @@ public final class QmpClient implements AutoCloseable {
         return await(submit(command, arguments), timeout, command);
     }
 
+    /** Waits for the answer to a {@link #submit}ted {@code command}, as {@link #execute} does. */
+    public JsonNode await(CompletableFuture<JsonNode> answer, String command) {
+        return await(answer, DEFAULT_TIMEOUT, command);
+    }
+
     /**
      * Sends {@code command} now without waiting: its {@code return} value comes later, or a {@link QmpError}, or a
      * {@link QmpIoException} if it could not be sent or the connection ends first. Unlike {@link #execute}, this may

@@ -21,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Replaces a running QEMU with a new QEMU process while the guest keeps its memory and state: start the new one
@@ -94,6 +91,7 @@ public final class QemuReplacement {
             throw rollBack("the new QEMU did not start", e);
         }
         CompletableFuture<JsonNode> figures = CompletableFuture.completedFuture(MissingNode.getInstance());
+        RuntimeException afterCont = null;
         try {
             migrate(end);
             // the old QEMU's final figures, asked while the new one loads the state: off the way to the commit point
@@ -103,9 +101,9 @@ public final class QemuReplacement {
             if (commitPoint.withdraw()) {
                 throw rollBack("the migration into the new QEMU failed", e);
             }
-            // the cont went out as this failure came: its answer decides, below
+            afterCont = e; // the cont went out as this failure came: its answer decides, below
         }
-        commit();
+        commit(afterCont);
         slices.close();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
@@ -140,11 +138,7 @@ public final class QemuReplacement {
         }
         standbyPid = owner;
         QmpClient newQemu = target;
-        commitPoint = new CommitPoint(() -> {
-            trace.mark(CutoverTrace.STANDBY + "-cont");
-            return newQemu.submit("cont", Map.of())
-                    .whenComplete((answer, failure) -> trace.mark(CutoverTrace.STANDBY + "-cont-answered"));
-        });
+        commitPoint = new CommitPoint(() -> submit(CutoverTrace.STANDBY, newQemu, "cont", Map.of()));
         if (plan.source().running() && !options.qemuResumesItself()) {
             end.whenBothEnded(commitPoint::commit);
         }
@@ -165,7 +159,7 @@ public final class QemuReplacement {
         qmp.addListener(end.sourceEvents());
         report(Phase.MIGRATING, 0, 0);
         slices = CutoverSlices.shorten(standbyPid);
-        execute(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + migrationSocket));
+        qmp.await(submit(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + migrationSocket)), "migrate");
         end.awaitSourceCompleted(options.migrationTimeout(), PROGRESS_REFRESH, () -> {
             if (trace.nanosOf(ReplacementResult.STOP).isEmpty()) { // once the guest stops, nothing else goes to QEMU
                 JsonNode ram = qmp.execute("query-migrate").path("ram");
@@ -176,24 +170,28 @@ public final class QemuReplacement {
         });
     }
 
-    /** The commit point: from the moment the new QEMU accepts cont, it owns the guest. */
-    private void commit() {
+    /**
+     * The commit point: from the moment the new QEMU accepts cont, it owns the guest. {@code afterCont}, if not
+     * null, is a failure seen while the cont was already on its way; the operator sees it with the outcome.
+     */
+    private void commit(RuntimeException afterCont) {
         if (!plan.source().running() || options.qemuResumesItself()) {
             return; // the VM was paused: it stays paused, now on the new QEMU; or QEMU has already started it
         }
         try {
-            CompletableFuture<JsonNode> answer = commitPoint.commit();
-            answer.get(QmpClient.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof QmpError refused) {
-                throw rollBack("the new QEMU refused to run the VM", refused);
-            }
-            throw lostContact(e.getCause());
-        } catch (TimeoutException e) {
-            throw lostContact(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw lostContact(e);
+            target.await(commitPoint.commit(), "cont");
+        } catch (QmpError refused) {
+            suppress(refused, afterCont);
+            throw rollBack("the new QEMU refused to run the VM", refused);
+        } catch (RuntimeException lost) {
+            suppress(lost, afterCont);
+            throw lostContact(lost);
+        }
+    }
+
+    private static void suppress(RuntimeException outcome, RuntimeException earlier) {
+        if (earlier != null) {
+            outcome.addSuppressed(earlier);
         }
     }
 
@@ -201,12 +199,14 @@ public final class QemuReplacement {
      * Did the cont arrive? If the new QEMU might run the guest, the old one must not: kill the new one and leave the
      * VM paused on the old one for the operator to judge.
      */
-    private ReplacementException lostContact(Throwable cause) {
+    private ReplacementException lostContact(RuntimeException cause) {
         standby.kill();
         plan.close();
+        Throwable[] before = cause.getSuppressed();
+        String earlier = before.length == 0 ? "" : " (as it went out: " + before[0].getMessage() + ")";
         return new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") while telling it"
-                + " to run the VM; killed it. The VM is PAUSED on the old QEMU pid " + plan.source().pid()
-                + ": resume it there (QMP cont) if the new QEMU never ran it", cause, false);
+                + " to run the VM" + earlier + "; killed it. The VM is PAUSED on the old QEMU pid "
+                + plan.source().pid() + ": resume it there (QMP cont) if the new QEMU never ran it", cause, false);
     }
 
     /**
@@ -304,12 +304,11 @@ public final class QemuReplacement {
         listener.onProgress(new Progress(phase.word(), percent, bytes, (atNanos - startNanos) / 1000));
     }
 
-    /** A command of the cutover, its sending and its answer traced. */
-    private JsonNode execute(String side, QmpClient qmp, String command, Map<String, ?> arguments) {
+    /** A command of the cutover, sent now: its sending and its answer traced. */
+    private CompletableFuture<JsonNode> submit(String side, QmpClient qmp, String command, Map<String, ?> arguments) {
         trace.mark(side + "-" + command);
-        JsonNode answer = qmp.execute(command, arguments);
-        trace.mark(side + "-" + command + "-answered");
-        return answer;
+        return qmp.submit(command, arguments).whenComplete((answer, failure) -> trace.mark(side + "-" + command
+                + "-answered"));
     }
 
     private static void move(Path from, Path to) {
