@@ -11,11 +11,7 @@ import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +51,7 @@ public final class QemuReplacement {
     private QmpClient target;
     private CommitPoint commitPoint;
     private CutoverSlices slices;
+    private Guard guard;
     private Path migrationSocket;
 
     private QemuReplacement(QemuInstance source, ReplacementOptions options, ProgressListener listener) {
@@ -69,7 +66,12 @@ public final class QemuReplacement {
      * later throw {@link ReplacementException} after rolling back.
      */
     public static ReplacementResult replace(QemuInstance source, ReplacementOptions options, ProgressListener listener) {
-        return new QemuReplacement(source, options, listener).run();
+        QemuReplacement replacement = new QemuReplacement(source, options, listener);
+        try {
+            return replacement.run();
+        } finally {
+            replacement.abandonGuardIfUnsettled();
+        }
     }
 
     /** Pre-flight alone: the command line a replacement would start, or the reason it would refuse. */
@@ -90,6 +92,11 @@ public final class QemuReplacement {
         } catch (RuntimeException e) {
             throw rollBack("the new QEMU did not start", e);
         }
+        try {
+            startGuard(qmpSocket);
+        } catch (RuntimeException e) {
+            throw rollBack("the replacement's guard did not start", e);
+        }
         CompletableFuture<JsonNode> figures = CompletableFuture.completedFuture(MissingNode.getInstance());
         RuntimeException afterCont = null;
         try {
@@ -108,6 +115,7 @@ public final class QemuReplacement {
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
         finishOldQemu();
+        releaseGuard();
         JsonNode ram = migration.path("ram");
         report(Phase.DONE, 100, ram.path("transferred").asLong());
         target.close();
@@ -124,10 +132,7 @@ public final class QemuReplacement {
 
     private MigrationEnd startStandby(Path qmpSocket) {
         report(Phase.STANDBY, 0, 0);
-        for (SocketMove m : plan.standby().socketMoves()) {
-            deleteIfExists(m.standbyPath());
-        }
-        deleteIfExists(migrationSocket);
+        StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
         standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
         MigrationEnd end = new MigrationEnd(standby);
         target = standby.awaitQmp(plan.standby().qmpSocket(), options.standbyTimeout());
@@ -148,6 +153,28 @@ public final class QemuReplacement {
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
         report(Phase.STANDBY, 100, 0);
         return end;
+    }
+
+    /** From here until the commit or a rollback, a console that dies leaves the guard to settle the replacement. */
+    private void startGuard(Path qmpSocket) {
+        if (options.qemuResumesItself()) {
+            return; // the new QEMU may start the VM by itself: no rollback could be safe, so nothing to guard
+        }
+        List<Long> standbyPids = standby.pid() == standbyPid ? List.of(standbyPid) : List.of(standby.pid(), standbyPid);
+        guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(), standbyPids,
+                plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(), plan.standby().pidfile()),
+                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"), options.standbyTimeout());
+    }
+
+    /** After a failure nobody foresaw, the guard settles what this console left: it must let go of QMP first. */
+    private void abandonGuardIfUnsettled() {
+        if (guard != null && !guard.told()) {
+            if (target != null) {
+                target.close();
+            }
+            source.close();
+            guard.abandon();
+        }
     }
 
     private void migrate(MigrationEnd end) {
@@ -201,6 +228,7 @@ public final class QemuReplacement {
      */
     private ReplacementException lostContact(RuntimeException cause) {
         standby.kill();
+        releaseGuard();
         plan.close();
         Throwable[] before = cause.getSuppressed();
         String earlier = before.length == 0 ? "" : " (as it went out: " + before[0].getMessage() + ")";
@@ -222,11 +250,7 @@ public final class QemuReplacement {
             trace.mark("source-killed");
         }
         source.close();
-        for (SocketMove m : plan.standby().socketMoves()) {
-            move(m.standbyPath(), m.path());
-        }
-        plan.standby().pidfile().ifPresent(p -> write(p, standbyPid + "\n"));
-        deleteIfExists(migrationSocket);
+        StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket);
         trace.mark("sockets-moved");
         Plan done = plan;
         Thread reaper = new Thread(() -> {
@@ -269,10 +293,8 @@ public final class QemuReplacement {
             if (target != null) {
                 target.close();
             }
-            for (SocketMove m : plan.standby().socketMoves()) {
-                deleteIfExists(m.standbyPath());
-            }
-            deleteIfExists(migrationSocket);
+            StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
+            releaseGuard();
             plan.close();
         }
         return new ReplacementException(what + ": " + cause.getMessage() + "; rolled back: " + state, cause,
@@ -311,28 +333,9 @@ public final class QemuReplacement {
                 + "-answered"));
     }
 
-    private static void move(Path from, Path to) {
-        try {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("the new QEMU runs the VM, but moving its socket " + from + " to " + to
-                    + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static void write(Path file, String text) {
-        try {
-            Files.writeString(file, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException("the new QEMU runs the VM, but writing its pid to " + file + " failed", e);
-        }
-    }
-
-    private static void deleteIfExists(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove the stale " + p + ": " + e.getMessage(), e);
+    private void releaseGuard() {
+        if (guard != null) {
+            guard.release();
         }
     }
 }

@@ -29,6 +29,11 @@ public record ReplacementOptions(Path newBinary, ReplacementMode mode, Accelerat
                 qemuResumesItself);
     }
 
+    public ReplacementOptions withLimits(MigrationLimits l) {
+        return new ReplacementOptions(newBinary, mode, accelerator, l, standbyTimeout, migrationTimeout,
+                qemuResumesItself);
+    }
+
     public ReplacementOptions withTimeouts(Duration standby, Duration migration) {
         return new ReplacementOptions(newBinary, mode, accelerator, limits, standby, migration, qemuResumesItself);
     }

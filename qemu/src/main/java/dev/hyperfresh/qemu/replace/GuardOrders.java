@@ -1,0 +1,65 @@
+package dev.hyperfresh.qemu.replace;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a {@link Guard} must know to settle a replacement its console left unfinished: both QEMUs, their QMP sockets,
+ * and the files the new one takes over. Passed on the guard's command line ({@link #toArgs}, {@link #parse}).
+ *
+ * @param standbyPids the new QEMU's pid and, when {@code --with} is a wrapper, the wrapper's
+ */
+record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> standbyPids, Path standbyQmp,
+                   Path migrationSocket, List<SocketMove> socketMoves, Optional<Path> pidfile) {
+    GuardOrders {
+        standbyPids = List.copyOf(standbyPids);
+        socketMoves = List.copyOf(socketMoves);
+    }
+
+    /** The new QEMU itself: the last of {@link #standbyPids}. */
+    long standbyPid() {
+        return standbyPids.get(standbyPids.size() - 1);
+    }
+
+    List<String> toArgs() {
+        List<String> args = new ArrayList<>(List.of("--old", Long.toString(oldPid), oldQmp.toString(),
+                Boolean.toString(wasRunning), "--migration", migrationSocket.toString(), "--standby-qmp",
+                standbyQmp.toString()));
+        standbyPids.forEach(pid -> args.addAll(List.of("--standby", Long.toString(pid))));
+        socketMoves.forEach(m -> args.addAll(List.of("--move", m.standbyPath().toString(), m.path().toString())));
+        pidfile.ifPresent(p -> args.addAll(List.of("--pidfile", p.toString())));
+        return args;
+    }
+
+    static GuardOrders parse(String[] args) {
+        long oldPid = -1;
+        Path oldQmp = null;
+        Path standbyQmp = null;
+        Path migration = null;
+        boolean wasRunning = false;
+        List<Long> standby = new ArrayList<>();
+        List<SocketMove> moves = new ArrayList<>();
+        Optional<Path> pidfile = Optional.empty();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--old" -> {
+                    oldPid = Long.parseLong(args[++i]);
+                    oldQmp = Path.of(args[++i]);
+                    wasRunning = Boolean.parseBoolean(args[++i]);
+                }
+                case "--migration" -> migration = Path.of(args[++i]);
+                case "--standby-qmp" -> standbyQmp = Path.of(args[++i]);
+                case "--standby" -> standby.add(Long.parseLong(args[++i]));
+                case "--move" -> moves.add(new SocketMove(Path.of(args[++i]), Path.of(args[++i])));
+                case "--pidfile" -> pidfile = Optional.of(Path.of(args[++i]));
+                default -> throw new IllegalArgumentException("unknown guard argument " + args[i]);
+            }
+        }
+        if (oldQmp == null || standbyQmp == null || migration == null || standby.isEmpty()) {
+            throw new IllegalArgumentException("a guard needs --old, --standby, --standby-qmp and --migration");
+        }
+        return new GuardOrders(oldPid, oldQmp, wasRunning, standby, standbyQmp, migration, moves, pidfile);
+    }
+}

@@ -1,0 +1,59 @@
+package dev.hyperfresh.qemu.replace;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Optional;
+
+/** The files a new QEMU takes over from the old one once the old is gone, or leaves behind on a rollback. */
+final class StandbyFiles {
+    private StandbyFiles() {
+    }
+
+    /** Moves the new QEMU's sockets to the old one's paths (those not moved yet) and writes its pid. */
+    static void takeOver(List<SocketMove> moves, Optional<Path> pidfile, long standbyPid, Path migrationSocket) {
+        for (SocketMove m : moves) {
+            if (Files.exists(m.standbyPath())) {
+                move(m.standbyPath(), m.path());
+            }
+        }
+        pidfile.ifPresent(p -> write(p, standbyPid + "\n"));
+        deleteIfExists(migrationSocket);
+    }
+
+    /** Removes what a new QEMU that never ran the VM listened on. */
+    static void discard(List<SocketMove> moves, Path migrationSocket) {
+        for (SocketMove m : moves) {
+            deleteIfExists(m.standbyPath());
+        }
+        deleteIfExists(migrationSocket);
+    }
+
+    static void deleteIfExists(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the stale " + p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void move(Path from, Path to) {
+        try {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the new QEMU runs the VM, but moving its socket " + from + " to " + to
+                    + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("the new QEMU runs the VM, but writing its pid to " + file + " failed", e);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.hyperfresh.qemu.replace;
+
+import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Settles a replacement whose console ended before it did (killed, crashed, its terminal gone), from the two QEMUs
+ * alone. The console sends {@code cont} to the new QEMU only once the old one's migration has completed, and kills
+ * the old one only once the new one has accepted it; so the old QEMU gone, or its migration completed and the new
+ * QEMU running, means the new one owns the VM: finish. Anything else means the new QEMU never ran it: kill it, and
+ * let the old one run the VM as before. If it cannot tell, it touches neither.
+ */
+final class UnfinishedReplacement {
+    private static final int SIGKILL = 9;
+    private static final int EXIT_TIMEOUT_MS = 60_000;
+    /** The dead console's QMP connections close with it; QEMU serves the next client once it has seen that. */
+    private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration POLL = Duration.ofMillis(20);
+    private static final Set<String> MIGRATION_OVER = Set.of("none", "completed", "failed", "cancelled");
+
+    private final GuardOrders orders;
+    private final Fd oldQemu;
+    private final List<Fd> standby;
+
+    /** The pidfds were taken while the console still ran, so no pid here can have been reused. */
+    UnfinishedReplacement(GuardOrders orders, Fd oldQemu, List<Fd> standby) {
+        this.orders = orders;
+        this.oldQemu = oldQemu;
+        this.standby = List.copyOf(standby);
+    }
+
+    /** Finishes or undoes the replacement and says which; throws if it could do neither. */
+    String settle() {
+        if (Pidfd.hasExited(oldQemu)) {
+            return finish();
+        }
+        try (QmpClient old = QmpClient.connect(orders.oldQmp(), QMP_TIMEOUT)) {
+            String migration = old.execute("query-migrate").path("status").asText("none");
+            if (migration.equals("completed") && newQemuRuns()) {
+                return finish();
+            }
+            return rollBack(old, migration);
+        }
+    }
+
+    private boolean newQemuRuns() {
+        if (standby.stream().allMatch(Pidfd::hasExited)) {
+            return false;
+        }
+        try (QmpClient qmp = QmpClient.connect(orders.standbyQmp(), QMP_TIMEOUT)) {
+            return qmp.execute("query-status").path("running").asBoolean();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot tell whether the new QEMU pid " + orders.standbyPid()
+                    + " runs the VM (" + e.getMessage() + "); left both QEMUs as they are: the old one, pid "
+                    + orders.oldPid() + ", has completed its migration and is stopped", e);
+        }
+    }
+
+    private String finish() {
+        Pidfd.sendSignal(oldQemu, SIGKILL);
+        Pidfd.awaitExit(oldQemu, EXIT_TIMEOUT_MS);
+        StandbyFiles.takeOver(orders.socketMoves(), orders.pidfile(), orders.standbyPid(), orders.migrationSocket());
+        return "finished: the new QEMU pid " + orders.standbyPid() + " runs the VM, the old QEMU pid " + orders.oldPid()
+                + " is killed and its sockets taken over";
+    }
+
+    private String rollBack(QmpClient old, String migration) {
+        for (Fd pidfd : standby) {
+            Pidfd.sendSignal(pidfd, SIGKILL);
+        }
+        for (Fd pidfd : standby) {
+            Pidfd.awaitExit(pidfd, EXIT_TIMEOUT_MS);
+        }
+        if (!MIGRATION_OVER.contains(migration)) {
+            old.execute("migrate_cancel");
+            long deadline = System.nanoTime() + EXIT_TIMEOUT_MS * 1_000_000L;
+            while (!MIGRATION_OVER.contains(old.execute("query-migrate").path("status").asText("none"))
+                    && System.nanoTime() < deadline) {
+                QemuProcess.sleep(POLL);
+            }
+        }
+        if (orders.wasRunning() && !old.execute("query-status").path("running").asBoolean()) {
+            old.execute("cont");
+        }
+        StandbyFiles.discard(orders.socketMoves(), orders.migrationSocket());
+        return "rolled back: the new QEMU pid " + orders.standbyPid() + " killed before it ran the VM; the VM "
+                + (orders.wasRunning() ? "runs" : "stays paused") + " on the old QEMU pid " + orders.oldPid();
+    }
+}

@@ -1,0 +1,162 @@
+package dev.hyperfresh.qemu.replace;
+
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.qemu.testing.HeartbeatLog;
+import dev.hyperfresh.qemu.testing.RunningVm;
+import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.sys.Pidfd;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A console that ends mid-replacement must not leave the VM frozen between two QEMUs (the old one stopped by its
+ * completed migration, the new one waiting for a {@code cont}), nor run by both: the guard settles it. On the real
+ * QEMU (TCG here), hfguest's heartbeats as the oracle.
+ */
+class QemuGuardTest {
+    private static final String GUEST = "cpus=2 mem_pct=10 hb_ms=50";
+    private static final Duration GUEST_PROGRESS = Duration.ofSeconds(30);
+    private static final Duration SETTLED = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aConsoleKilledMidMigrationLeavesTheVmRunningOnTheOldQemu() throws Exception {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, false, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        Path guardLog = dir.resolve("vm.qmp.guard.log");
+        try (vm) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            Process console = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), DyingConsole.class.getName(),
+                    vm.spec().qmpSocket().toString(), TestQemu.binary().toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("console.out").toFile()).start();
+            assertThat(console.waitFor()).as(Files.readString(dir.resolve("console.out"))).isEqualTo(DyingConsole.DIED);
+            await(() -> contains(guardLog, "rolled back"), "the guard's rollback");
+            assertThat(Files.readString(guardLog)).contains("the console ended before its replacement of QEMU pid "
+                    + vm.process().pid()).contains("the VM runs on the old QEMU pid " + vm.process().pid());
+            await(() -> qemusIn().size() == 1, "one QEMU left");
+            assertThat(qemusIn()).containsExactly(vm.process().pid());
+            try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                assertThat(qemu.info().status()).isEqualTo("running");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    @Test
+    void aConsoleGoneBeforeItsContLeavesTheVmRunningOnTheOldQemu() throws IOException {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        try (vm) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            GuardOrders orders = migrateThenLeave(vm, false);
+            String outcome = new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
+                    List.of(Pidfd.open((int) orders.standbyPid()))).settle();
+            assertThat(outcome).startsWith("rolled back");
+            assertThat(qemusIn()).containsExactly(vm.process().pid());
+            try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                assertThat(qemu.info().status()).isEqualTo("running");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".next-"));
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    @Test
+    void aConsoleGoneAfterItsContLeavesTheVmRunningOnTheNewQemu() {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        try (vm) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            GuardOrders orders = migrateThenLeave(vm, true);
+            String outcome = new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
+                    List.of(Pidfd.open((int) orders.standbyPid()))).settle();
+            assertThat(outcome).startsWith("finished");
+            assertThat(qemusIn()).containsExactly(orders.standbyPid());
+            try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                assertThat(qemu.pid()).isEqualTo(orders.standbyPid());
+                assertThat(qemu.info().status()).isEqualTo("running");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /**
+     * What a console does up to its commit point (and, with {@code cont}, just past it), then leaves as a dead
+     * console would: both QMP connections closed, nothing more done.
+     */
+    private GuardOrders migrateThenLeave(RunningVm vm, boolean cont) {
+        ReplacementOptions options = ReplacementOptions.of(TestQemu.binary(), ReplacementMode.SHARED)
+                .withAccelerator(Accelerator.TCG);
+        Path qmpSocket = vm.spec().qmpSocket();
+        Path migration = qmpSocket.resolveSibling("vm.qmp.migrate");
+        try (QemuInstance qemu = QemuInstance.attach(qmpSocket); Plan plan = Replaceability.check(qemu, options)) {
+            QemuProcess standby = QemuProcess.start(plan.standby().argv(), dir.resolve("standby.log"));
+            try (QmpClient target = standby.awaitQmp(plan.standby().qmpSocket(), Duration.ofSeconds(30))) {
+                for (QmpClient q : List.of(qemu.qmp(), target)) {
+                    q.execute("migrate-set-capabilities", Map.of("capabilities", List.of(
+                            Map.of("capability", "x-ignore-shared", "state", true))));
+                }
+                target.execute("migrate-incoming", Map.of("uri", "unix:" + migration));
+                qemu.qmp().execute("migrate", Map.of("uri", "unix:" + migration));
+                await(() -> qemu.qmp().execute("query-migrate").path("status").asText().equals("completed"),
+                        "the old QEMU's migration");
+                await(() -> target.execute("query-status").path("status").asText().equals("paused"),
+                        "the new QEMU loaded");
+                if (cont) {
+                    target.execute("cont");
+                }
+            }
+            return new GuardOrders(vm.process().pid(), qmpSocket, true, List.of(standby.pid()),
+                    plan.standby().qmpSocket(), migration, plan.standby().socketMoves(), plan.standby().pidfile());
+        }
+    }
+
+    private List<Long> qemusIn() {
+        String mark = dir.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(mark)).orElse(false))
+                .map(ProcessHandle::pid).toList();
+    }
+
+    private static boolean contains(Path file, String text) {
+        try {
+            return Files.exists(file) && Files.readString(file).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void await(BooleanSupplier done, String what) {
+        long deadline = System.nanoTime() + SETTLED.toNanos();
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            QemuProcess.sleep(Duration.ofMillis(50));
+        }
+    }
+}
