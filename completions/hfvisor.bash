@@ -7,7 +7,7 @@ _hfvisor() {
         --socket-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --name) return ;;
-        --fault) COMPREPLY=($(compgen -W "after-adopt during-restore before-resume after-offer old-state-reader" -- "$cur")); return ;;
+        --fault) COMPREPLY=($(compgen -W "standby-start remap after-adopt pause save after-offer during-restore before-resume after-commit before-reply taken release old-state-reader stall-standby-start stall-remap stall-after-adopt stall-pause stall-save stall-after-offer stall-during-restore stall-before-resume stall-after-commit stall-before-reply stall-taken stall-release" -- "$cur")); return ;;
         --vm)
             local keys="name= mem= cpus= guest=hfguest guest=linux kernel= initrd= hugepages console=stdout console=none cmdline="
             local head=${cur%,*}

@@ -14,9 +14,9 @@ import dev.hyperfresh.progress.ProgressListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.springframework.boot.convert.DurationStyle;
 
 /**
  * {@code list}, {@code info NAME}, {@code help} and {@code replace NAME --json [--seconds S]}, one-shot, without
@@ -66,7 +66,9 @@ final class DirectCommands {
         Renderer renderer = new PlainRenderer();
         try {
             EngineConfig config = EngineConfig.of(setting("hyperfresh.socket-dir", "HYPERFRESH_SOCKET_DIR", ""), home,
-                    setting("hyperfresh.hfvisor", "HYPERFRESH_HFVISOR", ""), Duration.ofMinutes(2));
+                    setting("hyperfresh.hfvisor", "HYPERFRESH_HFVISOR", ""),
+                    DurationStyle.detectAndParse(setting("hyperfresh.start-timeout", "HYPERFRESH_START_TIMEOUT",
+                            "120s")));
             QemuEngine qemu = new QemuEngine(config);
             HfvisorEngine hfvisor = new HfvisorEngine(config);
             Session session = new Session();

@@ -24,37 +24,49 @@ final class Guard {
     static final String READY = "ready";
     static final String RELEASED = "released";
 
+    static final String STANDBY = "standby ";
+
     private final Process process;
+    private final Path log;
+    private final CompletableFuture<String> ready;
     private boolean told;
 
-    private Guard(Process process) {
+    private Guard(Process process, Path log) {
         this.process = process;
-    }
-
-    /** Starts the guard and waits until it holds both QEMUs; its output goes to {@code log}. */
-    static Guard start(GuardOrders orders, Path log, Duration timeout) {
-        List<String> argv = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx32m", "-Xshare:auto",
-                "-Djnr.ffi.asm.enabled=false", "-cp", System.getProperty("java.class.path"), GuardMain.class.getName()));
-        argv.addAll(orders.toArgs());
-        Process process;
-        try {
-            process = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the replacement's guard: " + e.getMessage(), e);
-        }
+        this.log = log;
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
-        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> {
+        this.ready = CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
+    }
+
+    /**
+     * Starts the guard, without waiting for it: it starts while the new QEMU does ({@link #awaitReady} before the
+     * migration). Its output goes to {@code log}.
+     */
+    static Guard start(GuardOrders orders, Path log) {
+        List<String> argv = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx32m", "-Xshare:auto",
+                "-Djnr.ffi.asm.enabled=false", "-cp", System.getProperty("java.class.path"), GuardMain.class.getName()));
+        argv.addAll(orders.toArgs());
+        try {
+            return new Guard(new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start(), log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the replacement's guard: " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until the guard holds both QEMUs; kills it and throws if it does not within {@code timeout}. */
+    void awaitReady(Duration timeout) {
         String line;
         try {
-            line = first.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            line = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             line = null;
         }
@@ -63,7 +75,18 @@ final class Guard {
             throw new IllegalStateException("the replacement's guard (pid " + process.pid() + ") did not get ready"
                     + " within " + timeout.toSeconds() + " s: see " + log);
         }
-        return new Guard(process);
+    }
+
+    /** The new QEMU is {@code pid}, a child of the process the guard was told of ({@code --with} a wrapper). */
+    void watchAlso(long pid) {
+        try {
+            OutputStream in = process.getOutputStream();
+            in.write((STANDBY + pid + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("the replacement's guard (pid " + process.pid() + ") has gone: see " + log,
+                    e);
+        }
     }
 
     /** The replacement has ended, committed or rolled back, and needs no settling: the guard exits. */
@@ -78,10 +101,6 @@ final class Guard {
 
     boolean told() {
         return told;
-    }
-
-    long pid() {
-        return process.pid();
     }
 
     private void tell(String word) {

@@ -2,16 +2,19 @@ package dev.hyperfresh.qemu.replace;
 
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.SysException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The guard process ({@link Guard}): takes pidfds on both QEMUs, says it is ready, and waits for its console's
- * word. Released, it exits; if its input ends without that word, the console has ended mid-replacement and it settles
+ * word (and for the pid of the QEMU a {@code --with} wrapper started, when the console has learnt it). Released, it
+ * exits; if its input ends without that word, the console has ended mid-replacement and it settles
  * the replacement ({@link UnfinishedReplacement}). Its own session, so the console's terminal cannot signal it.
  */
 public final class GuardMain {
@@ -21,12 +24,22 @@ public final class GuardMain {
     public static void main(String[] args) throws IOException {
         GuardOrders orders = GuardOrders.parse(args);
         Fd oldQemu = Pidfd.open((int) orders.oldPid());
-        List<Fd> standby = orders.standbyPids().stream().map(pid -> Pidfd.open(pid.intValue())).toList();
+        List<Fd> standby = new ArrayList<>();
+        for (long pid : orders.standbyPids()) {
+            watch(standby, pid);
+        }
         System.out.println(Guard.READY);
         System.out.flush();
-        String word = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-        if (Guard.RELEASED.equals(word)) {
-            return;
+        BufferedReader console = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line = console.readLine(); line != null; line = console.readLine()) {
+            if (line.equals(Guard.RELEASED)) {
+                return;
+            }
+            if (line.startsWith(Guard.STANDBY)) {
+                long pid = Long.parseLong(line.substring(Guard.STANDBY.length()));
+                orders = orders.withStandby(pid);
+                watch(standby, pid);
+            }
         }
         log("the console ended before its replacement of QEMU pid " + orders.oldPid() + " by pid "
                 + orders.standbyPid() + " did: settling it");
@@ -35,6 +48,15 @@ public final class GuardMain {
         } catch (RuntimeException e) {
             log("could not settle it: " + e.getMessage());
             System.exit(1);
+        }
+    }
+
+    /** A new QEMU that has exited already (it failed to start: the console rolls back) needs no killing. */
+    private static void watch(List<Fd> standby, long pid) {
+        try {
+            standby.add(Pidfd.open((int) pid));
+        } catch (SysException e) {
+            log("the new QEMU pid " + pid + " has exited already");
         }
     }
 

@@ -18,6 +18,13 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         socketMoves = List.copyOf(socketMoves);
     }
 
+    /** The same orders with {@code pid} (the QEMU a wrapper started) as the new QEMU. */
+    GuardOrders withStandby(long pid) {
+        List<Long> pids = new ArrayList<>(standbyPids);
+        pids.add(pid);
+        return new GuardOrders(oldPid, oldQmp, wasRunning, pids, standbyQmp, migrationSocket, socketMoves, pidfile);
+    }
+
     /** The new QEMU itself: the last of {@link #standbyPids}. */
     long standbyPid() {
         return standbyPids.get(standbyPids.size() - 1);

@@ -92,11 +92,6 @@ public final class QemuReplacement {
         } catch (RuntimeException e) {
             throw rollBack("the new QEMU did not start", e);
         }
-        try {
-            startGuard(qmpSocket);
-        } catch (RuntimeException e) {
-            throw rollBack("the replacement's guard did not start", e);
-        }
         CompletableFuture<JsonNode> figures = CompletableFuture.completedFuture(MissingNode.getInstance());
         RuntimeException afterCont = null;
         try {
@@ -134,6 +129,7 @@ public final class QemuReplacement {
         report(Phase.STANDBY, 0, 0);
         StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
         standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
+        startGuard(qmpSocket);
         MigrationEnd end = new MigrationEnd(standby);
         target = standby.awaitQmp(plan.standby().qmpSocket(), options.standbyTimeout());
         long owner = QemuPid.of(target);
@@ -142,6 +138,9 @@ public final class QemuReplacement {
                     + owner + ", not to the QEMU we started (pid " + standby.pid() + ") nor to a child of it");
         }
         standbyPid = owner;
+        if (guard != null && owner != standby.pid()) {
+            guard.watchAlso(owner);
+        }
         QmpClient newQemu = target;
         commitPoint = new CommitPoint(() -> submit(CutoverTrace.STANDBY, newQemu, "cont", Map.of()));
         if (plan.source().running() && !options.qemuResumesItself()) {
@@ -151,19 +150,24 @@ public final class QemuReplacement {
         target.addListener(end.standbyEvents());
         setCapabilities(target);
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
+        if (guard != null) {
+            guard.awaitReady(options.standbyTimeout());
+        }
         report(Phase.STANDBY, 100, 0);
         return end;
     }
 
-    /** From here until the commit or a rollback, a console that dies leaves the guard to settle the replacement. */
+    /**
+     * The guard starts beside the new QEMU and must be ready before the migration: from there until the commit or a
+     * rollback, a console that dies leaves it to settle the replacement.
+     */
     private void startGuard(Path qmpSocket) {
         if (options.qemuResumesItself()) {
             return; // the new QEMU may start the VM by itself: no rollback could be safe, so nothing to guard
         }
-        List<Long> standbyPids = standby.pid() == standbyPid ? List.of(standbyPid) : List.of(standby.pid(), standbyPid);
-        guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(), standbyPids,
-                plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(), plan.standby().pidfile()),
-                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"), options.standbyTimeout());
+        guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(),
+                List.of(standby.pid()), plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(),
+                plan.standby().pidfile()), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"));
     }
 
     /** After a failure nobody foresaw, the guard settles what this console left: it must let go of QMP first. */
