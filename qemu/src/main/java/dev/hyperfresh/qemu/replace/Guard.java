@@ -25,6 +25,8 @@ final class Guard {
     static final String RELEASED = "released";
 
     static final String STANDBY = "standby ";
+    /** A JVM's start: ~0.2 s on an idle host, tens of seconds in an emulated one. Only the migration waits for it. */
+    static final Duration READY_TIMEOUT = Duration.ofMinutes(2);
 
     private final Process process;
     private final Path log;
@@ -62,18 +64,18 @@ final class Guard {
         }
     }
 
-    /** Waits until the guard holds both QEMUs; kills it and throws if it does not within {@code timeout}. */
-    void awaitReady(Duration timeout) {
+    /** Waits until the guard holds both QEMUs; kills it and throws if it does not within {@link #READY_TIMEOUT}. */
+    void awaitReady() {
         String line;
         try {
-            line = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            line = ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             line = null;
         }
         if (!READY.equals(line)) {
             process.destroyForcibly();
             throw new IllegalStateException("the replacement's guard (pid " + process.pid() + ") did not get ready"
-                    + " within " + timeout.toSeconds() + " s: see " + log);
+                    + " within " + READY_TIMEOUT.toSeconds() + " s: see " + log);
         }
     }
 

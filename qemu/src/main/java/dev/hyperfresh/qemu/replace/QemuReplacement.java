@@ -151,7 +151,7 @@ public final class QemuReplacement {
         setCapabilities(target);
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
         if (guard != null) {
-            guard.awaitReady(options.standbyTimeout());
+            guard.awaitReady();
         }
         report(Phase.STANDBY, 100, 0);
         return end;
