@@ -2,6 +2,7 @@ package dev.hyperfresh.qemu.replace;
 
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.sys.SysException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The guard process ({@link Guard}): takes pidfds on both QEMUs, says it is ready, and waits for its console's
@@ -18,11 +20,16 @@ import java.util.List;
  * the replacement ({@link UnfinishedReplacement}). Its own session, so the console's terminal cannot signal it.
  */
 public final class GuardMain {
+    private static final long STOPPED_LIMIT_MS = 2000;
+    private static final int WATCH_MS = 100;
+    private static final int SIGKILL = 9;
+
     private GuardMain() {
     }
 
     public static void main(String[] args) throws IOException {
         GuardOrders orders = GuardOrders.parse(args);
+        watchForAStoppedConsole();
         Fd oldQemu = Pidfd.open((int) orders.oldPid());
         List<Fd> standby = new ArrayList<>();
         for (long pid : orders.standbyPids()) {
@@ -49,6 +56,37 @@ public final class GuardMain {
             log("could not settle it: " + e.getMessage());
             System.exit(1);
         }
+    }
+
+    /**
+     * A console stopped mid-replacement (Ctrl-Z, SIGSTOP, a debugger) would hold the VM frozen as long as it stays
+     * stopped, and might act on stale knowledge once continued: after {@link #STOPPED_LIMIT_MS} it is killed, and
+     * its pipe's end makes this guard settle the replacement.
+     */
+    private static void watchForAStoppedConsole() {
+        Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        if (parent.isEmpty()) {
+            return;
+        }
+        long console = parent.get().pid();
+        Fd pidfd = Pidfd.open((int) console);
+        Thread watcher = new Thread(() -> {
+            long stoppedSince = -1;
+            while (!Pidfd.awaitExit(pidfd, WATCH_MS)) {
+                boolean stopped = ProcStat.ofProcess(console).map(s -> s.state() == 'T' || s.state() == 't')
+                        .orElse(false);
+                long now = System.nanoTime();
+                stoppedSince = !stopped ? -1 : stoppedSince < 0 ? now : stoppedSince;
+                if (stopped && now - stoppedSince >= STOPPED_LIMIT_MS * 1_000_000L) {
+                    log("the console pid " + console + " has been stopped for " + STOPPED_LIMIT_MS / 1000
+                            + " s in the middle of the replacement: killed it");
+                    Pidfd.sendSignal(pidfd, SIGKILL);
+                    return;
+                }
+            }
+        }, "console watcher");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     /** A new QEMU that has exited already (it failed to start: the console rolls back) needs no killing. */

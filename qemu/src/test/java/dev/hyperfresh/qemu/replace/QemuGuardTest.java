@@ -34,6 +34,17 @@ class QemuGuardTest {
 
     @Test
     void aConsoleKilledMidMigrationLeavesTheVmRunningOnTheOldQemu() throws Exception {
+        consoleEndsMidMigration("kill");
+    }
+
+    @Test
+    void aConsoleStoppedMidMigrationIsKilledAndTheVmLeftRunningOnTheOldQemu() throws Exception {
+        assertThat(consoleEndsMidMigration("stop")).contains("has been stopped for 2 s in the middle of the"
+                + " replacement: killed it");
+    }
+
+    /** Runs a {@link DyingConsole} that ends as {@code how} says; returns the guard's log. */
+    private String consoleEndsMidMigration(String how) throws Exception {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, false, GUEST), dir);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         Path guardLog = dir.resolve("vm.qmp.guard.log");
@@ -41,7 +52,7 @@ class QemuGuardTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             Process console = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), DyingConsole.class.getName(),
-                    vm.spec().qmpSocket().toString(), TestQemu.binary().toString())
+                    vm.spec().qmpSocket().toString(), TestQemu.binary().toString(), how)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("console.out").toFile()).start();
             assertThat(console.waitFor()).as(Files.readString(dir.resolve("console.out"))).isEqualTo(DyingConsole.DIED);
             await(() -> contains(guardLog, "rolled back"), "the guard's rollback");
@@ -57,6 +68,7 @@ class QemuGuardTest {
             TestQemu.killAllIn(dir);
         }
         log.assertClean();
+        return Files.readString(guardLog);
     }
 
     @Test
