@@ -73,44 +73,34 @@ class QemuGuardTest {
 
     @Test
     void aConsoleGoneBeforeItsContLeavesTheVmRunningOnTheOldQemu() throws IOException {
+        settleWhatAConsoleLeft(false);
+    }
+
+    @Test
+    void aConsoleGoneAfterItsContLeavesTheVmRunningOnTheNewQemu() throws IOException {
+        settleWhatAConsoleLeft(true);
+    }
+
+    /** The settling itself, on the QEMUs a console left just before or just after its {@code cont}. */
+    private void settleWhatAConsoleLeft(boolean afterCont) throws IOException {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try (vm) {
             log.awaitProgress(2, GUEST_PROGRESS);
-            GuardOrders orders = migrateThenLeave(vm, false);
+            GuardOrders orders = migrateThenLeave(vm, afterCont);
             String outcome = new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
                     List.of(Pidfd.open((int) orders.standbyPid()))).settle();
-            assertThat(outcome).startsWith("rolled back");
-            assertThat(qemusIn()).containsExactly(vm.process().pid());
+            long owner = afterCont ? orders.standbyPid() : orders.oldPid();
+            assertThat(outcome).startsWith(afterCont ? "finished" : "rolled back");
+            assertThat(qemusIn()).containsExactly(owner);
             try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                assertThat(qemu.pid()).isEqualTo(owner);
                 assertThat(qemu.info().status()).isEqualTo("running");
             }
             log.awaitProgress(2, GUEST_PROGRESS);
             try (var files = Files.list(dir)) {
                 assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".next-"));
             }
-        } finally {
-            TestQemu.killAllIn(dir);
-        }
-        log.assertClean();
-    }
-
-    @Test
-    void aConsoleGoneAfterItsContLeavesTheVmRunningOnTheNewQemu() {
-        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
-        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
-        try (vm) {
-            log.awaitProgress(2, GUEST_PROGRESS);
-            GuardOrders orders = migrateThenLeave(vm, true);
-            String outcome = new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
-                    List.of(Pidfd.open((int) orders.standbyPid()))).settle();
-            assertThat(outcome).startsWith("finished");
-            assertThat(qemusIn()).containsExactly(orders.standbyPid());
-            try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
-                assertThat(qemu.pid()).isEqualTo(orders.standbyPid());
-                assertThat(qemu.info().status()).isEqualTo("running");
-            }
-            log.awaitProgress(2, GUEST_PROGRESS);
         } finally {
             TestQemu.killAllIn(dir);
         }
