@@ -1,6 +1,8 @@
 package dev.hyperfresh.sys;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,5 +69,53 @@ public record ProcStat(char state, long processGroup, int nice, int processor) {
 
     public boolean zombie() {
         return state == 'Z';
+    }
+
+    /**
+     * One process's state letter, read again and again through one open file without allocating: cheap enough for a
+     * watch loop in an interpreted JVM, where {@link #ofProcess} (a string per field) costs about a millisecond.
+     */
+    public static final class StateReader implements AutoCloseable {
+        private final FileChannel file;
+        private final ByteBuffer buffer = ByteBuffer.allocate(1024);
+
+        private StateReader(FileChannel file) {
+            this.file = file;
+        }
+
+        /** A reader for process {@code pid}, or empty when it has gone. */
+        public static Optional<StateReader> of(long pid) {
+            try {
+                return Optional.of(new StateReader(FileChannel.open(Path.of("/proc/" + pid + "/stat"))));
+            } catch (IOException gone) {
+                return Optional.empty();
+            }
+        }
+
+        /** The state letter of proc(5) (R, S, T, t, Z, ...), or 0 once the process has gone. */
+        public char state() {
+            buffer.clear();
+            int n;
+            try {
+                n = file.read(buffer, 0);
+            } catch (IOException gone) {
+                return 0;
+            }
+            for (int i = n - 3; i >= 0; i--) {
+                if (buffer.get(i) == ')') {
+                    return (char) buffer.get(i + 2);
+                }
+            }
+            return 0;
+        }
+
+        @Override
+        public void close() {
+            try {
+                file.close();
+            } catch (IOException ignored) {
+                // a read-only /proc file: nothing was written that could be lost
+            }
+        }
     }
 }

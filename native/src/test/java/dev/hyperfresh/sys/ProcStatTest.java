@@ -29,4 +29,28 @@ class ProcStatTest {
         assertThat(ProcStat.ofThread(Integer.MAX_VALUE)).isEmpty();
         assertThat(ProcStat.ofProcess(Integer.MAX_VALUE)).isEmpty();
     }
+
+    @Test
+    void aStateReaderFollowsOneProcessThroughSleepStopAndExit() throws Exception {
+        Process child = new ProcessBuilder("sleep", "30").start();
+        try (ProcStat.StateReader reader = ProcStat.StateReader.of(child.pid()).orElseThrow()) {
+            awaitState(reader, 'S');
+            new ProcessBuilder("kill", "-STOP", Long.toString(child.pid())).start().waitFor();
+            awaitState(reader, 'T');
+            new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+            awaitState(reader, 'S');
+            child.destroyForcibly().waitFor();
+            assertThat(reader.state()).isEqualTo((char) 0);
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(ProcStat.StateReader.of(Integer.MAX_VALUE)).isEmpty();
+    }
+
+    private static void awaitState(ProcStat.StateReader reader, char state) throws InterruptedException {
+        for (int i = 0; i < 200 && reader.state() != state; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(reader.state()).isEqualTo(state);
+    }
 }

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * commit neither QEMU would run the VM on its own (the old one stops it as its migration completes, the new one
  * waits for our {@code cont}), so a console killed there would leave it frozen. The guard holds a pipe from us;
  * if that pipe ends without {@link #release}, it settles the replacement ({@link GuardMain}). A JVM of its own
- * (C1, serial GC, 32 MiB) on this process's class path, in a session of its own.
+ * on this process's class path, in a session of its own: C1, serial GC, 32 MiB, started before the new QEMU so that
+ * it is ready, and quiet, by the time the new QEMU is.
  */
 final class Guard {
     static final String READY = "ready";
@@ -48,8 +49,8 @@ final class Guard {
     }
 
     /**
-     * Starts the guard, without waiting for it: it starts while the new QEMU does ({@link #awaitReady} before the
-     * migration). Its output goes to {@code log}.
+     * Starts the guard, without waiting for it: it starts while the new QEMU does ({@link #watch} its pid, then
+     * {@link #awaitReady} before the migration). Its output goes to {@code log}.
      */
     static Guard start(GuardOrders orders, Path log) {
         List<String> argv = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java")
@@ -79,8 +80,8 @@ final class Guard {
         }
     }
 
-    /** The new QEMU is {@code pid}, a child of the process the guard was told of ({@code --with} a wrapper). */
-    void watchAlso(long pid) {
+    /** The new QEMU is, or runs in, {@code pid}: the process started for it, then the QEMU a wrapper started. */
+    void watch(long pid) {
         try {
             OutputStream in = process.getOutputStream();
             in.write((STANDBY + pid + "\n").getBytes(StandardCharsets.UTF_8));

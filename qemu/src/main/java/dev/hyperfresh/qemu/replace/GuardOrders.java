@@ -9,7 +9,8 @@ import java.util.Optional;
  * What a {@link Guard} must know to settle a replacement its console left unfinished: both QEMUs, their QMP sockets,
  * and the files the new one takes over. Passed on the guard's command line ({@link #toArgs}, {@link #parse}).
  *
- * @param standbyPids the new QEMU's pid and, when {@code --with} is a wrapper, the wrapper's
+ * @param standbyPids the process started as the new QEMU and, when {@code --with} is a wrapper, the QEMU it started
+ *                    (told over the guard's pipe as they become known)
  */
 record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> standbyPids, Path standbyQmp,
                    Path migrationSocket, List<SocketMove> socketMoves, Optional<Path> pidfile) {
@@ -25,9 +26,9 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         return new GuardOrders(oldPid, oldQmp, wasRunning, pids, standbyQmp, migrationSocket, socketMoves, pidfile);
     }
 
-    /** The new QEMU itself: the last of {@link #standbyPids}. */
+    /** The new QEMU itself: the last of {@link #standbyPids}; -1 before the console has told any. */
     long standbyPid() {
-        return standbyPids.get(standbyPids.size() - 1);
+        return standbyPids.isEmpty() ? -1 : standbyPids.get(standbyPids.size() - 1);
     }
 
     List<String> toArgs() {
@@ -64,8 +65,8 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
                 default -> throw new IllegalArgumentException("unknown guard argument " + args[i]);
             }
         }
-        if (oldQmp == null || standbyQmp == null || migration == null || standby.isEmpty()) {
-            throw new IllegalArgumentException("a guard needs --old, --standby, --standby-qmp and --migration");
+        if (oldQmp == null || standbyQmp == null || migration == null) {
+            throw new IllegalArgumentException("a guard needs --old, --standby-qmp and --migration");
         }
         return new GuardOrders(oldPid, oldQmp, wasRunning, standby, standbyQmp, migration, moves, pidfile);
     }

@@ -128,8 +128,11 @@ public final class QemuReplacement {
     private MigrationEnd startStandby(Path qmpSocket) {
         report(Phase.STANDBY, 0, 0);
         StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
-        standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
         startGuard(qmpSocket);
+        standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
+        if (guard != null) {
+            guard.watch(standby.pid());
+        }
         MigrationEnd end = new MigrationEnd(standby);
         target = standby.awaitQmp(plan.standby().qmpSocket(), options.standbyTimeout());
         long owner = QemuPid.of(target);
@@ -139,7 +142,7 @@ public final class QemuReplacement {
         }
         standbyPid = owner;
         if (guard != null && owner != standby.pid()) {
-            guard.watchAlso(owner);
+            guard.watch(owner);
         }
         QmpClient newQemu = target;
         commitPoint = new CommitPoint(() -> submit(CutoverTrace.STANDBY, newQemu, "cont", Map.of()));
@@ -158,15 +161,15 @@ public final class QemuReplacement {
     }
 
     /**
-     * The guard starts beside the new QEMU and must be ready before the migration: from there until the commit or a
-     * rollback, a console that dies leaves it to settle the replacement.
+     * The guard starts just before the new QEMU and must be ready before the migration: from there until the commit
+     * or a rollback, a console that dies leaves it to settle the replacement.
      */
     private void startGuard(Path qmpSocket) {
         if (options.qemuResumesItself()) {
             return; // the new QEMU may start the VM by itself: no rollback could be safe, so nothing to guard
         }
         guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(),
-                List.of(standby.pid()), plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(),
+                List.of(), plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(),
                 plan.standby().pidfile()), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"));
     }
 
