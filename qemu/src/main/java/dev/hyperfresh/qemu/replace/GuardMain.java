@@ -22,9 +22,9 @@ import java.util.Optional;
 public final class GuardMain {
     private static final int STOPPED_LIMIT_MS = 2000;
     /**
-     * A look is one pread of a file kept open, ~20 µs in this interpreted JVM: no native call through JNR (whose
-     * reflective calls cost milliseconds interpreted) and no parsing into strings, which, every 0.1 s, showed in
-     * the QEMU's way from our {@code cont} to its RESUME.
+     * A look is one pread of a file kept open, ~20 µs interpreted (it never runs often enough to be compiled): no
+     * native call through JNR (whose reflective calls cost milliseconds interpreted) and no parsing into strings,
+     * which, every 0.1 s, showed in the new QEMU's way from our {@code cont} to its RESUME.
      */
     private static final int WATCH_MS = 250;
     private static final int SIGKILL = 9;
