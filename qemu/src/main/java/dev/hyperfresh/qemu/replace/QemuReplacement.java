@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -31,13 +30,11 @@ import java.util.concurrent.CompletableFuture;
  * after the new one reports running.
  */
 public final class QemuReplacement {
-    private static final Duration POLL = Duration.ofMillis(20);
     /** How often the operator sees the migration's progress while it lasts (shared mode is over long before). */
     private static final Duration PROGRESS_REFRESH = Duration.ofMillis(250);
     /** A SIGKILLed QEMU is gone once the kernel has torn its memory down: tens of ms here. */
     private static final int EXIT_TIMEOUT_MS = 60_000;
     private static final int SIGKILL = 9;
-    private static final Set<String> MIGRATION_OVER = Set.of("completed", "failed", "cancelled");
 
     private final QemuInstance source;
     private final ReplacementOptions options;
@@ -276,17 +273,11 @@ public final class QemuReplacement {
         String state;
         boolean rolledBack = false;
         try {
-            if (!MIGRATION_OVER.contains(qmp.execute("query-migrate").path("status").asText("completed"))) {
-                qmp.execute("migrate_cancel");
-                awaitMigrationOver(qmp);
-            }
+            SourceRollback.cancelMigration(qmp);
             if (standby != null) {
                 standby.kill();
             }
-            boolean running = qmp.execute("query-status").path("running").asBoolean();
-            if (plan.source().running() && !running) {
-                qmp.execute("cont");
-            }
+            SourceRollback.resume(qmp, plan.source().running());
             state = "the VM " + (plan.source().running() ? "runs" : "stays paused") + " on the old QEMU pid " + oldPid
                     + " as before";
             rolledBack = true;
@@ -306,16 +297,6 @@ public final class QemuReplacement {
         }
         return new ReplacementException(what + ": " + cause.getMessage() + "; rolled back: " + state, cause,
                 rolledBack);
-    }
-
-    private static void awaitMigrationOver(QmpClient qmp) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!MIGRATION_OVER.contains(qmp.execute("query-migrate").path("status").asText("completed"))) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("migrate_cancel did not end the migration within 30 s");
-            }
-            QemuProcess.sleep(POLL);
-        }
     }
 
     private void setCapabilities(QmpClient qmp) {

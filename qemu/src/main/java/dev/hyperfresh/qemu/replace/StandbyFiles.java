@@ -32,7 +32,7 @@ final class StandbyFiles {
         deleteIfExists(migrationSocket);
     }
 
-    static void deleteIfExists(Path p) {
+    private static void deleteIfExists(Path p) {
         try {
             Files.deleteIfExists(p);
         } catch (IOException e) {

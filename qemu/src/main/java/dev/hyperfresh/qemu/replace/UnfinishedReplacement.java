@@ -1,12 +1,10 @@
 package dev.hyperfresh.qemu.replace;
 
-import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Settles a replacement whose console ended before it did (killed, crashed, its terminal gone), from the two QEMUs
@@ -20,8 +18,6 @@ final class UnfinishedReplacement {
     private static final int EXIT_TIMEOUT_MS = 60_000;
     /** The dead console's QMP connections close with it; QEMU serves the next client once it has seen that. */
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration POLL = Duration.ofMillis(20);
-    private static final Set<String> MIGRATION_OVER = Set.of("none", "completed", "failed", "cancelled");
 
     private final GuardOrders orders;
     private final Fd oldQemu;
@@ -40,11 +36,10 @@ final class UnfinishedReplacement {
             return finish();
         }
         try (QmpClient old = QmpClient.connect(orders.oldQmp(), QMP_TIMEOUT)) {
-            String migration = old.execute("query-migrate").path("status").asText("none");
-            if (migration.equals("completed") && newQemuRuns()) {
+            if (old.execute("query-migrate").path("status").asText().equals("completed") && newQemuRuns()) {
                 return finish();
             }
-            return rollBack(old, migration);
+            return rollBack(old);
         }
     }
 
@@ -69,24 +64,15 @@ final class UnfinishedReplacement {
                 + " is killed and its sockets taken over";
     }
 
-    private String rollBack(QmpClient old, String migration) {
+    private String rollBack(QmpClient old) {
         for (Fd pidfd : standby) {
             Pidfd.sendSignal(pidfd, SIGKILL);
         }
         for (Fd pidfd : standby) {
             Pidfd.awaitExit(pidfd, EXIT_TIMEOUT_MS);
         }
-        if (!MIGRATION_OVER.contains(migration)) {
-            old.execute("migrate_cancel");
-            long deadline = System.nanoTime() + EXIT_TIMEOUT_MS * 1_000_000L;
-            while (!MIGRATION_OVER.contains(old.execute("query-migrate").path("status").asText("none"))
-                    && System.nanoTime() < deadline) {
-                QemuProcess.sleep(POLL);
-            }
-        }
-        if (orders.wasRunning() && !old.execute("query-status").path("running").asBoolean()) {
-            old.execute("cont");
-        }
+        SourceRollback.cancelMigration(old);
+        SourceRollback.resume(old, orders.wasRunning());
         StandbyFiles.discard(orders.socketMoves(), orders.migrationSocket());
         return "rolled back: the new QEMU pid " + orders.standbyPid() + " killed before it ran the VM; the VM "
                 + (orders.wasRunning() ? "runs" : "stays paused") + " on the old QEMU pid " + orders.oldPid();
