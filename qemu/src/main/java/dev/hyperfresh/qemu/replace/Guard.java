@@ -39,12 +39,17 @@ final class Guard {
         this.log = log;
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
+        // A thread of its own: the read blocks until the guard's JVM is up, or gone, and must hold up nothing else.
         this.ready = CompletableFuture.supplyAsync(() -> {
             try {
                 return out.readLine();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }, task -> {
+            Thread reader = new Thread(task, "guard-ready-" + process.pid());
+            reader.setDaemon(true);
+            reader.start();
         });
     }
 
