@@ -23,7 +23,6 @@ final class Ioctls {
     static final long IRQ_LINE = iow(0x61, 8);
     static final long GET_IRQCHIP = iowr(0x62, 520);
     static final long SET_IRQCHIP = ior(0x63, 520);
-    static final long IRQFD = iow(0x76, 32);
     static final long CREATE_PIT2 = iow(0x77, 64);
     static final long SET_CLOCK = iow(0x7b, 48);
     static final long GET_CLOCK = ior(0x7c, 48);

@@ -23,11 +23,6 @@ public enum KvmFlavor {
         this.module = module;
     }
 
-    /** The kernel module behind this flavour, null for {@link #UNKNOWN}. */
-    public String module() {
-        return module;
-    }
-
     /**
      * From {@code sysModule} (normally /sys/module, where loaded and built-in modules with parameters appear).
      * PVM comes first: kvm_pvm is only there because someone chose it, while kvm_intel/kvm_amd come with the CPU.

@@ -35,10 +35,6 @@ public final class KvmRun {
         page.putByte(1, (byte) (on ? 1 : 0));
     }
 
-    public boolean immediateExit() {
-        return page.getByte(1) != 0;
-    }
-
     public int ioDirection() {
         return page.getByte(32) & 0xff;
     }
@@ -82,23 +78,8 @@ public final class KvmRun {
         return page.getByte(52) != 0;
     }
 
-    public long mmioData() {
-        return page.getLong(40);
-    }
-
-    public void setMmioData(long value) {
-        page.putLong(40, value);
-    }
-
     public int internalSuberror() {
         return page.getInt(32);
-    }
-
-    public long[] internalData() {
-        int n = Math.min(page.getInt(36), 16);
-        long[] d = new long[n];
-        page.get(40, d, 0, n);
-        return d;
     }
 
     /**

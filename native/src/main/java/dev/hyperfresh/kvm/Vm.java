@@ -10,7 +10,6 @@ public final class Vm implements AutoCloseable {
     public static final int CLOCK_REALTIME_FLAG = 1 << 2;
     public static final int MEM_LOG_DIRTY_PAGES = 1;
     private static final int PIT_SPEAKER_DUMMY = 1;
-    private static final int IRQFD_FLAG_DEASSIGN = 1;
 
     private final Kvm kvm;
     private final Fd fd;
@@ -58,33 +57,12 @@ public final class Vm implements AutoCloseable {
         Ioctl.call(fd, "KVM_SET_USER_MEMORY_REGION(slot " + slot + ")", Ioctls.SET_USER_MEMORY_REGION, p);
     }
 
-    public void removeMemoryRegion(int slot, long gpa) {
-        setUserMemoryRegion(slot, 0, gpa, 0, 0);
-    }
-
     /** Raises or lowers an interrupt line of the in-kernel PIC/IOAPIC. */
     public void irqLine(int irq, boolean high) {
         Pointer p = Sys.allocate(8);
         p.putInt(0, irq);
         p.putInt(4, high ? 1 : 0);
         Ioctl.call(fd, "KVM_IRQ_LINE", Ioctls.IRQ_LINE, p);
-    }
-
-    /** Binds an eventfd to a GSI: a write to the eventfd injects the interrupt without a trip through userspace. */
-    public void irqfd(Fd eventFd, int gsi) {
-        irqfd(eventFd, gsi, 0);
-    }
-
-    public void irqfdDeassign(Fd eventFd, int gsi) {
-        irqfd(eventFd, gsi, IRQFD_FLAG_DEASSIGN);
-    }
-
-    private void irqfd(Fd eventFd, int gsi, int flags) {
-        Pointer p = Sys.allocate(32);
-        p.putInt(0, eventFd.get());
-        p.putInt(4, gsi);
-        p.putInt(8, flags);
-        Ioctl.call(fd, "KVM_IRQFD", Ioctls.IRQFD, p);
     }
 
     public IrqChip getIrqchip(int chipId) {

@@ -7,10 +7,7 @@ public final class Mapping implements AutoCloseable {
     static final int PROT_READ = 1;
     static final int PROT_WRITE = 2;
     static final int MAP_SHARED = 1;
-    static final int MAP_PRIVATE = 2;
-    static final int MAP_ANONYMOUS = 0x20;
     static final int MAP_NORESERVE = 0x4000;
-    static final int MADV_HUGEPAGE = 14;
     static final int MADV_POPULATE_WRITE = 23;
 
     /** 16 MiB: about a millisecond to unmap when populated (this PVM host). */
@@ -36,10 +33,6 @@ public final class Mapping implements AutoCloseable {
         return map(size, MAP_SHARED, fd.get(), "mmap(" + fd.what() + ")");
     }
 
-    public static Mapping anonymous(long size) {
-        return map(size, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, "mmap(anonymous)");
-    }
-
     private static Mapping map(long size, int flags, int fd, String call) {
         if (size <= 0) {
             throw new IllegalArgumentException(call + ": size must be positive, got " + size);
@@ -62,11 +55,6 @@ public final class Mapping implements AutoCloseable {
             throw new IllegalArgumentException("range " + offset + "+" + length + " is outside the mapping of " + size);
         }
         Sys.check(Sys.C.madvise(address() + offset, length, MADV_POPULATE_WRITE), "madvise(MADV_POPULATE_WRITE)");
-    }
-
-    /** Asks for transparent huge pages; the kernel may decline silently, which is fine. */
-    public void adviseHugePages() {
-        Sys.check(Sys.C.madvise(address(), size, MADV_HUGEPAGE), "madvise(MADV_HUGEPAGE)");
     }
 
     public long address() {

@@ -8,27 +8,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Where hyperfresh looks for QEMUs: QMP sockets named {@code *.qmp} in the same runtime directory hfvisor puts
- * its control sockets in ({@code $XDG_RUNTIME_DIR/hyperfresh}, or {@code /run/hyperfresh} without an absolute
- * XDG_RUNTIME_DIR). Start QEMU with {@code -qmp unix:<dir>/<name>.qmp,server=on,wait=off} to have it listed.
+ * Where hyperfresh looks for QEMUs: QMP sockets named {@code *.qmp} in the directory it is given, the socket
+ * directory hfvisor puts its control sockets in (the engine's). Start QEMU with
+ * {@code -qmp unix:<dir>/<name>.qmp,server=on,wait=off} to have it listed.
  */
 public final class QemuDirectory {
     public static final String SUFFIX = ".qmp";
 
     private QemuDirectory() {
-    }
-
-    public static Path defaultDir() {
-        return dir(System.getenv());
-    }
-
-    static Path dir(Map<String, String> env) {
-        String runtime = env.get("XDG_RUNTIME_DIR");
-        Path base = runtime == null || !runtime.startsWith("/") ? Path.of("/run") : Path.of(runtime);
-        return base.resolve("hyperfresh");
     }
 
     /** The QMP sockets in {@code dir}, sorted by name; none if the directory does not exist. */

@@ -151,10 +151,6 @@ public final class QmpClient implements AutoCloseable {
         listeners.add(listener);
     }
 
-    public void removeListener(Consumer<QmpEvent> listener) {
-        listeners.remove(listener);
-    }
-
     public boolean isOpen() {
         return closedReason == null;
     }

@@ -24,11 +24,6 @@ public record ReplacementOptions(Path newBinary, ReplacementMode mode, Accelerat
         return new ReplacementOptions(newBinary, mode, a, limits, standbyTimeout, migrationTimeout, qemuResumesItself);
     }
 
-    public ReplacementOptions withMode(ReplacementMode m) {
-        return new ReplacementOptions(newBinary, m, accelerator, limits, standbyTimeout, migrationTimeout,
-                qemuResumesItself);
-    }
-
     public ReplacementOptions withLimits(MigrationLimits l) {
         return new ReplacementOptions(newBinary, mode, accelerator, l, standbyTimeout, migrationTimeout,
                 qemuResumesItself);

@@ -161,10 +161,6 @@ public final class GuestMemory implements AutoCloseable {
         return b;
     }
 
-    public void writeLong(long gpa, long value) {
-        at(gpa, 8).putLong(0, value);
-    }
-
     public void writeInt(long gpa, int value) {
         at(gpa, 4).putInt(0, value);
     }

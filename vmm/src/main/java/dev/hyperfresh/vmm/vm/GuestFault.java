@@ -11,6 +11,8 @@ import java.util.HexFormat;
  * the registers and the bytes at RIP, so the failure can be diagnosed after the fact.
  */
 final class GuestFault {
+    private static final int CODE_BYTES = 16;
+
     private GuestFault() {
     }
 
@@ -22,10 +24,9 @@ final class GuestFault {
             sb.append("\n  ").append(regs).append("\n  ").append(sregs);
             long linear = sregs.segment(Sregs.CS).base() + regs.rip();
             try {
-                long gpa = PageWalk.toPhysical(memory, sregs, linear);
-                sb.append(String.format("%n  code at rip (gpa 0x%x): %s", gpa,
-                        HexFormat.ofDelimiter(" ").formatHex(memory.read(gpa, 16))));
-            } catch (RuntimeException e) {
+                sb.append(String.format("%n  code at rip (linear 0x%x): %s", linear, HexFormat.ofDelimiter(" ")
+                        .formatHex(new VcpuLinearMemory(vcpu, memory).read(linear, CODE_BYTES))));
+            } catch (BreakpointDelivery.Undeliverable | RuntimeException e) {
                 sb.append(String.format("%n  code at rip (linear 0x%x) unreadable: %s", linear, e.getMessage()));
             }
         } catch (RuntimeException e) {

@@ -109,6 +109,11 @@ final class VcpuLoop implements Runnable {
                         vcpu);
                 return false;
             }
+            case MMIO -> {
+                vm.failWithState(String.format("MMIO %s of %d bytes at 0x%x, where hfvisor has no device",
+                        run.mmioIsWrite() ? "write" : "read", run.mmioLength(), run.mmioAddress()), vcpu);
+                return false;
+            }
             default -> {
                 vm.failWithState("unhandled exit " + exit + " (" + run.exitReason() + ")", vcpu);
                 return false;
