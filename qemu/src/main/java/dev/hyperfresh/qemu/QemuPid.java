@@ -3,9 +3,8 @@ package dev.hyperfresh.qemu;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
+import dev.hyperfresh.sys.ProcStatus;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * The pid of the QEMU behind a QMP connection: query-cpus-fast names the host thread of each vCPU, and that
@@ -23,15 +22,11 @@ public final class QemuPid {
         }
         long tid = cpus.get(0).path("thread-id").asLong();
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(tid), "status"))) {
-                if (line.startsWith("Tgid:")) {
-                    return Long.parseLong(line.substring(5).strip());
-                }
-            }
+            return ProcStatus.number(Long.toString(tid), "Tgid")
+                    .orElseThrow(() -> new QmpIoException("/proc/" + tid + "/status has no Tgid line"));
         } catch (IOException e) {
             throw new QmpIoException("QEMU at " + qmp.socket() + " runs vCPU 0 on thread " + tid
                     + ", which /proc does not show: is QEMU in another pid namespace?", e);
         }
-        throw new QmpIoException("/proc/" + tid + "/status has no Tgid line");
     }
 }

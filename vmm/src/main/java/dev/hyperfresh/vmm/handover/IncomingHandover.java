@@ -14,6 +14,7 @@ import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.Poll;
+import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
@@ -27,7 +28,6 @@ import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -482,15 +482,10 @@ public final class IncomingHandover {
 
     private static long rssBytes() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            }
+            return ProcStatus.number("self", "VmRSS").orElse(-1) * 1024;
         } catch (java.io.IOException | NumberFormatException e) {
             return -1;
         }
-        return -1;
     }
 
     private static void sleep(long ms) {
