@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.Arrays;
 
 /**
  * How long an operator waits from starting {@code bin/hfvisor} to the guest's first heartbeat: starts it RUNS
@@ -79,10 +78,8 @@ public final class LaunchBench {
     }
 
     private static void print(String what, long[] ms) {
-        long[] s = ms.clone();
-        Arrays.sort(s);
-        long median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-        System.out.printf("%s: median %d ms, min %d ms, max %d ms (%d runs)%n", what, median, s[0],
-                s[s.length - 1], s.length);
+        Stats s = Stats.of(ms);
+        System.out.printf("%s: median %d ms, min %d ms, max %d ms (%d runs)%n", what, s.median(), s.min(), s.max(),
+                s.n());
     }
 }

@@ -98,9 +98,8 @@ public final class NativeBench {
     }
 
     private static void report(String what, long[] ns) {
-        Arrays.sort(ns);
+        Stats s = Stats.of(ns);
         System.out.printf("%-40s median %8.1f us   min %8.1f   p99 %8.1f   max %8.1f   (n=%d)%n", what,
-                ns[ns.length / 2] / 1e3, ns[0] / 1e3, ns[ns.length * 99 / 100] / 1e3, ns[ns.length - 1] / 1e3,
-                ns.length);
+                s.median() / 1e3, s.min() / 1e3, s.p99() / 1e3, s.max() / 1e3, s.n());
     }
 }
