@@ -1,6 +1,7 @@
 package dev.hyperfresh.bench;
 
 import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.vmm.cli.VmSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,12 +95,16 @@ record BenchArgs(int runs, List<Backend> backends, List<Long> mems, List<Integer
         };
     }
 
-    static long bytes(String s) {
-        long unit = switch (Character.toUpperCase(s.charAt(s.length() - 1))) {
-            case 'G' -> 1L << 30;
-            case 'M' -> 1L << 20;
-            default -> throw new IllegalArgumentException("size " + s + " needs a unit M or G");
-        };
-        return Long.parseLong(s.substring(0, s.length() - 1)) * unit;
+    /**
+     * A --mem size, parsed as hfvisor's {@code --vm mem=} is; both chains hand the VM whole MiB, so anything else
+     * is refused here rather than rounded down there.
+     */
+    private static long bytes(String s) {
+        long bytes = VmSpec.parseSize(s);
+        if (bytes % (1L << 20) != 0) {
+            throw new IllegalArgumentException("--mem " + s + " is " + bytes
+                    + " bytes; the bench sizes VMs in whole MiB (e.g. 256M, 1G)");
+        }
+        return bytes;
     }
 }

@@ -51,11 +51,18 @@ class BenchArgsTest {
     }
 
     @Test
+    void sizesAreReadAsHfvisorReadsThem() {
+        assertThat(BenchArgs.parse("--mem", "512m,1GiB,2048K").mems()).containsExactly(512L << 20, 1L << 30, 2L << 20);
+    }
+
+    @Test
     void rejectsWhatItDoesNotKnow() {
         assertThatThrownBy(() -> BenchArgs.parse("--backends", "qemu-remap")).hasMessageContaining("qemu-shared");
         assertThatThrownBy(() -> BenchArgs.parse("--modes", "shared")).hasMessageContaining("remap");
         assertThatThrownBy(() -> BenchArgs.parse("--qemu-accel", "hvf")).hasMessageContaining("kvm or tcg");
-        assertThatThrownBy(() -> BenchArgs.parse("--mem", "256")).hasMessageContaining("unit");
+        assertThatThrownBy(() -> BenchArgs.parse("--mem", "256")).hasMessageContaining("whole MiB");
+        assertThatThrownBy(() -> BenchArgs.parse("--mem", "1536K")).hasMessageContaining("whole MiB");
+        assertThatThrownBy(() -> BenchArgs.parse("--mem", "lots")).hasMessageContaining("not a size: 'lots'");
         assertThatThrownBy(() -> BenchArgs.parse("--runs")).hasMessageContaining("needs a value");
         assertThatThrownBy(() -> BenchArgs.parse("--frobnicate", "1")).hasMessageContaining("unknown option");
     }
