@@ -133,6 +133,7 @@ class CommandRefusalsTest {
     void aBadValueIsSaidAsWhatItsOptionTakesAndAVmsShapeIsCheckedBeforeAnythingStarts() {
         refused("launch --name x --guest windows", ExitCodes.USAGE, "'windows' is not one of: hfguest, linux");
         refused("launch --name x --mem 1K", ExitCodes.USAGE, "VM memory must be at least 16 MiB, got 1024 bytes");
+        refused("launch --name x --cpus 0", ExitCodes.USAGE, "vCPUs must be 1..254, got 0");
         refused("launch --name x --cpus 300", ExitCodes.USAGE, "vCPUs must be 1..254, got 300");
         refused("launch --name x --cpus two", ExitCodes.USAGE, "'two' is not a whole number");
         refused("replace demo --seconds abc", ExitCodes.USAGE, "'abc' is not a number");
