@@ -15,7 +15,7 @@ import java.util.ArrayDeque;
  * moment later, so every run also checks that hfvisor ends cleanly. Usage: {@code bin/bench-launch [RUNS]}.
  */
 public final class LaunchBench {
-    static final String VM = "name=b,mem=64M,cpus=1,cmdline=cpus=1 exit_after_ms=300";
+    static final String VM = "name=b,mem=64M,cpus=1,cmdline=exit_after_ms=300";
     private static final int TAIL_LINES = 20;
 
     private LaunchBench() {

@@ -36,7 +36,7 @@ public final class Soak {
         Path dir = Files.createTempDirectory("hf-soak", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, launcher, Duration.ofMinutes(5)));
-        String vm = "name=g,mem=" + mem + ",cpus=" + cpus + ",cmdline=cpus=" + cpus;
+        String vm = "name=g,mem=" + mem + ",cpus=" + cpus;
         System.out.printf("# soak: %d live replacements of a busy %d-vCPU hfguest (%s), verify window %d ms; %s%n",
                 runs, cpus, mem, window.toMillis(), HostKvm.describe());
         engine.launch(new LaunchRequest("soak", List.of(vm)), ProgressListener.NONE);
