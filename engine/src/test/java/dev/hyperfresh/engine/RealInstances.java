@@ -73,7 +73,7 @@ final class RealInstances {
     }
 
     static String spec(String vm) {
-        return "name=" + vm + ",mem=64M,cpus=1,cmdline=cpus=1 mem_pct=30";
+        return "name=" + vm + ",mem=64M,cpus=1,cmdline=mem_pct=30";
     }
 
     /** A console process running one `replace` of {@link #INSTANCE}; {@code phase}/{@code signal} as its main says. */
