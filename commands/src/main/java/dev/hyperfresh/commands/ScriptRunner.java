@@ -50,28 +50,37 @@ public class ScriptRunner {
             }
             List<String> words = parser.parse(line, line.length()).words().stream().filter(w -> !w.isEmpty())
                     .toList();
-            long failuresBefore = errors.failures();
             String where = file + ":" + n;
-            commandLine.run(words, () -> {
-                if (!commandLine.names(words)) {
-                    errors.failed(EngineException.usage(where + ": no command named `" + words.get(0) + "`"));
-                    return;
-                }
-                try {
-                    shell.getObject().run(oneLine(line, words));
-                } catch (Exception e) {
-                    // a one-shot shell rethrows what its resolver already reported; anything else is new
-                    if (errors.failures() == failuresBefore) {
-                        errors.failed(e);
-                    }
-                }
-            });
-            if (errors.failures() > failuresBefore) {
-                renderer.error("hyperfresh: " + file + ":" + n + ": stopped at `" + line + "`");
+            if (runLine(line, words, where + ": no command named `" + words.get(0) + "`")) {
+                renderer.error("hyperfresh: " + where + ": stopped at `" + line + "`");
                 return new Result(errors.lastExitCode(), n, line);
             }
         }
         return new Result(ExitCodes.SUCCESS, 0, null);
+    }
+
+    /**
+     * Runs one command line through the shell, as a script's line or a one-shot command's arguments, and says
+     * whether it failed. Every failure is reported once, as a command's (under {@code --json} its object too): a
+     * line naming no command as {@code noCommand}, a throw that the shell's resolver has not reported already.
+     */
+    public boolean runLine(String text, List<String> words, String noCommand) {
+        long failuresBefore = errors.failures();
+        commandLine.run(words, () -> {
+            if (!commandLine.names(words)) {
+                errors.failed(EngineException.usage(noCommand));
+                return;
+            }
+            try {
+                shell.getObject().run(oneLine(text, words));
+            } catch (Exception e) {
+                // a one-shot shell rethrows what its resolver already reported; anything else is new
+                if (errors.failures() == failuresBefore) {
+                    errors.failed(e);
+                }
+            }
+        });
+        return errors.failures() > failuresBefore;
     }
 
     private static org.springframework.shell.InputProvider oneLine(String line, List<String> words) {

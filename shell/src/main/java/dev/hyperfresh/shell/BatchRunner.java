@@ -10,8 +10,6 @@ import java.util.List;
 import org.springframework.boot.ExitCodeGenerator;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
-import org.springframework.shell.Input;
-import org.springframework.shell.Shell;
 import org.springframework.shell.ShellRunner;
 import org.springframework.shell.context.InteractionMode;
 import org.springframework.shell.context.ShellContext;
@@ -26,16 +24,13 @@ import org.springframework.stereotype.Component;
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class BatchRunner implements ShellRunner, ExitCodeGenerator {
     private static final String STANDBY = "standby";
-    private final Shell shell;
     private final ShellContext context;
     private final ScriptRunner scripts;
     private final CommandLine commandLine;
     private final ErrorReporter errors;
     private volatile int exitCode = ExitCodes.SUCCESS;
 
-    public BatchRunner(Shell shell, ShellContext context, ScriptRunner scripts, CommandLine commandLine,
-                       ErrorReporter errors) {
-        this.shell = shell;
+    public BatchRunner(ShellContext context, ScriptRunner scripts, CommandLine commandLine, ErrorReporter errors) {
         this.context = context;
         this.scripts = scripts;
         this.commandLine = commandLine;
@@ -57,65 +52,24 @@ public class BatchRunner implements ShellRunner, ExitCodeGenerator {
             }
             return true;
         }
-        long failuresBefore = errors.failures();
         List<String> words = List.of(args);
-        commandLine.run(words, () -> {
-            if (!commandLine.names(words)) {
-                errors.failed(EngineException.usage("no command named `" + words.get(0) + "` (`hyperfresh help`"
-                        + " lists them)"));
-                return;
-            }
-            if (words.get(0).equals(STANDBY)) {
-                // Its standby ends with the console that started it: here, right after this one line.
-                errors.failed(EngineException.usage("`standby` starts a standby for the steps after it in the same"
-                        + " console, and a one-shot command's console ends with it: run the steps in the REPL"
-                        + " (`hyperfresh`) or a script (`hyperfresh --script FILE`), or all of them at once with"
-                        + " `replace`"));
-                return;
-            }
-            try {
-                shell.run(new OneShot(words));
-            } catch (Exception e) {
-                // a one-shot shell rethrows what its resolver already reported; anything else is new
-                if (errors.failures() == failuresBefore) {
-                    errors.failed(e);
-                }
-            }
-        });
-        exitCode = errors.failures() > failuresBefore ? errors.lastExitCode() : ExitCodes.SUCCESS;
+        boolean failed = true;
+        if (words.get(0).equals(STANDBY)) {
+            // Its standby ends with the console that started it: here, right after this one line.
+            commandLine.run(words, () -> errors.failed(EngineException.usage("`standby` starts a standby for the"
+                    + " steps after it in the same console, and a one-shot command's console ends with it: run the"
+                    + " steps in the REPL (`hyperfresh`) or a script (`hyperfresh --script FILE`), or all of them at"
+                    + " once with `replace`")));
+        } else {
+            failed = scripts.runLine(String.join(" ", words), words, "no command named `" + words.get(0)
+                    + "` (`hyperfresh help` lists them)");
+        }
+        exitCode = failed ? errors.lastExitCode() : ExitCodes.SUCCESS;
         return true;
     }
 
     @Override
     public int getExitCode() {
         return exitCode;
-    }
-
-    private static final class OneShot implements org.springframework.shell.InputProvider {
-        private final List<String> words;
-        private boolean given;
-
-        OneShot(List<String> words) {
-            this.words = words;
-        }
-
-        @Override
-        public Input readInput() {
-            if (given) {
-                return null;
-            }
-            given = true;
-            return new Input() {
-                @Override
-                public String rawText() {
-                    return String.join(" ", words);
-                }
-
-                @Override
-                public List<String> words() {
-                    return words;
-                }
-            };
-        }
     }
 }
