@@ -3,8 +3,9 @@ package dev.hyperfresh.shell;
 import dev.hyperfresh.sys.ProcessExit;
 
 /**
- * bin/hyperfresh's entry: the read-only one-shot commands a script loops over ({@link DirectCommands}) run without
- * starting Spring; everything else — the REPL, scripts, every other command — goes to {@link HyperfreshApplication}.
+ * bin/hyperfresh's entry: the one-shot commands a script loops over ({@link DirectCommands}: {@code list},
+ * {@code info}, {@code help}, and {@code replace NAME --json}, which changes an instance) run without starting
+ * Spring; everything else — the REPL, scripts, every other command — goes to {@link HyperfreshApplication}.
  */
 public final class Main {
     private Main() {
