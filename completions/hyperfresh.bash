@@ -2,8 +2,8 @@
 # do not edit. Install: source it, or copy it to /etc/bash_completion.d/hyperfresh.
 _hyperfresh_instances() {
     local dir=${HYPERFRESH_SOCKET_DIR:-${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/hyperfresh}} f
-    for f in "${dir:-/run/hyperfresh}"/*.sock; do
-        [[ -e $f ]] && basename "$f" .sock
+    for f in "${dir:-/run/hyperfresh}"/*.sock "${dir:-/run/hyperfresh}"/*.qmp; do
+        [[ -e $f ]] && f=${f##*/} && echo "${f%.*}"
     done
 }
 _hyperfresh() {

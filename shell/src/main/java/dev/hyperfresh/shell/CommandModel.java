@@ -16,7 +16,7 @@ record CommandModel(List<Command> commands) {
     enum Kind {
         /** takes no value */
         FLAG,
-        /** an instance name (the socket directory's *.sock files) */
+        /** an instance name (the socket directory's *.sock and *.qmp files) */
         INSTANCE,
         /** a file path */
         FILE,

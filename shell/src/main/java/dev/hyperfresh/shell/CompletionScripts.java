@@ -7,7 +7,8 @@ import java.util.stream.Collectors;
 
 /**
  * bash and zsh completion for hyperfresh, generated from the command model. Instance names come from the socket
- * directory's file names, so completing never starts a JVM.
+ * directory's file names, so completing never starts a JVM: hfvisor's control sockets ({@code NAME.sock}) and the
+ * QMP sockets of QEMUs ({@code NAME.qmp}), as the console lists them.
  */
 final class CompletionScripts {
     private static final String SOCKET_DIR =
@@ -22,8 +23,8 @@ final class CompletionScripts {
                 # do not edit. Install: source it, or copy it to /etc/bash_completion.d/hyperfresh.
                 _hyperfresh_instances() {
                     local dir=%s f
-                    for f in "${dir:-/run/hyperfresh}"/*.sock; do
-                        [[ -e $f ]] && basename "$f" .sock
+                    for f in "${dir:-/run/hyperfresh}"/*.sock "${dir:-/run/hyperfresh}"/*.qmp; do
+                        [[ -e $f ]] && f=${f##*/} && echo "${f%%.*}"
                     done
                 }
                 _hyperfresh() {
@@ -103,8 +104,8 @@ final class CompletionScripts {
                 # do not edit. Install: copy it as _hyperfresh into a directory of $fpath.
                 _hyperfresh_instances() {
                     local dir=%s
-                    local -a names
-                    names=("${dir:-/run/hyperfresh}"/*.sock(N:t:r))
+                    local -aU names
+                    names=("${dir:-/run/hyperfresh}"/*.(sock|qmp)(N:t:r))
                     compadd -a names
                 }
                 _hyperfresh() {

@@ -10,7 +10,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** completions/hyperfresh.bash in a real bash: what Tab offers after a given command line. */
+/**
+ * completions/hyperfresh.bash in a real bash: what Tab offers after a given command line. Instances: hfvisor's
+ * {@code demo} and {@code db}, the QEMU {@code web} (its QMP socket).
+ */
 class BashCompletionTest {
     @TempDir
     Path sockets;
@@ -18,6 +21,7 @@ class BashCompletionTest {
     private List<String> complete(String line) throws Exception {
         Files.createFile(sockets.resolve("demo.sock"));
         Files.createFile(sockets.resolve("db.sock"));
+        Files.createFile(sockets.resolve("web.qmp"));
         String script = "source \"$1\"; read -ra COMP_WORDS <<< \"$2\"; [[ $2 == *' ' ]] && COMP_WORDS+=('');"
                 + " COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); _hyperfresh; printf '%s\\n' \"${COMPREPLY[@]}\"";
         ProcessBuilder pb = new ProcessBuilder("bash", "-c", script, "bash",
@@ -29,6 +33,7 @@ class BashCompletionTest {
         assertThat(bash.waitFor()).as(new String(bash.getErrorStream().readAllBytes())).isZero();
         Files.delete(sockets.resolve("demo.sock"));
         Files.delete(sockets.resolve("db.sock"));
+        Files.delete(sockets.resolve("web.qmp"));
         return Arrays.stream(out.split("\n")).filter(s -> !s.isEmpty()).sorted().toList();
     }
 
@@ -36,7 +41,8 @@ class BashCompletionTest {
     void commandsOptionsInstancesValuesAndFiles() throws Exception {
         assertThat(complete("hyperfresh re")).containsExactly("remap", "replace");
         assertThat(complete("hyperfresh replace --")).contains("--instance", "--with", "--json", "--seconds");
-        assertThat(complete("hyperfresh replace ")).containsExactly("db", "demo");
+        assertThat(complete("hyperfresh replace ")).containsExactly("db", "demo", "web");
+        assertThat(complete("hyperfresh attach w")).containsExactly("web");
         assertThat(complete("hyperfresh cutover --instance de")).containsExactly("demo");
         assertThat(complete("hyperfresh launch --guest ")).containsExactly("hfguest", "linux");
         assertThat(complete("hyperfresh snapshot --show r")).containsExactly("regs");
