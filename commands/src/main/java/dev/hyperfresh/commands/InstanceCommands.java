@@ -81,7 +81,7 @@ public class InstanceCommands {
         Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);
-        List<String> warnings = Views.warnings(launched.info());
+        List<String> warnings = launched.warnings();
         if (json) {
             ObjectNode out = Views.instanceJson(launched);
             warnings.forEach(out.putArray("warnings")::add);

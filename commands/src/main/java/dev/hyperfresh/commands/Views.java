@@ -10,7 +10,6 @@ import dev.hyperfresh.engine.Phases;
 import dev.hyperfresh.engine.ReplaceReport;
 import dev.hyperfresh.engine.Verification;
 import dev.hyperfresh.vmm.control.InstanceInfo;
-import dev.hyperfresh.vmm.vm.GuestWarning;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,12 +33,6 @@ final class Views {
         return info.kvm() == null ? "-" : info.kvm();
     }
 
-    /** What hfvisor warned about at launch, said again from info (GuestWarning): e.g. Linux on PVM. */
-    static List<String> warnings(InstanceInfo info) {
-        return info.vms().stream().flatMap(vm -> GuestWarning.of(info.kvm(), vm.guestKind(), vm.name()).stream())
-                .toList();
-    }
-
     static String info(Instance instance) {
         InstanceInfo info = instance.info();
         StringBuilder out = new StringBuilder();
@@ -48,7 +41,7 @@ final class Views {
                 .append(info.state()).append(", up ").append(Units.uptime(info.uptimeMs())).append(", KVM ")
                 .append(kvm(info)).append('\n')
                 .append("socket ").append(instance.socket()).append('\n');
-        warnings(info).forEach(w -> out.append("warning: ").append(w).append('\n'));
+        instance.warnings().forEach(w -> out.append("warning: ").append(w).append('\n'));
         if (info.vms().isEmpty()) {
             return out.append("no VMs").toString();
         }

@@ -2,6 +2,7 @@ package dev.hyperfresh.engine;
 
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
+import dev.hyperfresh.vmm.vm.GuestWarning;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -38,6 +39,18 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
             throw EngineException.precondition("no VM named " + vm + " in instance " + name + " (it has: "
                     + String.join(", ", vms) + ")");
         }
+    }
+
+    /**
+     * What hfvisor warned about at launch, said again from {@code info} ({@link GuestWarning}: e.g. Linux on PVM);
+     * none when stale.
+     */
+    public List<String> warnings() {
+        if (info == null) {
+            return List.of();
+        }
+        return info.vms().stream().flatMap(vm -> GuestWarning.of(info.kvm(), vm.guestKind(), vm.name()).stream())
+                .toList();
     }
 
     public InstanceRef ref() {

@@ -1,0 +1,27 @@
+package dev.hyperfresh.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What an instance's info implies for its guests, decided here so that every view says the same. */
+class InstanceTest {
+    private static final Path SOCKET = Path.of("/run/hf/lx.sock");
+
+    private static Instance instance(String kvm, String guestKind) {
+        return Instance.answering(SOCKET, new InstanceInfo("lx", 42, "0.1", "b", kvm, 1000, "running",
+                InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("vm0", 1, 256L << 20, "running", guestKind))));
+    }
+
+    @Test
+    void linuxOnPvmIsWarnedAboutAgainFromInfoAndNothingElseIs() {
+        assertThat(instance("PVM", "linux").warnings()).singleElement().asString()
+                .startsWith("VM vm0 boots Linux on a PVM host");
+        assertThat(instance("VMX", "linux").warnings()).isEmpty();
+        assertThat(instance("PVM", "hfguest").warnings()).isEmpty();
+        assertThat(Instance.stale("lx", SOCKET, "stale socket").warnings()).isEmpty();
+    }
+}
