@@ -3,6 +3,7 @@ package dev.hyperfresh.commands;
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
 import dev.hyperfresh.vmm.control.Event;
+import java.time.Duration;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
@@ -30,31 +31,16 @@ public class ConsoleCommand {
             throw EngineException.usage("--seconds must not be negative, got " + seconds);
         }
         String target = targets.hfvisor(instance, "console");
-        if (vm != null) {
-            engine.instance(target).requireVm(vm);
-        }
         long[] events = new long[1];
-        try (AutoCloseable follow = engine.follow(target, e -> {
-            if (vm == null || vm.equals(e.vm()) || e.vm() == null) {
-                events[0]++;
-                renderer.line(json ? JsonOutput.render(eventJson(e)) : ConsoleView.line(e));
-            }
-        })) {
+        engine.follow(target, vm, seconds > 0 ? Duration.ofNanos((long) (seconds * 1e9)) : null, () -> {
             if (!json) {
                 renderer.line("following " + target + (vm == null ? "" : " VM " + vm)
                         + (seconds > 0 ? " for " + seconds + " s" : "; Ctrl-C returns to the prompt"));
             }
-            long until = seconds > 0 ? System.nanoTime() + (long) (seconds * 1e9) : Long.MAX_VALUE;
-            while (System.nanoTime() < until) {
-                Thread.sleep(50);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (EngineException e) {
-            throw e;
-        } catch (Exception e) {
-            throw EngineException.failed("console of " + target + " ended: " + e.getMessage());
-        }
+        }, e -> {
+            events[0]++;
+            renderer.line(json ? JsonOutput.render(eventJson(e)) : ConsoleView.line(e));
+        });
         return json ? null : "console closed after " + events[0] + " events";
     }
 

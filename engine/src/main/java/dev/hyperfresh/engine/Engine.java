@@ -4,6 +4,7 @@ import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.control.Event;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -27,6 +28,13 @@ public interface Engine {
 
     /** Delivers the instance's events (heartbeats, console, state) until the returned handle is closed. */
     AutoCloseable follow(String instance, Consumer<Event> events);
+
+    /**
+     * Delivers the instance's events for {@code duration} (null: until the thread is interrupted, e.g. by Ctrl-C),
+     * then returns: with {@code vm} set, only that VM's and the instance-wide ones (refused unless the instance runs
+     * it). {@code started} runs once the events flow.
+     */
+    void follow(String instance, String vm, Duration duration, Runnable started, Consumer<Event> events);
 
     /** The replacement of {@code instance}, kept across calls so its steps can be taken one at a time. */
     Replacement replacement(String instance);

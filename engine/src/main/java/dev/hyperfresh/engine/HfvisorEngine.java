@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -125,6 +126,31 @@ public final class HfvisorEngine implements Engine {
             throw e;
         }
         return client;
+    }
+
+    @Override
+    public void follow(String name, String vm, Duration duration, Runnable started, Consumer<Event> events) {
+        if (vm != null) {
+            instance(name).requireVm(vm);
+        }
+        try (AutoCloseable following = follow(name, e -> {
+            if (vm == null || e.vm() == null || vm.equals(e.vm())) {
+                events.accept(e);
+            }
+        })) {
+            started.run();
+            if (duration == null) {
+                Thread.sleep(Long.MAX_VALUE);
+            } else {
+                TimeUnit.NANOSECONDS.sleep(duration.toNanos());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (EngineException e) {
+            throw e;
+        } catch (Exception e) {
+            throw EngineException.failed("console of " + name + " ended: " + e.getMessage());
+        }
     }
 
     @Override

@@ -5,17 +5,20 @@ import dev.hyperfresh.engine.EngineException.Kind;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.CutoverReply;
+import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /** The engine's refusals and its bookkeeping, without KVM: a stub instance answers info, nothing else. */
 class HfvisorEngineTest {
@@ -60,6 +63,26 @@ class HfvisorEngineTest {
         refused(() -> engine.instance("ghost"), Kind.PRECONDITION, "instance ghost does not answer");
         refused(() -> engine.replacement("../etc"), Kind.USAGE, "must be letters, digits");
         refused(() -> engine.stop("nosuch", null), Kind.PRECONDITION, "no instance named nosuch");
+    }
+
+    @Test
+    void followingOneVmDeliversItsEventsAndTheInstancesForAsLongAsAsked() throws Exception {
+        try (ControlServer stub = ActiveInstanceStub.serve(dir, "demo")) {
+            HfvisorEngine engine = engine(dir.resolve("none"));
+            refused(() -> engine.follow("demo", "nosuch", Duration.ZERO, () -> { }, e -> { }), Kind.PRECONDITION,
+                    "no VM named nosuch in instance demo (it has: web)");
+
+            List<Event> events = new CopyOnWriteArrayList<>();
+            long start = System.nanoTime();
+            engine.follow("demo", "web", Duration.ofMillis(500), () -> {
+                stub.publish(Event.console("other", "not this VM's"));
+                stub.publish(Event.console("web", "hello"));
+                stub.publish(Event.handover("remap", 50, 0, 0));
+            }, events::add);
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(500).toNanos());
+            assertThat(events).extracting(Event::vm, Event::kind).containsExactly(
+                    tuple("web", Event.CONSOLE), tuple(null, Event.HANDOVER));
+        }
     }
 
     @Test
