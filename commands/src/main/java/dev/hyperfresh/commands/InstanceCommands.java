@@ -96,7 +96,7 @@ public class InstanceCommands {
     public String attach(
             @ShellOption(value = "--instance", valueProvider = InstanceNames.class, help = "instance name, or qmp:PATH of a QEMU's QMP socket") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        if (qemu.owns(instance)) {
+        if (targets.isQemu(instance)) {
             QemuVm found = qemu.attach(instance);
             session.attach(found.name());
             return json ? Outcome.ok().render(JsonOutput.object().put("attached", found.name()).put("kind", QemuViews.KIND))
@@ -121,7 +121,7 @@ public class InstanceCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
-        if (qemu.owns(target)) {
+        if (targets.isQemu(target)) {
             QemuVm found = qemu.attach(target);
             return json ? Outcome.ok().render(QemuViews.json(found)) : QemuViews.info(found);
         }

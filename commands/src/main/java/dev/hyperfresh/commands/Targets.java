@@ -23,6 +23,7 @@ public class Targets {
         return session.target(named);
     }
 
+    /** Whether {@code target} is a QEMU: the one way commands tell, so they all agree. */
     public boolean isQemu(String target) {
         return qemu.owns(target);
     }
@@ -30,7 +31,7 @@ public class Targets {
     /** The named or attached instance, refused when it is a QEMU: {@code command} exists for hfvisor only. */
     public String hfvisor(String named, String command) {
         String target = session.target(named);
-        if (qemu.owns(target)) {
+        if (isQemu(target)) {
             throw EngineException.precondition(command + " is not supported for QEMU instances (" + target
                     + "): use `replace`, which replaces a QEMU in one step");
         }
