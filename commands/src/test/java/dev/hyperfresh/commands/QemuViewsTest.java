@@ -8,7 +8,7 @@ import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
-import dev.hyperfresh.qemu.Vcpu;
+import dev.hyperfresh.qemu.QemuVcpu;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +23,7 @@ class QemuViewsTest {
 
     private static QemuVm vm(boolean shared) {
         return new QemuVm("web", SOCKET, new QemuInfo(SOCKET, 4242, "web", "running", true, VERSION, Accelerator.KVM,
-                List.of(new Vcpu(0, 4243), new Vcpu(1, 4244)), List.of(new MemoryBackend("ram0",
+                List.of(new QemuVcpu(0, 4243), new QemuVcpu(1, 4244)), List.of(new MemoryBackend("ram0",
                 shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared))), null);
     }
 

@@ -8,7 +8,7 @@ import java.util.List;
  * run state ("running", "paused", "inmigrate", "postmigrate", ...); {@code name} is -name, or empty.
  */
 public record QemuInfo(Path qmpSocket, long pid, String name, String status, boolean running, String version,
-                       Accelerator accelerator, List<Vcpu> vcpus, List<MemoryBackend> memory) {
+                       Accelerator accelerator, List<QemuVcpu> vcpus, List<MemoryBackend> memory) {
     public QemuInfo {
         vcpus = List.copyOf(vcpus);
         memory = List.copyOf(memory);

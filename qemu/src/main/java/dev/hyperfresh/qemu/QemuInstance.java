@@ -53,9 +53,9 @@ public final class QemuInstance implements AutoCloseable {
         JsonNode q = version.path("qemu");
         String versionText = q.path("major").asInt() + "." + q.path("minor").asInt() + "." + q.path("micro").asInt()
                 + (version.path("package").asText().isBlank() ? "" : " (" + version.path("package").asText().strip() + ")");
-        List<Vcpu> vcpus = new ArrayList<>();
+        List<QemuVcpu> vcpus = new ArrayList<>();
         for (JsonNode cpu : qmp.execute("query-cpus-fast")) {
-            vcpus.add(new Vcpu(cpu.path("cpu-index").asInt(), cpu.path("thread-id").asLong()));
+            vcpus.add(new QemuVcpu(cpu.path("cpu-index").asInt(), cpu.path("thread-id").asLong()));
         }
         Accelerator accel = qmp.execute("query-kvm").path("enabled").asBoolean() ? Accelerator.KVM : Accelerator.TCG;
         return new QemuInfo(qmp.socket(), pid, qmp.execute("query-name").path("name").asText(""),

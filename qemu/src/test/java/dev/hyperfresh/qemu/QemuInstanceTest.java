@@ -48,7 +48,7 @@ class QemuInstanceTest {
         assertThat(a.running()).isTrue();
         assertThat(a.version()).startsWith("7.");
         assertThat(a.accelerator()).isEqualTo(Accelerator.TCG);
-        assertThat(a.vcpus()).extracting(Vcpu::index).containsExactly(0, 1);
+        assertThat(a.vcpus()).extracting(QemuVcpu::index).containsExactly(0, 1);
         assertThat(a.vcpus()).allSatisfy(v -> assertThat(Path.of("/proc", Long.toString(a.pid()), "task",
                 Long.toString(v.threadId()))).exists());
         assertThat(a.memory()).containsExactly(new MemoryBackend("ram0", MemoryBackend.MEMFD, 128L << 20, true));

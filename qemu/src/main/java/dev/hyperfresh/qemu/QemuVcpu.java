@@ -1,5 +1,5 @@
 package dev.hyperfresh.qemu;
 
 /** A vCPU as {@code query-cpus-fast} reports it: QEMU's index and the host thread running it. */
-public record Vcpu(int index, long threadId) {
+public record QemuVcpu(int index, long threadId) {
 }
