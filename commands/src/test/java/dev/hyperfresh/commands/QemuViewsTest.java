@@ -37,7 +37,7 @@ class QemuViewsTest {
         trace.put("standby-resume", 20_739L);
         return new QemuReplaceReport("web", outcome, reason, "shared", 20_739, 3, 210_100, 256L << 20, phases,
                 before, reason == null ? new QemuRef(5151, VERSION, "running") : before,
-                reason == null ? trace : Map.of());
+                reason == null ? trace : Map.of(), reason == null ? List.of("a host warning") : List.of());
     }
 
     @Test
@@ -71,8 +71,9 @@ class QemuViewsTest {
                 .contains("blackout 20.7 ms (20739 µs").contains("QEMU's own downtime 3 ms")
                 .contains("256 MiB of guest memory stayed in place")
                 .contains("before QEMU pid 4242").contains("after  QEMU pid 5151")
-                .containsPattern("standby-resume *│20739");
+                .containsPattern("standby-resume *│20739").endsWith("\nwarning: a host warning");
         ObjectNode json = QemuViews.replaceJson(report("committed", null));
+        assertThat(json.path("warnings").get(0).asText()).isEqualTo("a host warning");
         assertThat(json.path("phases_us").path("cutover").asLong()).isEqualTo(25_000);
         assertThat(json.path("trace_us").path("standby-resume").asLong()).isEqualTo(20_739);
     }
@@ -81,6 +82,6 @@ class QemuViewsTest {
     void aRolledBackReplacementSaysWhereTheVmRuns() {
         assertThat(QemuViews.replace(report("rolled-back", "the new QEMU did not start")))
                 .contains("replacement ROLLED BACK: the new QEMU did not start")
-                .contains("the VM runs on in QEMU pid 4242");
+                .contains("the VM runs on in QEMU pid 4242").doesNotContain("warning");
     }
 }

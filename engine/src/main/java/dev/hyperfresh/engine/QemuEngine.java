@@ -6,6 +6,7 @@ import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.replace.HostWarnings;
 import dev.hyperfresh.qemu.replace.NotReplaceableException;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementException;
@@ -95,7 +96,8 @@ public final class QemuEngine {
                 }
                 QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.ROLLED_BACK, e.getMessage(),
                         mode.name().toLowerCase(Locale.ROOT), -1, -1, 0, before.memoryBytes(),
-                        timer.phasesUs((System.nanoTime() - start) / 1000), ref(before), ref(before), Map.of());
+                        timer.phasesUs((System.nanoTime() - start) / 1000), ref(before), ref(before), Map.of(),
+                        List.of());
                 record(report);
                 return report;
             }
@@ -111,7 +113,7 @@ public final class QemuEngine {
         QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.COMMITTED, null,
                 mode.name().toLowerCase(Locale.ROOT), result.blackoutUs(), result.qemuDowntimeMs(), result.transferredBytes(),
                 before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result),
-                result.traceUs());
+                result.traceUs(), HostWarnings.forReplacing(before.accelerator()));
         record(report);
         return report;
     }

@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import dev.hyperfresh.vmm.control.CutoverReply;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,11 +11,12 @@ import java.util.Map;
  * in shared mode); {@code memoryBytes}: the guest RAM; {@code after}: the new QEMU as it answers now;
  * {@code traceUs}: each step of the cutover (every QMP command sent and answered, every event received, the old
  * QEMU killed, the sockets moved, {@code replace} returning) in microseconds since the old QEMU's STOP, empty when
- * rolled back.
+ * rolled back; {@code warnings}: what the operator must know about the VM after a committed replacement on this host
+ * ({@code HostWarnings}), empty otherwise.
  */
 public record QemuReplaceReport(String instance, String outcome, String reason, String mode, long blackoutUs,
                                 long qemuDowntimeMs, long stateBytes, long memoryBytes, Map<String, Long> phasesUs,
-                                QemuRef before, QemuRef after, Map<String, Long> traceUs) {
+                                QemuRef before, QemuRef after, Map<String, Long> traceUs, List<String> warnings) {
     public boolean committed() {
         return CutoverReply.COMMITTED.equals(outcome);
     }
