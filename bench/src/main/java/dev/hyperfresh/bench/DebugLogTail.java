@@ -2,16 +2,19 @@ package dev.hyperfresh.bench;
 
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.heartbeat.GuestLineParser;
+import dev.hyperfresh.vmm.heartbeat.Heartbeat;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Follows the file QEMU's isa-debugcon appends hfguest's lines to, handing heartbeats to a {@link GuestMeter} as
- * they appear (a QEMU has no control socket publishing them, unlike hfvisor) and counting ERR/PANIC lines.
+ * they appear (a QEMU has no control socket publishing them, unlike hfvisor) and counting the guest's errors.
  * Polled every few milliseconds: arrival times are that coarse, which is far below a blackout under TCG.
  */
 final class DebugLogTail implements AutoCloseable {
@@ -20,6 +23,9 @@ final class DebugLogTail implements AutoCloseable {
     private final Path file;
     private final GuestMeter meter;
     private final AtomicLong errorLines = new AtomicLong();
+    private final AtomicLong panicLines = new AtomicLong();
+    /** Each vCPU's memory + canary error count from its latest heartbeat. */
+    private final Map<Integer, Long> counted = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -31,8 +37,14 @@ final class DebugLogTail implements AutoCloseable {
         thread.start();
     }
 
-    long errorLines() {
-        return errorLines.get();
+    /**
+     * The errors the guest has seen so far: its heartbeats' counters, since hfguest prints only the first 16 ERR
+     * lines of each kind per vCPU (a guest that lost its registers in every replacement stopped saying so after the
+     * second), or its ERR lines if they say more; and its PANIC lines.
+     */
+    long errors() {
+        long counters = counted.values().stream().mapToLong(Long::longValue).sum();
+        return Math.max(counters, errorLines.get()) + panicLines.get();
     }
 
     private void follow() {
@@ -67,11 +79,15 @@ final class DebugLogTail implements AutoCloseable {
 
     private void take(GuestLine l) {
         if (l.is(GuestLine.HEARTBEAT)) {
-            meter.accept(l.heartbeat());
+            Heartbeat beat = l.heartbeat();
+            counted.put(beat.cpu(), beat.memoryErrors() + beat.canaryErrors());
+            meter.accept(beat);
         } else if (l.is("INFO") && l.fields().containsKey("tsc_khz")) {
             meter.tscKhz(l.number("tsc_khz"));
-        } else if (l.is(GuestLine.ERROR) || l.is(GuestLine.PANIC)) {
+        } else if (l.is(GuestLine.ERROR)) {
             errorLines.incrementAndGet();
+        } else if (l.is(GuestLine.PANIC)) {
+            panicLines.incrementAndGet();
         }
     }
 

@@ -58,7 +58,7 @@ final class QemuChain implements ReplacementChain {
             ReplacementOptions options = s.backend().isQemuReference() ? ours.withQemuResumingItself() : ours;
             for (int r = 1; r <= runs; r++) {
                 Thread.sleep(1000);
-                long errorsBefore = guest.errorLines();
+                long errorsBefore = guest.errors();
                 long[] migrationStart = {-1, -1}; // System.nanoTime, elapsedUs of the replacement
                 ReplacementResult res;
                 try (QemuInstance old = QemuInstance.attach(spec.qmpSocket())) {
@@ -78,7 +78,7 @@ final class QemuChain implements ReplacementChain {
                 // far as this process can place it (done minus the blackout), well inside the 500 ms window.
                 CutoverGap.Figures gap = meter.cutoverAfterArrivalsBefore(done - res.blackoutUs() * 1000
                         - 20_000_000L);
-                long errors = guest.errorLines() - errorsBefore;
+                long errors = guest.errors() - errorsBefore;
                 out.add(new Sample(s, accel.rowLabel(), r, res.blackoutUs(), res.qemuDowntimeMs() * 1000,
                         res.totalUs() - migrationStart[1], res.resumeToReturnUs(), -1, -1, Map.of(), GuestMeter.orUnmeasured(gap.guestGapUs()),
                         GuestMeter.orUnmeasured(gap.controlGapUs()),
