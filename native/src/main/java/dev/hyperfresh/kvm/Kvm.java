@@ -49,6 +49,18 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
+    /**
+     * This host's KVM backend as an open {@code /dev/kvm} reports it, {@link KvmFlavor#UNKNOWN} when it cannot be
+     * opened (whoever then uses KVM says why).
+     */
+    public static KvmFlavor hostFlavor() {
+        try (Kvm kvm = open()) {
+            return kvm.flavor();
+        } catch (RuntimeException unusable) {
+            return KvmFlavor.UNKNOWN;
+        }
+    }
+
     /** This host's KVM in words for version lines and benchmark headers: e.g. {@code PVM (kvm_pvm)}, or why none. */
     public static String describeHost() {
         try (Kvm kvm = open(); Vm vm = kvm.createVm()) {

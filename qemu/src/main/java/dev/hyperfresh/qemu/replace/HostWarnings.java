@@ -21,18 +21,10 @@ public final class HostWarnings {
 
     /** The warnings for replacing a QEMU that runs on {@code accelerator} here; none on TCG or off PVM. */
     public static List<String> forReplacing(Accelerator accelerator) {
-        return warnings(accelerator, accelerator == Accelerator.KVM ? kvmFlavor() : KvmFlavor.UNKNOWN);
+        return warnings(accelerator, accelerator == Accelerator.KVM ? Kvm.hostFlavor() : KvmFlavor.UNKNOWN);
     }
 
     static List<String> warnings(Accelerator accelerator, KvmFlavor kvm) {
         return accelerator == Accelerator.KVM && kvm == KvmFlavor.PVM ? List.of(PVM_VECTOR_STATE) : List.of();
-    }
-
-    private static KvmFlavor kvmFlavor() {
-        try (Kvm kvm = Kvm.open()) {
-            return kvm.flavor();
-        } catch (RuntimeException unusable) {
-            return KvmFlavor.UNKNOWN; // the QEMU's own pre-flight says what is wrong with its KVM
-        }
     }
 }
