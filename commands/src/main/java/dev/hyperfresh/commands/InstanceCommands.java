@@ -10,7 +10,6 @@ import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
@@ -89,7 +88,7 @@ public class InstanceCommands {
         }
         return "launched " + name + " (pid " + launched.info().pid() + ", " + launched.info().version() + ", KVM "
                 + Views.kvm(launched.info()) + ") with " + Views.vmSummary(launched.info()) + "; attached"
-                + warnings.stream().map(w -> "\nwarning: " + w).collect(Collectors.joining());
+                + Views.warningLines(warnings);
     }
 
     @ShellMethod(key = "attach", value = "Make INSTANCE (an hfvisor or QEMU name, or qmp:PATH) the one commands act on when none is named.", group = "Instances")

@@ -82,13 +82,7 @@ final class QemuViews {
                 .append(Units.bytes(r.stateBytes())).append("; ").append(Units.bytes(r.memoryBytes()))
                 .append(" of guest memory ").append(r.mode().equals("copy") ? "copied" : "stayed in place")
                 .append("\nbefore ").append(ref(r.before())).append("\nafter  ").append(ref(r.after()))
-                .append(trace(r.traceUs())).append(warnings(r.warnings())).toString();
-    }
-
-    private static String warnings(List<String> warnings) {
-        StringBuilder out = new StringBuilder();
-        warnings.forEach(w -> out.append("\nwarning: ").append(w));
-        return out.toString();
+                .append(trace(r.traceUs())).append(Views.warningLines(r.warnings())).toString();
     }
 
     /** The cutover step by step: where the blackout and the wait after it went. */

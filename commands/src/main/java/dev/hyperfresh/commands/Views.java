@@ -33,6 +33,11 @@ final class Views {
         return info.kvm() == null ? "-" : info.kvm();
     }
 
+    /** Warnings said after a result's text: one {@code warning:} line each, nothing when there are none. */
+    static String warningLines(List<String> warnings) {
+        return warnings.stream().map(w -> "\nwarning: " + w).collect(Collectors.joining());
+    }
+
     static String info(Instance instance) {
         InstanceInfo info = instance.info();
         StringBuilder out = new StringBuilder();
