@@ -124,14 +124,16 @@ public class ReplacementCommands {
             @ShellOption(value = "--seconds", defaultValue = REPLACE_SECONDS, help = "how long verify watches (hfvisor)") double seconds,
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
             @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
+            @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
             return replaceQemu(target, new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
-                    Accelerator.parse(accel)), json);
+                    Accelerator.parse(accel), acceptCpuStateLoss), json);
         }
-        if (copy) {
-            throw EngineException.usage("--copy is for QEMU instances; " + target + " is an hfvisor instance");
+        if (copy || acceptCpuStateLoss) {
+            throw EngineException.usage((copy ? "--copy" : "--accept-cpu-state-loss") + " is for QEMU instances; "
+                    + target + " is an hfvisor instance");
         }
         Duration window = window(seconds);
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(

@@ -137,6 +137,8 @@ class CommandRefusalsTest {
         refused("launch --name x --cpus 300", ExitCodes.USAGE, "vCPUs must be 1..254, got 300");
         refused("launch --name x --cpus two", ExitCodes.USAGE, "'two' is not a whole number");
         refused("replace demo --seconds abc", ExitCodes.USAGE, "'abc' is not a number");
+        refused("replace demo --accept-cpu-state-loss", ExitCodes.USAGE,
+                "--accept-cpu-state-loss is for QEMU instances; demo is an hfvisor instance");
     }
 
     @Test

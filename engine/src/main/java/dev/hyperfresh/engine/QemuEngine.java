@@ -6,7 +6,6 @@ import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.QemuProcess;
-import dev.hyperfresh.qemu.replace.HostWarnings;
 import dev.hyperfresh.qemu.replace.NotReplaceableException;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementException;
@@ -86,8 +85,9 @@ public final class QemuEngine {
         ReplacementResult result;
         try (QemuInstance qemu = connect(socket)) {
             before = qemu.info();
-            ReplacementOptions options = ReplacementOptions.of(newBinary(request), mode)
+            ReplacementOptions asked = ReplacementOptions.of(newBinary(request), mode)
                     .withAccelerator(request.accelerator());
+            ReplacementOptions options = request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
             try {
                 result = QemuReplacement.replace(qemu, options, timer);
             } catch (ReplacementException e) {
@@ -102,8 +102,7 @@ public final class QemuEngine {
                 return report;
             }
         } catch (NotReplaceableException e) {
-            throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + (e.copyModeWorks()
-                    && !request.copy() ? " (in hyperfresh: `replace " + name + " --copy`)" : ""),
+            throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + remedy(e, name, request),
                     before == null ? null : new VmsOn(name, before.pid()), e);
         } catch (EngineException e) {
             throw e;
@@ -113,9 +112,18 @@ public final class QemuEngine {
         QemuReplaceReport report = new QemuReplaceReport(name, CutoverReply.COMMITTED, null,
                 mode.name().toLowerCase(Locale.ROOT), result.blackoutUs(), result.qemuDowntimeMs(), result.transferredBytes(),
                 before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result),
-                result.traceUs(), HostWarnings.forReplacing(before.accelerator()));
+                result.traceUs(), result.warnings());
         record(report);
         return report;
+    }
+
+    /** The console's way of asking for what would pass, after a refusal that names one. */
+    private static String remedy(NotReplaceableException e, String name, QemuReplaceRequest request) {
+        return switch (e.remedy()) {
+            case COPY_MODE -> request.copy() ? "" : " (in hyperfresh: `replace " + name + " --copy`)";
+            case ACCEPT_CPU_STATE_LOSS -> " (in hyperfresh: `replace " + name + " --accept-cpu-state-loss`)";
+            case NONE -> "";
+        };
     }
 
     private void record(QemuReplaceReport r) {

@@ -11,8 +11,8 @@ import java.util.Map;
  * in shared mode); {@code memoryBytes}: the guest RAM; {@code after}: the new QEMU as it answers now;
  * {@code traceUs}: each step of the cutover (every QMP command sent and answered, every event received, the old
  * QEMU killed, the sockets moved, {@code replace} returning) in microseconds since the old QEMU's STOP, empty when
- * rolled back; {@code warnings}: what the operator must know about the VM after a committed replacement on this host
- * ({@code HostWarnings}), empty otherwise.
+ * rolled back; {@code warnings}: guest state lost in a committed replacement because the operator accepted it
+ * ({@code --accept-cpu-state-loss}), empty otherwise.
  */
 public record QemuReplaceReport(String instance, String outcome, String reason, String mode, long blackoutUs,
                                 long qemuDowntimeMs, long stateBytes, long memoryBytes, Map<String, Long> phasesUs,

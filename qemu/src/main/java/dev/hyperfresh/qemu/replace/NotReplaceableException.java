@@ -2,22 +2,31 @@ package dev.hyperfresh.qemu.replace;
 
 /**
  * Pre-flight refused: the VM stays exactly as it was, and the message says why and what would work instead.
- * {@code copyModeWorks}: only in-place (SHARED) replacement is impossible, so a caller can point at its own way of
- * asking for copy mode.
+ * {@link #remedy()} names the one change of the request that would pass, so a caller can point at its own way of
+ * asking for it.
  */
 public final class NotReplaceableException extends RuntimeException {
-    private final boolean copyModeWorks;
+    /** What the operator could ask for instead. */
+    public enum Remedy {
+        NONE,
+        /** Only in-place (SHARED) replacement is impossible: an ordinary live migration works. */
+        COPY_MODE,
+        /** The replacement works but loses guest CPU state ({@link UncarriedCpuState}): only if the operator accepts. */
+        ACCEPT_CPU_STATE_LOSS
+    }
+
+    private final Remedy remedy;
 
     public NotReplaceableException(String message) {
-        this(message, false);
+        this(message, Remedy.NONE);
     }
 
-    public NotReplaceableException(String message, boolean copyModeWorks) {
+    public NotReplaceableException(String message, Remedy remedy) {
         super(message);
-        this.copyModeWorks = copyModeWorks;
+        this.remedy = remedy;
     }
 
-    public boolean copyModeWorks() {
-        return copyModeWorks;
+    public Remedy remedy() {
+        return remedy;
     }
 }

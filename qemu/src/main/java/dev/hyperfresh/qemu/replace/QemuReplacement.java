@@ -119,7 +119,7 @@ public final class QemuReplacement {
                 migration.path("downtime").asLong(), migration.path("setup-time").asLong(),
                 migration.path("total-time").asLong(), ram.path("transferred").asLong(),
                 stop > 0 && resume > 0 ? (resume - stop) / 1000 : -1,
-                (MonotonicClock.nanos() - startNanos) / 1000, steps);
+                (MonotonicClock.nanos() - startNanos) / 1000, steps, plan.warnings());
     }
 
     private MigrationEnd startStandby(Path qmpSocket) {

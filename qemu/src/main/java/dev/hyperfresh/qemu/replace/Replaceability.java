@@ -6,18 +6,21 @@ import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
- * untouched: the new binary, the VM's state and accelerator, no migration under way, and for SHARED mode RAM a
- * second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
+ * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
+ * would drop (unless the operator accepts the loss: it then becomes a warning), and for SHARED mode RAM a second QEMU
+ * can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
  * KVM and build, a different question: the two share no code.)
  */
 final class Replaceability {
@@ -45,6 +48,13 @@ final class Replaceability {
         if (!MIGRATION_IDLE.contains(migration)) {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
+        Optional<String> lost = UncarriedCpuState.find(source.qmp());
+        if (lost.isPresent() && !options.acceptCpuStateLoss()) {
+            throw new NotReplaceableException(vm + " would lose guest state in a replacement: " + lost.get()
+                    + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"
+                    + " with the loss",
+                    Remedy.ACCEPT_CPU_STATE_LOSS);
+        }
         QemuArgs running = QemuArgs.ofProcess(info.pid());
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);
@@ -59,7 +69,8 @@ final class Replaceability {
             }
             StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
                     options.mode(), memPaths, info.qmpSocket());
-            return new Plan(info, pidfd, options.qemuResumesItself() ? standby.resumingItself() : standby, memory);
+            return new Plan(info, pidfd, options.qemuResumesItself() ? standby.resumingItself() : standby, memory,
+                    lost.map(l -> "replaced although " + l).stream().toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();
@@ -72,7 +83,7 @@ final class Replaceability {
     private static void checkShareable(QemuInstance source, QemuInfo info, String vm) {
         if (info.memory().isEmpty()) {
             throw new NotReplaceableException(vm + " has no memory backend objects, so its RAM cannot be shared with a"
-                    + " new QEMU; use copy mode (an ordinary live migration) instead", true);
+                    + " new QEMU; use copy mode (an ordinary live migration) instead", Remedy.COPY_MODE);
         }
         for (MemoryBackend b : info.memory()) {
             if (!b.replaceableInPlace()) {
@@ -81,7 +92,7 @@ final class Replaceability {
                         + ", private to that process; only " + MemoryBackend.MEMFD + " or " + MemoryBackend.FILE
                         + " with share=on can be mapped by a new QEMU. Use copy mode (an ordinary live migration that"
                         + " copies the RAM) instead, or start such VMs with -object " + MemoryBackend.MEMFD
-                        + ",id=ram0,size=...,share=on -machine memory-backend=ram0", true);
+                        + ",id=ram0,size=...,share=on -machine memory-backend=ram0", Remedy.COPY_MODE);
             }
         }
         boolean ignoreShared = false;
@@ -90,7 +101,7 @@ final class Replaceability {
         }
         if (!ignoreShared) {
             throw new NotReplaceableException(vm + " (QEMU " + info.version() + ") lacks the x-ignore-shared migration"
-                    + " capability; use copy mode instead", true);
+                    + " capability; use copy mode instead", Remedy.COPY_MODE);
         }
     }
 

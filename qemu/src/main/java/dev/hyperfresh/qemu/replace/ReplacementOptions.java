@@ -10,31 +10,41 @@ import java.time.Duration;
  * to finish before everything is rolled back. {@code qemuResumesItself}: the new QEMU starts without -S and runs
  * the guest the moment it has loaded it — QEMU's own switch, with no commit point of ours, so nothing stops both
  * QEMUs running the guest if the source fails late; only the benchmark's {@code qemu-own} reference row asks
- * for it.
+ * for it. {@code acceptCpuStateLoss}: replace even a guest whose CPU state QEMU's migration would not carry
+ * ({@link UncarriedCpuState}), which pre-flight refuses otherwise.
  */
 public record ReplacementOptions(Path newBinary, ReplacementMode mode, Accelerator accelerator,
                                  MigrationLimits limits, Duration standbyTimeout, Duration migrationTimeout,
-                                 boolean qemuResumesItself) {
+                                 boolean qemuResumesItself, boolean acceptCpuStateLoss) {
     public static ReplacementOptions of(Path newBinary, ReplacementMode mode) {
         return new ReplacementOptions(newBinary, mode, Accelerator.KVM, MigrationLimits.LOCAL, Duration.ofSeconds(30),
-                Duration.ofMinutes(5), false);
+                Duration.ofMinutes(5), false, false);
     }
 
     public ReplacementOptions withAccelerator(Accelerator a) {
-        return new ReplacementOptions(newBinary, mode, a, limits, standbyTimeout, migrationTimeout, qemuResumesItself);
+        return new ReplacementOptions(newBinary, mode, a, limits, standbyTimeout, migrationTimeout, qemuResumesItself,
+                acceptCpuStateLoss);
     }
 
     public ReplacementOptions withLimits(MigrationLimits l) {
         return new ReplacementOptions(newBinary, mode, accelerator, l, standbyTimeout, migrationTimeout,
-                qemuResumesItself);
+                qemuResumesItself, acceptCpuStateLoss);
     }
 
     public ReplacementOptions withTimeouts(Duration standby, Duration migration) {
-        return new ReplacementOptions(newBinary, mode, accelerator, limits, standby, migration, qemuResumesItself);
+        return new ReplacementOptions(newBinary, mode, accelerator, limits, standby, migration, qemuResumesItself,
+                acceptCpuStateLoss);
     }
 
     /** QEMU's own switch, for reference measurements only (see above). */
     public ReplacementOptions withQemuResumingItself() {
-        return new ReplacementOptions(newBinary, mode, accelerator, limits, standbyTimeout, migrationTimeout, true);
+        return new ReplacementOptions(newBinary, mode, accelerator, limits, standbyTimeout, migrationTimeout, true,
+                acceptCpuStateLoss);
+    }
+
+    /** The operator accepts that the guest loses the CPU state QEMU's migration does not carry (see above). */
+    public ReplacementOptions withCpuStateLossAccepted() {
+        return new ReplacementOptions(newBinary, mode, accelerator, limits, standbyTimeout, migrationTimeout,
+                qemuResumesItself, true);
     }
 }

@@ -76,7 +76,7 @@ class QemuReplacementTest {
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
             assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE))
-                    .isInstanceOfSatisfying(NotReplaceableException.class, e -> assertThat(e.copyModeWorks()).isTrue())
+                    .isInstanceOfSatisfying(NotReplaceableException.class, e -> assertThat(e.remedy()).isEqualTo(NotReplaceableException.Remedy.COPY_MODE))
                     .hasMessage("QEMU pid " + vm.process().pid() + " cannot be replaced in place: its guest RAM"
                             + " 'pc.ram' is a memory-backend-ram without share=on, private to that process; only"
                             + " memory-backend-memfd or memory-backend-file with share=on can be mapped by a new QEMU."

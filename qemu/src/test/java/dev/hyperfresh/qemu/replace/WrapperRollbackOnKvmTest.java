@@ -70,7 +70,7 @@ class WrapperRollbackOnKvmTest {
             Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
             ReplacementOptions o = ReplacementOptions.of(wrapper, ReplacementMode.SHARED);
             ReplacementOptions options = new ReplacementOptions(wrapper, ReplacementMode.SHARED, Accelerator.KVM,
-                    o.limits(), Duration.ofSeconds(10), Duration.ofSeconds(60), false);
+                    o.limits(), Duration.ofSeconds(10), Duration.ofSeconds(60), false, false);
             try (QemuInstance qemuInstance = QemuInstance.attach(vm.spec().qmpSocket())) {
                 assertThatThrownBy(() -> QemuReplacement.replace(qemuInstance, options, ProgressListener.NONE))
                         .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
