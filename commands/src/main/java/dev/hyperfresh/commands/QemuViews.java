@@ -32,7 +32,8 @@ final class QemuViews {
         QemuInfo info = q.info();
         return (info.name().isEmpty() ? "unnamed VM" : info.name()) + " (" + info.status() + ", "
                 + info.vcpus().size() + " vCPU, " + Units.bytes(info.memoryBytes()) + ", "
-                + info.accelerator().qemuName() + ", shareable RAM " + (q.shareableRam() ? "yes" : "no") + ")";
+                + info.accelerator().qemuName() + ", shareable RAM " + (q.shareableRam() ? "yes" : "no")
+                + (q.uncarriedCpuState() != null ? ", migration loses AVX state" : "") + ")";
     }
 
     static String info(QemuVm q) {
@@ -44,6 +45,10 @@ final class QemuViews {
         out.append(Tables.of(List.of("VM", "STATUS", "VCPUS", "MEMORY", "SHAREABLE RAM"), List.of(List.of(
                 info.name().isEmpty() ? "-" : info.name(), info.status(), String.valueOf(info.vcpus().size()),
                 Units.bytes(info.memoryBytes()), q.shareableRam() ? "yes" : "no (replace --copy)")))).append('\n');
+        if (q.uncarriedCpuState() != null) {
+            out.append("cpu state: ").append(q.uncarriedCpuState())
+                    .append(" (replace refuses unless --accept-cpu-state-loss)\n");
+        }
         if (info.memory().isEmpty()) {
             return out.append("no memory backend objects: the RAM is private to this QEMU").toString();
         }
@@ -64,7 +69,8 @@ final class QemuViews {
         node.put("stale", false).put("pid", info.pid()).put("vm_name", info.name()).put("status", info.status())
                 .put("running", info.running()).put("version", info.version())
                 .put("accelerator", info.accelerator().qemuName()).put("vcpus", info.vcpus().size())
-                .put("memory_bytes", info.memoryBytes()).put("shareable_ram", q.shareableRam());
+                .put("memory_bytes", info.memoryBytes()).put("shareable_ram", q.shareableRam())
+                .put("uncarried_cpu_state", q.uncarriedCpuState());
         ArrayNode memory = node.putArray("memory");
         info.memory().forEach(b -> memory.add(JsonOutput.tree(b)));
         return node;

@@ -21,10 +21,17 @@ class QemuViewsTest {
     private static final Path SOCKET = Path.of("/run/hyperfresh/web.qmp");
     private static final String VERSION = "7.2.22 (Debian)";
 
+    private static final String LOST = "QEMU's CPU model for it has no XSAVE, ...";
+
     private static QemuVm vm(boolean shared) {
+        return vm(shared, null);
+    }
+
+    private static QemuVm vm(boolean shared, String uncarriedCpuState) {
         return new QemuVm("web", SOCKET, new QemuInfo(SOCKET, 4242, "web", "running", true, VERSION, Accelerator.KVM,
                 List.of(new QemuVcpu(0, 4243), new QemuVcpu(1, 4244)), List.of(new MemoryBackend("ram0",
-                shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared))), null);
+                shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared)),
+                uncarriedCpuState == null), null, uncarriedCpuState);
     }
 
     private static QemuReplaceReport report(String outcome, String reason) {
@@ -45,7 +52,7 @@ class QemuViewsTest {
         assertThat(QemuViews.listRow(vm(true))).containsExactly("web", "qemu", "active", "running", "4242", VERSION,
                 "-", "-", "web (running, 2 vCPU, 256 MiB, kvm, shareable RAM yes)");
         assertThat(QemuViews.vmSummary(vm(false))).endsWith("shareable RAM no)");
-        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused")))
+        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused", null)))
                 .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "-", "connection refused");
     }
 
@@ -63,6 +70,16 @@ class QemuViewsTest {
     void infoPointsPrivateRamAtCopyMode() {
         assertThat(QemuViews.info(vm(false))).contains("web: QEMU " + VERSION + ", pid 4242, running, kvm")
                 .contains("no (replace --copy)").contains("memory-backend-ram");
+    }
+
+    @Test
+    void cpuStateAMigrationWouldLoseIsShownBeforeAnyReplace() {
+        assertThat(QemuViews.vmSummary(vm(true, LOST))).endsWith("shareable RAM yes, migration loses AVX state)");
+        assertThat(QemuViews.info(vm(true, LOST)))
+                .contains("\ncpu state: " + LOST + " (replace refuses unless --accept-cpu-state-loss)\n");
+        assertThat(QemuViews.info(vm(true))).doesNotContain("cpu state");
+        assertThat(QemuViews.json(vm(true, LOST)).path("uncarried_cpu_state").asText()).isEqualTo(LOST);
+        assertThat(QemuViews.json(vm(true)).path("uncarried_cpu_state").isNull()).isTrue();
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.UncarriedCpuState;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.replace.NotReplaceableException;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
@@ -53,17 +54,22 @@ public final class QemuEngine {
     public List<QemuVm> list() {
         try {
             return QemuDirectory.survey(dir, ASK_TIMEOUT).stream()
-                    .map(e -> new QemuVm(name(e.qmpSocket()), e.qmpSocket(), e.info(), e.problem())).toList();
+                    .map(e -> vm(name(e.qmpSocket()), e.qmpSocket(), e.info(), e.problem())).toList();
         } catch (RuntimeException e) {
             throw EngineException.failed("cannot list the QEMUs in " + dir + ": " + e.getMessage());
         }
+    }
+
+    private static QemuVm vm(String name, Path socket, QemuInfo info, String problem) {
+        return new QemuVm(name, socket, info, problem,
+                info == null ? null : UncarriedCpuState.of(info).orElse(null));
     }
 
     /** The answering QEMU {@code target} names. */
     public QemuVm attach(String target) {
         Path socket = socket(target);
         try (QemuInstance qemu = connect(socket)) {
-            return new QemuVm(name(socket), socket, qemu.info(), null);
+            return vm(name(socket), socket, qemu.info(), null);
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException e) {

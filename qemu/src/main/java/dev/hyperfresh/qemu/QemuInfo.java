@@ -5,10 +5,13 @@ import java.util.List;
 
 /**
  * What an attached QEMU reports about itself and its VM (one QEMU process runs one VM): {@code status} is QMP's
- * run state ("running", "paused", "inmigrate", "postmigrate", ...); {@code name} is -name, or empty.
+ * run state ("running", "paused", "inmigrate", "postmigrate", ...); {@code name} is -name, or empty;
+ * {@code cpuModelHasXsave}: whether QEMU's CPU model has XSAVE, i.e. whether its migration carries AVX state
+ * ({@link UncarriedCpuState}).
  */
 public record QemuInfo(Path qmpSocket, long pid, String name, String status, boolean running, String version,
-                       Accelerator accelerator, List<QemuVcpu> vcpus, List<MemoryBackend> memory) {
+                       Accelerator accelerator, List<QemuVcpu> vcpus, List<MemoryBackend> memory,
+                       boolean cpuModelHasXsave) {
     public QemuInfo {
         vcpus = List.copyOf(vcpus);
         memory = List.copyOf(memory);

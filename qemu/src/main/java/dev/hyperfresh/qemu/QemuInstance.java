@@ -54,13 +54,19 @@ public final class QemuInstance implements AutoCloseable {
         String versionText = q.path("major").asInt() + "." + q.path("minor").asInt() + "." + q.path("micro").asInt()
                 + (version.path("package").asText().isBlank() ? "" : " (" + version.path("package").asText().strip() + ")");
         List<QemuVcpu> vcpus = new ArrayList<>();
-        for (JsonNode cpu : qmp.execute("query-cpus-fast")) {
+        JsonNode cpus = qmp.execute("query-cpus-fast");
+        for (JsonNode cpu : cpus) {
             vcpus.add(new QemuVcpu(cpu.path("cpu-index").asInt(), cpu.path("thread-id").asLong()));
         }
         Accelerator accel = qmp.execute("query-kvm").path("enabled").asBoolean() ? Accelerator.KVM : Accelerator.TCG;
         return new QemuInfo(qmp.socket(), pid, qmp.execute("query-name").path("name").asText(""),
                 status.path("status").asText(), status.path("running").asBoolean(), versionText, accel, vcpus,
-                memoryBackends());
+                memoryBackends(), cpus.isEmpty() || hasXsave(cpus.get(0).path("qom-path").asText()));
+    }
+
+    /** A CPU property read through QOM: the model QEMU built, not the guest's registers (reading those is harmful). */
+    private boolean hasXsave(String cpuPath) {
+        return qmp.execute("qom-get", Map.of("path", cpuPath, "property", "xsave")).asBoolean();
     }
 
     /** query-memdev has no type, so the QOM children of /objects supply it ("child<memory-backend-memfd>"). */

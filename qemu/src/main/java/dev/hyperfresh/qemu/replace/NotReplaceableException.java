@@ -11,7 +11,7 @@ public final class NotReplaceableException extends RuntimeException {
         NONE,
         /** Only in-place (SHARED) replacement is impossible: an ordinary live migration works. */
         COPY_MODE,
-        /** The replacement works but loses guest CPU state ({@link UncarriedCpuState}): only if the operator accepts. */
+        /** It would work but lose guest CPU state ({@link dev.hyperfresh.qemu.UncarriedCpuState}): if accepted. */
         ACCEPT_CPU_STATE_LOSS
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.UncarriedCpuState;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
@@ -48,7 +49,7 @@ final class Replaceability {
         if (!MIGRATION_IDLE.contains(migration)) {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
-        Optional<String> lost = UncarriedCpuState.find(source.qmp());
+        Optional<String> lost = UncarriedCpuState.of(info);
         if (lost.isPresent() && !options.acceptCpuStateLoss()) {
             throw new NotReplaceableException(vm + " would lose guest state in a replacement: " + lost.get()
                     + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"

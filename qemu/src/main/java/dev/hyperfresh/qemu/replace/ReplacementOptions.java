@@ -11,7 +11,7 @@ import java.time.Duration;
  * the guest the moment it has loaded it — QEMU's own switch, with no commit point of ours, so nothing stops both
  * QEMUs running the guest if the source fails late; only the benchmark's {@code qemu-own} reference row asks
  * for it. {@code acceptCpuStateLoss}: replace even a guest whose CPU state QEMU's migration would not carry
- * ({@link UncarriedCpuState}), which pre-flight refuses otherwise.
+ * ({@link dev.hyperfresh.qemu.UncarriedCpuState}), which pre-flight refuses otherwise.
  */
 public record ReplacementOptions(Path newBinary, ReplacementMode mode, Accelerator accelerator,
                                  MigrationLimits limits, Duration standbyTimeout, Duration migrationTimeout,

@@ -8,6 +8,7 @@ import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.UncarriedCpuState;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
@@ -42,7 +43,7 @@ class CpuStateLossOnKvmTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             Optional<String> lost;
             try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
-                lost = UncarriedCpuState.find(qemu.qmp());
+                lost = UncarriedCpuState.of(qemu.info());
                 if (Kvm.hostFlavor() != KvmFlavor.PVM) {
                     assertThat(lost).isEmpty();
                     return;
