@@ -2,6 +2,7 @@ package dev.hyperfresh.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.qemu.qmp.QmpError;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,9 +65,16 @@ public final class QemuInstance implements AutoCloseable {
                 memoryBackends(), cpus.isEmpty() || hasXsave(cpus.get(0).path("qom-path").asText()));
     }
 
-    /** A CPU property read through QOM: the model QEMU built, not the guest's registers (reading those is harmful). */
+    /**
+     * A CPU property read through QOM: the model QEMU built, not the guest's registers (reading those is harmful).
+     * A CPU without the property is no x86 model built from KVM's list, so nothing is missing from it.
+     */
     private boolean hasXsave(String cpuPath) {
-        return qmp.execute("qom-get", Map.of("path", cpuPath, "property", "xsave")).asBoolean();
+        try {
+            return qmp.execute("qom-get", Map.of("path", cpuPath, "property", "xsave")).asBoolean();
+        } catch (QmpError noSuchProperty) {
+            return true;
+        }
     }
 
     /** query-memdev has no type, so the QOM children of /objects supply it ("child<memory-backend-memfd>"). */
