@@ -41,9 +41,8 @@ class CpuStateLossOnKvmTest {
                 .withAccelerator(Accelerator.KVM).withTimeouts(Duration.ofMinutes(2), Duration.ofMinutes(5));
         try (vm) {
             log.awaitProgress(2, GUEST_PROGRESS);
-            Optional<String> lost;
             try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
-                lost = UncarriedCpuState.of(qemu.info());
+                Optional<String> lost = UncarriedCpuState.of(qemu.info());
                 if (Kvm.hostFlavor() != KvmFlavor.PVM) {
                     assertThat(lost).isEmpty();
                     return;
