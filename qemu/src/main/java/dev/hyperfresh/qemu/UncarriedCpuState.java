@@ -21,8 +21,10 @@ public final class UncarriedCpuState {
 
     /** What a migration of this QEMU's guest would lose, in words for the operator; empty when nothing. */
     public static Optional<String> of(QemuInfo qemu) {
-        boolean safe = qemu.accelerator() != Accelerator.KVM || qemu.cpuModelHasXsave();
-        return of(qemu.accelerator(), qemu.cpuModelHasXsave(), safe ? KvmFlavor.UNKNOWN : Kvm.hostFlavor());
+        if (qemu.accelerator() != Accelerator.KVM || qemu.cpuModelHasXsave()) {
+            return Optional.empty(); // decided without opening /dev/kvm
+        }
+        return of(Accelerator.KVM, false, Kvm.hostFlavor());
     }
 
     static Optional<String> of(Accelerator accelerator, boolean modelHasXsave, KvmFlavor host) {
