@@ -5,9 +5,9 @@ import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.UncarriedCpuState;
+import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
-import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +53,7 @@ final class Replaceability {
         if (lost.isPresent() && !options.acceptCpuStateLoss()) {
             throw new NotReplaceableException(vm + " would lose guest state in a replacement: " + lost.get()
                     + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"
-                    + " with the loss",
-                    Remedy.ACCEPT_CPU_STATE_LOSS);
+                    + " with the loss", Remedy.ACCEPT_CPU_STATE_LOSS);
         }
         QemuArgs running = QemuArgs.ofProcess(info.pid());
         if (options.mode() == ReplacementMode.SHARED) {
