@@ -181,12 +181,14 @@ public class ReplacementCommands {
         return entries.isEmpty() ? "no replacements yet" : HistoryView.table(entries);
     }
 
+    /** Runs one step; what went wrong beside it goes to the error stream, so that --json's stdout stays one object. */
     private <T> T step(String instance, String command, boolean json, StepCall<T> call) {
         Replacement replacement = engine.replacement(targets.hfvisor(instance, command));
         try {
             return call.run(replacement, json ? p -> { } : renderer.progress());
         } finally {
             renderer.endProgress();
+            replacement.takeWarnings().forEach(w -> renderer.error("warning: " + w));
         }
     }
 

@@ -133,7 +133,8 @@ final class Views {
         StringBuilder out = new StringBuilder(phases(r.phasesUs())).append('\n');
         if (!"committed".equals(r.outcome())) {
             return out.append("replacement ROLLED BACK: ").append(r.reason())
-                    .append("\nthe VMs run on in ").append(ref(r.before())).toString();
+                    .append("\nthe VMs run on in ").append(ref(r.before())).append(warningLines(r.warnings()))
+                    .toString();
         }
         return out.append("blackout ").append(Units.micros(r.blackoutUs())).append(" (").append(r.blackoutUs())
                 .append(" µs); the guest saw ").append(gap(r.verification().guestGapUs())).append(" (control ")
@@ -142,7 +143,7 @@ final class Views {
                 .append(Units.bytes(r.memoryBytes())).append(" of guest memory stayed in place (")
                 .append(Units.bytes(r.bytesCopied())).append(" copied)\nbefore ").append(ref(r.before()))
                 .append("\nafter  ").append(ref(r.after())).append('\n').append(verification(r.verification()))
-                .toString();
+                .append(warningLines(r.warnings())).toString();
     }
 
     static ObjectNode replaceJson(ReplaceReport r) {

@@ -70,6 +70,8 @@ final class HfvisorReplacement implements Replacement {
     private String lastCutoverRecorded;
     /** The old instance a committed cutover left exiting by itself, until somebody waited for it. */
     private OldInstanceExit oldExit;
+    /** What went wrong beside the steps (a history line not written), until {@link #takeWarnings} hands it on. */
+    private final List<String> warnings = new ArrayList<>();
 
     HfvisorReplacement(String instance, HfvisorEngine engine) {
         this.instance = instance;
@@ -275,9 +277,20 @@ final class HfvisorReplacement implements Replacement {
         Verification v = watchLastCutover(window, progress);
         if (cutoverAt != null) {
             engine.historyFile().append(new HistoryVerification(cutoverAt, instance, v.ok(), v.guestGapUs(),
-                    v.controlGapUs()));
+                    v.controlGapUs())).ifPresent(this::warn);
         }
         return v;
+    }
+
+    @Override
+    public synchronized List<String> takeWarnings() {
+        List<String> taken = List.copyOf(warnings);
+        warnings.clear();
+        return taken;
+    }
+
+    private synchronized void warn(String warning) {
+        warnings.add(warning);
     }
 
     /** The verify, for the instance as it is now (`replace` has just cut it over: no need to look it up again). */
@@ -397,7 +410,7 @@ final class HfvisorReplacement implements Replacement {
         record(cutover, verification);
         return new ReplaceReport(instance, cutover.outcome(), cutover.reason(), cutover.blackoutUs(),
                 cutover.stateBytes(), prepare.memoryBytes(), prepare.bytesCopied(), Phases.ordered(phases), before,
-                cutover.committed() ? cutover.newInstance() : before, verification, cutover.traceUs());
+                cutover.committed() ? cutover.newInstance() : before, verification, cutover.traceUs(), takeWarnings());
     }
 
     /**
@@ -619,7 +632,7 @@ final class HfvisorReplacement implements Replacement {
             long memory = prepared != null ? prepared.memoryBytes() : 0;
             engine.historyFile().append(new HistoryEntry(Instant.now().toString(), instance, e.kind().word(),
                     e.getMessage(), -1, 0, memory, Phases.ordered(phasesUs), before.version(), null, null, null,
-                    null, null));
+                    null, null)).ifPresent(this::warn);
             throw e;
         }
     }
@@ -639,7 +652,7 @@ final class HfvisorReplacement implements Replacement {
                 cutover.committed() ? cutover.newInstance().version() : before.version(),
                 verification == null ? null : verification.ok(),
                 verification == null ? null : verification.guestGapUs(),
-                verification == null ? null : verification.controlGapUs(), cutover.traceUs()));
+                verification == null ? null : verification.controlGapUs(), cutover.traceUs())).ifPresent(this::warn);
     }
 
     /** A standby process started under the name {@code INSTANCE-next-N}, not yet answering. */

@@ -104,8 +104,7 @@ public final class QemuEngine {
                         mode.name().toLowerCase(Locale.ROOT), -1, -1, 0, before.memoryBytes(),
                         timer.phasesUs((System.nanoTime() - start) / 1000), ref(before), ref(before), Map.of(),
                         List.of());
-                record(report);
-                return report;
+                return recorded(report);
             }
         } catch (NotReplaceableException e) {
             throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + remedy(e, name, request),
@@ -119,8 +118,7 @@ public final class QemuEngine {
                 mode.name().toLowerCase(Locale.ROOT), result.blackoutUs(), result.qemuDowntimeMs(), result.transferredBytes(),
                 before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result),
                 result.traceUs(), result.warnings());
-        record(report);
-        return report;
+        return recorded(report);
     }
 
     /** The console's way of asking for what would pass, after a refusal that names one. */
@@ -132,10 +130,12 @@ public final class QemuEngine {
         };
     }
 
-    private void record(QemuReplaceReport r) {
-        history.append(new HistoryEntry(Instant.now().toString(), r.instance(), r.outcome(), r.reason(),
+    /** {@code r} once appended to the history, or with a warning that it could not be. */
+    private QemuReplaceReport recorded(QemuReplaceReport r) {
+        return history.append(new HistoryEntry(Instant.now().toString(), r.instance(), r.outcome(), r.reason(),
                 r.blackoutUs(), r.stateBytes(), r.memoryBytes(), r.phasesUs(), r.before().version(),
-                r.after().version(), null, null, null, r.traceUs().isEmpty() ? null : r.traceUs()));
+                r.after().version(), null, null, null, r.traceUs().isEmpty() ? null : r.traceUs()))
+                .map(r::withWarning).orElse(r);
     }
 
     /** The new QEMU as it answers now: the operator sees it run the VM without another command. */

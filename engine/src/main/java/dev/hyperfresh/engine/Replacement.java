@@ -5,6 +5,7 @@ import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The replacement of one instance, one step at a time, in this order: {@link #standby}, {@link #remap},
@@ -46,4 +47,10 @@ public interface Replacement {
 
     /** standby, remap, cutover and verify in one; a failure before the cutover rolls back. */
     ReplaceReport replace(Path launcher, Duration verifyWindow, ProgressListener progress);
+
+    /**
+     * What went wrong beside the steps since the last call (a history line not written), for the console to say
+     * after the step's result; the step's outcome stands. {@link #replace} puts its own in its report.
+     */
+    List<String> takeWarnings();
 }

@@ -4,18 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.Json;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Past replacements, one JSON object per line, appended: a line is written whole by one write, so concurrent
  * shells never interleave inside a line. A later `verify` of a cutover is a line of its own
  * ({@link HistoryVerification}), read into its entry. Lines that do not parse (a hand edit, a newer format) are
- * skipped.
+ * skipped. A line that cannot be written is a warning, never a failure: the history records replacements, and a full
+ * disk must not turn a committed one into "failed" nor hide who runs the VMs after a rolled-back one.
  */
 final class ReplacementHistory {
     private final Path file;
@@ -24,20 +27,25 @@ final class ReplacementHistory {
         this.file = file;
     }
 
-    synchronized void append(HistoryEntry entry) {
-        appendLine(entry);
+    /** Appends {@code entry}; empty if written, else the warning that says it was not. */
+    synchronized Optional<String> append(HistoryEntry entry) {
+        return appendLine(entry);
     }
 
-    synchronized void append(HistoryVerification verification) {
-        appendLine(verification);
+    /** Appends {@code verification}; empty if written, else the warning that says it was not. */
+    synchronized Optional<String> append(HistoryVerification verification) {
+        return appendLine(verification);
     }
 
-    private void appendLine(Object line) {
+    private Optional<String> appendLine(Object line) {
         try {
             Files.writeString(file, Json.MAPPER.writeValueAsString(line) + "\n", StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            return Optional.empty();
         } catch (IOException e) {
-            throw EngineException.failed("cannot append to the replacement history " + file + ": " + e.getMessage());
+            String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
+            return Optional.of("not recorded in the replacement history: cannot append to " + file + " (" + why
+                    + ")");
         }
     }
 

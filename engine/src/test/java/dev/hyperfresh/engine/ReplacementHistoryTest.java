@@ -55,4 +55,20 @@ class ReplacementHistoryTest {
                 420, 10_945, 64L << 20, Map.of("pause", 1364L), "0.1.0", "0.1.0", true, 1_386L, 4_512L, Map.of()),
                 other);
     }
+
+    @Test
+    void aLineThatCannotBeWrittenIsAWarningNotAFailure() throws Exception {
+        Path file = Files.createDirectory(dir.resolve("history.jsonl"));
+        ReplacementHistory history = new ReplacementHistory(file);
+        HistoryEntry entry = new HistoryEntry("2026-12-05T17:00:00Z", "demo", "committed", null, 400, 10_000,
+                64L << 20, Map.of(), "0.1.0", "0.1.0", true, 1_000L, 2_000L, Map.of());
+        assertThat(history.append(entry)).hasValueSatisfying(w -> assertThat(w)
+                .isEqualTo("not recorded in the replacement history: cannot append to " + file
+                        + " (Is a directory)"));
+        assertThat(history.append(new HistoryVerification("2026-12-05T17:00:00Z", "demo", true, 1L, 2L)))
+                .isPresent();
+        Files.delete(file);
+        assertThat(history.append(entry)).isEmpty();
+        assertThat(history.read()).containsExactly(entry);
+    }
 }

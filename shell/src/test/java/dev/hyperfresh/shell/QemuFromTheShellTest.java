@@ -133,6 +133,7 @@ class QemuFromTheShellTest {
         Files.writeString(broken, "#!/bin/sh\necho 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
         Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwx------"));
         log.awaitProgress(2, GUEST_PROGRESS);
+        Files.createDirectory(dir.resolve("history.jsonl"));   // no history to write to: a warning, nothing more
         HyperfreshProcess.Result rolledBack = hyperfresh("replace", "web", "--with", broken.toString(), "--accel",
                 "tcg", "--json");
         assertThat(rolledBack.exitCode()).as(rolledBack.err()).isEqualTo(4);
@@ -141,6 +142,7 @@ class QemuFromTheShellTest {
         assertThat(report.path("reason").asText()).contains("simulated start failure");
         assertThat(report.path("vms_on").path("pid").asLong()).isEqualTo(web.process().pid());
         assertThat(rolledBack.err()).contains("replacement rolled back: the new QEMU did not start");
+        assertThat(report.path("warnings").toString()).contains("not recorded in the replacement history");
         try (QemuInstance source = QemuInstance.attach(web.spec().qmpSocket())) {
             assertThat(source.pid()).isEqualTo(web.process().pid());
             assertThat(source.info().status()).isEqualTo("running");

@@ -120,15 +120,28 @@ class ShellOnKvmTest {
             long movedPid = moved.path("vms_on").path("pid").asLong();
             assertThat(movedPid).isNotEqualTo(firstPid);
 
-            // A standby that dies while restoring: the cutover rolls back, the VMs run on the old instance.
+            // A standby that dies while restoring: the cutover rolls back, the VMs run on the old instance. The
+            // history cannot be written meanwhile (a directory in its place): a warning, the outcome unchanged.
             Path dies = launcher("dies-while-restoring", "exec " + HFVISOR + " --fault during-restore \"$@\"");
+            Path history = dir.resolve("history.jsonl");
+            Path kept = Files.createDirectories(dir.resolve("kept"));
+            if (Files.exists(history)) {
+                Files.move(history, kept.resolve("history.jsonl"));
+            }
+            Files.createDirectory(history);
             Result rolledBack = run("replace", "kvm", "--with", dies.toString(), "--json");
+            Files.delete(history);
+            if (Files.exists(kept.resolve("history.jsonl"))) {
+                Files.move(kept.resolve("history.jsonl"), history);
+            }
             assertThat(rolledBack.exitCode()).as(rolledBack.err()).isEqualTo(4);
             JsonNode back = oneObject(rolledBack);
             assertThat(back.path("outcome").asText()).isEqualTo("rolled-back");
             assertThat(back.path("reason").asText()).startsWith("replacement rolled back: ");
             assertThat(back.path("vms_on").path("pid").asLong()).isEqualTo(movedPid);
             assertThat(back.path("after").path("pid").asLong()).as("the report still shows").isEqualTo(movedPid);
+            assertThat(back.path("warnings").toString()).contains("not recorded in the replacement history")
+                    .contains("Is a directory");
 
             Result replaced = run("replace", "kvm", "--json", "--seconds", "3");
             assertThat(replaced.exitCode()).as(replaced.err()).isZero();
