@@ -13,7 +13,8 @@ import java.util.Map;
  * {@code traceUs}: each step of the cutover (every QMP command sent and answered, every event received, the old
  * QEMU killed, the sockets moved, {@code replace} returning) in microseconds since the old QEMU's STOP, empty when
  * rolled back; {@code warnings}: guest state lost in a committed replacement because the operator accepted it
- * ({@code --accept-cpu-state-loss}), or the replacement not written to the history; empty as a rule.
+ * ({@code --accept-cpu-state-loss}), a socket or pid file of the old QEMU's not handed to the new one after the
+ * commit, or the replacement not written to the history; empty as a rule.
  */
 public record QemuReplaceReport(String instance, String outcome, String reason, String mode, long blackoutUs,
                                 long qemuDowntimeMs, long stateBytes, long memoryBytes, Map<String, Long> phasesUs,

@@ -13,8 +13,10 @@ import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -106,7 +108,8 @@ public final class QemuReplacement {
         slices.close();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
-        finishOldQemu();
+        List<String> warnings = new ArrayList<>(plan.warnings());
+        finishOldQemu().ifPresent(warnings::add);
         releaseGuard();
         JsonNode ram = migration.path("ram");
         report(Phase.DONE, 100, ram.path("transferred").asLong());
@@ -119,7 +122,7 @@ public final class QemuReplacement {
                 migration.path("downtime").asLong(), migration.path("setup-time").asLong(),
                 migration.path("total-time").asLong(), ram.path("transferred").asLong(),
                 stop > 0 && resume > 0 ? (resume - stop) / 1000 : -1,
-                (MonotonicClock.nanos() - startNanos) / 1000, steps, plan.warnings());
+                (MonotonicClock.nanos() - startNanos) / 1000, steps, List.copyOf(warnings));
     }
 
     private MigrationEnd startStandby(Path qmpSocket) {
@@ -247,15 +250,21 @@ public final class QemuReplacement {
      * sockets are renamed to — while a killed one deletes nothing. So the renames follow the kill at once. Once the
      * kill is sent (through the pidfd taken at pre-flight) no thread of the old QEMU returns to user space; the
      * kernel tearing down its memory takes tens of ms more, which the operator does not wait for: a daemon thread
-     * waits for the exit and only then lets go of the pidfd and the memory hold.
+     * waits for the exit and only then lets go of the pidfd and the memory hold. What fails in the renames (or the
+     * pid file) is returned as a warning: the new QEMU runs the VM whatever a rename says, and the report must say so.
      */
-    private void finishOldQemu() {
+    private Optional<String> finishOldQemu() {
         if (Pidfd.sendSignal(plan.sourcePidfd(), SIGKILL)) {
             trace.mark("source-killed");
         }
         source.close();
-        StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket);
-        trace.mark("sockets-moved");
+        Optional<String> warning = Optional.empty();
+        try {
+            StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket);
+            trace.mark("sockets-moved");
+        } catch (RuntimeException e) {
+            warning = Optional.of(e.getMessage());
+        }
         Plan done = plan;
         Thread reaper = new Thread(() -> {
             Pidfd.awaitExit(done.sourcePidfd(), EXIT_TIMEOUT_MS);
@@ -263,6 +272,7 @@ public final class QemuReplacement {
         }, "old QEMU pid " + plan.source().pid() + " exiting");
         reaper.setDaemon(true);
         reaper.start();
+        return warning;
     }
 
     /** Kill the standby first (it never ran the guest), then make sure the old QEMU runs it as before. */

@@ -10,7 +10,8 @@ import java.util.Map;
  * CLOCK_MONOTONIC: {@code blackoutUs} from the old QEMU's STOP event to the new one's RESUME event as this process
  * received them (-1 if either event was not seen), {@code totalUs} for the whole replacement including starting
  * the standby, and {@code traceUs} every step of the cutover ({@link CutoverTrace}) in microseconds since that STOP.
- * {@code warnings}: what the guest lost that the operator accepted to lose (empty when nothing).
+ * {@code warnings}: what the guest lost that the operator accepted to lose, and what failed after the commit in
+ * handing the new QEMU the old one's sockets and pid file (empty when nothing).
  */
 public record ReplacementResult(ReplacementMode mode, long oldPid, long newPid, Path qmpSocket, long qemuDowntimeMs,
                                 long qemuSetupMs, long qemuTotalMs, long transferredBytes, long blackoutUs,

@@ -5,6 +5,8 @@ import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.launch.HfguestVm;
+import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
@@ -111,6 +113,34 @@ class QemuReplacementTest {
                             + " as before");
             assertThat(qemu.info().status()).isEqualTo("running");
             log.awaitProgress(2, GUEST_PROGRESS);
+        }
+        log.assertClean();
+    }
+
+    /** After the commit a file that cannot be written (here the pid file) is a warning: the new QEMU runs the VM. */
+    @Test
+    void aPidFileThatCannotBeWrittenAfterTheCommitIsAWarning() throws IOException {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        Path pidfile = dir.resolve("vm.pid");
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.addAll(List.of("-pidfile", pidfile.toString()));
+        QemuProcess old = QemuProcess.start(argv, dir.resolve("vm.qmp.log"));
+        old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        Files.delete(pidfile);
+        Files.createDirectory(pidfile);
+        try (RunningVm vm = new RunningVm(spec, old); QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE);
+            assertThat(r.warnings()).singleElement().asString()
+                    .startsWith("the new QEMU runs the VM, but writing its pid to " + pidfile + " failed");
+            try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
+                assertThat(now.pid()).isEqualTo(r.newPid());
+                assertThat(now.info().status()).isEqualTo("running");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
         }
         log.assertClean();
     }
