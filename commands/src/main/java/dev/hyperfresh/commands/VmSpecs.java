@@ -1,9 +1,13 @@
 package dev.hyperfresh.commands;
 
+import dev.hyperfresh.engine.EngineException;
+
 /**
  * Builds an hfvisor {@code --vm} spec from the launch command's separate options. The values are checked where
  * every spec is, by the engine's parse (VmSpec: vCPUs 1..254, memory, guest), and hfvisor gives hfguest
- * {@code cpus=<vCPUs>} unless the command line says otherwise (HfguestCmdline), so neither is repeated here.
+ * {@code cpus=<vCPUs>} unless the command line says otherwise (HfguestCmdline), so neither is repeated here. Only
+ * what the spec's own syntax would misread is refused here: an empty value, a comma (the fields' separator; the
+ * command line goes last, so it may hold commas).
  */
 final class VmSpecs {
     private VmSpecs() {
@@ -11,6 +15,14 @@ final class VmSpecs {
 
     static String of(String name, String mem, int cpus, GuestKind guest, String kernel, String initrd,
                      String cmdline) {
+        field("--vm-name", name);
+        field("--mem", mem);
+        if (kernel != null) {
+            field("--kernel", kernel);
+        }
+        if (initrd != null) {
+            field("--initrd", initrd);
+        }
         StringBuilder spec = new StringBuilder("name=" + name + ",mem=" + mem + ",cpus=" + cpus + ",guest=" + guest);
         if (kernel != null) {
             spec.append(",kernel=").append(kernel);
@@ -22,5 +34,15 @@ final class VmSpecs {
             spec.append(",cmdline=").append(cmdline);
         }
         return spec.toString();
+    }
+
+    private static void field(String option, String value) {
+        if (value == null || value.isEmpty()) {
+            throw EngineException.usage(option + " must not be empty");
+        }
+        if (value.contains(",")) {
+            throw EngineException.usage(option + " cannot contain ',' (it separates the fields of hfvisor's --vm spec):"
+                    + " '" + value + "'");
+        }
     }
 }

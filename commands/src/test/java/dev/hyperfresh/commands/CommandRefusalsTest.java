@@ -130,6 +130,14 @@ class CommandRefusalsTest {
     }
 
     @Test
+    void aValueTheVmSpecWouldMisreadIsRefused() {
+        // once launched as a VM named "null", and as one named "x" with the launch's own cpus
+        refused("launch --name x --vm-name \"\"", ExitCodes.USAGE, "--vm-name must not be empty");
+        refused("launch --name x --vm-name x,cpus=9", ExitCodes.USAGE,
+                "--vm-name cannot contain ',' (it separates the fields of hfvisor's --vm spec): 'x,cpus=9'");
+    }
+
+    @Test
     void aBadValueIsSaidAsWhatItsOptionTakesAndAVmsShapeIsCheckedBeforeAnythingStarts() {
         refused("launch --name x --guest windows", ExitCodes.USAGE, "'windows' is not one of: hfguest, linux");
         refused("launch --name x --mem 1K", ExitCodes.USAGE, "VM memory must be at least 16 MiB, got 1024 bytes");

@@ -42,7 +42,9 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
                 throw new IllegalArgumentException("unknown --vm key '" + key + "' in '" + text + "'; known: "
                         + String.join(", ", new java.util.TreeSet<>(KEYS)));
             }
-            kv.put(key, eq < 0 ? "" : part.substring(eq + 1));
+            if (kv.put(key, eq < 0 ? "" : part.substring(eq + 1)) != null) {
+                throw new IllegalArgumentException("--vm key '" + key + "' given twice in '" + text + "'");
+            }
         }
         String name = kv.getOrDefault("name", "vm0");
         long mem = parseSize(kv.getOrDefault("mem", "256M"));

@@ -50,6 +50,8 @@ class VmSpecTest {
                 .hasMessageContaining("kernel= and initrd= are for guest=linux");
         assertThatThrownBy(() -> VmSpec.parse("kernel=/nonexistent/bzImage"))
                 .hasMessageContaining("kernel file not readable: /nonexistent/bzImage");
+        assertThatThrownBy(() -> VmSpec.parse("name=a,cpus=9,mem=64M,cpus=1"))
+                .hasMessageContaining("--vm key 'cpus' given twice in 'name=a,cpus=9,mem=64M,cpus=1'");
     }
 
     @Test
