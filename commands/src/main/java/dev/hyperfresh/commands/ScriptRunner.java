@@ -1,6 +1,7 @@
 package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.engine.IoFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ public class ScriptRunner {
         try {
             lines = Files.readAllLines(file);
         } catch (IOException e) {
-            throw EngineException.usage("cannot read the script " + file + ": " + e.getMessage());
+            throw EngineException.usage("cannot read the script " + file + ": " + IoFailure.reason(e));
         }
         DefaultParser parser = new DefaultParser();
         for (int n = 1; n <= lines.size(); n++) {

@@ -150,9 +150,10 @@ class CommandRefusalsTest {
     }
 
     @Test
-    void consoleOfAVmTheInstanceDoesNotHave() {
+    void consoleOrStopOfAVmTheInstanceDoesNotHave() {
         refused("console demo --vm nosuch --seconds 1", ExitCodes.PRECONDITION,
                 "no VM named nosuch in instance demo (it has: web)");
+        refused("stop demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
     }
 
     @Test

@@ -36,7 +36,7 @@ public final class HfvisorEngine implements Engine {
             Files.createDirectories(config.socketDir());
         } catch (IOException e) {
             throw EngineException.failed("cannot create the socket directory " + config.socketDir() + ": "
-                    + e.getMessage());
+                    + IoFailure.reason(e));
         }
         this.history = new ReplacementHistory(config.socketDir().resolve("history.jsonl"));
     }
@@ -51,7 +51,7 @@ public final class HfvisorEngine implements Engine {
             }
         } catch (IOException e) {
             throw EngineException.failed("cannot read the socket directory " + config.socketDir() + ": "
-                    + e.getMessage());
+                    + IoFailure.reason(e));
         }
         return found;
     }
@@ -107,6 +107,9 @@ public final class HfvisorEngine implements Engine {
     @Override
     public void stop(String name, String vm) {
         Instance instance = instance(name);
+        if (vm != null) {
+            instance.requireVm(vm);   // refused, as everywhere a VM is named, before the instance is asked
+        }
         Control.request(instance.socket(), "stop", vm == null ? null
                 : Json.MAPPER.createObjectNode().put("vm", vm));
         if (vm == null && !Launcher.awaitExit(instance.info().pid(), STOP_TIMEOUT)) {

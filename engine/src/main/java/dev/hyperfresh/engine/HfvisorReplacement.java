@@ -710,7 +710,7 @@ final class HfvisorReplacement implements Replacement {
         try {
             Files.write(file, bytes);
         } catch (IOException e) {
-            throw EngineException.failed("cannot write the snapshot to " + file + ": " + e.getMessage());
+            throw EngineException.failed("cannot write the snapshot to " + file + ": " + IoFailure.reason(e));
         }
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.vmm.control.Json;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -43,9 +42,8 @@ final class ReplacementHistory {
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);
             return Optional.empty();
         } catch (IOException e) {
-            String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.getMessage();
-            return Optional.of("not recorded in the replacement history: cannot append to " + file + " (" + why
-                    + ")");
+            return Optional.of("not recorded in the replacement history: cannot append to " + file + " ("
+                    + IoFailure.reason(e) + ")");
         }
     }
 
@@ -56,7 +54,7 @@ final class ReplacementHistory {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw EngineException.failed("cannot read the replacement history " + file + ": " + e.getMessage());
+            throw EngineException.failed("cannot read the replacement history " + file + ": " + IoFailure.reason(e));
         }
         List<HistoryEntry> entries = new ArrayList<>();
         for (String line : lines) {

@@ -48,7 +48,12 @@ public class BatchRunner implements ShellRunner, ExitCodeGenerator {
                 errors.failed(EngineException.usage("usage: hyperfresh --script FILE"));
                 exitCode = ExitCodes.USAGE;
             } else {
-                exitCode = scripts.run(Path.of(args[1])).exitCode();
+                try {
+                    exitCode = scripts.run(Path.of(args[1])).exitCode();
+                } catch (EngineException unreadable) {
+                    errors.failed(unreadable);
+                    exitCode = errors.lastExitCode();
+                }
             }
             return true;
         }

@@ -28,4 +28,13 @@ class BatchRunnerTest {
         assertThat(alone.err()).contains(ONE_SHOT_STANDBY).contains("`hyperfresh --script FILE`");
         assertThat(scripted.err()).doesNotContain(ONE_SHOT_STANDBY).contains("instance ghost does not answer");
     }
+
+    @Test
+    void aScriptThatCannotBeReadIsAUsageErrorInAWord() throws Exception {
+        HyperfreshProcess.Result missing = HyperfreshProcess.run(sockets, TIMEOUT, "--script",
+                sockets.resolve("nosuch.hf").toString());
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err().strip()).isEqualTo("hyperfresh: cannot read the script " + sockets.resolve("nosuch.hf")
+                + ": no such file or directory");
+    }
 }
