@@ -1,7 +1,7 @@
 package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.EngineException;
-import dev.hyperfresh.engine.IoFailure;
+import dev.hyperfresh.sys.IoFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

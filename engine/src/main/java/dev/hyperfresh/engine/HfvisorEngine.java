@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.cli.VmSpec;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.sys.CpuSplit;
+import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.CutoverReply;

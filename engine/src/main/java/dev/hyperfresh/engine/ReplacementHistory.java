@@ -2,6 +2,7 @@ package dev.hyperfresh.engine;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.control.Json;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
@@ -10,6 +11,7 @@ import dev.hyperfresh.vmm.handover.Die;
 import dev.hyperfresh.vmm.handover.FaultPoint;
 import dev.hyperfresh.vmm.handover.JitWarmup;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,6 +39,7 @@ public final class HfvisorMain {
         boolean standby = false;
         FaultPoint fault = null;
         List<VmSpec> specs = new ArrayList<>();
+        Path socket;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -64,12 +67,14 @@ public final class HfvisorMain {
             if (!specs.isEmpty() && standby) {
                 throw new IllegalArgumentException("a --standby instance starts without VMs: drop --vm and --config");
             }
+            socket = socketDir == null ? ControlClient.socketPath(name) : ControlClient.socketPath(socketDir, name);
         } catch (IllegalArgumentException e) {
             System.err.println("hfvisor: " + e.getMessage());
             System.err.println(USAGE);
             return 2;
+        } catch (UncheckedIOException e) {   // the default socket directory could not be made
+            return failed(e);
         }
-        Path socket = socketDir == null ? ControlClient.socketPath(name) : socketDir.resolve(name + ".sock");
         return serve(name, socket, specs, standby, fault);
     }
 
@@ -105,10 +110,18 @@ public final class HfvisorMain {
         } catch (NameTakenException e) {
             System.err.println("hfvisor: " + e.getMessage());
             return NameTakenException.EXIT_STATUS;
+        } catch (UncheckedIOException e) {
+            return failed(e);
         } catch (RuntimeException e) {
             System.err.println("hfvisor: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** A file that could not be used: what for, and why. */
+    private static int failed(UncheckedIOException e) {
+        System.err.println("hfvisor: " + e.getMessage() + ": " + IoFailure.reason(e.getCause()));
+        return 1;
     }
 
     private static String value(String[] args, int i, String option) {

@@ -49,11 +49,22 @@ public final class ControlClient implements AutoCloseable {
 
     /** Where the instance named {@code instanceName} listens: {@code <default socket dir>/<name>.sock}. */
     public static Path socketPath(String instanceName) {
+        checkName(instanceName);
+        return defaultSocketDir().resolve(instanceName + ".sock");
+    }
+
+    /** Where the instance named {@code instanceName} listens in {@code dir}: {@code <dir>/<name>.sock}. */
+    public static Path socketPath(Path dir, String instanceName) {
+        checkName(instanceName);
+        return dir.resolve(instanceName + ".sock");
+    }
+
+    /** A name is a file name in the socket directory, never a path out of it. */
+    private static void checkName(String instanceName) {
         if (!INSTANCE_NAME.matcher(instanceName).matches()) {
             throw new IllegalArgumentException("instance name \"" + instanceName + "\" must be letters, digits, '.',"
                     + " '_' or '-', starting with a letter or digit");
         }
-        return defaultSocketDir().resolve(instanceName + ".sock");
     }
 
     static Path socketDir(Map<String, String> env) {

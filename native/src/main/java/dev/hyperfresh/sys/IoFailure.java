@@ -1,4 +1,4 @@
-package dev.hyperfresh.engine;
+package dev.hyperfresh.sys;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
