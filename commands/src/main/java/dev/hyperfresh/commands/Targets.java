@@ -32,9 +32,18 @@ public class Targets {
     public String hfvisor(String named, String command) {
         String target = session.target(named);
         if (isQemu(target)) {
-            throw EngineException.precondition(command + " is not supported for QEMU instances (" + target
-                    + "): use `replace`, which replaces a QEMU in one step");
+            throw EngineException.precondition(command + " is not supported for QEMU instances (" + target + "): "
+                    + instead(command));
         }
         return target;
+    }
+
+    /** What an operator who asked {@code command} of a QEMU wants instead. */
+    private static String instead(String command) {
+        return switch (command) {
+            case "stop" -> "stop a QEMU through its own QMP (`quit`) or whatever started it";
+            case "console" -> "a QEMU's console is its own (its -serial or -chardev)";
+            default -> "use `replace`, which replaces a QEMU in one step";
+        };
     }
 }

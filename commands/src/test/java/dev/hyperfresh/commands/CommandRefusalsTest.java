@@ -150,6 +150,14 @@ class CommandRefusalsTest {
     }
 
     @Test
+    void anHfvisorOnlyCommandOnAQemuSaysWhatToDoInstead() {
+        refused("stop qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "stop is not supported for QEMU instances"
+                + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
+        refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,
+                "cutover is not supported for QEMU instances (qmp:/nonexistent.qmp): use `replace`");
+    }
+
+    @Test
     void consoleOrStopOfAVmTheInstanceDoesNotHave() {
         refused("console demo --vm nosuch --seconds 1", ExitCodes.PRECONDITION,
                 "no VM named nosuch in instance demo (it has: web)");
