@@ -97,7 +97,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
                 --with) _hyperfresh_value file; return ;;
                 --seconds) _hyperfresh_value value; return ;;
-                --accel) _hyperfresh_value value; return ;;
+                --accel) _hyperfresh_value choice "kvm tcg"; return ;;
             esac ;;
         rollback)
             options="--instance --json --help"

@@ -90,6 +90,8 @@ public class DemoCommand {
                     + " no error, and time (the TSC) never going back.");
             Verification after = replacement.verify(WATCH, say.progress());
             say.line(Views.verification(after));
+            List<String> warnings = replacement.takeWarnings();   // e.g. the history not written: said, not fatal
+            warnings.forEach(w -> say.line("warning: " + w));
 
             ObjectNode summary = JsonOutput.object().put("instance", name).put("blackout_us", cutover.blackoutUs())
                     .put("state_bytes", snapshot.stateBytes()).put("memory_bytes", prepare.memoryBytes())
@@ -97,6 +99,7 @@ public class DemoCommand {
                     .put("guest_gap_us", after.guestGapUs()).put("control_gap_us", after.controlGapUs())
                     .put("kept", keep);
             summary.set("phases_us", JsonOutput.tree(cutover.phasesUs()));
+            warnings.forEach(summary.putArray("warnings")::add);
             say.step(after.ok() ? "Done: the hypervisor was replaced under a running guest, whose longest pause"
                     + " across it was " + Views.gap(after.guestGapUs()) + " (" + Views.gap(after.controlGapUs())
                     + " without a cutover; blackout " + Units.micros(cutover.blackoutUs()) + "), and nothing else."

@@ -123,7 +123,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
             @ShellOption(value = "--seconds", defaultValue = REPLACE_SECONDS, help = "how long verify watches (hfvisor)") double seconds,
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
-            @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
+            @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);

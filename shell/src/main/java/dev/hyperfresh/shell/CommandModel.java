@@ -1,5 +1,6 @@
 package dev.hyperfresh.shell;
 
+import dev.hyperfresh.commands.AcceleratorNames;
 import java.io.File;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -65,6 +66,9 @@ record CommandModel(List<Command> commands) {
             kind = Kind.FILE;
         } else if (name.equals("instance")) {
             kind = Kind.INSTANCE;
+        } else if (name.equals("accel")) {   // a String the engine parses; its words come from the QEMU backend
+            kind = Kind.CHOICE;
+            values = AcceleratorNames.WORDS;
         } else {
             kind = Kind.VALUE;
         }

@@ -45,6 +45,7 @@ class BashCompletionTest {
         assertThat(complete("hyperfresh attach w")).containsExactly("web");
         assertThat(complete("hyperfresh cutover --instance de")).containsExactly("demo");
         assertThat(complete("hyperfresh launch --guest ")).containsExactly("hfguest", "linux");
+        assertThat(complete("hyperfresh replace web --accel ")).containsExactly("kvm", "tcg");
         assertThat(complete("hyperfresh snapshot --show r")).containsExactly("regs");
         assertThat(complete("hyperfresh snapshot --save dem")).containsExactly("demo.sock");
         assertThat(complete("hyperfresh --script db")).containsExactly("db.sock");
