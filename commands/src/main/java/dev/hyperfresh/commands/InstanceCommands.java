@@ -128,17 +128,20 @@ public class InstanceCommands {
         return json ? Outcome.ok().render(Views.instanceJson(found)) : Views.info(found);
     }
 
-    @ShellMethod(key = "stop", value = "Power off one VM, or every VM and so the instance.", group = "Instances")
+    @ShellMethod(key = "stop", value = "Power off one VM (its last one: the instance ends too), or every VM and so the instance.", group = "Instances")
     public String stop(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.hfvisor(instance, "stop");
+        boolean instanceEnds = vm == null || engine.instance(target).endsWithout(vm);
         engine.stop(target, vm);
-        if (vm == null && target.equals(session.attached())) {
+        if (instanceEnds && target.equals(session.attached())) {
             session.detach();
         }
-        return json ? Outcome.ok().render(JsonOutput.object().put("stopped", target).put("vm", vm))
-                : vm == null ? "stopped " + target : "stopped VM " + vm + " of " + target;
+        return json ? Outcome.ok().render(JsonOutput.object().put("stopped", target).put("vm", vm)
+                .put("instance_ends", instanceEnds))
+                : vm == null ? "stopped " + target
+                : "stopped VM " + vm + " of " + target + (instanceEnds ? ", its last: " + target + " ends with it" : "");
     }
 }

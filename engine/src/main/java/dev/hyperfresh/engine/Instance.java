@@ -3,8 +3,10 @@ package dev.hyperfresh.engine;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.vm.GuestWarning;
+import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An hfvisor control socket found in the socket directory: either answering ({@code info} set) or stale
@@ -30,6 +32,14 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
 
     public boolean isStandby() {
         return InstanceInfo.STANDBY.equals(role());
+    }
+
+    /**
+     * Whether stopping {@code vm} ends the instance: hfvisor exits once none of its VMs is created, running or paused.
+     */
+    public boolean endsWithout(String vm) {
+        Set<String> alive = Set.of(VmStatus.CREATED.word(), VmStatus.RUNNING.word(), VmStatus.PAUSED.word());
+        return info.vms().stream().filter(v -> !v.name().equals(vm)).noneMatch(v -> alive.contains(v.state()));
     }
 
     /** Refuses {@code vm} unless this instance runs a VM of that name (hfvisor's own words for it). */

@@ -24,4 +24,15 @@ class InstanceTest {
         assertThat(instance("PVM", "hfguest").warnings()).isEmpty();
         assertThat(Instance.stale("lx", SOCKET, "stale socket").warnings()).isEmpty();
     }
+
+    @Test
+    void stoppingItsLastLiveVmEndsTheInstance() {
+        Instance three = Instance.answering(SOCKET, new InstanceInfo("lx", 42, "0.1", "b", "PVM", 1000, "running",
+                InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("a", 1, 64L << 20, "stopped", "hfguest"),
+                new InstanceInfo.Vm("b", 1, 64L << 20, "paused", "hfguest"),
+                new InstanceInfo.Vm("c", 1, 64L << 20, "running", "hfguest"))));
+        assertThat(three.endsWithout("b")).as("c still runs").isFalse();
+        assertThat(three.endsWithout("a")).isFalse();
+        assertThat(instance("PVM", "hfguest").endsWithout("vm0")).isTrue();
+    }
 }
