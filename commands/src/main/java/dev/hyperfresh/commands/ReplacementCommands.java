@@ -32,8 +32,9 @@ import org.springframework.shell.standard.ShellOption;
 @ShellComponent
 public class ReplacementCommands {
     private static final String GROUP = "Replacement";
-    /** {@code replace}'s defaults, also for the one-shot path that runs it without Spring (shell's DirectCommands). */
-    public static final String REPLACE_SECONDS = "2";
+    /** How long {@code replace} verifies an hfvisor instance unless told; no default for a QEMU, which has none. */
+    private static final String REPLACE_SECONDS = "2";
+    /** {@code replace}'s accelerator, also for the one-shot path that runs it without Spring (shell's DirectCommands). */
     public static final String REPLACE_ACCEL = "kvm";
 
     private final Engine engine;
@@ -121,13 +122,17 @@ public class ReplacementCommands {
     public String replace(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
-            @ShellOption(value = "--seconds", defaultValue = REPLACE_SECONDS, help = "how long verify watches (hfvisor)") double seconds,
+            @ShellOption(value = "--seconds", defaultValue = ShellOption.NULL, help = "how long verify watches (hfvisor; default " + REPLACE_SECONDS + ")") Double seconds,
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
             @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
+            if (seconds != null) {   // said rather than ignored: a script that asks for a window must not think it got one
+                throw EngineException.usage("--seconds is for hfvisor instances (how long verify watches); " + target
+                        + " is a QEMU, whose replacement has no verify window");
+            }
             return replaceQemu(target, new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
                     Accelerator.parse(accel), acceptCpuStateLoss), json);
         }
@@ -135,7 +140,7 @@ public class ReplacementCommands {
             throw EngineException.usage((copy ? "--copy" : "--accept-cpu-state-loss") + " is for QEMU instances; "
                     + target + " is an hfvisor instance");
         }
-        Duration window = window(seconds);
+        Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(
                 with == null ? null : with.toPath(), window, progress));
         Object shown = json ? Views.replaceJson(r) : Views.replace(r);

@@ -155,6 +155,8 @@ class CommandRefusalsTest {
                 + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
         refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,
                 "cutover is not supported for QEMU instances (qmp:/nonexistent.qmp): use `replace`");
+        refused("replace qmp:/nonexistent.qmp --seconds 3", ExitCodes.USAGE, "--seconds is for hfvisor instances (how"
+                + " long verify watches); qmp:/nonexistent.qmp is a QEMU, whose replacement has no verify window");
     }
 
     @Test

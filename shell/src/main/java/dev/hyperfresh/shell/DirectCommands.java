@@ -49,7 +49,7 @@ final class DirectCommands {
         if (words.equals(List.of("help")) && !json) {
             return help(Path.of(home, HELP_FILE)) ? new Answered(ExitCodes.SUCCESS, false) : null;
         }
-        String seconds = ReplacementCommands.REPLACE_SECONDS;
+        String seconds = null;
         int at = words.indexOf("--seconds");
         if (words.size() > 1 && words.get(0).equals("replace") && json && at > 0 && at == words.size() - 2) {
             seconds = words.get(at + 1);
@@ -75,7 +75,7 @@ final class DirectCommands {
             Targets targets = new Targets(session, qemu);
             if (replaced != null) {
                 renderer.line(new ReplacementCommands(hfvisor, qemu, targets, renderer)
-                        .replace(replaced, null, Double.parseDouble(seconds), false,
+                        .replace(replaced, null, seconds == null ? null : Double.valueOf(seconds), false,
                         ReplacementCommands.REPLACE_ACCEL, false, true));
                 return new Answered(ExitCodes.SUCCESS, true);
             }
