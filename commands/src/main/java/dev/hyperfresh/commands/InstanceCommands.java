@@ -134,8 +134,7 @@ public class InstanceCommands {
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.hfvisor(instance, "stop");
-        boolean instanceEnds = vm == null || engine.instance(target).endsWithout(vm);
-        engine.stop(target, vm);
+        boolean instanceEnds = engine.stop(target, vm);
         if (instanceEnds && target.equals(session.attached())) {
             session.detach();
         }

@@ -23,8 +23,11 @@ public interface Engine {
     /** Starts an hfvisor instance detached from this process and waits until it answers. */
     Instance launch(LaunchRequest request, ProgressListener progress);
 
-    /** Powers off the VM named {@code vm}, or every VM (and so the instance) when {@code vm} is null. */
-    void stop(String instance, String vm);
+    /**
+     * Powers off the VM named {@code vm}, or every VM (and so the instance) when {@code vm} is null; whether the
+     * instance ends with it (it does with its last live VM).
+     */
+    boolean stop(String instance, String vm);
 
     /** Delivers the instance's events (heartbeats, console, state) until the returned handle is closed. */
     AutoCloseable follow(String instance, Consumer<Event> events);

@@ -106,11 +106,12 @@ public final class HfvisorEngine implements Engine {
     }
 
     @Override
-    public void stop(String name, String vm) {
+    public boolean stop(String name, String vm) {
         Instance instance = instance(name);
         if (vm != null) {
             instance.requireVm(vm);   // refused, as everywhere a VM is named, before the instance is asked
         }
+        boolean ends = vm == null || instance.endsWithout(vm);
         Control.request(instance.socket(), "stop", vm == null ? null
                 : Json.MAPPER.createObjectNode().put("vm", vm));
         if (vm == null && !Launcher.awaitExit(instance.info().pid(), STOP_TIMEOUT)) {
@@ -118,6 +119,7 @@ public final class HfvisorEngine implements Engine {
                     + " s of `stop` and was killed");
         }
         replacements.remove(name);
+        return ends;
     }
 
     @Override
