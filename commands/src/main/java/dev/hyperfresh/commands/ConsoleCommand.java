@@ -23,9 +23,9 @@ public class ConsoleCommand {
 
     @ShellMethod(key = "console", value = "Follow the guests' console and heartbeats; Ctrl-C returns to the prompt.", group = "Instances")
     public String console(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
-            @ShellOption(value = "--seconds", defaultValue = "0", help = "stop after this long (0: until Ctrl-C)") double seconds,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
+            @ShellOption(value = "--seconds", defaultValue = "0", arity = 1, help = "stop after this long (0: until Ctrl-C)") double seconds,
             @ShellOption(value = "--json", defaultValue = "false", help = "one JSON object per event") boolean json) {
         if (seconds < 0) {
             throw EngineException.usage("--seconds must not be negative, got " + seconds);

@@ -38,9 +38,9 @@ public class DemoCommand {
 
     @ShellMethod(key = "demo", value = "A guided tour: launch a VM, replace its hypervisor live step by step, clean up.", group = "Tour")
     public String demo(
-            @ShellOption(value = "--name", defaultValue = "tour", help = "instance name for the tour") String name,
-            @ShellOption(value = "--mem", defaultValue = "256M", help = "guest memory") String mem,
-            @ShellOption(value = "--cpus", defaultValue = "2", help = "vCPUs") int cpus,
+            @ShellOption(value = "--name", defaultValue = "tour", arity = 1, help = "instance name for the tour") String name,
+            @ShellOption(value = "--mem", defaultValue = "256M", arity = 1, help = "guest memory") String mem,
+            @ShellOption(value = "--cpus", defaultValue = "2", arity = 1, help = "vCPUs") int cpus,
             @ShellOption(value = "--keep", defaultValue = "false", help = "leave the instance running afterwards") boolean keep,
             @ShellOption(value = "--json", defaultValue = "false", help = "no narration; one JSON summary") boolean json) {
         Narrator say = new Narrator(json);

@@ -65,14 +65,14 @@ public class InstanceCommands {
 
     @ShellMethod(key = "launch", value = "Start an hfvisor instance with one or more VMs and attach to it.", group = "Instances")
     public String launch(
-            @ShellOption(value = "--name", defaultValue = "demo", valueProvider = InstanceNames.class, help = "instance name") String name,
-            @ShellOption(value = "--vm-name", defaultValue = "web", help = "name of the VM") String vmName,
-            @ShellOption(value = "--mem", defaultValue = "256M", help = "guest memory, e.g. 256M, 4G") String mem,
-            @ShellOption(value = "--cpus", defaultValue = "2", help = "vCPUs") int cpus,
-            @ShellOption(value = "--guest", defaultValue = "hfguest", help = "hfguest (embedded) or linux") GuestKind guest,
-            @ShellOption(value = "--kernel", defaultValue = ShellOption.NULL, help = "bzImage for --guest linux") String kernel,
-            @ShellOption(value = "--initrd", defaultValue = ShellOption.NULL, help = "initrd for --guest linux") String initrd,
-            @ShellOption(value = "--cmdline", defaultValue = ShellOption.NULL, help = "guest command line") String cmdline,
+            @ShellOption(value = "--name", defaultValue = "demo", valueProvider = InstanceNames.class, arity = 1, help = "instance name") String name,
+            @ShellOption(value = "--vm-name", defaultValue = "web", arity = 1, help = "name of the VM") String vmName,
+            @ShellOption(value = "--mem", defaultValue = "256M", arity = 1, help = "guest memory, e.g. 256M, 4G") String mem,
+            @ShellOption(value = "--cpus", defaultValue = "2", arity = 1, help = "vCPUs") int cpus,
+            @ShellOption(value = "--guest", defaultValue = "hfguest", arity = 1, help = "hfguest (embedded) or linux") GuestKind guest,
+            @ShellOption(value = "--kernel", defaultValue = ShellOption.NULL, arity = 1, help = "bzImage for --guest linux") String kernel,
+            @ShellOption(value = "--initrd", defaultValue = ShellOption.NULL, arity = 1, help = "initrd for --guest linux") String initrd,
+            @ShellOption(value = "--cmdline", defaultValue = ShellOption.NULL, arity = 1, help = "guest command line") String cmdline,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, arity = 8, help = "full hfvisor VM specs (man hfvisor), instead of the options above") String[] vms,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<String> specs = vms != null ? List.of(vms)
@@ -93,7 +93,7 @@ public class InstanceCommands {
 
     @ShellMethod(key = "attach", value = "Make INSTANCE (an hfvisor or QEMU name, or qmp:PATH) the one commands act on when none is named.", group = "Instances")
     public String attach(
-            @ShellOption(value = "--instance", valueProvider = InstanceNames.class, help = "instance name, or qmp:PATH of a QEMU's QMP socket") String instance,
+            @ShellOption(value = "--instance", valueProvider = InstanceNames.class, arity = 1, help = "instance name, or qmp:PATH of a QEMU's QMP socket") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         if (targets.isQemu(instance)) {
             QemuVm found = qemu.attach(instance);
@@ -117,7 +117,7 @@ public class InstanceCommands {
 
     @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role, the KVM it runs on (VMX, SVM, PVM) and its VMs (a QEMU: version, status, vCPUs, RAM backends).", group = "Instances")
     public String info(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
@@ -130,8 +130,8 @@ public class InstanceCommands {
 
     @ShellMethod(key = "stop", value = "Power off one VM (its last one: the instance ends too), or every VM and so the instance.", group = "Instances")
     public String stop(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, help = "only this VM") String vm,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.hfvisor(instance, "stop");
         boolean instanceEnds = engine.stop(target, vm);

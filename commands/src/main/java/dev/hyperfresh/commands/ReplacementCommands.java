@@ -51,8 +51,8 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "standby", value = "Start a standby hfvisor (possibly another build) for the instance.", group = GROUP)
     public String standby(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor)") File with,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "launcher of the new build (default: bin/hfvisor)") File with,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         StandbyReport r = step(instance, "standby", json, (rep, progress) -> rep.standby(with == null ? null : with.toPath(),
                 progress));
@@ -63,7 +63,7 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "remap", value = "Share every VM's memory with the standby (no copy); the guests keep running.", group = GROUP)
     public String remap(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         PrepareReply r = step(instance, "remap", json, Replacement::remap);
         return json ? Outcome.ok().render(JsonOutput.tree(r)) : Views.prepare(r);
@@ -71,9 +71,9 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "snapshot", value = "Save every VM's state as a cutover would move it; show it or write it to a file.", group = GROUP)
     public String snapshot(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--show", defaultValue = "summary", help = "summary, regs or devices") SnapshotView show,
-            @ShellOption(value = "--save", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "write the encoded state to FILE") File save,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--show", defaultValue = "summary", arity = 1, help = "summary, regs or devices") SnapshotView show,
+            @ShellOption(value = "--save", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "write the encoded state to FILE") File save,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         Snapshot s = engine.replacement(targets.hfvisor(instance, "snapshot")).snapshot(save == null ? null : save.toPath());
         return json ? Outcome.ok().render(SnapshotViews.json(s)) : SnapshotViews.text(s, show);
@@ -81,7 +81,7 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "cutover", value = "Move the VMs to the remapped standby: pause, save, hand over, restore, resume.", group = GROUP)
     public String cutover(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.hfvisor(instance, "cutover");
         CutoverReply r = step(target, "cutover", json, Replacement::cutover);
@@ -95,7 +95,7 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "rollback", value = "Drop the standby (and its remap) before a cutover; the VMs never stop.", group = GROUP)
     public String rollback(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.hfvisor(instance, "rollback");
         engine.replacement(target).rollback();
@@ -105,8 +105,8 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "verify", value = "Watch the guests' heartbeats (hfguest's, or the Linux test guest's on its console) and check them: sequence, errors, TSC, ticks; after a cutover, the largest pause the guest saw across it and in a control window (guest_gap_us, control_gap_us).", group = GROUP)
     public String verify(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--seconds", defaultValue = "2", help = "how long to watch") double seconds,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--seconds", defaultValue = "2", arity = 1, help = "how long to watch") double seconds,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         Duration window = window(seconds);
         String target = targets.hfvisor(instance, "verify");
@@ -120,11 +120,11 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "replace", value = "Replace the instance live: standby, remap, cutover and verify in one; a QEMU by migrating into a new QEMU process.", group = GROUP)
     public String replace(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
-            @ShellOption(value = "--seconds", defaultValue = ShellOption.NULL, help = "how long verify watches (hfvisor; default " + REPLACE_SECONDS + ")") Double seconds,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
+            @ShellOption(value = "--seconds", defaultValue = ShellOption.NULL, arity = 1, help = "how long verify watches (hfvisor; default " + REPLACE_SECONDS + ")") Double seconds,
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
-            @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
+            @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
@@ -172,7 +172,7 @@ public class ReplacementCommands {
 
     @ShellMethod(key = "history", value = "Past replacements with their per-phase times and the guest gap against its control.", group = GROUP)
     public String history(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, help = "only this instance") String instance,
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "only this instance") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         var entries = engine.history().stream().filter(e -> instance == null || e.instance().equals(instance))
                 .toList();

@@ -18,7 +18,7 @@ public class ScriptCommand {
 
     @ShellMethod(key = "script", value = "Run the commands in FILE, one per line, stopping at the first failure.", group = "Scripting")
     public String script(
-            @ShellOption(value = "--file", valueProvider = FileValueProvider.class, help = "the script") File file) {
+            @ShellOption(value = "--file", valueProvider = FileValueProvider.class, arity = 1, help = "the script") File file) {
         ScriptRunner.Result result = runner.run(file.toPath());
         if (result.exitCode() != ExitCodes.SUCCESS) {
             throw new EngineException(ExitCodes.kind(result.exitCode()), "script " + file + " stopped at line "

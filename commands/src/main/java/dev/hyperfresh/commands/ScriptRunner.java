@@ -23,13 +23,15 @@ public class ScriptRunner {
     private final CommandLine commandLine;
     private final ErrorReporter errors;
     private final Renderer renderer;
+    private final PositionalWords positional;
 
     public ScriptRunner(ObjectProvider<Shell> shell, CommandLine commandLine, ErrorReporter errors,
-                        Renderer renderer) {
+                        Renderer renderer, PositionalWords positional) {
         this.shell = shell;
         this.commandLine = commandLine;
         this.errors = errors;
         this.renderer = renderer;
+        this.positional = positional;
     }
 
     /** The outcome: exit code 0, or the failing line's exit code with its number and text. */
@@ -73,7 +75,7 @@ public class ScriptRunner {
                 return;
             }
             try {
-                shell.getObject().run(oneLine(text, words));
+                shell.getObject().run(oneLine(text, positional.first(words)));
             } catch (Exception e) {
                 // a one-shot shell rethrows what its resolver already reported; anything else is new
                 if (errors.failures() == failuresBefore) {

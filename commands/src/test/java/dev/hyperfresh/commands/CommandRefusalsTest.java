@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +40,7 @@ import org.springframework.test.annotation.DirtiesContext.ClassMode;
     "spring.shell.command.history.enabled=false"})
 @DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
 @Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
-    ScriptCommand.class, ScriptRunner.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
+    ScriptCommand.class, ScriptRunner.class, PositionalWords.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
     InstanceNames.class, VmNames.class, Targets.class, CommandLine.class, WholeWords.class})
 class CommandRefusalsTest {
     static final Path DIR = tempDir();
@@ -49,6 +50,8 @@ class CommandRefusalsTest {
     ShellTestClient client;
     @Autowired
     ErrorReporter errors;
+    @Autowired
+    PositionalWords positional;
 
     @TestConfiguration
     static class Beans {
@@ -164,6 +167,23 @@ class CommandRefusalsTest {
         refused("console demo --vm nosuch --seconds 1", ExitCodes.PRECONDITION,
                 "no VM named nosuch in instance demo (it has: web)");
         refused("stop demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
+    }
+
+    @Test
+    void anInstanceNamedAfterTheOptionsIsTheOneTheCommandRunsOn() {
+        // Spring Shell alone dropped `web` after a valued option (the attached instance ran the command instead)
+        assertThat(positional.first(List.of("console", "--seconds", "1", "web", "--json")))
+                .containsExactly("console", "web", "--seconds", "1", "--json");
+        assertThat(positional.first(List.of("stop", "--vm", "b", "--json", "web")))
+                .containsExactly("stop", "web", "--vm", "b", "--json");
+        assertThat(positional.first(List.of("replace", "--json", "true", "qmp:/run/a.qmp", "--accel", "tcg")))
+                .containsExactly("replace", "qmp:/run/a.qmp", "--json", "true", "--accel", "tcg");
+        assertThat(positional.first(List.of("launch", "--vm", "name=a,mem=32M", "name=b,mem=32M", "--name", "x")))
+                .as("an option of many values takes them all").containsExactly("launch", "--vm", "name=a,mem=32M",
+                        "name=b,mem=32M", "--name", "x");
+        assertThat(positional.first(List.of("list", "--bogus", "x"))).as("the shell names the unknown option")
+                .containsExactly("list", "--bogus", "x");
+        assertThat(positional.first(List.of("nosuch", "--json", "x"))).containsExactly("nosuch", "--json", "x");
     }
 
     @Test

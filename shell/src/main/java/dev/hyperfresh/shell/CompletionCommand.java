@@ -23,7 +23,7 @@ public class CompletionCommand {
 
     @ShellMethod(key = "completion", value = "Print the bash or zsh completion script for hyperfresh.", group = "Scripting")
     public String completion(
-            @ShellOption(value = "--shell", help = "bash or zsh") TargetShell shell) {
+            @ShellOption(value = "--shell", arity = 1, help = "bash or zsh") TargetShell shell) {
         CommandModel model = CommandModel.of(catalog.getObject());
         return (shell == TargetShell.bash ? CompletionScripts.bash(model) : CompletionScripts.zsh(model))
                 .stripTrailing();

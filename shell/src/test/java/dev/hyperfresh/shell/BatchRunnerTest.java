@@ -37,4 +37,18 @@ class BatchRunnerTest {
         assertThat(missing.err().strip()).isEqualTo("hyperfresh: cannot read the script " + sockets.resolve("nosuch.hf")
                 + ": no such file or directory");
     }
+
+    @Test
+    void anInstanceNamedAfterAValuedOptionIsTheOneTheCommandRunsOn() throws Exception {
+        // Spring Shell alone had dropped `nosuch` ("name an instance or attach"; in the REPL: the attached one)
+        HyperfreshProcess.Result alone = HyperfreshProcess.run(sockets, TIMEOUT, "stop", "--vm", "web", "nosuch",
+                "--json");
+        Path script = Files.writeString(sockets.resolve("stop.hf"), "console --seconds 1 nosuch\n");
+        HyperfreshProcess.Result scripted = HyperfreshProcess.run(sockets, TIMEOUT, "--script", script.toString());
+
+        assertThat(alone.exitCode()).isEqualTo(3);
+        assertThat(alone.out()).contains("\"outcome\":\"refused\"").contains("no instance named nosuch");
+        assertThat(scripted.exitCode()).isEqualTo(3);
+        assertThat(scripted.err()).contains("no instance named nosuch");
+    }
 }

@@ -40,6 +40,8 @@ class ReplInTmuxTest {
             tmux.type(" demo", "Enter");
             tmux.awaitScreen("attached to demo", SCREEN);
             tmux.awaitScreen("hyperfresh:demo> ", SCREEN);
+            tmux.type("snapshot --show regs nosuch", "Enter");
+            tmux.awaitScreen("hyperfresh: no instance named nosuch", SCREEN);   // not the attached demo's
             tmux.type("cutover", "Enter");
             tmux.awaitScreen("hyperfresh: cutover needs a remapped standby", SCREEN);
             tmux.type("standby --with " + fakeHfvisor, "Enter");
