@@ -39,6 +39,7 @@ public interface LibC {
     @SaveError int ftruncate(int fd, long length);
     @SaveError int fallocate(int fd, int mode, long offset, long len);
     @SaveError int fstat(int fd, @Out Pointer statbuf);
+    @SaveError long lseek(int fd, long offset, int whence);
 
     @SaveError int socket(int domain, int type, int protocol);
     @SaveError int socketpair(int domain, int type, int protocol, @Out int[] sv);

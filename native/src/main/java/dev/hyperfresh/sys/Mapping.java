@@ -44,12 +44,10 @@ public final class Mapping implements AutoCloseable {
         return new Mapping(p.address(), size);
     }
 
-    /** Faults every page in writable now, so the first guest access later costs no host page fault. */
-    public void populateWrite() {
-        populateWrite(0, size);
-    }
-
-    /** {@link #populateWrite()} for the page-aligned range [offset, offset + length) only. */
+    /**
+     * Faults the pages of the page-aligned range [offset, offset + length) in writable now, so the first guest access
+     * later costs no host page fault (of a shared file: allocating those of its pages that did not exist).
+     */
     public void populateWrite(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > size) {
             throw new IllegalArgumentException("range " + offset + "+" + length + " is outside the mapping of " + size);

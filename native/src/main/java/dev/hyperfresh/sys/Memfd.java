@@ -1,5 +1,7 @@
 package dev.hyperfresh.sys;
 
+import java.util.ArrayList;
+import java.util.List;
 import jnr.ffi.Pointer;
 
 /** Anonymous memory with a file descriptor: guest RAM lives here so another process can map the same pages. */
@@ -8,6 +10,9 @@ public final class Memfd {
     static final int MFD_HUGETLB = 4;
     private static final int STAT_SIZE = 144;
     private static final int STAT_ST_SIZE_OFFSET = 48;
+    private static final int SEEK_DATA = 3;
+    private static final int SEEK_HOLE = 4;
+    private static final int ENXIO = 6;
 
     private Memfd() {
     }
@@ -40,5 +45,36 @@ public final class Memfd {
         Pointer st = Sys.allocate(STAT_SIZE);
         Sys.check(Sys.C.fstat(fd.get(), st), "fstat(" + fd.what() + ")");
         return st.getLong(STAT_ST_SIZE_OFFSET);
+    }
+
+    /** {@code length} bytes of a file from {@code offset}. */
+    public record Extent(long offset, long length) {
+        public long end() {
+            return offset + length;
+        }
+    }
+
+    /**
+     * Where a file holds pages, in order (lseek SEEK_DATA / SEEK_HOLE): a memfd has them only where something
+     * touched it. A file system that does not tell (hugetlbfs) reports the whole file.
+     */
+    public static List<Extent> dataExtents(Fd fd) {
+        long size = size(fd);
+        List<Extent> out = new ArrayList<>();
+        for (long at = 0; at < size; ) {
+            long data = Sys.C.lseek(fd.get(), at, SEEK_DATA);
+            if (data < 0) {
+                int errno = Sys.errno();
+                if (errno == ENXIO) {
+                    break;   // no data from here to the end
+                }
+                throw new SysException("lseek(" + fd.what() + ", SEEK_DATA)", errno, "at " + at);
+            }
+            long hole = Math.min(size, Sys.check(Sys.C.lseek(fd.get(), data, SEEK_HOLE),
+                    "lseek(" + fd.what() + ", SEEK_HOLE)"));
+            out.add(new Extent(data, hole - data));
+            at = hole;
+        }
+        return out;
     }
 }

@@ -14,6 +14,23 @@ class MemfdTest {
     }
 
     @Test
+    void dataExtentsAreWhereSomethingWroteOrPopulated() {
+        long page = 4096;
+        try (Fd memfd = Memfd.create("touched", 64 * page, false);
+             Mapping mapping = Mapping.shared(memfd, 64 * page)) {
+            assertThat(Memfd.dataExtents(memfd)).as("fresh: no pages at all").isEmpty();
+
+            mapping.pointer().putByte(3 * page + 7, (byte) 1);
+            mapping.pointer().putByte(4 * page, (byte) 1);
+            mapping.populateWrite(40 * page, 2 * page);
+            mapping.pointer().putByte(63 * page + 4095, (byte) 1);
+
+            assertThat(Memfd.dataExtents(memfd)).containsExactly(new Memfd.Extent(3 * page, 2 * page),
+                    new Memfd.Extent(40 * page, 2 * page), new Memfd.Extent(63 * page, page));
+        }
+    }
+
+    @Test
     void negativeSizeNamesFtruncate() {
         assertThatThrownBy(() -> Memfd.create("negative", -1, false))
                 .isInstanceOf(SysException.class)

@@ -22,6 +22,7 @@ import dev.hyperfresh.vmm.control.Json;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.memory.GuestMemory;
+import dev.hyperfresh.vmm.memory.MemoryRegion;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.PcDevices;
@@ -162,9 +163,10 @@ public final class IncomingHandover {
             }
             long t = MonotonicClock.nanos();
             long base = before[0];
-            memory.populate(POPULATE_CHUNK, done -> progress("populate", (int) (100 * (base + done) / total),
+            List<MemoryRegion> touched = memory.touched();
+            memory.populate(touched, POPULATE_CHUNK, done -> progress("populate", (int) (100 * (base + done) / total),
                     base + done));
-            vm.preFaultMemory();
+            vm.preFaultMemory(touched);
             populateNanos += MonotonicClock.nanos() - t;
             before[0] += o.memoryBytes();
         }

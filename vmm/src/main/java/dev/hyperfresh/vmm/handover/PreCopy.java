@@ -54,7 +54,7 @@ final class PreCopy {
             h.vm().memory().logDirtyPages(h.vm().kvmVm(), true);
         }
         logging = true;
-        List<List<PageRun>> all = vms.stream().map(h -> h.vm().memory().allPages()).toList();
+        List<List<PageRun>> all = vms.stream().map(h -> h.vm().memory().touchedPages()).toList();
         return new Tally(send(all), 1).plus(converge());
     }
 

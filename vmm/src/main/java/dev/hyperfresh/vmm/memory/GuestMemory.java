@@ -6,6 +6,7 @@ import dev.hyperfresh.sys.Mapping;
 import dev.hyperfresh.sys.Memfd;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 import jnr.ffi.Pointer;
 
@@ -78,9 +79,30 @@ public final class GuestMemory implements AutoCloseable {
         return out;
     }
 
-    /** Every page, as runs no longer than its slots (what pre-copy's first round sends). */
-    public List<PageRun> allPages() {
-        return regions.stream().map(r -> new PageRun(r.fileOffset(), r.size())).toList();
+    /**
+     * The parts of each slot whose pages exist (the memfd's data extents, whole pages): where the guest or its
+     * loader has been. Only these need populating, pre-faulting or copying: the rest reads as zeros wherever it is
+     * mapped, and touching it would give the host memory the guest never asked for (all of it, in a replacement).
+     */
+    public List<MemoryRegion> touched() {
+        List<Memfd.Extent> extents = Memfd.dataExtents(memfd);
+        List<MemoryRegion> out = new ArrayList<>();
+        for (MemoryRegion r : regions) {
+            for (Memfd.Extent e : extents) {
+                long from = Math.max(e.offset() / PageRun.PAGE * PageRun.PAGE, r.fileOffset());
+                long to = Math.min((e.end() + PageRun.PAGE - 1) / PageRun.PAGE * PageRun.PAGE,
+                        r.fileOffset() + r.size());
+                if (from < to) {
+                    out.add(new MemoryRegion(r.slot(), r.gpa() + from - r.fileOffset(), to - from, from));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@link #touched()} as page runs (what pre-copy's first round sends). */
+    public List<PageRun> touchedPages() {
+        return touched().stream().map(p -> new PageRun(p.fileOffset(), p.size())).toList();
     }
 
     /** Copies {@code length} bytes from memfd offset {@code offset} into {@code into} at {@code at}. */
@@ -114,19 +136,20 @@ public final class GuestMemory implements AutoCloseable {
         return crc.getValue();
     }
 
-    /** Touches every page writable in this process now (MADV_POPULATE_WRITE), so first use costs no fault. */
-    public void populate() {
-        mapping.populateWrite();
-    }
-
-    /** {@link #populate()} in chunks, telling {@code progress} the bytes done after each. */
-    public void populate(long chunkBytes, java.util.function.LongConsumer progress) {
-        for (long done = 0; done < size(); ) {
-            long n = Math.min(chunkBytes, size() - done);
-            mapping.populateWrite(done, n);
-            done += n;
-            progress.accept(done);
+    /**
+     * Touches {@code parts} (from {@link #touched()}) writable in this process now (MADV_POPULATE_WRITE), so their
+     * first use costs no fault; in chunks, {@code progress} told the memfd offset reached after each.
+     */
+    public void populate(List<MemoryRegion> parts, long chunkBytes, LongConsumer progress) {
+        for (MemoryRegion part : parts) {
+            for (long done = 0; done < part.size(); ) {
+                long n = Math.min(chunkBytes, part.size() - done);
+                mapping.populateWrite(part.fileOffset() + done, n);
+                done += n;
+                progress.accept(part.fileOffset() + done);
+            }
         }
+        progress.accept(size());
     }
 
     public long size() {
