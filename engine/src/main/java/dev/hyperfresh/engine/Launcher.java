@@ -3,6 +3,7 @@ package dev.hyperfresh.engine;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.Poll;
 import dev.hyperfresh.sys.ProcessGroup;
@@ -53,6 +54,11 @@ final class Launcher {
             // Appended, never truncated: a name used again (a standby's) keeps the earlier run's log above.
             Files.writeString(log, "# " + Instant.now() + " " + String.join(" ", command) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw EngineException.failed("cannot write the log of " + command.get(0) + " in the socket directory ("
+                    + log + "): " + IoFailure.reason(e) + "; HYPERFRESH_SOCKET_DIR names another");
+        }
+        try {
             ProcessBuilder builder = new ProcessBuilder(detached);
             if (forThisConsole) {
                 builder.environment().put(Hfvisor.CONSOLE_PID_ENV, String.valueOf(ProcessHandle.current().pid()));
@@ -61,7 +67,7 @@ final class Launcher {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         } catch (IOException e) {
-            throw EngineException.failed("cannot start " + command.get(0) + ": " + e.getMessage());
+            throw EngineException.failed("cannot start " + command.get(0) + ": " + IoFailure.reason(e));
         }
     }
 
