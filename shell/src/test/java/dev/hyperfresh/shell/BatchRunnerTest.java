@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,5 +51,17 @@ class BatchRunnerTest {
         assertThat(alone.out()).contains("\"outcome\":\"refused\"").contains("no instance named nosuch");
         assertThat(scripted.exitCode()).isEqualTo(3);
         assertThat(scripted.err()).contains("no instance named nosuch");
+    }
+
+    @Test
+    void aHomeThatCannotBeWrittenLeavesAOneShotRunAsItWas() throws Exception {
+        // a service account's home (/nonexistent): the shell's line history was saved as it ended, a stack trace
+        Path file = Files.writeString(sockets.resolve("a-file"), "");
+        HyperfreshProcess.Result run = HyperfreshProcess.run(sockets, TIMEOUT,
+                Map.of("HYPERFRESH_JAVA_OPTS", "-Duser.home=" + file.resolve("home")), "stop", "nosuch");
+
+        assertThat(run.exitCode()).isEqualTo(3);
+        assertThat(run.err().strip()).isEqualTo("hyperfresh: no instance named nosuch (no " + sockets.resolve("nosuch.sock")
+                + "); `list` shows the running ones");
     }
 }
