@@ -138,15 +138,21 @@ public final class GuestMemory implements AutoCloseable {
 
     /**
      * Touches {@code parts} (from {@link #touched()}) writable in this process now (MADV_POPULATE_WRITE), so their
-     * first use costs no fault; in chunks, {@code progress} told the memfd offset reached after each.
+     * first use costs no fault; {@code progress} is told the memfd offset reached every {@code chunkBytes} or so
+     * (a guest's pages may lie in thousands of parts), and the whole size at the end.
      */
     public void populate(List<MemoryRegion> parts, long chunkBytes, LongConsumer progress) {
+        long told = 0;
         for (MemoryRegion part : parts) {
             for (long done = 0; done < part.size(); ) {
                 long n = Math.min(chunkBytes, part.size() - done);
                 mapping.populateWrite(part.fileOffset() + done, n);
                 done += n;
-                progress.accept(part.fileOffset() + done);
+                long reached = part.fileOffset() + done;
+                if (reached - told >= chunkBytes) {
+                    progress.accept(reached);
+                    told = reached;
+                }
             }
         }
         progress.accept(size());

@@ -2,6 +2,8 @@ package dev.hyperfresh.vmm.memory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** What a replacement populates, pre-faults or copies of a VM's RAM: only the pages that exist. */
@@ -27,15 +29,19 @@ class GuestMemoryTest {
     }
 
     @Test
-    void populatingTheTouchedPartsAllocatesNothingElse() {
+    void populatingTheTouchedPartsAllocatesNothingElseAndTellsProgressByTheChunk() {
         try (GuestMemory ram = GuestMemory.create("populated", 1L << 30, false)) {
-            ram.copyIn(100 * P, new byte[] {1}, 0, 1);
-            long[] reached = {0};
+            for (int i = 0; i < 100; i++) {
+                ram.copyIn((10 + 2 * i) * P, new byte[] {1}, 0, 1);   // 100 parts within the first MiB
+            }
+            ram.copyIn(512L << 20, new byte[] {1}, 0, 1);
+            List<Long> told = new ArrayList<>();
 
-            ram.populate(ram.touched(), 1 << 20, done -> reached[0] = done);
+            ram.populate(ram.touched(), 1 << 20, told::add);
 
-            assertThat(ram.touched()).containsExactly(new MemoryRegion(0, 100 * P, P, 100 * P));
-            assertThat(reached[0]).as("progress ends at the whole size").isEqualTo(1L << 30);
+            assertThat(ram.touched()).hasSize(101);
+            assertThat(told).as("one report per chunk reached, not per part; the whole size at the end")
+                    .containsExactly((512L << 20) + P, 1L << 30);
         }
     }
 }
