@@ -115,7 +115,7 @@ public class InstanceCommands {
                 : was == null ? "not attached" : "detached from " + was;
     }
 
-    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role, the KVM it runs on (VMX, SVM, PVM) and its VMs (a QEMU: version, status, vCPUs, RAM backends).", group = "Instances")
+    @ShellMethod(key = "info", value = "Show an instance: build, pid, uptime, role, the KVM it runs on (VMX, SVM, PVM) and its VMs with the memory each has touched (a QEMU: version, status, vCPUs, RAM backends).", group = "Instances")
     public String info(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {

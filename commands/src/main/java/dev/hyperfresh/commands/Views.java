@@ -52,8 +52,10 @@ final class Views {
         }
         List<List<String>> rows = new ArrayList<>();
         info.vms().forEach(vm -> rows.add(List.of(vm.name(), vm.state(), String.valueOf(vm.vcpus()),
-                Units.bytes(vm.memoryBytes()), vm.guestKind())));
-        return out.append(Tables.of(List.of("VM", "STATE", "VCPUS", "MEMORY", "GUEST"), rows)).toString();
+                Units.bytes(vm.memoryBytes()), vm.residentBytes() == null ? "-" : Units.bytes(vm.residentBytes()),
+                vm.guestKind())));
+        return out.append(Tables.of(List.of("VM", "STATE", "VCPUS", "MEMORY", "RESIDENT", "GUEST"), rows))
+                .toString();
     }
 
     static ObjectNode instanceJson(Instance instance) {

@@ -10,6 +10,8 @@ public final class Memfd {
     static final int MFD_HUGETLB = 4;
     private static final int STAT_SIZE = 144;
     private static final int STAT_ST_SIZE_OFFSET = 48;
+    private static final int STAT_ST_BLOCKS_OFFSET = 64;
+    private static final int STAT_BLOCK = 512;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int ENXIO = 6;
@@ -42,9 +44,18 @@ public final class Memfd {
 
     /** The current size of a file (e.g. a memfd received from another process). */
     public static long size(Fd fd) {
+        return stat(fd).getLong(STAT_ST_SIZE_OFFSET);
+    }
+
+    /** The bytes a file's pages take (st_blocks): of a memfd, what something has touched. */
+    public static long allocatedBytes(Fd fd) {
+        return stat(fd).getLong(STAT_ST_BLOCKS_OFFSET) * STAT_BLOCK;
+    }
+
+    private static Pointer stat(Fd fd) {
         Pointer st = Sys.allocate(STAT_SIZE);
         Sys.check(Sys.C.fstat(fd.get(), st), "fstat(" + fd.what() + ")");
-        return st.getLong(STAT_ST_SIZE_OFFSET);
+        return st;
     }
 
     /** {@code length} bytes of a file from {@code offset}. */

@@ -19,6 +19,7 @@ class MemfdTest {
         try (Fd memfd = Memfd.create("touched", 64 * page, false);
              Mapping mapping = Mapping.shared(memfd, 64 * page)) {
             assertThat(Memfd.dataExtents(memfd)).as("fresh: no pages at all").isEmpty();
+            assertThat(Memfd.allocatedBytes(memfd)).isZero();
 
             mapping.pointer().putByte(3 * page + 7, (byte) 1);
             mapping.pointer().putByte(4 * page, (byte) 1);
@@ -27,6 +28,7 @@ class MemfdTest {
 
             assertThat(Memfd.dataExtents(memfd)).containsExactly(new Memfd.Extent(3 * page, 2 * page),
                     new Memfd.Extent(40 * page, 2 * page), new Memfd.Extent(63 * page, page));
+            assertThat(Memfd.allocatedBytes(memfd)).isEqualTo(5 * page);
         }
     }
 

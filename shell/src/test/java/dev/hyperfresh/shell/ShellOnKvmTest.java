@@ -164,6 +164,10 @@ class ShellOnKvmTest {
             assertThat(r.path("control_gap_us").isIntegralNumber()).as(r.toString()).isTrue();
             assertThat(r.path("guest_gap_us").asLong()).isGreaterThanOrEqualTo(r.path("blackout_us").asLong() / 2);
             assertThat(r.path("control_gap_us").asLong()).isPositive();
+            // and the guest's memory as it was: the pages it had touched, not all of its RAM
+            JsonNode vm = oneObject(run("info", "kvm", "--json")).path("vms").get(0);
+            assertThat(vm.path("resident_bytes").asLong()).as(vm.toString()).isPositive()
+                    .isLessThan(vm.path("memory_bytes").asLong());
 
             Result stopped = run("stop", "kvm");
             assertThat(stopped.exitCode()).as(stopped.err()).isZero();

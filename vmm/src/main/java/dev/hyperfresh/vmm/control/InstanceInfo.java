@@ -20,12 +20,15 @@ public record InstanceInfo(String name, long pid, String version, String buildId
     }
 
     /**
-     * One VM: {@code guestKind} names what it boots, e.g. {@code hfguest} or {@code linux}; {@code exits} what its
-     * vCPUs cost in exits so far (null where not counted, e.g. in a handover reply; built by {@code VirtualMachine.describe}).
+     * One VM: {@code residentBytes} the host memory its pages take (what the guest has touched of its
+     * {@code memoryBytes}; null from an hfvisor older than the field); {@code guestKind} names what it boots, e.g.
+     * {@code hfguest} or {@code linux}; {@code exits} what its vCPUs cost in exits so far (null where not counted,
+     * e.g. in a handover reply; built by {@code VirtualMachine.describe}).
      */
-    public record Vm(String name, int vcpus, long memoryBytes, String state, String guestKind, Exits exits) {
+    public record Vm(String name, int vcpus, long memoryBytes, Long residentBytes, String state, String guestKind,
+                     Exits exits) {
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
-            this(name, vcpus, memoryBytes, state, guestKind, null);
+            this(name, vcpus, memoryBytes, null, state, guestKind, null);
         }
     }
 

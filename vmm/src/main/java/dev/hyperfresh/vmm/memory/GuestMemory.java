@@ -162,6 +162,11 @@ public final class GuestMemory implements AutoCloseable {
         return mapping.size();
     }
 
+    /** The bytes of host memory the guest's pages take now (what it has touched); null once this RAM is closed. */
+    public Long residentBytes() {
+        return memfd.isOpen() ? Memfd.allocatedBytes(memfd) : null;
+    }
+
     public Fd memfd() {
         return memfd;
     }

@@ -549,7 +549,9 @@ public final class VirtualMachine implements AutoCloseable {
     public InstanceInfo.Vm describe(boolean withExits) {
         InstanceInfo.Exits exits = withExits ? new InstanceInfo.Exits(exitCounts.total(), exitCounts.byReason(),
                 exitCounts.ioByPort(), exitCounts.emulated()) : null;
-        return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), status.word(),
+        // huge pages are all taken as the VM is made; what counts of them is the pool's, not the file's blocks
+        Long resident = config.hugePages() ? Long.valueOf(config.memoryBytes()) : memory.residentBytes();
+        return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
                 config.guestKind(), exits);
     }
 
