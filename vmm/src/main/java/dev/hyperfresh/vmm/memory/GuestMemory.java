@@ -5,6 +5,7 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Mapping;
 import dev.hyperfresh.sys.Memfd;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
@@ -124,16 +125,35 @@ public final class GuestMemory implements AutoCloseable {
         }
     }
 
-    /** CRC32C of the whole RAM, read in chunks through a buffer (the vCPUs should be paused). */
+    /**
+     * CRC32C of the whole RAM (the vCPUs should be paused): its pages read in chunks through a buffer, the rest
+     * counted as the zeros it reads as without being read (reading a memfd's hole would allocate a page for it).
+     */
     public long crc32c() {
         CRC32C crc = new CRC32C();
         byte[] buf = new byte[CHECKSUM_CHUNK];
-        for (long done = 0; done < size(); done += buf.length) {
-            int n = (int) Math.min(buf.length, size() - done);
-            copyOut(done, buf, 0, n);
-            crc.update(buf, 0, n);
+        long at = 0;
+        for (Memfd.Extent e : Memfd.dataExtents(memfd)) {
+            zeros(crc, e.offset() - at, buf);
+            for (long done = e.offset(); done < e.end(); ) {
+                int n = (int) Math.min(buf.length, e.end() - done);
+                copyOut(done, buf, 0, n);
+                crc.update(buf, 0, n);
+                done += n;
+            }
+            at = e.end();
         }
+        zeros(crc, size() - at, buf);
         return crc.getValue();
+    }
+
+    private static void zeros(CRC32C crc, long count, byte[] buf) {
+        Arrays.fill(buf, (byte) 0);
+        for (long left = count; left > 0; ) {
+            int n = (int) Math.min(buf.length, left);
+            crc.update(buf, 0, n);
+            left -= n;
+        }
     }
 
     /**

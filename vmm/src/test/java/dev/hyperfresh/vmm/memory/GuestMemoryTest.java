@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 /** What a replacement populates, pre-faults or copies of a VM's RAM: only the pages that exist. */
@@ -42,6 +43,22 @@ class GuestMemoryTest {
             assertThat(ram.touched()).hasSize(101);
             assertThat(told).as("one report per chunk reached, not per part; the whole size at the end")
                     .containsExactly((512L << 20) + P, 1L << 30);
+        }
+    }
+
+    @Test
+    void theChecksumIsOfAllTheRamAndReadsOnlyItsPages() {
+        int size = 16 << 20;
+        try (GuestMemory ram = GuestMemory.create("summed", size, false)) {
+            ram.copyIn(5 * P + 3, new byte[] {7, 8}, 0, 2);
+            byte[] whole = new byte[size];
+            whole[(int) (5 * P + 3)] = 7;
+            whole[(int) (5 * P + 4)] = 8;
+            CRC32C expected = new CRC32C();
+            expected.update(whole);
+
+            assertThat(ram.crc32c()).isEqualTo(expected.getValue());
+            assertThat(ram.touched()).as("no hole read into a page").containsExactly(new MemoryRegion(0, 5 * P, P, 5 * P));
         }
     }
 }
