@@ -5,7 +5,6 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Mapping;
 import dev.hyperfresh.sys.Memfd;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
@@ -132,9 +131,10 @@ public final class GuestMemory implements AutoCloseable {
     public long crc32c() {
         CRC32C crc = new CRC32C();
         byte[] buf = new byte[CHECKSUM_CHUNK];
+        byte[] zeros = new byte[CHECKSUM_CHUNK];
         long at = 0;
         for (Memfd.Extent e : Memfd.dataExtents(memfd)) {
-            zeros(crc, e.offset() - at, buf);
+            zeros(crc, e.offset() - at, zeros);
             for (long done = e.offset(); done < e.end(); ) {
                 int n = (int) Math.min(buf.length, e.end() - done);
                 copyOut(done, buf, 0, n);
@@ -143,15 +143,14 @@ public final class GuestMemory implements AutoCloseable {
             }
             at = e.end();
         }
-        zeros(crc, size() - at, buf);
+        zeros(crc, size() - at, zeros);
         return crc.getValue();
     }
 
-    private static void zeros(CRC32C crc, long count, byte[] buf) {
-        Arrays.fill(buf, (byte) 0);
+    private static void zeros(CRC32C crc, long count, byte[] zeros) {
         for (long left = count; left > 0; ) {
-            int n = (int) Math.min(buf.length, left);
-            crc.update(buf, 0, n);
+            int n = (int) Math.min(zeros.length, left);
+            crc.update(zeros, 0, n);
             left -= n;
         }
     }
