@@ -1,10 +1,14 @@
 package dev.hyperfresh.commands;
 
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.jline.reader.LineReader;
 import org.jline.reader.ParsedLine;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.shell.command.CommandCatalog;
+import org.springframework.shell.command.CommandRegistration;
 import org.springframework.stereotype.Component;
 
 /**
@@ -53,10 +57,19 @@ public class CommandLine {
         return words.contains(JSON);
     }
 
-    /** Whether {@code words} start with a command's name (the catalog is looked up when used: it holds us). */
+    /** Whether {@code words} start with a command's name. */
     public boolean names(List<String> words) {
+        return command(words).isPresent();
+    }
+
+    /**
+     * The command {@code words} start with, the longest name that fits (the catalog is looked up when used: it
+     * holds us).
+     */
+    public Optional<CommandRegistration> command(List<String> words) {
         String line = String.join(" ", words);
-        return catalog.getObject().getRegistrations().keySet().stream()
-                .anyMatch(command -> line.equals(command) || line.startsWith(command + " "));
+        return catalog.getObject().getRegistrations().entrySet().stream()
+                .filter(e -> line.equals(e.getKey()) || line.startsWith(e.getKey() + " "))
+                .max(Comparator.comparingInt(e -> e.getKey().length())).map(Map.Entry::getValue);
     }
 }

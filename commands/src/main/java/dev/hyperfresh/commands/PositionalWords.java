@@ -2,11 +2,8 @@ package dev.hyperfresh.commands;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.shell.command.CommandCatalog;
 import org.springframework.shell.command.CommandOption;
 import org.springframework.shell.command.CommandRegistration;
 import org.springframework.stereotype.Component;
@@ -19,10 +16,10 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class PositionalWords {
-    private final ObjectProvider<CommandCatalog> catalog;
+    private final CommandLine commandLine;
 
-    public PositionalWords(ObjectProvider<CommandCatalog> catalog) {
-        this.catalog = catalog;
+    public PositionalWords(CommandLine commandLine) {
+        this.commandLine = commandLine;
     }
 
     /**
@@ -30,7 +27,7 @@ public class PositionalWords {
      * or an option it does not have (the shell then says which).
      */
     public List<String> first(List<String> words) {
-        Optional<CommandRegistration> command = commandOf(words);
+        Optional<CommandRegistration> command = commandLine.command(words);
         if (command.isEmpty()) {
             return words;
         }
@@ -54,13 +51,6 @@ public class PositionalWords {
         }
         positional.addAll(options);
         return positional;
-    }
-
-    private Optional<CommandRegistration> commandOf(List<String> words) {
-        String line = String.join(" ", words);
-        return catalog.getObject().getRegistrations().values().stream()
-                .filter(r -> line.equals(r.getCommand()) || line.startsWith(r.getCommand() + " "))
-                .max(Comparator.comparingInt(r -> r.getCommand().length()));
     }
 
     private static boolean isOption(String word) {
