@@ -138,7 +138,7 @@ public class ReplacementCommands {
         }
         if (copy || acceptCpuStateLoss) {
             throw EngineException.usage((copy ? "--copy" : "--accept-cpu-state-loss") + " is for QEMU instances; "
-                    + target + " is an hfvisor instance");
+                    + target + " is not a QEMU (qmp:PATH, or NAME.qmp in the socket directory)");
         }
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(

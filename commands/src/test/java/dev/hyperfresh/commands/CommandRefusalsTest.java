@@ -149,7 +149,9 @@ class CommandRefusalsTest {
         refused("launch --name x --cpus two", ExitCodes.USAGE, "'two' is not a whole number");
         refused("replace demo --seconds abc", ExitCodes.USAGE, "'abc' is not a number");
         refused("replace demo --accept-cpu-state-loss", ExitCodes.USAGE,
-                "--accept-cpu-state-loss is for QEMU instances; demo is an hfvisor instance");
+                "--accept-cpu-state-loss is for QEMU instances; demo is not a QEMU (qmp:PATH, or NAME.qmp in the"
+                        + " socket directory)");
+        refused("replace nosuch --copy", ExitCodes.USAGE, "--copy is for QEMU instances; nosuch is not a QEMU");
     }
 
     @Test
