@@ -41,8 +41,8 @@ final class HfvisorReplacement implements Replacement {
     private static final Duration STANDBY_EXIT_TIMEOUT = Duration.ofSeconds(15);
     /** How long a lost cutover reply waits for an instance to answer for the VMs before calling it unknown. */
     private static final Duration LOST_REPLY_WAIT = Duration.ofSeconds(15);
-    /** How long a new instance that closed its connection may take to be reaped before it counts as alive. */
-    private static final Duration DEATH_REAPED = Duration.ofMillis(500);
+    /** How long a new instance that closed its connection may take to end before it counts as alive. */
+    private static final Duration DEATH_SEEN = Duration.ofMillis(500);
     private static final int MAX_STANDBYS = 100;
     /** Guest time each side of a cutover over which the guest-observed gap is taken (docs/HANDOVER.md). */
     static final long GAP_WINDOW_US = 500_000;
@@ -504,26 +504,12 @@ final class HfvisorReplacement implements Replacement {
 
     /**
      * Whether the new instance died after the commit point, before its reply (the old instance committed on the
-     * ledger's word alone, -1 for the blackout): its process is gone. One that is alive but silent (stopped) is not
-     * dead: the VMs are its once it goes on, and verify says how it does.
+     * ledger's word alone, -1 for the blackout): its process has ended. One that is alive but silent (stopped) is
+     * not dead: the VMs are its once it goes on, and verify says how it does.
      */
     private static boolean diedAfterCommitting(CutoverReply report) {
-        if (report.blackoutUs() >= 0 || report.newInstance() == null) {
-            return false;
-        }
-        long deadline = System.nanoTime() + DEATH_REAPED.toNanos();
-        do {
-            if (ProcessHandle.of(report.newInstance().pid()).map(p -> !p.isAlive()).orElse(true)) {
-                return true;
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        } while (System.nanoTime() < deadline);
-        return false;
+        return report.blackoutUs() < 0 && report.newInstance() != null
+                && Launcher.endsWithin(report.newInstance().pid(), DEATH_SEEN);
     }
 
     /**

@@ -127,15 +127,7 @@ final class Launcher {
             return true;
         }
         try (pidfd) {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!Pidfd.hasExited(pidfd)) {   // a signal ends a poll early: look again
-                long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-                if (leftMs <= 0) {
-                    break;
-                }
-                Poll.readable((int) Math.min(Integer.MAX_VALUE, leftMs), pidfd);
-            }
-            if (Pidfd.hasExited(pidfd)) {
+            if (ends(pidfd, timeout)) {
                 return true;
             }
             // The leader still lives, so the group id is still its own: nobody else's group is hit. Waited for,
@@ -144,6 +136,31 @@ final class Launcher {
             Pidfd.sendSignal(pidfd, SIGKILL);
             return false;
         }
+    }
+
+    /** Whether process {@code pid} has ended, or ends within {@code timeout}; nothing is done to it. */
+    static boolean endsWithin(long pid, Duration timeout) {
+        Fd pidfd;
+        try {
+            pidfd = Pidfd.open((int) pid);
+        } catch (SysException gone) {
+            return true;
+        }
+        try (pidfd) {
+            return ends(pidfd, timeout);
+        }
+    }
+
+    private static boolean ends(Fd pidfd, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Pidfd.hasExited(pidfd)) {   // a signal ends a poll early: look again
+            long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+            if (leftMs <= 0) {
+                return false;
+            }
+            Poll.readable((int) Math.min(Integer.MAX_VALUE, leftMs), pidfd);
+        }
+        return true;
     }
 
     /**
