@@ -95,7 +95,7 @@ public final class HfvisorEngine implements Engine {
         if (Files.exists(socket) && !query(socket).isStale()) {
             throw EngineException.precondition("an instance named " + request.name() + " is already running");
         }
-        Path log = config.socketDir().resolve(request.name() + ".log");
+        Path log = log(request.name());
         Process process = Launcher.spawn(command, log);
         try {
             return Launcher.await(process, socket, log, config.startTimeout(), "launch", progress);
@@ -201,6 +201,11 @@ public final class HfvisorEngine implements Engine {
                     + " starting with a letter or digit");
         }
         return config.socketDir().resolve(name + SOCKET_SUFFIX);
+    }
+
+    /** Where the hfvisor started under {@code name} (an instance or a standby) writes its output. */
+    Path log(String name) {
+        return config.socketDir().resolve(name + ".log");
     }
 
     /**

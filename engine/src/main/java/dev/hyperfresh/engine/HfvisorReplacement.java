@@ -474,7 +474,7 @@ final class HfvisorReplacement implements Replacement {
                 return report;
             }
             if (diedAfterCommitting(report)) {
-                String log = engine.config().socketDir().resolve(standby.name() + ".log").toString();
+                Path log = engine.log(standby.name());
                 ensureStandbyGone(null);
                 throw EngineException.failed("the VMs of " + instance + " were committed to the new instance (pid "
                         + report.newInstance().pid() + "), which died before it answered (" + report.reason()
@@ -699,7 +699,7 @@ final class HfvisorReplacement implements Replacement {
             if (Files.exists(socket)) {
                 continue;
             }
-            Path log = engine.config().socketDir().resolve(name + ".log");
+            Path log = engine.log(name);
             boolean newLog = !Files.exists(log);
             Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
                     engine.config().socketDir().toString()), log, true);

@@ -120,10 +120,8 @@ final class Launcher {
      * end; then kills its group. True when it ended by itself.
      */
     static boolean awaitExit(long pid, Duration timeout) {
-        Fd pidfd;
-        try {
-            pidfd = Pidfd.open((int) pid);
-        } catch (SysException gone) {
+        Fd pidfd = pidfd(pid);
+        if (pidfd == null) {
             return true;
         }
         try (pidfd) {
@@ -140,14 +138,21 @@ final class Launcher {
 
     /** Whether process {@code pid} has ended, or ends within {@code timeout}; nothing is done to it. */
     static boolean endsWithin(long pid, Duration timeout) {
-        Fd pidfd;
-        try {
-            pidfd = Pidfd.open((int) pid);
-        } catch (SysException gone) {
+        Fd pidfd = pidfd(pid);
+        if (pidfd == null) {
             return true;
         }
         try (pidfd) {
             return ends(pidfd, timeout);
+        }
+    }
+
+    /** A pidfd of process {@code pid}; null when there is no such process any more. */
+    private static Fd pidfd(long pid) {
+        try {
+            return Pidfd.open((int) pid);
+        } catch (SysException gone) {
+            return null;
         }
     }
 

@@ -200,10 +200,11 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * Builds KVM's stage-2 mappings of {@code parts} of guest RAM (those that hold pages) now, through vCPU 0 (parked, or not started), so that the
-     * guest's first touches after a handover do not each fault into KVM: KVM_PRE_FAULT_MEMORY where this KVM has
-     * it (two-dimensional paging, Linux 6.11 on); nothing where it has not (shadow paging such as PVM's: EOPNOTSUPP;
-     * older kernels). Populate the host mapping first, or the mappings come out read-only.
+     * Builds KVM's stage-2 mappings of {@code parts} of guest RAM (those that hold pages) now, through vCPU 0
+     * (parked, or not started), so that the guest's first touches after a handover do not each fault into KVM:
+     * KVM_PRE_FAULT_MEMORY where this KVM has it (two-dimensional paging, Linux 6.11 on); nothing where it has not
+     * (shadow paging such as PVM's: EOPNOTSUPP; older kernels). Populate the host mapping first, or the mappings
+     * come out read-only.
      */
     public void preFaultMemory(List<MemoryRegion> parts) {
         if (!vm.kvm().has(Cap.PRE_FAULT_MEMORY)) {
