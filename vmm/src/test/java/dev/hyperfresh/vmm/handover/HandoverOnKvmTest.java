@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.testkit.HugePagePool;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.MemoryMode;
@@ -221,6 +222,39 @@ class HandoverOnKvmTest {
         assertThat(cut.path("stateBytes").asLong()).as("only state moves, not memory").isLessThan(1 << 20);
         trail.awaitMore(1, 10, PATIENCE);
         trail.assertIntact(1);
+    }
+
+    /**
+     * A guest on huge pages moves by remap without a page more (the standby maps the same hugetlbfs file), and a
+     * copy, which needs as many again, from a pool that has none left is refused before anything stops: it runs on.
+     */
+    @Test
+    void hugePageGuestMovesByRemapWithoutAPageMoreAndACopyFromAnEmptyPoolIsRefused() throws Exception {
+        track(HugePagePool.withFree(32));
+        HfvisorProcess old = active("huge", "name=h,mem=64M,cpus=1,hugepages,console=none,cmdline=cpus=1 mem_pct=50");
+        Path socket = old.socket();
+        HeartbeatTrail trail = new HeartbeatTrail("h");
+        subscribe(socket, trail);
+        trail.awaitMore(1, 3, PATIENCE);
+        assertThat(HugePagePool.free()).as("the guest holds the whole pool").isZero();
+
+        HfvisorProcess copy = standby("huge-copy");
+        assertThatThrownBy(() -> prepareCopy(socket, copy.socket())).isInstanceOf(ControlException.class)
+                .hasMessageContaining("huge pages");
+        assertRunsOnlyOn(old, copy, trail, socket);
+
+        HfvisorProcess next = standby("huge-next");
+        subscribe(next.socket(), trail);
+        assertThat(prepare(socket, next.socket()).path("bytesCopied").asLong()).isZero();
+        assertThat(cutover(socket).path("outcome").asText()).isEqualTo("committed");
+        assertThat(old.awaitExit(PATIENCE)).as("old instance exits after the commit").isTrue();
+        trail.awaitMore(1, 5, PATIENCE);
+        trail.assertIntact(1);
+        assertThat(HugePagePool.free()).as("the guest's RAM is still the one copy").isZero();
+        assertThat(info(socket).vms()).singleElement().satisfies(v -> {
+            assertThat(v.state()).isEqualTo("running");
+            assertThat(v.residentBytes()).isEqualTo(64L << 20);
+        });
     }
 
     /** The shared memory pages {@code instance} has mapped: its guests' RAM (memfds), the ledger. */
