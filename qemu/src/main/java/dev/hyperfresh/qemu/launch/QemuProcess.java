@@ -6,12 +6,17 @@ import dev.hyperfresh.sys.ProcessGroup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -24,11 +29,14 @@ public final class QemuProcess {
 
     private final Process process;
     private final Path log;
+    /** Where this process's output begins in {@code log}, which earlier QEMUs of the same VM may have written. */
+    private final long logStart;
     private final List<String> commandLine;
 
-    private QemuProcess(Process process, Path log, List<String> commandLine) {
+    private QemuProcess(Process process, Path log, long logStart, List<String> commandLine) {
         this.process = process;
         this.log = log;
+        this.logStart = logStart;
         this.commandLine = List.copyOf(commandLine);
     }
 
@@ -45,13 +53,20 @@ public final class QemuProcess {
     }
 
     public static QemuProcess start(List<String> commandLine, Path log) {
+        return start(commandLine, Optional.empty(), log);
+    }
+
+    /** {@code directory}: the working directory QEMU starts in (its relative paths name files there), else ours. */
+    public static QemuProcess start(List<String> commandLine, Optional<Path> directory, Path log) {
         List<String> argv = new ArrayList<>();
         argv.add("setsid");
         argv.addAll(commandLine);
         try {
-            Process process = new ProcessBuilder(argv).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            return new QemuProcess(process, log, commandLine);
+            long logStart = Files.exists(log) ? Files.size(log) : 0;
+            ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            directory.ifPresent(d -> builder.directory(d.toFile()));
+            return new QemuProcess(builder.start(), log, logStart, commandLine);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
         }
@@ -96,6 +111,17 @@ public final class QemuProcess {
         return process.isAlive();
     }
 
+    /** Its exit status, once it has exited within {@code wait}; empty while it runs. */
+    public OptionalInt exitStatusWithin(Duration wait) {
+        try {
+            return process.waitFor(wait.toNanos(), TimeUnit.NANOSECONDS) ? OptionalInt.of(process.exitValue())
+                    : OptionalInt.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OptionalInt.empty();
+        }
+    }
+
     public Process process() {
         return process;
     }
@@ -124,10 +150,16 @@ public final class QemuProcess {
         }
     }
 
+    /** The end of what this process wrote to its log. */
     public String outputTail() {
-        try {
-            String text = Files.readString(log, StandardCharsets.UTF_8).strip();
-            return text.isEmpty() ? "(no output)" : text.substring(Math.max(0, text.length() - 600));
+        try (FileChannel in = FileChannel.open(log)) {
+            long from = Math.max(logStart, in.size() - 600);
+            ByteBuffer bytes = ByteBuffer.allocate((int) Math.max(0, in.size() - from));
+            while (bytes.hasRemaining() && in.read(bytes, from + bytes.position()) > 0) {
+                // read on to the end
+            }
+            String text = new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8).strip();
+            return text.isEmpty() ? "(no output)" : text;
         } catch (IOException e) {
             return "(output unreadable: " + e.getMessage() + ")";
         }

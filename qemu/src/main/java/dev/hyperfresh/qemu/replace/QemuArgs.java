@@ -12,9 +12,10 @@ import java.util.Set;
 
 /**
  * A QEMU command line as options: {@code -name value} pairs and the flags that take no value. QEMU accepts
- * {@code --name} for {@code -name}; this keeps what was written.
+ * {@code --name} for {@code -name}; this keeps what was written. {@code directory} is the one its relative paths
+ * name files in (the process's working directory), null where unknown.
  */
-record QemuArgs(String binary, List<Option> options) {
+record QemuArgs(String binary, List<Option> options, Path directory) {
     /** One option; {@code value} is null for a flag. */
     record Option(String name, String value) {
         List<String> words() {
@@ -34,16 +35,28 @@ record QemuArgs(String binary, List<Option> options) {
     }
 
     static QemuArgs ofProcess(long pid) {
+        Path proc = Path.of("/proc", Long.toString(pid));
+        String text;
         try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            String text = new String(raw, StandardCharsets.UTF_8);
-            return parse(Arrays.asList(text.substring(0, Math.max(0, text.length() - 1)).split("\0", -1)));
+            text = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the command line of pid " + pid + ": " + e.getMessage(), e);
         }
+        Path directory;
+        try {
+            directory = Files.readSymbolicLink(proc.resolve("cwd"));
+        } catch (IOException | UnsupportedOperationException e) {
+            directory = null;   // another user's process: its relative paths then name files where we run
+        }
+        return parse(Arrays.asList(text.substring(0, Math.max(0, text.length() - 1)).split("\0", -1)), directory);
     }
 
-    static QemuArgs parse(List<String> argv) {
+    /** {@code path} as the process reads it: relative ones in its directory. */
+    Path resolve(String path) {
+        return directory == null ? Path.of(path) : directory.resolve(path);
+    }
+
+    static QemuArgs parse(List<String> argv, Path directory) {
         List<Option> options = new ArrayList<>();
         for (int i = 1; i < argv.size(); i++) {
             String word = argv.get(i);
@@ -61,7 +74,7 @@ record QemuArgs(String binary, List<Option> options) {
                 throw new IllegalArgumentException("QEMU option " + word + " lacks its value in " + argv);
             }
         }
-        return new QemuArgs(argv.get(0), options);
+        return new QemuArgs(argv.get(0), options, directory);
     }
 
     List<String> argv() {

@@ -9,6 +9,7 @@ import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
+import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -34,6 +36,8 @@ import java.util.concurrent.CompletableFuture;
 public final class QemuReplacement {
     /** How often the operator sees the migration's progress while it lasts (shared mode is over long before). */
     private static final Duration PROGRESS_REFRESH = Duration.ofMillis(250);
+    /** How long a new QEMU whose QMP connection broke may take to be seen exiting (before it is killed anyway). */
+    private static final Duration EXIT_SEEN = Duration.ofMillis(500);
     /** A SIGKILLed QEMU is gone once the kernel has torn its memory down: tens of ms here. */
     private static final int EXIT_TIMEOUT_MS = 60_000;
     private static final int SIGKILL = 9;
@@ -129,7 +133,8 @@ public final class QemuReplacement {
         report(Phase.STANDBY, 0, 0);
         StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
         startGuard(qmpSocket);
-        standby = QemuProcess.start(plan.standby().argv(), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
+        standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
+                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
         if (guard != null) {
             guard.watch(standby.pid());
         }
@@ -278,6 +283,14 @@ public final class QemuReplacement {
     /** Kill the standby first (it never ran the guest), then make sure the old QEMU runs it as before. */
     private ReplacementException rollBack(String what, RuntimeException cause) {
         report(Phase.ROLLBACK, 0, 0);
+        if (standby != null) {
+            // a new QEMU that ended (its QMP connection lost as it did) says why in its output
+            OptionalInt status = standby.exitStatusWithin(cause instanceof QmpIoException ? EXIT_SEEN : Duration.ZERO);
+            if (status.isPresent()) {
+                what += " (pid " + standby.pid() + " exited with status " + status.getAsInt() + ": "
+                        + standby.outputTail() + ")";
+            }
+        }
         long oldPid = plan.source().pid();
         QmpClient qmp = source.qmp();
         String state;

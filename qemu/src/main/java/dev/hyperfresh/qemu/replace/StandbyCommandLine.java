@@ -19,10 +19,12 @@ import java.util.Set;
  * paused and waiting for an incoming migration ({@code -S -incoming defer}); guest RAM backends rewritten for the
  * mode; listening sockets moved aside until the old QEMU has gone; file outputs appended, not truncated (the VM's
  * log continues); no -daemonize (we start it detached ourselves) and no -pidfile (the old QEMU holds its lock; the
- * file is rewritten after the cutover).
+ * file is rewritten after the cutover). It runs in the old QEMU's working directory ({@code directory}, where
+ * known), so that relative paths on its command line (a disk image, a kernel) name the same files; the paths this
+ * side renames or rewrites (sockets, the pid file) are resolved there too.
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
-                                 Optional<Path> pidfile) {
+                                 Optional<Path> pidfile, Optional<Path> directory) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
             "qmp", "qmp-pretty");
@@ -55,16 +57,16 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
                 case "S", "daemonize", "incoming" -> {
                     // re-added below as this standby needs them, or dropped
                 }
-                case "pidfile" -> pidfile = Path.of(value);
+                case "pidfile" -> pidfile = running.resolve(value);
                 case "object" -> argv.addAll(List.of("-object", object(value, mode, sharedMemPaths)));
-                case "chardev" -> argv.addAll(List.of("-chardev", chardev(value, moves, oldPid)));
+                case "chardev" -> argv.addAll(List.of("-chardev", chardev(value, running, moves, oldPid)));
                 default -> {
                     if (LEGACY_CHARDEV_OPTIONS.contains(name) && value.startsWith("file:")) {
                         String id = "hf-file" + fileChardevs++;
                         argv.addAll(List.of("-chardev", "file,id=" + id + ",path=" + value.substring(5).replace(",", ",,")
                                 + ",append=on", "-" + name, "chardev:" + id));
                     } else if (LEGACY_CHARDEV_OPTIONS.contains(name) && value.startsWith("unix:")) {
-                        argv.addAll(List.of("-" + name, legacyUnix(value, moves, oldPid)));
+                        argv.addAll(List.of("-" + name, legacyUnix(value, running, moves, oldPid)));
                     } else {
                         argv.addAll(o.words());
                     }
@@ -78,7 +80,8 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
             argv.addAll(List.of("-qmp", "unix:" + qmp.standbyPath() + ",server=on,wait=off"));
         }
         argv.addAll(List.of("-S", "-incoming", "defer"));
-        return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile));
+        return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile),
+                Optional.ofNullable(running.directory()));
     }
 
     /**
@@ -88,7 +91,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     StandbyCommandLine resumingItself() {
         List<String> unpaused = new ArrayList<>(argv);
         unpaused.remove(unpaused.lastIndexOf("-S"));
-        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile);
+        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory);
     }
 
     private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {
@@ -113,13 +116,13 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         return json ? o.toString() : QemuOpts.format(o, "qom-type");
     }
 
-    private static String chardev(String value, List<SocketMove> moves, long oldPid) {
+    private static String chardev(String value, QemuArgs running, List<SocketMove> moves, long oldPid) {
         ObjectNode o = QemuOpts.parse(value, "backend");
         String backend = o.path("backend").asText();
         if (backend.equals("file")) {
             o.put("append", "on");
         } else if (backend.equals("socket") && o.has("path") && isOn(o.path("server").asText("off"))) {
-            SocketMove move = SocketMove.of(Path.of(o.get("path").asText()), oldPid);
+            SocketMove move = SocketMove.of(running.resolve(o.get("path").asText()), oldPid);
             moves.add(move);
             o.put("path", move.standbyPath().toString());
         } else {
@@ -129,12 +132,12 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     }
 
     /** {@code unix:PATH[,server=on][,wait=off]} of -qmp, -monitor, -serial, ... */
-    private static String legacyUnix(String value, List<SocketMove> moves, long oldPid) {
+    private static String legacyUnix(String value, QemuArgs running, List<SocketMove> moves, long oldPid) {
         ObjectNode o = QemuOpts.parse(value.substring(5), "path");
         if (!isOn(o.path("server").asText("off"))) {
             return value;
         }
-        SocketMove move = SocketMove.of(Path.of(o.get("path").asText()), oldPid);
+        SocketMove move = SocketMove.of(running.resolve(o.get("path").asText()), oldPid);
         moves.add(move);
         o.put("path", move.standbyPath().toString());
         return "unix:" + QemuOpts.format(o, "path");

@@ -13,12 +13,16 @@ import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -115,6 +119,85 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
         }
         log.assertClean();
+    }
+
+    /**
+     * A VM as operators start them: a disk, a NIC, and paths relative to the directory QEMU was started in (its
+     * kernel, disk, console log and QMP socket). The new QEMU starts in that directory, so they name the same files;
+     * the disk keeps what the old QEMU wrote and takes the new one's writes (it was handed over, not left inactive).
+     */
+    @Test
+    void aVmWithADiskANicAndRelativePathsIsReplacedInItsOwnDirectory() throws IOException {
+        TestQemu.hfguest(dir);
+        Path disk = dir.resolve("disk.raw");
+        try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
+            file.setLength(1 << 20);
+        }
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        List<String> argv = new ArrayList<>();
+        for (String word : spec.commandLine()) {
+            argv.add(word.replace(dir + "/", ""));   // relative to the QEMU's directory
+        }
+        argv.addAll(List.of("-drive", "file=disk.raw,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
+                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"));
+        assertThat(argv).contains("hfguest.bin").noneMatch(w -> w.contains(dir.toString()));
+        QemuProcess old = QemuProcess.start(argv, Optional.of(dir), dir.resolve("vm.qmp.log"));
+        old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        try (RunningVm vm = new RunningVm(spec, old); QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            qemuIo(qemu, "write -P 0xab 0 4k");
+            ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE);
+            try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
+                assertThat(now.pid()).isEqualTo(r.newPid());
+                assertThat(now.info().status()).isEqualTo("running");
+                qemuIo(now, "write -P 0xcd 4096 4k");
+                qemuIo(now, "flush");
+                assertThat(hmp(now, "info network")).contains("virtio-net-pci");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        byte[] written = Arrays.copyOf(Files.readAllBytes(disk), 8192);
+        byte[] expected = new byte[8192];
+        Arrays.fill(expected, 0, 4096, (byte) 0xab);
+        Arrays.fill(expected, 4096, 8192, (byte) 0xcd);
+        assertThat(written).as("the old QEMU's write, then the new one's").isEqualTo(expected);
+        log.assertClean();
+    }
+
+    /** A new QEMU that exits after opening its QMP socket: the rollback's reason is what it said, not the socket. */
+    @Test
+    void aNewQemuThatExitsOnItsOwnIsQuotedInTheRollback() throws IOException {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        Path wrapper = dir.resolve("qemu-without-kernel");
+        Files.writeString(wrapper, "#!/bin/sh\nexec " + TestQemu.binary() + " \"$@\" -kernel /nonexistent/hfguest.bin\n");
+        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            ReplacementOptions o = ReplacementOptions.of(wrapper, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, o, ProgressListener.NONE))
+                    .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
+                    .hasMessageContaining("exited with status 1")
+                    .hasMessageContaining("could not open kernel file '/nonexistent/hfguest.bin'")
+                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
+                            + " as before");
+            assertThat(qemu.info().status()).isEqualTo("running");
+            log.awaitProgress(2, GUEST_PROGRESS);
+        }
+        log.assertClean();
+    }
+
+    private static void qemuIo(QemuInstance qemu, String command) {
+        hmp(qemu, "qemu-io d0 \"" + command + "\"");   // its output goes to QEMU's log, an error to the answer
+    }
+
+    private static String hmp(QemuInstance qemu, String command) {
+        String answer = qemu.qmp().execute("human-monitor-command", Map.of("command-line", command)).asText();
+        assertThat(answer).as(command).doesNotContainIgnoringCase("error").doesNotContain("failed");
+        return answer;
     }
 
     /** After the commit a file that cannot be written (here the pid file) is a warning: the new QEMU runs the VM. */

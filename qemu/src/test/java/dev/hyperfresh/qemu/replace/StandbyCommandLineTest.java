@@ -13,7 +13,7 @@ class StandbyCommandLineTest {
     private static final Path NEW = Path.of("/opt/qemu-new/bin/qemu-system-x86_64");
 
     private static StandbyCommandLine derive(ReplacementMode mode, Map<String, Path> mem, String... argv) {
-        return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv)), 42, NEW, mode, mem, QMP);
+        return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv), null), 42, NEW, mode, mem, QMP);
     }
 
     @Test
@@ -66,8 +66,22 @@ class StandbyCommandLineTest {
     }
 
     @Test
+    void relativePathsStayForTheNewQemuAndAreResolvedInItsDirectoryForUs() {
+        Path home = Path.of("/srv/vms/web");
+        StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-drive",
+                "file=web.qcow2,if=virtio", "-pidfile", "web.pid", "-chardev", "socket,id=c,path=web.sock,server=on",
+                "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off"), home), 42, NEW, ReplacementMode.COPY,
+                Map.of(), QMP);
+        assertThat(c.argv()).containsSubsequence("-drive", "file=web.qcow2,if=virtio", "-chardev",
+                "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on");
+        assertThat(c.directory()).contains(home);
+        assertThat(c.pidfile()).contains(home.resolve("web.pid"));
+        assertThat(c.socketMoves()).contains(new SocketMove(home.resolve("web.sock.next-42"), home.resolve("web.sock")));
+    }
+
+    @Test
     void flagsWithoutValuesDoNotSwallowTheNextOption() {
-        QemuArgs a = QemuArgs.parse(List.of("qemu", "--nodefaults", "-no-reboot", "-name", "web", "disk.img"));
+        QemuArgs a = QemuArgs.parse(List.of("qemu", "--nodefaults", "-no-reboot", "-name", "web", "disk.img"), null);
         assertThat(a.options()).containsExactly(new QemuArgs.Option("nodefaults", null),
                 new QemuArgs.Option("no-reboot", null), new QemuArgs.Option("name", "web"),
                 new QemuArgs.Option("hda", "disk.img"));
