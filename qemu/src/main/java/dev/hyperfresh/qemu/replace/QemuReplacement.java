@@ -286,9 +286,9 @@ public final class QemuReplacement {
         if (standby != null) {
             // a new QEMU that ended (its QMP connection lost as it did) says why in its output
             OptionalInt status = standby.exitStatusWithin(cause instanceof QmpIoException ? EXIT_SEEN : Duration.ZERO);
-            if (status.isPresent()) {
-                what += " (pid " + standby.pid() + " exited with status " + status.getAsInt() + ": "
-                        + standby.outputTail() + ")";
+            String said = standby.outputTail();
+            if (status.isPresent() && !String.valueOf(cause.getMessage()).contains(said)) {   // said once
+                what += " (pid " + standby.pid() + " exited with status " + status.getAsInt() + ": " + said + ")";
             }
         }
         long oldPid = plan.source().pid();
