@@ -13,7 +13,8 @@ import java.util.Optional;
  *                    (told over the guard's pipe as they become known)
  */
 record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> standbyPids, Path standbyQmp,
-                   Path migrationSocket, List<SocketMove> socketMoves, Optional<Path> pidfile) {
+                   Path migrationSocket, List<SocketMove> socketMoves, Optional<Path> pidfile,
+                   Optional<VncListener> vnc) {
     GuardOrders {
         standbyPids = List.copyOf(standbyPids);
         socketMoves = List.copyOf(socketMoves);
@@ -23,7 +24,8 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
     GuardOrders withStandby(long pid) {
         List<Long> pids = new ArrayList<>(standbyPids);
         pids.add(pid);
-        return new GuardOrders(oldPid, oldQmp, wasRunning, pids, standbyQmp, migrationSocket, socketMoves, pidfile);
+        return new GuardOrders(oldPid, oldQmp, wasRunning, pids, standbyQmp, migrationSocket, socketMoves, pidfile,
+                vnc);
     }
 
     /** The new QEMU itself: the last of {@link #standbyPids}; -1 before the console has told any. */
@@ -38,6 +40,10 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         standbyPids.forEach(pid -> args.addAll(List.of("--standby", Long.toString(pid))));
         socketMoves.forEach(m -> args.addAll(List.of("--move", m.standbyPath().toString(), m.path().toString())));
         pidfile.ifPresent(p -> args.addAll(List.of("--pidfile", p.toString())));
+        vnc.ifPresent(v -> {
+            args.addAll(List.of("--vnc", v.standbyPath().toString()));
+            v.addresses().forEach(a -> args.addAll(List.of("--vnc-address", a.host(), a.port())));
+        });
         return args;
     }
 
@@ -50,6 +56,8 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         List<Long> standby = new ArrayList<>();
         List<SocketMove> moves = new ArrayList<>();
         Optional<Path> pidfile = Optional.empty();
+        Path vncStandby = null;
+        List<VncListener.Address> vncAddresses = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--old" -> {
@@ -62,12 +70,15 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
                 case "--standby" -> standby.add(Long.parseLong(args[++i]));
                 case "--move" -> moves.add(new SocketMove(Path.of(args[++i]), Path.of(args[++i])));
                 case "--pidfile" -> pidfile = Optional.of(Path.of(args[++i]));
+                case "--vnc" -> vncStandby = Path.of(args[++i]);
+                case "--vnc-address" -> vncAddresses.add(new VncListener.Address(args[++i], args[++i]));
                 default -> throw new IllegalArgumentException("unknown guard argument " + args[i]);
             }
         }
         if (oldQmp == null || standbyQmp == null || migration == null) {
             throw new IllegalArgumentException("a guard needs --old, --standby-qmp and --migration");
         }
-        return new GuardOrders(oldPid, oldQmp, wasRunning, standby, standbyQmp, migration, moves, pidfile);
+        return new GuardOrders(oldPid, oldQmp, wasRunning, standby, standbyQmp, migration, moves, pidfile,
+                Optional.ofNullable(vncStandby).map(p -> new VncListener(p, vncAddresses)));
     }
 }

@@ -113,7 +113,7 @@ public final class QemuReplacement {
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
         List<String> warnings = new ArrayList<>(plan.warnings());
-        finishOldQemu().ifPresent(warnings::add);
+        warnings.addAll(finishOldQemu());
         releaseGuard();
         JsonNode ram = migration.path("ram");
         report(Phase.DONE, 100, ram.path("transferred").asLong());
@@ -131,7 +131,7 @@ public final class QemuReplacement {
 
     private MigrationEnd startStandby(Path qmpSocket) {
         report(Phase.STANDBY, 0, 0);
-        StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
+        StandbyFiles.discard(plan.standby().socketMoves(), plan.standby().vnc(), migrationSocket);
         startGuard(qmpSocket);
         standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
                 qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
@@ -175,7 +175,8 @@ public final class QemuReplacement {
         }
         guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(),
                 List.of(), plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(),
-                plan.standby().pidfile()), qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"));
+                plan.standby().pidfile(), plan.standby().vnc()),
+                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"));
     }
 
     /** After a failure nobody foresaw, the guard settles what this console left: it must let go of QMP first. */
@@ -254,22 +255,34 @@ public final class QemuReplacement {
      * has nothing left to do, and a quitting QEMU deletes the socket paths it bound — the very paths the new QEMU's
      * sockets are renamed to — while a killed one deletes nothing. So the renames follow the kill at once. Once the
      * kill is sent (through the pidfd taken at pre-flight) no thread of the old QEMU returns to user space; the
-     * kernel tearing down its memory takes tens of ms more, which the operator does not wait for: a daemon thread
-     * waits for the exit and only then lets go of the pidfd and the memory hold. What fails in the renames (or the
-     * pid file) is returned as a warning: the new QEMU runs the VM whatever a rename says, and the report must say so.
+     * kernel tearing down its memory takes tens of ms more, which the operator does not wait for (unless a VNC
+     * display must take its TCP port back, free only once the old QEMU has exited): a daemon thread waits for the
+     * exit and only then lets go of the pidfd and the memory hold. What fails in the renames (or the pid file, or
+     * the VNC port) is returned as a warning: the new QEMU runs the VM whatever a rename says, and the report must
+     * say so.
      */
-    private Optional<String> finishOldQemu() {
+    private List<String> finishOldQemu() {
         if (Pidfd.sendSignal(plan.sourcePidfd(), SIGKILL)) {
             trace.mark("source-killed");
         }
         source.close();
-        Optional<String> warning = Optional.empty();
+        List<String> warnings = new ArrayList<>();
         try {
             StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket);
             trace.mark("sockets-moved");
         } catch (RuntimeException e) {
-            warning = Optional.of(e.getMessage());
+            warnings.add(e.getMessage());
         }
+        plan.standby().vnc().ifPresent(vnc -> {
+            // its TCP port is free once the old QEMU has exited, its memory torn down first: tens of ms
+            try {
+                Pidfd.awaitExit(plan.sourcePidfd(), EXIT_TIMEOUT_MS);
+                vnc.listenAgain(target);
+                trace.mark("vnc-listening");
+            } catch (RuntimeException e) {
+                warnings.add(e.getMessage());
+            }
+        });
         Plan done = plan;
         Thread reaper = new Thread(() -> {
             Pidfd.awaitExit(done.sourcePidfd(), EXIT_TIMEOUT_MS);
@@ -277,7 +290,7 @@ public final class QemuReplacement {
         }, "old QEMU pid " + plan.source().pid() + " exiting");
         reaper.setDaemon(true);
         reaper.start();
-        return warning;
+        return warnings;
     }
 
     /** Kill the standby first (it never ran the guest), then make sure the old QEMU runs it as before. */
@@ -314,7 +327,7 @@ public final class QemuReplacement {
             if (target != null) {
                 target.close();
             }
-            StandbyFiles.discard(plan.standby().socketMoves(), migrationSocket);
+            StandbyFiles.discard(plan.standby().socketMoves(), plan.standby().vnc(), migrationSocket);
             releaseGuard();
             plan.close();
         }

@@ -21,10 +21,11 @@ import java.util.Set;
  * log continues); no -daemonize (we start it detached ourselves) and no -pidfile (the old QEMU holds its lock; the
  * file is rewritten after the cutover). It runs in the old QEMU's working directory ({@code directory}, where
  * known), so that relative paths on its command line (a disk image, a kernel) name the same files; the paths this
- * side renames or rewrites (sockets, the pid file) are resolved there too.
+ * side renames or rewrites (sockets, the pid file) are resolved there too. A VNC display on TCP listens on a unix
+ * socket until the old QEMU has gone ({@link VncListener}).
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
-                                 Optional<Path> pidfile, Optional<Path> directory) {
+                                 Optional<Path> pidfile, Optional<Path> directory, Optional<VncListener> vnc) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
             "qmp", "qmp-pretty");
@@ -43,12 +44,16 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
      * @param sharedMemPaths for SHARED mode, backend id → a path the new QEMU opens to map that backend's memory
      *                       (empty for COPY)
      * @param attachedQmp    the QMP socket we drive the old QEMU through: the standby's QMP takes its place
+     * @param vncAddresses   the TCP addresses the old QEMU's default VNC display listens on
      */
     static StandbyCommandLine derive(QemuArgs running, long oldPid, Path newBinary, ReplacementMode mode,
-                                     Map<String, Path> sharedMemPaths, Path attachedQmp) {
+                                     Map<String, Path> sharedMemPaths, Path attachedQmp,
+                                     List<VncListener.Address> vncAddresses) {
         List<String> argv = new ArrayList<>(List.of(newBinary.toString()));
         List<SocketMove> moves = new ArrayList<>();
         Path pidfile = null;
+        VncListener vnc = null;
+        boolean oneVnc = running.options().stream().filter(o -> o.name().equals("vnc")).count() == 1;
         int fileChardevs = 0;
         for (QemuArgs.Option o : running.options()) {
             String name = o.name();
@@ -60,6 +65,15 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
                 case "pidfile" -> pidfile = running.resolve(value);
                 case "object" -> argv.addAll(List.of("-object", object(value, mode, sharedMemPaths)));
                 case "chardev" -> argv.addAll(List.of("-chardev", chardev(value, running, moves, oldPid)));
+                case "vnc" -> {
+                    Path standbyPath = attachedQmp.resolveSibling(attachedQmp.getFileName() + ".vnc.next-" + oldPid);
+                    Optional<String> onUnix = oneVnc && !vncAddresses.isEmpty()
+                            ? VncListener.standbyOption(value, standbyPath) : Optional.empty();
+                    argv.addAll(List.of("-vnc", onUnix.orElse(value)));
+                    if (onUnix.isPresent()) {
+                        vnc = new VncListener(standbyPath, vncAddresses);
+                    }
+                }
                 default -> {
                     if (LEGACY_CHARDEV_OPTIONS.contains(name) && value.startsWith("file:")) {
                         String id = "hf-file" + fileChardevs++;
@@ -81,7 +95,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         }
         argv.addAll(List.of("-S", "-incoming", "defer"));
         return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile),
-                Optional.ofNullable(running.directory()));
+                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc));
     }
 
     /**
@@ -91,7 +105,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     StandbyCommandLine resumingItself() {
         List<String> unpaused = new ArrayList<>(argv);
         unpaused.remove(unpaused.lastIndexOf("-S"));
-        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory);
+        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc);
     }
 
     private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {

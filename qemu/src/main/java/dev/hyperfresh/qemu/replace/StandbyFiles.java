@@ -25,10 +25,11 @@ final class StandbyFiles {
     }
 
     /** Removes what a new QEMU that never ran the VM listened on. */
-    static void discard(List<SocketMove> moves, Path migrationSocket) {
+    static void discard(List<SocketMove> moves, Optional<VncListener> vnc, Path migrationSocket) {
         for (SocketMove m : moves) {
             deleteIfExists(m.standbyPath());
         }
+        vnc.ifPresent(v -> deleteIfExists(v.standbyPath()));
         deleteIfExists(migrationSocket);
     }
 

@@ -60,8 +60,16 @@ final class UnfinishedReplacement {
         Pidfd.sendSignal(oldQemu, SIGKILL);
         Pidfd.awaitExit(oldQemu, EXIT_TIMEOUT_MS);
         StandbyFiles.takeOver(orders.socketMoves(), orders.pidfile(), orders.standbyPid(), orders.migrationSocket());
+        String vnc = orders.vnc().map(v -> {
+            try (QmpClient now = QmpClient.connect(orders.oldQmp(), QMP_TIMEOUT)) {   // moved there just now
+                v.listenAgain(now);
+                return "";
+            } catch (RuntimeException e) {
+                return "; " + e.getMessage();
+            }
+        }).orElse("");
         return "finished: the new QEMU pid " + orders.standbyPid() + " runs the VM, the old QEMU pid " + orders.oldPid()
-                + " is killed and its sockets taken over";
+                + " is killed and its sockets taken over" + vnc;
     }
 
     private String rollBack(QmpClient old) {
@@ -73,7 +81,7 @@ final class UnfinishedReplacement {
         }
         SourceRollback.cancelMigration(old);
         SourceRollback.resume(old, orders.wasRunning());
-        StandbyFiles.discard(orders.socketMoves(), orders.migrationSocket());
+        StandbyFiles.discard(orders.socketMoves(), orders.vnc(), orders.migrationSocket());
         return "rolled back: the new QEMU pid " + orders.standbyPid() + " killed before it ran the VM; the VM "
                 + (orders.wasRunning() ? "runs" : "stays paused") + " on the old QEMU pid " + orders.oldPid();
     }

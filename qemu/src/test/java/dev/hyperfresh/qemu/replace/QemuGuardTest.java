@@ -7,6 +7,7 @@ import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.qemu.testing.Vnc;
 import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,7 +84,8 @@ class QemuGuardTest {
 
     /** The settling itself, on the QEMUs a console left just before or just after its {@code cont}. */
     private void settleWhatAConsoleLeft(boolean afterCont) throws IOException {
-        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        List<String> vnc = Vnc.freeDisplayOption();   // its TCP port goes to the QEMU that keeps the VM
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir, vnc);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try (vm) {
             log.awaitProgress(2, GUEST_PROGRESS);
@@ -91,7 +93,8 @@ class QemuGuardTest {
             String outcome = new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
                     List.of(Pidfd.open((int) orders.standbyPid()))).settle();
             long owner = afterCont ? orders.standbyPid() : orders.oldPid();
-            assertThat(outcome).startsWith(afterCont ? "finished" : "rolled back");
+            assertThat(outcome).startsWith(afterCont ? "finished" : "rolled back").doesNotContain("VNC");
+            assertThat(Vnc.greeting(Vnc.port(vnc))).startsWith("RFB");
             assertThat(qemusIn()).containsExactly(owner);
             try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
                 assertThat(qemu.pid()).isEqualTo(owner);
@@ -134,7 +137,8 @@ class QemuGuardTest {
                 }
             }
             return new GuardOrders(vm.process().pid(), qmpSocket, true, List.of(standby.pid()),
-                    plan.standby().qmpSocket(), migration, plan.standby().socketMoves(), plan.standby().pidfile());
+                    plan.standby().qmpSocket(), migration, plan.standby().socketMoves(), plan.standby().pidfile(),
+                    plan.standby().vnc());
         }
     }
 

@@ -10,6 +10,7 @@ import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.qemu.testing.Vnc;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
@@ -122,9 +123,10 @@ class QemuReplacementTest {
     }
 
     /**
-     * A VM as operators start them: a disk, a NIC, and paths relative to the directory QEMU was started in (its
-     * kernel, disk, console log and QMP socket). The new QEMU starts in that directory, so they name the same files;
-     * the disk keeps what the old QEMU wrote and takes the new one's writes (it was handed over, not left inactive).
+     * A VM as operators start them: a disk, a NIC, a VNC display on TCP, and paths relative to the directory QEMU
+     * was started in (its kernel, disk, console log and QMP socket). The new QEMU starts in that directory, so they
+     * name the same files; the disk keeps what the old QEMU wrote and takes the new one's writes (it was handed over,
+     * not left inactive); the VNC port answers again, from the new QEMU.
      */
     @Test
     void aVmWithADiskANicAndRelativePathsIsReplacedInItsOwnDirectory() throws IOException {
@@ -140,6 +142,8 @@ class QemuReplacementTest {
         }
         argv.addAll(List.of("-drive", "file=disk.raw,format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
                 "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"));
+        List<String> vnc = Vnc.freeDisplayOption();   // a TCP port the new QEMU can take only once the old has gone
+        argv.addAll(vnc);
         assertThat(argv).contains("hfguest.bin").noneMatch(w -> w.contains(dir.toString()));
         QemuProcess old = QemuProcess.start(argv, Optional.of(dir), dir.resolve("vm.qmp.log"));
         old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
@@ -148,6 +152,9 @@ class QemuReplacementTest {
             log.awaitProgress(2, GUEST_PROGRESS);
             qemuIo(qemu, "write -P 0xab 0 4k");
             ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE);
+            assertThat(r.warnings()).isEmpty();
+            assertThat(r.traceUs()).containsKey("vnc-listening");
+            assertThat(Vnc.greeting(Vnc.port(vnc))).startsWith("RFB");
             try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
                 assertThat(now.pid()).isEqualTo(r.newPid());
                 assertThat(now.info().status()).isEqualTo("running");
