@@ -12,7 +12,6 @@ import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import dev.hyperfresh.vmm.control.Json;
 import dev.hyperfresh.vmm.control.PrepareReply;
-import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.heartbeat.CutoverGap;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.persist.VmState;
@@ -43,13 +42,6 @@ final class HfvisorReplacement implements Replacement {
     private static final Duration LOST_REPLY_WAIT = Duration.ofSeconds(15);
     /** How long a new instance that closed its connection may take to end before it counts as alive. */
     private static final Duration DEATH_SEEN = Duration.ofMillis(500);
-    private static final int MAX_STANDBYS = 100;
-    /** Guest time each side of a cutover over which the guest-observed gap is taken (docs/HANDOVER.md). */
-    static final long GAP_WINDOW_US = 500_000;
-    /** How long a cutover waits, beyond the window itself, for heartbeats to fill the control window. */
-    private static final long CONTROL_WAIT_US = 5_000_000;
-    /** The new instance's first heartbeats are what the cutover window needs; later ones are not kept. */
-    private static final int AFTER_BEATS_PER_VM = 4096;
 
     private final String instance;
     private final HfvisorEngine engine;
@@ -61,18 +53,10 @@ final class HfvisorReplacement implements Replacement {
     private PrepareReply prepared;
     private final Map<String, Long> phasesUs = new LinkedHashMap<>();
     private Map<String, Long> lastSeqBefore = Map.of();
-    /**
-     * The last cutover as the guests saw it, until a verify reports it: the old instance's heartbeats (its last ones
-     * mark the cutover; read when the verify starts, once the old instance has exited and sent them all) ...
-     */
-    private BeatLog beforeCutover;
-    /** ... and the new instance's, subscribed to while it was still the standby so that none is missed. */
-    private EventTap afterCutover;
-    private Long cutoverBlackoutUs;
+    /** The last committed cutover as the guests saw it, until a verify reports it. */
+    private CutoverWatch lastCutover;
     /** The history entry's time of the last committed cutover recorded without a verify, until one reports it. */
     private String lastCutoverRecorded;
-    /** The old instance a committed cutover left exiting by itself, until somebody waited for it. */
-    private OldInstanceExit oldExit;
     /** What went wrong beside the steps (a history line not written), until {@link #takeWarnings} hands it on. */
     private final List<String> warnings = new ArrayList<>();
 
@@ -114,9 +98,9 @@ final class HfvisorReplacement implements Replacement {
         long start = System.nanoTime();
         // The standby's JVM starts while this one looks the instance up (its first control connection loads the
         // native bindings): the two overlap on a one-shot replace's path.
-        Spawned spawned;
+        StandbyProcess spawned;
         try {
-            spawned = spawnStandby(exe, 1);
+            spawned = StandbyProcess.start(engine, instance, exe);
         } catch (EngineException e) {
             before = engine.replaceable(instance).ref();
             throw untouched(e.getMessage(), e);
@@ -130,10 +114,11 @@ final class HfvisorReplacement implements Replacement {
         }
         Instance started;
         try {
-            started = awaitStandby(spawned, exe, progress);
+            started = spawned.awaitAnswer(progress);
         } catch (EngineException e) {
             throw untouched(e.getMessage(), e);
         }
+        standbyLauncher = spawned.launcher();
         long us = (System.nanoTime() - start) / 1000;
         if (!started.isStandby()) {
             standby = started;
@@ -245,7 +230,9 @@ final class HfvisorReplacement implements Replacement {
         try (CpuSplit away = CpuSplit.stayOff(guestCpus(prepared))) {
             report = recorded(() -> doCutover(tap));
         }
-        awaitOldExit();   // the step on its own ends with the old instance gone
+        if (lastCutover != null) {
+            lastCutover.awaitOldExit();   // the step on its own ends with the old instance gone
+        }
         record(report, null);
         return report;
     }
@@ -299,41 +286,17 @@ final class HfvisorReplacement implements Replacement {
     /** The verify, for the instance as it is now (`replace` has just cut it over: no need to look it up again). */
     private Verification watchLastCutover(Duration window, ProgressListener progress) {
         Map<String, Long> seqs;
-        BeatLog before;
-        EventTap after;
-        Long blackoutUs;
-        OldInstanceExit exit;
+        CutoverWatch watch;
         synchronized (this) {
             seqs = lastSeqBefore;
-            before = beforeCutover;
-            after = afterCutover;
-            blackoutUs = cutoverBlackoutUs;
-            exit = oldExit;
-            cutoverBlackoutUs = null;
-            afterCutover = null;
-            beforeCutover = null;
-            oldExit = null;
+            watch = lastCutover;
+            lastCutover = null;
         }
-        // The old instance's last heartbeats mark the cutover: they have all arrived once it has exited, which it
-        // does while the window runs, so its exit is waited for only when the window is over.
-        AtomicReference<Map<String, Map<Integer, Long>>> boundary = new AtomicReference<>();
-        try (EventTap closing = after) {
-            // The new instance's events come through the tap opened before the cutover: no second subscription
-            // (each heartbeat encoded, sent and decoded once more) while the guest most needs its CPUs.
-            Function<Consumer<Event>, AutoCloseable> follow = after != null ? after::alsoTo
-                    : events -> engine.follow(instance, events);
-            return verify(window, progress, follow, seqs, blackoutUs, () -> {
-                if (after == null) {
-                    return Map.of();
-                }
-                if (boundary.get() == null) {
-                    OldInstanceExit.await(exit);
-                    boundary.set(before.lastSeqs());
-                }
-                return BeatLog.figures(before, boundary.get(), after.beats(), GAP_WINDOW_US);
-            });
-        } finally {
-            OldInstanceExit.await(exit);
+        if (watch == null) {
+            return verify(window, progress, events -> engine.follow(instance, events), seqs, null, Map::of);
+        }
+        try (watch) {
+            return verify(window, progress, watch::follow, seqs, watch.blackoutUs(), watch::gaps);
         }
     }
 
@@ -429,15 +392,6 @@ final class HfvisorReplacement implements Replacement {
         return cpus;
     }
 
-    /** Removes a socket whose process is gone (its name lock free, nothing answering); anything else stays. */
-    private static void removeIfStale(Path socket) {
-        try {
-            ControlServer.removeIfStale(socket);
-        } catch (RuntimeException e) {
-            // not ours to clean (another instance's file, or it is gone): `list` shows what is there
-        }
-    }
-
     private void checkCutover() {
         switch (step) {
             case NONE -> throw refused("cutover needs a remapped standby: run `standby`, then `remap`");
@@ -448,7 +402,7 @@ final class HfvisorReplacement implements Replacement {
 
     /**
      * The cutover, while {@code tap} listens to the old instance; the tap is this method's to close: once committed,
-     * only after the old instance has exited ({@link OldInstanceExit}), its last heartbeats being the cutover's mark.
+     * only after the old instance has exited ({@link CutoverWatch}), its last heartbeats being the cutover's mark.
      */
     private CutoverReply doCutover(EventTap tap) {
         EventTap after = null;
@@ -456,10 +410,10 @@ final class HfvisorReplacement implements Replacement {
         try {
             Path old = engine.instance(instance).socket();
             dropCutoverWatch();
-            after = new EventTap(standby.socket(), ProgressListener.NONE, AFTER_BEATS_PER_VM);
+            after = new EventTap(standby.socket(), ProgressListener.NONE, CutoverWatch.AFTER_BEATS_PER_VM);
             JsonNode reply;
             try {
-                awaitControlWindow(tap.beats());
+                CutoverWatch.awaitControlWindow(tap.beats());
                 try {
                     reply = Control.request(old, "handover-cutover", null);
                 } finally {
@@ -480,14 +434,11 @@ final class HfvisorReplacement implements Replacement {
                         + report.newInstance().pid() + "), which died before it answered (" + report.reason()
                         + "): they ended with it, as in any crash of a hypervisor; its log is " + log);
             }
-            beforeCutover = tap.beats();
-            afterCutover = after;
-            cutoverBlackoutUs = report.blackoutUs();
             // The old instance exits by itself right after its reply; it owns no VM any more.
-            oldExit = new OldInstanceExit(before.pid(), tap);
+            lastCutover = new CutoverWatch(before.pid(), tap, after, report.blackoutUs());
             tapHandedOn = true;
             after = null;
-            removeIfStale(standby.socket());   // the new instance renamed it, unless it died before that
+            StandbyProcess.removeIfStale(standby.socket());   // the new instance renamed it, unless it died before that
             step = Step.NONE;
             standby = null;
             standbyLauncher = null;   // the instance now: its launcher is none of ours to end
@@ -512,36 +463,12 @@ final class HfvisorReplacement implements Replacement {
                 && Launcher.endsWithin(report.newInstance().pid(), DEATH_SEEN);
     }
 
-    /**
-     * Waits until the old instance's heartbeats fill a control window back from the latest, so the cutover has one
-     * to be compared with; after {@link #CONTROL_WAIT_US} it goes ahead without (verify then says so).
-     */
-    private static void awaitControlWindow(BeatLog before) {
-        long deadline = System.nanoTime() + (GAP_WINDOW_US + CONTROL_WAIT_US) * 1000;
-        while (!before.controlWindowFilled(GAP_WINDOW_US) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
     /** Forgets a cutover no verify reported, closing its subscription to the new instance. */
     private synchronized void dropCutoverWatch() {
-        if (afterCutover != null) {
-            afterCutover.close();
+        if (lastCutover != null) {
+            lastCutover.close();
         }
-        afterCutover = null;
-        beforeCutover = null;
-        cutoverBlackoutUs = null;
-        awaitOldExit();
-    }
-
-    private synchronized void awaitOldExit() {
-        OldInstanceExit.await(oldExit);
-        oldExit = null;
+        lastCutover = null;
     }
 
     /** The cutover's reply never came: find out who runs the VMs now and say so. */
@@ -635,7 +562,7 @@ final class HfvisorReplacement implements Replacement {
         Launcher.awaitExit(standby.info().pid(), STANDBY_EXIT_TIMEOUT);
         Launcher.endGroup(standbyLauncher);
         standbyLauncher = null;
-        removeIfStale(standby.socket());   // a standby that was killed could not remove it
+        StandbyProcess.removeIfStale(standby.socket());   // a standby that was killed could not remove it
         step = Step.NONE;
         standby = null;
         prepared = null;
@@ -675,88 +602,11 @@ final class HfvisorReplacement implements Replacement {
                 verification == null ? null : verification.controlGapUs(), cutover.traceUs())).ifPresent(this::warn);
     }
 
-    /** A standby process started under the name {@code INSTANCE-next-N}, not yet answering. */
-    private record Spawned(int n, Process process, Path socket, Path log, boolean newLog) {
-        /** Ends it before it took part in anything, leaving nothing of it behind. */
-        void abandon() {
-            Launcher.endGroup(process);
-            removeIfStale(socket);
-            if (newLog) {
-                try {
-                    Files.deleteIfExists(log);
-                } catch (IOException e) {
-                    // a log left behind is only a file in the socket directory
-                }
-            }
-        }
-    }
-
-    /** Starts a standby under the first name {@code INSTANCE-next-N}, from {@code from} on, that has no socket. */
-    private Spawned spawnStandby(Path exe, int from) {
-        for (int n = from; n <= MAX_STANDBYS; n++) {
-            String name = instance + "-next-" + n;
-            Path socket = engine.socket(name);
-            if (Files.exists(socket)) {
-                continue;
-            }
-            Path log = engine.log(name);
-            boolean newLog = !Files.exists(log);
-            Process process = Launcher.spawn(List.of(exe.toString(), "--standby", "--name", name, "--socket-dir",
-                    engine.config().socketDir().toString()), log, true);
-            return new Spawned(n, process, socket, log, newLog);
-        }
-        throw EngineException.precondition(MAX_STANDBYS + " standby names of " + instance + " are taken in "
-                + engine.config().socketDir() + ": remove the stale sockets (`list` shows them)");
-    }
-
-    /**
-     * Waits until the standby answers; one whose name another console's standby took meanwhile (its lock is held:
-     * the hfvisor we started exits saying so) is started again under the next free name.
-     */
-    private Instance awaitStandby(Spawned spawned, Path exe, ProgressListener progress) {
-        while (true) {
-            try {
-                Instance started = Launcher.await(spawned.process(), spawned.socket(), spawned.log(),
-                        engine.config().startTimeout(), "standby", progress);
-                standbyLauncher = spawned.process();
-                return started;
-            } catch (Launcher.NameTaken raced) {
-                spawned = spawnStandby(exe, spawned.n() + 1);
-            }
-        }
-    }
-
     private static void write(Path file, byte[] bytes) {
         try {
             Files.write(file, bytes);
         } catch (IOException e) {
             throw EngineException.failed("cannot write the snapshot to " + file + ": " + IoFailure.reason(e));
-        }
-    }
-
-    /**
-     * An old instance that exits by itself after a committed cutover (killed if it lingers), and the tap that hears
-     * its last heartbeats until then.
-     */
-    private static final class OldInstanceExit {
-        private final long pid;
-        private final EventTap tap;
-        private boolean awaited;
-
-        OldInstanceExit(long pid, EventTap tap) {
-            this.pid = pid;
-            this.tap = tap;
-        }
-
-        static void await(OldInstanceExit exit) {
-            if (exit != null && !exit.awaited) {
-                exit.awaited = true;
-                try {
-                    Launcher.awaitExit(exit.pid, STANDBY_EXIT_TIMEOUT);
-                } finally {
-                    exit.tap.close();
-                }
-            }
         }
     }
 }
