@@ -152,6 +152,11 @@ public final class QemuProcess {
 
     /** The end of what this process wrote to its log. */
     public String outputTail() {
+        return printed().orElse("(no output)");
+    }
+
+    /** The end of what this process wrote to its log, if anything. */
+    public Optional<String> printed() {
         try (FileChannel in = FileChannel.open(log)) {
             long from = Math.max(logStart, in.size() - 600);
             ByteBuffer bytes = ByteBuffer.allocate((int) Math.max(0, in.size() - from));
@@ -159,9 +164,9 @@ public final class QemuProcess {
                 // read on to the end
             }
             String text = new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8).strip();
-            return text.isEmpty() ? "(no output)" : text;
+            return text.isEmpty() ? Optional.empty() : Optional.of(text);
         } catch (IOException e) {
-            return "(output unreadable: " + e.getMessage() + ")";
+            return Optional.of("(output unreadable: " + e.getMessage() + ")");
         }
     }
 

@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * QEMU's {@code key=value,key=value} option syntax ({@code ,,} is a literal comma; a leading bare word is the
- * value of an implied key such as {@code qom-type} or {@code backend}; a later bare word is a flag, "on"), read
- * into a JSON object so that it and the JSON form of {@code -object} are edited the same way.
+ * value of an implied key such as {@code qom-type} or {@code backend}; a later bare word is a flag: {@code server}
+ * is server=on, {@code nowait} wait=off, as QEMU reads them), read into a JSON object so that it and the JSON form
+ * of {@code -object} are edited the same way.
  */
 final class QemuOpts {
     private QemuOpts() {
@@ -26,6 +27,8 @@ final class QemuOpts {
                 opts.put(part.substring(0, eq), part.substring(eq + 1));
             } else if (i == 0 && impliedKey != null) {
                 opts.put(impliedKey, part);
+            } else if (part.startsWith("no")) {
+                opts.put(part.substring(2), "off");
             } else {
                 opts.put(part, "on");
             }

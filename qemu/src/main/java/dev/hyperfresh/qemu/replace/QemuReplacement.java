@@ -297,11 +297,12 @@ public final class QemuReplacement {
     private ReplacementException rollBack(String what, RuntimeException cause) {
         report(Phase.ROLLBACK, 0, 0);
         if (standby != null) {
-            // a new QEMU that ended (its QMP connection lost as it did) says why in its output
+            // what the new QEMU printed says why it failed (a missing file, a busy port, a device it lacks)
             OptionalInt status = standby.exitStatusWithin(cause instanceof QmpIoException ? EXIT_SEEN : Duration.ZERO);
-            String said = standby.outputTail();
-            if (status.isPresent() && !String.valueOf(cause.getMessage()).contains(said)) {   // said once
-                what += " (pid " + standby.pid() + " exited with status " + status.getAsInt() + ": " + said + ")";
+            Optional<String> said = standby.printed();
+            if (said.isPresent() && !String.valueOf(cause.getMessage()).contains(said.get())) {   // said once
+                what += " (the new QEMU, pid " + standby.pid() + (status.isPresent() ? ", exited with status "
+                        + status.getAsInt() : "") + ", said: " + said.get() + ")";
             }
         }
         long oldPid = plan.source().pid();

@@ -197,6 +197,33 @@ class QemuReplacementTest {
         log.assertClean();
     }
 
+    /**
+     * A device hot-plugged into the old QEMU is not on its command line, so the new QEMU lacks it and cannot load
+     * the migration: the replacement rolls back, and the reason is what QEMU says about it.
+     */
+    @Test
+    void aHotPluggedDeviceRollsTheReplacementBackWithQemusReason() throws IOException {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir,
+                List.of("-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"));
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            qemu.qmp().execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"));
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                    ProgressListener.NONE))
+                    .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
+                    .hasMessageStartingWith("the migration into the new QEMU failed")
+                    .hasMessageContaining("virtio-rng").hasMessageContaining("hotplugged devices")
+                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
+                            + " as before");
+            assertThat(qemu.info().status()).isEqualTo("running");
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
     private static void qemuIo(QemuInstance qemu, String command) {
         hmp(qemu, "qemu-io d0 \"" + command + "\"");   // its output goes to QEMU's log, an error to the answer
     }

@@ -95,6 +95,15 @@ class StandbyCommandLineTest {
     }
 
     @Test
+    void shortFormFlagsAreReadAsQemuReadsThem() {
+        StandbyCommandLine c = derive(ReplacementMode.COPY, Map.of(), "qemu",
+                "-monitor", "unix:/run/web.mon,server,nowait", "-qmp", "unix:/run/hyperfresh/web.qmp,server,nowait");
+        assertThat(c.argv()).containsExactly(NEW.toString(),
+                "-monitor", "unix:/run/web.mon.next-42,server=on,wait=off",
+                "-qmp", "unix:/run/hyperfresh/web.qmp.next-42,server=on,wait=off", "-S", "-incoming", "defer");
+    }
+
+    @Test
     void flagsWithoutValuesDoNotSwallowTheNextOption() {
         QemuArgs a = QemuArgs.parse(List.of("qemu", "--nodefaults", "-no-reboot", "-name", "web", "disk.img"), null);
         assertThat(a.options()).containsExactly(new QemuArgs.Option("nodefaults", null),
