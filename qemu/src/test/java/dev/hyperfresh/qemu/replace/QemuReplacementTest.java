@@ -24,10 +24,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** QEMU → QEMU replacement on the real QEMU (TCG here), hfguest's heartbeats as the oracle. */
 class QemuReplacementTest {
@@ -101,25 +103,15 @@ class QemuReplacementTest {
 
     @Test
     void aStandbyThatFailsToStartLeavesTheSourceRunning() throws IOException {
-        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
-        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         Path broken = dir.resolve("broken-qemu");
         Files.writeString(broken, "#!/bin/sh\necho 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
         Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwx------"));
-        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
-            log.awaitProgress(2, GUEST_PROGRESS);
-            ReplacementOptions o = ReplacementOptions.of(broken, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
-            assertThatThrownBy(() -> QemuReplacement.replace(qemu, o, ProgressListener.NONE))
-                    .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
-                    .hasMessageContaining("the new QEMU did not start")
-                    .hasMessageContaining("exited with status 1 before opening its QMP socket")
-                    .hasMessageContaining("simulated start failure")
-                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
-                            + " as before");
-            assertThat(qemu.info().status()).isEqualTo("running");
-            log.awaitProgress(2, GUEST_PROGRESS);
-        }
-        log.assertClean();
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        assertThat(rollsBack(vm, ReplacementOptions.of(broken, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG),
+                qemu -> { }))
+                .contains("the new QEMU did not start")
+                .contains("exited with status 1 before opening its QMP socket")
+                .contains("simulated start failure");
     }
 
     /**
@@ -177,24 +169,14 @@ class QemuReplacementTest {
     /** A new QEMU that exits after opening its QMP socket: the rollback's reason is what it said, not the socket. */
     @Test
     void aNewQemuThatExitsOnItsOwnIsQuotedInTheRollback() throws IOException {
-        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
-        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         Path wrapper = dir.resolve("qemu-without-kernel");
         Files.writeString(wrapper, "#!/bin/sh\nexec " + TestQemu.binary() + " \"$@\" -kernel /nonexistent/hfguest.bin\n");
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
-        try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
-            log.awaitProgress(2, GUEST_PROGRESS);
-            ReplacementOptions o = ReplacementOptions.of(wrapper, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
-            assertThatThrownBy(() -> QemuReplacement.replace(qemu, o, ProgressListener.NONE))
-                    .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
-                    .hasMessageContaining("exited with status 1")
-                    .hasMessageContaining("could not open kernel file '/nonexistent/hfguest.bin'")
-                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
-                            + " as before");
-            assertThat(qemu.info().status()).isEqualTo("running");
-            log.awaitProgress(2, GUEST_PROGRESS);
-        }
-        log.assertClean();
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        assertThat(rollsBack(vm, ReplacementOptions.of(wrapper, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG),
+                qemu -> { }))
+                .contains("exited with status 1")
+                .contains("could not open kernel file '/nonexistent/hfguest.bin'");
     }
 
     /**
@@ -202,26 +184,38 @@ class QemuReplacementTest {
      * the migration: the replacement rolls back, and the reason is what QEMU says about it.
      */
     @Test
-    void aHotPluggedDeviceRollsTheReplacementBackWithQemusReason() throws IOException {
+    void aHotPluggedDeviceRollsTheReplacementBackWithQemusReason() {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir,
                 List.of("-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"));
+        assertThat(rollsBack(vm, options(ReplacementMode.SHARED), qemu -> qemu.qmp().execute("device_add",
+                Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"))))
+                .startsWith("the migration into the new QEMU failed")
+                .contains("virtio-rng").contains("hotplugged devices");
+    }
+
+    /**
+     * Replaces {@code vm} as {@code options} say, once {@code before} has run on it, and returns the reason of the
+     * rollback that must follow: the guest runs on in the old QEMU, its heartbeats clean.
+     */
+    private String rollsBack(RunningVm vm, ReplacementOptions options, Consumer<QemuInstance> before) {
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        String reason;
         try (vm; QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
             log.awaitProgress(2, GUEST_PROGRESS);
-            qemu.qmp().execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"));
-            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
-                    ProgressListener.NONE))
-                    .isInstanceOfSatisfying(ReplacementException.class, e -> assertThat(e.rolledBack()).isTrue())
-                    .hasMessageStartingWith("the migration into the new QEMU failed")
-                    .hasMessageContaining("virtio-rng").hasMessageContaining("hotplugged devices")
-                    .hasMessageEndingWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
-                            + " as before");
+            before.accept(qemu);
+            Throwable thrown = catchThrowable(() -> QemuReplacement.replace(qemu, options, ProgressListener.NONE));
+            assertThat(thrown).isInstanceOfSatisfying(ReplacementException.class,
+                    e -> assertThat(e.rolledBack()).isTrue());
+            reason = thrown.getMessage();
+            assertThat(reason).endsWith("rolled back: the VM runs on the old QEMU pid " + vm.process().pid()
+                    + " as before");
             assertThat(qemu.info().status()).isEqualTo("running");
             log.awaitProgress(2, GUEST_PROGRESS);
         } finally {
             TestQemu.killAllIn(dir);
         }
         log.assertClean();
+        return reason;
     }
 
     private static void qemuIo(QemuInstance qemu, String command) {
