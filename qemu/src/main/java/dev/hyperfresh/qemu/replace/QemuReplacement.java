@@ -268,7 +268,8 @@ public final class QemuReplacement {
         source.close();
         List<String> warnings = new ArrayList<>();
         try {
-            StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket);
+            StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket,
+                    plan.source().qmpSocket());
             trace.mark("sockets-moved");
         } catch (RuntimeException e) {
             warnings.add(e.getMessage());

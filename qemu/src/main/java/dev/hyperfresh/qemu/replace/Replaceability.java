@@ -68,7 +68,8 @@ final class Replaceability {
                 memPaths = memory.paths();
             }
             StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
-                    options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()));
+                    options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
+                    StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()));
             return new Plan(info, pidfd, options.qemuResumesItself() ? standby.resumingItself() : standby, memory,
                     lost.map(l -> "replaced although " + l).stream().toList());
         } catch (RuntimeException e) {

@@ -19,7 +19,7 @@ import java.util.Set;
  * paused and waiting for an incoming migration ({@code -S -incoming defer}); guest RAM backends rewritten for the
  * mode; listening sockets moved aside until the old QEMU has gone; file outputs appended, not truncated (the VM's
  * log continues); no -daemonize (we start it detached ourselves) and no -pidfile (the old QEMU holds its lock; the
- * file is rewritten after the cutover). It runs in the old QEMU's working directory ({@code directory}, where
+ * file is rewritten after the cutover, and noted for the next replacement, {@link StandbyFiles#notedPidfile}). It runs in the old QEMU's working directory ({@code directory}, where
  * known), so that relative paths on its command line (a disk image, a kernel) name the same files; the paths this
  * side renames or rewrites (sockets, the pid file) are resolved there too. A VNC display on TCP listens on a unix
  * socket until the old QEMU has gone ({@link VncListener}).
@@ -45,13 +45,14 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
      *                       (empty for COPY)
      * @param attachedQmp    the QMP socket we drive the old QEMU through: the standby's QMP takes its place
      * @param vncAddresses   the TCP addresses the old QEMU's default VNC display listens on
+     * @param notedPidfile   the pid file an earlier replacement wrote for the old QEMU (its command line has none)
      */
     static StandbyCommandLine derive(QemuArgs running, long oldPid, Path newBinary, ReplacementMode mode,
                                      Map<String, Path> sharedMemPaths, Path attachedQmp,
-                                     List<VncListener.Address> vncAddresses) {
+                                     List<VncListener.Address> vncAddresses, Optional<Path> notedPidfile) {
         List<String> argv = new ArrayList<>(List.of(newBinary.toString()));
         List<SocketMove> moves = new ArrayList<>();
-        Path pidfile = null;
+        Path pidfile = notedPidfile.orElse(null);
         VncListener vnc = null;
         boolean oneVnc = running.options().stream().filter(o -> o.name().equals("vnc")).count() == 1;
         int fileChardevs = 0;

@@ -13,15 +13,42 @@ final class StandbyFiles {
     private StandbyFiles() {
     }
 
-    /** Moves the new QEMU's sockets to the old one's paths (those not moved yet) and writes its pid. */
-    static void takeOver(List<SocketMove> moves, Optional<Path> pidfile, long standbyPid, Path migrationSocket) {
+    /**
+     * Moves the new QEMU's sockets to the old one's paths (those not moved yet) and writes its pid, noting beside its
+     * QMP socket {@code qmpSocket} which pid file it has for the next replacement ({@link #notedPidfile}).
+     */
+    static void takeOver(List<SocketMove> moves, Optional<Path> pidfile, long standbyPid, Path migrationSocket,
+                         Path qmpSocket) {
         for (SocketMove m : moves) {
             if (Files.exists(m.standbyPath())) {
                 move(m.standbyPath(), m.path());
             }
         }
-        pidfile.ifPresent(p -> write(p, standbyPid + "\n"));
+        pidfile.ifPresent(p -> {
+            write(p, standbyPid + "\n");
+            write(pidfileNote(qmpSocket), standbyPid + " " + p + "\n");
+        });
         deleteIfExists(migrationSocket);
+    }
+
+    /**
+     * The pid file a replacement wrote for QEMU {@code pid} behind {@code qmpSocket}. A new QEMU cannot be started with
+     * -pidfile (the old one holds its lock), so its command line no longer names the file: without this note the
+     * next replacement would leave the file naming a dead pid. A note for another pid (a QEMU started anew at the
+     * same socket) is not this one's.
+     */
+    static Optional<Path> notedPidfile(Path qmpSocket, long pid) {
+        try {
+            String[] note = Files.readString(pidfileNote(qmpSocket)).strip().split(" ", 2);
+            return note.length == 2 && note[0].equals(Long.toString(pid)) ? Optional.of(Path.of(note[1]))
+                    : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();   // none noted
+        }
+    }
+
+    private static Path pidfileNote(Path qmpSocket) {
+        return qmpSocket.resolveSibling(qmpSocket.getFileName() + ".pidfile");
     }
 
     /** Removes what a new QEMU that never ran the VM listened on. */

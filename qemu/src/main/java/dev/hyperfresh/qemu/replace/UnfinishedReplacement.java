@@ -59,7 +59,8 @@ final class UnfinishedReplacement {
     private String finish() {
         Pidfd.sendSignal(oldQemu, SIGKILL);
         Pidfd.awaitExit(oldQemu, EXIT_TIMEOUT_MS);
-        StandbyFiles.takeOver(orders.socketMoves(), orders.pidfile(), orders.standbyPid(), orders.migrationSocket());
+        StandbyFiles.takeOver(orders.socketMoves(), orders.pidfile(), orders.standbyPid(), orders.migrationSocket(),
+                orders.oldQmp());
         String vnc = orders.vnc().map(v -> {
             try (QmpClient now = QmpClient.connect(orders.oldQmp(), QMP_TIMEOUT)) {   // moved there just now
                 v.listenAgain(now);

@@ -228,6 +228,30 @@ class QemuReplacementTest {
         return answer;
     }
 
+    /** The pid file names the QEMU that runs the VM after every replacement, not only after the first. */
+    @Test
+    void thePidFileFollowsAChainOfReplacements() throws IOException {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        Path pidfile = dir.resolve("vm.pid");
+        RunningVm vm = RunningVm.start(spec, dir, List.of("-pidfile", pidfile.toString()));
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        try (vm) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (int i = 0; i < 2; i++) {
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                            ProgressListener.NONE);
+                    assertThat(Files.readString(pidfile).strip()).as("after replacement %d", i + 1)
+                            .isEqualTo(Long.toString(r.newPid()));
+                }
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
     /** After the commit a file that cannot be written (here the pid file) is a warning: the new QEMU runs the VM. */
     @Test
     void aPidFileThatCannotBeWrittenAfterTheCommitIsAWarning() throws IOException {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Pure logic: how a running QEMU's command line becomes its replacement's. */
@@ -13,7 +14,8 @@ class StandbyCommandLineTest {
     private static final Path NEW = Path.of("/opt/qemu-new/bin/qemu-system-x86_64");
 
     private static StandbyCommandLine derive(ReplacementMode mode, Map<String, Path> mem, String... argv) {
-        return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv), null), 42, NEW, mode, mem, QMP, List.of());
+        return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv), null), 42, NEW, mode, mem, QMP, List.of(),
+                Optional.empty());
     }
 
     @Test
@@ -71,7 +73,7 @@ class StandbyCommandLineTest {
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-drive",
                 "file=web.qcow2,if=virtio", "-pidfile", "web.pid", "-chardev", "socket,id=c,path=web.sock,server=on",
                 "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off"), home), 42, NEW, ReplacementMode.COPY,
-                Map.of(), QMP, List.of());
+                Map.of(), QMP, List.of(), Optional.empty());
         assertThat(c.argv()).containsSubsequence("-drive", "file=web.qcow2,if=virtio", "-chardev",
                 "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on");
         assertThat(c.directory()).contains(home);
@@ -83,12 +85,12 @@ class StandbyCommandLineTest {
     void aVncDisplayOnTcpListensOnAUnixSocketUntilTheOldQemuHasGone() {
         List<VncListener.Address> bound = List.of(new VncListener.Address("127.0.0.1", "5907"));
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
-                "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound);
+                "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound, Optional.empty());
         assertThat(c.argv()).containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(c.vnc()).contains(new VncListener(Path.of("/run/hyperfresh/web.qmp.vnc.next-42"), bound));
         for (String kept : List.of("unix:/run/web.vnc", "none", ":1,websocket=5701", ":1,reverse=on")) {
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc", kept), null), 42,
-                    NEW, ReplacementMode.SHARED, Map.of(), QMP, bound);
+                    NEW, ReplacementMode.SHARED, Map.of(), QMP, bound, Optional.empty());
             assertThat(k.argv()).as(kept).containsSubsequence("-vnc", kept);
             assertThat(k.vnc()).as(kept).isEmpty();
         }
