@@ -49,15 +49,14 @@ record VncListener(Path standbyPath, List<Address> addresses) {
     }
 
     /**
-     * The new QEMU's {@code -vnc} value for the old one's {@code value}, listening on {@code standbyPath}; empty when
-     * it is not the default display's TCP listener to take over (none, a unix socket, a reverse connection,
-     * websockets, another display).
+     * The new QEMU's {@code -vnc} value for the old one's {@code value}, whose display listens on TCP ({@link
+     * #listening} says so: after a replacement the command line names the unix socket it started on), listening on
+     * {@code standbyPath}; empty when it is not the default display to take over (a reverse connection, websockets,
+     * another display).
      */
     static Optional<String> standbyOption(String value, Path standbyPath) {
         ObjectNode o = QemuOpts.parse(value, "vnc");
-        String display = o.path("vnc").asText();
-        if (display.equals("none") || display.startsWith("unix:") || o.has("reverse") || o.has("websocket")
-                || o.has("id") && !o.get("id").asText().equals("default")) {
+        if (o.has("reverse") || o.has("websocket") || o.has("id") && !o.get("id").asText().equals("default")) {
             return Optional.empty();
         }
         o.put("vnc", "unix:" + standbyPath);

@@ -147,6 +147,11 @@ class QemuReplacementTest {
             assertThat(r.warnings()).isEmpty();
             assertThat(r.traceUs()).containsKey("vnc-listening");
             assertThat(Vnc.greeting(Vnc.port(vnc))).startsWith("RFB");
+            try (QemuInstance second = QemuInstance.attach(spec.qmpSocket())) {   // its -vnc names a unix socket now
+                r = QemuReplacement.replace(second, options(ReplacementMode.SHARED), ProgressListener.NONE);
+            }
+            assertThat(r.traceUs()).containsKey("vnc-listening");
+            assertThat(Vnc.greeting(Vnc.port(vnc))).startsWith("RFB");
             try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
                 assertThat(now.pid()).isEqualTo(r.newPid());
                 assertThat(now.info().status()).isEqualTo("running");

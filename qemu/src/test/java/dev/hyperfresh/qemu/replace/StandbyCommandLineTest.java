@@ -88,9 +88,17 @@ class StandbyCommandLineTest {
                 "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound, Optional.empty());
         assertThat(c.argv()).containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(c.vnc()).contains(new VncListener(Path.of("/run/hyperfresh/web.qmp.vnc.next-42"), bound));
-        for (String kept : List.of("unix:/run/web.vnc", "none", ":1,websocket=5701", ":1,reverse=on")) {
+        StandbyCommandLine again = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
+                "unix:/run/hyperfresh/web.qmp.vnc.next-41,password=on"), null), 42, NEW, ReplacementMode.SHARED,
+                Map.of(), QMP, bound, Optional.empty());
+        assertThat(again.argv()).as("a QEMU that took the port back after a replacement")
+                .containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
+        assertThat(again.vnc()).isPresent();
+        Map<String, List<VncListener.Address>> keptWith = Map.of("unix:/run/web.vnc", List.of(), "none", List.of(),
+                ":1,websocket=5701", bound, ":1,reverse=on", bound);
+        for (String kept : keptWith.keySet()) {
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc", kept), null), 42,
-                    NEW, ReplacementMode.SHARED, Map.of(), QMP, bound, Optional.empty());
+                    NEW, ReplacementMode.SHARED, Map.of(), QMP, keptWith.get(kept), Optional.empty());
             assertThat(k.argv()).as(kept).containsSubsequence("-vnc", kept);
             assertThat(k.vnc()).as(kept).isEmpty();
         }
