@@ -24,7 +24,8 @@ public final class HugePagePool implements AutoCloseable {
         long total;
         long free;
         try {
-            total = Long.parseLong(Files.readAllLines(NR).get(0).trim());   // readString stops at 1 byte of a procfs file
+            // not Files.readString: it reads one byte of a procfs file, whose size is 0
+            total = Long.parseLong(Files.readAllLines(NR).get(0).trim());
             free = free();
         } catch (IOException | RuntimeException e) {
             Prerequisite.require(Optional.of("no huge page pool to read (" + e.getMessage() + ")"));

@@ -19,9 +19,10 @@ import java.util.Set;
  * paused and waiting for an incoming migration ({@code -S -incoming defer}); guest RAM backends rewritten for the
  * mode; listening sockets moved aside until the old QEMU has gone; file outputs appended, not truncated (the VM's
  * log continues); no -daemonize (we start it detached ourselves) and no -pidfile (the old QEMU holds its lock; the
- * file is rewritten after the cutover, and noted for the next replacement, {@link StandbyFiles#notedPidfile}). It runs in the old QEMU's working directory ({@code directory}, where
- * known), so that relative paths on its command line (a disk image, a kernel) name the same files; the paths this
- * side renames or rewrites (sockets, the pid file) are resolved there too. A VNC display on TCP listens on a unix
+ * file is rewritten after the cutover, and noted for the next replacement, {@link StandbyFiles#notedPidfile}). It
+ * runs in the old QEMU's working directory ({@code directory}, where known), so that relative paths on its command
+ * line (a disk image, a kernel) name the same files; the paths this side renames or rewrites (sockets, the pid
+ * file) are resolved there too. A VNC display on TCP listens on a unix
  * socket until the old QEMU has gone ({@link VncListener}).
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,

@@ -120,7 +120,8 @@ class QemuGuardTest {
         Path qmpSocket = vm.spec().qmpSocket();
         Path migration = qmpSocket.resolveSibling("vm.qmp.migrate");
         try (QemuInstance qemu = QemuInstance.attach(qmpSocket); Plan plan = Replaceability.check(qemu, options)) {
-            QemuProcess standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(), dir.resolve("standby.log"));
+            QemuProcess standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
+                    dir.resolve("standby.log"));
             try (QmpClient target = standby.awaitQmp(plan.standby().qmpSocket(), Duration.ofSeconds(30))) {
                 for (QmpClient q : List.of(qemu.qmp(), target)) {
                     q.execute("migrate-set-capabilities", Map.of("capabilities", List.of(

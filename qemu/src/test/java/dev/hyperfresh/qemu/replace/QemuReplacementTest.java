@@ -107,8 +107,8 @@ class QemuReplacementTest {
         Files.writeString(broken, "#!/bin/sh\necho 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
         Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwx------"));
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
-        assertThat(rollsBack(vm, ReplacementOptions.of(broken, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG),
-                qemu -> { }))
+        ReplacementOptions o = ReplacementOptions.of(broken, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
+        assertThat(rollsBack(vm, o, qemu -> { }))
                 .contains("the new QEMU did not start")
                 .contains("exited with status 1 before opening its QMP socket")
                 .contains("simulated start failure");
@@ -175,11 +175,12 @@ class QemuReplacementTest {
     @Test
     void aNewQemuThatExitsOnItsOwnIsQuotedInTheRollback() throws IOException {
         Path wrapper = dir.resolve("qemu-without-kernel");
-        Files.writeString(wrapper, "#!/bin/sh\nexec " + TestQemu.binary() + " \"$@\" -kernel /nonexistent/hfguest.bin\n");
+        Files.writeString(wrapper, "#!/bin/sh\nexec " + TestQemu.binary()
+                + " \"$@\" -kernel /nonexistent/hfguest.bin\n");
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
-        assertThat(rollsBack(vm, ReplacementOptions.of(wrapper, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG),
-                qemu -> { }))
+        ReplacementOptions o = ReplacementOptions.of(wrapper, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
+        assertThat(rollsBack(vm, o, qemu -> { }))
                 .contains("exited with status 1")
                 .contains("could not open kernel file '/nonexistent/hfguest.bin'");
     }

@@ -78,14 +78,16 @@ class StandbyCommandLineTest {
                 "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on");
         assertThat(c.directory()).contains(home);
         assertThat(c.pidfile()).contains(home.resolve("web.pid"));
-        assertThat(c.socketMoves()).contains(new SocketMove(home.resolve("web.sock.next-42"), home.resolve("web.sock")));
+        assertThat(c.socketMoves())
+                .contains(new SocketMove(home.resolve("web.sock.next-42"), home.resolve("web.sock")));
     }
 
     @Test
     void aVncDisplayOnTcpListensOnAUnixSocketUntilTheOldQemuHasGone() {
         List<VncListener.Address> bound = List.of(new VncListener.Address("127.0.0.1", "5907"));
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
-                "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound, Optional.empty());
+                "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound,
+                Optional.empty());
         assertThat(c.argv()).containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(c.vnc()).contains(new VncListener(Path.of("/run/hyperfresh/web.qmp.vnc.next-42"), bound));
         StandbyCommandLine again = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
