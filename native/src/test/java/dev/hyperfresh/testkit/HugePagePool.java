@@ -1,5 +1,6 @@
 package dev.hyperfresh.testkit;
 
+import dev.hyperfresh.sys.ProcStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +52,7 @@ public final class HugePagePool implements AutoCloseable {
     /** HugePages_Free of /proc/meminfo. */
     public static long free() {
         try {
-            return Files.readAllLines(MEMINFO).stream().filter(l -> l.startsWith("HugePages_Free:"))
-                    .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).findFirst()
+            return ProcStatus.number(MEMINFO, "HugePages_Free")
                     .orElseThrow(() -> new IllegalStateException("no HugePages_Free in " + MEMINFO));
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + MEMINFO, e);
