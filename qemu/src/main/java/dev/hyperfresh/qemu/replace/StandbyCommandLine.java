@@ -22,8 +22,8 @@ import java.util.Set;
  * file is rewritten after the cutover, and noted for the next replacement, {@link StandbyFiles#notedPidfile}). It
  * runs in the old QEMU's working directory ({@code directory}, where known), so that relative paths on its command
  * line (a disk image, a kernel) name the same files; the paths this side renames or rewrites (sockets, the pid
- * file) are resolved there too. A VNC display on TCP listens on a unix
- * socket until the old QEMU has gone ({@link VncListener}).
+ * file) are resolved there too. A VNC display on TCP listens on a unix socket until the old QEMU has gone
+ * ({@link VncListener}).
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
                                  Optional<Path> pidfile, Optional<Path> directory, Optional<VncListener> vnc) {
