@@ -95,7 +95,8 @@ class QemuInstanceTest {
             assertThat(argv.get(argv.indexOf("-object") + 1)).matches(
                     "memory-backend-file,id=ram0,size=128M,share=on,mem-path=/proc/" + ProcessHandle.current().pid()
                             + "/fd/[0-9]+");
-            assertThat(argv).endsWith("-S", "-incoming", "defer");
+            // running, so no -S: the new QEMU runs the guest as its load ends, which the stream's hold keeps back
+            assertThat(argv).endsWith("-incoming", "defer").doesNotContain("-S");
             assertThat(String.join(" ", argv)).contains("unix:" + shared.spec().qmpSocket() + ".next-" + qemu.pid());
 
             assertThatThrownBy(() -> QemuReplacement.standbyCommandLine(qemu, tcg.withAccelerator(Accelerator.KVM)))

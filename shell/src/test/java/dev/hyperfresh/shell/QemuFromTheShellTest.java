@@ -104,7 +104,7 @@ class QemuFromTheShellTest {
 
         assertThat(json.get(3).path("replacements")).singleElement().satisfies(e -> {
             assertThat(e.path("outcome").asText()).isEqualTo("committed");
-            assertThat(e.path("trace_us").path("standby-cont").asLong()).isPositive();
+            assertThat(e.path("trace_us").path("stream-released").asLong()).isPositive();
         });
 
         log.awaitProgress(2, GUEST_PROGRESS);

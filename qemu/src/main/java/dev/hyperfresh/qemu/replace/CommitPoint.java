@@ -1,50 +1,37 @@
 package dev.hyperfresh.qemu.replace;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Supplier;
 
 /**
- * The one decision between the guest running on the new QEMU (its {@code cont} sent) and a rollback to the old one,
- * taken once whichever thread gets there first. The {@code cont} goes out on the QMP reader thread that reads the
- * later of the two migration ends, not after a wake-up of the thread waiting for them; a rollback begun before that
- * withdraws it for good. Once the {@code cont} is out, only its answer says whether the new QEMU runs the guest.
+ * The one decision between the guest going to the new QEMU (the migration stream's last byte released to it,
+ * {@link StreamHold}) and a rollback to the old one, taken once by whichever thread gets there first. The release
+ * happens on the QMP reader thread that reads the old QEMU's {@code MIGRATION completed}, not after a wake-up of the
+ * thread waiting for it; a rollback begun before that withdraws it for good. Once released, only the new QEMU's own
+ * report says whether it runs the guest.
  */
 final class CommitPoint {
-    private enum State { OPEN, SENT, WITHDRAWN }
+    private enum State { OPEN, RELEASED, WITHDRAWN }
 
     private final AtomicReference<State> state = new AtomicReference<>(State.OPEN);
-    private final CompletableFuture<JsonNode> answer = new CompletableFuture<>();
-    private final Supplier<CompletableFuture<JsonNode>> cont;
+    private final Runnable release;
 
-    /** {@code cont} sends the command and returns its answer to come; it must not wait (it may run on a reader). */
-    CommitPoint(Supplier<CompletableFuture<JsonNode>> cont) {
-        this.cont = cont;
+    /** {@code release} lets the new QEMU end its load; it must not wait (it runs on a QMP reader). */
+    CommitPoint(Runnable release) {
+        this.release = release;
     }
 
     /**
-     * Sends the {@code cont} unless it went out already or a rollback withdrew it; any thread, any number of times.
-     * Returns its answer to come, or {@code null} if withdrawn.
+     * Releases unless released already or withdrawn; any thread, any number of times. True if released (now or
+     * before), false if withdrawn.
      */
-    CompletableFuture<JsonNode> commit() {
-        if (state.compareAndSet(State.OPEN, State.SENT)) {
-            try {
-                cont.get().whenComplete((value, failure) -> {
-                    if (failure == null) {
-                        answer.complete(value);
-                    } else {
-                        answer.completeExceptionally(failure);
-                    }
-                });
-            } catch (RuntimeException e) {
-                answer.completeExceptionally(e);
-            }
+    boolean commit() {
+        if (state.compareAndSet(State.OPEN, State.RELEASED)) {
+            release.run();
         }
-        return state.get() == State.SENT ? answer : null;
+        return state.get() == State.RELEASED;
     }
 
-    /** True if no {@code cont} was or will ever be sent: a rollback may resume the old QEMU. */
+    /** True if the new QEMU was not and will never be released: a rollback may resume the old QEMU. */
     boolean withdraw() {
         return state.compareAndSet(State.OPEN, State.WITHDRAWN) || state.get() == State.WITHDRAWN;
     }

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * From the migration until the new QEMU has answered our {@code cont}, each of its threads has the shortest time
+ * From the migration until the new QEMU reports the migration loaded, each of its threads has the shortest time
  * slice ({@link TimeSlice}). The way from the guest's stop to its RESUME wakes the new QEMU's main loop, its monitor
  * thread and its vCPU threads one after another, and at the default slice each woken thread waited for whatever ran
  * on its CPU to use up its own slice: this process's JIT compilers and QMP readers, up to 1.4 ms a hop (traced on

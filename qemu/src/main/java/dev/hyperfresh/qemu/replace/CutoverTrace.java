@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * When each step of a cutover happened, on CLOCK_MONOTONIC: the QMP commands of the cutover as sent and answered,
  * every event either QEMU sends from the migration on, and our own steps. Step names are {@code SIDE-WHAT} in
  * lower case: {@code source-migrate}, {@code source-stop}, {@code source-migration-completed},
- * {@code standby-migration-completed}, {@code standby-cont}, {@code standby-resume}, {@code standby-cont-answered},
+ * {@code stream-released}, {@code standby-resume}, {@code standby-migration-completed},
  * {@code source-killed}, ... The first time a step happens is the one kept. Events arrive on the QMP reader threads.
  */
 final class CutoverTrace {

@@ -16,10 +16,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A small process that outlives this console if it ends mid-replacement: between the {@code migrate} and the
  * commit neither QEMU would run the VM on its own (the old one stops it as its migration completes, the new one
- * waits for our {@code cont}), so a console killed there would leave it frozen. The guard holds a pipe from us;
- * if that pipe ends without {@link #release}, it settles the replacement ({@link GuardMain}). A JVM of its own
- * on this process's class path, in a session of its own: C1, serial GC, 32 MiB, started before the new QEMU so that
- * it is ready, and quiet, by the time the new QEMU is.
+ * waits for the stream's end, {@link StreamHold}), so a console killed there would leave it frozen. The guard holds
+ * a pipe from us; if that pipe ends without {@link #release}, it settles the replacement ({@link GuardMain}). A JVM
+ * of its own on this process's class path, in a session of its own: C1, serial GC, 32 MiB, started before the new
+ * QEMU so that it is ready, and quiet, by the time the new QEMU is.
  */
 final class Guard {
     static final String READY = "ready";

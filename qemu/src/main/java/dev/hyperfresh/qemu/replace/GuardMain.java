@@ -24,7 +24,7 @@ public final class GuardMain {
     /**
      * A look is one pread of a file kept open, ~20 µs interpreted (it never runs often enough to be compiled): no
      * native call through JNR (whose reflective calls cost milliseconds interpreted) and no parsing into strings,
-     * which, every 0.1 s, showed in the new QEMU's way from our {@code cont} to its RESUME.
+     * which, every 0.1 s, showed in the new QEMU's way from the commit point to its RESUME.
      */
     private static final int WATCH_MS = 250;
     private static final int SIGKILL = 9;

@@ -10,15 +10,18 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * The two facts the commit point waits for, learnt from QMP events the moment QEMU sends them (no polling): the
- * source has completed the migration ({@code MIGRATION completed}: guest stopped, everything sent; before that,
- * QEMU itself would resume the guest there on an error) and the standby has loaded it (its own
- * {@code MIGRATION completed}, which QEMU sends after setting the run state, paused under -S). Either side's
- * failure, or the standby process exiting, ends the wait at once.
+ * How the migration ends on both sides, learnt from QMP events the moment QEMU sends them (no polling): the source
+ * has completed it ({@code MIGRATION completed}: guest stopped, everything sent; before that, QEMU itself would
+ * resume the guest there on an error), which is what the commit point waits for; and the standby has loaded it (its
+ * own {@code MIGRATION completed}, which QEMU sends after setting the run state: running, its {@code RESUME} read
+ * before, or paused). Either side's failure, or the standby process exiting, ends a wait at once.
  */
 final class MigrationEnd {
     private final CompletableFuture<Void> sourceCompleted = new CompletableFuture<>();
-    private final CompletableFuture<Void> standbyLoaded = new CompletableFuture<>();
+    /** True if the standby runs the guest: it reported RESUME before its completion. */
+    private final CompletableFuture<Boolean> standbyLoaded = new CompletableFuture<>();
+    private volatile boolean standbyResumed;
+    private volatile boolean standbyFailed;
     /** Only ever completes exceptionally, with the first failure seen. */
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
 
@@ -42,23 +45,25 @@ final class MigrationEnd {
 
     Consumer<QmpEvent> standbyEvents() {
         return e -> {
-            if (e.name().equals("MIGRATION")) {
+            if (e.name().equals("RESUME")) {
+                standbyResumed = true;
+            } else if (e.name().equals("MIGRATION")) {
                 switch (e.data().path("status").asText()) {
-                    case "completed" -> standbyLoaded.complete(null);
-                    case "failed", "cancelled" -> fail("the new QEMU could not load the migration: its status is "
-                            + e.data().path("status").asText());
+                    case "completed" -> standbyLoaded.complete(standbyResumed);
+                    case "failed", "cancelled" -> {
+                        standbyFailed = !standbyResumed;
+                        fail("the new QEMU could not load the migration: its status is "
+                                + e.data().path("status").asText());
+                    }
                     default -> { }
                 }
             }
         };
     }
 
-    /**
-     * Runs {@code action} on the thread that learns the later of the two ends (a QMP reader), the moment it does; it
-     * must not wait.
-     */
-    void whenBothEnded(Runnable action) {
-        CompletableFuture.allOf(sourceCompleted, standbyLoaded).thenRun(action);
+    /** Runs {@code action} on the QMP reader that learns the source has completed, the moment it does; it must not wait. */
+    void whenSourceCompleted(Runnable action) {
+        sourceCompleted.thenRun(action);
     }
 
     /**
@@ -75,14 +80,24 @@ final class MigrationEnd {
         }
     }
 
-    void awaitStandbyLoaded(Duration timeout) {
+    /** Waits until the standby has loaded the migration; true if it runs the guest, false if it holds it paused. */
+    boolean awaitStandbyLoaded(Duration timeout) {
         if (!await(standbyLoaded, timeout.toNanos())) {
             throw new IllegalStateException("the new QEMU did not report the state loaded within "
                     + timeout.toSeconds() + " s");
         }
+        return standbyLoaded.join();
     }
 
-    private boolean await(CompletableFuture<Void> fact, long nanos) {
+    /**
+     * True once the standby has reported its load failed, with no {@code RESUME} before: it never ran the guest, and
+     * a rollback to the old QEMU is safe even after the commit point.
+     */
+    boolean standbyNeverRan() {
+        return standbyFailed;
+    }
+
+    private boolean await(CompletableFuture<?> fact, long nanos) {
         try {
             CompletableFuture.anyOf(fact, failure).get(Math.max(0, nanos), TimeUnit.NANOSECONDS);
             return true;

@@ -23,15 +23,17 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Replaces a running QEMU with a new QEMU process while the guest keeps its memory and state: start the new one
- * paused ({@code -S -incoming defer}), migrate into it over a unix socket, tell it to run, kill the old one.
+ * waiting for an incoming migration ({@code -incoming defer}), migrate into it over a unix socket through a
+ * {@link StreamHold}, let the stream end, kill the old one.
  *
- * <p>Exactly one QEMU owns the guest at any time. The new one cannot run the guest before our {@code cont}
- * (it starts with -S), and that {@code cont} is sent only after the old one has stopped the guest and finished
- * the migration and the new one has loaded it: that is the commit point. Both facts arrive as QMP events
- * ({@link MigrationEnd}); the {@code cont} goes out on the reader thread of the later one ({@link CommitPoint}).
- * Every failure before it kills the new QEMU first and only then resumes the old one; a failure after it leaves the
- * decision to the {@code cont}'s answer. The old one, stopped for good once its migration completed, is killed only
- * after the new one reports running.
+ * <p>Exactly one QEMU owns the guest at any time. The new one runs the guest as soon as its load ends (as in
+ * QEMU's own switch; with -S if the VM was paused), but its load cannot end before we release the stream's last
+ * byte, and that release happens only after the old one has stopped the guest and completed the migration: that is
+ * the commit point. The fact arrives as a QMP event ({@link MigrationEnd}); the release happens on the reader thread
+ * that reads it ({@link CommitPoint}). Every failure before it cuts the stream and kills the new QEMU first and
+ * only then resumes the old one; after it, the new QEMU's own report decides: running, it owns the guest; a failed
+ * load or the guest left paused there, and it never ran it (rollback). The old one, stopped for good once its
+ * migration completed, is killed only after the new one reports running.
  */
 public final class QemuReplacement {
     /** How often the operator sees the migration's progress while it lasts (shared mode is over long before). */
@@ -41,6 +43,8 @@ public final class QemuReplacement {
     /** A SIGKILLed QEMU is gone once the kernel has torn its memory down: tens of ms here. */
     private static final int EXIT_TIMEOUT_MS = 60_000;
     private static final int SIGKILL = 9;
+    /** The trace's step for the commit point: the stream's last byte released to the new QEMU. */
+    static final String RELEASED = "stream-released";
 
     private final QemuInstance source;
     private final ReplacementOptions options;
@@ -52,6 +56,7 @@ public final class QemuReplacement {
     /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
     private long standbyPid;
     private QmpClient target;
+    private StreamHold hold;
     private CommitPoint commitPoint;
     private CutoverSlices slices;
     private Guard guard;
@@ -96,19 +101,18 @@ public final class QemuReplacement {
             throw rollBack("the new QEMU did not start", e);
         }
         CompletableFuture<JsonNode> figures = CompletableFuture.completedFuture(MissingNode.getInstance());
-        RuntimeException afterCont = null;
+        RuntimeException afterRelease = null;
         try {
             migrate(end);
             // the old QEMU's final figures, asked while the new one loads the state: off the way to the commit point
             figures = CompletableFuture.supplyAsync(() -> source.qmp().execute("query-migrate"));
-            end.awaitStandbyLoaded(options.standbyTimeout());
         } catch (RuntimeException e) {
             if (commitPoint.withdraw()) {
                 throw rollBack("the migration into the new QEMU failed", e);
             }
-            afterCont = e; // the cont went out as this failure came: its answer decides, below
+            afterRelease = e; // the stream was released as this failure came: the new QEMU's report decides, below
         }
-        commit(afterCont);
+        commit(end, afterRelease);
         slices.close();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
@@ -149,15 +153,20 @@ public final class QemuReplacement {
         if (guard != null && owner != standby.pid()) {
             guard.watch(owner);
         }
-        QmpClient newQemu = target;
-        commitPoint = new CommitPoint(() -> submit(CutoverTrace.STANDBY, newQemu, "cont", Map.of()));
-        if (plan.source().running() && !options.qemuResumesItself()) {
-            end.whenBothEnded(commitPoint::commit);
-        }
         target.addListener(trace.events(CutoverTrace.STANDBY));
         target.addListener(end.standbyEvents());
         setCapabilities(target);
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
+        if (!options.qemuResumesItself()) {
+            hold = StreamHold.listen(migrationSocket);
+            commitPoint = new CommitPoint(() -> {
+                hold.release();
+                trace.mark(RELEASED);
+            });
+            end.whenSourceCompleted(commitPoint::commit);
+        } else {
+            commitPoint = new CommitPoint(() -> { });
+        }
         if (guard != null) {
             guard.awaitReady();
         }
@@ -182,6 +191,9 @@ public final class QemuReplacement {
     /** After a failure nobody foresaw, the guard settles what this console left: it must let go of QMP first. */
     private void abandonGuardIfUnsettled() {
         if (guard != null && !guard.told()) {
+            if (hold != null) {
+                hold.close();   // the stream, unless released, is cut, as it would be with this console gone
+            }
             if (target != null) {
                 target.close();
             }
@@ -199,7 +211,8 @@ public final class QemuReplacement {
         qmp.addListener(end.sourceEvents());
         report(Phase.MIGRATING, 0, 0);
         slices = CutoverSlices.shorten(standbyPid);
-        qmp.await(submit(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + migrationSocket)), "migrate");
+        Path into = hold != null ? hold.path() : migrationSocket;
+        qmp.await(submit(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + into)), "migrate");
         end.awaitSourceCompleted(options.migrationTimeout(), PROGRESS_REFRESH, () -> {
             if (trace.nanosOf(ReplacementResult.STOP).isEmpty()) { // once the guest stops, nothing else goes to QEMU
                 JsonNode ram = qmp.execute("query-migrate").path("ram");
@@ -211,22 +224,40 @@ public final class QemuReplacement {
     }
 
     /**
-     * The commit point: from the moment the new QEMU accepts cont, it owns the guest. {@code afterCont}, if not
-     * null, is a failure seen while the cont was already on its way; the operator sees it with the outcome.
+     * The commit point: the stream's end released (if a failure has not withdrawn it), the new QEMU's report decides
+     * who owns the guest. {@code afterRelease}, if not null, is a failure seen while the release was already done;
+     * the operator sees it with the outcome.
      */
-    private void commit(RuntimeException afterCont) {
-        if (!plan.source().running() || options.qemuResumesItself()) {
-            return; // the VM was paused: it stays paused, now on the new QEMU; or QEMU has already started it
+    private void commit(MigrationEnd end, RuntimeException afterRelease) {
+        if (!options.qemuResumesItself()) {
+            commitPoint.commit();
         }
+        boolean runs;
         try {
-            target.await(commitPoint.commit(), "cont");
-        } catch (QmpError refused) {
-            suppress(refused, afterCont);
-            throw rollBack("the new QEMU refused to run the VM", refused);
-        } catch (RuntimeException lost) {
-            suppress(lost, afterCont);
-            throw lostContact(lost);
+            runs = end.awaitStandbyLoaded(options.standbyTimeout());
+        } catch (RuntimeException e) {
+            suppress(e, afterRelease);
+            if (neverRan(end)) {
+                throw rollBack("the new QEMU could not load the VM", e);
+            }
+            throw lostContact(e);
         }
+        if (plan.source().running() && !runs) {
+            throw rollBack("the new QEMU loaded the VM but did not run it", new IllegalStateException(
+                    "it reported the migration completed with the VM paused"));
+        }
+    }
+
+    /**
+     * Whether the new QEMU said its load failed before it could run the guest; if it has exited, once all it said
+     * before is read (its exit can be seen before its last events).
+     */
+    private boolean neverRan(MigrationEnd end) {
+        long deadline = System.nanoTime() + EXIT_SEEN.toNanos();
+        while (!end.standbyNeverRan() && !standby.isAlive() && target.isOpen() && System.nanoTime() < deadline) {
+            QemuProcess.sleep(Duration.ofMillis(1));
+        }
+        return end.standbyNeverRan();
     }
 
     private static void suppress(RuntimeException outcome, RuntimeException earlier) {
@@ -236,17 +267,18 @@ public final class QemuReplacement {
     }
 
     /**
-     * Did the cont arrive? If the new QEMU might run the guest, the old one must not: kill the new one and leave the
-     * VM paused on the old one for the operator to judge.
+     * Did the new QEMU start the guest? Unknown (it went silent, or exited without saying its load failed): if it
+     * might have run the guest, the old one must not. Kill the new one and leave the VM paused on the old one for
+     * the operator to judge.
      */
     private ReplacementException lostContact(RuntimeException cause) {
         standby.kill();
         releaseGuard();
         plan.close();
         Throwable[] before = cause.getSuppressed();
-        String earlier = before.length == 0 ? "" : " (as it went out: " + before[0].getMessage() + ")";
-        return new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") while telling it"
-                + " to run the VM" + earlier + "; killed it. The VM is PAUSED on the old QEMU pid "
+        String earlier = before.length == 0 ? "" : " (as the release went out: " + before[0].getMessage() + ")";
+        return new ReplacementException("lost contact with the new QEMU (pid " + standbyPid + ") after releasing"
+                + " the migration's end to it" + earlier + "; killed it. The VM is PAUSED on the old QEMU pid "
                 + plan.source().pid() + ": resume it there (QMP cont) if the new QEMU never ran it", cause, false);
     }
 
@@ -315,6 +347,7 @@ public final class QemuReplacement {
             if (standby != null) {
                 standby.kill();
             }
+            closeHold();
             SourceRollback.resume(qmp, plan.source().running());
             state = "the VM " + (plan.source().running() ? "runs" : "stays paused") + " on the old QEMU pid " + oldPid
                     + " as before";
@@ -326,6 +359,7 @@ public final class QemuReplacement {
             if (standby != null) {
                 standby.kill();
             }
+            closeHold();
             if (target != null) {
                 target.close();
             }
@@ -357,6 +391,12 @@ public final class QemuReplacement {
         trace.mark(side + "-" + command);
         return qmp.submit(command, arguments).whenComplete((answer, failure) -> trace.mark(side + "-" + command
                 + "-answered"));
+    }
+
+    private void closeHold() {
+        if (hold != null) {
+            hold.close();
+        }
     }
 
     private void releaseGuard() {

@@ -70,7 +70,9 @@ final class Replaceability {
             StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
                     options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
                     StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()));
-            return new Plan(info, pidfd, options.qemuResumesItself() ? standby.resumingItself() : standby, memory,
+            // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
+            return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
+                    : standby, memory,
                     lost.map(l -> "replaced although " + l).stream().toList());
         } catch (RuntimeException e) {
             if (memory != null) {

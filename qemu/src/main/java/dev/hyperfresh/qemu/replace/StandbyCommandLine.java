@@ -16,7 +16,8 @@ import java.util.Set;
 
 /**
  * The command line of the QEMU that replaces a running one, derived from the running one's: the new binary;
- * paused and waiting for an incoming migration ({@code -S -incoming defer}); guest RAM backends rewritten for the
+ * waiting for an incoming migration ({@code -incoming defer}), and paused ({@code -S}) unless
+ * {@link #runningOnceLoaded}; guest RAM backends rewritten for the
  * mode; listening sockets moved aside until the old QEMU has gone; file outputs appended, not truncated (the VM's
  * log continues); no -daemonize (we start it detached ourselves) and no -pidfile (the old QEMU holds its lock; the
  * file is rewritten after the cutover, and noted for the next replacement, {@link StandbyFiles#notedPidfile}). It
@@ -101,10 +102,11 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     }
 
     /**
-     * The same command line without {@code -S}: QEMU then runs the guest by itself as soon as it has loaded the
-     * state, with no commit point of ours (the benchmark's reference for QEMU's own switch).
+     * The same command line without {@code -S}: QEMU then runs the guest by itself as soon as its load ends (a
+     * {@link StreamHold} keeps it from ending before the commit point; the benchmark's reference for QEMU's own
+     * switch has none).
      */
-    StandbyCommandLine resumingItself() {
+    StandbyCommandLine runningOnceLoaded() {
         List<String> unpaused = new ArrayList<>(argv);
         unpaused.remove(unpaused.lastIndexOf("-S"));
         return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc);

@@ -29,6 +29,7 @@ final class StandbyFiles {
             write(pidfileNote(qmpSocket), standbyPid + " " + p + "\n");
         });
         deleteIfExists(migrationSocket);
+        deleteIfExists(StreamHold.pathFor(migrationSocket));
     }
 
     /**
@@ -58,6 +59,7 @@ final class StandbyFiles {
         }
         vnc.ifPresent(v -> deleteIfExists(v.standbyPath()));
         deleteIfExists(migrationSocket);
+        deleteIfExists(StreamHold.pathFor(migrationSocket));
     }
 
     private static void deleteIfExists(Path p) {

@@ -1,5 +1,7 @@
 package dev.hyperfresh.qemu.replace;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
@@ -8,16 +10,22 @@ import java.util.List;
 
 /**
  * Settles a replacement whose console ended before it did (killed, crashed, its terminal gone), from the two QEMUs
- * alone. The console sends {@code cont} to the new QEMU only once the old one's migration has completed, and kills
- * the old one only once the new one has accepted it; so the old QEMU gone, or its migration completed and the new
- * QEMU running, means the new one owns the VM: finish. Anything else means the new QEMU never ran it: kill it, and
- * let the old one run the VM as before. If it cannot tell, it touches neither.
+ * alone. The console lets the new QEMU's load end ({@link StreamHold}) only once the old one's migration has
+ * completed, and kills the old one only once the new one runs the VM; the console's end cuts a stream not released
+ * yet, and the new QEMU's load fails. So the old QEMU gone, or its migration completed and the new QEMU running once
+ * its load has ended, means the new one owns the VM: finish. Anything else means the new QEMU never ran it: kill it,
+ * and let the old one run the VM as before. If it cannot tell, it touches neither.
  */
 final class UnfinishedReplacement {
     private static final int SIGKILL = 9;
     private static final int EXIT_TIMEOUT_MS = 60_000;
     /** The dead console's QMP connections close with it; QEMU serves the next client once it has seen that. */
     private static final Duration QMP_TIMEOUT = Duration.ofSeconds(10);
+    /** A new QEMU whose stream has ended, released or cut, ends its load at once: it is not waited for longer. */
+    private static final Duration LOAD_ENDS = Duration.ofSeconds(10);
+    private static final Duration POLL = Duration.ofMillis(20);
+    /** A QEMU whose QMP socket no longer answers may be on its way out. */
+    private static final int EXITING_MS = 2000;
 
     private final GuardOrders orders;
     private final Fd oldQemu;
@@ -48,8 +56,21 @@ final class UnfinishedReplacement {
             return false;
         }
         try (QmpClient qmp = QmpClient.connect(orders.standbyQmp(), QMP_TIMEOUT)) {
-            return qmp.execute("query-status").path("running").asBoolean();
+            long deadline = System.nanoTime() + LOAD_ENDS.toNanos();
+            for (JsonNode status = qmp.execute("query-status"); ; status = qmp.execute("query-status")) {
+                if (!status.path("status").asText().equals("inmigrate")) {
+                    return status.path("running").asBoolean();
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("it is still loading the migration after "
+                            + LOAD_ENDS.toSeconds() + " s");
+                }
+                QemuProcess.sleep(POLL);
+            }
         } catch (RuntimeException e) {
+            if (standby.stream().allMatch(pidfd -> Pidfd.awaitExit(pidfd, EXITING_MS))) {
+                return false;   // it exited (as QEMU does when its load fails): it runs nothing
+            }
             throw new IllegalStateException("cannot tell whether the new QEMU pid " + orders.standbyPid()
                     + " runs the VM (" + e.getMessage() + "); left both QEMUs as they are: the old one, pid "
                     + orders.oldPid() + ", has completed its migration and is stopped", e);

@@ -8,6 +8,7 @@ import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.qemu.testing.Vnc;
+import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A console that ends mid-replacement must not leave the VM frozen between two QEMUs (the old one stopped by its
- * completed migration, the new one waiting for a {@code cont}), nor run by both: the guard settles it. On the real
+ * completed migration, the new one waiting for the stream's last byte), nor run by both: the guard settles it. On the real
  * QEMU (TCG here), hfguest's heartbeats as the oracle.
  */
 class QemuGuardTest {
@@ -73,27 +74,30 @@ class QemuGuardTest {
     }
 
     @Test
-    void aConsoleGoneBeforeItsContLeavesTheVmRunningOnTheOldQemu() throws IOException {
+    void aConsoleGoneBeforeItsReleaseLeavesTheVmRunningOnTheOldQemu() throws IOException {
         settleWhatAConsoleLeft(false);
     }
 
     @Test
-    void aConsoleGoneAfterItsContLeavesTheVmRunningOnTheNewQemu() throws IOException {
+    void aConsoleGoneJustAfterItsReleaseLeavesTheVmRunningOnTheNewQemu() throws IOException {
         settleWhatAConsoleLeft(true);
     }
 
-    /** The settling itself, on the QEMUs a console left just before or just after its {@code cont}. */
-    private void settleWhatAConsoleLeft(boolean afterCont) throws IOException {
+    /**
+     * The settling itself, on the QEMUs a console left just before or just after releasing the stream's end (the
+     * new QEMU then perhaps still loading: the guard waits for its load to end).
+     */
+    private void settleWhatAConsoleLeft(boolean afterRelease) throws IOException {
         List<String> vnc = Vnc.freeDisplayOption();   // its TCP port goes to the QEMU that keeps the VM
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir, vnc);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try (vm) {
             log.awaitProgress(2, GUEST_PROGRESS);
-            GuardOrders orders = migrateThenLeave(vm, afterCont);
-            String outcome = new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
-                    List.of(Pidfd.open((int) orders.standbyPid()))).settle();
-            long owner = afterCont ? orders.standbyPid() : orders.oldPid();
-            assertThat(outcome).startsWith(afterCont ? "finished" : "rolled back").doesNotContain("VNC");
+            Left left = migrateThenLeave(vm, afterRelease);
+            GuardOrders orders = left.orders();
+            String outcome = left.replacement().settle();
+            long owner = afterRelease ? orders.standbyPid() : orders.oldPid();
+            assertThat(outcome).startsWith(afterRelease ? "finished" : "rolled back").doesNotContain("VNC");
             assertThat(Vnc.greeting(Vnc.port(vnc))).startsWith("RFB");
             assertThat(qemusIn()).containsExactly(owner);
             try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
@@ -111,10 +115,11 @@ class QemuGuardTest {
     }
 
     /**
-     * What a console does up to its commit point (and, with {@code cont}, just past it), then leaves as a dead
-     * console would: both QMP connections closed, nothing more done.
+     * What a console does up to its commit point (and, with {@code release}, just past it), then leaves as a dead
+     * console would: both QMP connections and the stream's sockets closed, nothing more done. The pidfds are taken
+     * before, as a guard takes them (a new QEMU whose stream was cut exits at once).
      */
-    private GuardOrders migrateThenLeave(RunningVm vm, boolean cont) {
+    private Left migrateThenLeave(RunningVm vm, boolean release) {
         ReplacementOptions options = ReplacementOptions.of(TestQemu.binary(), ReplacementMode.SHARED)
                 .withAccelerator(Accelerator.TCG);
         Path qmpSocket = vm.spec().qmpSocket();
@@ -122,25 +127,31 @@ class QemuGuardTest {
         try (QemuInstance qemu = QemuInstance.attach(qmpSocket); Plan plan = Replaceability.check(qemu, options)) {
             QemuProcess standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
                     dir.resolve("standby.log"));
+            Fd standbyPidfd = Pidfd.open((int) standby.pid());
             try (QmpClient target = standby.awaitQmp(plan.standby().qmpSocket(), Duration.ofSeconds(30))) {
                 for (QmpClient q : List.of(qemu.qmp(), target)) {
                     q.execute("migrate-set-capabilities", Map.of("capabilities", List.of(
                             Map.of("capability", "x-ignore-shared", "state", true))));
                 }
                 target.execute("migrate-incoming", Map.of("uri", "unix:" + migration));
-                qemu.qmp().execute("migrate", Map.of("uri", "unix:" + migration));
-                await(() -> qemu.qmp().execute("query-migrate").path("status").asText().equals("completed"),
-                        "the old QEMU's migration");
-                await(() -> target.execute("query-status").path("status").asText().equals("paused"),
-                        "the new QEMU loaded");
-                if (cont) {
-                    target.execute("cont");
+                try (StreamHold hold = StreamHold.listen(migration)) {
+                    qemu.qmp().execute("migrate", Map.of("uri", "unix:" + hold.path()));
+                    await(() -> qemu.qmp().execute("query-migrate").path("status").asText().equals("completed"),
+                            "the old QEMU's migration");
+                    if (release) {
+                        hold.release();
+                    }
                 }
             }
-            return new GuardOrders(vm.process().pid(), qmpSocket, true, List.of(standby.pid()),
+            GuardOrders orders = new GuardOrders(vm.process().pid(), qmpSocket, true, List.of(standby.pid()),
                     plan.standby().qmpSocket(), migration, plan.standby().socketMoves(), plan.standby().pidfile(),
                     plan.standby().vnc());
+            return new Left(orders, new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
+                    List.of(standbyPidfd)));
         }
+    }
+
+    private record Left(GuardOrders orders, UnfinishedReplacement replacement) {
     }
 
     private List<Long> qemusIn() {
