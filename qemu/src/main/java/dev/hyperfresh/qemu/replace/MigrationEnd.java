@@ -22,6 +22,7 @@ final class MigrationEnd {
     private final CompletableFuture<Boolean> standbyLoaded = new CompletableFuture<>();
     private volatile boolean standbyResumed;
     private volatile boolean standbyFailed;
+    private volatile Runnable onSourceCompleted = () -> { };
     /** Only ever completes exceptionally, with the first failure seen. */
     private final CompletableFuture<Void> failure = new CompletableFuture<>();
 
@@ -34,7 +35,10 @@ final class MigrationEnd {
         return e -> {
             if (e.name().equals("MIGRATION")) {
                 switch (e.data().path("status").asText()) {
-                    case "completed" -> sourceCompleted.complete(null);
+                    case "completed" -> {
+                        onSourceCompleted.run();   // before the waiting thread is woken, which would delay it
+                        sourceCompleted.complete(null);
+                    }
                     case "failed", "cancelled" -> fail("the old QEMU reports the migration "
                             + e.data().path("status").asText());
                     default -> { }
@@ -61,9 +65,12 @@ final class MigrationEnd {
         };
     }
 
-    /** Runs {@code action} on the QMP reader that learns the source has completed, the moment it does; it must not wait. */
+    /**
+     * Runs {@code action} on the QMP reader that learns the source has completed, the moment it does; it must not
+     * wait. Set before the migration starts.
+     */
     void whenSourceCompleted(Runnable action) {
-        sourceCompleted.thenRun(action);
+        onSourceCompleted = action;
     }
 
     /**

@@ -100,12 +100,9 @@ public final class QemuReplacement {
         } catch (RuntimeException e) {
             throw rollBack("the new QEMU did not start", e);
         }
-        CompletableFuture<JsonNode> figures = CompletableFuture.completedFuture(MissingNode.getInstance());
         RuntimeException afterRelease = null;
         try {
             migrate(end);
-            // the old QEMU's final figures, asked while the new one loads the state: off the way to the commit point
-            figures = CompletableFuture.supplyAsync(() -> source.qmp().execute("query-migrate"));
         } catch (RuntimeException e) {
             if (commitPoint.withdraw()) {
                 throw rollBack("the migration into the new QEMU failed", e);
@@ -115,7 +112,7 @@ public final class QemuReplacement {
         commit(end, afterRelease);
         slices.close();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
-        JsonNode migration = figures.exceptionally(lost -> MissingNode.getInstance()).join(); // figures unknown: 0
+        JsonNode migration = finalFigures();
         List<String> warnings = new ArrayList<>(plan.warnings());
         warnings.addAll(finishOldQemu());
         releaseGuard();
@@ -207,8 +204,8 @@ public final class QemuReplacement {
         setCapabilities(qmp);
         qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", options.limits().maxBandwidthBytesPerSecond(),
                 "downtime-limit", options.limits().downtimeLimitMs()));
+        qmp.addListener(end.sourceEvents());   // first: the commit point is reached in it
         qmp.addListener(trace.events(CutoverTrace.SOURCE));
-        qmp.addListener(end.sourceEvents());
         report(Phase.MIGRATING, 0, 0);
         slices = CutoverSlices.shorten(standbyPid);
         Path into = hold != null ? hold.path() : migrationSocket;
@@ -258,6 +255,18 @@ public final class QemuReplacement {
             QemuProcess.sleep(Duration.ofMillis(1));
         }
         return end.standbyNeverRan();
+    }
+
+    /**
+     * The old QEMU's figures of its migration, asked once the guest runs on the new one (before, QEMU's answer would
+     * take a CPU from the new QEMU's load); unknown (0) if it cannot answer.
+     */
+    private JsonNode finalFigures() {
+        try {
+            return source.qmp().execute("query-migrate");
+        } catch (RuntimeException lost) {
+            return MissingNode.getInstance();
+        }
     }
 
     private static void suppress(RuntimeException outcome, RuntimeException earlier) {
