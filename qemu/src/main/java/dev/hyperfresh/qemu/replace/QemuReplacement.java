@@ -45,6 +45,8 @@ public final class QemuReplacement {
     private static final int SIGKILL = 9;
     /** The trace's step for the commit point: the stream's last byte released to the new QEMU. */
     static final String RELEASED = "stream-released";
+    /** The trace's step for the whole end of the stream read by the hold: the new QEMU waits for the release. */
+    static final String END_READ = "stream-end-read";
 
     private final QemuInstance source;
     private final ReplacementOptions options;
@@ -110,6 +112,9 @@ public final class QemuReplacement {
             afterRelease = e; // the stream was released as this failure came: the new QEMU's report decides, below
         }
         commit(end, afterRelease);
+        if (hold != null) {
+            hold.endRead().ifPresent(at -> trace.at(END_READ, at));
+        }
         slices.close();
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = finalFigures();

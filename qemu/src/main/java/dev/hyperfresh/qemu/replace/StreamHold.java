@@ -1,5 +1,6 @@
 package dev.hyperfresh.qemu.replace;
 
+import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.sys.TimeSlice;
 import java.io.IOException;
@@ -12,7 +13,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -43,17 +44,24 @@ final class StreamHold implements AutoCloseable {
     private final ServerSocketChannel listener;
     private final Path path;
     private final Path standbySocket;
-    private final ByteBuffer incoming = ByteBuffer.allocateDirect(BUFFER);
     /** Held by the thread writing to the new QEMU: the forwarder, or the one releasing. */
     private final ReentrantLock writing = new ReentrantLock();
     private volatile boolean released;
     private volatile boolean closed;
     private SocketChannel from;
     private SocketChannel to;
-    /** Read, not yet written on: the end held back, or the part of it seen so far. Guarded by {@link #writing}. */
-    private byte[] held = new byte[64 << 10];
-    private int heldLength;
+    /**
+     * The stream as read: {@code [0, sent)} written on, {@code [sent, filled)} held back (the end, or what may be
+     * its start), {@code [filled, capacity)} where the forwarder reads into, outside the lock. Only the forwarder
+     * moves or grows it and changes {@code filled}; under {@link #writing}, either thread writes the held bytes on.
+     */
+    private ByteBuffer stream = ByteBuffer.allocateDirect(BUFFER);
+    private ByteBuffer out = stream.duplicate();
+    private int sent;
+    private int filled;
     private boolean sourceEnded;
+    /** When the whole end had been read (0 until then): from there the new QEMU waits only for the release. */
+    private volatile long endReadNanos;
 
     private StreamHold(ServerSocketChannel listener, Path path, Path standbySocket) {
         this.listener = listener;
@@ -87,6 +95,12 @@ final class StreamHold implements AutoCloseable {
         }
     }
 
+    /** When the whole end of the stream had been read, if it has: the new QEMU's wait for the release begins. */
+    OptionalLong endRead() {
+        long at = endReadNanos;
+        return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
+    }
+
     /** Where the old QEMU migrates to. */
     Path path() {
         return path;
@@ -95,7 +109,8 @@ final class StreamHold implements AutoCloseable {
     /**
      * Lets the stream end: what is held goes on, and everything after it as it comes. Only once the old QEMU has
      * completed its migration (before that, a late failure would make it resume the guest). Any thread, any number
-     * of times; it does not wait for the forwarder (which, busy writing, passes the held bytes on itself once done).
+     * of times; it does not wait for the forwarder (which, busy writing, passes the held bytes on itself once done),
+     * only for the new QEMU to take the held bytes (tens of KiB: a socket's buffer holds them).
      */
     void release() {
         released = true;
@@ -138,8 +153,8 @@ final class StreamHold implements AutoCloseable {
             Files.deleteIfExists(path);
             SocketChannel standby = SocketChannel.open(UnixDomainSocketAddress.of(standbySocket));
             assign(source, standby);
-            while (source.read(incoming) >= 0) {
-                pass();
+            while (source.read(stream.limit(stream.capacity()).position(filled)) >= 0) {
+                pass(stream.position());
             }
             writing.lock();
             try {
@@ -158,10 +173,9 @@ final class StreamHold implements AutoCloseable {
      * has stopped; compiled, tens of microseconds. The compiler gets its chance while the old QEMU connects.
      */
     private static void warmUp() {
-        byte[] sample = new byte[WARM_UP_BYTES];
-        Arrays.fill(sample, (byte) 1);
+        ByteBuffer sample = ByteBuffer.allocateDirect(WARM_UP_BYTES);
         for (int i = 0; i < WARM_UP_ROUNDS; i++) {
-            sample[i % sample.length] = possibleEnd(sample, sample.length) == sample.length ? 1 : (byte) 2;
+            sample.put(i % WARM_UP_BYTES, (byte) (possibleEnd(sample, 0, WARM_UP_BYTES) == 0 ? 1 : 0));
         }
     }
 
@@ -179,21 +193,19 @@ final class StreamHold implements AutoCloseable {
     }
 
     /**
-     * Writes what was read, all but what may be the stream's end until released; a release meanwhile finds the lock
-     * taken and leaves the held bytes to us, seen after the unlock.
+     * Writes what was read up to {@code read}, all but what may be the stream's end until released; a release
+     * meanwhile finds the lock taken and leaves the held bytes to us, seen after the unlock.
      */
-    private void pass() throws IOException {
+    private void pass(int read) throws IOException {
         writing.lock();
         try {
-            incoming.flip();
-            int n = incoming.remaining();
-            if (heldLength + n > held.length) {
-                held = Arrays.copyOf(held, Math.max(2 * held.length, heldLength + n));
+            filled = read;
+            int end = released ? filled : possibleEnd(stream, sent, filled);
+            if (endReadNanos == 0 && isWholeEnd(stream, end, filled)) {
+                endReadNanos = MonotonicClock.nanos();
             }
-            incoming.get(held, heldLength, n);
-            incoming.clear();
-            heldLength += n;
-            writeOn(released ? heldLength : possibleEnd(held, heldLength));
+            writeOn(end);
+            makeRoom();
         } finally {
             writing.unlock();
         }
@@ -211,7 +223,7 @@ final class StreamHold implements AutoCloseable {
             if (!released || to == null) {
                 return;
             }
-            writeOn(heldLength);
+            writeOn(filled);
             if (sourceEnded) {
                 to.shutdownOutput();
             }
@@ -220,45 +232,66 @@ final class StreamHold implements AutoCloseable {
         }
     }
 
-    /** Writes the first {@code n} held bytes on to the new QEMU and keeps the rest. */
-    private void writeOn(int n) throws IOException {
-        ByteBuffer out = ByteBuffer.wrap(held, 0, n);
+    /** Writes the stream on to the new QEMU up to {@code end}. */
+    private void writeOn(int end) throws IOException {
+        out.limit(end).position(sent);
         while (out.hasRemaining()) {
             to.write(out);
         }
-        System.arraycopy(held, n, held, 0, heldLength - n);
-        heldLength -= n;
+        sent = end;
     }
 
     /**
-     * Where in {@code b}'s first {@code length} bytes the stream's end may begin: the first end-of-state marker
-     * that could still be it (nothing after it; or a description header, as far as read, with no more bytes after
-     * it than its length says); {@code length} if none.
+     * Keeps room to read into: what is held moves to the front once past the middle, or, when it fills the whole
+     * buffer (a long end), the buffer doubles.
      */
-    static int possibleEnd(byte[] b, int length) {
-        for (int i = 0; i < length; i++) {
-            if (b[i] != EOF_MARKER) {
+    private void makeRoom() {
+        if (sent == filled) {
+            sent = 0;
+            filled = 0;
+        } else if (stream.capacity() - filled < stream.capacity() / 2 && (sent > 0 || filled == stream.capacity())) {
+            ByteBuffer held = stream.limit(filled).position(sent);
+            ByteBuffer room = sent > 0 ? held.compact() : ByteBuffer.allocateDirect(2 * stream.capacity()).put(held);
+            filled -= sent;
+            sent = 0;
+            stream = room;
+            out = room.duplicate();
+        }
+    }
+
+    /**
+     * Where in {@code b}'s bytes {@code [from, to)} the stream's end may begin: the first end-of-state marker that
+     * could still be it (nothing after it; or a description header, as far as read, with no more bytes after it
+     * than its length says); {@code to} if none.
+     */
+    static int possibleEnd(ByteBuffer b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (b.get(i) != EOF_MARKER) {
                 continue;
             }
-            int after = length - i;
+            int after = to - i;
             if (after == 1) {
                 return i;
             }
-            if (b[i + 1] != DESCRIPTION) {
+            if (b.get(i + 1) != DESCRIPTION) {
                 continue;
             }
             if (after < 6) {
                 return i;
             }
-            long size = ((b[i + 2] & 0xffL) << 24) | ((b[i + 3] & 0xff) << 16) | ((b[i + 4] & 0xff) << 8)
-                    | (b[i + 5] & 0xff);
+            long size = b.getInt(i + 2) & 0xffffffffL;
             if (size < 2 || size > MAX_DESCRIPTION || after > 6 + size
-                    || after > 6 && b[i + 6] != '{' || after > 7 && b[i + 7] != '"') {
+                    || after > 6 && b.get(i + 6) != '{' || after > 7 && b.get(i + 7) != '"') {
                 continue;
             }
             return i;
         }
-        return length;
+        return to;
+    }
+
+    /** Whether {@code [at, to)} is a whole end: the marker and a description of exactly the length it gives. */
+    static boolean isWholeEnd(ByteBuffer b, int at, int to) {
+        return to - at > 7 && b.get(at) == EOF_MARKER && to - at == 6 + (b.getInt(at + 2) & 0xffffffffL);
     }
 
     private static void quietly(Channel c) {
