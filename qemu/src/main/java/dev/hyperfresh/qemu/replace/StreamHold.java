@@ -1,8 +1,6 @@
 package dev.hyperfresh.qemu.replace;
 
 import dev.hyperfresh.sys.MonotonicClock;
-import dev.hyperfresh.sys.Sys;
-import dev.hyperfresh.sys.TimeSlice;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
@@ -144,8 +142,6 @@ final class StreamHold implements AutoCloseable {
     }
 
     private void forward() {
-        // the guest's state passes through this thread after the guest has stopped: woken by it, it preempts
-        TimeSlice.set(Sys.C.gettid(), TimeSlice.SHORTEST_NANOS);
         warmUp();
         try {
             SocketChannel source = listener.accept();
