@@ -3,7 +3,7 @@ package dev.hyperfresh.qemu.replace;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The one decision between the guest going to the new QEMU (the migration stream's last byte released to it,
+ * The one decision between the guest going to the new QEMU (the migration stream's end released to it,
  * {@link StreamHold}) and a rollback to the old one, taken once by whichever thread gets there first. The release
  * happens on the QMP reader thread that reads the old QEMU's {@code MIGRATION completed}, not after a wake-up of the
  * thread waiting for it; a rollback begun before that withdraws it for good. Once released, only the new QEMU's own

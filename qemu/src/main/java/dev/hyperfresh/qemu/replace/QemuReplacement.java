@@ -8,7 +8,6 @@ import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
-import dev.hyperfresh.qemu.qmp.QmpError;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
@@ -27,9 +26,9 @@ import java.util.concurrent.CompletableFuture;
  * {@link StreamHold}, let the stream end, kill the old one.
  *
  * <p>Exactly one QEMU owns the guest at any time. The new one runs the guest as soon as its load ends (as in
- * QEMU's own switch; with -S if the VM was paused), but its load cannot end before we release the stream's last
- * byte, and that release happens only after the old one has stopped the guest and completed the migration: that is
- * the commit point. The fact arrives as a QMP event ({@link MigrationEnd}); the release happens on the reader thread
+ * QEMU's own switch; with -S if the VM was paused), but its load cannot end before we release the stream's end,
+ * and that release happens only after the old one has stopped the guest and completed the migration: that is the
+ * commit point. The fact arrives as a QMP event ({@link MigrationEnd}); the release happens on the reader thread
  * that reads it ({@link CommitPoint}). Every failure before it cuts the stream and kills the new QEMU first and
  * only then resumes the old one; after it, the new QEMU's own report decides: running, it owns the guest; a failed
  * load or the guest left paused there, and it never ran it (rollback). The old one, stopped for good once its
@@ -43,7 +42,7 @@ public final class QemuReplacement {
     /** A SIGKILLed QEMU is gone once the kernel has torn its memory down: tens of ms here. */
     private static final int EXIT_TIMEOUT_MS = 60_000;
     private static final int SIGKILL = 9;
-    /** The trace's step for the commit point: the stream's last byte released to the new QEMU. */
+    /** The trace's step for the commit point: the stream's end released to the new QEMU. */
     static final String RELEASED = "stream-released";
     /** The trace's step for the whole end of the stream read by the hold: the new QEMU waits for the release. */
     static final String END_READ = "stream-end-read";

@@ -22,8 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * reads only as far as it can (its load ends even if the description is cut short, but not without the marker). So
  * the new QEMU cannot end its load, nor run the guest, before the release; {@link #close} before it cuts the stream
  * short of the marker, and the new QEMU's load fails (it exits; it never ran the guest). The release is a write of
- * the held bytes, tens of kilobytes, from whichever thread decides: no round trip through QMP, so the new QEMU
- * starts the guest as fast as in QEMU's own switch.
+ * the held bytes, tens of kilobytes, from whichever thread decides: no round trip through QMP on the new QEMU's
+ * way to starting the guest, which is QEMU's own from there.
  *
  * <p>The marker is recognised by what follows it: {@code 0x00 0x06}, a length of at most {@link #MAX_DESCRIPTION},
  * then {@code {"}; and a candidate is let go once more than its length follows it (it was guest RAM or device state
