@@ -36,6 +36,9 @@ final class StreamHold implements AutoCloseable {
     private static final byte DESCRIPTION = 0x06;
     /** Far more than any VM's description (tens of KiB): longer candidates are not the end. */
     private static final int MAX_DESCRIPTION = 16 << 20;
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    private static final long SIXES = DESCRIPTION * ONES;
     private static final int WARM_UP_BYTES = 64 << 10;
     private static final int WARM_UP_ROUNDS = 100;
 
@@ -142,8 +145,8 @@ final class StreamHold implements AutoCloseable {
     }
 
     private void forward() {
-        warmUp();
         try {
+            warmUp();
             SocketChannel source = listener.accept();
             quietly(listener);   // one connection only, and no file left behind
             Files.deleteIfExists(path);
@@ -159,7 +162,7 @@ final class StreamHold implements AutoCloseable {
             } finally {
                 writing.unlock();
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             close();   // the new QEMU has gone, or we closed: the old QEMU's migration fails and it resumes the guest
         }
     }
@@ -170,8 +173,13 @@ final class StreamHold implements AutoCloseable {
      */
     private static void warmUp() {
         ByteBuffer sample = ByteBuffer.allocateDirect(WARM_UP_BYTES);
+        for (int i = 1; i < WARM_UP_BYTES; i += 64) {
+            sample.put(i, DESCRIPTION);   // zeros before it: a look-alike's header, so both ways of the scan are taken
+        }
         for (int i = 0; i < WARM_UP_ROUNDS; i++) {
-            sample.put(i % WARM_UP_BYTES, (byte) (possibleEnd(sample, 0, WARM_UP_BYTES) == 0 ? 1 : 0));
+            if (possibleEnd(sample, 0, WARM_UP_BYTES) != WARM_UP_BYTES - 1) {   // only its last zero may be an end
+                throw new IllegalStateException("the stream's end is not recognised as it should be");
+            }
         }
     }
 
@@ -257,32 +265,42 @@ final class StreamHold implements AutoCloseable {
 
     /**
      * Where in {@code b}'s bytes {@code [from, to)} the stream's end may begin: the first end-of-state marker that
-     * could still be it (nothing after it; or a description header, as far as read, with no more bytes after it
-     * than its length says); {@code to} if none.
+     * could still be it (a description header after it, as far as read, with no more bytes after it than its length
+     * says; or nothing after it); {@code to} if none. A candidate is found by its second byte, eight bytes at a time:
+     * 0x06 is rare in RAM and device state, where zeros are everywhere.
      */
     static int possibleEnd(ByteBuffer b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (b.get(i) != EOF_MARKER) {
-                continue;
+        int j = from + 1;
+        for (; j + Long.BYTES <= to; j += Long.BYTES) {
+            long x = b.getLong(j) ^ SIXES;
+            if (((x - ONES) & ~x & HIGHS) != 0) {   // one of these eight bytes is 0x06
+                for (int k = j; k < j + Long.BYTES; k++) {
+                    if (isCandidate(b, k - 1, to)) {
+                        return k - 1;
+                    }
+                }
             }
-            int after = to - i;
-            if (after == 1) {
-                return i;
-            }
-            if (b.get(i + 1) != DESCRIPTION) {
-                continue;
-            }
-            if (after < 6) {
-                return i;
-            }
-            long size = b.getInt(i + 2) & 0xffffffffL;
-            if (size < 2 || size > MAX_DESCRIPTION || after > 6 + size
-                    || after > 6 && b.get(i + 6) != '{' || after > 7 && b.get(i + 7) != '"') {
-                continue;
-            }
-            return i;
         }
-        return to;
+        for (; j < to; j++) {
+            if (isCandidate(b, j - 1, to)) {
+                return j - 1;
+            }
+        }
+        return to > from && b.get(to - 1) == EOF_MARKER ? to - 1 : to;
+    }
+
+    /** Whether a marker and description header begin at {@code i}, as far as {@code to}, and may be the end. */
+    private static boolean isCandidate(ByteBuffer b, int i, int to) {
+        if (b.get(i + 1) != DESCRIPTION || b.get(i) != EOF_MARKER) {
+            return false;
+        }
+        int after = to - i;
+        if (after < 6) {
+            return true;
+        }
+        long size = b.getInt(i + 2) & 0xffffffffL;
+        return size >= 2 && size <= MAX_DESCRIPTION && after <= 6 + size
+                && (after <= 6 || b.get(i + 6) == '{') && (after <= 7 || b.get(i + 7) == '"');
     }
 
     /** Whether {@code [at, to)} is a whole end: the marker and a description of exactly the length it gives. */

@@ -115,9 +115,12 @@ class StreamHoldTest {
 
     @Test
     void theEndIsTheMarkerAndADescriptionAsFarAsReadOrAMarkerAlone() {
-        byte[] end = concat(new byte[] {1, 2, 3}, end(DESCRIPTION));
-        for (int read = 4; read <= end.length; read++) {
-            assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(end), 0, read)).as("after %d bytes", read).isEqualTo(3);
+        for (int before = 0; before < 20; before++) {   // the scan goes eight bytes at a time: every alignment
+            byte[] end = concat(random(before), end(DESCRIPTION));
+            for (int read = before + 1; read <= end.length; read++) {
+                assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(end), 0, read)).as("%d + %d bytes", before, read)
+                        .isEqualTo(before);
+            }
         }
         byte[] noDescription = {1, 2, 0};   // machines that send none end on the marker
         assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(noDescription), 0, 3)).isEqualTo(2);
