@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -118,6 +119,7 @@ public final class QemuReplacement {
         report(Phase.CUTOVER, 100, 0, trace.nanosOf(ReplacementResult.STOP).orElse(MonotonicClock.nanos()));
         JsonNode migration = finalFigures();
         List<String> warnings = new ArrayList<>(plan.warnings());
+        heldTooLittle().ifPresent(warnings::add);
         warnings.addAll(finishOldQemu());
         releaseGuard();
         JsonNode ram = migration.path("ram");
@@ -259,6 +261,24 @@ public final class QemuReplacement {
             QemuProcess.sleep(Duration.ofMillis(1));
         }
         return end.standbyNeverRan();
+    }
+
+    /**
+     * The new QEMU resumed the guest before the release began: its load ended without the part of the stream the
+     * hold kept back, so the stream's end was not where {@link StreamHold} looks for it (a QEMU whose stream ends
+     * otherwise) and nothing held the new QEMU back. The VM runs on it all the same (the old QEMU completed); the
+     * operator must hear that this QEMU's replacements have no commit point.
+     */
+    private Optional<String> heldTooLittle() {
+        OptionalLong resumed = trace.nanosOf(ReplacementResult.RESUME);
+        OptionalLong released = hold == null ? OptionalLong.empty() : hold.releasedAt();
+        if (resumed.isPresent() && released.isPresent() && resumed.getAsLong() < released.getAsLong()) {
+            return Optional.of("the new QEMU started the guest before hyperfresh released the end of the migration"
+                    + " stream: this QEMU's stream does not end as hyperfresh expects (QEMU_VM_EOF, then the VM"
+                    + " description), so nothing kept the new QEMU from running the guest before the old one had"
+                    + " completed; do not replace QEMUs of this version until that is fixed");
+        }
+        return Optional.empty();
     }
 
     /**

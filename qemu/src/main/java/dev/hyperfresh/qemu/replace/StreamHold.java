@@ -48,6 +48,8 @@ final class StreamHold implements AutoCloseable {
     /** Held by the thread writing to the new QEMU: the forwarder, or the one releasing. */
     private final ReentrantLock writing = new ReentrantLock();
     private volatile boolean released;
+    /** When the release began (0 before): nothing of the end reached the new QEMU earlier. */
+    private volatile long releaseNanos;
     private volatile boolean closed;
     private SocketChannel from;
     private SocketChannel to;
@@ -102,6 +104,12 @@ final class StreamHold implements AutoCloseable {
         return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
     }
 
+    /** When the release began, if it has. */
+    OptionalLong releasedAt() {
+        long at = releaseNanos;
+        return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
+    }
+
     /** Where the old QEMU migrates to. */
     Path path() {
         return path;
@@ -114,6 +122,9 @@ final class StreamHold implements AutoCloseable {
      * only for the new QEMU to take the held bytes (tens of KiB: a socket's buffer holds them).
      */
     void release() {
+        if (releaseNanos == 0) {
+            releaseNanos = MonotonicClock.nanos();
+        }
         released = true;
         if (writing.tryLock()) {
             try {

@@ -80,6 +80,7 @@ class QemuCutoverTest {
                         "source-migration-completed", QemuReplacement.RELEASED, "standby-resume",
                         "standby-migration-completed", "source-killed", "sockets-moved", "returned");
                 assertThat(r.blackoutUs()).isEqualTo(t.get("standby-resume"));
+                assertThat(r.warnings()).as("the hold kept the new QEMU back until the release").isEmpty();
                 assertThat(r.resumeToReturnUs()).isEqualTo(t.get("returned") - t.get("standby-resume"));
                 System.out.println(accel + " cutover trace (µs since the source's STOP): " + t);
                 log.awaitProgress(2, GUEST_PROGRESS);
