@@ -164,7 +164,9 @@ public final class QemuReplacement {
             hold = StreamHold.listen(migrationSocket);
             commitPoint = new CommitPoint(() -> {
                 hold.release();
-                trace.mark(RELEASED);
+                // stamped when it began: once the held bytes are written the new QEMU may run the guest before this
+                // thread gets a CPU back to stamp anything
+                hold.releasedAt().ifPresent(at -> trace.at(RELEASED, at));
             });
             end.whenSourceCompleted(commitPoint::commit);
         } else {

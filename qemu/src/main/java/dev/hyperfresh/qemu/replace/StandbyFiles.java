@@ -28,8 +28,7 @@ final class StandbyFiles {
             write(p, standbyPid + "\n");
             write(pidfileNote(qmpSocket), standbyPid + " " + p + "\n");
         });
-        deleteIfExists(migrationSocket);
-        deleteIfExists(StreamHold.pathFor(migrationSocket));
+        discardMigrationSockets(migrationSocket);
     }
 
     /**
@@ -58,6 +57,11 @@ final class StandbyFiles {
             deleteIfExists(m.standbyPath());
         }
         vnc.ifPresent(v -> deleteIfExists(v.standbyPath()));
+        discardMigrationSockets(migrationSocket);
+    }
+
+    /** The new QEMU's incoming socket and the hold's beside it: used once, by one migration. */
+    private static void discardMigrationSockets(Path migrationSocket) {
         deleteIfExists(migrationSocket);
         deleteIfExists(StreamHold.pathFor(migrationSocket));
     }

@@ -100,14 +100,16 @@ final class StreamHold implements AutoCloseable {
 
     /** When the whole end of the stream had been read, if it has: the new QEMU's wait for the release begins. */
     OptionalLong endRead() {
-        long at = endReadNanos;
-        return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
+        return stamp(endReadNanos);
     }
 
     /** When the release began, if it has. */
     OptionalLong releasedAt() {
-        long at = releaseNanos;
-        return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
+        return stamp(releaseNanos);
+    }
+
+    private static OptionalLong stamp(long nanos) {
+        return nanos == 0 ? OptionalLong.empty() : OptionalLong.of(nanos);
     }
 
     /** Where the old QEMU migrates to. */

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The cutover on the real QEMU, step by step as its trace records it: the stream's last byte released only after
+ * The cutover on the real QEMU, step by step as its trace records it: the end of the stream released only after
  * the old QEMU has completed its migration, the new QEMU running the guest only after that, and the old one killed
  * when {@code replace} returns; and the reference switch where nothing of ours stands between the two QEMUs.
  */

@@ -23,8 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A console that ends mid-replacement must not leave the VM frozen between two QEMUs (the old one stopped by its
- * completed migration, the new one waiting for the stream's last byte), nor run by both: the guard settles it. On the real
- * QEMU (TCG here), hfguest's heartbeats as the oracle.
+ * completed migration, the new one waiting for the end of the stream), nor run by both: the guard settles it. On the
+ * real QEMU (TCG here), hfguest's heartbeats as the oracle.
  */
 class QemuGuardTest {
     private static final String GUEST = "cpus=2 mem_pct=10 hb_ms=50";
