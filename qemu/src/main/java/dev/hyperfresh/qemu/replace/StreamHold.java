@@ -25,22 +25,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the held bytes, tens of kilobytes, from whichever thread decides: no round trip through QMP on the new QEMU's
  * way to starting the guest, which is QEMU's own from there.
  *
- * <p>The marker is recognised by what follows it: {@code 0x00 0x06}, a length of at most {@link #MAX_DESCRIPTION},
- * then {@code {"}; and a candidate is let go once more than its length follows it (it was guest RAM or device state
- * that looked alike). A marker with nothing after it (machines that send no description) is held as the last byte.
- * Only the old QEMU writes and only the new one reads (a precopy migration has no return path).
+ * <p>{@link StreamEnd} tells where the end may begin. Only the old QEMU writes and only the new one reads (a precopy
+ * migration has no return path).
  */
 final class StreamHold implements AutoCloseable {
     private static final int BUFFER = 1 << 20;
-    private static final byte EOF_MARKER = 0x00;
-    private static final byte DESCRIPTION = 0x06;
-    /** Far more than any VM's description (tens of KiB): longer candidates are not the end. */
-    private static final int MAX_DESCRIPTION = 16 << 20;
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGHS = 0x8080808080808080L;
-    private static final long SIXES = DESCRIPTION * ONES;
-    private static final int WARM_UP_BYTES = 64 << 10;
-    private static final int WARM_UP_ROUNDS = 100;
 
     private final ServerSocketChannel listener;
     private final Path path;
@@ -159,7 +148,7 @@ final class StreamHold implements AutoCloseable {
 
     private void forward() {
         try {
-            warmUp();
+            StreamEnd.warmUp();
             SocketChannel source = listener.accept();
             quietly(listener);   // one connection only, and no file left behind
             Files.deleteIfExists(path);
@@ -177,22 +166,6 @@ final class StreamHold implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             close();   // the new QEMU has gone, or we closed: the old QEMU's migration fails and it resumes the guest
-        }
-    }
-
-    /**
-     * Every byte of the stream is looked at on its way: interpreted, that would cost milliseconds after the guest
-     * has stopped; compiled, tens of microseconds. The compiler gets its chance while the old QEMU connects.
-     */
-    private static void warmUp() {
-        ByteBuffer sample = ByteBuffer.allocateDirect(WARM_UP_BYTES);
-        for (int i = 1; i < WARM_UP_BYTES; i += 64) {
-            sample.put(i, DESCRIPTION);   // zeros before it: a look-alike's header, so both ways of the scan are taken
-        }
-        for (int i = 0; i < WARM_UP_ROUNDS; i++) {
-            if (possibleEnd(sample, 0, WARM_UP_BYTES) != WARM_UP_BYTES - 1) {   // only its last zero may be an end
-                throw new IllegalStateException("the stream's end is not recognised as it should be");
-            }
         }
     }
 
@@ -217,8 +190,8 @@ final class StreamHold implements AutoCloseable {
         writing.lock();
         try {
             filled = read;
-            int end = released ? filled : possibleEnd(stream, sent, filled);
-            if (endReadNanos == 0 && isWholeEnd(stream, end, filled)) {
+            int end = released ? filled : StreamEnd.possibleEnd(stream, sent, filled);
+            if (endReadNanos == 0 && StreamEnd.isWholeEnd(stream, end, filled)) {
                 endReadNanos = MonotonicClock.nanos();
             }
             writeOn(end);
@@ -274,51 +247,6 @@ final class StreamHold implements AutoCloseable {
             stream = room;
             out = room.duplicate();
         }
-    }
-
-    /**
-     * Where in {@code b}'s bytes {@code [from, to)} the stream's end may begin: the first end-of-state marker that
-     * could still be it (a description header after it, as far as read, with no more bytes after it than its length
-     * says; or nothing after it); {@code to} if none. A candidate is found by its second byte, eight bytes at a time:
-     * 0x06 is rare in RAM and device state, where zeros are everywhere.
-     */
-    static int possibleEnd(ByteBuffer b, int from, int to) {
-        int j = from + 1;
-        for (; j + Long.BYTES <= to; j += Long.BYTES) {
-            long x = b.getLong(j) ^ SIXES;
-            if (((x - ONES) & ~x & HIGHS) != 0) {   // one of these eight bytes is 0x06
-                for (int k = j; k < j + Long.BYTES; k++) {
-                    if (isCandidate(b, k - 1, to)) {
-                        return k - 1;
-                    }
-                }
-            }
-        }
-        for (; j < to; j++) {
-            if (isCandidate(b, j - 1, to)) {
-                return j - 1;
-            }
-        }
-        return to > from && b.get(to - 1) == EOF_MARKER ? to - 1 : to;
-    }
-
-    /** Whether a marker and description header begin at {@code i}, as far as {@code to}, and may be the end. */
-    private static boolean isCandidate(ByteBuffer b, int i, int to) {
-        if (b.get(i + 1) != DESCRIPTION || b.get(i) != EOF_MARKER) {
-            return false;
-        }
-        int after = to - i;
-        if (after < 6) {
-            return true;
-        }
-        long size = b.getInt(i + 2) & 0xffffffffL;
-        return size >= 2 && size <= MAX_DESCRIPTION && after <= 6 + size
-                && (after <= 6 || b.get(i + 6) == '{') && (after <= 7 || b.get(i + 7) == '"');
-    }
-
-    /** Whether {@code [at, to)} is a whole end: the marker and a description of exactly the length it gives. */
-    static boolean isWholeEnd(ByteBuffer b, int at, int to) {
-        return to - at > 7 && b.get(at) == EOF_MARKER && to - at == 6 + (b.getInt(at + 2) & 0xffffffffL);
     }
 
     private static void quietly(Channel c) {

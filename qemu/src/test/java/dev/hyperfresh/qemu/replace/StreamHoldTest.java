@@ -1,5 +1,9 @@
 package dev.hyperfresh.qemu.replace;
 
+import static dev.hyperfresh.qemu.replace.StreamBytes.DESCRIPTION;
+import static dev.hyperfresh.qemu.replace.StreamBytes.concat;
+import static dev.hyperfresh.qemu.replace.StreamBytes.end;
+import static dev.hyperfresh.qemu.replace.StreamBytes.random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -14,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,8 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StreamHoldTest {
     private static final long SETTLE_MS = 200;
-    private static final byte[] DESCRIPTION = "{\"page_size\": 4096, \"devices\": [{\"name\": \"timer\"}]}"
-            .getBytes(StandardCharsets.US_ASCII);
 
     @TempDir
     Path dir;
@@ -113,59 +114,11 @@ class StreamHoldTest {
         assertThat(Files.exists(hold.path())).isFalse();
     }
 
-    @Test
-    void theEndIsTheMarkerAndADescriptionAsFarAsReadOrAMarkerAlone() {
-        for (int before = 0; before < 20; before++) {   // the scan goes eight bytes at a time: every alignment
-            byte[] end = concat(random(before), end(DESCRIPTION));
-            for (int read = before + 1; read <= end.length; read++) {
-                assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(end), 0, read)).as("%d + %d bytes", before, read)
-                        .isEqualTo(before);
-            }
-        }
-        byte[] noDescription = {1, 2, 0};   // machines that send none end on the marker
-        assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(noDescription), 0, 3)).isEqualTo(2);
-        assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(noDescription), 0, 2)).isEqualTo(2);
-    }
-
-    @Test
-    void lookAlikesOfTheEndAreLetGo() {
-        byte[] notJson = concat(new byte[] {1}, end("[1, 2]".getBytes(StandardCharsets.US_ASCII)));
-        assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(notJson), 0, notJson.length)).isEqualTo(notJson.length);
-        byte[] tooLong = concat(end(DESCRIPTION), new byte[] {7});   // more follows than the length says
-        assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(tooLong), 0, tooLong.length)).isEqualTo(tooLong.length);
-        byte[] markerThenState = {0, 0x04, 1, 1};
-        assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(markerThenState), 0, 4)).isEqualTo(4);
-        byte[] lookAlikeThenEnd = concat(concat(end(DESCRIPTION), random(100)), end(DESCRIPTION));
-        assertThat(StreamHold.possibleEnd(ByteBuffer.wrap(lookAlikeThenEnd), 0, lookAlikeThenEnd.length))
-                .isEqualTo(lookAlikeThenEnd.length - end(DESCRIPTION).length);
-    }
-
-    /** QEMU's end of a precopy stream: QEMU_VM_EOF, QEMU_VM_VMDESCRIPTION, be32 length, the JSON. */
-    private static byte[] end(byte[] json) {
-        return concat(ByteBuffer.allocate(6).put((byte) 0).put((byte) 0x06).putInt(json.length).array(), json);
-    }
-
     private SocketChannel connect() throws IOException {
         return SocketChannel.open(UnixDomainSocketAddress.of(hold.path()));
     }
 
-    /** Random device and RAM bytes, without the marker (a look-alike is let go only once more than it follows). */
-    private static byte[] random(int n) {
-        byte[] b = new byte[n];
-        new Random(n).nextBytes(b);
-        for (int i = 0; i < n; i++) {
-            if (b[i] == 0) {
-                b[i] = 1;
-            }
-        }
-        return b;
-    }
 
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
 
     private static CompletableFuture<Void> write(SocketChannel c, byte[] b) {
         return CompletableFuture.runAsync(() -> {   // the other side reads meanwhile: a socket holds less than this
