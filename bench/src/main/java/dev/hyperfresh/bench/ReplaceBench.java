@@ -13,7 +13,8 @@ import java.util.Optional;
  * or copied) and QEMU (RAM shared with x-ignore-shared, or an ordinary live migration) side by side, with the same
  * hfguest, sizes and load. For each scenario it starts an instance, then replaces it RUNS times in a chain (each
  * new instance is the next one's old), recording the blackout, the total time and hfguest's own view
- * (throughput around the switch, largest gap). QEMU rows come after a few unrecorded QEMU replacements. Writes CSV,
+ * (throughput around the switch, largest gap); qemu-shared and qemu-own of one shape take turns on one VM
+ * ({@link QemuChain}). QEMU rows come after a few unrecorded QEMU replacements. Writes CSV,
  * a markdown table and a PNG chart.
  */
 public final class ReplaceBench {
@@ -57,16 +58,19 @@ public final class ReplaceBench {
             // This JVM drives the QEMU replacements itself: its first ones run cold, its JIT compilers taking the
             // CPUs the QEMUs' threads wait for, and the first row came out 1.3x the same row run second.
             System.out.println("# warm-up: " + QEMU_WARMUP_RUNS + " QEMU replacements, not recorded");
-            new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, firstQemu.get(), qemuAccel)
+            new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, List.of(firstQemu.get()), qemuAccel)
                     .run(QEMU_WARMUP_RUNS);
         }
-        for (Scenario s : scenarios) {
-            ReplacementChain chain = s.backend().isQemu()
-                    ? new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, s, qemuAccel)
-                    : new HfvisorChain(args.launcher(), work, s, kvm);
+        for (List<Scenario> turns : QemuChain.chainsOf(scenarios)) {
+            Scenario first = turns.get(0);
+            ReplacementChain chain = first.backend().isQemu()
+                    ? new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, turns, qemuAccel)
+                    : new HfvisorChain(args.launcher(), work, first, kvm);
             List<Sample> got = chain.run(args.runs());
             samples.addAll(got);
-            BenchResults.printSummary(s, got);
+            for (Scenario s : turns) {
+                BenchResults.printSummary(s, got.stream().filter(g -> g.scenario().equals(s)).toList());
+            }
         }
         BenchResults.printRatios(samples);
         BenchResults.write(args.out(), samples);
