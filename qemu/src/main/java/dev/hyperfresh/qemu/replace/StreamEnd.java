@@ -76,9 +76,10 @@ final class StreamEnd {
 
     /**
      * Runs the scan over a stream shaped like a real one, look-alikes of every kind and then an end, read as far as
-     * every kind of place (the end, and each look-alike, cut short), and checks what it finds. Every branch the real stream takes is then in the compiler's
-     * profile: code compiled from a profile that lacked one was thrown away when the real end came, and the scan
-     * ran interpreted and was compiled again while the guest was stopped (seen in the JIT's log, each replacement).
+     * every kind of place (the end, and each look-alike, cut short), and checks what it finds. Every branch the real
+     * stream takes is then in the compiler's profile: code compiled from a profile that lacked one was thrown away
+     * when the real stream took it, and the scan ran interpreted and was compiled again while the guest was stopped
+     * (seen in the JIT's log, each replacement).
      */
     static void warmUp() {
         ByteBuffer sample = warmUpStream();
