@@ -112,9 +112,10 @@ final class StreamHold implements AutoCloseable {
      * Lets the stream end: what is held goes on, and everything after it as it comes. Only once the old QEMU has
      * completed its migration (before that, a late failure would make it resume the guest). Any thread, any number
      * of times; it does not wait for the forwarder (which, busy writing, passes the held bytes on itself once done),
-     * only for the new QEMU to take the held bytes (tens of KiB: a socket's buffer holds them).
+     * only for the new QEMU to take the held bytes (tens of KiB: a socket's buffer holds them). Returns when the
+     * first release began.
      */
-    void release() {
+    long release() {
         if (releaseNanos == 0) {
             releaseNanos = MonotonicClock.nanos();
         }
@@ -126,6 +127,7 @@ final class StreamHold implements AutoCloseable {
                 writing.unlock();
             }
         }
+        return releaseNanos;
     }
 
     /**
