@@ -164,8 +164,8 @@ public final class QemuReplacement {
             hold = StreamHold.listen(migrationSocket);
             commitPoint = new CommitPoint(() -> {
                 // stamped when it began: once the held bytes are written the new QEMU may run the guest before this
-                // thread gets a CPU back to stamp anything. No lambda here: linking one on its first run took this
-                // thread ~0.5 ms of CPU inside the blackout in a one-shot console
+                // thread gets a CPU back to stamp anything. No lambda inside this one (created before the migration):
+                // linking one on its first run took this thread ~0.5 ms of CPU in the blackout, in a one-shot console
                 trace.at(RELEASED, hold.release());
             });
             end.whenSourceCompleted(commitPoint::commit);
