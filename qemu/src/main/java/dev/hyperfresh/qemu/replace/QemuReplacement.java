@@ -273,7 +273,7 @@ public final class QemuReplacement {
      */
     private Optional<String> heldTooLittle() {
         OptionalLong resumed = trace.nanosOf(ReplacementResult.RESUME);
-        OptionalLong released = hold == null ? OptionalLong.empty() : hold.releasedAt();
+        OptionalLong released = trace.nanosOf(RELEASED);
         if (resumed.isPresent() && released.isPresent() && resumed.getAsLong() < released.getAsLong()) {
             return Optional.of("the new QEMU started the guest before hyperfresh released the end of the migration"
                     + " stream: this QEMU's stream does not end as hyperfresh expects (QEMU_VM_EOF, then the VM"

@@ -38,8 +38,7 @@ final class StreamHold implements AutoCloseable {
     private final Path standbySocket;
     /** Held by the thread writing to the new QEMU: the forwarder, or the one releasing. */
     private final ReentrantLock writing = new ReentrantLock();
-    private volatile boolean released;
-    /** When the release began (0 before): nothing of the end reached the new QEMU earlier. */
+    /** When the release began (0 before: not released): nothing of the end reached the new QEMU earlier. */
     private volatile long releaseNanos;
     private volatile boolean closed;
     private SocketChannel from;
@@ -91,16 +90,8 @@ final class StreamHold implements AutoCloseable {
 
     /** When the whole end of the stream had been read, if it has: the new QEMU's wait for the release begins. */
     OptionalLong endRead() {
-        return stamp(endReadNanos);
-    }
-
-    /** When the release began, if it has. */
-    OptionalLong releasedAt() {
-        return stamp(releaseNanos);
-    }
-
-    private static OptionalLong stamp(long nanos) {
-        return nanos == 0 ? OptionalLong.empty() : OptionalLong.of(nanos);
+        long at = endReadNanos;
+        return at == 0 ? OptionalLong.empty() : OptionalLong.of(at);
     }
 
     /** Where the old QEMU migrates to. */
@@ -119,7 +110,6 @@ final class StreamHold implements AutoCloseable {
         if (releaseNanos == 0) {
             releaseNanos = MonotonicClock.nanos();
         }
-        released = true;
         if (writing.tryLock()) {
             try {
                 passHeldOn();
@@ -130,13 +120,17 @@ final class StreamHold implements AutoCloseable {
         return releaseNanos;
     }
 
+    private boolean released() {
+        return releaseNanos != 0;
+    }
+
     /**
      * Before the release: cuts the stream on both sides, so the new QEMU's load fails and the old QEMU's migration,
      * if still under way, too. After it: nothing (the stream, the new QEMU's now, ends by itself).
      */
     @Override
     public void close() {
-        if (released) {
+        if (released()) {
             return;
         }
         closed = true;
@@ -198,7 +192,7 @@ final class StreamHold implements AutoCloseable {
         writing.lock();
         try {
             filled = read;
-            int end = released ? filled : StreamEnd.possibleEnd(stream, sent, filled);
+            int end = released() ? filled : StreamEnd.possibleEnd(stream, sent, filled);
             if (endReadNanos == 0 && StreamEnd.isWholeEnd(stream, end, filled)) {
                 endReadNanos = MonotonicClock.nanos();
             }
@@ -207,7 +201,7 @@ final class StreamHold implements AutoCloseable {
         } finally {
             writing.unlock();
         }
-        if (released && writing.tryLock()) {
+        if (released() && writing.tryLock()) {
             try {
                 passHeldOn();
             } finally {
@@ -218,7 +212,7 @@ final class StreamHold implements AutoCloseable {
 
     private void passHeldOn() {
         try {
-            if (!released || to == null) {
+            if (!released() || to == null) {
                 return;
             }
             writeOn(filled);
