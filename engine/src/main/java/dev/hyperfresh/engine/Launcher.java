@@ -7,24 +7,25 @@ import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.Poll;
 import dev.hyperfresh.sys.ProcessGroup;
+import dev.hyperfresh.sys.Spawn;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.NameTakenException;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * Starts hfvisor processes that outlive this one (own session via setsid, output to a log file, no stdin) and
- * waits until their control socket answers.
+ * Starts hfvisor processes that outlive this one ({@link Spawn#detached}: own session, output to a log file, no
+ * stdin) and waits until their control socket answers.
  */
 final class Launcher {
     /** How often a start is looked for: a standby's start is on a replacement's path, an idle look costs nothing. */
@@ -47,9 +48,6 @@ final class Launcher {
      * has taken VMs by then (an environment variable, which an hfvisor build that does not know it ignores).
      */
     static Process spawn(List<String> command, Path log, boolean forThisConsole) {
-        List<String> detached = new ArrayList<>();
-        detached.add("setsid");
-        detached.addAll(command);
         try {
             // Appended, never truncated: a name used again (a standby's) keeps the earlier run's log above.
             Files.writeString(log, "# " + Instant.now() + " " + String.join(" ", command) + "\n",
@@ -59,15 +57,11 @@ final class Launcher {
                     + log + "): " + IoFailure.reason(e) + "; HYPERFRESH_SOCKET_DIR names another");
         }
         try {
-            ProcessBuilder builder = new ProcessBuilder(detached);
-            if (forThisConsole) {
-                builder.environment().put(Hfvisor.CONSOLE_PID_ENV, String.valueOf(ProcessHandle.current().pid()));
-            }
-            return builder.redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        } catch (IOException e) {
-            throw EngineException.failed("cannot start " + command.get(0) + ": " + IoFailure.reason(e));
+            return Spawn.detached(command, forThisConsole
+                    ? Map.of(Hfvisor.CONSOLE_PID_ENV, String.valueOf(ProcessHandle.current().pid())) : Map.of(),
+                    Optional.empty(), log, List.of());
+        } catch (SysException e) {
+            throw EngineException.failed("cannot start " + command.get(0) + ": " + e.getMessage());
         }
     }
 

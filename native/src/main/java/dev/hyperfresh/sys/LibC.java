@@ -58,6 +58,22 @@ public interface LibC {
     @SaveError int pidfd_getfd(int pidfd, int targetfd, int flags);
     @SaveError int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags);
     @SaveError int eventfd(int initval, int flags);
+
+    /** posix_spawn(3) and its attributes: these return the error number itself, not -1 + errno. */
+    int posix_spawn_file_actions_init(Pointer actions);
+    int posix_spawn_file_actions_destroy(Pointer actions);
+    int posix_spawn_file_actions_adddup2(Pointer actions, int fd, int newfd);
+    int posix_spawn_file_actions_addopen(Pointer actions, int fd, CharSequence path, int oflag, int mode);
+    int posix_spawn_file_actions_addchdir_np(Pointer actions, CharSequence path);
+    int posix_spawn_file_actions_addclosefrom_np(Pointer actions, int from);
+    int posix_spawnattr_init(Pointer attr);
+    int posix_spawnattr_destroy(Pointer attr);
+    int posix_spawnattr_setflags(Pointer attr, short flags);
+    int posix_spawnattr_setsigmask(Pointer attr, @In Pointer sigmask);
+    int posix_spawnp(@Out int[] pid, CharSequence file, Pointer actions, Pointer attr, @In Pointer argv,
+                     @In Pointer envp);
+    int sigemptyset(Pointer set);
+    @SaveError int waitpid(int pid, @Out int[] status, int options);
     @SaveError int getpid();
     @SaveError int getsid(int pid);
     void _exit(int status);

@@ -1,0 +1,148 @@
+package dev.hyperfresh.sys;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A child {@link Spawn} started, as a {@link Process}: waited for through a pidfd, reaped once (its exit status is
+ * kept), 128 + the signal's number when a signal ended it, as the JDK reports it. It has no pipes: its output went to
+ * its log.
+ */
+final class SpawnedProcess extends Process {
+    private static final int SIGTERM = 15;
+    private static final int SIGKILL = 9;
+    /** How long one wait lasts before it looks at the thread's interrupt flag again. */
+    private static final int WAIT_SLICE_MS = 100;
+
+    private final int pid;
+    private final Fd pidfd;
+    /** Its exit status once reaped; guarded by this. */
+    private Integer status;
+
+    SpawnedProcess(int pid) {
+        this.pid = pid;
+        this.pidfd = Pidfd.open(pid);
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public synchronized boolean isAlive() {
+        return status == null && !Pidfd.hasExited(pidfd);
+    }
+
+    @Override
+    public int exitValue() {
+        if (isAlive()) {
+            throw new IllegalThreadStateException("process " + pid + " has not exited");
+        }
+        return reap();
+    }
+
+    @Override
+    public int waitFor() throws InterruptedException {
+        while (!waitFor(WAIT_SLICE_MS, TimeUnit.MILLISECONDS)) {
+            // until it exits or we are interrupted
+        }
+        return reap();
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (isAlive()) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException("waiting for process " + pid);
+            }
+            long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (leftMs <= 0) {
+                return false;
+            }
+            awaitExit((int) Math.min(leftMs, WAIT_SLICE_MS));
+        }
+        reap();
+        return true;
+    }
+
+    @Override
+    public void destroy() {
+        signal(SIGTERM);
+    }
+
+    @Override
+    public Process destroyForcibly() {
+        signal(SIGKILL);
+        return this;
+    }
+
+    /** Waited for by the JDK's own reaper threads, not by a thread of the common pool for as long as it runs. */
+    @Override
+    public CompletableFuture<Process> onExit() {
+        return ProcessHandle.of(pid).map(h -> h.onExit().thenApply(exited -> (Process) this))
+                .orElse(CompletableFuture.completedFuture(this));
+    }
+
+    @Override
+    public ProcessHandle toHandle() {
+        return ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("process " + pid + " is gone"));
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        return OutputStream.nullOutputStream();
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return InputStream.nullInputStream();
+    }
+
+    @Override
+    public InputStream getErrorStream() {
+        return InputStream.nullInputStream();
+    }
+
+    @Override
+    public String toString() {
+        return "process " + pid;
+    }
+
+    /** Waits without the lock, so that others may reap meanwhile (and close the pidfd: then it has exited). */
+    private void awaitExit(int timeoutMs) {
+        try {
+            Pidfd.awaitExit(pidfd, timeoutMs);
+        } catch (IllegalStateException reapedMeanwhile) {
+            // isAlive() says so next
+        }
+    }
+
+    private void signal(int signal) {
+        synchronized (this) {
+            if (status == null) {
+                Pidfd.sendSignal(pidfd, signal);
+            }
+        }
+    }
+
+    /** Reaps it (it has exited) and closes the pidfd; later calls return the status kept. */
+    private synchronized int reap() {
+        if (status == null) {
+            int[] raw = new int[1];
+            while (Sys.C.waitpid(pid, raw, 0) < 0) {
+                int errno = Sys.errno();
+                if (errno != Sys.EINTR) {
+                    throw new SysException("waitpid(" + pid + ")", errno);
+                }
+            }
+            int signal = raw[0] & 0x7f;
+            status = signal == 0 ? (raw[0] >> 8) & 0xff : 128 + signal;
+            pidfd.close();
+        }
+        return status;
+    }
+}
