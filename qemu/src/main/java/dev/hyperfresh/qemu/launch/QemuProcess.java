@@ -2,7 +2,10 @@ package dev.hyperfresh.qemu.launch;
 
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
+import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.ProcessGroup;
+import dev.hyperfresh.sys.Spawn;
+import dev.hyperfresh.sys.SysException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
@@ -53,22 +57,25 @@ public final class QemuProcess {
     }
 
     public static QemuProcess start(List<String> commandLine, Path log) {
-        return start(commandLine, Optional.empty(), log);
+        return start(commandLine, Optional.empty(), log, List.of());
     }
 
-    /** {@code directory}: the working directory QEMU starts in (its relative paths name files there), else ours. */
-    public static QemuProcess start(List<String> commandLine, Optional<Path> directory, Path log) {
-        List<String> argv = new ArrayList<>();
-        argv.add("setsid");
-        argv.addAll(commandLine);
+    /**
+     * {@code directory}: the working directory QEMU starts in (its relative paths name files there), else ours;
+     * {@code passed}: open files it gets at fd 3, 4, ... ({@link Spawn#FIRST_PASSED_FD}), as its command line names them.
+     */
+    public static QemuProcess start(List<String> commandLine, Optional<Path> directory, Path log, List<Fd> passed) {
+        long logStart;
         try {
-            long logStart = Files.exists(log) ? Files.size(log) : 0;
-            ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            directory.ifPresent(d -> builder.directory(d.toFile()));
-            return new QemuProcess(builder.start(), log, logStart, commandLine);
+            logStart = Files.exists(log) ? Files.size(log) : 0;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read QEMU's log " + log + ": " + e.getMessage(), e);
+        }
+        try {
+            return new QemuProcess(Spawn.detached(commandLine, Map.of(), directory, log, passed), log, logStart,
+                    commandLine);
+        } catch (SysException e) {
+            throw new IllegalStateException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
         }
     }
 
@@ -102,7 +109,7 @@ public final class QemuProcess {
         }
     }
 
-    /** setsid execs QEMU in place (a child of the JVM never leads a process group), so this is QEMU's pid. */
+    /** QEMU's pid, which leads its own session and process group. */
     public long pid() {
         return process.pid();
     }

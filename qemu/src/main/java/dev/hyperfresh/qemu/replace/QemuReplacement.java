@@ -141,7 +141,7 @@ public final class QemuReplacement {
         StandbyFiles.discard(plan.standby().socketMoves(), plan.standby().vnc(), migrationSocket);
         startGuard(qmpSocket);
         standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
-                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"));
+                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"), plan.passedFiles());
         if (guard != null) {
             guard.watch(standby.pid());
         }

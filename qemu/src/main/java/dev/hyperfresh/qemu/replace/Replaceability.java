@@ -8,9 +8,11 @@ import dev.hyperfresh.qemu.UncarriedCpuState;
 import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.SysException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +63,7 @@ final class Replaceability {
         }
         Fd pidfd = Pidfd.open((int) info.pid());
         GuestMemoryHold memory = null;
+        List<Fd> passed = new ArrayList<>();
         try {
             Map<String, Path> memPaths = Map.of();
             if (options.mode() == ReplacementMode.SHARED) {
@@ -69,17 +72,32 @@ final class Replaceability {
             }
             StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
                     options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
-                    StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()));
+                    StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()));
+            for (int fd : standby.passedFds()) {
+                passed.add(take(pidfd, fd, vm));
+            }
             // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
-                    : standby, memory,
+                    : standby, memory, passed,
                     lost.map(l -> "replaced although " + l).stream().toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();
             }
+            passed.forEach(Fd::close);
             pidfd.close();
             throw e;
+        }
+    }
+
+    /** One of the old QEMU's descriptors the new one is to share (a tap, a listening socket). */
+    private static Fd take(Fd pidfd, int fd, String vm) {
+        try {
+            return Pidfd.getFd(pidfd, fd);
+        } catch (SysException e) {
+            throw new NotReplaceableException("cannot take over file descriptor " + fd + " of " + vm + ", which its"
+                    + " command line uses (a tap device or a listening socket): " + e.getMessage()
+                    + "; run hyperfresh as QEMU's user or as root");
         }
     }
 

@@ -126,7 +126,7 @@ class QemuGuardTest {
         Path migration = qmpSocket.resolveSibling("vm.qmp.migrate");
         try (QemuInstance qemu = QemuInstance.attach(qmpSocket); Plan plan = Replaceability.check(qemu, options)) {
             QemuProcess standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
-                    dir.resolve("standby.log"));
+                    dir.resolve("standby.log"), plan.passedFiles());
             Fd standbyPidfd = Pidfd.open((int) standby.pid());
             try (QmpClient target = standby.awaitQmp(plan.standby().qmpSocket(), Duration.ofSeconds(30))) {
                 for (QmpClient q : List.of(qemu.qmp(), target)) {

@@ -13,8 +13,14 @@ import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.qemu.testing.Vnc;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.Sys;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** QEMU → QEMU replacement on the real QEMU (TCG here), hfguest's heartbeats as the oracle. */
@@ -137,7 +144,7 @@ class QemuReplacementTest {
         List<String> vnc = Vnc.freeDisplayOption();   // a TCP port the new QEMU can take only once the old has gone
         argv.addAll(vnc);
         assertThat(argv).contains("hfguest.bin").noneMatch(w -> w.contains(dir.toString()));
-        QemuProcess old = QemuProcess.start(argv, Optional.of(dir), dir.resolve("vm.qmp.log"));
+        QemuProcess old = QemuProcess.start(argv, Optional.of(dir), dir.resolve("vm.qmp.log"), List.of());
         old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
         try (RunningVm vm = new RunningVm(spec, old); QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
@@ -231,6 +238,68 @@ class QemuReplacementTest {
         String answer = qemu.qmp().execute("human-monitor-command", Map.of("command-line", command)).asText();
         assertThat(answer).as(command).doesNotContainIgnoringCase("error").doesNotContain("failed");
         return answer;
+    }
+
+    /**
+     * A tap NIC opened by name and a monitor listening on TCP: the new QEMU could open neither while the old one
+     * holds them, so it is given the old one's descriptors. The interface outlives the old QEMU and stays attached
+     * to the new one, and the monitor's port answers from the new one; twice, the second time from a command line
+     * that names them by number. Creating the tap needs root (as CI runs).
+     */
+    @Test
+    void aTapNicAndATcpMonitorAreHandedToTheNewQemu() throws IOException {
+        assumeThat(Sys.C.geteuid()).as("root, to create a tap").isZero();
+        String tap = "hft" + ProcessHandle.current().pid() % 100_000;
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        try (RunningVm vm = RunningVm.start(spec, dir, List.of(
+                "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=n0",
+                "-monitor", "telnet:127.0.0.1:" + port + ",server=on,wait=off"))) {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (int i = 0; i < 2; i++) {
+                ReplacementResult r;
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE);
+                }
+                assertThat(r.warnings()).isEmpty();
+                assertThat(OpenFiles.ofProcess(r.newPid()).taps(tap)).as("the new QEMU on " + tap).hasSize(1);
+                assertThat(Path.of("/sys/class/net", tap)).as("the interface outlived the old QEMU").exists();
+                assertThat(monitor(port, "info status")).contains("VM status: running");
+                try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
+                    assertThat(now.pid()).isEqualTo(r.newPid());
+                    assertThat(hmp(now, "info network")).contains("virtio-net-pci", "type=tap,fd=3");
+                }
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        for (int waited = 0; Files.exists(Path.of("/sys/class/net", tap)) && waited < 100; waited++) {
+            QemuProcess.sleep(Duration.ofMillis(100));   // the last QEMU's files close as it dies
+        }
+        assertThat(Path.of("/sys/class/net", tap)).as("gone with the last QEMU that held it").doesNotExist();
+        log.assertClean();
+    }
+
+    /** What QEMU's human monitor on TCP {@code port} (telnet=on) answers to {@code command}. */
+    private static String monitor(int port, String command) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            StringBuilder seen = new StringBuilder();
+            InputStream in = s.getInputStream();
+            int b;
+            while (!seen.toString().matches("(?s).*\\(qemu\\).*" + command + ".*\\(qemu\\).*")
+                    && (b = in.read()) >= 0) {
+                seen.append((char) b);
+            }
+            return seen.toString();
+        }
     }
 
     /** The pid file names the QEMU that runs the VM after every replacement, not only after the first. */

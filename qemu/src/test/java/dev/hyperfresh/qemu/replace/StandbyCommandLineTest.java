@@ -3,6 +3,7 @@ package dev.hyperfresh.qemu.replace;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +16,7 @@ class StandbyCommandLineTest {
 
     private static StandbyCommandLine derive(ReplacementMode mode, Map<String, Path> mem, String... argv) {
         return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv), null), 42, NEW, mode, mem, QMP, List.of(),
-                Optional.empty());
+                Optional.empty(), OpenFiles.none());
     }
 
     @Test
@@ -73,7 +74,7 @@ class StandbyCommandLineTest {
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-drive",
                 "file=web.qcow2,if=virtio", "-pidfile", "web.pid", "-chardev", "socket,id=c,path=web.sock,server=on",
                 "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off"), home), 42, NEW, ReplacementMode.COPY,
-                Map.of(), QMP, List.of(), Optional.empty());
+                Map.of(), QMP, List.of(), Optional.empty(), OpenFiles.none());
         assertThat(c.argv()).containsSubsequence("-drive", "file=web.qcow2,if=virtio", "-chardev",
                 "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on");
         assertThat(c.directory()).contains(home);
@@ -87,12 +88,12 @@ class StandbyCommandLineTest {
         List<VncListener.Address> bound = List.of(new VncListener.Address("127.0.0.1", "5907"));
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
                 "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound,
-                Optional.empty());
+                Optional.empty(), OpenFiles.none());
         assertThat(c.argv()).containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(c.vnc()).contains(new VncListener(Path.of("/run/hyperfresh/web.qmp.vnc.next-42"), bound));
         StandbyCommandLine again = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
                 "unix:/run/hyperfresh/web.qmp.vnc.next-41,password=on"), null), 42, NEW, ReplacementMode.SHARED,
-                Map.of(), QMP, bound, Optional.empty());
+                Map.of(), QMP, bound, Optional.empty(), OpenFiles.none());
         assertThat(again.argv()).as("a QEMU that took the port back after a replacement")
                 .containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(again.vnc()).isPresent();
@@ -100,7 +101,8 @@ class StandbyCommandLineTest {
                 ":1,websocket=5701", bound, ":1,reverse=on", bound);
         for (String kept : keptWith.keySet()) {
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc", kept), null), 42,
-                    NEW, ReplacementMode.SHARED, Map.of(), QMP, keptWith.get(kept), Optional.empty());
+                    NEW, ReplacementMode.SHARED, Map.of(), QMP, keptWith.get(kept), Optional.empty(),
+                    OpenFiles.none());
             assertThat(k.argv()).as(kept).containsSubsequence("-vnc", kept);
             assertThat(k.vnc()).as(kept).isEmpty();
         }
@@ -113,6 +115,51 @@ class StandbyCommandLineTest {
         assertThat(c.argv()).containsExactly(NEW.toString(),
                 "-monitor", "unix:/run/web.mon.next-42,server=on,wait=off",
                 "-qmp", "unix:/run/hyperfresh/web.qmp.next-42,server=on,wait=off", "-S", "-incoming", "defer");
+    }
+
+    @Test
+    void tapsAndTcpListenersAreHandedOverByNumberInTheOrderTheyAppear() {
+        OpenFiles old = new OpenFiles(Map.of("tap0", List.of(21), "mq0", List.of(30, 31, 32)),
+                Map.of(4444, List.of(17), 1234, List.of(18), 5555, List.of(19)));
+        StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu",
+                "-netdev", "tap,id=n0,ifname=tap0,script=/etc/qemu-ifup,downscript=no,vhost=on",
+                "-netdev", "tap,id=n1,ifname=mq0,queues=3,vnet_hdr=on",
+                "-nic", "tap,fd=9,model=e1000",
+                "-netdev", "{\"type\":\"tap\",\"id\":\"n2\",\"fds\":\"5:6\"}",
+                "-chardev", "socket,id=mon,host=127.0.0.1,port=4444,server=on,wait=off,telnet=on",
+                "-serial", "tcp::5555,server,nowait",
+                "-gdb", "tcp::1234",
+                "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=4,telnet=on"), null), 42, NEW,
+                ReplacementMode.COPY, Map.of(), QMP, List.of(), Optional.empty(), old);
+        assertThat(c.passedFds()).containsExactly(21, 30, 31, 32, 9, 5, 6, 17, 19, 18, 4);
+        assertThat(c.argv()).containsSubsequence(
+                "-netdev", "tap,id=n0,vhost=on,fd=3",
+                "-netdev", "tap,id=n1,fds=4:5:6",
+                "-nic", "tap,model=e1000,fd=7",
+                "-netdev", "{\"type\":\"tap\",\"id\":\"n2\",\"fds\":\"8:9\"}",
+                "-chardev", "socket,id=mon,server=on,wait=off,telnet=on,fd=10",
+                "-chardev", "socket,id=hf-serial8,server=on,wait=off,fd=11", "-serial", "chardev:hf-serial8",
+                "-chardev", "socket,id=hf-gdb9,fd=12,server=on,wait=off", "-gdb", "chardev:hf-gdb9",
+                "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=13,telnet=on");
+    }
+
+    @Test
+    void whatTheOldQemuDoesNotHoldIsLeftAsWritten() {
+        List<String> kept = List.of(
+                "-netdev", "tap,id=n0,ifname=gone0",                                // not attached (any more)
+                "-netdev", "tap,id=n1,helper=/usr/lib/qemu/qemu-bridge-helper",   // no name to find it by
+                "-netdev", "tap,id=n2,fd=tapfd",                                   // a monitor's fd name
+                "-netdev", "user,id=n3,hostfwd=tcp::2222-:22",
+                "-chardev", "socket,id=c0,host=127.0.0.1,port=6000,server=on",   // two sockets on the port
+                "-chardev", "socket,id=c1,host=example.org,port=7000",            // a client
+                "-serial", "telnet:127.0.0.1:7001,server=on");                     // not listening
+        List<String> argv = new ArrayList<>(List.of("qemu"));
+        argv.addAll(kept);
+        StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
+                Map.of(), QMP, List.of(), Optional.empty(),
+                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(7, 8))));
+        assertThat(c.passedFds()).isEmpty();
+        assertThat(c.argv()).containsSubsequence(kept);
     }
 
     @Test
