@@ -9,8 +9,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The process group a launcher leads (we start every launcher through {@code setsid}, so its pid is its group's id):
- * signalling the group reaches what a wrapper script started too, which signalling the script alone leaves behind.
+ * The process group a launcher leads (we start every launcher in a session of its own, {@link Spawn}, so its pid is
+ * its group's id): signalling the group reaches what a wrapper script started too, which signalling the script alone
+ * leaves behind.
  */
 public final class ProcessGroup {
     private static final int ESRCH = 3;

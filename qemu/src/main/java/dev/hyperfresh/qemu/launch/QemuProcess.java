@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A QEMU process this one started, in its own session (setsid) so that a Ctrl-C meant for hyperfresh's terminal
- * never reaches the VM, with stdout and stderr appended to {@code log}.
+ * A QEMU process this one started ({@link Spawn#detached}), in its own session so that a Ctrl-C meant for
+ * hyperfresh's terminal never reaches the VM, with stdout and stderr appended to {@code log}.
  */
 public final class QemuProcess {
     private static final Duration POLL = Duration.ofMillis(10);
