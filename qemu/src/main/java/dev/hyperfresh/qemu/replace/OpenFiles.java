@@ -11,13 +11,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.TreeMap;
 
 /**
  * The open files of a running QEMU that its command line names by what they are rather than by number, and that a
  * second QEMU cannot open again while the first holds them: the tap devices it is attached to (by interface name;
- * a tap serves one process's queue at a time) and the TCP ports it listens on (one socket per port). Read from
+ * a tap serves one process's queue at a time) and the sockets it listens on TCP ports with. Read from
  * /proc, which needs the QEMU's user or root; without that access it has none, and such a QEMU's new instance
  * fails to open them and rolls back, as before.
  */
@@ -25,14 +24,18 @@ final class OpenFiles {
     private static final String TUN = "/dev/net/tun";
     private static final String TCP_LISTEN = "0A";
 
+    /** A listening TCP socket of the QEMU's, by descriptor. */
+    record Listener(int fd, boolean ipv6) {
+    }
+
     private final Map<String, List<Integer>> taps;
-    private final Map<Integer, List<Integer>> tcpListeners;
+    private final Map<Integer, List<Listener>> tcpListeners;
 
     /**
      * @param taps         interface name → the descriptors attached to it (several for a multi-queue tap)
      * @param tcpListeners port → the listening sockets bound to it
      */
-    OpenFiles(Map<String, List<Integer>> taps, Map<Integer, List<Integer>> tcpListeners) {
+    OpenFiles(Map<String, List<Integer>> taps, Map<Integer, List<Listener>> tcpListeners) {
         this.taps = Map.copyOf(taps);
         this.tcpListeners = Map.copyOf(tcpListeners);
     }
@@ -56,10 +59,9 @@ final class OpenFiles {
                     sockets.put(target.substring(8, target.length() - 1), fd);
                 }
             }
-            Map<Integer, List<Integer>> listeners = new HashMap<>();
-            for (String table : List.of("tcp", "tcp6")) {
-                listening(proc.resolve("net").resolve(table), sockets, listeners);
-            }
+            Map<Integer, List<Listener>> listeners = new HashMap<>();
+            listening(proc.resolve("net").resolve("tcp"), false, sockets, listeners);
+            listening(proc.resolve("net").resolve("tcp6"), true, sockets, listeners);
             return new OpenFiles(taps, listeners);
         } catch (IOException | UnsupportedOperationException e) {
             return none();
@@ -71,10 +73,9 @@ final class OpenFiles {
         return taps.getOrDefault(ifname, List.of());
     }
 
-    /** The one socket listening on TCP {@code port}; empty if there is none, or several (which one is unknown). */
-    OptionalInt tcpListener(int port) {
-        List<Integer> fds = tcpListeners.getOrDefault(port, List.of());
-        return fds.size() == 1 ? OptionalInt.of(fds.get(0)) : OptionalInt.empty();
+    /** The sockets listening on TCP {@code port} (QEMU binds one per address it resolved). */
+    List<Listener> tcpListeners(int port) {
+        return tcpListeners.getOrDefault(port, List.of());
     }
 
     private static Map<Integer, Path> numbered(DirectoryStream<Path> entries) {
@@ -102,8 +103,8 @@ final class OpenFiles {
     }
 
     /** Adds the listening sockets of {@code table} (/proc/PID/net/tcp: the process's own network namespace) that are ours. */
-    private static void listening(Path table, Map<String, Integer> sockets, Map<Integer, List<Integer>> listeners)
-            throws IOException {
+    private static void listening(Path table, boolean ipv6, Map<String, Integer> sockets,
+                                  Map<Integer, List<Listener>> listeners) throws IOException {
         if (!Files.exists(table)) {
             return;   // no IPv6
         }
@@ -113,7 +114,7 @@ final class OpenFiles {
                 continue;
             }
             int port = Integer.parseInt(f[1].substring(f[1].lastIndexOf(':') + 1), 16);
-            listeners.computeIfAbsent(port, p -> new ArrayList<>()).add(sockets.get(f[9]));
+            listeners.computeIfAbsent(port, p -> new ArrayList<>()).add(new Listener(sockets.get(f[9]), ipv6));
         }
     }
 }

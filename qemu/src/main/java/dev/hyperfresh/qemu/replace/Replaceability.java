@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
@@ -78,8 +79,8 @@ final class Replaceability {
             }
             // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
-                    : standby, memory, passed,
-                    lost.map(l -> "replaced although " + l).stream().toList());
+                    : standby, memory, passed, Stream.concat(lost.map(l -> "replaced although " + l).stream(),
+                    standby.warnings().stream()).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();

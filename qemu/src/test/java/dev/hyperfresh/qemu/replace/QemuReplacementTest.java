@@ -241,38 +241,42 @@ class QemuReplacementTest {
     }
 
     /**
-     * A tap NIC opened by name and a monitor listening on TCP: the new QEMU could open neither while the old one
-     * holds them, so it is given the old one's descriptors. The interface outlives the old QEMU and stays attached
-     * to the new one, and the monitor's port answers from the new one; twice, the second time from a command line
-     * that names them by number. Creating the tap needs root (as CI runs).
+     * A tap NIC opened by name, a monitor and a gdb stub listening on TCP: the new QEMU could open none of them
+     * while the old one holds them, so it is given the old one's descriptors. The interface outlives the old QEMU and
+     * stays attached to the new one, the monitor's port answers from the new one, the gdb stub's socket is the new
+     * one's (connecting a debugger would stop the guest); twice, the second time from a command line that names
+     * them by number. Creating the tap needs root (as CI runs).
      */
     @Test
-    void aTapNicAndATcpMonitorAreHandedToTheNewQemu() throws IOException {
+    void aTapNicAndTcpListenersAreHandedToTheNewQemu() throws IOException {
         assumeThat(Sys.C.geteuid()).as("root, to create a tap").isZero();
         String tap = "hft" + ProcessHandle.current().pid() % 100_000;
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        int port = freePort();
+        int gdbPort = freePort();
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
         try (RunningVm vm = RunningVm.start(spec, dir, List.of(
                 "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0",
-                "-monitor", "telnet:127.0.0.1:" + port + ",server=on,wait=off"))) {
+                "-monitor", "telnet:127.0.0.1:" + port + ",server=on,wait=off",
+                "-gdb", "tcp::" + gdbPort))) {
             log.awaitProgress(2, GUEST_PROGRESS);
             for (int i = 0; i < 2; i++) {
                 ReplacementResult r;
                 try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
                     r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE);
                 }
-                assertThat(r.warnings()).isEmpty();
-                assertThat(OpenFiles.ofProcess(r.newPid()).taps(tap)).as("the new QEMU on " + tap).hasSize(1);
+                // the gdb stub's address has no host: QEMU listens on IPv4 and, where the host has it, IPv6 apart
+                assertThat(r.warnings()).as("replacement %d", i).hasSizeLessThanOrEqualTo(1 - i)
+                        .allMatch(w -> w.startsWith("-gdb tcp::" + gdbPort + " listened on IPv4 and IPv6"));
+                OpenFiles now = OpenFiles.ofProcess(r.newPid());
+                assertThat(now.taps(tap)).as("the new QEMU on " + tap).hasSize(1);
+                assertThat(now.tcpListeners(gdbPort)).as("the gdb stub's socket").hasSize(1);
                 assertThat(Path.of("/sys/class/net", tap)).as("the interface outlived the old QEMU").exists();
                 assertThat(monitor(port, "info status")).contains("VM status: running");
-                try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
-                    assertThat(now.pid()).isEqualTo(r.newPid());
-                    assertThat(hmp(now, "info network")).contains("virtio-net-pci", "type=tap,fd=3");
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    assertThat(qemu.pid()).isEqualTo(r.newPid());
+                    assertThat(hmp(qemu, "info network")).contains("virtio-net-pci", "type=tap,fd=3");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
@@ -284,6 +288,12 @@ class QemuReplacementTest {
         }
         assertThat(Path.of("/sys/class/net", tap)).as("gone with the last QEMU that held it").doesNotExist();
         log.assertClean();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
     }
 
     /** What QEMU's human monitor on TCP {@code port} (telnet=on) answers to {@code command}. */

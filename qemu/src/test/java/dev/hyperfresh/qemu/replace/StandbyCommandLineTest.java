@@ -120,7 +120,7 @@ class StandbyCommandLineTest {
     @Test
     void tapsAndTcpListenersAreHandedOverByNumberInTheOrderTheyAppear() {
         OpenFiles old = new OpenFiles(Map.of("tap0", List.of(21), "mq0", List.of(30, 31, 32)),
-                Map.of(4444, List.of(17), 1234, List.of(18), 5555, List.of(19)));
+                Map.of(4444, List.of(v4(17)), 1234, List.of(v6(20), v4(18)), 5555, List.of(v4(19))));
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu",
                 "-netdev", "tap,id=n0,ifname=tap0,script=/etc/qemu-ifup,downscript=no,vhost=on",
                 "-netdev", "tap,id=n1,ifname=mq0,queues=3,vnet_hdr=on",
@@ -141,6 +141,17 @@ class StandbyCommandLineTest {
                 "-chardev", "socket,id=hf-serial8,server=on,wait=off,fd=11", "-serial", "chardev:hf-serial8",
                 "-chardev", "socket,id=hf-gdb9,fd=12,server=on,wait=off", "-gdb", "chardev:hf-gdb9",
                 "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=13,telnet=on");
+        assertThat(c.warnings()).containsExactly("-gdb tcp::1234 listened on IPv4 and IPv6; the new QEMU keeps the IPv4"
+                + " socket only (a character device takes one): clients reach port 1234 over IPv4 (127.0.0.1), not over"
+                + " IPv6 (::1)");
+    }
+
+    private static OpenFiles.Listener v4(int fd) {
+        return new OpenFiles.Listener(fd, false);
+    }
+
+    private static OpenFiles.Listener v6(int fd) {
+        return new OpenFiles.Listener(fd, true);
     }
 
     @Test
@@ -150,15 +161,16 @@ class StandbyCommandLineTest {
                 "-netdev", "tap,id=n1,helper=/usr/lib/qemu/qemu-bridge-helper",   // no name to find it by
                 "-netdev", "tap,id=n2,fd=tapfd",                                   // a monitor's fd name
                 "-netdev", "user,id=n3,hostfwd=tcp::2222-:22",
-                "-chardev", "socket,id=c0,host=127.0.0.1,port=6000,server=on",   // two sockets on the port
+                "-chardev", "socket,id=c0,host=::1,port=6000,server=on",         // two IPv6 sockets on the port
                 "-chardev", "socket,id=c1,host=example.org,port=7000",            // a client
                 "-serial", "telnet:127.0.0.1:7001,server=on");                     // not listening
         List<String> argv = new ArrayList<>(List.of("qemu"));
         argv.addAll(kept);
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
                 Map.of(), QMP, List.of(), Optional.empty(),
-                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(7, 8))));
+                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(v6(7), v6(8)))));
         assertThat(c.passedFds()).isEmpty();
+        assertThat(c.warnings()).isEmpty();
         assertThat(c.argv()).containsSubsequence(kept);
     }
 

@@ -1,0 +1,152 @@
+package dev.hyperfresh.qemu.replace;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.sys.Spawn;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * What the new QEMU is handed from the old one instead of opening it again, which it could not while the old one
+ * runs: its taps and the sockets its character devices listen on (found by {@link OpenFiles}). Rewrites the options
+ * that open them to name descriptors, and collects the old QEMU's descriptors in the order the new one gets them
+ * (fd 3, 4, ..., {@link Spawn}) and what the handover changes for the operator.
+ */
+final class FileHandover {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** How -netdev, -nic and -net open a tap, all of which QEMU refuses beside fd=/fds=. */
+    private static final Set<String> TAP_OPENING = Set.of("fd", "fds", "ifname", "script", "downscript", "vnet_hdr",
+            "helper", "queues");
+    /** Where a character device listening on TCP binds, which a handed socket replaces. */
+    private static final Set<String> TCP_ADDRESS = Set.of("host", "port", "to", "ipv4", "ipv6", "numeric");
+    private static final String NUMBER = "\\d+";
+
+    private final OpenFiles oldFiles;
+    private final List<Integer> fds = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+
+    FileHandover(OpenFiles oldFiles) {
+        this.oldFiles = oldFiles;
+    }
+
+    /** The old QEMU's descriptors, in the order the new one gets them. */
+    List<Integer> fds() {
+        return List.copyOf(fds);
+    }
+
+    List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    /**
+     * {@code -netdev}, {@code -nic} or {@code -net}: a tap on the old QEMU's own descriptors, those its command
+     * line names ({@code fd=}, {@code fds=}) or those attached to its {@code ifname}. A tap opened through a helper,
+     * on descriptors named as monitor fds, or that the old QEMU does not hold is left as written.
+     */
+    String network(String option, String value) {
+        boolean json = value.startsWith("{");
+        ObjectNode o;
+        try {
+            o = json ? (ObjectNode) JSON.readTree(value) : QemuOpts.parse(value, "type");
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot read the QEMU option -" + option + " " + value, e);
+        }
+        if (!o.path("type").asText().equals("tap") || o.has("helper")) {
+            return value;
+        }
+        List<Integer> tap;
+        if (o.has("fd") || o.has("fds")) {
+            String named = o.has("fd") ? o.get("fd").asText() : o.get("fds").asText();
+            if (!named.matches(NUMBER + "(:" + NUMBER + ")*")) {
+                return value;
+            }
+            tap = Stream.of(named.split(":")).map(Integer::valueOf).toList();
+        } else {
+            tap = oldFiles.taps(o.path("ifname").asText());
+        }
+        if (tap.isEmpty()) {
+            return value;
+        }
+        o.remove(TAP_OPENING);
+        String numbers = tap.stream().map(fd -> Integer.toString(pass(fd))).collect(Collectors.joining(":"));
+        o.put(tap.size() == 1 ? "fd" : "fds", numbers);
+        return json ? o.toString() : QemuOpts.format(o, "type");
+    }
+
+    /**
+     * Gives the listening socket character device {@code chardev} the old QEMU's socket: the one its {@code fd=}
+     * names (as after an earlier replacement), else the one listening on TCP {@code port}; false when there is none
+     * to give (then it is left as written).
+     *
+     * @param option the option as written, for a warning
+     */
+    boolean listener(ObjectNode chardev, String port, String option) {
+        String named = chardev.path("fd").asText();
+        Optional<Integer> fd = named.matches(NUMBER) ? Optional.of(Integer.valueOf(named))
+                : port.matches(NUMBER) ? listening(Integer.parseInt(port), option) : Optional.empty();
+        if (fd.isEmpty()) {
+            return false;
+        }
+        chardev.remove(TCP_ADDRESS);
+        chardev.put("fd", Integer.toString(pass(fd.get())));
+        return true;
+    }
+
+    /**
+     * {@code tcp:[HOST]:PORT[,server=on,...]} or {@code telnet:...} of -serial, -monitor, -qmp, -gdb, ...: as a
+     * socket character device on the old QEMU's listening socket, when it listens; else unchanged.
+     */
+    List<String> legacyTcp(String name, String value) {
+        ObjectNode o = QemuOpts.parse(value.substring(value.indexOf(':') + 1), "address");
+        String address = o.remove("address").asText();
+        boolean server = isOn(o.path("server").asText("off")) || name.equals("gdb");   // -gdb always listens
+        ObjectNode chardev = QemuOpts.parse("socket", "backend");
+        chardev.put("id", "hf-" + name + fds.size());
+        chardev.setAll(o);
+        if (!server || !listener(chardev, address.substring(address.lastIndexOf(':') + 1), "-" + name + " " + value)) {
+            return List.of("-" + name, value);
+        }
+        chardev.put("server", "on");
+        if (name.equals("gdb")) {
+            chardev.put("wait", "off");
+        }
+        if (value.startsWith("telnet:")) {
+            chardev.put("telnet", "on");
+        }
+        return List.of("-chardev", QemuOpts.format(chardev, "backend"), "-" + name,
+                "chardev:" + chardev.get("id").asText());
+    }
+
+    /**
+     * The old QEMU's socket listening on {@code port}. An address without a host ({@code tcp::1234}) has QEMU listen
+     * on IPv4 and IPv6 apart, and a character device takes one socket: the IPv4 one is handed over, and a warning says
+     * the IPv6 one is gone.
+     */
+    private Optional<Integer> listening(int port, String option) {
+        List<OpenFiles.Listener> all = oldFiles.tcpListeners(port);
+        List<OpenFiles.Listener> ipv4 = all.stream().filter(l -> !l.ipv6()).toList();
+        if (all.size() == 1) {
+            return Optional.of(all.get(0).fd());
+        }
+        if (all.size() == 2 && ipv4.size() == 1) {
+            warnings.add(option + " listened on IPv4 and IPv6; the new QEMU keeps the IPv4 socket only (a character"
+                    + " device takes one): clients reach port " + port + " over IPv4 (127.0.0.1), not over IPv6 (::1)");
+            return Optional.of(ipv4.get(0).fd());
+        }
+        return Optional.empty();
+    }
+
+    /** The number the new QEMU gets the old one's {@code oldFd} at. */
+    private int pass(int oldFd) {
+        fds.add(oldFd);
+        return Spawn.FIRST_PASSED_FD + fds.size() - 1;
+    }
+
+    private static boolean isOn(String v) {
+        return v.equals("on") || v.equals("yes") || v.equals("true");
+    }
+}
