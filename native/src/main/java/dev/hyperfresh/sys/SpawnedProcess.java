@@ -18,12 +18,21 @@ final class SpawnedProcess extends Process {
 
     private final int pid;
     private final Fd pidfd;
+    private final CompletableFuture<Process> exited;
     /** Its exit status once reaped; guarded by this. */
     private Integer status;
 
+    /**
+     * Reaped as soon as it exits, as the JDK reaps the processes it starts (no zombie left for a console's lifetime),
+     * by the JDK's own process reaper threads: none of ours, and not the common pool's, waits for it.
+     */
     SpawnedProcess(int pid) {
         this.pid = pid;
         this.pidfd = Pidfd.open(pid);
+        this.exited = toHandle().onExit().thenApply(handle -> {
+            reap();
+            return this;
+        });
     }
 
     @Override
@@ -80,11 +89,10 @@ final class SpawnedProcess extends Process {
         return this;
     }
 
-    /** Waited for by the JDK's own reaper threads, not by a thread of the common pool for as long as it runs. */
+    /** Completes once it has exited and been reaped. */
     @Override
     public CompletableFuture<Process> onExit() {
-        return ProcessHandle.of(pid).map(h -> h.onExit().thenApply(exited -> (Process) this))
-                .orElse(CompletableFuture.completedFuture(this));
+        return exited.copy();
     }
 
     @Override

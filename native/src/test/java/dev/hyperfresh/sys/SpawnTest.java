@@ -59,6 +59,19 @@ class SpawnTest {
     }
 
     @Test
+    void aChildThatExitsOnItsOwnIsReapedWithoutAnyoneWaiting() throws Exception {
+        Process p = Spawn.detached(List.of("sh", "-c", "exit 7"), Map.of(), Optional.empty(), dir.resolve("log"),
+                List.of());
+        Path proc = Path.of("/proc", Long.toString(p.pid()));
+        for (int waited = 0; Files.exists(proc) && waited < 200; waited++) {
+            Thread.sleep(50);   // a zombie keeps its /proc entry until reaped
+        }
+        assertThat(proc).doesNotExist();
+        assertThat(p.isAlive()).isFalse();
+        assertThat(p.exitValue()).isEqualTo(7);
+    }
+
+    @Test
     void aProgramThatCannotBeFoundIsNamed() {
         assertThatThrownBy(() -> Spawn.detached(List.of("/nonexistent/qemu"), Map.of(), Optional.empty(),
                 dir.resolve("log"), List.of()))
