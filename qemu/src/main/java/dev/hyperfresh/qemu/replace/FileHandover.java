@@ -103,7 +103,7 @@ final class FileHandover {
     List<String> legacyTcp(String name, String value) {
         ObjectNode o = QemuOpts.parse(value.substring(value.indexOf(':') + 1), "address");
         String address = o.remove("address").asText();
-        boolean server = isOn(o.path("server").asText("off")) || name.equals("gdb");   // -gdb always listens
+        boolean server = QemuOpts.isOn(o, "server") || name.equals("gdb");   // -gdb always listens
         ObjectNode chardev = QemuOpts.parse("socket", "backend");
         chardev.put("id", "hf-" + name + fds.size());
         chardev.setAll(o);
@@ -144,9 +144,5 @@ final class FileHandover {
     private int pass(int oldFd) {
         fds.add(oldFd);
         return Spawn.FIRST_PASSED_FD + fds.size() - 1;
-    }
-
-    private static boolean isOn(String v) {
-        return v.equals("on") || v.equals("yes") || v.equals("true");
     }
 }

@@ -36,6 +36,12 @@ final class QemuOpts {
         return opts;
     }
 
+    /** Whether the flag {@code key} is set ({@code on}, {@code yes} or {@code true}, as QEMU reads a bool). */
+    static boolean isOn(ObjectNode opts, String key) {
+        String v = opts.path(key).asText("off");
+        return v.equals("on") || v.equals("yes") || v.equals("true");
+    }
+
     static String format(ObjectNode opts, String impliedKey) {
         StringBuilder out = new StringBuilder();
         if (impliedKey != null && opts.has(impliedKey)) {

@@ -153,7 +153,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
                                   FileHandover handover) {
         ObjectNode o = QemuOpts.parse(value, "backend");
         String backend = o.path("backend").asText();
-        boolean server = isOn(o.path("server").asText("off"));
+        boolean server = QemuOpts.isOn(o, "server");
         if (backend.equals("file")) {
             o.put("append", "on");
         } else if (backend.equals("socket") && o.has("path") && server) {
@@ -170,7 +170,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     /** {@code unix:PATH[,server=on][,wait=off]} of -qmp, -monitor, -serial, ... */
     private static String legacyUnix(String value, QemuArgs running, List<SocketMove> moves, long oldPid) {
         ObjectNode o = QemuOpts.parse(value.substring(5), "path");
-        if (!isOn(o.path("server").asText("off"))) {
+        if (!QemuOpts.isOn(o, "server")) {
             return value;
         }
         SocketMove move = SocketMove.of(running.resolve(o.get("path").asText()), oldPid);
@@ -179,9 +179,6 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         return "unix:" + QemuOpts.format(o, "path");
     }
 
-    private static boolean isOn(String v) {
-        return v.equals("on") || v.equals("yes") || v.equals("true");
-    }
 
     private static ObjectNode parseJson(String value) {
         try {
