@@ -132,7 +132,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         ObjectNode o = json ? parseJson(value) : QemuOpts.parse(value, "qom-type");
         String type = o.path("qom-type").asText();
         String id = o.path("id").asText();
-        boolean shared = o.has("share") && (json ? o.get("share").asBoolean() : o.get("share").asText().equals("on"));
+        boolean shared = json ? o.path("share").asBoolean() : QemuOpts.isOn(o, "share");
         if (mode == ReplacementMode.SHARED && sharedMemPaths.containsKey(id)) {
             o.remove(DROPPED_FOR_SHARED);
             o.put("qom-type", MemoryBackend.FILE);
