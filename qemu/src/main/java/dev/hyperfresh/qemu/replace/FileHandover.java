@@ -93,6 +93,7 @@ final class FileHandover {
         }
         chardev.remove(TCP_ADDRESS);
         chardev.put("fd", Integer.toString(pass(fd.get())));
+        QemuOpts.serveWithoutWaiting(chardev);
         return true;
     }
 
@@ -111,9 +112,6 @@ final class FileHandover {
             return List.of("-" + name, value);
         }
         chardev.put("server", "on");
-        if (name.equals("gdb")) {
-            chardev.put("wait", "off");
-        }
         if (value.startsWith("telnet:")) {
             chardev.put("telnet", "on");
         }

@@ -42,6 +42,15 @@ final class QemuOpts {
         return v.equals("on") || v.equals("yes") || v.equals("true");
     }
 
+    /**
+     * A listening character device of a new QEMU serves without waiting for a client first ({@code wait=on}, QEMU's
+     * default for a server, would hold its start until one connects): its VM runs already, and the client is the
+     * old QEMU's until that one has gone.
+     */
+    static void serveWithoutWaiting(ObjectNode chardev) {
+        chardev.put("wait", "off");
+    }
+
     static String format(ObjectNode opts, String impliedKey) {
         StringBuilder out = new StringBuilder();
         if (impliedKey != null && opts.has(impliedKey)) {

@@ -160,6 +160,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
             SocketMove move = SocketMove.of(running.resolve(o.get("path").asText()), oldPid);
             moves.add(move);
             o.put("path", move.standbyPath().toString());
+            QemuOpts.serveWithoutWaiting(o);
         } else if (!(backend.equals("socket") && server && handover.listener(o, o.path("port").asText(),
                 "-chardev " + value))) {
             return value;
@@ -176,6 +177,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         SocketMove move = SocketMove.of(running.resolve(o.get("path").asText()), oldPid);
         moves.add(move);
         o.put("path", move.standbyPath().toString());
+        QemuOpts.serveWithoutWaiting(o);
         return "unix:" + QemuOpts.format(o, "path");
     }
 

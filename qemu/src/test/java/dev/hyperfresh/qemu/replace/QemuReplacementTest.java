@@ -242,7 +242,8 @@ class QemuReplacementTest {
 
     /**
      * A tap NIC opened by name, a monitor and a gdb stub listening on TCP: the new QEMU could open none of them
-     * while the old one holds them, so it is given the old one's descriptors. The interface outlives the old QEMU and
+     * while the old one holds them, so it is given the old one's descriptors. The monitor waited for its client
+     * before the VM started (QEMU's default): the new QEMU must not. The interface outlives the old QEMU and
      * stays attached to the new one, the monitor's port answers from the new one, the gdb stub's socket is the new
      * one's (connecting a debugger would stop the guest); twice, the second time from a command line that names
      * them by number. Creating the tap needs root (as CI runs).
@@ -255,11 +256,14 @@ class QemuReplacementTest {
         int gdbPort = freePort();
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
-        try (RunningVm vm = RunningVm.start(spec, dir, List.of(
-                "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.addAll(List.of("-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0",
-                "-monitor", "telnet:127.0.0.1:" + port + ",server=on,wait=off",
-                "-gdb", "tcp::" + gdbPort))) {
+                "-monitor", "telnet:127.0.0.1:" + port + ",server=on",   // waits for a client to start the VM
+                "-gdb", "tcp::" + gdbPort));
+        QemuProcess old = QemuProcess.start(argv, dir.resolve("vm.qmp.log"));
+        try (RunningVm vm = new RunningVm(spec, old); Socket operator = connect(port)) {
+            old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
             log.awaitProgress(2, GUEST_PROGRESS);
             for (int i = 0; i < 2; i++) {
                 ReplacementResult r;
@@ -288,6 +292,20 @@ class QemuReplacementTest {
         }
         assertThat(Path.of("/sys/class/net", tap)).as("gone with the last QEMU that held it").doesNotExist();
         log.assertClean();
+    }
+
+    /** A client on {@code port} of a QEMU still starting. */
+    private static Socket connect(int port) {
+        for (int tries = 0; ; tries++) {
+            try {
+                return new Socket(InetAddress.getLoopbackAddress(), port);
+            } catch (IOException notYet) {
+                if (tries == 300) {
+                    throw new IllegalStateException("nothing listens on port " + port, notYet);
+                }
+                QemuProcess.sleep(Duration.ofMillis(100));
+            }
+        }
     }
 
     private static int freePort() throws IOException {

@@ -76,7 +76,7 @@ class StandbyCommandLineTest {
                 "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off"), home), 42, NEW, ReplacementMode.COPY,
                 Map.of(), QMP, List.of(), Optional.empty(), OpenFiles.none());
         assertThat(c.argv()).containsSubsequence("-drive", "file=web.qcow2,if=virtio", "-chardev",
-                "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on");
+                "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on,wait=off");   // its VM runs already
         assertThat(c.directory()).contains(home);
         assertThat(c.pidfile()).contains(home.resolve("web.pid"));
         assertThat(c.socketMoves())
@@ -139,7 +139,7 @@ class StandbyCommandLineTest {
                 "-netdev", "{\"type\":\"tap\",\"id\":\"n2\",\"fds\":\"8:9\"}",
                 "-chardev", "socket,id=mon,server=on,wait=off,telnet=on,fd=10",
                 "-chardev", "socket,id=hf-serial8,server=on,wait=off,fd=11", "-serial", "chardev:hf-serial8",
-                "-chardev", "socket,id=hf-gdb9,fd=12,server=on,wait=off", "-gdb", "chardev:hf-gdb9",
+                "-chardev", "socket,id=hf-gdb9,fd=12,wait=off,server=on", "-gdb", "chardev:hf-gdb9",
                 "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=13,telnet=on");
         assertThat(c.warnings()).containsExactly("-gdb tcp::1234 listened on IPv4 and IPv6; the new QEMU keeps the IPv4"
                 + " socket only (a character device takes one): clients reach port 1234 over IPv4 (127.0.0.1), not over"
