@@ -14,7 +14,7 @@ import java.util.Optional;
  */
 record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> standbyPids, Path standbyQmp,
                    Path migrationSocket, List<SocketMove> socketMoves, Optional<Path> pidfile,
-                   Optional<VncListener> vnc) {
+                   Optional<VncListener> vnc, HostForwards forwards) {
     GuardOrders {
         standbyPids = List.copyOf(standbyPids);
         socketMoves = List.copyOf(socketMoves);
@@ -25,7 +25,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         List<Long> pids = new ArrayList<>(standbyPids);
         pids.add(pid);
         return new GuardOrders(oldPid, oldQmp, wasRunning, pids, standbyQmp, migrationSocket, socketMoves, pidfile,
-                vnc);
+                vnc, forwards);
     }
 
     /** The new QEMU itself: the last of {@link #standbyPids}; -1 before the console has told any. */
@@ -44,6 +44,10 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
             args.addAll(List.of("--vnc", v.standbyPath().toString()));
             v.addresses().forEach(a -> args.addAll(List.of("--vnc-address", a.host(), a.port())));
         });
+        for (List<String> network : forwards.rules()) {
+            args.add("--network");
+            network.forEach(rule -> args.addAll(List.of("--hostfwd", rule)));
+        }
         return args;
     }
 
@@ -58,6 +62,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         Optional<Path> pidfile = Optional.empty();
         Path vncStandby = null;
         List<VncListener.Address> vncAddresses = new ArrayList<>();
+        List<List<String>> forwards = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--old" -> {
@@ -72,6 +77,8 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
                 case "--pidfile" -> pidfile = Optional.of(Path.of(args[++i]));
                 case "--vnc" -> vncStandby = Path.of(args[++i]);
                 case "--vnc-address" -> vncAddresses.add(new VncListener.Address(args[++i], args[++i]));
+                case "--network" -> forwards.add(new ArrayList<>());   // the next user-mode network's forwards follow
+                case "--hostfwd" -> forwards.get(forwards.size() - 1).add(args[++i]);
                 default -> throw new IllegalArgumentException("unknown guard argument " + args[i]);
             }
         }
@@ -79,6 +86,6 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
             throw new IllegalArgumentException("a guard needs --old, --standby-qmp and --migration");
         }
         return new GuardOrders(oldPid, oldQmp, wasRunning, standby, standbyQmp, migration, moves, pidfile,
-                Optional.ofNullable(vncStandby).map(p -> new VncListener(p, vncAddresses)));
+                Optional.ofNullable(vncStandby).map(p -> new VncListener(p, vncAddresses)), new HostForwards(forwards));
     }
 }

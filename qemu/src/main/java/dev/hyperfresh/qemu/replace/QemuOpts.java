@@ -68,7 +68,8 @@ final class QemuOpts {
         return out.toString();
     }
 
-    private static List<String> split(String text) {
+    /** The comma-separated parts, commas within them unescaped. */
+    static List<String> split(String text) {
         List<String> parts = new ArrayList<>();
         StringBuilder current = new StringBuilder();
         for (int i = 0; i < text.length(); i++) {
@@ -87,7 +88,8 @@ final class QemuOpts {
         return parts;
     }
 
-    private static String escape(String value) {
+    /** A part written back: its commas doubled. */
+    static String escape(String value) {
         return value.replace(",", ",,");
     }
 }

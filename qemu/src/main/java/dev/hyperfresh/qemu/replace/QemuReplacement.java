@@ -189,7 +189,7 @@ public final class QemuReplacement {
         }
         guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(),
                 List.of(), plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(),
-                plan.standby().pidfile(), plan.standby().vnc()),
+                plan.standby().pidfile(), plan.standby().vnc(), plan.standby().forwards()),
                 qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"));
     }
 
@@ -341,16 +341,26 @@ public final class QemuReplacement {
         } catch (RuntimeException e) {
             warnings.add(e.getMessage());
         }
+        // the old QEMU's TCP ports are free once it has exited, its memory torn down first: tens of ms
+        if (plan.standby().vnc().isPresent() || !plan.standby().forwards().isEmpty()) {
+            Pidfd.awaitExit(plan.sourcePidfd(), EXIT_TIMEOUT_MS);
+        }
         plan.standby().vnc().ifPresent(vnc -> {
-            // its TCP port is free once the old QEMU has exited, its memory torn down first: tens of ms
             try {
-                Pidfd.awaitExit(plan.sourcePidfd(), EXIT_TIMEOUT_MS);
                 vnc.listenAgain(target);
                 trace.mark("vnc-listening");
             } catch (RuntimeException e) {
                 warnings.add(e.getMessage());
             }
         });
+        if (!plan.standby().forwards().isEmpty()) {
+            try {
+                plan.standby().forwards().addAgain(target);
+                trace.mark("host-forwards-added");
+            } catch (RuntimeException e) {
+                warnings.add(e.getMessage());
+            }
+        }
         Plan done = plan;
         Thread reaper = new Thread(() -> {
             Pidfd.awaitExit(done.sourcePidfd(), EXIT_TIMEOUT_MS);

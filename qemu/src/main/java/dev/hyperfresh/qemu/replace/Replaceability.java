@@ -73,7 +73,8 @@ final class Replaceability {
             }
             StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
                     options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
-                    StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()));
+                    StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()),
+                    HostForwards.of(source.qmp()));
             for (int fd : standby.passedFds()) {
                 passed.add(take(pidfd, fd, vm));
             }

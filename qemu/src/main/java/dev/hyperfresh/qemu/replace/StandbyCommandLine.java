@@ -27,11 +27,12 @@ import java.util.Set;
  * ({@link VncListener}). What the old QEMU holds and the new one could not open again — a tap device, a TCP port a
  * character device listens on — is handed over instead: the new QEMU gets the old one's descriptors
  * ({@code passedFds}, duplicated from it) at fd 3, 4, ... and its command line names them by number
- * ({@link FileHandover}; what that changes for the operator is in {@code warnings}).
+ * ({@link FileHandover}; what that changes for the operator is in {@code warnings}). User-mode networks start
+ * without their host forwards, added once the old QEMU has gone ({@link HostForwards}).
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
                                  Optional<Path> pidfile, Optional<Path> directory, Optional<VncListener> vnc,
-                                 List<Integer> passedFds, List<String> warnings) {
+                                 HostForwards forwards, List<Integer> passedFds, List<String> warnings) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
             "qmp", "qmp-pretty");
@@ -55,11 +56,12 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
      * @param vncAddresses   the TCP addresses the old QEMU's default VNC display listens on
      * @param notedPidfile   the pid file an earlier replacement wrote for the old QEMU (its command line has none)
      * @param oldFiles       the old QEMU's taps and TCP listeners
+     * @param forwards       the old QEMU's host forwards
      */
     static StandbyCommandLine derive(QemuArgs running, long oldPid, Path newBinary, ReplacementMode mode,
                                      Map<String, Path> sharedMemPaths, Path attachedQmp,
                                      List<VncListener.Address> vncAddresses, Optional<Path> notedPidfile,
-                                     OpenFiles oldFiles) {
+                                     OpenFiles oldFiles, HostForwards forwards) {
         List<String> argv = new ArrayList<>(List.of(newBinary.toString()));
         List<SocketMove> moves = new ArrayList<>();
         FileHandover handover = new FileHandover(oldFiles);
@@ -77,7 +79,8 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
                 case "pidfile" -> pidfile = running.resolve(value);
                 case "object" -> argv.addAll(List.of("-object", object(value, mode, sharedMemPaths)));
                 case "chardev" -> argv.addAll(List.of("-chardev", chardev(value, running, moves, oldPid, handover)));
-                case "netdev", "nic", "net" -> argv.addAll(List.of("-" + name, handover.network(name, value)));
+                case "netdev", "nic", "net" -> argv.addAll(List.of("-" + name,
+                        handover.network(name, HostForwards.withoutForwards(value))));
                 case "vnc" -> {
                     Path standbyPath = attachedQmp.resolveSibling(attachedQmp.getFileName() + ".vnc.next-" + oldPid);
                     Optional<String> onUnix = oneVnc && !vncAddresses.isEmpty()
@@ -111,7 +114,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         }
         argv.addAll(List.of("-S", "-incoming", "defer"));
         return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile),
-                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), handover.fds(),
+                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), forwards, handover.fds(),
                 handover.warnings());
     }
 
@@ -123,7 +126,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     StandbyCommandLine runningOnceLoaded() {
         List<String> unpaused = new ArrayList<>(argv);
         unpaused.remove(unpaused.lastIndexOf("-S"));
-        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc, passedFds,
+        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc, forwards, passedFds,
                 warnings);
     }
 

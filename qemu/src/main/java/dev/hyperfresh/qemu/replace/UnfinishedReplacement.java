@@ -82,16 +82,19 @@ final class UnfinishedReplacement {
         Pidfd.awaitExit(oldQemu, EXIT_TIMEOUT_MS);
         StandbyFiles.takeOver(orders.socketMoves(), orders.pidfile(), orders.standbyPid(), orders.migrationSocket(),
                 orders.oldQmp());
-        String vnc = orders.vnc().map(v -> {
+        String ports = "";
+        if (orders.vnc().isPresent() || !orders.forwards().isEmpty()) {
             try (QmpClient now = QmpClient.connect(orders.oldQmp(), QMP_TIMEOUT)) {   // moved there just now
-                v.listenAgain(now);
-                return "";
+                orders.vnc().ifPresent(v -> v.listenAgain(now));
+                if (!orders.forwards().isEmpty()) {
+                    orders.forwards().addAgain(now);
+                }
             } catch (RuntimeException e) {
-                return "; " + e.getMessage();
+                ports = "; " + e.getMessage();
             }
-        }).orElse("");
+        }
         return "finished: the new QEMU pid " + orders.standbyPid() + " runs the VM, the old QEMU pid " + orders.oldPid()
-                + " is killed and its sockets taken over" + vnc;
+                + " is killed and its sockets taken over" + ports;
     }
 
     private String rollBack(QmpClient old) {

@@ -145,7 +145,7 @@ class QemuGuardTest {
             }
             GuardOrders orders = new GuardOrders(vm.process().pid(), qmpSocket, true, List.of(standby.pid()),
                     plan.standby().qmpSocket(), migration, plan.standby().socketMoves(), plan.standby().pidfile(),
-                    plan.standby().vnc());
+                    plan.standby().vnc(), plan.standby().forwards());
             return new Left(orders, new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
                     List.of(standbyPidfd)));
         }

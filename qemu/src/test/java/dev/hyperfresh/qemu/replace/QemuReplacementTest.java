@@ -243,24 +243,29 @@ class QemuReplacementTest {
     /**
      * A tap NIC opened by name, a monitor and a gdb stub listening on TCP: the new QEMU could open none of them
      * while the old one holds them, so it is given the old one's descriptors. The monitor waited for its client
-     * before the VM started (QEMU's default): the new QEMU must not. The interface outlives the old QEMU and
+     * before the VM started (QEMU's default): the new QEMU must not. Two user-mode networks forward host ports
+     * (one -netdev, one -nic, whose name QEMU makes up): the new QEMU forwards them again once the old has gone. The interface outlives the old QEMU and
      * stays attached to the new one, the monitor's port answers from the new one, the gdb stub's socket is the new
      * one's (connecting a debugger would stop the guest); twice, the second time from a command line that names
      * them by number. Creating the tap needs root (as CI runs).
      */
     @Test
-    void aTapNicAndTcpListenersAreHandedToTheNewQemu() throws IOException {
+    void tapsListenersAndHostForwardsFollowTheVmToTheNewQemu() throws IOException {
         assumeThat(Sys.C.geteuid()).as("root, to create a tap").isZero();
         String tap = "hft" + ProcessHandle.current().pid() % 100_000;
         int port = freePort();
         int gdbPort = freePort();
+        int sshPort = freePort();
+        int webPort = freePort();
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
         List<String> argv = new ArrayList<>(spec.commandLine());
         argv.addAll(List.of("-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0",
                 "-monitor", "telnet:127.0.0.1:" + port + ",server=on",   // waits for a client to start the VM
-                "-gdb", "tcp::" + gdbPort));
+                "-gdb", "tcp::" + gdbPort,
+                "-netdev", "user,id=u0,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22", "-device", "e1000,netdev=u0",
+                "-nic", "user,model=e1000,hostfwd=tcp:127.0.0.1:" + webPort + "-:80"));
         QemuProcess old = QemuProcess.start(argv, dir.resolve("vm.qmp.log"));
         try (RunningVm vm = new RunningVm(spec, old); Socket operator = connect(port)) {
             old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
@@ -276,6 +281,9 @@ class QemuReplacementTest {
                 OpenFiles now = OpenFiles.ofProcess(r.newPid());
                 assertThat(now.taps(tap)).as("the new QEMU on " + tap).hasSize(1);
                 assertThat(now.tcpListeners(gdbPort)).as("the gdb stub's socket").hasSize(1);
+                assertThat(r.traceUs()).containsKey("host-forwards-added");
+                assertThat(now.tcpListeners(sshPort)).as("forwarded to the guest's port 22").hasSize(1);
+                assertThat(now.tcpListeners(webPort)).as("forwarded to the guest's port 80").hasSize(1);
                 assertThat(Path.of("/sys/class/net", tap)).as("the interface outlived the old QEMU").exists();
                 assertThat(monitor(port, "info status")).contains("VM status: running");
                 try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {

@@ -16,7 +16,7 @@ class StandbyCommandLineTest {
 
     private static StandbyCommandLine derive(ReplacementMode mode, Map<String, Path> mem, String... argv) {
         return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv), null), 42, NEW, mode, mem, QMP, List.of(),
-                Optional.empty(), OpenFiles.none());
+                Optional.empty(), OpenFiles.none(), HostForwards.none());
     }
 
     @Test
@@ -74,7 +74,7 @@ class StandbyCommandLineTest {
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-drive",
                 "file=web.qcow2,if=virtio", "-pidfile", "web.pid", "-chardev", "socket,id=c,path=web.sock,server=on",
                 "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off"), home), 42, NEW, ReplacementMode.COPY,
-                Map.of(), QMP, List.of(), Optional.empty(), OpenFiles.none());
+                Map.of(), QMP, List.of(), Optional.empty(), OpenFiles.none(), HostForwards.none());
         assertThat(c.argv()).containsSubsequence("-drive", "file=web.qcow2,if=virtio", "-chardev",
                 "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on,wait=off");   // its VM runs already
         assertThat(c.directory()).contains(home);
@@ -88,12 +88,12 @@ class StandbyCommandLineTest {
         List<VncListener.Address> bound = List.of(new VncListener.Address("127.0.0.1", "5907"));
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
                 "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound,
-                Optional.empty(), OpenFiles.none());
+                Optional.empty(), OpenFiles.none(), HostForwards.none());
         assertThat(c.argv()).containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(c.vnc()).contains(new VncListener(Path.of("/run/hyperfresh/web.qmp.vnc.next-42"), bound));
         StandbyCommandLine again = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
                 "unix:/run/hyperfresh/web.qmp.vnc.next-41,password=on"), null), 42, NEW, ReplacementMode.SHARED,
-                Map.of(), QMP, bound, Optional.empty(), OpenFiles.none());
+                Map.of(), QMP, bound, Optional.empty(), OpenFiles.none(), HostForwards.none());
         assertThat(again.argv()).as("a QEMU that took the port back after a replacement")
                 .containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(again.vnc()).isPresent();
@@ -102,7 +102,7 @@ class StandbyCommandLineTest {
         for (String kept : keptWith.keySet()) {
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc", kept), null), 42,
                     NEW, ReplacementMode.SHARED, Map.of(), QMP, keptWith.get(kept), Optional.empty(),
-                    OpenFiles.none());
+                    OpenFiles.none(), HostForwards.none());
             assertThat(k.argv()).as(kept).containsSubsequence("-vnc", kept);
             assertThat(k.vnc()).as(kept).isEmpty();
         }
@@ -130,7 +130,7 @@ class StandbyCommandLineTest {
                 "-serial", "tcp::5555,server,nowait",
                 "-gdb", "tcp::1234",
                 "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=4,telnet=on"), null), 42, NEW,
-                ReplacementMode.COPY, Map.of(), QMP, List.of(), Optional.empty(), old);
+                ReplacementMode.COPY, Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none());
         assertThat(c.passedFds()).containsExactly(21, 30, 31, 32, 9, 5, 6, 17, 19, 18, 4);
         assertThat(c.argv()).containsSubsequence(
                 "-netdev", "tap,id=n0,vhost=on,fd=3",
@@ -160,7 +160,7 @@ class StandbyCommandLineTest {
                 "-netdev", "tap,id=n0,ifname=gone0",                                // not attached (any more)
                 "-netdev", "tap,id=n1,helper=/usr/lib/qemu/qemu-bridge-helper",   // no name to find it by
                 "-netdev", "tap,id=n2,fd=tapfd",                                   // a monitor's fd name
-                "-netdev", "user,id=n3,hostfwd=tcp::2222-:22",
+                "-netdev", "user,id=n3,net=10.1.0.0/24",
                 "-chardev", "socket,id=c0,host=::1,port=6000,server=on",         // two IPv6 sockets on the port
                 "-chardev", "socket,id=c1,host=example.org,port=7000",            // a client
                 "-serial", "telnet:127.0.0.1:7001,server=on");                     // not listening
@@ -168,7 +168,7 @@ class StandbyCommandLineTest {
         argv.addAll(kept);
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
                 Map.of(), QMP, List.of(), Optional.empty(),
-                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(v6(7), v6(8)))));
+                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(v6(7), v6(8)))), HostForwards.none());
         assertThat(c.passedFds()).isEmpty();
         assertThat(c.warnings()).isEmpty();
         assertThat(c.argv()).containsSubsequence(kept);
