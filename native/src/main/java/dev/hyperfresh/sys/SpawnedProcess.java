@@ -15,6 +15,8 @@ final class SpawnedProcess extends Process {
     private static final int SIGKILL = 9;
     /** How long one wait lasts before it looks at the thread's interrupt flag again. */
     private static final int WAIT_SLICE_MS = 100;
+    /** It only waits: the JDK's own reaper threads run on as little. */
+    private static final long REAPER_STACK_BYTES = 128 * 1024;
 
     private final int pid;
     private final Fd pidfd;
@@ -23,16 +25,22 @@ final class SpawnedProcess extends Process {
     private Integer status;
 
     /**
-     * Reaped as soon as it exits, as the JDK reaps the processes it starts (no zombie left for a console's lifetime),
-     * by the JDK's own process reaper threads: none of ours, and not the common pool's, waits for it.
+     * Reaped the moment it exits by a thread of its own, as the JDK reaps the processes it starts: no zombie is left
+     * for a console's lifetime, and whoever sees it exit (through a pidfd of its own) finds it gone a moment later.
      */
     SpawnedProcess(int pid) {
         this.pid = pid;
         this.pidfd = Pidfd.open(pid);
-        this.exited = toHandle().onExit().thenApply(handle -> {
+        this.exited = new CompletableFuture<>();
+        Thread reaper = new Thread(null, () -> {
+            while (isAlive()) {
+                awaitExit(-1);
+            }
             reap();
-            return this;
-        });
+            exited.complete(this);
+        }, "reaper of process " + pid, REAPER_STACK_BYTES);
+        reaper.setDaemon(true);
+        reaper.start();
     }
 
     @Override
