@@ -72,6 +72,11 @@ public final class UnixSocket implements AutoCloseable {
         return new UnixSocket(fd);
     }
 
+    /** A connected socket inherited from the process that started this one; takes ownership of {@code fd}. */
+    public static UnixSocket adopt(Fd fd) {
+        return new UnixSocket(fd);
+    }
+
     /** Two connected sockets, e.g. for a child process or for tests. */
     public static Pair pair() {
         int[] ends = new int[2];

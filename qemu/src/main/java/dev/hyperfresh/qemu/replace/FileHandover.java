@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.sys.Spawn;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -25,12 +26,26 @@ final class FileHandover {
     private static final Set<String> TCP_ADDRESS = Set.of("host", "port", "to", "ipv4", "ipv6", "numeric");
     private static final String NUMBER = "\\d+";
 
+    private static final Set<String> NETWORK_OPTIONS = Set.of("netdev", "nic", "net");
+
     private final OpenFiles oldFiles;
+    /** The tap a bridge helper opened, when that is certain: the one network opened so, the one tap left unnamed. */
+    private final Optional<String> helperTap;
     private final List<Integer> fds = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
 
-    FileHandover(OpenFiles oldFiles) {
+    FileHandover(OpenFiles oldFiles, QemuArgs running) {
         this.oldFiles = oldFiles;
+        Set<String> unnamed = new HashSet<>(oldFiles.tapNames());
+        int helpers = 0;
+        for (QemuArgs.Option option : running.options()) {
+            if (NETWORK_OPTIONS.contains(option.name())) {
+                ObjectNode o = read(option.name(), option.value());
+                unnamed.remove(o.path("ifname").asText());
+                helpers += throughHelper(o) ? 1 : 0;
+            }
+        }
+        this.helperTap = helpers == 1 && unnamed.size() == 1 ? Optional.of(unnamed.iterator().next()) : Optional.empty();
     }
 
     /** The old QEMU's descriptors, in the order the new one gets them. */
@@ -44,22 +59,20 @@ final class FileHandover {
 
     /**
      * {@code -netdev}, {@code -nic} or {@code -net}: a tap on the old QEMU's own descriptors, those its command
-     * line names ({@code fd=}, {@code fds=}) or those attached to its {@code ifname}. A tap opened through a helper,
-     * on descriptors named as monitor fds, or that the old QEMU does not hold is left as written.
+     * line names ({@code fd=}, {@code fds=}), those attached to its {@code ifname}, or, for the one network a bridge
+     * helper opened ({@code bridge}, {@code tap,helper=}), the one tap no other network names. A tap on descriptors
+     * named as monitor fds, or that the old QEMU does not hold (or not certainly), is left as written.
      */
     String network(String option, String value) {
-        boolean json = value.startsWith("{");
-        ObjectNode o;
-        try {
-            o = json ? (ObjectNode) JSON.readTree(value) : QemuOpts.parse(value, "type");
-        } catch (Exception e) {
-            throw new IllegalArgumentException("cannot read the QEMU option -" + option + " " + value, e);
-        }
-        if (!o.path("type").asText().equals("tap") || o.has("helper")) {
+        ObjectNode o = read(option, value);
+        boolean helper = throughHelper(o);
+        if (!o.path("type").asText().equals("tap") && !helper) {
             return value;
         }
         List<Integer> tap;
-        if (o.has("fd") || o.has("fds")) {
+        if (helper) {
+            tap = helperTap.map(oldFiles::taps).orElse(List.of());
+        } else if (o.has("fd") || o.has("fds")) {
             String named = o.has("fd") ? o.get("fd").asText() : o.get("fds").asText();
             if (!named.matches(NUMBER + "(:" + NUMBER + ")*")) {
                 return value;
@@ -72,9 +85,24 @@ final class FileHandover {
             return value;
         }
         o.remove(TAP_OPENING);
+        o.remove("br");
+        o.put("type", "tap");
         String numbers = tap.stream().map(fd -> Integer.toString(pass(fd))).collect(Collectors.joining(":"));
         o.put(tap.size() == 1 ? "fd" : "fds", numbers);
-        return json ? o.toString() : QemuOpts.format(o, "type");
+        return value.startsWith("{") ? o.toString() : QemuOpts.format(o, "type");
+    }
+
+    private static ObjectNode read(String option, String value) {
+        try {
+            return value.startsWith("{") ? (ObjectNode) JSON.readTree(value) : QemuOpts.parse(value, "type");
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot read the QEMU option -" + option + " " + value, e);
+        }
+    }
+
+    private static boolean throughHelper(ObjectNode network) {
+        String type = network.path("type").asText();
+        return type.equals("bridge") || type.equals("tap") && network.has("helper");
     }
 
     /**

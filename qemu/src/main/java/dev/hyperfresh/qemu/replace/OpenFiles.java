@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -66,6 +67,11 @@ final class OpenFiles {
         } catch (IOException | UnsupportedOperationException e) {
             return none();
         }
+    }
+
+    /** The taps it is attached to, by interface name. */
+    Set<String> tapNames() {
+        return taps.keySet();
     }
 
     /** The descriptors attached to tap {@code ifname}, in the order QEMU opened its queues; empty if none. */

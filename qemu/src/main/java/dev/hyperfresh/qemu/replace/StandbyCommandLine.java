@@ -64,7 +64,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
                                      OpenFiles oldFiles, HostForwards forwards) {
         List<String> argv = new ArrayList<>(List.of(newBinary.toString()));
         List<SocketMove> moves = new ArrayList<>();
-        FileHandover handover = new FileHandover(oldFiles);
+        FileHandover handover = new FileHandover(oldFiles, running);
         Path pidfile = notedPidfile.orElse(null);
         VncListener vnc = null;
         boolean oneVnc = running.options().stream().filter(o -> o.name().equals("vnc")).count() == 1;

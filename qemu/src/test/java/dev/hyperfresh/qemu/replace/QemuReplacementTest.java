@@ -7,6 +7,7 @@ import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.testing.FakeBridgeHelperMain;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
@@ -27,9 +28,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -241,8 +244,8 @@ class QemuReplacementTest {
     }
 
     /**
-     * A tap NIC opened by name, a monitor and a gdb stub listening on TCP: the new QEMU could open none of them
-     * while the old one holds them, so it is given the old one's descriptors. The monitor waited for its client
+     * A tap NIC opened by name, one a bridge helper opened, a monitor and a gdb stub listening on TCP: the new QEMU
+     * could open none of them while the old one holds them, so it is given the old one's descriptors. The monitor waited for its client
      * before the VM started (QEMU's default): the new QEMU must not. Two user-mode networks forward host ports
      * (one -netdev, one -nic, whose name QEMU makes up): the new QEMU forwards them again once the old has gone. The interface outlives the old QEMU and
      * stays attached to the new one, the monitor's port answers from the new one, the gdb stub's socket is the new
@@ -259,9 +262,14 @@ class QemuReplacementTest {
         int webPort = freePort();
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        Path helper = Files.writeString(dir.resolve("bridge-helper"), "#!/bin/sh\nexec '"
+                + ProcessHandle.current().info().command().orElse("java") + "' -cp '"
+                + System.getProperty("java.class.path") + "' " + FakeBridgeHelperMain.class.getName() + " \"$@\"\n");
+        Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwx------"));
         List<String> argv = new ArrayList<>(spec.commandLine());
         argv.addAll(List.of("-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0",
+                "-netdev", "bridge,id=b0,br=hfbr0,helper=" + helper, "-device", "virtio-net-pci,netdev=b0",
                 "-monitor", "telnet:127.0.0.1:" + port + ",server=on",   // waits for a client to start the VM
                 "-gdb", "tcp::" + gdbPort,
                 "-netdev", "user,id=u0,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22", "-device", "e1000,netdev=u0",
@@ -269,6 +277,9 @@ class QemuReplacementTest {
         QemuProcess old = QemuProcess.start(argv, dir.resolve("vm.qmp.log"));
         try (RunningVm vm = new RunningVm(spec, old); Socket operator = connect(port)) {
             old.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
+            Set<String> helpersTap = new HashSet<>(OpenFiles.ofProcess(old.pid()).tapNames());
+            helpersTap.remove(tap);
+            assertThat(helpersTap).as("the tap the helper opened").hasSize(1);
             log.awaitProgress(2, GUEST_PROGRESS);
             for (int i = 0; i < 2; i++) {
                 ReplacementResult r;
@@ -280,6 +291,7 @@ class QemuReplacementTest {
                         .allMatch(w -> w.startsWith("-gdb tcp::" + gdbPort + " listened on IPv4 and IPv6"));
                 OpenFiles now = OpenFiles.ofProcess(r.newPid());
                 assertThat(now.taps(tap)).as("the new QEMU on " + tap).hasSize(1);
+                assertThat(now.taps(helpersTap.iterator().next())).as("the new QEMU on the helper's tap").hasSize(1);
                 assertThat(now.tcpListeners(gdbPort)).as("the gdb stub's socket").hasSize(1);
                 assertThat(r.traceUs()).containsKey("host-forwards-added");
                 assertThat(now.tcpListeners(sshPort)).as("forwarded to the guest's port 22").hasSize(1);
@@ -288,7 +300,7 @@ class QemuReplacementTest {
                 assertThat(monitor(port, "info status")).contains("VM status: running");
                 try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
                     assertThat(qemu.pid()).isEqualTo(r.newPid());
-                    assertThat(hmp(qemu, "info network")).contains("virtio-net-pci", "type=tap,fd=3");
+                    assertThat(hmp(qemu, "info network")).contains("virtio-net-pci", "type=tap,fd=3", "type=tap,fd=4");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }

@@ -155,10 +155,31 @@ class StandbyCommandLineTest {
     }
 
     @Test
+    void theOneNetworkABridgeHelperOpenedGetsTheOneTapNoOtherNetworkNames() {
+        OpenFiles old = new OpenFiles(Map.of("tap0", List.of(21), "tap7", List.of(11)), Map.of());
+        StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu",
+                "-nic", "bridge,br=br0,model=virtio-net-pci,mac=52:54:00:12:34:56",
+                "-netdev", "tap,id=n0,ifname=tap0"), null), 42, NEW, ReplacementMode.COPY, Map.of(), QMP, List.of(),
+                Optional.empty(), old, HostForwards.none());
+        assertThat(c.passedFds()).containsExactly(11, 21);
+        assertThat(c.argv()).containsSubsequence("-nic", "tap,model=virtio-net-pci,mac=52:54:00:12:34:56,fd=3",
+                "-netdev", "tap,id=n0,fd=4");
+        for (List<String> uncertain : List.of(
+                List.of("-netdev", "bridge,id=b0,br=br0", "-netdev", "tap,id=b1,helper=/usr/lib/qemu/qemu-bridge-helper"),
+                List.of("-netdev", "bridge,id=b0,br=br0"))) {   // two helpers' taps; two taps left for one helper
+            List<String> argv = new ArrayList<>(List.of("qemu"));
+            argv.addAll(uncertain);
+            StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
+                    Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none());
+            assertThat(k.passedFds()).as(uncertain.toString()).isEmpty();
+            assertThat(k.argv()).containsSubsequence(uncertain);
+        }
+    }
+
+    @Test
     void whatTheOldQemuDoesNotHoldIsLeftAsWritten() {
         List<String> kept = List.of(
                 "-netdev", "tap,id=n0,ifname=gone0",                                // not attached (any more)
-                "-netdev", "tap,id=n1,helper=/usr/lib/qemu/qemu-bridge-helper",   // no name to find it by
                 "-netdev", "tap,id=n2,fd=tapfd",                                   // a monitor's fd name
                 "-netdev", "user,id=n3,net=10.1.0.0/24",
                 "-chardev", "socket,id=c0,host=::1,port=6000,server=on",         // two IPv6 sockets on the port
