@@ -91,7 +91,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         replace)
-            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --json --help"
+            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --check --json --help"
             positional=instance
             case $prev in
                 --instance) _hyperfresh_value instance; return ;;

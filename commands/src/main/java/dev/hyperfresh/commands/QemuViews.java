@@ -7,9 +7,12 @@ import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
+import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /** Text and JSON renderings of QEMUs and their replacements, in the same shapes Views gives hfvisor's. */
 final class QemuViews {
@@ -99,6 +102,23 @@ final class QemuViews {
         List<List<String>> rows = new ArrayList<>();
         traceUs.forEach((step, us) -> rows.add(List.of(step, String.valueOf(us))));
         return "\ncutover trace, µs since the old QEMU's STOP:\n" + Tables.of(List.of("STEP", "AT µs"), rows);
+    }
+
+    /** What `replace --check` found: what the replacement would do. */
+    static String plan(String target, ReplacementPlan p) {
+        StringBuilder out = new StringBuilder(target).append(" can be replaced (")
+                .append(p.mode().name().toLowerCase(Locale.ROOT)).append(" mode); nothing was started\nnew QEMU: ")
+                .append(p.commandLine().stream().map(w -> w.contains(" ") ? "'" + w + "'" : w)
+                        .collect(Collectors.joining(" ")));
+        p.handedOver().forEach(h -> out.append("\nhanded over: ").append(h));
+        p.hostForwards().forEach(f -> out.append("\nforwarded again once the old QEMU has gone: ").append(f));
+        return out.append(Views.warningLines(p.warnings())).toString();
+    }
+
+    static ObjectNode planJson(String target, ReplacementPlan p) {
+        ObjectNode o = JsonOutput.tree(p).put("kind", KIND).put("target", target);
+        o.put("mode", p.mode().name().toLowerCase(Locale.ROOT));
+        return o;
     }
 
     static ObjectNode replaceJson(QemuReplaceReport r) {

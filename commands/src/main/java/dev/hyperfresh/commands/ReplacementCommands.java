@@ -16,6 +16,7 @@ import dev.hyperfresh.engine.Verification;
 import dev.hyperfresh.engine.VmsOn;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import java.io.File;
@@ -126,6 +127,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
             @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
+            @ShellOption(value = "--check", defaultValue = "false", help = "QEMU: pre-flight only: say what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards), or why it would refuse; nothing is started") boolean check,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
@@ -133,12 +135,19 @@ public class ReplacementCommands {
                 throw EngineException.usage("--seconds is for hfvisor instances (how long verify watches); " + target
                         + " is a QEMU, whose replacement has no verify window");
             }
-            return replaceQemu(target, new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
-                    Accelerator.parse(accel), acceptCpuStateLoss), json);
+            QemuReplaceRequest request = new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
+                    Accelerator.parse(accel), acceptCpuStateLoss);
+            if (check) {
+                ReplacementPlan plan = qemu.check(target, request);
+                return json ? Outcome.ok().render(QemuViews.planJson(target, plan)) : QemuViews.plan(target, plan);
+            }
+            return replaceQemu(target, request, json);
         }
-        if (copy || acceptCpuStateLoss) {
-            throw EngineException.usage((copy ? "--copy" : "--accept-cpu-state-loss") + " is for QEMU instances; "
-                    + target + " is not a QEMU (qmp:PATH, or NAME.qmp in the socket directory)");
+        if (copy || acceptCpuStateLoss || check) {
+            throw EngineException.usage((copy ? "--copy" : acceptCpuStateLoss ? "--accept-cpu-state-loss" : "--check")
+                    + " is for QEMU instances; " + target + " is not a QEMU (qmp:PATH, or NAME.qmp in the socket"
+                    + " directory)" + (check ? "; an hfvisor's `standby` checks a new build against its VMs, and"
+                    + " `rollback` drops it" : ""));
         }
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(

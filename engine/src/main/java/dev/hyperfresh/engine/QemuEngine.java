@@ -12,6 +12,7 @@ import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementException;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
+import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import java.nio.file.Files;
@@ -84,18 +85,15 @@ public final class QemuEngine {
     public QemuReplaceReport replace(String target, QemuReplaceRequest request, ProgressListener progress) {
         Path socket = socket(target);
         String name = name(socket);
-        ReplacementMode mode = request.copy() ? ReplacementMode.COPY : ReplacementMode.SHARED;
+        ReplacementMode mode = request.mode();
         QemuPhaseTimer timer = new QemuPhaseTimer(progress);
         long start = System.nanoTime();
         QemuInfo before = null;
         ReplacementResult result;
         try (QemuInstance qemu = connect(socket)) {
             before = qemu.info();
-            ReplacementOptions asked = ReplacementOptions.of(newBinary(request), mode)
-                    .withAccelerator(request.accelerator());
-            ReplacementOptions options = request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
             try {
-                result = QemuReplacement.replace(qemu, options, timer);
+                result = QemuReplacement.replace(qemu, options(request), timer);
             } catch (ReplacementException e) {
                 if (!e.rolledBack()) {
                     throw new EngineException(EngineException.Kind.UNKNOWN, e.getMessage(), null, e);
@@ -119,6 +117,33 @@ public final class QemuEngine {
                 before.memoryBytes(), timer.phasesUs(result.totalUs()), ref(before), after(socket, result),
                 result.traceUs(), result.warnings());
         return recorded(report);
+    }
+
+    /**
+     * What replacing {@code target} as asked would do, from pre-flight alone: nothing is started, the VM is left as
+     * it is. A refusal is PRECONDITION, as {@link #replace}'s.
+     */
+    public ReplacementPlan check(String target, QemuReplaceRequest request) {
+        Path socket = socket(target);
+        String name = name(socket);
+        QemuInfo info = null;
+        try (QemuInstance qemu = connect(socket)) {
+            info = qemu.info();
+            return QemuReplacement.check(qemu, options(request));
+        } catch (NotReplaceableException e) {
+            throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + remedy(e, name, request),
+                    info == null ? null : new VmsOn(name, info.pid()), e);
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw EngineException.failed("the pre-flight of QEMU " + name + " failed: " + e.getMessage());
+        }
+    }
+
+    private ReplacementOptions options(QemuReplaceRequest request) {
+        ReplacementOptions asked = ReplacementOptions.of(newBinary(request), request.mode())
+                .withAccelerator(request.accelerator());
+        return request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
     }
 
     /** The console's way of asking for what would pass, after a refusal that names one. */

@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.replace.ReplacementMode;
 import java.nio.file.Path;
 
 /**
@@ -10,4 +11,7 @@ import java.nio.file.Path;
  * migration would not carry (refused otherwise).
  */
 public record QemuReplaceRequest(Path newBinary, boolean copy, Accelerator accelerator, boolean acceptCpuStateLoss) {
+    public ReplacementMode mode() {
+        return copy ? ReplacementMode.COPY : ReplacementMode.SHARED;
+    }
 }

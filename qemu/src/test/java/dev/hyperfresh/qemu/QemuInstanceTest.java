@@ -90,7 +90,7 @@ class QemuInstanceTest {
         try (QemuInstance qemu = QemuInstance.attach(shared.spec().qmpSocket())) {
             ReplacementOptions tcg = ReplacementOptions.of(TestQemu.binary(), ReplacementMode.SHARED)
                     .withAccelerator(Accelerator.TCG);
-            List<String> argv = QemuReplacement.standbyCommandLine(qemu, tcg);
+            List<String> argv = QemuReplacement.check(qemu, tcg).commandLine();
             // the RAM as our own pidfd_getfd copy of the running QEMU's memfd
             assertThat(argv.get(argv.indexOf("-object") + 1)).matches(
                     "memory-backend-file,id=ram0,size=128M,share=on,mem-path=/proc/" + ProcessHandle.current().pid()
@@ -99,7 +99,7 @@ class QemuInstanceTest {
             assertThat(argv).endsWith("-incoming", "defer").doesNotContain("-S");
             assertThat(String.join(" ", argv)).contains("unix:" + shared.spec().qmpSocket() + ".next-" + qemu.pid());
 
-            assertThatThrownBy(() -> QemuReplacement.standbyCommandLine(qemu, tcg.withAccelerator(Accelerator.KVM)))
+            assertThatThrownBy(() -> QemuReplacement.check(qemu, tcg.withAccelerator(Accelerator.KVM)))
                     .isInstanceOf(NotReplaceableException.class)
                     .hasMessage("QEMU pid " + qemu.pid() + " runs on tcg, not on kvm as asked: pass the accelerator"
                             + " it really uses");

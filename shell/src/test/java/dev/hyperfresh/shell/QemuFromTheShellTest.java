@@ -54,6 +54,7 @@ class QemuFromTheShellTest {
 
         Path script = dir.resolve("session.hf");
         Files.writeString(script, String.join("\n", "list --json", "attach web", "info --json",
+                "replace --check --with " + TestQemu.binary() + " --accel tcg --json",
                 "replace --with " + TestQemu.binary() + " --accel tcg --json", "history --instance web --json",
                 "standby", "list --json") + "\n");
         HyperfreshProcess.Result run = hyperfresh("--script", script.toString());
@@ -65,7 +66,7 @@ class QemuFromTheShellTest {
         for (String line : run.out().lines().filter(l -> l.startsWith("{")).toList()) {
             json.add(JSON.readTree(line));
         }
-        assertThat(json).as(run.out()).hasSize(4);
+        assertThat(json).as(run.out()).hasSize(5);
 
         List<JsonNode> instances = new ArrayList<>();
         json.get(0).path("instances").forEach(instances::add);
@@ -85,7 +86,13 @@ class QemuFromTheShellTest {
         assertThat(info.path("status").asText()).isEqualTo("running");
         assertThat(info.path("memory").get(0).path("type").asText()).isEqualTo("memory-backend-memfd");
 
-        JsonNode report = json.get(2);
+        JsonNode check = json.get(2);   // pre-flight alone: nothing started, the same QEMU replaced next
+        assertThat(check.path("outcome").asText()).isEqualTo("ok");
+        assertThat(check.path("mode").asText()).isEqualTo("shared");
+        assertThat(check.path("command_line").get(0).asText()).isEqualTo(TestQemu.binary().toString());
+        assertThat(check.path("handed_over")).isEmpty();
+
+        JsonNode report = json.get(3);
         assertThat(report.path("outcome").asText()).isEqualTo("committed");
         assertThat(report.path("instance").asText()).isEqualTo("web");
         assertThat(report.path("mode").asText()).isEqualTo("shared");
@@ -102,7 +109,7 @@ class QemuFromTheShellTest {
                 "returned");
         assertThat(web.process().process().waitFor(10, TimeUnit.SECONDS)).as("old QEMU gone").isTrue();
 
-        assertThat(json.get(3).path("replacements")).singleElement().satisfies(e -> {
+        assertThat(json.get(4).path("replacements")).singleElement().satisfies(e -> {
             assertThat(e.path("outcome").asText()).isEqualTo("committed");
             assertThat(e.path("trace_us").path("stream-released").asLong()).isPositive();
         });

@@ -32,7 +32,20 @@ final class FileHandover {
     /** The tap a bridge helper opened, when that is certain: the one network opened so, the one tap left unnamed. */
     private final Optional<String> helperTap;
     private final List<Integer> fds = new ArrayList<>();
+    private final List<String> descriptions = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+
+    /**
+     * What was handed over: the old QEMU's descriptors in the order the new one gets them, each said in words, and
+     * what the handover changes for the operator.
+     */
+    record Handed(List<Integer> oldFds, List<String> descriptions, List<String> warnings) {
+        Handed {
+            oldFds = List.copyOf(oldFds);
+            descriptions = List.copyOf(descriptions);
+            warnings = List.copyOf(warnings);
+        }
+    }
 
     FileHandover(OpenFiles oldFiles, QemuArgs running) {
         this.oldFiles = oldFiles;
@@ -48,13 +61,8 @@ final class FileHandover {
         this.helperTap = helpers == 1 && unnamed.size() == 1 ? Optional.of(unnamed.iterator().next()) : Optional.empty();
     }
 
-    /** The old QEMU's descriptors, in the order the new one gets them. */
-    List<Integer> fds() {
-        return List.copyOf(fds);
-    }
-
-    List<String> warnings() {
-        return List.copyOf(warnings);
+    Handed handed() {
+        return new Handed(fds, descriptions, warnings);
     }
 
     /**
@@ -84,10 +92,12 @@ final class FileHandover {
         if (tap.isEmpty()) {
             return value;
         }
+        String what = helper ? "the tap " + helperTap.get() + " of -" + option + " " + value
+                : o.has("ifname") ? "the tap " + o.get("ifname").asText() : "the tap of -" + option + " " + value;
         o.remove(TAP_OPENING);
         o.remove("br");
         o.put("type", "tap");
-        String numbers = tap.stream().map(fd -> Integer.toString(pass(fd))).collect(Collectors.joining(":"));
+        String numbers = tap.stream().map(fd -> Integer.toString(pass(fd, what))).collect(Collectors.joining(":"));
         o.put(tap.size() == 1 ? "fd" : "fds", numbers);
         return value.startsWith("{") ? o.toString() : QemuOpts.format(o, "type");
     }
@@ -120,7 +130,7 @@ final class FileHandover {
             return false;
         }
         chardev.remove(TCP_ADDRESS);
-        chardev.put("fd", Integer.toString(pass(fd.get())));
+        chardev.put("fd", Integer.toString(pass(fd.get(), "the socket " + option + " listens on")));
         QemuOpts.serveWithoutWaiting(chardev);
         return true;
     }
@@ -167,8 +177,10 @@ final class FileHandover {
     }
 
     /** The number the new QEMU gets the old one's {@code oldFd} at. */
-    private int pass(int oldFd) {
+    private int pass(int oldFd, String what) {
         fds.add(oldFd);
-        return Spawn.FIRST_PASSED_FD + fds.size() - 1;
+        int given = Spawn.FIRST_PASSED_FD + fds.size() - 1;
+        descriptions.add(what + ": the old QEMU's fd " + oldFd + ", the new one's fd " + given);
+        return given;
     }
 }

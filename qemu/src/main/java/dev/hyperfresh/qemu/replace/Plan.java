@@ -8,7 +8,7 @@ import java.util.List;
  * A replacement that passed pre-flight: the VM as it is, a pidfd on its QEMU (what the old QEMU is killed
  * through, never a pid that may have been reused), the standby's command line, our hold on its RAM, our copies of
  * the old QEMU's descriptors the new one is given ({@code passedFiles}, in the standby's
- * {@link StandbyCommandLine#passedFds} order) and what the operator accepted to lose ({@code warnings}, reported
+ * {@link StandbyCommandLine#handed} order) and what the operator accepted to lose ({@code warnings}, reported
  * with the result).
  */
 record Plan(QemuInfo source, Fd sourcePidfd, StandbyCommandLine standby, GuestMemoryHold memory,

@@ -84,10 +84,14 @@ public final class QemuReplacement {
         }
     }
 
-    /** Pre-flight alone: the command line a replacement would start, or the reason it would refuse. */
-    public static List<String> standbyCommandLine(QemuInstance source, ReplacementOptions options) {
+    /**
+     * Pre-flight alone: what a replacement would do, or the reason it would refuse ({@link NotReplaceableException}).
+     * Nothing is started and the VM is left as it is.
+     */
+    public static ReplacementPlan check(QemuInstance source, ReplacementOptions options) {
         try (Plan p = Replaceability.check(source, options)) {
-            return p.standby().argv();
+            return new ReplacementPlan(options.mode(), p.standby().argv(), p.standby().handed().descriptions(),
+                    p.standby().forwards().rules().stream().flatMap(List::stream).toList(), p.warnings());
         }
     }
 

@@ -75,13 +75,13 @@ final class Replaceability {
                     options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
                     StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()),
                     HostForwards.of(source.qmp()));
-            for (int fd : standby.passedFds()) {
+            for (int fd : standby.handed().oldFds()) {
                 passed.add(take(pidfd, fd, vm));
             }
             // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
                     : standby, memory, passed, Stream.concat(lost.map(l -> "replaced although " + l).stream(),
-                    standby.warnings().stream()).toList());
+                    standby.handed().warnings().stream()).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();

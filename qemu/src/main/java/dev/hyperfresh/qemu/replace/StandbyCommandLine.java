@@ -26,13 +26,13 @@ import java.util.Set;
  * file) are resolved there too. A VNC display on TCP listens on a unix socket until the old QEMU has gone
  * ({@link VncListener}). What the old QEMU holds and the new one could not open again — a tap device, a TCP port a
  * character device listens on — is handed over instead: the new QEMU gets the old one's descriptors
- * ({@code passedFds}, duplicated from it) at fd 3, 4, ... and its command line names them by number
- * ({@link FileHandover}; what that changes for the operator is in {@code warnings}). User-mode networks start
+ * ({@code handed}, duplicated from it) at fd 3, 4, ... and its command line names them by number
+ * ({@link FileHandover}). User-mode networks start
  * without their host forwards, added once the old QEMU has gone ({@link HostForwards}).
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
                                  Optional<Path> pidfile, Optional<Path> directory, Optional<VncListener> vnc,
-                                 HostForwards forwards, List<Integer> passedFds, List<String> warnings) {
+                                 HostForwards forwards, FileHandover.Handed handed) {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
             "qmp", "qmp-pretty");
@@ -45,8 +45,6 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     public StandbyCommandLine {
         argv = List.copyOf(argv);
         socketMoves = List.copyOf(socketMoves);
-        passedFds = List.copyOf(passedFds);
-        warnings = List.copyOf(warnings);
     }
 
     /**
@@ -114,8 +112,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         }
         argv.addAll(List.of("-S", "-incoming", "defer"));
         return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile),
-                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), forwards, handover.fds(),
-                handover.warnings());
+                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), forwards, handover.handed());
     }
 
     /**
@@ -126,8 +123,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     StandbyCommandLine runningOnceLoaded() {
         List<String> unpaused = new ArrayList<>(argv);
         unpaused.remove(unpaused.lastIndexOf("-S"));
-        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc, forwards, passedFds,
-                warnings);
+        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc, forwards, handed);
     }
 
     private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {

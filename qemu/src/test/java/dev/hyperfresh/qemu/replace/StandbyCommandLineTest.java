@@ -131,7 +131,7 @@ class StandbyCommandLineTest {
                 "-gdb", "tcp::1234",
                 "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=4,telnet=on"), null), 42, NEW,
                 ReplacementMode.COPY, Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none());
-        assertThat(c.passedFds()).containsExactly(21, 30, 31, 32, 9, 5, 6, 17, 19, 18, 4);
+        assertThat(c.handed().oldFds()).containsExactly(21, 30, 31, 32, 9, 5, 6, 17, 19, 18, 4);
         assertThat(c.argv()).containsSubsequence(
                 "-netdev", "tap,id=n0,vhost=on,fd=3",
                 "-netdev", "tap,id=n1,fds=4:5:6",
@@ -141,7 +141,10 @@ class StandbyCommandLineTest {
                 "-chardev", "socket,id=hf-serial8,server=on,wait=off,fd=11", "-serial", "chardev:hf-serial8",
                 "-chardev", "socket,id=hf-gdb9,fd=12,wait=off,server=on", "-gdb", "chardev:hf-gdb9",
                 "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=13,telnet=on");
-        assertThat(c.warnings()).containsExactly("-gdb tcp::1234 listened on IPv4 and IPv6; the new QEMU keeps the IPv4"
+        assertThat(c.handed().descriptions()).startsWith("the tap tap0: the old QEMU's fd 21, the new one's fd 3",
+                "the tap mq0: the old QEMU's fd 30, the new one's fd 4").contains("the tap of -nic tap,fd=9,model=e1000: the old"
+                + " QEMU's fd 9, the new one's fd 7", "the socket -gdb tcp::1234 listens on: the old QEMU's fd 18, the new one's fd 12");
+        assertThat(c.handed().warnings()).containsExactly("-gdb tcp::1234 listened on IPv4 and IPv6; the new QEMU keeps the IPv4"
                 + " socket only (a character device takes one): clients reach port 1234 over IPv4 (127.0.0.1), not over"
                 + " IPv6 (::1)");
     }
@@ -161,7 +164,7 @@ class StandbyCommandLineTest {
                 "-nic", "bridge,br=br0,model=virtio-net-pci,mac=52:54:00:12:34:56",
                 "-netdev", "tap,id=n0,ifname=tap0"), null), 42, NEW, ReplacementMode.COPY, Map.of(), QMP, List.of(),
                 Optional.empty(), old, HostForwards.none());
-        assertThat(c.passedFds()).containsExactly(11, 21);
+        assertThat(c.handed().oldFds()).containsExactly(11, 21);
         assertThat(c.argv()).containsSubsequence("-nic", "tap,model=virtio-net-pci,mac=52:54:00:12:34:56,fd=3",
                 "-netdev", "tap,id=n0,fd=4");
         for (List<String> uncertain : List.of(
@@ -171,7 +174,7 @@ class StandbyCommandLineTest {
             argv.addAll(uncertain);
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
                     Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none());
-            assertThat(k.passedFds()).as(uncertain.toString()).isEmpty();
+            assertThat(k.handed().oldFds()).as(uncertain.toString()).isEmpty();
             assertThat(k.argv()).containsSubsequence(uncertain);
         }
     }
@@ -190,8 +193,8 @@ class StandbyCommandLineTest {
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
                 Map.of(), QMP, List.of(), Optional.empty(),
                 new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(v6(7), v6(8)))), HostForwards.none());
-        assertThat(c.passedFds()).isEmpty();
-        assertThat(c.warnings()).isEmpty();
+        assertThat(c.handed().oldFds()).isEmpty();
+        assertThat(c.handed().warnings()).isEmpty();
         assertThat(c.argv()).containsSubsequence(kept);
     }
 

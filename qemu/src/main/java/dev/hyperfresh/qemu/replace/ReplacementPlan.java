@@ -1,0 +1,18 @@
+package dev.hyperfresh.qemu.replace;
+
+import java.util.List;
+
+/**
+ * What a replacement of a QEMU would do, as pre-flight found it: the new QEMU's command line, the old QEMU's open
+ * files it would be handed (taps, listening sockets), the host forwards it would add once the old one has gone, and
+ * what the operator would accept ({@code warnings}).
+ */
+public record ReplacementPlan(ReplacementMode mode, List<String> commandLine, List<String> handedOver,
+                              List<String> hostForwards, List<String> warnings) {
+    public ReplacementPlan {
+        commandLine = List.copyOf(commandLine);
+        handedOver = List.copyOf(handedOver);
+        hostForwards = List.copyOf(hostForwards);
+        warnings = List.copyOf(warnings);
+    }
+}
