@@ -25,7 +25,6 @@ final class FileHandover {
     /** Where a character device listening on TCP binds, which a handed socket replaces. */
     private static final Set<String> TCP_ADDRESS = Set.of("host", "port", "to", "ipv4", "ipv6", "numeric");
     private static final String NUMBER = "\\d+";
-
     private static final Set<String> NETWORK_OPTIONS = Set.of("netdev", "nic", "net");
 
     private final OpenFiles oldFiles;
@@ -55,6 +54,7 @@ final class FileHandover {
             if (NETWORK_OPTIONS.contains(option.name())) {
                 ObjectNode o = read(option.name(), option.value());
                 unnamed.remove(o.path("ifname").asText());
+                named(o).ifPresent(fds -> unnamed.removeIf(name -> fds.stream().anyMatch(oldFiles.taps(name)::contains)));
                 helpers += throughHelper(o) ? 1 : 0;
             }
         }
@@ -81,11 +81,11 @@ final class FileHandover {
         if (helper) {
             tap = helperTap.map(oldFiles::taps).orElse(List.of());
         } else if (o.has("fd") || o.has("fds")) {
-            String named = o.has("fd") ? o.get("fd").asText() : o.get("fds").asText();
-            if (!named.matches(NUMBER + "(:" + NUMBER + ")*")) {
+            Optional<List<Integer>> named = named(o);
+            if (named.isEmpty()) {
                 return value;
             }
-            tap = Stream.of(named.split(":")).map(Integer::valueOf).toList();
+            tap = named.get();
         } else {
             tap = oldFiles.taps(o.path("ifname").asText());
         }
@@ -108,6 +108,13 @@ final class FileHandover {
         } catch (Exception e) {
             throw new IllegalArgumentException("cannot read the QEMU option -" + option + " " + value, e);
         }
+    }
+
+    /** The descriptors a tap's {@code fd=} or {@code fds=} names by number; empty if none (or names, not numbers). */
+    private static Optional<List<Integer>> named(ObjectNode network) {
+        String named = network.has("fd") ? network.get("fd").asText() : network.path("fds").asText();
+        return named.matches(NUMBER + "(:" + NUMBER + ")*")
+                ? Optional.of(Stream.of(named.split(":")).map(Integer::valueOf).toList()) : Optional.empty();
     }
 
     private static boolean throughHelper(ObjectNode network) {

@@ -160,13 +160,14 @@ class StandbyCommandLineTest {
     @Test
     void theOneNetworkABridgeHelperOpenedGetsTheOneTapNoOtherNetworkNames() {
         OpenFiles old = new OpenFiles(Map.of("tap0", List.of(21), "tap7", List.of(11)), Map.of());
+        OpenFiles three = new OpenFiles(Map.of("tap0", List.of(21), "tap7", List.of(11), "tap9", List.of(5)), Map.of());
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu",
                 "-nic", "bridge,br=br0,model=virtio-net-pci,mac=52:54:00:12:34:56",
-                "-netdev", "tap,id=n0,ifname=tap0"), null), 42, NEW, ReplacementMode.COPY, Map.of(), QMP, List.of(),
-                Optional.empty(), old, HostForwards.none());
-        assertThat(c.handed().oldFds()).containsExactly(11, 21);
+                "-netdev", "tap,id=n0,ifname=tap0", "-netdev", "tap,id=n1,fd=5"), null), 42, NEW, ReplacementMode.COPY,
+                Map.of(), QMP, List.of(), Optional.empty(), three, HostForwards.none());
+        assertThat(c.handed().oldFds()).containsExactly(11, 21, 5);
         assertThat(c.argv()).containsSubsequence("-nic", "tap,model=virtio-net-pci,mac=52:54:00:12:34:56,fd=3",
-                "-netdev", "tap,id=n0,fd=4");
+                "-netdev", "tap,id=n0,fd=4", "-netdev", "tap,id=n1,fd=5");
         for (List<String> uncertain : List.of(
                 List.of("-netdev", "bridge,id=b0,br=br0", "-netdev", "tap,id=b1,helper=/usr/lib/qemu/qemu-bridge-helper"),
                 List.of("-netdev", "bridge,id=b0,br=br0"))) {   // two helpers' taps; two taps left for one helper
