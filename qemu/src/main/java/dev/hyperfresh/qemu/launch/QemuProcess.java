@@ -62,7 +62,8 @@ public final class QemuProcess {
 
     /**
      * {@code directory}: the working directory QEMU starts in (its relative paths name files there), else ours;
-     * {@code passed}: open files it gets at fd 3, 4, ... ({@link Spawn#FIRST_PASSED_FD}), as its command line names them.
+     * {@code passed}: open files it gets at fd 3, 4, ... ({@link Spawn#FIRST_PASSED_FD}), as its command line
+     * names them.
      */
     public static QemuProcess start(List<String> commandLine, Optional<Path> directory, Path log, List<Fd> passed) {
         long logStart;

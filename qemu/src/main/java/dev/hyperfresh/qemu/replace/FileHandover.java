@@ -54,11 +54,12 @@ final class FileHandover {
             if (NETWORK_OPTIONS.contains(option.name())) {
                 ObjectNode o = read(option.name(), option.value());
                 unnamed.remove(o.path("ifname").asText());
-                named(o).ifPresent(fds -> unnamed.removeIf(name -> fds.stream().anyMatch(oldFiles.taps(name)::contains)));
+                named(o).ifPresent(fds -> unnamed.removeIf(tap -> fds.stream().anyMatch(oldFiles.taps(tap)::contains)));
                 helpers += throughHelper(o) ? 1 : 0;
             }
         }
-        this.helperTap = helpers == 1 && unnamed.size() == 1 ? Optional.of(unnamed.iterator().next()) : Optional.empty();
+        this.helperTap = helpers == 1 && unnamed.size() == 1 ? Optional.of(unnamed.iterator().next())
+                : Optional.empty();
     }
 
     Handed handed() {

@@ -108,7 +108,7 @@ final class OpenFiles {
         }
     }
 
-    /** Adds the listening sockets of {@code table} (/proc/PID/net/tcp: the process's own network namespace) that are ours. */
+    /** Adds the process's listening sockets in {@code table} (/proc/PID/net/tcp: its own network namespace's). */
     private static void listening(Path table, boolean ipv6, Map<String, Integer> sockets,
                                   Map<Integer, List<Listener>> listeners) throws IOException {
         if (!Files.exists(table)) {
