@@ -105,8 +105,7 @@ public final class QemuEngine {
                 return recorded(report);
             }
         } catch (NotReplaceableException e) {
-            throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + remedy(e, name, request),
-                    before == null ? null : new VmsOn(name, before.pid()), e);
+            throw refused(e, name, before, request);
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -131,8 +130,7 @@ public final class QemuEngine {
             info = qemu.info();
             return QemuReplacement.check(qemu, options(request));
         } catch (NotReplaceableException e) {
-            throw new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + remedy(e, name, request),
-                    info == null ? null : new VmsOn(name, info.pid()), e);
+            throw refused(e, name, info, request);
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -144,6 +142,13 @@ public final class QemuEngine {
         ReplacementOptions asked = ReplacementOptions.of(newBinary(request), request.mode())
                 .withAccelerator(request.accelerator());
         return request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
+    }
+
+    /** A refusal: the VM untouched (on the QEMU it runs on, if that was seen), and what the console could ask instead. */
+    private static EngineException refused(NotReplaceableException e, String name, QemuInfo seen,
+                                           QemuReplaceRequest request) {
+        return new EngineException(EngineException.Kind.PRECONDITION, e.getMessage() + remedy(e, name, request),
+                seen == null ? null : new VmsOn(name, seen.pid()), e);
     }
 
     /** The console's way of asking for what would pass, after a refusal that names one. */
