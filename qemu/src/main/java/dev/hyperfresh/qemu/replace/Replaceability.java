@@ -58,6 +58,13 @@ final class Replaceability {
                     + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"
                     + " with the loss", Remedy.ACCEPT_CPU_STATE_LOSS);
         }
+        List<String> plugged = hotplugged(source);
+        if (!plugged.isEmpty()) {
+            throw new NotReplaceableException(vm + " has devices plugged in after it started, " + plugged + ": the"
+                    + " new QEMU starts from its command line, would lack them and could not load the migration."
+                    + " Unplug them (device_del) before the replacement and plug them in again after it, or restart"
+                    + " the VM with them on its command line");
+        }
         QemuArgs running = QemuArgs.ofProcess(info.pid());
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);
@@ -126,6 +133,27 @@ final class Replaceability {
             throw new NotReplaceableException(vm + " (QEMU " + info.version() + ") lacks the x-ignore-shared migration"
                     + " capability; use copy mode instead", Remedy.COPY_MODE);
         }
+    }
+
+    /**
+     * The devices added with {@code device_add} (QOM's {@code hotplugged}, with or without an id), as "id (type)":
+     * migration requires the new QEMU to have every device of the old one, and it is started from the command line.
+     */
+    private static List<String> hotplugged(QemuInstance source) {
+        List<String> found = new ArrayList<>();
+        for (String container : List.of("/machine/peripheral", "/machine/peripheral-anon")) {
+            for (JsonNode child : source.qmp().execute("qom-list", Map.of("path", container))) {
+                String type = child.path("type").asText();
+                if (!type.startsWith("child<")) {
+                    continue;
+                }
+                String path = container + "/" + child.path("name").asText();
+                if (source.qmp().execute("qom-get", Map.of("path", path, "property", "hotplugged")).asBoolean()) {
+                    found.add(child.path("name").asText() + " (" + type.substring(6, type.length() - 1) + ")");
+                }
+            }
+        }
+        return found;
     }
 
     /** mem-path of each file backend, canonical as /proc shows it. */

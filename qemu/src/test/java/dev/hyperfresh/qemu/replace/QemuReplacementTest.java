@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -196,16 +197,46 @@ class QemuReplacementTest {
     }
 
     /**
-     * A device hot-plugged into the old QEMU is not on its command line, so the new QEMU lacks it and cannot load
-     * the migration: the replacement rolls back, and the reason is what QEMU says about it.
+     * A device hot-plugged into the old QEMU is not on its command line, so the new QEMU would lack it and could not
+     * load the migration: pre-flight (and `replace --check`) refuses, naming it, before anything starts.
      */
     @Test
-    void aHotPluggedDeviceRollsTheReplacementBackWithQemusReason() {
-        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir,
-                List.of("-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"));
-        assertThat(rollsBack(vm, options(ReplacementMode.SHARED), qemu -> qemu.qmp().execute("device_add",
-                Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"))))
-                .contains("could not load").contains("virtio-rng").contains("hotplugged devices");
+    void aHotPluggedDeviceIsRefusedBeforeAnythingStarts() {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        try (RunningVm vm = RunningVm.start(spec, dir, List.of("-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"));
+             QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            assertThat(QemuReplacement.check(qemu, options(ReplacementMode.SHARED)).commandLine()).isNotEmpty();
+            qemu.qmp().execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"));
+            for (ThrowingCallable attempt : List.<ThrowingCallable>of(
+                    () -> QemuReplacement.check(qemu, options(ReplacementMode.SHARED)),
+                    () -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE))) {
+                assertThatThrownBy(attempt).isInstanceOf(NotReplaceableException.class)
+                        .hasMessageContaining("[rng0 (virtio-rng-pci)]").hasMessageContaining("device_del");
+            }
+            assertThat(qemu.pid()).isEqualTo(vm.process().pid());
+            assertThat(qemu.info().status()).isEqualTo("running");
+            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().arguments()
+                    .map(a -> String.join(" ", a).contains(dir.toString())).orElse(false))).as("no new QEMU started")
+                    .hasSize(1);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+    }
+
+    /**
+     * A new QEMU whose machine differs from the old one's (here a wrapper gives it one vCPU fewer) cannot load the
+     * migration: the replacement rolls back, and the reason is what QEMU says about it.
+     */
+    @Test
+    void aNewQemuThatCannotLoadTheMigrationRollsBackWithQemusReason() throws IOException {
+        Path wrapper = dir.resolve("qemu-one-cpu-fewer");
+        Files.writeString(wrapper, "#!/bin/bash\nargs=(); prev=\nfor a in \"$@\"; do\n"
+                + "  if [ \"$prev\" = -smp ]; then a=$((a - 1)); fi; args+=(\"$a\"); prev=$a\ndone\n"
+                + "exec " + TestQemu.binary() + " \"${args[@]}\"\n");
+        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        ReplacementOptions o = ReplacementOptions.of(wrapper, ReplacementMode.SHARED).withAccelerator(Accelerator.TCG);
+        assertThat(rollsBack(vm, o, qemu -> { })).contains("could not load").contains("Unknown savevm section");
     }
 
     /**
