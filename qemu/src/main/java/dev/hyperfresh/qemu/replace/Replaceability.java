@@ -5,6 +5,7 @@ import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.UncarriedCpuState;
+import dev.hyperfresh.qemu.qmp.QmpError;
 import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
@@ -148,8 +149,12 @@ final class Replaceability {
                     continue;
                 }
                 String path = container + "/" + child.path("name").asText();
-                if (source.qmp().execute("qom-get", Map.of("path", path, "property", "hotplugged")).asBoolean()) {
-                    found.add(child.path("name").asText() + " (" + type.substring(6, type.length() - 1) + ")");
+                try {
+                    if (source.qmp().execute("qom-get", Map.of("path", path, "property", "hotplugged")).asBoolean()) {
+                        found.add(child.path("name").asText() + " (" + type.substring(6, type.length() - 1) + ")");
+                    }
+                } catch (QmpError notADevice) {
+                    // only devices have the property
                 }
             }
         }
