@@ -11,12 +11,12 @@ import java.util.List;
  * decides.
  */
 record BenchArgs(int runs, List<Backend> backends, List<Long> mems, List<Integer> cpus, List<Integer> vmCounts,
-                 List<Boolean> loads, Path launcher, Path kernel, Accelerator qemuAccel, Path out) {
+                 List<Boolean> loads, Path launcher, Path kernel, Accelerator qemuAccel, int qemuNics, Path out) {
     static final String USAGE = """
             usage: bench-replace [--runs N] [--backends hfvisor-remap,hfvisor-copy,qemu-shared,qemu-copy,qemu-own]
                                  [--modes remap,copy (= --backends hfvisor-remap,hfvisor-copy)] [--mem 256M,1G,...]
                                  [--cpus 1,2,4] [--vms 1,2] [--load busy|idle|both] [--qemu-accel kvm|tcg]
-                                 [--launcher PATH] [--kernel hfguest.bin] [--out DIR]""";
+                                 [--qemu-nics N] [--launcher PATH] [--kernel hfguest.bin] [--out DIR]""";
 
     static BenchArgs parse(String... args) {
         int runs = 20;
@@ -28,6 +28,7 @@ record BenchArgs(int runs, List<Backend> backends, List<Long> mems, List<Integer
         Path launcher = Path.of("bin/hfvisor");
         Path kernel = Path.of("vmm/target/hfguest/hfguest.bin");
         Accelerator qemuAccel = null;
+        int qemuNics = 0;
         Path out = Path.of("bench/results");
         for (int i = 0; i < args.length; i += 2) {
             if (i + 1 >= args.length) {
@@ -45,11 +46,12 @@ record BenchArgs(int runs, List<Backend> backends, List<Long> mems, List<Integer
                 case "--launcher" -> launcher = Path.of(v);
                 case "--kernel" -> kernel = Path.of(v);
                 case "--qemu-accel" -> qemuAccel = Accelerator.parse(v);
+                case "--qemu-nics" -> qemuNics = Integer.parseInt(v);
                 case "--out" -> out = Path.of(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        return new BenchArgs(runs, backends, mems, cpus, vmCounts, loads, launcher, kernel, qemuAccel, out);
+        return new BenchArgs(runs, backends, mems, cpus, vmCounts, loads, launcher, kernel, qemuAccel, qemuNics, out);
     }
 
     boolean anyQemu() {

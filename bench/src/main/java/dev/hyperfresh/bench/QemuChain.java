@@ -33,8 +33,10 @@ final class QemuChain implements ReplacementChain {
     private final Path dir;
     private final List<Scenario> turns;
     private final QemuAccelChoice accel;
+    /** NICs on user networking added to the VM, virtio-net and e1000 in turn: device state the migration carries. */
+    private final int nics;
 
-    QemuChain(Path qemu, Path kernel, Path dir, List<Scenario> turns, QemuAccelChoice accel) {
+    QemuChain(Path qemu, Path kernel, Path dir, List<Scenario> turns, QemuAccelChoice accel, int nics) {
         if (turns.stream().map(QemuChain::vmOf).distinct().count() != 1) {
             throw new IllegalArgumentException("scenarios taking turns must run the same VM: " + turns);
         }
@@ -43,6 +45,7 @@ final class QemuChain implements ReplacementChain {
         this.dir = dir;
         this.turns = List.copyOf(turns);
         this.accel = accel;
+        this.nics = nics;
     }
 
     /**
@@ -77,7 +80,11 @@ final class QemuChain implements ReplacementChain {
         HfguestVm spec = new HfguestVm(qemu, a, s.vcpus(), (int) (s.memoryBytes() >> 20),
                 mode == ReplacementMode.SHARED, kernel, s.guestArgs(), vmDir.resolve("guest.log"),
                 vmDir.resolve("vm.qmp"));
-        QemuProcess first = QemuProcess.start(spec.commandLine(), vmDir.resolve("qemu.log"));
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        for (int n = 0; n < nics; n++) {
+            argv.addAll(List.of("-nic", "user,model=" + (n % 2 == 0 ? "virtio-net-pci" : "e1000")));
+        }
+        QemuProcess first = QemuProcess.start(argv, vmDir.resolve("qemu.log"));
         long pid = first.pid();
         GuestMeter meter = new GuestMeter("vm0");
         List<Sample> out = new ArrayList<>();

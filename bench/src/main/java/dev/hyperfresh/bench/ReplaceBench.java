@@ -46,7 +46,8 @@ public final class ReplaceBench {
         List<Scenario> scenarios = args.scenarios();
         System.out.println("# bench-replace, " + args.runs() + " runs per scenario"
                 + (args.backends().stream().allMatch(Backend::isQemu) ? "" : "; hfvisor rows on " + kvm)
-                + (qemuAccel == null ? "" : "; QEMU rows on " + qemuAccel.rowLabel()));
+                + (qemuAccel == null ? "" : "; QEMU rows on " + qemuAccel.rowLabel())
+                + (args.qemuNics() == 0 ? "" : ", their VMs with " + args.qemuNics() + " NICs on user networking"));
         if (args.anyQemu() && args.vmCounts().stream().anyMatch(n -> n != 1)) {
             System.out.println("# QEMU rows only for --vms 1: a QEMU process runs one VM");
         }
@@ -58,13 +59,13 @@ public final class ReplaceBench {
             // This JVM drives the QEMU replacements itself: its first ones run cold, its JIT compilers taking the
             // CPUs the QEMUs' threads wait for, and the first row came out 1.3x the same row run second.
             System.out.println("# warm-up: " + QEMU_WARMUP_RUNS + " QEMU replacements, not recorded");
-            new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, List.of(firstQemu.get()), qemuAccel)
-                    .run(QEMU_WARMUP_RUNS);
+            new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, List.of(firstQemu.get()), qemuAccel,
+                    args.qemuNics()).run(QEMU_WARMUP_RUNS);
         }
         for (List<Scenario> turns : QemuChain.chainsOf(scenarios)) {
             Scenario first = turns.get(0);
             ReplacementChain chain = first.backend().isQemu()
-                    ? new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, turns, qemuAccel)
+                    ? new QemuChain(QemuProcess.defaultBinary(), args.kernel(), work, turns, qemuAccel, args.qemuNics())
                     : new HfvisorChain(args.launcher(), work, first, kvm);
             List<Sample> got = chain.run(args.runs());
             samples.addAll(got);

@@ -21,9 +21,11 @@ class BenchArgsTest {
     @Test
     void backendsAndSizes() {
         BenchArgs a = BenchArgs.parse("--backends", "qemu-shared,qemu-copy", "--qemu-accel", "tcg", "--runs", "3",
-                "--mem", "256M,1G", "--cpus", "1", "--out", "/tmp/benchq");
+                "--mem", "256M,1G", "--cpus", "1", "--out", "/tmp/benchq", "--qemu-nics", "2");
         assertThat(a.backends()).containsExactly(Backend.QEMU_SHARED, Backend.QEMU_COPY);
         assertThat(a.qemuAccel()).isEqualTo(Accelerator.TCG);
+        assertThat(a.qemuNics()).isEqualTo(2);
+        assertThat(BenchArgs.parse().qemuNics()).isZero();
         assertThat(a.anyQemu()).isTrue();
         assertThat(a.out()).isEqualTo(Path.of("/tmp/benchq"));
         assertThat(a.scenarios()).extracting(Scenario::label).containsExactly("qemu-shared 256M 1vcpu 1vm busy",

@@ -26,7 +26,7 @@ class QemuChainTest {
     void scenariosOfDifferentVmsCannotTakeTurns() {
         List<Scenario> two = List.of(new Scenario(Backend.QEMU_SHARED, 512L << 20, 1, 1, true),
                 new Scenario(Backend.QEMU_OWN, 512L << 20, 2, 1, true));
-        assertThatThrownBy(() -> new QemuChain(Path.of("qemu"), Path.of("k"), Path.of("/tmp"), two, null))
+        assertThatThrownBy(() -> new QemuChain(Path.of("qemu"), Path.of("k"), Path.of("/tmp"), two, null, 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("same VM");
     }
 }
