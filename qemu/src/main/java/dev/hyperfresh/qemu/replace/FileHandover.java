@@ -1,6 +1,5 @@
 package dev.hyperfresh.qemu.replace;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.sys.Spawn;
 import java.util.ArrayList;
@@ -18,7 +17,6 @@ import java.util.stream.Stream;
  * (fd 3, 4, ..., {@link Spawn}) and what the handover changes for the operator.
  */
 final class FileHandover {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** How -netdev, -nic and -net open a tap, all of which QEMU refuses beside fd=/fds=. */
     private static final Set<String> TAP_OPENING = Set.of("fd", "fds", "ifname", "script", "downscript", "vnet_hdr",
             "helper", "queues");
@@ -52,7 +50,7 @@ final class FileHandover {
         int helpers = 0;
         for (QemuArgs.Option option : running.options()) {
             if (NETWORK_OPTIONS.contains(option.name())) {
-                ObjectNode o = read(option.name(), option.value());
+                ObjectNode o = QemuOpts.read(option.value(), "type");
                 unnamed.remove(o.path("ifname").asText());
                 named(o).ifPresent(fds -> unnamed.removeIf(tap -> fds.stream().anyMatch(oldFiles.taps(tap)::contains)));
                 helpers += throughHelper(o) ? 1 : 0;
@@ -73,7 +71,7 @@ final class FileHandover {
      * named as monitor fds, or that the old QEMU does not hold (or not certainly), is left as written.
      */
     String network(String option, String value) {
-        ObjectNode o = read(option, value);
+        ObjectNode o = QemuOpts.read(value, "type");
         boolean helper = throughHelper(o);
         if (!o.path("type").asText().equals("tap") && !helper) {
             return value;
@@ -100,15 +98,7 @@ final class FileHandover {
         o.put("type", "tap");
         String numbers = tap.stream().map(fd -> Integer.toString(pass(fd, what))).collect(Collectors.joining(":"));
         o.put(tap.size() == 1 ? "fd" : "fds", numbers);
-        return value.startsWith("{") ? o.toString() : QemuOpts.format(o, "type");
-    }
-
-    private static ObjectNode read(String option, String value) {
-        try {
-            return value.startsWith("{") ? (ObjectNode) JSON.readTree(value) : QemuOpts.parse(value, "type");
-        } catch (Exception e) {
-            throw new IllegalArgumentException("cannot read the QEMU option -" + option + " " + value, e);
-        }
+        return QemuOpts.write(o, "type", value);
     }
 
     /** The descriptors a tap's {@code fd=} or {@code fds=} names by number; empty if none (or names, not numbers). */

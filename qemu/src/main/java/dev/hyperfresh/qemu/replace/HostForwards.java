@@ -62,7 +62,7 @@ record HostForwards(List<List<String>> rules) {
      */
     static String withoutForwards(String value) {
         List<String> parts = QemuOpts.split(value);
-        if (value.startsWith("{") || parts.stream().noneMatch(p -> USER_NETWORK.matcher(p).matches())) {
+        if (QemuOpts.isJson(value) || parts.stream().noneMatch(p -> USER_NETWORK.matcher(p).matches())) {
             return value;
         }
         return parts.stream().filter(p -> !p.startsWith("hostfwd=")).map(QemuOpts::escape)

@@ -1,6 +1,8 @@
 package dev.hyperfresh.qemu.replace;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -11,10 +13,36 @@ import java.util.Map;
  * QEMU's {@code key=value,key=value} option syntax ({@code ,,} is a literal comma; a leading bare word is the
  * value of an implied key such as {@code qom-type} or {@code backend}; a later bare word is a flag: {@code server}
  * is server=on, {@code nowait} wait=off, as QEMU reads them), read into a JSON object so that it and the JSON form
- * of {@code -object} are edited the same way.
+ * of {@code -object} and {@code -netdev} are edited the same way ({@link #read}, {@link #write}).
  */
 final class QemuOpts {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private QemuOpts() {
+    }
+
+    /** {@code value} as written: the JSON form ({@code -object {...}}, {@code -netdev {...}}) or key=value. */
+    static ObjectNode read(String value, String impliedKey) {
+        if (!isJson(value)) {
+            return parse(value, impliedKey);
+        }
+        try {
+            if (JSON.readTree(value) instanceof ObjectNode o) {
+                return o;
+            }
+        } catch (JsonProcessingException e) {
+            // reported below with the offending text
+        }
+        throw new IllegalArgumentException("cannot read the QEMU option " + value);
+    }
+
+    /** {@code opts} written back in the form {@code asWritten} was in. */
+    static String write(ObjectNode opts, String impliedKey, String asWritten) {
+        return isJson(asWritten) ? opts.toString() : format(opts, impliedKey);
+    }
+
+    static boolean isJson(String value) {
+        return value.startsWith("{");
     }
 
     static ObjectNode parse(String text, String impliedKey) {

@@ -1,8 +1,5 @@
 package dev.hyperfresh.qemu.replace;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -33,7 +30,6 @@ import java.util.Set;
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
                                  Optional<Path> pidfile, Optional<Path> directory, Optional<VncListener> vnc,
                                  HostForwards forwards, FileHandover.Handed handed) {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
             "qmp", "qmp-pretty");
     /** Properties that do not carry over to a backend that maps memory already in use. */
@@ -127,8 +123,8 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     }
 
     private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {
-        boolean json = value.startsWith("{");
-        ObjectNode o = json ? parseJson(value) : QemuOpts.parse(value, "qom-type");
+        boolean json = QemuOpts.isJson(value);
+        ObjectNode o = QemuOpts.read(value, "qom-type");
         String type = o.path("qom-type").asText();
         String id = o.path("id").asText();
         boolean shared = json ? o.path("share").asBoolean() : QemuOpts.isOn(o, "share");
@@ -145,7 +141,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         } else {
             return value;
         }
-        return json ? o.toString() : QemuOpts.format(o, "qom-type");
+        return QemuOpts.write(o, "qom-type", value);
     }
 
     private static String chardev(String value, QemuArgs running, List<SocketMove> moves, long oldPid,
@@ -180,16 +176,4 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
         return "unix:" + QemuOpts.format(o, "path");
     }
 
-
-    private static ObjectNode parseJson(String value) {
-        try {
-            JsonNode node = JSON.readTree(value);
-            if (node instanceof ObjectNode o) {
-                return o;
-            }
-        } catch (JsonProcessingException e) {
-            // reported below with the offending text
-        }
-        throw new IllegalArgumentException("cannot read the QEMU option " + value);
-    }
 }
