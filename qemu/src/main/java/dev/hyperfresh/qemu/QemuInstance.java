@@ -6,7 +6,7 @@ import dev.hyperfresh.qemu.qmp.QmpError;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -77,15 +77,21 @@ public final class QemuInstance implements AutoCloseable {
         }
     }
 
-    /** query-memdev has no type, so the QOM children of /objects supply it ("child<memory-backend-memfd>"). */
-    private List<MemoryBackend> memoryBackends() {
-        Map<String, String> types = new HashMap<>();
-        for (JsonNode child : qmp.execute("qom-list", Map.of("path", "/objects"))) {
+    /** The QOM children of {@code path}, name → type (a "child<virtio-rng-pci>" is a virtio-rng-pci), in order. */
+    public Map<String, String> children(String path) {
+        Map<String, String> types = new LinkedHashMap<>();
+        for (JsonNode child : qmp.execute("qom-list", Map.of("path", path))) {
             String type = child.path("type").asText();
             if (type.startsWith("child<")) {
                 types.put(child.path("name").asText(), type.substring(6, type.length() - 1));
             }
         }
+        return types;
+    }
+
+    /** query-memdev has no type, so the QOM children of /objects supply it. */
+    private List<MemoryBackend> memoryBackends() {
+        Map<String, String> types = children("/objects");
         List<MemoryBackend> backends = new ArrayList<>();
         for (JsonNode m : qmp.execute("query-memdev")) {
             String id = m.path("id").asText();

@@ -143,20 +143,16 @@ final class Replaceability {
     private static List<String> hotplugged(QemuInstance source) {
         List<String> found = new ArrayList<>();
         for (String container : List.of("/machine/peripheral", "/machine/peripheral-anon")) {
-            for (JsonNode child : source.qmp().execute("qom-list", Map.of("path", container))) {
-                String type = child.path("type").asText();
-                if (!type.startsWith("child<")) {
-                    continue;
-                }
-                String path = container + "/" + child.path("name").asText();
+            source.children(container).forEach((name, type) -> {
                 try {
-                    if (source.qmp().execute("qom-get", Map.of("path", path, "property", "hotplugged")).asBoolean()) {
-                        found.add(child.path("name").asText() + " (" + type.substring(6, type.length() - 1) + ")");
+                    if (source.qmp().execute("qom-get", Map.of("path", container + "/" + name, "property",
+                            "hotplugged")).asBoolean()) {
+                        found.add(name + " (" + type + ")");
                     }
                 } catch (QmpError notADevice) {
                     // only devices have the property
                 }
-            }
+            });
         }
         return found;
     }
