@@ -3,18 +3,18 @@ package dev.hyperfresh.sys;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * A child {@link Spawn} started, as a {@link Process}: waited for through a pidfd, reaped once (its exit status is
- * kept), 128 + the signal's number when a signal ended it, as the JDK reports it. It has no pipes: its output went to
- * its log.
+ * A child {@link Spawn} started, as a {@link Process}: waited for through a pidfd by a thread of its own, which
+ * reaps it (its exit status kept, 128 + the signal's number when a signal ended it, as the JDK reports it) and is
+ * what every wait waits for. It has no pipes: its output went to its log.
  */
 final class SpawnedProcess extends Process {
     private static final int SIGTERM = 15;
     private static final int SIGKILL = 9;
-    /** How long one wait lasts before it looks at the thread's interrupt flag again. */
-    private static final int WAIT_SLICE_MS = 100;
     /** It only waits: the JDK's own reaper threads run on as little. */
     private static final long REAPER_STACK_BYTES = 128 * 1024;
 
@@ -33,11 +33,17 @@ final class SpawnedProcess extends Process {
         this.pidfd = Pidfd.open(pid);
         this.exited = new CompletableFuture<>();
         Thread reaper = new Thread(null, () -> {
-            while (isAlive()) {
-                awaitExit(-1);
+            try {
+                while (isAlive()) {
+                    Pidfd.awaitExit(pidfd, -1);
+                }
+                reap();
+                exited.complete(this);
+            } catch (RuntimeException e) {
+                exited.completeExceptionally(e);
+            } finally {
+                pidfd.close();   // here only: nothing else waits on it, and once reaped nothing else reads it
             }
-            reap();
-            exited.complete(this);
         }, "reaper of process " + pid, REAPER_STACK_BYTES);
         reaper.setDaemon(true);
         reaper.start();
@@ -63,27 +69,24 @@ final class SpawnedProcess extends Process {
 
     @Override
     public int waitFor() throws InterruptedException {
-        while (!waitFor(WAIT_SLICE_MS, TimeUnit.MILLISECONDS)) {
-            // until it exits or we are interrupted
+        try {
+            exited.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the reaper of process " + pid + " failed", e.getCause());
         }
         return reap();
     }
 
     @Override
     public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        while (isAlive()) {
-            if (Thread.interrupted()) {
-                throw new InterruptedException("waiting for process " + pid);
-            }
-            long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            if (leftMs <= 0) {
-                return false;
-            }
-            awaitExit((int) Math.min(leftMs, WAIT_SLICE_MS));
+        try {
+            exited.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the reaper of process " + pid + " failed", e.getCause());
         }
-        reap();
-        return true;
     }
 
     @Override
@@ -128,15 +131,6 @@ final class SpawnedProcess extends Process {
         return "process " + pid;
     }
 
-    /** Waits without the lock, so that others may reap meanwhile (and close the pidfd: then it has exited). */
-    private void awaitExit(int timeoutMs) {
-        try {
-            Pidfd.awaitExit(pidfd, timeoutMs);
-        } catch (IllegalStateException reapedMeanwhile) {
-            // isAlive() says so next
-        }
-    }
-
     private void signal(int signal) {
         synchronized (this) {
             if (status == null) {
@@ -145,7 +139,7 @@ final class SpawnedProcess extends Process {
         }
     }
 
-    /** Reaps it (it has exited) and closes the pidfd; later calls return the status kept. */
+    /** Reaps it (it has exited: exitValue() may come before the reaper); later calls return the status kept. */
     private synchronized int reap() {
         if (status == null) {
             int[] raw = new int[1];
@@ -157,7 +151,6 @@ final class SpawnedProcess extends Process {
             }
             int signal = raw[0] & 0x7f;
             status = signal == 0 ? (raw[0] >> 8) & 0xff : 128 + signal;
-            pidfd.close();
         }
         return status;
     }
