@@ -50,9 +50,9 @@ final class OpenFiles {
         Map<String, List<Integer>> taps = new HashMap<>();
         Map<String, Integer> sockets = new HashMap<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(proc.resolve("fd"))) {
-            for (Path entry : new TreeMap<>(numbered(entries)).values()) {
-                int fd = Integer.parseInt(entry.getFileName().toString());
-                String target = readLink(entry);
+            for (Map.Entry<Integer, Path> numbered : byNumber(entries).entrySet()) {
+                int fd = numbered.getKey();
+                String target = readLink(numbered.getValue());
                 if (target.equals(TUN)) {
                     tapName(proc.resolve("fdinfo").resolve(Integer.toString(fd)))
                             .ifPresent(name -> taps.computeIfAbsent(name, n -> new ArrayList<>()).add(fd));
@@ -84,8 +84,9 @@ final class OpenFiles {
         return tcpListeners.getOrDefault(port, List.of());
     }
 
-    private static Map<Integer, Path> numbered(DirectoryStream<Path> entries) {
-        Map<Integer, Path> byNumber = new HashMap<>();
+    /** The fd directory's entries in the order of their numbers (a multi-queue tap's queues in QEMU's order). */
+    private static Map<Integer, Path> byNumber(DirectoryStream<Path> entries) {
+        Map<Integer, Path> byNumber = new TreeMap<>();
         entries.forEach(e -> byNumber.put(Integer.parseInt(e.getFileName().toString()), e));
         return byNumber;
     }
