@@ -111,6 +111,7 @@ final class QemuViews {
                 .append(p.commandLine().stream().map(w -> w.contains(" ") ? "'" + w + "'" : w)
                         .collect(Collectors.joining(" ")));
         p.handedOver().forEach(h -> out.append("\nhanded over: ").append(h));
+        p.plugged().forEach(c -> out.append("\nplugged in again before the migration: ").append(c));
         p.hostForwards().forEach(f -> out.append("\nforwarded again once the old QEMU has gone: ").append(f));
         return out.append(Views.warningLines(p.warnings())).toString();
     }

@@ -44,17 +44,21 @@ final class FileHandover {
         }
     }
 
-    FileHandover(OpenFiles oldFiles, QemuArgs running) {
+    /** @param laterTaps the tap networks added at run time, as -netdev would write them */
+    FileHandover(OpenFiles oldFiles, QemuArgs running, List<ObjectNode> laterTaps) {
         this.oldFiles = oldFiles;
         Set<String> unnamed = new HashSet<>(oldFiles.tapNames());
         int helpers = 0;
+        List<ObjectNode> networks = new ArrayList<>(laterTaps);
         for (QemuArgs.Option option : running.options()) {
             if (NETWORK_OPTIONS.contains(option.name())) {
-                ObjectNode o = QemuOpts.read(option.value(), "type");
-                unnamed.remove(o.path("ifname").asText());
-                named(o).ifPresent(fds -> unnamed.removeIf(tap -> fds.stream().anyMatch(oldFiles.taps(tap)::contains)));
-                helpers += throughHelper(o) ? 1 : 0;
+                networks.add(QemuOpts.read(option.value(), "type"));
             }
+        }
+        for (ObjectNode o : networks) {
+            unnamed.remove(o.path("ifname").asText());
+            named(o).ifPresent(fds -> unnamed.removeIf(tap -> fds.stream().anyMatch(oldFiles.taps(tap)::contains)));
+            helpers += throughHelper(o) ? 1 : 0;
         }
         this.helperTap = helpers == 1 && unnamed.size() == 1 ? Optional.of(unnamed.iterator().next())
                 : Optional.empty();

@@ -74,13 +74,7 @@ record HostForwards(List<List<String>> rules) {
      * names, generated for {@code -nic}, may differ), once the old QEMU has gone and its ports are free.
      */
     void addAgain(QmpClient newQemu) {
-        List<String> names = new ArrayList<>();
-        for (String line : usernet(newQemu).split("\r?\n")) {
-            Matcher network = NETWORK.matcher(line);
-            if (network.matches()) {
-                names.add(network.group(1));
-            }
-        }
+        List<String> names = userNetworks(newQemu);
         List<String> failed = new ArrayList<>();
         for (int i = 0; i < rules.size(); i++) {
             for (String rule : rules.get(i)) {
@@ -95,6 +89,18 @@ record HostForwards(List<List<String>> rules) {
             throw new IllegalStateException("the new QEMU runs the VM, but could not forward the host ports of "
                     + failed + " again");
         }
+    }
+
+    /** The names of {@code qemu}'s user-mode networks, in the order it made them. */
+    static List<String> userNetworks(QmpClient qemu) {
+        List<String> names = new ArrayList<>();
+        for (String line : usernet(qemu).split("\r?\n")) {
+            Matcher network = NETWORK.matcher(line);
+            if (network.matches()) {
+                names.add(network.group(1));
+            }
+        }
+        return names;
     }
 
     private static String usernet(QmpClient qemu) {

@@ -47,6 +47,8 @@ public final class QemuReplacement {
     static final String RELEASED = "stream-released";
     /** The trace's step for the whole end of the stream read by the hold: the new QEMU waits for the release. */
     static final String END_READ = "stream-end-read";
+    /** The trace's step for the devices plugged into the old QEMU at run time given to the new one, before the STOP. */
+    static final String DEVICES_PLUGGED = "devices-plugged";
 
     private final QemuInstance source;
     private final ReplacementOptions options;
@@ -91,6 +93,7 @@ public final class QemuReplacement {
     public static ReplacementPlan check(QemuInstance source, ReplacementOptions options) {
         try (Plan p = Replaceability.check(source, options)) {
             return new ReplacementPlan(options.mode(), p.standby().argv(), p.standby().handed().descriptions(),
+                    p.standby().plugged().steps().stream().map(HotPlugged.Step::toString).toList(),
                     p.standby().forwards().rules().stream().flatMap(List::stream).toList(), p.warnings());
         }
     }
@@ -163,6 +166,10 @@ public final class QemuReplacement {
         target.addListener(trace.events(CutoverTrace.STANDBY));
         target.addListener(end.standbyEvents());
         setCapabilities(target);
+        if (!plan.standby().plugged().steps().isEmpty()) {
+            plan.standby().plugged().plugInto(target);
+            trace.mark(DEVICES_PLUGGED);
+        }
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
         if (!options.qemuResumesItself()) {
             hold = StreamHold.listen(migrationSocket);

@@ -5,7 +5,6 @@ import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.UncarriedCpuState;
-import dev.hyperfresh.qemu.qmp.QmpError;
 import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
@@ -24,8 +23,8 @@ import java.util.stream.Stream;
 /**
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
- * would drop (unless the operator accepts the loss: it then becomes a warning), and for SHARED mode RAM a second QEMU
- * can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
+ * would drop (unless the operator accepts the loss: it then becomes a warning), devices plugged in at run time that a
+ * new QEMU can be given too ({@link HotPlugged}), and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
  * KVM and build, a different question: the two share no code.)
  */
 final class Replaceability {
@@ -59,14 +58,8 @@ final class Replaceability {
                     + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"
                     + " with the loss", Remedy.ACCEPT_CPU_STATE_LOSS);
         }
-        List<String> plugged = hotplugged(source);
-        if (!plugged.isEmpty()) {
-            throw new NotReplaceableException(vm + " has devices plugged in after it started, " + plugged + ": the"
-                    + " new QEMU starts from its command line, would lack them and could not load the migration."
-                    + " Unplug them (device_del) before the replacement and plug them in again after it, or restart"
-                    + " the VM with them on its command line");
-        }
         QemuArgs running = QemuArgs.ofProcess(info.pid());
+        HotPlugged plugged = HotPlugged.read(source, running, vm);
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);
         }
@@ -82,14 +75,14 @@ final class Replaceability {
             StandbyCommandLine standby = StandbyCommandLine.derive(running, info.pid(), options.newBinary(),
                     options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
                     StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()),
-                    HostForwards.of(source.qmp()));
+                    HostForwards.of(source.qmp()), plugged);
             for (int fd : standby.handed().oldFds()) {
                 passed.add(take(pidfd, fd, vm));
             }
             // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
-                    : standby, memory, passed, Stream.concat(lost.map(l -> "replaced although " + l).stream(),
-                    standby.handed().warnings().stream()).toList());
+                    : standby, memory, passed, Stream.of(lost.map(l -> "replaced although " + l).stream(),
+                    standby.handed().warnings().stream(), plugged.warnings().stream()).flatMap(w -> w).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();
@@ -134,27 +127,6 @@ final class Replaceability {
             throw new NotReplaceableException(vm + " (QEMU " + info.version() + ") lacks the x-ignore-shared migration"
                     + " capability; use copy mode instead", Remedy.COPY_MODE);
         }
-    }
-
-    /**
-     * The devices added with {@code device_add} (QOM's {@code hotplugged}, with or without an id), as "id (type)":
-     * migration requires the new QEMU to have every device of the old one, and it is started from the command line.
-     */
-    private static List<String> hotplugged(QemuInstance source) {
-        List<String> found = new ArrayList<>();
-        for (String container : List.of("/machine/peripheral", "/machine/peripheral-anon")) {
-            source.children(container).forEach((name, type) -> {
-                try {
-                    if (source.qmp().execute("qom-get", Map.of("path", container + "/" + name, "property",
-                            "hotplugged")).asBoolean()) {
-                        found.add(name + " (" + type + ")");
-                    }
-                } catch (QmpError notADevice) {
-                    // only devices have the property
-                }
-            });
-        }
-        return found;
     }
 
     /** mem-path of each file backend, canonical as /proc shows it. */

@@ -25,11 +25,12 @@ import java.util.Set;
  * character device listens on — is handed over instead: the new QEMU gets the old one's descriptors
  * ({@code handed}, duplicated from it) at fd 3, 4, ... and its command line names them by number
  * ({@link FileHandover}). User-mode networks start
- * without their host forwards, added once the old QEMU has gone ({@link HostForwards}).
+ * without their host forwards, added once the old QEMU has gone ({@link HostForwards}). The devices plugged in after
+ * the old QEMU started are plugged into the new one over QMP before the migration ({@code plugged}, {@link HotPlugged}).
  */
 public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketMove> socketMoves,
                                  Optional<Path> pidfile, Optional<Path> directory, Optional<VncListener> vnc,
-                                 HostForwards forwards, FileHandover.Handed handed) {
+                                 HostForwards forwards, FileHandover.Handed handed, HotPlugged plugged) {
     private static final Set<String> LEGACY_CHARDEV_OPTIONS = Set.of("serial", "parallel", "debugcon", "monitor",
             "qmp", "qmp-pretty");
     /** Properties that do not carry over to a backend that maps memory already in use. */
@@ -51,14 +52,15 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
      * @param notedPidfile   the pid file an earlier replacement wrote for the old QEMU (its command line has none)
      * @param oldFiles       the old QEMU's taps and TCP listeners
      * @param forwards       the old QEMU's host forwards
+     * @param plugged        the devices plugged into the old QEMU after its start, its taps not yet handed over
      */
     static StandbyCommandLine derive(QemuArgs running, long oldPid, Path newBinary, ReplacementMode mode,
                                      Map<String, Path> sharedMemPaths, Path attachedQmp,
                                      List<VncListener.Address> vncAddresses, Optional<Path> notedPidfile,
-                                     OpenFiles oldFiles, HostForwards forwards) {
+                                     OpenFiles oldFiles, HostForwards forwards, HotPlugged plugged) {
         List<String> argv = new ArrayList<>(List.of(newBinary.toString()));
         List<SocketMove> moves = new ArrayList<>();
-        FileHandover handover = new FileHandover(oldFiles, running);
+        FileHandover handover = new FileHandover(oldFiles, running, plugged.taps());
         Path pidfile = notedPidfile.orElse(null);
         VncListener vnc = null;
         boolean oneVnc = running.options().stream().filter(o -> o.name().equals("vnc")).count() == 1;
@@ -107,8 +109,10 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
             argv.addAll(List.of("-qmp", "unix:" + qmp.standbyPath() + ",server=on,wait=off"));
         }
         argv.addAll(List.of("-S", "-incoming", "defer"));
+        HotPlugged pluggedOnNewFds = plugged.handedOver(handover);
         return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile),
-                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), forwards, handover.handed());
+                Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), forwards, handover.handed(),
+                pluggedOnNewFds);
     }
 
     /**
@@ -119,7 +123,8 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
     StandbyCommandLine runningOnceLoaded() {
         List<String> unpaused = new ArrayList<>(argv);
         unpaused.remove(unpaused.lastIndexOf("-S"));
-        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc, forwards, handed);
+        return new StandbyCommandLine(unpaused, qmpSocket, socketMoves, pidfile, directory, vnc, forwards, handed,
+                plugged);
     }
 
     private static String object(String value, ReplacementMode mode, Map<String, Path> sharedMemPaths) {

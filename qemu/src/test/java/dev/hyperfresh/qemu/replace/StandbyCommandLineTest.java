@@ -16,7 +16,7 @@ class StandbyCommandLineTest {
 
     private static StandbyCommandLine derive(ReplacementMode mode, Map<String, Path> mem, String... argv) {
         return StandbyCommandLine.derive(QemuArgs.parse(List.of(argv), null), 42, NEW, mode, mem, QMP, List.of(),
-                Optional.empty(), OpenFiles.none(), HostForwards.none());
+                Optional.empty(), OpenFiles.none(), HostForwards.none(), HotPlugged.none());
     }
 
     @Test
@@ -74,7 +74,7 @@ class StandbyCommandLineTest {
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-drive",
                 "file=web.qcow2,if=virtio", "-pidfile", "web.pid", "-chardev", "socket,id=c,path=web.sock,server=on",
                 "-qmp", "unix:/run/hyperfresh/web.qmp,server=on,wait=off"), home), 42, NEW, ReplacementMode.COPY,
-                Map.of(), QMP, List.of(), Optional.empty(), OpenFiles.none(), HostForwards.none());
+                Map.of(), QMP, List.of(), Optional.empty(), OpenFiles.none(), HostForwards.none(), HotPlugged.none());
         assertThat(c.argv()).containsSubsequence("-drive", "file=web.qcow2,if=virtio", "-chardev",
                 "socket,id=c,path=/srv/vms/web/web.sock.next-42,server=on,wait=off");   // its VM runs already
         assertThat(c.directory()).contains(home);
@@ -88,12 +88,12 @@ class StandbyCommandLineTest {
         List<VncListener.Address> bound = List.of(new VncListener.Address("127.0.0.1", "5907"));
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
                 "127.0.0.1:7,password=on,to=9"), null), 42, NEW, ReplacementMode.SHARED, Map.of(), QMP, bound,
-                Optional.empty(), OpenFiles.none(), HostForwards.none());
+                Optional.empty(), OpenFiles.none(), HostForwards.none(), HotPlugged.none());
         assertThat(c.argv()).containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(c.vnc()).contains(new VncListener(Path.of("/run/hyperfresh/web.qmp.vnc.next-42"), bound));
         StandbyCommandLine again = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc",
                 "unix:/run/hyperfresh/web.qmp.vnc.next-41,password=on"), null), 42, NEW, ReplacementMode.SHARED,
-                Map.of(), QMP, bound, Optional.empty(), OpenFiles.none(), HostForwards.none());
+                Map.of(), QMP, bound, Optional.empty(), OpenFiles.none(), HostForwards.none(), HotPlugged.none());
         assertThat(again.argv()).as("a QEMU that took the port back after a replacement")
                 .containsSubsequence("-vnc", "unix:/run/hyperfresh/web.qmp.vnc.next-42,password=on");
         assertThat(again.vnc()).isPresent();
@@ -102,7 +102,7 @@ class StandbyCommandLineTest {
         for (String kept : keptWith.keySet()) {
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu", "-vnc", kept), null), 42,
                     NEW, ReplacementMode.SHARED, Map.of(), QMP, keptWith.get(kept), Optional.empty(),
-                    OpenFiles.none(), HostForwards.none());
+                    OpenFiles.none(), HostForwards.none(), HotPlugged.none());
             assertThat(k.argv()).as(kept).containsSubsequence("-vnc", kept);
             assertThat(k.vnc()).as(kept).isEmpty();
         }
@@ -130,7 +130,7 @@ class StandbyCommandLineTest {
                 "-serial", "tcp::5555,server,nowait",
                 "-gdb", "tcp::1234",
                 "-chardev", "socket,id=hf-monitor1,server=on,wait=off,fd=4,telnet=on"), null), 42, NEW,
-                ReplacementMode.COPY, Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none());
+                ReplacementMode.COPY, Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none(), HotPlugged.none());
         assertThat(c.handed().oldFds()).containsExactly(21, 30, 31, 32, 9, 5, 6, 17, 19, 18, 4);
         assertThat(c.argv()).containsSubsequence(
                 "-netdev", "tap,id=n0,vhost=on,fd=3",
@@ -164,7 +164,7 @@ class StandbyCommandLineTest {
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(List.of("qemu",
                 "-nic", "bridge,br=br0,model=virtio-net-pci,mac=52:54:00:12:34:56",
                 "-netdev", "tap,id=n0,ifname=tap0", "-netdev", "tap,id=n1,fd=5"), null), 42, NEW, ReplacementMode.COPY,
-                Map.of(), QMP, List.of(), Optional.empty(), three, HostForwards.none());
+                Map.of(), QMP, List.of(), Optional.empty(), three, HostForwards.none(), HotPlugged.none());
         assertThat(c.handed().oldFds()).containsExactly(11, 21, 5);
         assertThat(c.argv()).containsSubsequence("-nic", "tap,model=virtio-net-pci,mac=52:54:00:12:34:56,fd=3",
                 "-netdev", "tap,id=n0,fd=4", "-netdev", "tap,id=n1,fd=5");
@@ -174,7 +174,7 @@ class StandbyCommandLineTest {
             List<String> argv = new ArrayList<>(List.of("qemu"));
             argv.addAll(uncertain);
             StandbyCommandLine k = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
-                    Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none());
+                    Map.of(), QMP, List.of(), Optional.empty(), old, HostForwards.none(), HotPlugged.none());
             assertThat(k.handed().oldFds()).as(uncertain.toString()).isEmpty();
             assertThat(k.argv()).containsSubsequence(uncertain);
         }
@@ -193,7 +193,7 @@ class StandbyCommandLineTest {
         argv.addAll(kept);
         StandbyCommandLine c = StandbyCommandLine.derive(QemuArgs.parse(argv, null), 42, NEW, ReplacementMode.COPY,
                 Map.of(), QMP, List.of(), Optional.empty(),
-                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(v6(7), v6(8)))), HostForwards.none());
+                new OpenFiles(Map.of("tap9", List.of(3)), Map.of(6000, List.of(v6(7), v6(8)))), HostForwards.none(), HotPlugged.none());
         assertThat(c.handed().oldFds()).isEmpty();
         assertThat(c.handed().warnings()).isEmpty();
         assertThat(c.argv()).containsSubsequence(kept);

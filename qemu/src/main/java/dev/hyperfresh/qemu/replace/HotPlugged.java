@@ -1,0 +1,429 @@
+package dev.hyperfresh.qemu.replace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.qemu.qmp.QmpError;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.StreamSupport;
+
+/**
+ * The devices plugged into the old QEMU after it started ({@code device_add}: QOM's {@code hotplugged}) and how the
+ * new QEMU gets them too. It starts from the old one's command line, which lacks them, and a migration loads only
+ * into the same devices; so before the migration it is given them over QMP ({@link #steps}), as a migration's
+ * destination is told every device its source has now: each backend the command line does not declare, made again
+ * from what the old QEMU reports of it (a disk's {@code blockdev-add} or {@code drive_add}, a network's
+ * {@code netdev_add}, its tap handed over as the command line's are), then {@code device_add} with the device's id,
+ * bus and every property that differs from its type's default, the devices that provide a bus before those on it,
+ * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, an object added at
+ * run time, a network QEMU does not describe) is refused before anything starts.
+ *
+ * @param steps    the QMP commands, in order; a tap network's {@code fd}/{@code ifname} are still the old QEMU's
+ *                 until {@link StandbyCommandLine#derive} hands the tap over
+ * @param warnings what the new QEMU's copies lack that the operator should know
+ */
+record HotPlugged(List<Step> steps, List<String> warnings) {
+    /** One QMP command the new QEMU runs before the migration. */
+    record Step(String command, ObjectNode arguments) {
+        @Override
+        public String toString() {
+            return command + " " + arguments;
+        }
+    }
+
+    static final String HMP = "human-monitor-command";
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    private static final List<String> CONTAINERS = List.of("/machine/peripheral", "/machine/peripheral-anon");
+    /** Device properties naming a backend by id, and the command-line option that would declare it. */
+    private static final Map<String, String> BACKEND_PROPERTIES = Map.of("drive", "drive", "netdev", "netdev",
+            "chardev", "chardev", "audiodev", "audiodev", "fsdev", "fsdev");
+    private static final Set<String> PROTOCOLS = Set.of("file", "host_device", "host_cdrom");
+    private static final Pattern NET_CLIENT = Pattern.compile("(?:^|\\s)([^:\\s]+): index=\\d+,type=([\\w-]+),?(.*)$");
+    private static final String SLIRP_DEFAULT_NET = "10.0.2.0";
+    private static final String PCI_ADDRESS = "addr";
+
+    HotPlugged {
+        steps = List.copyOf(steps);
+        warnings = List.copyOf(warnings);
+    }
+
+    static HotPlugged none() {
+        return new HotPlugged(List.of(), List.of());
+    }
+
+    /**
+     * Reads the old QEMU's hot-plugged devices and their backends.
+     *
+     * @param vm how refusals name the VM
+     * @throws NotReplaceableException for a device that cannot be plugged into the new QEMU the same way
+     */
+    static HotPlugged read(QemuInstance source, QemuArgs running, String vm) {
+        List<Device> devices = devices(source, vm);
+        if (devices.isEmpty()) {
+            return none();
+        }
+        Map<String, Set<String>> declared = declared(running);
+        QmpClient qmp = source.qmp();
+        List<Step> steps = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        List<String> networks = new ArrayList<>();
+        JsonNode blocks = qmp.execute("query-block");
+        JsonNode nodes = qmp.execute("query-named-block-nodes", Map.of("flat", true));
+        for (Device d : devices) {
+            d.backends.forEach((property, name) -> {
+                if (declared.getOrDefault(BACKEND_PROPERTIES.getOrDefault(property, "object"), Set.of())
+                        .contains(name)) {
+                    return;
+                }
+                switch (property) {
+                    case "drive" -> {
+                        steps.add(disk(d, name, blocks, nodes, vm));
+                        warnings.add("the disk " + name + " of " + d + " is opened again from what QEMU reports of"
+                                + " it (driver, file, read-only, cache, detect-zeroes): any other option it was added"
+                                + " with (discard, aio, ...) takes its default");
+                    }
+                    case "netdev" -> networks.add(name);
+                    default -> throw refused(vm, d, "its " + property + " " + name + " was added at run time ("
+                            + BACKEND_PROPERTIES.getOrDefault(property, "object") + ") and cannot be made again in a"
+                            + " new QEMU");
+                }
+            });
+        }
+        List<String> userNetworks = HostForwards.userNetworks(qmp);
+        networks.sort(Comparator.comparingInt(n -> userNetworks.contains(n) ? userNetworks.indexOf(n)
+                : Integer.MAX_VALUE));   // user-mode networks in the order the old QEMU made them: their state's order
+        Map<String, List<NetClient>> clients = netClients(qmp);
+        for (String network : networks) {
+            Device d = devices.stream().filter(x -> network.equals(x.backends.get("netdev"))).findFirst().orElseThrow();
+            steps.add(network(d, network, clients.getOrDefault(network, List.of()), warnings, vm));
+        }
+        for (Device d : inBusOrder(devices)) {
+            steps.add(new Step("device_add", d.arguments));
+        }
+        for (Device d : devices) {
+            limits(d, blocks, warnings).ifPresent(steps::add);
+        }
+        return new HotPlugged(steps, warnings);
+    }
+
+    /** Runs the steps on the new QEMU; the first that fails throws, saying which device and what QEMU said. */
+    void plugInto(QmpClient standby) {
+        for (Step step : steps) {
+            String failure;
+            try {
+                JsonNode answer = standby.execute(step.command(), fields(step.arguments()));
+                String said = answer.asText("").strip();
+                failure = step.command().equals(HMP) && !said.equals("OK") ? said : null;
+            } catch (QmpError e) {
+                failure = e.description();
+            }
+            if (failure != null) {
+                throw new IllegalStateException("the new QEMU could not be given a device the old one had plugged in"
+                        + " (" + step + "): " + failure);
+            }
+        }
+    }
+
+    /**
+     * The same, with each tap network on the new QEMU's numbers for the old QEMU's descriptors, handed over with
+     * those of the command line.
+     */
+    HotPlugged handedOver(FileHandover handover) {
+        List<Step> handed = new ArrayList<>();
+        for (Step step : steps) {
+            if (!isTap(step)) {
+                handed.add(step);
+                continue;
+            }
+            String asFound = step.arguments().toString();
+            int handedBefore = handover.handed().oldFds().size();
+            String onNewFds = handover.network("netdev", asFound);
+            if (handover.handed().oldFds().size() == handedBefore) {
+                throw new NotReplaceableException("the tap network " + step.arguments().path("id").asText() + ", added"
+                        + " at run time (" + asFound + "), is not on a tap the old QEMU holds: it cannot be handed over");
+            }
+            handed.add(new Step(step.command(), QemuOpts.read(onNewFds, "type")));
+        }
+        return new HotPlugged(handed, warnings);
+    }
+
+    /** The tap networks to be made again, as -netdev would write them: {@link FileHandover} must not count theirs. */
+    List<ObjectNode> taps() {
+        return steps.stream().filter(HotPlugged::isTap).map(Step::arguments).toList();
+    }
+
+    private static boolean isTap(Step step) {
+        return step.command().equals("netdev_add") && step.arguments().path("type").asText().equals("tap");
+    }
+
+    /** A hot-plugged device: its QOM path, the path of the bus it sits on, its device_add arguments and backends. */
+    private record Device(String path, String busPath, ObjectNode arguments, Map<String, String> backends) {
+        @Override
+        public String toString() {
+            return (arguments.has("id") ? arguments.get("id").asText() : path) + " ("
+                    + arguments.get("driver").asText() + ")";
+        }
+    }
+
+    private static List<Device> devices(QemuInstance source, String vm) {
+        QmpClient qmp = source.qmp();
+        Map<String, JsonNode> properties = new HashMap<>();
+        List<Device> devices = new ArrayList<>();
+        for (String container : CONTAINERS) {
+            source.children(container).forEach((name, type) -> {
+                String path = container + "/" + name;
+                if (!qomGet(qmp, path, "hotplugged").map(JsonNode::asBoolean).orElse(false)) {
+                    return;
+                }
+                ObjectNode arguments = NODES.objectNode().put("driver", type);
+                if (container.equals("/machine/peripheral")) {
+                    arguments.put("id", name);
+                }
+                String busPath = qomGet(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
+                arguments.put("bus", busPath.substring(busPath.lastIndexOf('/') + 1));
+                Map<String, String> backends = new LinkedHashMap<>();
+                JsonNode list = properties.computeIfAbsent(type, t -> qmp.execute("device-list-properties",
+                        Map.of("typename", t)));
+                for (JsonNode p : list) {
+                    property(qmp, path, p).ifPresent(value -> {
+                        String key = p.path("name").asText();
+                        String text = value.asText();
+                        if (p.path("type").asText().startsWith("link<")) {
+                            if (!text.startsWith("/objects/")) {
+                                throw refused(vm, name + " (" + type + ")", "its " + key + " links to " + text
+                                        + ", which a new QEMU would not have");
+                            }
+                            text = text.substring("/objects/".length());
+                            backends.put(key, text);
+                            arguments.put(key, text);
+                            return;
+                        }
+                        if (BACKEND_PROPERTIES.containsKey(key)) {
+                            backends.put(key, text);
+                        }
+                        arguments.set(key, key.equals(PCI_ADDRESS) && value.isInt() ? slotAndFunction(value) : value);
+                    });
+                }
+                devices.add(new Device(path, busPath, arguments, backends));
+            });
+        }
+        devices.sort(Comparator.comparing(Device::path));
+        return devices;
+    }
+
+    /**
+     * A device property worth giving: set, not its type's default, not one of the device's own children (a
+     * virtio device's backend, its default rng).
+     */
+    private static Optional<JsonNode> property(QmpClient qmp, String path, JsonNode p) {
+        if (p.path("type").asText().startsWith("child<")) {
+            return Optional.empty();
+        }
+        Optional<JsonNode> value = qomGet(qmp, path, p.path("name").asText());
+        Predicate<JsonNode> worth = v -> !v.isNull()
+                && !(p.has("default-value") ? v.equals(p.get("default-value")) : v.asText().isEmpty())
+                && !(v.isTextual() && v.asText().startsWith(path + "/"));
+        return value.filter(worth);
+    }
+
+    /**
+     * A PCI device's address as device_add reads it: QOM gives the devfn, a number, and QEMU 7.2's device_add reads
+     * every argument as text, where a number is the slot (devfn 8 would become slot 8, not slot 1).
+     */
+    private static JsonNode slotAndFunction(JsonNode devfn) {
+        return NODES.textNode(String.format("%02x.%x", devfn.asInt() >> 3, devfn.asInt() & 7));
+    }
+
+    private static Optional<JsonNode> qomGet(QmpClient qmp, String path, String property) {
+        try {
+            return Optional.of(qmp.execute("qom-get", Map.of("path", path, "property", property)));
+        } catch (QmpError unreadable) {
+            return Optional.empty();
+        }
+    }
+
+    /** The backends the command line declares, by the option that declares them: ids and node names. */
+    private static Map<String, Set<String>> declared(QemuArgs running) {
+        Map<String, Set<String>> declared = new HashMap<>();
+        for (QemuArgs.Option o : running.options()) {
+            String kind = switch (o.name()) {
+                case "blockdev", "drive" -> "drive";
+                case "netdev", "chardev", "audiodev", "fsdev", "object" -> o.name();
+                default -> null;
+            };
+            if (kind != null) {
+                ObjectNode opts = QemuOpts.read(o.value(), o.name().equals("blockdev") ? null : "type");
+                for (String key : List.of("id", "node-name")) {
+                    if (opts.has(key)) {
+                        declared.computeIfAbsent(kind, k -> new HashSet<>()).add(opts.get(key).asText());
+                    }
+                }
+            }
+        }
+        return declared;
+    }
+
+    /** The devices, each after the one whose bus it sits on, when that is hot-plugged too. */
+    private static List<Device> inBusOrder(List<Device> devices) {
+        List<Device> left = new ArrayList<>(devices);
+        List<Device> ordered = new ArrayList<>();
+        while (!left.isEmpty()) {
+            Device next = left.stream().filter(d -> left.stream().noneMatch(p -> p != d
+                    && d.busPath.startsWith(p.path + "/"))).findFirst().orElse(left.get(0));
+            left.remove(next);
+            ordered.add(next);
+        }
+        return ordered;
+    }
+
+    /**
+     * The disk {@code name} as the old QEMU reports it: a drive ({@code drive_add}, keeping its name) or a block node
+     * ({@code blockdev-add}, keeping its node name, its protocol node made anew).
+     */
+    private static Step disk(Device d, String name, JsonNode blocks, JsonNode nodes, String vm) {
+        Optional<JsonNode> drive = find(blocks, b -> b.path("device").asText().equals(name));
+        if (drive.isPresent()) {
+            JsonNode node = drive.get().path("inserted");
+            if (node.isMissingNode()) {
+                throw refused(vm, d, "its drive " + name + " has no medium: a new QEMU could not open it the same way");
+            }
+            String file = node.path("file").asText();
+            String options = "if=none,id=" + QemuOpts.escape(name) + ",file=" + QemuOpts.escape(file)
+                    + (file.startsWith("json:") ? "" : ",format=" + node.path("drv").asText())
+                    + ",readonly=" + onOff(node.path("ro")) + ",cache.direct=" + onOff(node.path("cache").path("direct"))
+                    + ",cache.no-flush=" + onOff(node.path("cache").path("no-flush"))
+                    + ",detect-zeroes=" + node.path("detect_zeroes").asText("off");
+            return new Step(HMP, NODES.objectNode().put("command-line", "drive_add 0 " + options));
+        }
+        JsonNode node = find(nodes, n -> n.path("node-name").asText().equals(name)).orElseThrow(() -> refused(vm, d,
+                "its disk " + name + " is neither a drive nor a block node QEMU lists"));
+        String file = node.path("file").asText();
+        String driver = node.path("drv").asText();
+        ObjectNode add = NODES.objectNode();
+        if (file.startsWith("json:")) {
+            add = QemuOpts.read(file.substring(5), null);
+        } else if (PROTOCOLS.contains(driver)) {
+            add.put("driver", driver).put("filename", file);
+        } else {
+            add.put("driver", driver).set("file", NODES.objectNode()
+                    .put("driver", file.startsWith("/dev/") ? "host_device" : "file").put("filename", file));
+        }
+        add.put("node-name", name).put("read-only", node.path("ro").asBoolean())
+                .put("detect-zeroes", node.path("detect_zeroes").asText("off"))
+                .set("cache", NODES.objectNode().put("direct", node.path("cache").path("direct").asBoolean())
+                        .put("no-flush", node.path("cache").path("no-flush").asBoolean()));
+        return new Step("blockdev-add", add);
+    }
+
+    /**
+     * The network {@code name} as {@code info network} describes it: a user-mode network with its {@code restrict}
+     * (QEMU shows no other option of it), or a tap on the old QEMU's descriptors ({@code fd=}) or interface.
+     */
+    private static Step network(Device d, String name, List<NetClient> clients, List<String> warnings, String vm) {
+        if (clients.isEmpty()) {
+            throw refused(vm, d, "its network " + name + " is not one QEMU lists");
+        }
+        NetClient first = clients.get(0);
+        ObjectNode opts = QemuOpts.parse(first.info, null);
+        ObjectNode add = NODES.objectNode().put("type", first.type).put("id", name);
+        switch (first.type) {
+            case "user" -> {
+                if (!opts.path("net").asText(SLIRP_DEFAULT_NET).equals(SLIRP_DEFAULT_NET)) {
+                    throw refused(vm, d, "its user-mode network " + name + " is on " + opts.get("net").asText()
+                            + ", whose netmask QEMU does not show");
+                }
+                add.put("restrict", QemuOpts.isOn(opts, "restrict"));
+                warnings.add("the user-mode network " + name + " of " + d + " is made again with QEMU's defaults"
+                        + " and its restrict= (QEMU shows no other option of it)");
+            }
+            case "tap" -> {
+                if (opts.has("fd")) {
+                    add.put(clients.size() == 1 ? "fd" : "fds", String.join(":", clients.stream()
+                            .map(c -> QemuOpts.parse(c.info, null).path("fd").asText()).toList()));
+                } else if (opts.has("ifname")) {
+                    add.put("ifname", opts.get("ifname").asText());
+                } else {
+                    throw refused(vm, d, "its tap network " + name + " was opened by a bridge helper: which tap is"
+                            + " its own is not certain");
+                }
+            }
+            default -> throw refused(vm, d, "its network " + name + " is of type " + first.type
+                    + ", which cannot be made again in a new QEMU");
+        }
+        return new Step("netdev_add", add);
+    }
+
+    /** A network client as {@code info network} prints it: one per queue. */
+    private record NetClient(String type, String info) {
+    }
+
+    private static Map<String, List<NetClient>> netClients(QmpClient qmp) {
+        Map<String, List<NetClient>> clients = new HashMap<>();
+        String said = qmp.execute(HMP, Map.of("command-line", "info network")).asText();
+        for (String line : said.split("\r?\n")) {
+            Matcher m = NET_CLIENT.matcher(line);
+            if (m.find()) {
+                clients.computeIfAbsent(m.group(1), n -> new ArrayList<>()).add(new NetClient(m.group(2), m.group(3)));
+            }
+        }
+        return clients;
+    }
+
+    /** The I/O limits of a disk device's drive ({@code block_set_io_throttle}), when it has any. */
+    private static Optional<Step> limits(Device d, JsonNode blocks, List<String> warnings) {
+        Optional<JsonNode> drive = find(blocks, b -> b.path("qdev").asText().equals(d.path)
+                || b.path("qdev").asText().startsWith(d.path + "/"));
+        JsonNode inserted = drive.map(b -> b.path("inserted")).orElse(NODES.missingNode());
+        ObjectNode limits = NODES.objectNode();
+        boolean any = false;
+        for (Map.Entry<String, JsonNode> f : inserted.properties()) {
+            String key = f.getKey();
+            if (key.startsWith("bps") || key.startsWith("iops") || key.equals("group")) {
+                limits.set(key, f.getValue());
+                any |= key.matches("(bps|iops)(_rd|_wr)?") && f.getValue().asLong() > 0;
+            }
+        }
+        if (!any) {
+            return Optional.empty();
+        }
+        if (!d.arguments.has("id")) {
+            warnings.add("the I/O limits of " + d + " are not set again: without an id its path in the new QEMU may differ");
+            return Optional.empty();
+        }
+        // the QOM path of the device's block backend (a virtio disk's is its virtio-backend): the same in the new QEMU
+        return Optional.of(new Step("block_set_io_throttle", limits.put("id", drive.get().path("qdev").asText())));
+    }
+
+    private static Optional<JsonNode> find(JsonNode array, Predicate<JsonNode> which) {
+        return StreamSupport.stream(array.spliterator(), false).filter(which).findFirst();
+    }
+
+    private static String onOff(JsonNode flag) {
+        return flag.asBoolean() ? "on" : "off";
+    }
+
+    private static Map<String, JsonNode> fields(ObjectNode o) {
+        Map<String, JsonNode> fields = new LinkedHashMap<>();
+        o.properties().forEach(e -> fields.put(e.getKey(), e.getValue()));
+        return fields;
+    }
+
+    private static NotReplaceableException refused(String vm, Object device, String why) {
+        return new NotReplaceableException(vm + ": " + device + " was plugged in after it started and " + why
+                + ". Unplug it (device_del) before the replacement and plug it in again after it, or restart the VM"
+                + " with it on its command line");
+    }
+}
