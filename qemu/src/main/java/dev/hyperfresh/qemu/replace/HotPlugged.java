@@ -44,7 +44,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         }
     }
 
-    static final String HMP = "human-monitor-command";
+    private static final String HMP = "human-monitor-command";
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final List<String> CONTAINERS = List.of("/machine/peripheral", "/machine/peripheral-anon");
     /** Device properties naming a backend by id, and the command-line option that would declare it. */
@@ -79,7 +79,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         QmpClient qmp = source.qmp();
         List<Step> steps = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        List<String> networks = new ArrayList<>();
+        Map<String, Device> networks = new HashMap<>();
         JsonNode blocks = qmp.execute("query-block");
         JsonNode nodes = qmp.execute("query-named-block-nodes", Map.of("flat", true));
         for (Device d : devices) {
@@ -95,7 +95,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                                 + " it (driver, file, read-only, cache, detect-zeroes): any other option it was added"
                                 + " with (discard, aio, ...) takes its default");
                     }
-                    case "netdev" -> networks.add(name);
+                    case "netdev" -> networks.put(name, d);
                     default -> throw refused(vm, d, "its " + property + " " + name + " was added at run time ("
                             + BACKEND_PROPERTIES.getOrDefault(property, "object") + ") and cannot be made again in a"
                             + " new QEMU");
@@ -103,12 +103,12 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
             });
         }
         List<String> userNetworks = HostForwards.userNetworks(qmp);
-        networks.sort(Comparator.comparingInt(n -> userNetworks.contains(n) ? userNetworks.indexOf(n)
+        List<String> inOrder = new ArrayList<>(networks.keySet());
+        inOrder.sort(Comparator.comparingInt(n -> userNetworks.contains(n) ? userNetworks.indexOf(n)
                 : Integer.MAX_VALUE));   // user-mode networks in the order the old QEMU made them: their state's order
         Map<String, List<NetClient>> clients = netClients(qmp);
-        for (String network : networks) {
-            Device d = devices.stream().filter(x -> network.equals(x.backends.get("netdev"))).findFirst().orElseThrow();
-            steps.add(network(d, network, clients.getOrDefault(network, List.of()), warnings, vm));
+        for (String network : inOrder) {
+            steps.add(network(networks.get(network), network, clients.getOrDefault(network, List.of()), warnings, vm));
         }
         for (Device d : inBusOrder(devices)) {
             steps.add(new Step("device_add", d.arguments));
