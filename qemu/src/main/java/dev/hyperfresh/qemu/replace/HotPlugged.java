@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
@@ -26,13 +27,14 @@ import java.util.stream.StreamSupport;
  * into the same devices; so before the migration it is given them over QMP ({@link #steps}), as a migration's
  * destination is told every device its source has now: each backend the command line does not declare, made again
  * from what the old QEMU reports of it (a disk's {@code blockdev-add} or {@code drive_add}, a network's
- * {@code netdev_add}, its tap handed over as the command line's are), then {@code device_add} with the device's id,
+ * {@code netdev_add}, its tap handed over as the command line's are, a DIMM's memory backend's {@code object-add}, on
+ * the old QEMU's memory as the command line's backends are), then {@code device_add} with the device's id,
  * bus and every property that differs from its type's default, the devices that provide a bus before those on it,
- * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, an object added at
- * run time, a network QEMU does not describe) is refused before anything starts.
+ * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, another object added
+ * at run time, a network QEMU does not describe) is refused before anything starts.
  *
- * @param steps    the QMP commands, in order; a tap network's {@code fd}/{@code ifname} are still the old QEMU's
- *                 until {@link StandbyCommandLine#derive} hands the tap over
+ * @param steps    the QMP commands, in order; a tap network's {@code fd}/{@code ifname} and a memory backend are still
+ *                 the old QEMU's until {@link #handedOver} (from {@link StandbyCommandLine#derive})
  * @param warnings what the new QEMU's copies lack that the operator should know
  */
 record HotPlugged(List<Step> steps, List<String> warnings) {
@@ -54,6 +56,15 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     private static final Pattern NET_CLIENT = Pattern.compile("(?:^|\\s)([^:\\s]+): index=\\d+,type=([\\w-]+),?(.*)$");
     private static final String SLIRP_DEFAULT_NET = "10.0.2.0";
     private static final String PCI_ADDRESS = "addr";
+    private static final String OBJECT_ADD = "object-add";
+    /**
+     * Device properties QEMU lists but cannot set (its list does not say which): a memory device's size is its
+     * backend's.
+     */
+    private static final Set<String> READ_ONLY = Set.of("size");
+    /** What query-memdev reports of a memory backend that object-add takes. */
+    private static final List<String> MEMORY_PROPERTIES = List.of("size", "merge", "dump", "prealloc", "share",
+            "reserve", "policy", "host-nodes");
 
     HotPlugged {
         steps = List.copyOf(steps);
@@ -80,6 +91,9 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         List<Step> steps = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         Map<String, Device> networks = new HashMap<>();
+        Map<String, JsonNode> memory = new HashMap<>();
+        qmp.execute("query-memdev").forEach(m -> memory.put(m.path("id").asText(), m));
+        Map<String, String> objects = source.children("/objects");
         JsonNode blocks = qmp.execute("query-block");
         JsonNode nodes = qmp.execute("query-named-block-nodes", Map.of("flat", true));
         for (Device d : devices) {
@@ -96,6 +110,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                                 + " with (discard, aio, ...) takes its default");
                     }
                     case "netdev" -> networks.put(name, d);
+                    case "memdev" -> steps.add(memory(d, name, memory, objects, vm));
                     default -> throw refused(vm, d, "its " + property + " " + name + " was added at run time ("
                             + BACKEND_PROPERTIES.getOrDefault(property, "object") + ") and cannot be made again in a"
                             + " new QEMU");
@@ -138,12 +153,16 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     }
 
     /**
-     * The same, with each tap network on the new QEMU's numbers for the old QEMU's descriptors, handed over with
-     * those of the command line.
+     * The same for the new QEMU: each tap network on its numbers for the old QEMU's descriptors, handed over with
+     * those of the command line, and each memory backend as {@code memoryBackend} rewrites a {@code -object}.
      */
-    HotPlugged handedOver(FileHandover handover) {
+    HotPlugged handedOver(FileHandover handover, UnaryOperator<String> memoryBackend) {
         List<Step> handed = new ArrayList<>();
         for (Step step : steps) {
+            if (step.command().equals(OBJECT_ADD)) {
+                handed.add(new Step(OBJECT_ADD, QemuOpts.read(memoryBackend.apply(step.arguments().toString()), null)));
+                continue;
+            }
             if (!isTap(step)) {
                 handed.add(step);
                 continue;
@@ -193,7 +212,9 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                     arguments.put("id", name);
                 }
                 String busPath = qomGet(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
-                arguments.put("bus", busPath.substring(busPath.lastIndexOf('/') + 1));
+                if (!busPath.isEmpty()) {   // a DIMM sits on none
+                    arguments.put("bus", busPath.substring(busPath.lastIndexOf('/') + 1));
+                }
                 Map<String, String> backends = new LinkedHashMap<>();
                 JsonNode list = properties.computeIfAbsent(type, t -> qmp.execute("device-list-properties",
                         Map.of("typename", t)));
@@ -214,7 +235,8 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                         if (BACKEND_PROPERTIES.containsKey(key)) {
                             backends.put(key, text);
                         }
-                        arguments.set(key, key.equals(PCI_ADDRESS) && value.isInt() ? slotAndFunction(value) : value);
+                        boolean pciAddress = key.equals(PCI_ADDRESS) && p.path("type").asText().equals("int32");
+                        arguments.set(key, pciAddress ? slotAndFunction(value) : value);
                     });
                 }
                 devices.add(new Device(path, busPath, arguments, backends));
@@ -229,7 +251,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
      * virtio device's backend, its default rng).
      */
     private static Optional<JsonNode> property(QmpClient qmp, String path, JsonNode p) {
-        if (p.path("type").asText().startsWith("child<")) {
+        if (p.path("type").asText().startsWith("child<") || READ_ONLY.contains(p.path("name").asText())) {
             return Optional.empty();
         }
         Optional<JsonNode> value = qomGet(qmp, path, p.path("name").asText());
@@ -326,6 +348,26 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                 .set("cache", NODES.objectNode().put("direct", node.path("cache").path("direct").asBoolean())
                         .put("no-flush", node.path("cache").path("no-flush").asBoolean()));
         return new Step("blockdev-add", add);
+    }
+
+    /**
+     * The memory backend {@code id} of a DIMM or virtio-mem device as {@code query-memdev} reports it, for
+     * {@code object-add}: the guest's memory in it is the new QEMU's as the rest of its RAM is
+     * ({@link StandbyCommandLine#derive} maps it, as a {@code -object} of the command line).
+     */
+    private static Step memory(Device d, String id, Map<String, JsonNode> memory, Map<String, String> objects,
+                               String vm) {
+        JsonNode m = memory.get(id);
+        if (m == null) {
+            throw refused(vm, d, "its memory backend " + id + " is not one QEMU lists");
+        }
+        ObjectNode add = NODES.objectNode().put("qom-type", objects.getOrDefault(id, "")).put("id", id);
+        for (String key : MEMORY_PROPERTIES) {
+            if (m.has(key)) {
+                add.set(key, m.get(key));
+            }
+        }
+        return new Step(OBJECT_ADD, add);
     }
 
     /**

@@ -109,7 +109,7 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
             argv.addAll(List.of("-qmp", "unix:" + qmp.standbyPath() + ",server=on,wait=off"));
         }
         argv.addAll(List.of("-S", "-incoming", "defer"));
-        HotPlugged pluggedOnNewFds = plugged.handedOver(handover);
+        HotPlugged pluggedOnNewFds = plugged.handedOver(handover, o -> object(o, mode, sharedMemPaths));
         return new StandbyCommandLine(argv, qmp.standbyPath(), moves, Optional.ofNullable(pidfile),
                 Optional.ofNullable(running.directory()), Optional.ofNullable(vnc), forwards, handover.handed(),
                 pluggedOnNewFds);

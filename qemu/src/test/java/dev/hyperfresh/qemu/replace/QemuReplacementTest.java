@@ -22,9 +22,12 @@ import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -200,7 +204,8 @@ class QemuReplacementTest {
     /**
      * Devices hot-plugged into the old QEMU are not on its command line: the new QEMU is given them over QMP before
      * the migration, their backends made again — a raw disk added with blockdev-add, a drive added with drive_add
-     * and limited with block_set_io_throttle, a user-mode network with a forward added at run time, a tap by name —
+     * and limited with block_set_io_throttle, a DIMM on memory added with object-add (its memory mapped as the rest
+     * of the guest's RAM: what was written there reads back from each new QEMU), a user-mode network with a forward added at run time, a tap by name —
      * and each device with its id, bus, address and properties (a serial number, a MAC), a bridge before the device
      * behind it. Twice: the second time
      * from a QEMU that got them so. `replace --check` lists the commands. Creating the tap needs root (as CI runs).
@@ -218,6 +223,7 @@ class QemuReplacementTest {
         for (int i = 1; i <= 6; i++) {
             ports.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",bus=pcie.0,chassis=" + i));
         }
+        ports.addAll(List.of("-m", "slots=2,maxmem=1G"));   // merged into the -m before: room for a DIMM
         try (RunningVm vm = RunningVm.start(spec, dir, ports)) {
             try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
                 QmpClient q = qemu.qmp();
@@ -239,8 +245,12 @@ class QemuReplacementTest {
                 q.execute("netdev_add", Map.of("type", "tap", "id", "t1", "ifname", tap, "script", "no",
                         "downscript", "no"));
                 q.execute("device_add", Map.of("driver", "virtio-net-pci", "id", "nic2", "bus", "rp5", "netdev", "t1"));
+                q.execute("object-add", Map.of("qom-type", "memory-backend-memfd", "id", "mem1", "size", DIMM_BYTES,
+                        "share", true));
+                q.execute("device_add", Map.of("driver", "pc-dimm", "id", "dimm1", "memdev", "mem1"));
+                writeDimm(vm.process().pid(), DIMM_MARK);
                 ReplacementPlan plan = QemuReplacement.check(qemu, options(ReplacementMode.SHARED));
-                assertThat(plan.plugged()).hasSize(12).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
+                assertThat(plan.plugged()).hasSize(14).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
                         .anyMatch(c -> c.contains("drive_add 0 if=none,id=drv2"))
                         .anyMatch(c -> c.startsWith("netdev_add") && c.contains("\"fd\":\"3\""));
                 assertThat(plan.handedOver()).anyMatch(h -> h.startsWith("the tap " + tap));
@@ -264,6 +274,7 @@ class QemuReplacementTest {
                             "serial")).asText()).isEqualTo("HF123");
                     String blocks = qemu.qmp().execute("query-block").toString();
                     assertThat(blocks).contains("\"node-name\":\"disk1\"", "\"device\":\"drv2\"", "\"bps\":4000000");
+                    assertThat(dimm(qemu, dir.resolve("dimm" + i))).as("the DIMM's memory, the same").isEqualTo(DIMM_MARK);
                     assertThat(hmp(qemu, "info network")).contains("nic1: index=0,type=nic,model=virtio-net-pci,"
                             + "macaddr=52:54:00:aa:bb:01", "n1: index=0,type=user", "t1: index=0,type=tap,fd=");
                 }
@@ -276,6 +287,32 @@ class QemuReplacementTest {
             TestQemu.killAllIn(dir);
         }
         log.assertClean();
+    }
+
+    private static final int DIMM_BYTES = 64 << 20;
+    private static final String DIMM_MARK = "hyperfresh dimm";
+
+    /** Writes {@code mark} at the start of the DIMM's memory, through QEMU's own memfd of that size. */
+    private static void writeDimm(long qemuPid, String mark) throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + qemuPid + "/fd"))) {
+            Path memfd = fds.filter(f -> {
+                try {
+                    return Files.readSymbolicLink(f).toString().startsWith("/memfd:") && Files.size(f) == DIMM_BYTES;
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).findFirst().orElseThrow();
+            try (FileChannel c = FileChannel.open(memfd, StandardOpenOption.WRITE)) {
+                c.write(ByteBuffer.wrap(mark.getBytes(StandardCharsets.US_ASCII)), 0);
+            }
+        }
+    }
+
+    /** The start of the DIMM's memory as the guest sees it, saved by QEMU ({@code pmemsave}) into {@code file}. */
+    private static String dimm(QemuInstance qemu, Path file) throws IOException {
+        long at = qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/dimm1", "property", "addr")).asLong();
+        qemu.qmp().execute("pmemsave", Map.of("val", at, "size", DIMM_MARK.length(), "filename", file.toString()));
+        return Files.readString(file, StandardCharsets.US_ASCII);
     }
 
     /**
@@ -415,6 +452,7 @@ class QemuReplacementTest {
                 assertThat(monitor(port, "info status")).contains("VM status: running");
                 try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
                     assertThat(qemu.pid()).isEqualTo(r.newPid());
+                    assertThat(dimm(qemu, dir.resolve("dimm" + i))).as("the DIMM's memory, the same").isEqualTo(DIMM_MARK);
                     assertThat(hmp(qemu, "info network")).contains("virtio-net-pci", "type=tap,fd=3", "type=tap,fd=4");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
