@@ -9,6 +9,8 @@ import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuVcpu;
+import dev.hyperfresh.qemu.replace.ReplacementMode;
+import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,5 +102,22 @@ class QemuViewsTest {
         assertThat(QemuViews.replace(report("rolled-back", "the new QEMU did not start")))
                 .contains("replacement ROLLED BACK: the new QEMU did not start")
                 .contains("the VM runs on in QEMU pid 4242").doesNotContain("warning");
+    }
+
+    @Test
+    void aPlanSaysWhatTheReplacementWouldDoLineByLine() {
+        ReplacementPlan plan = new ReplacementPlan(ReplacementMode.SHARED, List.of("qemu", "-append", "cpus=2 x=1"),
+                List.of("the tap tap0: the old QEMU's fd 12, the new one's fd 3"),
+                List.of("netdev_add {\"type\":\"tap\",\"id\":\"t1\",\"fd\":\"3\"}"),
+                List.of("tcp::2222-10.0.2.15:22"), List.of("a plan warning"));
+        assertThat(QemuViews.plan("web", plan)).startsWith("web can be replaced (shared mode); nothing was started\n")
+                .contains("new QEMU: qemu -append 'cpus=2 x=1'\n")
+                .contains("\nhanded over: the tap tap0: the old QEMU's fd 12, the new one's fd 3\n")
+                .contains("\nplugged in again before the migration: netdev_add {\"type\":\"tap\"")
+                .contains("\nforwarded again once the old QEMU has gone: tcp::2222-10.0.2.15:22")
+                .endsWith("\nwarning: a plan warning");
+        ObjectNode json = QemuViews.planJson("web", plan);
+        assertThat(json.path("plugged").get(0).asText()).startsWith("netdev_add");
+        assertThat(json.path("mode").asText()).isEqualTo("shared");
     }
 }
