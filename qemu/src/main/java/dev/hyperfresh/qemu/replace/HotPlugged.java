@@ -29,7 +29,7 @@ import java.util.stream.StreamSupport;
  * from what the old QEMU reports of it (a disk's {@code blockdev-add} or {@code drive_add}, a network's
  * {@code netdev_add}, its tap handed over as the command line's are, a DIMM's memory backend's {@code object-add}, on
  * the old QEMU's memory as the command line's backends are), then {@code device_add} with the device's id,
- * bus and every property that differs from its type's default, the devices that provide a bus before those on it,
+ * bus and every property that differs from its type's default (a vCPU by its place alone), the devices that provide a bus before those on it,
  * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, another object added
  * at run time, a network QEMU does not describe) is refused before anything starts.
  *
@@ -57,6 +57,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     private static final String SLIRP_DEFAULT_NET = "10.0.2.0";
     private static final String PCI_ADDRESS = "addr";
     private static final String OBJECT_ADD = "object-add";
+    private static final int NOT_A_CPU = -1;
     /**
      * Device properties QEMU lists but cannot set (its list does not say which): a memory device's size is its
      * backend's.
@@ -188,8 +189,12 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         return step.command().equals("netdev_add") && step.arguments().path("type").asText().equals("tap");
     }
 
-    /** A hot-plugged device: its QOM path, the path of the bus it sits on, its device_add arguments and backends. */
-    private record Device(String path, String busPath, ObjectNode arguments, Map<String, String> backends) {
+    /**
+     * A hot-plugged device: its QOM path, the path of the bus it sits on, its device_add arguments and backends, and
+     * for a vCPU its number.
+     */
+    private record Device(String path, String busPath, ObjectNode arguments, Map<String, String> backends,
+                          int cpuIndex) {
         @Override
         public String toString() {
             return (arguments.has("id") ? arguments.get("id").asText() : path) + " ("
@@ -200,6 +205,8 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     private static List<Device> devices(QemuInstance source, String vm) {
         QmpClient qmp = source.qmp();
         Map<String, JsonNode> properties = new HashMap<>();
+        Map<String, JsonNode> cpus = new HashMap<>();
+        qmp.execute("query-cpus-fast").forEach(c -> cpus.put(c.path("qom-path").asText(), c));
         List<Device> devices = new ArrayList<>();
         for (String container : CONTAINERS) {
             source.children(container).forEach((name, type) -> {
@@ -210,6 +217,13 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                 ObjectNode arguments = NODES.objectNode().put("driver", type);
                 if (container.equals("/machine/peripheral")) {
                     arguments.put("id", name);
+                }
+                JsonNode cpu = cpus.get(path);
+                if (cpu != null) {
+                    // its model is the command line's -cpu; what makes it this vCPU is its place
+                    arguments.setAll((ObjectNode) cpu.path("props"));
+                    devices.add(new Device(path, "", arguments, Map.of(), cpu.path("cpu-index").asInt()));
+                    return;
                 }
                 String busPath = qomGet(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
                 if (!busPath.isEmpty()) {   // a DIMM sits on none
@@ -239,10 +253,11 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                         arguments.set(key, pciAddress ? slotAndFunction(value) : value);
                     });
                 }
-                devices.add(new Device(path, busPath, arguments, backends));
+                devices.add(new Device(path, busPath, arguments, backends, NOT_A_CPU));
             });
         }
         devices.sort(Comparator.comparing(Device::path));
+        checkCpuNumbers(devices, cpus.size(), vm);
         return devices;
     }
 
@@ -298,9 +313,30 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         return declared;
     }
 
-    /** The devices, each after the one whose bus it sits on, when that is hot-plugged too. */
+    /**
+     * A vCPU's state migrates under its number, and QEMU numbers a plugged vCPU one above the highest: the new QEMU
+     * numbers the plugged vCPUs after the command line's in the order they are plugged, so theirs must follow the
+     * command line's without a gap (one unplugged in between would shift the rest).
+     */
+    private static void checkCpuNumbers(List<Device> devices, int allCpus, String vm) {
+        List<Device> plugged = devices.stream().filter(d -> d.cpuIndex != NOT_A_CPU)
+                .sorted(Comparator.comparingInt(Device::cpuIndex)).toList();
+        int next = allCpus - plugged.size();
+        for (Device cpu : plugged) {
+            if (cpu.cpuIndex != next++) {
+                throw refused(vm, cpu, "is vCPU " + cpu.cpuIndex + " where a new QEMU would number it " + (next - 1)
+                        + " (a vCPU numbered below it was unplugged), so its state would load into another vCPU");
+            }
+        }
+    }
+
+    /**
+     * The devices, each after the one whose bus it sits on when that is hot-plugged too; vCPUs first, in their
+     * numbers' order (which is how the new QEMU numbers them).
+     */
     private static List<Device> inBusOrder(List<Device> devices) {
         List<Device> left = new ArrayList<>(devices);
+        left.sort(Comparator.comparingInt(d -> d.cpuIndex == NOT_A_CPU ? Integer.MAX_VALUE : d.cpuIndex));
         List<Device> ordered = new ArrayList<>();
         while (!left.isEmpty()) {
             Device next = left.stream().filter(d -> left.stream().noneMatch(p -> p != d

@@ -1,6 +1,7 @@
 package dev.hyperfresh.qemu.replace;
 
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
@@ -33,12 +34,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,7 +207,8 @@ class QemuReplacementTest {
     /**
      * Devices hot-plugged into the old QEMU are not on its command line: the new QEMU is given them over QMP before
      * the migration, their backends made again — a raw disk added with blockdev-add, a drive added with drive_add
-     * and limited with block_set_io_throttle, a DIMM on memory added with object-add (its memory mapped as the rest
+     * and limited with block_set_io_throttle, a vCPU (plugged in by its place, its number kept), a DIMM on memory
+     * added with object-add (its memory mapped as the rest
      * of the guest's RAM: what was written there reads back from each new QEMU), a user-mode network with a forward added at run time, a tap by name —
      * and each device with its id, bus, address and properties (a serial number, a MAC), a bridge before the device
      * behind it. Twice: the second time
@@ -223,8 +227,10 @@ class QemuReplacementTest {
         for (int i = 1; i <= 6; i++) {
             ports.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",bus=pcie.0,chassis=" + i));
         }
-        ports.addAll(List.of("-m", "slots=2,maxmem=1G"));   // merged into the -m before: room for a DIMM
+        // merged into the -m and -smp before: room for a DIMM and a vCPU
+        ports.addAll(List.of("-m", "slots=2,maxmem=1G", "-smp", "maxcpus=3"));
         try (RunningVm vm = RunningVm.start(spec, dir, ports)) {
+            JsonNode free;   // the place of the vCPU plugged in
             try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
                 QmpClient q = qemu.qmp();
                 q.execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"));
@@ -249,8 +255,13 @@ class QemuReplacementTest {
                         "share", true));
                 q.execute("device_add", Map.of("driver", "pc-dimm", "id", "dimm1", "memdev", "mem1"));
                 writeDimm(vm.process().pid(), DIMM_MARK);
+                free = StreamSupport.stream(q.execute("query-hotpluggable-cpus").spliterator(), false)
+                        .filter(c -> !c.has("qom-path")).findFirst().orElseThrow();
+                Map<String, Object> cpu = new LinkedHashMap<>(Map.of("driver", free.path("type").asText(), "id", "cpu2"));
+                free.path("props").properties().forEach(e -> cpu.put(e.getKey(), e.getValue().asInt()));
+                q.execute("device_add", cpu);
                 ReplacementPlan plan = QemuReplacement.check(qemu, options(ReplacementMode.SHARED));
-                assertThat(plan.plugged()).hasSize(14).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
+                assertThat(plan.plugged()).hasSize(15).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
                         .anyMatch(c -> c.contains("drive_add 0 if=none,id=drv2"))
                         .anyMatch(c -> c.startsWith("netdev_add") && c.contains("\"fd\":\"3\""));
                 assertThat(plan.handedOver()).anyMatch(h -> h.startsWith("the tap " + tap));
@@ -275,6 +286,10 @@ class QemuReplacementTest {
                     String blocks = qemu.qmp().execute("query-block").toString();
                     assertThat(blocks).contains("\"node-name\":\"disk1\"", "\"device\":\"drv2\"", "\"bps\":4000000");
                     assertThat(dimm(qemu, dir.resolve("dimm" + i))).as("the DIMM's memory, the same").isEqualTo(DIMM_MARK);
+                    JsonNode vcpus = qemu.qmp().execute("query-cpus-fast");
+                    assertThat(vcpus).hasSize(3);
+                    assertThat(vcpus.get(2).path("qom-path").asText()).isEqualTo("/machine/peripheral/cpu2");
+                    assertThat(vcpus.get(2).path("props")).isEqualTo(free.path("props"));
                     assertThat(hmp(qemu, "info network")).contains("nic1: index=0,type=nic,model=virtio-net-pci,"
                             + "macaddr=52:54:00:aa:bb:01", "n1: index=0,type=user", "t1: index=0,type=tap,fd=");
                 }
