@@ -49,7 +49,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     private static final String HMP = "human-monitor-command";
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final List<String> CONTAINERS = List.of("/machine/peripheral", "/machine/peripheral-anon");
-    /** Device properties naming a backend by id, and the command-line option that would declare it. */
+    /** Device properties naming a backend by id, and its kind ({@link QemuArgs.Named}). */
     private static final Map<String, String> BACKEND_PROPERTIES = Map.of("drive", "drive", "netdev", "netdev",
             "chardev", "chardev", "audiodev", "audiodev", "fsdev", "fsdev");
     private static final Set<String> PROTOCOLS = Set.of("file", "host_device", "host_cdrom");
@@ -250,7 +250,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                             backends.put(key, text);
                         }
                         boolean pciAddress = key.equals(PCI_ADDRESS) && p.path("type").asText().equals("int32");
-                        arguments.set(key, pciAddress ? slotAndFunction(value) : value);
+                        arguments.set(key, pciAddress ? NODES.textNode(slotAndFunction(value.asInt())) : value);
                     });
                 }
                 devices.add(new Device(path, busPath, arguments, backends, NOT_A_CPU));
@@ -280,8 +280,8 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
      * A PCI device's address as device_add reads it: QOM gives the devfn, a number, and QEMU 7.2's device_add reads
      * every argument as text, where a number is the slot (devfn 8 would become slot 8, not slot 1).
      */
-    private static JsonNode slotAndFunction(JsonNode devfn) {
-        return NODES.textNode(String.format("%02x.%x", devfn.asInt() >> 3, devfn.asInt() & 7));
+    static String slotAndFunction(int devfn) {
+        return String.format("%02x.%x", devfn >> 3, devfn & 7);
     }
 
     private static Optional<JsonNode> qomGet(QmpClient qmp, String path, String property) {
@@ -292,24 +292,11 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         }
     }
 
-    /** The backends the command line declares, by the option that declares them: ids and node names. */
+    /** The backends the command line declares, by kind: ids and node names. */
     private static Map<String, Set<String>> declared(QemuArgs running) {
         Map<String, Set<String>> declared = new HashMap<>();
-        for (QemuArgs.Option o : running.options()) {
-            String kind = switch (o.name()) {
-                case "blockdev", "drive" -> "drive";
-                case "netdev", "chardev", "audiodev", "fsdev", "object" -> o.name();
-                default -> null;
-            };
-            if (kind != null) {
-                ObjectNode opts = QemuOpts.read(o.value(), o.name().equals("blockdev") ? null : "type");
-                for (String key : List.of("id", "node-name")) {
-                    if (opts.has(key)) {
-                        declared.computeIfAbsent(kind, k -> new HashSet<>()).add(opts.get(key).asText());
-                    }
-                }
-            }
-        }
+        running.options().forEach(o -> o.named().ifPresent(n -> declared.computeIfAbsent(n.kind(),
+                k -> new HashSet<>()).add(n.name())));
         return declared;
     }
 
@@ -445,10 +432,11 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     }
 
     /** A network client as {@code info network} prints it: one per queue. */
-    private record NetClient(String type, String info) {
+    record NetClient(String type, String info) {
     }
 
-    private static Map<String, List<NetClient>> netClients(QmpClient qmp) {
+    /** {@code info network}'s clients (QMP has no query for them in QEMU 7.2), by name. */
+    static Map<String, List<NetClient>> netClients(QmpClient qmp) {
         Map<String, List<NetClient>> clients = new HashMap<>();
         String said = qmp.execute(HMP, Map.of("command-line", "info network")).asText();
         for (String line : said.split("\r?\n")) {

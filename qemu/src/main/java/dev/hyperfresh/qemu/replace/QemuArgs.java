@@ -1,5 +1,6 @@
 package dev.hyperfresh.qemu.replace;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -21,6 +23,29 @@ record QemuArgs(String binary, List<Option> options, Path directory) {
         List<String> words() {
             return value == null ? List.of("-" + name) : List.of("-" + name, value);
         }
+
+        /**
+         * What this option gives the VM under a name others refer to it by: a device ({@code -device id=}), a disk
+         * ({@code -drive id=}, {@code -blockdev node-name=}: kind "drive", as a device's {@code drive=} names
+         * either), a network, character device, object, audio or file system backend; empty for the rest.
+         */
+        Optional<Named> named() {
+            String kind = switch (name) {
+                case "blockdev", "drive" -> "drive";
+                case "device", "netdev", "chardev", "audiodev", "fsdev", "object" -> name;
+                default -> null;
+            };
+            if (kind == null || value == null) {
+                return Optional.empty();
+            }
+            ObjectNode opts = QemuOpts.read(value, name.equals("blockdev") || name.equals("drive") ? null : "type");
+            String key = name.equals("blockdev") ? "node-name" : "id";
+            return opts.has(key) ? Optional.of(new Named(kind, opts.get(key).asText())) : Optional.empty();
+        }
+    }
+
+    /** A device or backend as a command line names it: its kind and its id (or node name). */
+    record Named(String kind, String name) {
     }
 
     /** QEMU 7.2's options without an argument (qemu-options.hx entries without HAS_ARG). */

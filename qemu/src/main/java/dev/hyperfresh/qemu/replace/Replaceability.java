@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
  * would drop (unless the operator accepts the loss: it then becomes a warning), devices plugged in at run time that a
- * new QEMU can be given too ({@link HotPlugged}), and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
+ * new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
+ * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
  * KVM and build, a different question: the two share no code.)
  */
 final class Replaceability {
@@ -58,7 +59,9 @@ final class Replaceability {
                     + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"
                     + " with the loss", Remedy.ACCEPT_CPU_STATE_LOSS);
         }
-        QemuArgs running = QemuArgs.ofProcess(info.pid());
+        QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
+        Unplugged unplugged = Unplugged.of(source, asStarted);
+        QemuArgs running = unplugged.kept();
         HotPlugged plugged = HotPlugged.read(source, running, vm);
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);
@@ -82,7 +85,8 @@ final class Replaceability {
             // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
                     : standby, memory, passed, Stream.of(lost.map(l -> "replaced although " + l).stream(),
-                    standby.handed().warnings().stream(), plugged.warnings().stream()).flatMap(w -> w).toList());
+                    unplugged.leftOut().stream(), standby.handed().warnings().stream(),
+                    plugged.warnings().stream()).flatMap(w -> w).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();

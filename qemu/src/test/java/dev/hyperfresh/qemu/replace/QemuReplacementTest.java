@@ -331,6 +331,59 @@ class QemuReplacementTest {
     }
 
     /**
+     * A device of the command line unplugged at run time (here a USB stick, which leaves without asking the guest;
+     * its drive goes with it) is left out of the new QEMU's command line: the new QEMU neither shows it to the guest
+     * nor opens its disk again, and the tablet after it keeps its port. Twice: the second time there is nothing left
+     * to leave out.
+     */
+    @Test
+    void aDeviceUnpluggedAtRunTimeIsLeftOutOfTheNewQemu() throws IOException {
+        Path stick = Files.write(dir.resolve("stick.raw"), new byte[1 << 20]);
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        try (RunningVm vm = RunningVm.start(spec, dir, List.of("-device", "qemu-xhci,id=xhci",
+                "-drive", "if=none,id=d0,format=raw,file=" + stick, "-device", "usb-storage,id=stick0,drive=d0",
+                "-device", "usb-tablet,id=tab0"))) {
+            try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                qemu.qmp().execute("device_del", Map.of("id", "stick0"));
+                for (int waited = 0; qemu.children("/machine/peripheral").containsKey("stick0"); waited++) {
+                    assertThat(waited).as("the stick gone").isLessThan(100);
+                    QemuProcess.sleep(Duration.ofMillis(50));
+                }
+                assertThat(QemuReplacement.check(qemu, options(ReplacementMode.SHARED)).commandLine())
+                        .doesNotContain("usb-storage,id=stick0,drive=d0")
+                        .contains("usb-tablet,id=tab0,port=2");   // where it is, not on the stick's port 1
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (int i = 0; i < 2; i++) {
+                ReplacementResult r;
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE);
+                }
+                assertThat(r.warnings().stream().filter(w -> w.contains("is left out")).toList())
+                        .as("replacement %d", i).hasSize(i == 0 ? 2 : 0);
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    assertThat(qemu.children("/machine/peripheral")).containsKey("tab0").doesNotContainKey("stick0");
+                    assertThat(qemu.qmp().execute("query-block").toString()).doesNotContain("\"device\":\"d0\"");
+                }
+                try (Stream<Path> fds = Files.list(Path.of("/proc/" + r.newPid() + "/fd"))) {
+                    assertThat(fds.map(f -> {
+                        try {
+                            return Files.readSymbolicLink(f).toString();
+                        } catch (IOException gone) {
+                            return "";
+                        }
+                    })).as("the new QEMU's open files").doesNotContain(stick.toString());
+                }
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /**
      * A device plugged in with a backend a new QEMU cannot be given the same way (here an rng object added with
      * object-add) is refused at pre-flight, named, before anything starts.
      */
