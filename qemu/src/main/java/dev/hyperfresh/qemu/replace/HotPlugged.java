@@ -28,10 +28,10 @@ import java.util.stream.StreamSupport;
  * destination is told every device its source has now: each backend the command line does not declare, made again
  * from what the old QEMU reports of it (a disk's {@code blockdev-add} or {@code drive_add}, a network's
  * {@code netdev_add}, its tap handed over as the command line's are, a DIMM's memory backend's {@code object-add}, on
- * the old QEMU's memory as the command line's backends are), then {@code device_add} with the device's id,
+ * the old QEMU's memory as the command line's backends are, other objects' {@code object-add}), then {@code device_add} with the device's id,
  * bus and every property that differs from its type's default (a vCPU by its place alone), the devices that provide a bus before those on it,
- * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, another object added
- * at run time, a network QEMU does not describe) is refused before anything starts.
+ * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, a network QEMU does
+ * not describe) is refused before anything starts.
  *
  * @param steps    the QMP commands, in order; a tap network's {@code fd}/{@code ifname} and a memory backend are still
  *                 the old QEMU's until {@link #handedOver} (from {@link StandbyCommandLine#derive})
@@ -57,12 +57,13 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     private static final String SLIRP_DEFAULT_NET = "10.0.2.0";
     private static final String PCI_ADDRESS = "addr";
     private static final String OBJECT_ADD = "object-add";
+    private static final String MEMORY = "memory-backend-";
     private static final int NOT_A_CPU = -1;
     /**
-     * Device properties QEMU lists but cannot set (its list does not say which): a memory device's size is its
-     * backend's.
+     * Properties QEMU lists but cannot set (its list does not say which): a memory device's size is its backend's, an
+     * rng backend is always open.
      */
-    private static final Set<String> READ_ONLY = Set.of("size");
+    private static final Set<String> READ_ONLY = Set.of("size", "opened");
     /** What query-memdev reports of a memory backend that object-add takes. */
     private static final List<String> MEMORY_PROPERTIES = List.of("size", "merge", "dump", "prealloc", "share",
             "reserve", "policy", "host-nodes");
@@ -97,11 +98,12 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         Map<String, String> objects = source.children("/objects");
         JsonNode blocks = qmp.execute("query-block");
         JsonNode nodes = qmp.execute("query-named-block-nodes", Map.of("flat", true));
+        Set<String> made = new HashSet<>();
         for (Device d : devices) {
             d.backends.forEach((property, name) -> {
-                if (declared.getOrDefault(BACKEND_PROPERTIES.getOrDefault(property, "object"), Set.of())
-                        .contains(name)) {
-                    return;
+                String kind = BACKEND_PROPERTIES.getOrDefault(property, "object");
+                if (declared.getOrDefault(kind, Set.of()).contains(name) || !made.add(kind + ":" + name)) {
+                    return;   // on the command line, or made for another device already (an iothread two disks share)
                 }
                 switch (property) {
                     case "drive" -> {
@@ -112,9 +114,13 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                     }
                     case "netdev" -> networks.put(name, d);
                     case "memdev" -> steps.add(memory(d, name, memory, objects, vm));
-                    default -> throw refused(vm, d, "its " + property + " " + name + " was added at run time ("
-                            + BACKEND_PROPERTIES.getOrDefault(property, "object") + ") and cannot be made again in a"
-                            + " new QEMU");
+                    default -> {
+                        if (BACKEND_PROPERTIES.containsKey(property)) {
+                            throw refused(vm, d, "its " + property + " " + name + " was added at run time and cannot"
+                                    + " be made again in a new QEMU");
+                        }
+                        steps.add(object(qmp, d, name, objects, vm));
+                    }
                 }
             });
         }
@@ -160,7 +166,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
     HotPlugged handedOver(FileHandover handover, UnaryOperator<String> memoryBackend) {
         List<Step> handed = new ArrayList<>();
         for (Step step : steps) {
-            if (step.command().equals(OBJECT_ADD)) {
+            if (step.command().equals(OBJECT_ADD) && step.arguments().path("qom-type").asText().startsWith(MEMORY)) {
                 handed.add(new Step(OBJECT_ADD, QemuOpts.read(memoryBackend.apply(step.arguments().toString()), null)));
                 continue;
             }
@@ -389,6 +395,32 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
             if (m.has(key)) {
                 add.set(key, m.get(key));
             }
+        }
+        return new Step(OBJECT_ADD, add);
+    }
+
+    /**
+     * An object a device links to, added at run time ({@code object-add}: an rng backend, an iothread), with every
+     * property QOM reads from it.
+     */
+    private static Step object(QmpClient qmp, Device d, String id, Map<String, String> objects, String vm) {
+        String type = objects.get(id);
+        if (type == null) {
+            throw refused(vm, d, "it links to the object " + id + ", which QEMU does not list");
+        }
+        ObjectNode add = NODES.objectNode().put("qom-type", type).put("id", id);
+        for (JsonNode p : qmp.execute("qom-list-properties", Map.of("typename", type))) {
+            String key = p.path("name").asText();
+            String kind = p.path("type").asText();
+            if (key.equals("type") || kind.startsWith("child<") || READ_ONLY.contains(key)) {
+                continue;
+            }
+            Optional<JsonNode> value = qomGet(qmp, "/objects/" + id, key).filter(v -> !v.isNull()
+                    && !(v.isTextual() && v.asText().isEmpty()));
+            if (value.isPresent() && kind.startsWith("link<")) {
+                throw refused(vm, d, "its object " + id + " links to " + value.get().asText() + " in turn");
+            }
+            value.ifPresent(v -> add.set(key, v));
         }
         return new Step(OBJECT_ADD, add);
     }

@@ -210,8 +210,8 @@ class QemuReplacementTest {
      * and limited with block_set_io_throttle, a vCPU (plugged in by its place, its number kept), a DIMM on memory
      * added with object-add (its memory mapped as the rest
      * of the guest's RAM: what was written there reads back from each new QEMU), a user-mode network with a forward added at run time, a tap by name —
-     * and each device with its id, bus, address and properties (a serial number, a MAC), a bridge before the device
-     * behind it. Twice: the second time
+     * an rng backend and an iothread added with object-add, and each device with its id, bus, address and properties
+     * (a serial number, a MAC), a bridge before the device behind it. Twice: the second time
      * from a QEMU that got them so. `replace --check` lists the commands. Creating the tap needs root (as CI runs).
      */
     @Test
@@ -235,11 +235,14 @@ class QemuReplacementTest {
                 QmpClient q = qemu.qmp();
                 q.execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"));
                 q.execute("device_add", Map.of("driver", "pcie-pci-bridge", "id", "br1", "bus", "rp6"));
-                q.execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "aa", "bus", "br1", "addr", "1"));
+                q.execute("object-add", Map.of("qom-type", "rng-random", "id", "rand0", "filename", "/dev/urandom"));
+                q.execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "aa", "bus", "br1", "addr", "1",
+                        "rng", "rand0"));
+                q.execute("object-add", Map.of("qom-type", "iothread", "id", "io1", "poll-max-ns", 1000));
                 q.execute("blockdev-add", Map.of("driver", "raw", "node-name", "disk1", "file",
                         Map.of("driver", "file", "filename", disk.toString())));
                 q.execute("device_add", Map.of("driver", "virtio-blk-pci", "id", "vd1", "bus", "rp2", "drive", "disk1",
-                        "serial", "HF123"));
+                        "serial", "HF123", "iothread", "io1"));
                 assertThat(hmp(qemu, "drive_add 0 if=none,id=drv2,format=raw,file=" + drive)).contains("OK");
                 q.execute("device_add", Map.of("driver", "virtio-blk-pci", "id", "vd2", "bus", "rp3", "drive", "drv2"));
                 q.execute("block_set_io_throttle", Map.of("device", "drv2", "bps", 4_000_000, "bps_rd", 0, "bps_wr", 0,
@@ -261,7 +264,7 @@ class QemuReplacementTest {
                 free.path("props").properties().forEach(e -> cpu.put(e.getKey(), e.getValue().asInt()));
                 q.execute("device_add", cpu);
                 ReplacementPlan plan = QemuReplacement.check(qemu, options(ReplacementMode.SHARED));
-                assertThat(plan.plugged()).hasSize(15).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
+                assertThat(plan.plugged()).hasSize(17).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
                         .anyMatch(c -> c.contains("drive_add 0 if=none,id=drv2"))
                         .anyMatch(c -> c.startsWith("netdev_add") && c.contains("\"fd\":\"3\""));
                 assertThat(plan.handedOver()).anyMatch(h -> h.startsWith("the tap " + tap));
@@ -283,6 +286,12 @@ class QemuReplacementTest {
                             .containsEntry("nic1", "virtio-net-pci").containsEntry("nic2", "virtio-net-pci");
                     assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/vd1", "property",
                             "serial")).asText()).isEqualTo("HF123");
+                    assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/vd1", "property",
+                            "iothread")).asText()).isEqualTo("/objects/io1");
+                    assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/objects/io1", "property",
+                            "poll-max-ns")).asInt()).isEqualTo(1000);
+                    assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/aa", "property",
+                            "rng")).asText()).isEqualTo("/objects/rand0");
                     String blocks = qemu.qmp().execute("query-block").toString();
                     assertThat(blocks).contains("\"node-name\":\"disk1\"", "\"device\":\"drv2\"", "\"bps\":4000000");
                     assertThat(dimm(qemu, dir.resolve("dimm" + i))).as("the DIMM's memory, the same").isEqualTo(DIMM_MARK);
@@ -384,22 +393,22 @@ class QemuReplacementTest {
     }
 
     /**
-     * A device plugged in with a backend a new QEMU cannot be given the same way (here an rng object added with
-     * object-add) is refused at pre-flight, named, before anything starts.
+     * A device plugged in with a backend a new QEMU cannot be given the same way (here a NIC on a socket network
+     * added with netdev_add) is refused at pre-flight, named, before anything starts.
      */
     @Test
-    void aHotPluggedDeviceThatCannotBeCarriedIsRefusedBeforeAnythingStarts() {
+    void aHotPluggedDeviceThatCannotBeCarriedIsRefusedBeforeAnythingStarts() throws IOException {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         try (RunningVm vm = RunningVm.start(spec, dir, List.of("-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"));
              QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
-            qemu.qmp().execute("object-add", Map.of("qom-type", "rng-random", "id", "rand0", "filename", "/dev/urandom"));
-            qemu.qmp().execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1", "rng",
-                    "rand0"));
+            qemu.qmp().execute("netdev_add", Map.of("type", "socket", "id", "s1", "listen", "127.0.0.1:" + freePort()));
+            qemu.qmp().execute("device_add", Map.of("driver", "virtio-net-pci", "id", "nic1", "bus", "rp1", "netdev",
+                    "s1"));
             for (ThrowingCallable attempt : List.<ThrowingCallable>of(
                     () -> QemuReplacement.check(qemu, options(ReplacementMode.SHARED)),
                     () -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED), ProgressListener.NONE))) {
                 assertThatThrownBy(attempt).isInstanceOf(NotReplaceableException.class)
-                        .hasMessageContaining("rng0 (virtio-rng-pci)").hasMessageContaining("rand0")
+                        .hasMessageContaining("nic1 (virtio-net-pci)").hasMessageContaining("s1 is of type socket")
                         .hasMessageContaining("device_del");
             }
             assertThat(qemu.pid()).isEqualTo(vm.process().pid());
