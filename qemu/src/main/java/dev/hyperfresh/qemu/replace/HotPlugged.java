@@ -28,16 +28,18 @@ import java.util.stream.StreamSupport;
  * destination is told every device its source has now: each backend the command line does not declare, made again
  * from what the old QEMU reports of it (a disk's {@code blockdev-add} or {@code drive_add}, a network's
  * {@code netdev_add}, its tap handed over as the command line's are, a DIMM's memory backend's {@code object-add}, on
- * the old QEMU's memory as the command line's backends are, other objects' {@code object-add}), then {@code device_add} with the device's id,
+ * the old QEMU's memory as the command line's backends are, other objects' {@code object-add}; a character device
+ * goes on the new QEMU's command line instead, {@link #chardevs}), then {@code device_add} with the device's id,
  * bus and every property that differs from its type's default (a vCPU by its place alone), the devices that provide a bus before those on it,
  * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, a network QEMU does
  * not describe) is refused before anything starts.
  *
  * @param steps    the QMP commands, in order; a tap network's {@code fd}/{@code ifname} and a memory backend are still
  *                 the old QEMU's until {@link #handedOver} (from {@link StandbyCommandLine#derive})
+ * @param chardevs the character devices added at run time, as {@code -chardev} values the new QEMU starts with
  * @param warnings what the new QEMU's copies lack that the operator should know
  */
-record HotPlugged(List<Step> steps, List<String> warnings) {
+record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings) {
     /** One QMP command the new QEMU runs before the migration. */
     record Step(String command, ObjectNode arguments) {
         @Override
@@ -70,11 +72,12 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
 
     HotPlugged {
         steps = List.copyOf(steps);
+        chardevs = List.copyOf(chardevs);
         warnings = List.copyOf(warnings);
     }
 
     static HotPlugged none() {
-        return new HotPlugged(List.of(), List.of());
+        return new HotPlugged(List.of(), List.of(), List.of());
     }
 
     /**
@@ -96,9 +99,12 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         Map<String, JsonNode> memory = new HashMap<>();
         qmp.execute("query-memdev").forEach(m -> memory.put(m.path("id").asText(), m));
         Map<String, String> objects = source.children("/objects");
+        Map<String, String> chardevs = new HashMap<>();
+        qmp.execute("query-chardev").forEach(c -> chardevs.put(c.path("label").asText(), c.path("filename").asText()));
         JsonNode blocks = qmp.execute("query-block");
         JsonNode nodes = qmp.execute("query-named-block-nodes", Map.of("flat", true));
         Set<String> made = new HashSet<>();
+        List<String> chardevOptions = new ArrayList<>();
         for (Device d : devices) {
             d.backends.forEach((property, name) -> {
                 String kind = BACKEND_PROPERTIES.getOrDefault(property, "object");
@@ -114,6 +120,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
                     }
                     case "netdev" -> networks.put(name, d);
                     case "memdev" -> steps.add(memory(d, name, memory, objects, vm));
+                    case "chardev" -> chardevOptions.add(chardev(d, name, chardevs, vm));
                     default -> {
                         if (BACKEND_PROPERTIES.containsKey(property)) {
                             throw refused(vm, d, "its " + property + " " + name + " was added at run time and cannot"
@@ -138,7 +145,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
         for (Device d : devices) {
             limits(d, blocks, warnings).ifPresent(steps::add);
         }
-        return new HotPlugged(steps, warnings);
+        return new HotPlugged(steps, chardevOptions, warnings);
     }
 
     /** Runs the steps on the new QEMU; the first that fails throws, saying which device and what QEMU said. */
@@ -183,7 +190,7 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
             }
             handed.add(new Step(step.command(), QemuOpts.read(onNewFds, "type")));
         }
-        return new HotPlugged(handed, warnings);
+        return new HotPlugged(handed, chardevs, warnings);
     }
 
     /** The tap networks to be made again, as -netdev would write them: {@link FileHandover} must not count theirs. */
@@ -397,6 +404,33 @@ record HotPlugged(List<Step> steps, List<String> warnings) {
             }
         }
         return new Step(OBJECT_ADD, add);
+    }
+
+    /**
+     * The character device {@code id} as {@code query-chardev} describes it, as a {@code -chardev} of the new QEMU's
+     * command line (a listening socket's descriptor can be given there, not to {@code chardev-add}: QEMU 7.2 takes a
+     * number only outside the monitor): one that discards, a pseudo-terminal (a new one, as for the command line's),
+     * or a socket on a unix path or TCP port.
+     */
+    private static String chardev(Device d, String id, Map<String, String> chardevs, String vm) {
+        String described = chardevs.getOrDefault(id, "").replaceFirst("^disconnected:", "");
+        int colon = described.indexOf(':');
+        String kind = colon < 0 ? described : described.substring(0, colon);
+        String idOption = ",id=" + QemuOpts.escape(id);
+        return switch (kind) {
+            case "null", "pty" -> kind + idOption;
+            case "unix", "tcp", "telnet" -> {
+                ObjectNode opts = QemuOpts.parse(described.substring(colon + 1), "address");
+                String address = opts.remove("address").asText();
+                String where = kind.equals("unix") ? ",path=" + QemuOpts.escape(address)
+                        : ",host=" + address.substring(0, address.lastIndexOf(':'))
+                        + ",port=" + address.substring(address.lastIndexOf(':') + 1)
+                        + (kind.equals("telnet") ? ",telnet=on" : "");
+                yield "socket" + idOption + where + ",server=" + (QemuOpts.isOn(opts, "server") ? "on" : "off");
+            }
+            default -> throw refused(vm, d, "its character device " + id + " (" + (described.isEmpty() ? "unknown"
+                    : described) + ") was added at run time and cannot be made again in a new QEMU");
+        };
     }
 
     /**

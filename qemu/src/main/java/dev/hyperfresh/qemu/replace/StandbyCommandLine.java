@@ -102,6 +102,9 @@ public record StandbyCommandLine(List<String> argv, Path qmpSocket, List<SocketM
                 }
             }
         }
+        for (String added : plugged.chardevs()) {
+            argv.addAll(List.of("-chardev", chardev(added, running, moves, oldPid, handover)));
+        }
         SocketMove qmp = moves.stream().filter(m -> m.path().equals(attachedQmp)).findFirst().orElse(null);
         if (qmp == null) {
             qmp = SocketMove.of(attachedQmp, oldPid);

@@ -23,8 +23,10 @@ import java.io.RandomAccessFile;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -210,7 +212,9 @@ class QemuReplacementTest {
      * and limited with block_set_io_throttle, a vCPU (plugged in by its place, its number kept), a DIMM on memory
      * added with object-add (its memory mapped as the rest
      * of the guest's RAM: what was written there reads back from each new QEMU), a user-mode network with a forward added at run time, a tap by name —
-     * an rng backend and an iothread added with object-add, and each device with its id, bus, address and properties
+     * an rng backend and an iothread added with object-add, character devices added with chardev-add (on the new
+     * QEMU's command line: a unix socket for a guest agent, moved; a telnet console's TCP port, handed over; a null
+     * sink), and each device with its id, bus, address and properties
      * (a serial number, a MAC), a bridge before the device behind it. Twice: the second time
      * from a QEMU that got them so. `replace --check` lists the commands. Creating the tap needs root (as CI runs).
      */
@@ -219,12 +223,14 @@ class QemuReplacementTest {
         assumeThat(Sys.C.geteuid()).as("root, to create a tap").isZero();
         String tap = "hfh" + ProcessHandle.current().pid() % 100_000;
         int sshPort = freePort();
+        int consolePort = freePort();
+        Path agent = dir.resolve("qga.sock");
         Path disk = Files.write(dir.resolve("disk.raw"), new byte[1 << 20]);
         Path drive = Files.write(dir.resolve("drive.raw"), new byte[1 << 20]);
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
         List<String> ports = new ArrayList<>();
-        for (int i = 1; i <= 6; i++) {
+        for (int i = 1; i <= 7; i++) {
             ports.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",bus=pcie.0,chassis=" + i));
         }
         // merged into the -m and -smp before: room for a DIMM and a vCPU
@@ -258,15 +264,31 @@ class QemuReplacementTest {
                         "share", true));
                 q.execute("device_add", Map.of("driver", "pc-dimm", "id", "dimm1", "memdev", "mem1"));
                 writeDimm(vm.process().pid(), DIMM_MARK);
+                q.execute("device_add", Map.of("driver", "virtio-serial-pci", "id", "vs0", "bus", "rp7"));
+                q.execute("chardev-add", Map.of("id", "qga0", "backend", Map.of("type", "socket", "data", Map.of(
+                        "addr", Map.of("type", "unix", "data", Map.of("path", agent.toString())), "server", true,
+                        "wait", false))));
+                q.execute("device_add", Map.of("driver", "virtserialport", "id", "qga", "bus", "vs0.0", "chardev",
+                        "qga0", "name", "org.qemu.guest_agent.0"));
+                q.execute("chardev-add", Map.of("id", "con0", "backend", Map.of("type", "socket", "data", Map.of(
+                        "addr", Map.of("type", "inet", "data", Map.of("host", "127.0.0.1", "port",
+                                Integer.toString(consolePort))), "server", true, "wait", false, "telnet", true))));
+                q.execute("device_add", Map.of("driver", "virtconsole", "id", "con", "bus", "vs0.0", "chardev", "con0"));
+                q.execute("chardev-add", Map.of("id", "nul0", "backend", Map.of("type", "null", "data", Map.of())));
+                q.execute("device_add", Map.of("driver", "virtserialport", "id", "sink", "bus", "vs0.0", "chardev",
+                        "nul0"));
                 free = StreamSupport.stream(q.execute("query-hotpluggable-cpus").spliterator(), false)
                         .filter(c -> !c.has("qom-path")).findFirst().orElseThrow();
                 Map<String, Object> cpu = new LinkedHashMap<>(Map.of("driver", free.path("type").asText(), "id", "cpu2"));
                 free.path("props").properties().forEach(e -> cpu.put(e.getKey(), e.getValue().asInt()));
                 q.execute("device_add", cpu);
                 ReplacementPlan plan = QemuReplacement.check(qemu, options(ReplacementMode.SHARED));
-                assertThat(plan.plugged()).hasSize(17).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
+                assertThat(plan.plugged()).hasSize(21).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
                         .anyMatch(c -> c.contains("drive_add 0 if=none,id=drv2"))
-                        .anyMatch(c -> c.startsWith("netdev_add") && c.contains("\"fd\":\"3\""));
+                        .anyMatch(c -> c.startsWith("netdev_add") && c.contains("\"type\":\"tap\",\"id\":\"t1\",\"fd\":"));
+                assertThat(plan.commandLine()).contains("null,id=nul0")
+                        .anyMatch(a -> a.startsWith("socket,id=qga0,path=" + agent + ".next-"))
+                        .anyMatch(a -> a.startsWith("socket,id=con0,telnet=on,server=on,fd="));
                 assertThat(plan.handedOver()).anyMatch(h -> h.startsWith("the tap " + tap));
             }
             log.awaitProgress(2, GUEST_PROGRESS);
@@ -305,6 +327,10 @@ class QemuReplacementTest {
                 OpenFiles now = OpenFiles.ofProcess(r.newPid());
                 assertThat(now.taps(tap)).as("the new QEMU on " + tap).hasSize(1);
                 assertThat(now.tcpListeners(sshPort)).as("forwarded to the guest's port 22").hasSize(1);
+                assertThat(now.tcpListeners(consolePort)).as("the console's port, handed over").hasSize(1);
+                try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(agent))) {
+                    assertThat(client.isConnected()).as("the agent's socket, moved to the new QEMU").isTrue();
+                }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
         } finally {
