@@ -63,7 +63,7 @@ record Unplugged(QemuArgs kept, List<String> leftOut) {
         Set<String> chardevs = new HashSet<>();
         qmp.execute("query-chardev").forEach(c -> chardevs.add(c.path("label").asText()));
         return Map.of("device", source.children("/machine/peripheral").keySet(), "drive", disks,
-                "netdev", HotPlugged.netClients(qmp).keySet(), "chardev", chardevs,
+                "netdev", PluggedBackends.netClients(qmp).keySet(), "chardev", chardevs,
                 "object", source.children("/objects").keySet());
     }
 
