@@ -23,13 +23,14 @@ import java.util.function.UnaryOperator;
  * new QEMU gets them too. It starts from the old one's command line, which lacks them, and a migration loads only
  * into the same devices; so before the migration it is given them over QMP ({@link #steps}), as a migration's
  * destination is told every device its source has now: each backend the command line does not declare, made again
- * from what the old QEMU reports of it (a disk's {@code blockdev-add} or {@code drive_add}, a network's
- * {@code netdev_add}, its tap handed over as the command line's are, a DIMM's memory backend's {@code object-add}, on
- * the old QEMU's memory as the command line's backends are, other objects' {@code object-add}; a character device
- * goes on the new QEMU's command line instead, {@link #chardevs}), then {@code device_add} with the device's id,
- * bus and every property that differs from its type's default (a vCPU by its place alone), the devices that provide a bus before those on it,
- * then a disk's I/O limits. A device whose backend cannot be made again so (a character device, a network QEMU does
- * not describe) is refused before anything starts.
+ * from what the old QEMU reports of it ({@link PluggedBackends}: a disk's {@code blockdev-add} or {@code drive_add},
+ * a network's {@code netdev_add}, its tap handed over as the command line's are, a DIMM's memory backend's
+ * {@code object-add}, on the old QEMU's memory as the command line's backends are, other objects'
+ * {@code object-add}; a character device goes on the new QEMU's command line instead, {@link #chardevs}), then
+ * {@code device_add} with the device's id, bus and every property that differs from its type's default (a vCPU by
+ * its place alone), the devices that provide a bus before those on it, then a disk's I/O limits. A device whose
+ * backend cannot be made again so (a file character device, a network QEMU does not describe) is refused before
+ * anything starts.
  *
  * @param steps    the QMP commands, in order; a tap network's {@code fd}/{@code ifname} and a memory backend are still
  *                 the old QEMU's until {@link #handedOver} (from {@link StandbyCommandLine#derive})
