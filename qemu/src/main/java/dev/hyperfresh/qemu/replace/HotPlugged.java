@@ -75,10 +75,11 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
     /**
      * Reads the old QEMU's hot-plugged devices and their backends.
      *
-     * @param vm how refusals name the VM
+     * @param backends what the old QEMU has now
+     * @param vm       how refusals name the VM
      * @throws NotReplaceableException for a device that cannot be plugged into the new QEMU the same way
      */
-    static HotPlugged read(QemuInstance source, QemuArgs running, String vm) {
+    static HotPlugged read(QemuInstance source, QemuArgs running, OldBackends backends, String vm) {
         List<Device> devices = devices(source, vm);
         if (devices.isEmpty()) {
             return none();
@@ -90,11 +91,7 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         Map<String, Device> networks = new HashMap<>();
         Map<String, JsonNode> memory = new HashMap<>();
         qmp.execute("query-memdev").forEach(m -> memory.put(m.path("id").asText(), m));
-        Map<String, String> objects = source.children("/objects");
-        Map<String, String> chardevs = new HashMap<>();
-        qmp.execute("query-chardev").forEach(c -> chardevs.put(c.path("label").asText(), c.path("filename").asText()));
-        JsonNode blocks = qmp.execute("query-block");
-        JsonNode nodes = qmp.execute("query-named-block-nodes", Map.of("flat", true));
+        Map<String, String> objects = backends.objects();
         Set<String> made = new HashSet<>();
         List<String> chardevOptions = new ArrayList<>();
         for (Device d : devices) {
@@ -105,14 +102,14 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
                 }
                 switch (property) {
                     case "drive" -> {
-                        steps.add(PluggedBackends.disk(d, name, blocks, nodes, vm));
+                        steps.add(PluggedBackends.disk(d, name, backends.blocks(), backends.nodes(), vm));
                         warnings.add("the disk " + name + " of " + d + " is opened again from what QEMU reports of"
                                 + " it (driver, file, read-only, cache, detect-zeroes): any other option it was added"
                                 + " with (discard, aio, ...) takes its default");
                     }
                     case "netdev" -> networks.put(name, d);
                     case "memdev" -> steps.add(PluggedBackends.memory(d, name, memory, objects, vm));
-                    case "chardev" -> chardevOptions.add(PluggedBackends.chardev(d, name, chardevs, vm));
+                    case "chardev" -> chardevOptions.add(PluggedBackends.chardev(d, name, backends.chardevs(), vm));
                     default -> {
                         if (BACKEND_PROPERTIES.containsKey(property)) {
                             throw refused(vm, d, "its " + property + " " + name + " was added at run time and cannot"
@@ -127,15 +124,15 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         List<String> inOrder = new ArrayList<>(networks.keySet());
         inOrder.sort(Comparator.comparingInt(n -> userNetworks.contains(n) ? userNetworks.indexOf(n)
                 : Integer.MAX_VALUE));   // user-mode networks in the order the old QEMU made them: their state's order
-        Map<String, List<PluggedBackends.NetClient>> clients = PluggedBackends.netClients(qmp);
         for (String network : inOrder) {
-            steps.add(PluggedBackends.network(networks.get(network), network, clients.getOrDefault(network, List.of()), warnings, vm));
+            steps.add(PluggedBackends.network(networks.get(network), network,
+                    backends.networks().getOrDefault(network, List.of()), warnings, vm));
         }
         for (Device d : inBusOrder(devices)) {
             steps.add(new Step("device_add", d.arguments));
         }
         for (Device d : devices) {
-            PluggedBackends.limits(d, blocks, warnings).ifPresent(steps::add);
+            PluggedBackends.limits(d, backends.blocks(), warnings).ifPresent(steps::add);
         }
         return new HotPlugged(steps, chardevOptions, warnings);
     }
@@ -178,7 +175,8 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
             String onNewFds = handover.network("netdev", asFound);
             if (handover.handed().oldFds().size() == handedBefore) {
                 throw new NotReplaceableException("the tap network " + step.arguments().path("id").asText() + ", added"
-                        + " at run time (" + asFound + "), is not on a tap the old QEMU holds: it cannot be handed over");
+                        + " at run time (" + asFound + "), is not on a tap the old QEMU holds: it cannot be handed"
+                        + " over");
             }
             handed.add(new Step(step.command(), QemuOpts.read(onNewFds, "type")));
         }

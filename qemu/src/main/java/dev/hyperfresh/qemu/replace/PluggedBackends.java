@@ -12,15 +12,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.replace.HotPlugged.Device;
 import dev.hyperfresh.qemu.replace.HotPlugged.Step;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
 
 /**
@@ -29,7 +25,6 @@ import java.util.stream.StreamSupport;
  */
 final class PluggedBackends {
     private static final Set<String> PROTOCOLS = Set.of("file", "host_device", "host_cdrom");
-    private static final Pattern NET_CLIENT = Pattern.compile("(?:^|\\s)([^:\\s]+): index=\\d+,type=([\\w-]+),?(.*)$");
     private static final String SLIRP_DEFAULT_NET = "10.0.2.0";
     /** What query-memdev reports of a memory backend that object-add takes. */
     private static final List<String> MEMORY_PROPERTIES = List.of("size", "merge", "dump", "prealloc", "share",
@@ -52,7 +47,8 @@ final class PluggedBackends {
             String file = node.path("file").asText();
             String options = "if=none,id=" + QemuOpts.escape(name) + ",file=" + QemuOpts.escape(file)
                     + (file.startsWith("json:") ? "" : ",format=" + node.path("drv").asText())
-                    + ",readonly=" + onOff(node.path("ro")) + ",cache.direct=" + onOff(node.path("cache").path("direct"))
+                    + ",readonly=" + onOff(node.path("ro"))
+                    + ",cache.direct=" + onOff(node.path("cache").path("direct"))
                     + ",cache.no-flush=" + onOff(node.path("cache").path("no-flush"))
                     + ",detect-zeroes=" + node.path("detect_zeroes").asText("off");
             return new Step(HMP, NODES.objectNode().put("command-line", "drive_add 0 " + options));
@@ -154,14 +150,14 @@ final class PluggedBackends {
      * The network {@code name} as {@code info network} describes it: a user-mode network with its {@code restrict}
      * (QEMU shows no other option of it), or a tap on the old QEMU's descriptors ({@code fd=}) or interface.
      */
-    static Step network(Device d, String name, List<NetClient> clients, List<String> warnings, String vm) {
+    static Step network(Device d, String name, List<OldBackends.NetClient> clients, List<String> warnings, String vm) {
         if (clients.isEmpty()) {
             throw refused(vm, d, "its network " + name + " is not one QEMU lists");
         }
-        NetClient first = clients.get(0);
-        ObjectNode opts = QemuOpts.parse(first.info, null);
-        ObjectNode add = NODES.objectNode().put("type", first.type).put("id", name);
-        switch (first.type) {
+        OldBackends.NetClient first = clients.get(0);
+        ObjectNode opts = QemuOpts.parse(first.info(), null);
+        ObjectNode add = NODES.objectNode().put("type", first.type()).put("id", name);
+        switch (first.type()) {
             case "user" -> {
                 if (!opts.path("net").asText(SLIRP_DEFAULT_NET).equals(SLIRP_DEFAULT_NET)) {
                     throw refused(vm, d, "its user-mode network " + name + " is on " + opts.get("net").asText()
@@ -174,7 +170,7 @@ final class PluggedBackends {
             case "tap" -> {
                 if (opts.has("fd")) {
                     add.put(clients.size() == 1 ? "fd" : "fds", String.join(":", clients.stream()
-                            .map(c -> QemuOpts.parse(c.info, null).path("fd").asText()).toList()));
+                            .map(c -> QemuOpts.parse(c.info(), null).path("fd").asText()).toList()));
                 } else if (opts.has("ifname")) {
                     add.put("ifname", opts.get("ifname").asText());
                 } else {
@@ -182,28 +178,12 @@ final class PluggedBackends {
                             + " its own is not certain");
                 }
             }
-            default -> throw refused(vm, d, "its network " + name + " is of type " + first.type
+            default -> throw refused(vm, d, "its network " + name + " is of type " + first.type()
                     + ", which cannot be made again in a new QEMU");
         }
         return new Step("netdev_add", add);
     }
 
-    /** A network client as {@code info network} prints it: one per queue. */
-    record NetClient(String type, String info) {
-    }
-
-    /** {@code info network}'s clients (QMP has no query for them in QEMU 7.2), by name. */
-    static Map<String, List<NetClient>> netClients(QmpClient qmp) {
-        Map<String, List<NetClient>> clients = new HashMap<>();
-        String said = qmp.execute(HMP, Map.of("command-line", "info network")).asText();
-        for (String line : said.split("\r?\n")) {
-            Matcher m = NET_CLIENT.matcher(line);
-            if (m.find()) {
-                clients.computeIfAbsent(m.group(1), n -> new ArrayList<>()).add(new NetClient(m.group(2), m.group(3)));
-            }
-        }
-        return clients;
-    }
 
     /** The I/O limits of a disk device's drive ({@code block_set_io_throttle}), when it has any. */
     static Optional<Step> limits(Device d, JsonNode blocks, List<String> warnings) {
@@ -223,7 +203,8 @@ final class PluggedBackends {
             return Optional.empty();
         }
         if (!d.arguments().has("id")) {
-            warnings.add("the I/O limits of " + d + " are not set again: without an id its path in the new QEMU may differ");
+            warnings.add("the I/O limits of " + d + " are not set again: without an id its path in the new QEMU may"
+                    + " differ");
             return Optional.empty();
         }
         // the QOM path of the device's block backend (a virtio disk's is its virtio-backend): the same in the new QEMU

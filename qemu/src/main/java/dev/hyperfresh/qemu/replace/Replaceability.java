@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
  * would drop (unless the operator accepts the loss: it then becomes a warning), devices plugged in at run time that a
  * new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
- * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an offer against its own
- * KVM and build, a different question: the two share no code.)
+ * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an
+ * offer against its own KVM and build, a different question: the two share no code.)
  */
 final class Replaceability {
     private static final Set<String> MIGRATION_IDLE = Set.of("", "none", "completed", "failed", "cancelled");
@@ -60,9 +60,10 @@ final class Replaceability {
                     + " with the loss", Remedy.ACCEPT_CPU_STATE_LOSS);
         }
         QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
-        Unplugged unplugged = Unplugged.of(source, asStarted);
+        OldBackends backends = OldBackends.of(source);
+        Unplugged unplugged = Unplugged.of(source, asStarted, backends);
         QemuArgs running = unplugged.kept();
-        HotPlugged plugged = HotPlugged.read(source, running, vm);
+        HotPlugged plugged = HotPlugged.read(source, running, backends, vm);
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);
         }

@@ -33,8 +33,8 @@ record Unplugged(QemuArgs kept, List<String> leftOut) {
         leftOut = List.copyOf(leftOut);
     }
 
-    static Unplugged of(QemuInstance source, QemuArgs asStarted) {
-        Map<String, Set<String>> present = present(source);
+    static Unplugged of(QemuInstance source, QemuArgs asStarted, OldBackends backends) {
+        Map<String, Set<String>> present = present(source, backends);
         List<QemuArgs.Option> kept = new ArrayList<>();
         List<String> leftOut = new ArrayList<>();
         for (QemuArgs.Option o : asStarted.options()) {
@@ -54,17 +54,13 @@ record Unplugged(QemuArgs kept, List<String> leftOut) {
     }
 
     /** Per kind of {@link QemuArgs.Named}, the names the old QEMU has now. */
-    private static Map<String, Set<String>> present(QemuInstance source) {
-        QmpClient qmp = source.qmp();
+    private static Map<String, Set<String>> present(QemuInstance source, OldBackends backends) {
         Set<String> disks = new HashSet<>();
-        qmp.execute("query-block").forEach(b -> disks.add(b.path("device").asText()));
-        qmp.execute("query-named-block-nodes", Map.of("flat", true)).forEach(n -> disks.add(n.path("node-name")
-                .asText()));
-        Set<String> chardevs = new HashSet<>();
-        qmp.execute("query-chardev").forEach(c -> chardevs.add(c.path("label").asText()));
+        backends.blocks().forEach(b -> disks.add(b.path("device").asText()));
+        backends.nodes().forEach(n -> disks.add(n.path("node-name").asText()));
         return Map.of("device", source.children("/machine/peripheral").keySet(), "drive", disks,
-                "netdev", PluggedBackends.netClients(qmp).keySet(), "chardev", chardevs,
-                "object", source.children("/objects").keySet());
+                "netdev", backends.networks().keySet(), "chardev", backends.chardevs().keySet(),
+                "object", backends.objects().keySet());
     }
 
     /** {@code -device} with the PCI slot or USB port it has now written in, when it has an id and they are not. */
