@@ -78,6 +78,16 @@ public final class KvmRun {
         return page.getByte(52) != 0;
     }
 
+    /** The value an MMIO write stores, its {@link #mmioLength()} low bytes little-endian. */
+    public long mmioData() {
+        return page.getLong(40);
+    }
+
+    /** The value an MMIO read returns; KVM hands it to the guest on the next KVM_RUN. */
+    public void setMmioData(long value) {
+        page.putLong(40, value);
+    }
+
     public int internalSuberror() {
         return page.getInt(32);
     }

@@ -40,6 +40,9 @@ public interface LibC {
     @SaveError int fallocate(int fd, int mode, long offset, long len);
     @SaveError int fstat(int fd, @Out Pointer statbuf);
     @SaveError long lseek(int fd, long offset, int whence);
+    @SaveError long pread(int fd, Pointer buf, long count, long offset);
+    @SaveError long pwrite(int fd, Pointer buf, long count, long offset);
+    @SaveError int fdatasync(int fd);
 
     @SaveError int socket(int domain, int type, int protocol);
     @SaveError int socketpair(int domain, int type, int protocol, @Out int[] sv);
