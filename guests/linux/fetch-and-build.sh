@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Builds the HyperFresh Linux test guest from Debian packages, without root and without installing anything:
 #   ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux/vmlinuz           Debian's kernel (linux-image-amd64's bzImage)
-#   ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux/initramfs.cpio.gz static busybox + guests/linux/init.sh as /init
+#   ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux/initramfs.cpio.gz static busybox + guests/linux/init.sh as /init,
+#                                                                  and the kernel's virtio modules for a disk
 # Idempotent: does nothing when both exist and were built from the same package versions and init script.
 # Needs apt-get (with package lists: run `apt-get update` as root once), dpkg-deb, cpio, gzip.
 set -euo pipefail
+
+# What /init loads, in this order, when hfvisor gives the guest a disk (hfvisor's virtio block device on PCI).
+VIRTIO_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk"
 
 HERE=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd -P)
 OUT=${XDG_CACHE_HOME:-$HOME/.cache}/hyperfresh/linux
@@ -21,7 +25,7 @@ if [[ -z $kernel_pkg ]]; then
     exit 1
 fi
 version_of() { apt-cache show --no-all-versions "$1" | awk '/^Version:/ {print $2; exit}'; }
-stamp="$kernel_pkg=$(version_of "$kernel_pkg") busybox-static=$(version_of busybox-static) init=$(md5sum < "$HERE/init.sh" | cut -d' ' -f1)"
+stamp="$kernel_pkg=$(version_of "$kernel_pkg") busybox-static=$(version_of busybox-static) init=$(md5sum < "$HERE/init.sh" | cut -d' ' -f1) modules=${VIRTIO_MODULES// /+}"
 
 if [[ -f $OUT/vmlinuz && -f $OUT/initramfs.cpio.gz && $(cat "$OUT/stamp" 2>/dev/null) == "$stamp" ]]; then
     echo "fetch-and-build: up to date in $OUT ($stamp)"
@@ -39,6 +43,12 @@ root=$work/root
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
 install -m 0755 "$work/busybox/bin/busybox" "$root/bin/busybox"
 install -m 0755 "$HERE/init.sh" "$root/init"
+mkdir -p "$root/lib/modules"
+for m in $VIRTIO_MODULES; do
+    ko=$(find "$work/kernel/lib/modules" -name "$m.ko" -print -quit)
+    [[ -n $ko ]] || { echo "fetch-and-build: $kernel_pkg has no $m.ko" >&2; exit 1; }
+    install -m 0644 "$ko" "$root/lib/modules/$m.ko"
+done
 # No /dev/console here: the kernel's built-in initramfs already has it, and ours is unpacked on top.
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) | gzip -9 > "$work/initramfs.cpio.gz"
 

@@ -3,6 +3,11 @@
 #   LINUXBOOT kernel=<release> cpus=<n> memtotal_kb=<n>        once
 #   LINUXHB seq=<n> uptime=<seconds>                            every second
 #   memcheck ok seq=<n> | memcheck FAIL seq=<n>                 after each heartbeat
+# and, with a disk (hfvisor's virtio block device, /dev/vda):
+#   LINUXDISK size_kb=<n> label=<first line of sector 0>        once
+#   diskcheck ok seq=<n> | diskcheck FAIL seq=<n>               after each heartbeat: "LINUXDISKHB seq=<n>" written
+#                                                               to 4 KiB block 256 + n % 256, flushed, the page
+#                                                               cache dropped, and the block read back from the disk
 # The memory check copies a random reference file held in RAM and compares checksums: a page that changed
 # under the guest (lost or corrupted in a handover) shows up as FAIL. Its size in MiB comes from hf_memcheck_mib=
 # on the kernel command line (default 4); 0 turns it off.
@@ -18,6 +23,21 @@ for arg in $(cat /proc/cmdline); do
 done
 
 echo "LINUXBOOT kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) memtotal_kb=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
+
+disk=
+if [ -n "$(ls /sys/bus/pci/devices 2>/dev/null)" ]; then
+    for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+        insmod /lib/modules/$m.ko
+    done
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        [ -b /dev/vda ] && break
+        sleep 0.2
+    done
+    [ -b /dev/vda ] && disk=/dev/vda
+fi
+if [ -n "$disk" ]; then
+    echo "LINUXDISK size_kb=$(($(cat /sys/block/vda/size) / 2)) label=$(dd if=$disk bs=512 count=1 2>/dev/null | head -n 1)"
+fi
 
 if [ "$mib" -gt 0 ]; then
     dd if=/dev/urandom of=/tmp/memref bs=1048576 count="$mib" 2>/dev/null
@@ -35,6 +55,17 @@ while true; do
             echo "memcheck FAIL seq=$seq"
         fi
         rm -f /tmp/memcopy
+    fi
+    if [ -n "$disk" ]; then
+        block=$((256 + seq % 256))
+        echo "LINUXDISKHB seq=$seq" > /tmp/block
+        dd if=/tmp/block of=$disk bs=4096 seek=$block conv=sync,fsync 2>/dev/null
+        echo 3 > /proc/sys/vm/drop_caches
+        if [ "$(dd if=$disk bs=4096 skip=$block count=1 2>/dev/null | head -n 1)" = "LINUXDISKHB seq=$seq" ]; then
+            echo "diskcheck ok seq=$seq"
+        else
+            echo "diskcheck FAIL seq=$seq"
+        fi
     fi
     seq=$((seq + 1))
     sleep 1

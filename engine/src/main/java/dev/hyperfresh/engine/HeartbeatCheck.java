@@ -48,7 +48,7 @@ final class HeartbeatCheck {
             dropped += event.fields().path("count").asLong();
             return;
         }
-        if (LinuxConsoleBeats.memcheckFailed(event)) {
+        if (LinuxConsoleBeats.selfCheckFailed(event)) {
             cpus.computeIfAbsent(LinuxConsoleBeats.key(event.vm()), k -> new Cpu()).memoryErrors++;
             return;
         }

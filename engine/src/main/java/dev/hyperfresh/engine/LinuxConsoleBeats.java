@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * The Linux test guest's oracle on its serial console (guests/linux/init.sh): {@code LINUXHB seq=N uptime=S.SS}
- * every second and {@code memcheck FAIL} when its memory check fails. Verify reads them as it reads hfguest's
+ * every second, {@code memcheck FAIL} when its memory check fails and {@code diskcheck FAIL} when a block it wrote
+ * to its disk does not read back (both counted as the guest's errors). Verify reads them as it reads hfguest's
  * heartbeats, one sequence per VM, uptime standing in for timer ticks and TSC; a missing number is not judged, as
  * the kernel's own messages share the console and may garble a line.
  */
@@ -33,7 +34,11 @@ final class LinuxConsoleBeats {
                 Long.parseLong(m.group(2)) * 100 + Long.parseLong(m.group(3)))) : Optional.empty();
     }
 
-    static boolean memcheckFailed(Event e) {
-        return Event.CONSOLE.equals(e.kind()) && e.fields().path("text").asText().contains("memcheck FAIL");
+    static boolean selfCheckFailed(Event e) {
+        if (!Event.CONSOLE.equals(e.kind())) {
+            return false;
+        }
+        String text = e.fields().path("text").asText();
+        return text.contains("memcheck FAIL") || text.contains("diskcheck FAIL");
     }
 }

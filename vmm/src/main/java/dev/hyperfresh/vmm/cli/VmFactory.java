@@ -4,6 +4,7 @@ import static java.lang.System.Logger.Level.WARNING;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.KvmFlavor;
+import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
@@ -12,6 +13,8 @@ import dev.hyperfresh.vmm.vm.GuestWarning;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import dev.hyperfresh.vmm.vm.VmDisk;
+import java.util.List;
 
 /** Turns a {@code --vm} spec into a created (not yet started) VM. */
 final class VmFactory {
@@ -36,12 +39,32 @@ final class VmFactory {
             System.err.println("hfvisor: warning: " + warning);
         });
         if (spec.guest().equals(VmConfig.LINUX)) {
+            return linux(kvm, spec);
+        }
+        String cmdline = HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline());
+        return new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline)), null);
+    }
+
+    /** A disk's image is opened (and locked) before the VM is made, so a busy image refuses the VM outright. */
+    private static Created linux(Kvm kvm, VmSpec spec) {
+        if (spec.disk() == null) {
             String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE : spec.cmdline();
             VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline));
             return new Created(vm, PcDevices.attach(vm));
         }
-        String cmdline = HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline());
-        return new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline)), null);
+        String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE_WITH_PCI : spec.cmdline();
+        ImageFile image = ImageFile.open(spec.disk(), spec.diskReadOnly());
+        VirtualMachine vm;
+        try {
+            vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline,
+                    List.of(VmDisk.INTERRUPT)));
+        } catch (RuntimeException e) {
+            image.close();
+            throw e;
+        }
+        PcDevices pc = PcDevices.attach(vm);
+        VmDisk.attach(vm, spec.disk(), image, spec.diskReadOnly());
+        return new Created(vm, pc);
     }
 
     private static VirtualMachine create(Kvm kvm, VmSpec spec, BootLoader loader) {

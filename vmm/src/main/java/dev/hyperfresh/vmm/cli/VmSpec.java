@@ -11,14 +11,15 @@ import java.util.Set;
 
 /**
  * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
- * [,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline containing commas goes last: everything
- * after {@code cmdline=} belongs to it. {@code guest=linux} without {@code kernel=} boots the build of
- * guests/linux/fetch-and-build.sh (kernel and initramfs).
+ * [,disk=PATH[,readonly]][,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline containing commas
+ * goes last: everything after {@code cmdline=} belongs to it. {@code guest=linux} without {@code kernel=} boots
+ * the build of guests/linux/fetch-and-build.sh (kernel and initramfs). {@code disk=} gives a Linux guest a virtio
+ * block device over a raw image ({@code /dev/vda}), {@code readonly} one it cannot write.
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
-                     String cmdline, boolean hugePages, String console) {
+                     String cmdline, boolean hugePages, String console, Path disk, boolean diskReadOnly) {
     private static final Set<String> KEYS = Set.of("name", "mem", "cpus", "guest", "kernel", "initrd", "cmdline",
-            "hugepages", "console");
+            "hugepages", "console", "disk", "readonly");
 
     public static VmSpec parse(String text) {
         return parse(text, LinuxGuestBuild.standard());
@@ -63,9 +64,16 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             kernel = build.kernel();
             initrd = initrd != null ? initrd : build.initrd();
         }
+        Path disk = kv.containsKey("disk") ? existing("disk", kv.get("disk")).toAbsolutePath().normalize() : null;
+        if (disk != null && guest.equals(VmConfig.HFGUEST)) {
+            throw new IllegalArgumentException("disk= is for guest=linux: hfguest has no virtio driver");
+        }
+        if (disk == null && kv.containsKey("readonly")) {
+            throw new IllegalArgumentException("readonly applies to a disk=; this VM has none");
+        }
         VmConfig.check(name, mem, cpus, kv.containsKey("hugepages"));
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
-                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"));
+                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), disk, kv.containsKey("readonly"));
     }
 
     /** Sizes like 256M, 4G, 1048576 (bytes), 512K. */

@@ -26,10 +26,14 @@ public record InstanceInfo(String name, long pid, String version, String buildId
      * e.g. in a handover reply; built by {@code VirtualMachine.describe}).
      */
     public record Vm(String name, int vcpus, long memoryBytes, Long residentBytes, String state, String guestKind,
-                     Exits exits) {
+                     Exits exits, Disk disk) {
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
-            this(name, vcpus, memoryBytes, null, state, guestKind, null);
+            this(name, vcpus, memoryBytes, null, state, guestKind, null, null);
         }
+    }
+
+    /** A VM's disk: its image and whether the guest may write it. */
+    public record Disk(String path, boolean readOnly) {
     }
 
     /**

@@ -13,20 +13,20 @@ import java.io.UncheckedIOException;
  * fields. Restoring reads and checks everything before the device changes, so foreign, newer, truncated or
  * overlong bytes are refused with a clear error and leave the device as it was.
  */
-final class DeviceState {
-    interface Fields {
+public final class DeviceState {
+    public interface Fields {
         void write(DataOutputStream out) throws IOException;
     }
 
     /** Reads the fields and returns what applies them; it runs only once all bytes were read and checked. */
-    interface Parser {
+    public interface Parser {
         Runnable read(DataInputStream in) throws IOException;
     }
 
     private DeviceState() {
     }
 
-    static byte[] save(int magic, int version, Fields fields) {
+    public static byte[] save(int magic, int version, Fields fields) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(magic);
@@ -38,7 +38,7 @@ final class DeviceState {
         return bytes.toByteArray();
     }
 
-    static void restore(byte[] state, String device, int magic, int version, Parser parser) {
+    public static void restore(byte[] state, String device, int magic, int version, Parser parser) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(state))) {
             if (in.readInt() != magic) {
                 throw new IllegalArgumentException("not a " + device + " state");

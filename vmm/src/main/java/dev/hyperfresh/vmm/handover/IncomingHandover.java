@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.EventFd;
 import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
@@ -28,6 +29,7 @@ import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import dev.hyperfresh.vmm.vm.VmDisk;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,6 +68,8 @@ public final class IncomingHandover {
     private Fd old;
     /** The old instance's name lock, held from the adopt on: the name is never free while the VMs may move here. */
     private Fd nameLock;
+    /** The VMs' open disk images, in the offer's order of the VMs that have one. */
+    private List<Fd> images = List.of();
     /** Signalled by the old instance once the offer stands or is withdrawn; null from a build without it. */
     private EventFd offerSignal;
     private volatile boolean oldStalled;
@@ -92,14 +96,18 @@ public final class IncomingHandover {
         JsonNode id = adopt.header().get("id");
         try {
             offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
+            int disks = offer == null ? 0 : (int) offer.vms().stream().filter(v -> v.disk() != null).count();
             if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)
-                    + (offer.nameLock() ? 1 : 0) + (offer.offerSignal() ? 1 : 0)) {
+                    + disks + (offer.nameLock() ? 1 : 0) + (offer.offerSignal() ? 1 : 0)) {
                 throw new IllegalArgumentException("adopt needs an offer and the ledger descriptor, then in remap mode"
-                        + " one memfd per VM, then the name lock and the offer signal if the offer says so");
+                        + " one memfd per VM, then each disk's image, then the name lock and the offer signal if the"
+                        + " offer says so");
             }
             ledger = Ledger.open(fds.remove(0));
             offerSignal = offer.offerSignal() ? EventFd.adopt(fds.remove(fds.size() - 1)) : null;
             nameLock = offer.nameLock() ? fds.remove(fds.size() - 1) : null;
+            images = new ArrayList<>(fds.subList(fds.size() - disks, fds.size()));
+            fds.removeAll(images);
             old = Pidfd.open((int) offer.oldPid());
             List<String> problems = preflight(fds);
             if (!problems.isEmpty()) {
@@ -118,6 +126,7 @@ public final class IncomingHandover {
             channel.send(reply, List.of());
         } catch (JsonProcessingException | RuntimeException e) {
             fds.forEach(Fd::close);
+            images.forEach(Fd::close);
             String why = e instanceof JsonProcessingException j ? "malformed offer: " + j.getOriginalMessage()
                     : e.getMessage();
             trySend(Replies.error(id, why));
@@ -137,6 +146,7 @@ public final class IncomingHandover {
         long total = offer.vms().stream().mapToLong(Offer.VmOffer::memoryBytes).sum();
         long populateNanos = 0;
         long[] before = {0};
+        int disk = 0;
         for (int i = 0; i < offer.vms().size(); i++) {
             Offer.VmOffer o = offer.vms().get(i);
             GuestMemory memory = offer.memory() == MemoryMode.COPY
@@ -147,6 +157,10 @@ public final class IncomingHandover {
                         null, o.guestKind()), memory);
                 if (VmConfig.LINUX.equals(o.guestKind())) {
                     PcDevices.attach(vm);   // their state arrives with the VM's at the cutover
+                }
+                if (o.disk() != null) {
+                    VmDisk.attach(vm, Path.of(o.disk().path()), ImageFile.adopt(images.get(disk++)),
+                            o.disk().readOnly());
                 }
             } catch (RuntimeException e) {
                 if (vm != null) {

@@ -7,6 +7,8 @@ import dev.hyperfresh.kvm.Sregs;
 import dev.hyperfresh.kvm.Vcpu;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.vmm.devices.IoBus;
+import dev.hyperfresh.vmm.devices.MmioBus;
+import dev.hyperfresh.vmm.devices.MmioDevice;
 
 /**
  * The body of one vCPU thread: KVM_RUN, dispatch the exit, repeat; park when the VM asks to pause. A kick
@@ -22,13 +24,15 @@ final class VcpuLoop implements Runnable {
     private final VcpuGate gate;
     private final Vcpu vcpu;
     private final IoBus bus;
+    private final MmioBus mmio;
     private final BreakpointDelivery.LinearMemory linear;
     private final ExitCounts counts;
     private final boolean hfguest;
     private boolean ioInFlight;
 
-    VcpuLoop(VirtualMachine vm, Vcpu vcpu, IoBus bus) {
+    VcpuLoop(VirtualMachine vm, Vcpu vcpu, IoBus bus, MmioBus mmio) {
         this.vm = vm;
+        this.mmio = mmio;
         this.gate = vm.gate();
         this.vcpu = vcpu;
         this.bus = bus;
@@ -47,6 +51,9 @@ final class VcpuLoop implements Runnable {
             // once. Parked after the I/O exit itself, the saved RIP would replay the instruction elsewhere.
             int lowered = 0;
             while (ioInFlight || gate.awaitRunnable()) {
+                if (!ioInFlight) {
+                    vm.runDeferredDeviceWork();
+                }
                 ioInFlight = false;
                 ExitReason exit = vcpu.run();
                 int raised = gate.raisedSince(lowered);
@@ -110,9 +117,21 @@ final class VcpuLoop implements Runnable {
                 return false;
             }
             case MMIO -> {
-                vm.failWithState(String.format("MMIO %s of %d bytes at 0x%x, where hfvisor has no device",
-                        run.mmioIsWrite() ? "write" : "read", run.mmioLength(), run.mmioAddress()), vcpu);
-                return false;
+                MmioDevice device = mmio.at(run.mmioAddress());
+                if (device == null) {
+                    vm.failWithState(String.format("MMIO %s of %d bytes at 0x%x, where hfvisor has no device",
+                            run.mmioIsWrite() ? "write" : "read", run.mmioLength(), run.mmioAddress()), vcpu);
+                    return false;
+                }
+                if (run.mmioIsWrite()) {
+                    int length = run.mmioLength();   // KVM fills only that many of the data field's 8 bytes
+                    device.write(run.mmioAddress(), length,
+                            length >= 8 ? run.mmioData() : run.mmioData() & ((1L << (8 * length)) - 1));
+                } else {
+                    run.setMmioData(device.read(run.mmioAddress(), run.mmioLength()));
+                }
+                ioInFlight = true;   // a read's value reaches the guest on the next KVM_RUN, as an IN's does
+                return true;
             }
             default -> {
                 vm.failWithState("unhandled exit " + exit + " (" + run.exitReason() + ")", vcpu);

@@ -18,6 +18,8 @@ import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.devices.IoBus;
+import dev.hyperfresh.vmm.devices.MmioBus;
+import dev.hyperfresh.vmm.devices.MmioDevice;
 import dev.hyperfresh.vmm.devices.PortDevice;
 import dev.hyperfresh.vmm.devices.PowerOffPort;
 import dev.hyperfresh.vmm.devices.StatefulDevice;
@@ -33,10 +35,12 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -65,6 +69,10 @@ public final class VirtualMachine implements AutoCloseable {
     private final GuestMemory memory;
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final IoBus bus = new IoBus();
+    private final MmioBus mmio = new MmioBus();
+    private volatile VmDisk disk;
+    /** Device work a pause interrupted, for the first vCPU thread that runs again (see {@link VcpuLoop}). */
+    private final Queue<Runnable> deferredDeviceWork = new ConcurrentLinkedQueue<>();
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
     private final List<Consumer<GuestLine>> lineListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<String>> consoleListeners = new CopyOnWriteArrayList<>();
@@ -229,6 +237,34 @@ public final class VirtualMachine implements AutoCloseable {
         addDeviceState(stateName, (StatefulDevice) device);
     }
 
+    /** Adds a device in guest-physical memory space (before {@link #start()}). */
+    public void addMmioDevice(MmioDevice device) {
+        mmio.register(device);
+    }
+
+    /** Device work to do once the VM runs again, before guest code, on a vCPU thread. */
+    void deferDeviceWork(Runnable work) {
+        deferredDeviceWork.add(work);
+    }
+
+    /** Called by a vCPU thread before it enters KVM_RUN: a queue check, nothing more, while there is none. */
+    void runDeferredDeviceWork() {
+        if (!deferredDeviceWork.isEmpty()) {
+            for (Runnable work = deferredDeviceWork.poll(); work != null; work = deferredDeviceWork.poll()) {
+                work.run();
+            }
+        }
+    }
+
+    /** Records the VM's disk (its image closes with the VM); see {@link VmDisk#attach}. */
+    void setDisk(VmDisk attached) {
+        disk = attached;
+    }
+
+    public Optional<VmDisk> disk() {
+        return Optional.ofNullable(disk);
+    }
+
     /** State that moves with the VM without ports of its own (a console's unfinished line). */
     public void addDeviceState(String stateName, StatefulDevice state) {
         statefulDevices.put(stateName, state);
@@ -268,7 +304,7 @@ public final class VirtualMachine implements AutoCloseable {
             status = paused ? VmStatus.PAUSED : VmStatus.RUNNING;
         }
         for (Vcpu v : vcpus) {
-            Thread t = new Thread(new VcpuLoop(this, v, bus), "vcpu-" + config.name() + "-" + v.id());
+            Thread t = new Thread(new VcpuLoop(this, v, bus, mmio), "vcpu-" + config.name() + "-" + v.id());
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -552,8 +588,10 @@ public final class VirtualMachine implements AutoCloseable {
                 exitCounts.ioByPort(), exitCounts.emulated()) : null;
         // huge pages are all taken as the VM is made; what counts of them is the pool's, not the file's blocks
         Long resident = config.hugePages() ? Long.valueOf(config.memoryBytes()) : memory.residentBytes();
+        InstanceInfo.Disk shownDisk = disk == null ? null : new InstanceInfo.Disk(disk.path().toString(),
+                disk.readOnly());
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
-                config.guestKind(), exits);
+                config.guestKind(), exits, shownDisk);
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
@@ -609,5 +647,8 @@ public final class VirtualMachine implements AutoCloseable {
         vcpus.forEach(Vcpu::close);
         vm.close();
         memory.close();
+        if (disk != null) {
+            disk.device().image().close();
+        }
     }
 }

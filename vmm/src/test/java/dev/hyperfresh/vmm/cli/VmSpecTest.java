@@ -78,4 +78,20 @@ class VmSpecTest {
                 .hasMessageContaining("no Linux guest in " + dir)
                 .hasMessageContaining("run guests/linux/fetch-and-build.sh first");
     }
+
+    @Test
+    void aLinuxGuestTakesADiskByItsAbsolutePathReadOnlyIfAsked(@TempDir Path dir) throws IOException {
+        Path kernel = Files.write(dir.resolve("bzImage"), new byte[1]);
+        Path image = Files.write(dir.resolve("disk.img"), new byte[512]);
+        VmSpec s = VmSpec.parse("name=l,kernel=" + kernel + ",disk=" + image + ",readonly", new LinuxGuestBuild(dir));
+        assertThat(s.disk()).isEqualTo(image.toAbsolutePath());
+        assertThat(s.diskReadOnly()).isTrue();
+        assertThat(VmSpec.parse("name=l,kernel=" + kernel, new LinuxGuestBuild(dir)).disk()).isNull();
+        assertThatThrownBy(() -> VmSpec.parse("name=h,disk=" + image))
+                .hasMessageContaining("disk= is for guest=linux: hfguest has no virtio driver");
+        assertThatThrownBy(() -> VmSpec.parse("name=l,kernel=" + kernel + ",readonly", new LinuxGuestBuild(dir)))
+                .hasMessageContaining("readonly applies to a disk=");
+        assertThatThrownBy(() -> VmSpec.parse("name=l,kernel=" + kernel + ",disk=/nonexistent.img"))
+                .hasMessageContaining("disk file not readable: /nonexistent.img");
+    }
 }

@@ -12,6 +12,8 @@ public record LinuxGuestBuild(Path dir) {
     public static final String SCRIPT = "guests/linux/fetch-and-build.sh";
     /** No ACPI tables or PCI on hfvisor; SMP comes from the MP table; reboot=k resets through the i8042. */
     public static final String CMDLINE = "console=ttyS0 earlycon=uart8250,io,0x3f8 reboot=k panic=-1 pci=off acpi=off";
+    /** With a disk: PCI bus 0 by configuration mechanism #1, its interrupts from the MP table. */
+    public static final String CMDLINE_WITH_PCI = CMDLINE.replace("pci=off", "pci=conf1");
 
     /** {@code ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux}, as the script uses. */
     public static LinuxGuestBuild standard() {

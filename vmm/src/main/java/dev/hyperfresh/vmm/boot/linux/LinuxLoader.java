@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Boots a Linux bzImage through its 64-bit entry point (boot protocol 2.12+): the kernel at 1 MiB, the initrd as
@@ -38,17 +39,24 @@ public final class LinuxLoader implements BootLoader {
     private final Path initrd;
     private final byte[] cmdline;
     private final SetupHeader header;
+    private final List<MpTable.PciInterrupt> pci;
 
     public LinuxLoader(Path kernel, String cmdline) {
         this(kernel, null, cmdline);
+    }
+
+    public LinuxLoader(Path kernel, Path initrd, String cmdline) {
+        this(kernel, initrd, cmdline, List.of());
     }
 
     /**
      * Checks the kernel header and the command line now, so a bad configuration fails before a VM exists.
      *
      * @param initrd the initial ramdisk, or null for none
+     * @param pci    the PCI devices' interrupts the MP table describes (none: the table has no PCI bus)
      */
-    public LinuxLoader(Path kernel, Path initrd, String cmdline) {
+    public LinuxLoader(Path kernel, Path initrd, String cmdline, List<MpTable.PciInterrupt> pci) {
+        this.pci = List.copyOf(pci);
         this.kernel = kernel;
         this.initrd = initrd;
         this.cmdline = cmdline.getBytes(StandardCharsets.UTF_8);
@@ -77,7 +85,7 @@ public final class LinuxLoader implements BootLoader {
             throw new LinuxBootException(String.format("%s needs RAM up to 0x%x to decompress and start; the VM has "
                     + "0x%x below 3 GiB", kernel, kernelEnd, lowRamEnd));
         }
-        memory.write(MP_TABLE_ADDRESS, MpTable.build(MP_TABLE_ADDRESS, vcpus));
+        memory.write(MP_TABLE_ADDRESS, MpTable.build(MP_TABLE_ADDRESS, vcpus, pci));
         memory.write(GDT_ADDRESS, BootGdt.build());
         memory.write(PAGE_TABLES_ADDRESS, IdentityPageTables.build(PAGE_TABLES_ADDRESS));
         memory.write(CMDLINE_ADDRESS, Arrays.copyOf(cmdline, cmdline.length + 1));

@@ -3,6 +3,7 @@ package dev.hyperfresh.vmm.boot.linux;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * An Intel MultiProcessor Specification 1.4 table: how a kernel without ACPI learns the application processors,
@@ -22,7 +23,9 @@ public final class MpTable {
     static final int PROCESSOR = 0, BUS = 1, IOAPIC = 2, IO_INTERRUPT = 3, LOCAL_INTERRUPT = 4;
     static final int INT = 0, NMI = 1, EXTINT = 3;
     static final int CPU_ENABLED = 1, CPU_BOOT_PROCESSOR = 2;
-    static final int ISA_BUS_ID = 0;
+    /** Linux matches an interrupt entry's source bus against the PCI bus number: PCI bus 0 is MP bus 0. */
+    static final int PCI_BUS_ID = 0;
+    private static final String PCI = "PCI   ", ISA = "ISA   ";
     private static final int SPEC_1_4 = 4;
     /** What KVM's in-kernel LAPIC and IOAPIC report in their version registers. */
     private static final int LAPIC_VERSION = 0x14, IOAPIC_VERSION = 0x11;
@@ -30,24 +33,38 @@ public final class MpTable {
     private static final int CPU_SIGNATURE = 0x600, CPU_FEATURES = 0x201;
     private static final int ALL_LAPICS = 0xff;
 
+    /** A PCI device's INTA# on bus 0, wired to IOAPIC input {@code irq} (level-triggered, active low, as PCI's). */
+    public record PciInterrupt(int slot, int irq) {
+    }
+
     private MpTable() {
     }
 
     public static int size(int vcpus) {
+        return size(vcpus, List.of());
+    }
+
+    public static int size(int vcpus, List<PciInterrupt> pci) {
         return POINTER_BYTES + HEADER_BYTES + vcpus * PROCESSOR_BYTES
-                + (2 + ISA_IRQS + 2) * SMALL_ENTRY_BYTES;
+                + (2 + ISA_IRQS + 2 + (pci.isEmpty() ? 0 : 1 + pci.size())) * SMALL_ENTRY_BYTES;
     }
 
     /** The table as it must lie at guest-physical {@code address} (16-byte aligned, below 4 GiB). */
     public static byte[] build(long address, int vcpus) {
+        return build(address, vcpus, List.of());
+    }
+
+    /** With PCI bus 0 and its devices' interrupts when {@code pci} names any (the ISA bus is then bus 1). */
+    public static byte[] build(long address, int vcpus, List<PciInterrupt> pci) {
         if (vcpus < 1 || vcpus > MAX_VCPUS) {
             throw new LinuxBootException("an MP table describes 1 to " + MAX_VCPUS + " vCPUs, not " + vcpus);
         }
-        if (address % 16 != 0 || address + size(vcpus) > 0xffffffffL) {
+        if (address % 16 != 0 || address + size(vcpus, pci) > 0xffffffffL) {
             throw new IllegalArgumentException(String.format("MP table at 0x%x: must be 16-byte aligned below 4 GiB",
                     address));
         }
-        ByteBuffer b = ByteBuffer.allocate(size(vcpus)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(size(vcpus, pci)).order(ByteOrder.LITTLE_ENDIAN);
+        int isaBus = pci.isEmpty() ? 0 : PCI_BUS_ID + 1;
         int ioapicId = vcpus;
         b.position(POINTER_BYTES + HEADER_BYTES);
         for (int cpu = 0; cpu < vcpus; cpu++) {
@@ -55,17 +72,23 @@ public final class MpTable {
                     .put((byte) (CPU_ENABLED | (cpu == 0 ? CPU_BOOT_PROCESSOR : 0)))
                     .putInt(CPU_SIGNATURE).putInt(CPU_FEATURES).putLong(0);
         }
-        b.put((byte) BUS).put((byte) ISA_BUS_ID).put("ISA   ".getBytes(StandardCharsets.US_ASCII));
+        if (!pci.isEmpty()) {
+            b.put((byte) BUS).put((byte) PCI_BUS_ID).put(PCI.getBytes(StandardCharsets.US_ASCII));
+        }
+        b.put((byte) BUS).put((byte) isaBus).put(ISA.getBytes(StandardCharsets.US_ASCII));
         b.put((byte) IOAPIC).put((byte) ioapicId).put((byte) IOAPIC_VERSION).put((byte) 1)
                 .putInt((int) IOAPIC_ADDRESS);
         // KVM routes GSI n to IOAPIC pin n for every ISA IRQ, the PIT's IRQ 0 included: no override at pin 2.
         for (int irq = 0; irq < ISA_IRQS; irq++) {
-            interrupt(b, IO_INTERRUPT, INT, irq, ioapicId, irq);
+            interrupt(b, IO_INTERRUPT, INT, isaBus, irq, ioapicId, irq);
         }
-        interrupt(b, LOCAL_INTERRUPT, EXTINT, 0, ALL_LAPICS, 0);
-        interrupt(b, LOCAL_INTERRUPT, NMI, 0, ALL_LAPICS, 1);
+        for (PciInterrupt p : pci) {   // source: slot in bits 2-6, INTA# as 0; flags 0: the bus's own (level, low)
+            interrupt(b, IO_INTERRUPT, INT, PCI_BUS_ID, p.slot() << 2, ioapicId, p.irq());
+        }
+        interrupt(b, LOCAL_INTERRUPT, EXTINT, isaBus, 0, ALL_LAPICS, 0);
+        interrupt(b, LOCAL_INTERRUPT, NMI, isaBus, 0, ALL_LAPICS, 1);
         int tableLength = b.position() - POINTER_BYTES;
-        int entries = vcpus + 2 + ISA_IRQS + 2;
+        int entries = vcpus + 2 + ISA_IRQS + 2 + (pci.isEmpty() ? 0 : 1 + pci.size());
 
         b.position(POINTER_BYTES);
         b.put("PCMP".getBytes(StandardCharsets.US_ASCII)).putShort((short) tableLength).put((byte) SPEC_1_4)
@@ -81,9 +104,9 @@ public final class MpTable {
         return b.array();
     }
 
-    private static void interrupt(ByteBuffer b, int entryType, int interruptType, int sourceIrq, int destination,
-                                  int destinationPin) {
-        b.put((byte) entryType).put((byte) interruptType).putShort((short) 0).put((byte) ISA_BUS_ID)
+    private static void interrupt(ByteBuffer b, int entryType, int interruptType, int bus, int sourceIrq,
+                                  int destination, int destinationPin) {
+        b.put((byte) entryType).put((byte) interruptType).putShort((short) 0).put((byte) bus)
                 .put((byte) sourceIrq).put((byte) destination).put((byte) destinationPin);
     }
 

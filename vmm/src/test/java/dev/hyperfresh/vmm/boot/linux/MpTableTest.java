@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MpTableTest {
@@ -63,6 +64,28 @@ class MpTableTest {
         assertThat(new byte[] {b.get(local + 8), b.get(local + 9), b.get(local + 14), b.get(local + 15)})
                 .containsExactly(MpTable.LOCAL_INTERRUPT, MpTable.NMI, (byte) 0xff, 1);
         assertThat(local + 16).isEqualTo(b.capacity());
+    }
+
+    @Test
+    void aPciDeviceGetsBusZeroAndItsIntaRoutedToItsIoapicInputTheIsaBusMovingToOne() {
+        int vcpus = 2;
+        ByteBuffer b = ByteBuffer.wrap(MpTable.build(AT, vcpus, List.of(new MpTable.PciInterrupt(1, 16))))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(sum(b, 16, b.getShort(16 + 4))).isZero();
+        assertThat(b.getShort(16 + 34)).isEqualTo((short) (vcpus + 2 + 1 + 16 + 1 + 2));
+        int pci = 60 + vcpus * 20;
+        assertThat(new byte[] {b.get(pci), b.get(pci + 1)}).containsExactly(MpTable.BUS, 0);
+        assertThat(ascii(b, pci + 2, 6)).isEqualTo("PCI   ");
+        assertThat(new byte[] {b.get(pci + 8), b.get(pci + 9)}).containsExactly(MpTable.BUS, 1);
+        assertThat(ascii(b, pci + 10, 6)).isEqualTo("ISA   ");
+        int firstIsa = pci + 24;
+        assertThat(b.get(firstIsa + 4)).as("ISA interrupts on bus 1").isEqualTo((byte) 1);
+        int inta = firstIsa + 16 * 8;
+        assertThat(new byte[] {b.get(inta), b.get(inta + 1), b.get(inta + 2), b.get(inta + 4), b.get(inta + 5),
+                b.get(inta + 6), b.get(inta + 7)})
+                .as("INT, flags 0 (PCI's level/low), bus 0, slot 1 pin A, this IOAPIC, input 16")
+                .containsExactly(MpTable.IO_INTERRUPT, MpTable.INT, 0, 0, 1 << 2, vcpus, 16);
+        assertThat(MpTable.size(vcpus, List.of(new MpTable.PciInterrupt(1, 16)))).isEqualTo(b.capacity());
     }
 
     @Test
