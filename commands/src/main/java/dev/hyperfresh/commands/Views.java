@@ -50,12 +50,22 @@ final class Views {
         if (info.vms().isEmpty()) {
             return out.append("no VMs").toString();
         }
+        boolean disks = info.vms().stream().anyMatch(vm -> vm.disk() != null);   // a column only when one has one
         List<List<String>> rows = new ArrayList<>();
-        info.vms().forEach(vm -> rows.add(List.of(vm.name(), vm.state(), String.valueOf(vm.vcpus()),
-                Units.bytes(vm.memoryBytes()), vm.residentBytes() == null ? "-" : Units.bytes(vm.residentBytes()),
-                vm.guestKind())));
-        return out.append(Tables.of(List.of("VM", "STATE", "VCPUS", "MEMORY", "RESIDENT", "GUEST"), rows))
-                .toString();
+        for (InstanceInfo.Vm vm : info.vms()) {
+            List<String> row = new ArrayList<>(List.of(vm.name(), vm.state(), String.valueOf(vm.vcpus()),
+                    Units.bytes(vm.memoryBytes()), vm.residentBytes() == null ? "-" : Units.bytes(vm.residentBytes()),
+                    vm.guestKind()));
+            if (disks) {
+                row.add(vm.disk() == null ? "-" : vm.disk().path() + (vm.disk().readOnly() ? " (read-only)" : ""));
+            }
+            rows.add(row);
+        }
+        List<String> header = new ArrayList<>(List.of("VM", "STATE", "VCPUS", "MEMORY", "RESIDENT", "GUEST"));
+        if (disks) {
+            header.add("DISK");
+        }
+        return out.append(Tables.of(header, rows)).toString();
     }
 
     static ObjectNode instanceJson(Instance instance) {

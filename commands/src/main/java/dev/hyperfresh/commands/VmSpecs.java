@@ -1,6 +1,7 @@
 package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.EngineException;
+import java.io.File;
 
 /**
  * Builds an hfvisor {@code --vm} spec from the launch command's separate options. The values are checked where
@@ -13,8 +14,21 @@ final class VmSpecs {
     private VmSpecs() {
     }
 
+    /** A disk as the console names it: the path made absolute here, where the operator's relative path means it. */
+    record Disk(String path, boolean readOnly) {
+        static Disk of(File file, boolean readOnly) {
+            if (file == null) {
+                if (readOnly) {
+                    throw EngineException.usage("--disk-readonly applies to a --disk; none given");
+                }
+                return null;
+            }
+            return new Disk(file.toPath().toAbsolutePath().normalize().toString(), readOnly);
+        }
+    }
+
     static String of(String name, String mem, int cpus, GuestKind guest, String kernel, String initrd,
-                     String cmdline) {
+                     String cmdline, Disk disk) {
         field("--vm-name", name);
         field("--mem", mem);
         if (kernel != null) {
@@ -23,7 +37,13 @@ final class VmSpecs {
         if (initrd != null) {
             field("--initrd", initrd);
         }
+        if (disk != null) {
+            field("--disk", disk.path());
+        }
         StringBuilder spec = new StringBuilder("name=" + name + ",mem=" + mem + ",cpus=" + cpus + ",guest=" + guest);
+        if (disk != null) {
+            spec.append(",disk=").append(disk.path()).append(disk.readOnly() ? ",readonly" : "");
+        }
         if (kernel != null) {
             spec.append(",kernel=").append(kernel);
         }

@@ -39,11 +39,24 @@ class InstanceViewsTest {
     void infoSaysWhatOfItsMemoryEachVmHasTouched() {
         Instance two = Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", "PVM",
                 1000, "running", InstanceInfo.ACTIVE, List.of(
-                        new InstanceInfo.Vm("web", 1, 4L << 30, 560L << 20, "running", "hfguest", null),
+                        new InstanceInfo.Vm("web", 1, 4L << 30, 560L << 20, "running", "hfguest", null, null),
                         new InstanceInfo.Vm("old", 1, 64L << 20, "running", "hfguest"))));
 
         assertThat(Views.info(two)).contains("│web│running│1    │4 GiB │560 MiB │hfguest│")
                 .contains("│old│running│1    │64 MiB│-       │hfguest│");
         assertThat(Views.instanceJson(two).path("vms").get(0).path("resident_bytes").asLong()).isEqualTo(560L << 20);
+    }
+
+    @Test
+    void aDiskColumnShowsOnlyWhenAVmHasADisk() {
+        Instance two = Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", "SVM",
+                1000, "running", InstanceInfo.ACTIVE, List.of(
+                        new InstanceInfo.Vm("db", 1, 1L << 30, null, "running", "linux", null,
+                                new InstanceInfo.Disk("/srv/db.img", true)),
+                        new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux"))));
+
+        assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img (read-only)│").contains("│-");
+        assertThat(Views.instanceJson(two).path("vms").get(0).path("disk").path("read_only").asBoolean()).isTrue();
+        assertThat(Views.info(instance("SVM", "linux"))).doesNotContain("DISK");
     }
 }
