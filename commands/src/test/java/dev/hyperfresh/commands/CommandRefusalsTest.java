@@ -153,8 +153,6 @@ class CommandRefusalsTest {
                         + " socket directory)");
         refused("replace nosuch --copy", ExitCodes.USAGE, "--copy is for QEMU instances; nosuch is not a QEMU");
         refused("launch --name x --disk-readonly", ExitCodes.USAGE, "--disk-readonly applies to a --disk; none given");
-        refused("launch --name x --disk /etc/hostname", ExitCodes.USAGE,
-                "disk= is for guest=linux: hfguest has no virtio driver");
         refused("launch --name x --guest linux --kernel /etc/hostname --disk /nonexistent.img", ExitCodes.USAGE,
                 "disk file not readable: /nonexistent.img");
     }

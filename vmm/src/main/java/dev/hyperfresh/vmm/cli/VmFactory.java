@@ -38,33 +38,33 @@ final class VmFactory {
             LOG.log(WARNING, warning);
             System.err.println("hfvisor: warning: " + warning);
         });
-        if (spec.guest().equals(VmConfig.LINUX)) {
-            return linux(kvm, spec);
-        }
-        String cmdline = HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline());
-        return new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(), cmdline)), null);
-    }
-
-    /** A disk's image is opened (and locked) before the VM is made, so a busy image refuses the VM outright. */
-    private static Created linux(Kvm kvm, VmSpec spec) {
-        if (spec.disk() == null) {
-            String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE : spec.cmdline();
-            VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline));
-            return new Created(vm, PcDevices.attach(vm));
-        }
-        String cmdline = spec.cmdline().isEmpty() ? LinuxGuestBuild.CMDLINE_WITH_PCI : spec.cmdline();
-        ImageFile image = ImageFile.open(spec.disk(), spec.diskReadOnly());
-        VirtualMachine vm;
+        // opened (and locked) before the VM is made, so an image in use refuses the VM outright
+        ImageFile image = spec.disk() == null ? null : ImageFile.open(spec.disk(), spec.diskReadOnly());
+        Created created;
         try {
-            vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline,
-                    List.of(VmDisk.INTERRUPT)));
+            created = spec.guest().equals(VmConfig.LINUX) ? linux(kvm, spec)
+                    : new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(),
+                            HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline()))), null);
         } catch (RuntimeException e) {
-            image.close();
+            if (image != null) {
+                image.close();
+            }
             throw e;
         }
-        PcDevices pc = PcDevices.attach(vm);
-        VmDisk.attach(vm, spec.disk(), image, spec.diskReadOnly());
-        return new Created(vm, pc);
+        if (image != null) {
+            VmDisk.attach(created.vm(), spec.disk(), image, spec.diskReadOnly());
+        }
+        return created;
+    }
+
+    /** With a disk, the MP table routes its interrupt and the default command line lets Linux find PCI. */
+    private static Created linux(Kvm kvm, VmSpec spec) {
+        boolean disk = spec.disk() != null;
+        String cmdline = !spec.cmdline().isEmpty() ? spec.cmdline()
+                : disk ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
+        VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline,
+                disk ? List.of(VmDisk.INTERRUPT) : List.of()));
+        return new Created(vm, PcDevices.attach(vm));
     }
 
     private static VirtualMachine create(Kvm kvm, VmSpec spec, BootLoader loader) {

@@ -13,8 +13,9 @@ import java.util.Set;
  * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
  * [,disk=PATH[,readonly]][,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline containing commas
  * goes last: everything after {@code cmdline=} belongs to it. {@code guest=linux} without {@code kernel=} boots
- * the build of guests/linux/fetch-and-build.sh (kernel and initramfs). {@code disk=} gives a Linux guest a virtio
- * block device over a raw image ({@code /dev/vda}), {@code readonly} one it cannot write.
+ * the build of guests/linux/fetch-and-build.sh (kernel and initramfs). {@code disk=} gives the VM a virtio block
+ * device over a raw image (a Linux guest's {@code /dev/vda}; hfguest has no driver for it, so there it only moves
+ * with the VM), {@code readonly} one the guest cannot write.
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
                      String cmdline, boolean hugePages, String console, Path disk, boolean diskReadOnly) {
@@ -65,9 +66,6 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             initrd = initrd != null ? initrd : build.initrd();
         }
         Path disk = kv.containsKey("disk") ? existing("disk", kv.get("disk")).toAbsolutePath().normalize() : null;
-        if (disk != null && guest.equals(VmConfig.HFGUEST)) {
-            throw new IllegalArgumentException("disk= is for guest=linux: hfguest has no virtio driver");
-        }
         if (disk == null && kv.containsKey("readonly")) {
             throw new IllegalArgumentException("readonly applies to a disk=; this VM has none");
         }

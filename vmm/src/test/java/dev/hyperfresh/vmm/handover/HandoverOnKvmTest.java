@@ -17,6 +17,7 @@ import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixSocket;
@@ -337,6 +338,65 @@ class HandoverOnKvmTest {
         assertThat(info(old.socket()).vms()).extracting(InstanceInfo.Vm::name).containsExactly("a", "b");
         a.assertIntact(1);
         b.assertIntact(1);
+    }
+
+    /**
+     * A VM's disk image moves as its open descriptor, the image's flock with it: a process trying to take the image
+     * all along (as a second hypervisor started on it by mistake would) never gets it, not while a standby that
+     * received it dies, not across the cutover, and gets it once the instance that ends up with the VM stops.
+     */
+    @Test
+    void aVmsDiskMovesWithItsImageNeverFreeOnTheWay() throws Exception {
+        Path image = Files.write(dir.resolve("g.img"), new byte[1 << 20]);
+        HfvisorProcess old = active("disk", "name=g,mem=64M,cpus=1,console=none,disk=" + image
+                + ",cmdline=cpus=1 mem_pct=20");
+        HeartbeatTrail trail = new HeartbeatTrail("g");
+        subscribe(old.socket(), trail);
+        trail.awaitMore(1, 3, PATIENCE);
+        List<String> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread prober = new Thread(() -> {
+            while (probing.get()) {
+                try (ImageFile got = ImageFile.open(image, false)) {
+                    taken.add("taken at " + System.nanoTime());
+                } catch (IllegalStateException inUse) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                }
+            }
+        });
+        prober.start();
+        try {
+            HfvisorProcess dies = standby("disk-adopt", "--fault", "after-adopt");
+            assertThatThrownBy(() -> prepare(old.socket(), dies.socket())).isInstanceOf(ControlException.class);
+            assertThat(dies.awaitExit(PATIENCE)).isTrue();
+            HfvisorProcess next = standby("disk-next");
+            subscribe(next.socket(), trail);
+            assertThat(prepare(old.socket(), next.socket()).path("fdsPassed").asInt())
+                    .as("ledger, memfd, image, name lock, offer signal").isEqualTo(5);
+            assertThat(cutover(old.socket()).path("outcome").asText()).isEqualTo("committed");
+            assertThat(old.awaitExit(PATIENCE)).isTrue();
+            trail.awaitMore(1, 3, PATIENCE);
+            trail.assertIntact(1);
+            assertThat(info(old.socket()).vms()).singleElement().satisfies(vm ->
+                    assertThat(vm.disk()).isEqualTo(new InstanceInfo.Disk(image.toString(), false)));
+            assertThat(Files.list(Path.of("/proc", String.valueOf(next.pid()), "fd")).map(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString();
+                } catch (java.io.IOException gone) {
+                    return "";
+                }
+            })).as("the new instance holds the image").contains(image.toString());
+            assertThat(taken).as("the image was never free").isEmpty();
+            probing.set(false);
+            prober.join();
+            next.close();
+        } finally {
+            probing.set(false);
+            prober.join();
+        }
+        try (ImageFile free = ImageFile.open(image, false)) {
+            assertThat(free.size()).as("free once its last instance ended").isEqualTo(1 << 20);
+        }
     }
 
     /**
