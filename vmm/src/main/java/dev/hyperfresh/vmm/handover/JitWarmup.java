@@ -4,6 +4,8 @@ import static java.lang.System.Logger.Level.INFO;
 import static java.lang.System.Logger.Level.WARNING;
 
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.ImageFile;
+import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.boot.HaltLoop;
@@ -13,7 +15,9 @@ import dev.hyperfresh.vmm.control.Replies;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import dev.hyperfresh.vmm.vm.VmDisk;
 import dev.hyperfresh.vmm.vm.VmStatus;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -146,6 +150,9 @@ public final class JitWarmup {
                 VmConfig.HFGUEST));
         Rig rig;
         try {
+            // a disk on a memfd, so that its devices' save, restore and deferred look at the queue are compiled too
+            VmDisk.attach(vm, Path.of("memfd:warmup-disk"), ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20,
+                    false)), false);
             rig = new Rig(vm, Ledger.create(1 << 20));
         } catch (RuntimeException e) {
             vm.close();

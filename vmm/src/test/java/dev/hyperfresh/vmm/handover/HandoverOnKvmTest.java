@@ -26,6 +26,7 @@ import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.Json;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,10 @@ import java.util.Map;
 import org.assertj.core.groups.Tuple;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -353,14 +357,14 @@ class HandoverOnKvmTest {
         HeartbeatTrail trail = new HeartbeatTrail("g");
         subscribe(old.socket(), trail);
         trail.awaitMore(1, 3, PATIENCE);
-        List<String> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<String> taken = new CopyOnWriteArrayList<>();
+        AtomicBoolean probing = new AtomicBoolean(true);
         Thread prober = new Thread(() -> {
             while (probing.get()) {
                 try (ImageFile got = ImageFile.open(image, false)) {
                     taken.add("taken at " + System.nanoTime());
                 } catch (IllegalStateException inUse) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                    LockSupport.parkNanos(100_000);
                 }
             }
         });
@@ -382,7 +386,7 @@ class HandoverOnKvmTest {
             assertThat(Files.list(Path.of("/proc", String.valueOf(next.pid()), "fd")).map(fd -> {
                 try {
                     return Files.readSymbolicLink(fd).toString();
-                } catch (java.io.IOException gone) {
+                } catch (IOException gone) {
                     return "";
                 }
             })).as("the new instance holds the image").contains(image.toString());

@@ -10,6 +10,8 @@ import dev.hyperfresh.vmm.devices.pci.ConfigSpace;
 import dev.hyperfresh.vmm.devices.pci.PciFunction;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -65,7 +67,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         this.readOnly = readOnly;
         this.irq = irq;
         byte[] s = serial.getBytes(StandardCharsets.US_ASCII);
-        this.id = java.util.Arrays.copyOf(s, Math.min(s.length, ID_BYTES));
+        this.id = Arrays.copyOf(s, Math.min(s.length, ID_BYTES));
         this.config = new ConfigSpace(0x1af4, 0x1040 + 2, 1, 0x010000)
                 .withSubsystem(0x1af4, 0x40 + 2).withCommandAndInterrupt(1, irqLine)
                 .withMemoryBar(0, BAR_SIZE, DEFAULT_BAR).withCapabilities(0x40);
@@ -297,7 +299,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         var h = memory.at(header.gpa(), 16);
         int type = h.getInt(0);
         long sector = h.getLong(8);
-        List<SplitQueue.Segment> data = new java.util.ArrayList<>(s.subList(1, s.size() - 1));
+        List<SplitQueue.Segment> data = new ArrayList<>(s.subList(1, s.size() - 1));
         if (last.length() > 1) {
             data.add(new SplitQueue.Segment(last.gpa(), last.length() - 1, true));
         }
@@ -322,7 +324,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
                         result = S_IOERR;
                     } else {
                         int n = Math.min(data.get(0).length(), ID_BYTES);
-                        byte[] out = java.util.Arrays.copyOf(id, n);
+                        byte[] out = Arrays.copyOf(id, n);
                         memory.write(data.get(0).gpa(), out);
                         written = n;
                         result = S_OK;
