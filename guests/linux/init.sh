@@ -3,8 +3,8 @@
 #   LINUXBOOT kernel=<release> cpus=<n> memtotal_kb=<n>        once
 #   LINUXHB seq=<n> uptime=<seconds>                            every second
 #   memcheck ok seq=<n> | memcheck FAIL seq=<n>                 after each heartbeat
-# and, with a disk (hfvisor's virtio block device, /dev/vda):
-#   LINUXDISK size_kb=<n> label=<first line of sector 0>        once
+# and, with disks (hfvisor's virtio block devices, /dev/vda, vdb, ...), the first one written:
+#   LINUXDISK dev=vd<x> size_kb=<n> label=<first line of sector 0>   once per disk
 #   diskcheck ok seq=<n> | diskcheck FAIL seq=<n>               after each heartbeat: "LINUXDISKHB seq=<n>" written
 #                                                               to 4 KiB block 256 + n % 256, flushed, the page
 #                                                               cache dropped, and the block read back from the disk
@@ -35,9 +35,11 @@ if [ -n "$(ls /sys/bus/pci/devices 2>/dev/null)" ]; then
     done
     [ -b /dev/vda ] && disk=/dev/vda
 fi
-if [ -n "$disk" ]; then
-    echo "LINUXDISK size_kb=$(($(cat /sys/block/vda/size) / 2)) label=$(dd if=$disk bs=512 count=1 2>/dev/null | head -n 1)"
-fi
+for dev in /sys/block/vd*; do
+    [ -e "$dev" ] || continue
+    name=${dev##*/}
+    echo "LINUXDISK dev=$name size_kb=$(($(cat $dev/size) / 2)) label=$(dd if=/dev/$name bs=512 count=1 2>/dev/null | head -n 1)"
+done
 
 if [ "$mib" -gt 0 ]; then
     dd if=/dev/urandom of=/tmp/memref bs=1048576 count="$mib" 2>/dev/null

@@ -8,7 +8,6 @@ import dev.hyperfresh.engine.LaunchRequest;
 import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.vmm.control.InstanceInfo;
-import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.shell.standard.FileValueProvider;
@@ -75,13 +74,13 @@ public class InstanceCommands {
             @ShellOption(value = "--kernel", defaultValue = ShellOption.NULL, arity = 1, help = "bzImage for --guest linux") String kernel,
             @ShellOption(value = "--initrd", defaultValue = ShellOption.NULL, arity = 1, help = "initrd for --guest linux") String initrd,
             @ShellOption(value = "--cmdline", defaultValue = ShellOption.NULL, arity = 1, help = "guest command line") String cmdline,
-            @ShellOption(value = "--disk", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "raw disk image for --guest linux (/dev/vda, virtio)") File disk,
-            @ShellOption(value = "--disk-readonly", defaultValue = "false", help = "the guest may only read the --disk") boolean diskReadOnly,
+            @ShellOption(value = "--disk", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 8, help = "raw disk images, virtio (Linux: /dev/vda, vdb, ...)") String[] disks,
+            @ShellOption(value = "--disk-ro", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 8, help = "raw disk images the guest may only read, after the --disk ones") String[] readOnlyDisks,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, arity = 8, help = "full hfvisor VM specs (man hfvisor), instead of the options above") String[] vms,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<String> specs = vms != null ? List.of(vms)
                 : List.of(VmSpecs.of(vmName, mem, cpus, guest, kernel, initrd, cmdline,
-                        VmSpecs.Disk.of(disk, diskReadOnly)));
+                        VmSpecs.Disk.of(disks, readOnlyDisks)));
         Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);

@@ -50,14 +50,15 @@ final class Views {
         if (info.vms().isEmpty()) {
             return out.append("no VMs").toString();
         }
-        boolean disks = info.vms().stream().anyMatch(vm -> vm.disk() != null);   // a column only when one has one
+        boolean disks = info.vms().stream().anyMatch(vm -> vm.disks() != null);   // a column only when one has one
         List<List<String>> rows = new ArrayList<>();
         for (InstanceInfo.Vm vm : info.vms()) {
             List<String> row = new ArrayList<>(List.of(vm.name(), vm.state(), String.valueOf(vm.vcpus()),
                     Units.bytes(vm.memoryBytes()), vm.residentBytes() == null ? "-" : Units.bytes(vm.residentBytes()),
                     vm.guestKind()));
             if (disks) {
-                row.add(vm.disk() == null ? "-" : vm.disk().path() + (vm.disk().readOnly() ? " (read-only)" : ""));
+                row.add(vm.disks() == null ? "-" : String.join(", ", vm.disks().stream()
+                        .map(d -> d.path() + (d.readOnly() ? " (read-only)" : "")).toList()));
             }
             rows.add(row);
         }

@@ -1,7 +1,9 @@
 package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.EngineException;
-import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Builds an hfvisor {@code --vm} spec from the launch command's separate options. The values are checked where
@@ -16,19 +18,21 @@ final class VmSpecs {
 
     /** A disk as the console names it: the path made absolute here, where the operator's relative path means it. */
     record Disk(String path, boolean readOnly) {
-        static Disk of(File file, boolean readOnly) {
-            if (file == null) {
-                if (readOnly) {
-                    throw EngineException.usage("--disk-readonly applies to a --disk; none given");
-                }
-                return null;
+        /** The --disk images, then the --disk-ro ones (either may be null). */
+        static List<Disk> of(String[] disks, String[] readOnly) {
+            List<Disk> out = new ArrayList<>();
+            for (String f : disks == null ? new String[0] : disks) {
+                out.add(new Disk(Path.of(f).toAbsolutePath().normalize().toString(), false));
             }
-            return new Disk(file.toPath().toAbsolutePath().normalize().toString(), readOnly);
+            for (String f : readOnly == null ? new String[0] : readOnly) {
+                out.add(new Disk(Path.of(f).toAbsolutePath().normalize().toString(), true));
+            }
+            return out;
         }
     }
 
     static String of(String name, String mem, int cpus, GuestKind guest, String kernel, String initrd,
-                     String cmdline, Disk disk) {
+                     String cmdline, List<Disk> disks) {
         field("--vm-name", name);
         field("--mem", mem);
         if (kernel != null) {
@@ -37,12 +41,12 @@ final class VmSpecs {
         if (initrd != null) {
             field("--initrd", initrd);
         }
-        if (disk != null) {
-            field("--disk", disk.path());
+        for (Disk d : disks) {
+            field(d.readOnly() ? "--disk-ro" : "--disk", d.path());
         }
         StringBuilder spec = new StringBuilder("name=" + name + ",mem=" + mem + ",cpus=" + cpus + ",guest=" + guest);
-        if (disk != null) {
-            spec.append(",disk=").append(disk.path()).append(disk.readOnly() ? ",readonly" : "");
+        for (Disk d : disks) {
+            spec.append(d.readOnly() ? ",disk-ro=" : ",disk=").append(d.path());
         }
         if (kernel != null) {
             spec.append(",kernel=").append(kernel);

@@ -52,11 +52,14 @@ class InstanceViewsTest {
         Instance two = Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", "SVM",
                 1000, "running", InstanceInfo.ACTIVE, List.of(
                         new InstanceInfo.Vm("db", 1, 1L << 30, null, "running", "linux", null,
-                                new InstanceInfo.Disk("/srv/db.img", true)),
+                                List.of(new InstanceInfo.Disk("/srv/db.img", false),
+                                        new InstanceInfo.Disk("/srv/base.img", true))),
                         new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux"))));
 
-        assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img (read-only)│").contains("│-");
-        assertThat(Views.instanceJson(two).path("vms").get(0).path("disk").path("read_only").asBoolean()).isTrue();
+        assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img, /srv/base.img (read-only)│")
+                .contains("│-");
+        assertThat(Views.instanceJson(two).path("vms").get(0).path("disks").get(1).path("read_only").asBoolean())
+                .isTrue();
         assertThat(Views.info(instance("SVM", "linux"))).doesNotContain("DISK");
     }
 }

@@ -7,6 +7,7 @@ import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.control.Event;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * processes by the engine, as `hyperfresh replace` does but without the shell's JVM starts (minutes each on the
  * nested KVM's emulated CPU), and judged by the guest's console: verify sees its heartbeats carry on from the new
  * instance, none repeated, uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move
- * with it, and so does its disk: Linux's own virtio_blk reads the label the test wrote into the image, then writes,
- * flushes and reads back a block every second, on both instances, and the blocks it wrote are in the image file.
+ * with it, and so do its two disks: Linux's own virtio_blk reads the label the test wrote into each image, then
+ * writes, flushes and reads back a block of the first every second, on both instances, and the blocks it wrote are in
+ * the image file; the second is read-only.
  */
 @RequiresKvm
 @NotOnPvm
@@ -41,14 +43,12 @@ class LinuxReplaceOnKvmTest {
     @Test
     void aLinuxVmIsReplacedAndVerifiedByItsConsoleHeartbeats() throws Exception {
         Prerequisite.require(LinuxGuestBuild.standard().missing()); // .ci/run builds it
-        Path image = dir.resolve("lx.img");
         String label = "HFDISK lx-" + ProcessHandle.current().pid();
-        byte[] bytes = new byte[8 << 20];
-        System.arraycopy((label + "\n").getBytes(StandardCharsets.US_ASCII), 0, bytes, 0, label.length() + 1);
-        Files.write(image, bytes);
+        Path image = labelled(dir.resolve("lx.img"), label, 8 << 20);
+        Path base = labelled(dir.resolve("base.img"), "HFDISK base", 1 << 20);
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, HFVISOR, Duration.ofMinutes(10)));
-        engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=2,guest=linux,disk=" + image)),
-                ProgressListener.NONE);
+        engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=2,guest=linux,disk=" + image
+                + ",disk-ro=" + base)), ProgressListener.NONE);
         List<String> console = new CopyOnWriteArrayList<>();
         Consumer<Event> keep = e -> {
             if (Event.CONSOLE.equals(e.kind())) {
@@ -59,8 +59,9 @@ class LinuxReplaceOnKvmTest {
             try (AutoCloseable events = engine.follow("lx", keep)) {
                 await(console, c -> lastDiskCheck(c) >= 0, Duration.ofMinutes(10), dir);
             }
-            assertThat(console).as("Linux read the label from its disk").anyMatch(l ->
-                    l.contains("LINUXDISK size_kb=8192 label=" + label));
+            assertThat(console).as("Linux read each disk's label").anyMatch(l ->
+                    l.contains("LINUXDISK dev=vda size_kb=8192 label=" + label)).anyMatch(l ->
+                    l.contains("LINUXDISK dev=vdb size_kb=1024 label=HFDISK base"));
             long before = lastDiskCheck(console);
             ReplaceReport report = engine.replacement("lx").replace(HFVISOR, Duration.ofSeconds(3),
                     ProgressListener.NONE);
@@ -96,6 +97,14 @@ class LinuxReplaceOnKvmTest {
         } finally {
             engine.stop("lx", null);
         }
+    }
+
+    /** An image of {@code bytes} zeros but for {@code label} and a newline at its start. */
+    private static Path labelled(Path image, String label, int bytes) throws IOException {
+        byte[] content = new byte[bytes];
+        byte[] line = (label + "\n").getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(line, 0, content, 0, line.length);
+        return Files.write(image, content);
     }
 
     /** The highest sequence number of a {@code diskcheck ok} line so far, -1 before the first. */

@@ -14,6 +14,7 @@ import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.vm.VmDisk;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Turns a {@code --vm} spec into a created (not yet started) VM. */
@@ -39,31 +40,30 @@ final class VmFactory {
             System.err.println("hfvisor: warning: " + warning);
         });
         // opened (and locked) before the VM is made, so an image in use refuses the VM outright
-        ImageFile image = spec.disk() == null ? null : ImageFile.open(spec.disk(), spec.diskReadOnly());
+        List<VmDisk.Image> images = new ArrayList<>();
         Created created;
         try {
+            for (VmSpec.Disk d : spec.disks()) {
+                images.add(new VmDisk.Image(d.path(), ImageFile.open(d.path(), d.readOnly()), d.readOnly()));
+            }
             created = spec.guest().equals(VmConfig.LINUX) ? linux(kvm, spec)
                     : new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(),
                             HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline()))), null);
         } catch (RuntimeException e) {
-            if (image != null) {
-                image.close();
-            }
+            images.forEach(i -> i.file().close());
             throw e;
         }
-        if (image != null) {
-            VmDisk.attach(created.vm(), spec.disk(), image, spec.diskReadOnly());
-        }
+        VmDisk.attach(created.vm(), images);
         return created;
     }
 
-    /** With a disk, the MP table routes its interrupt and the default command line lets Linux find PCI. */
+    /** With disks, the MP table routes their interrupts and the default command line lets Linux find PCI. */
     private static Created linux(Kvm kvm, VmSpec spec) {
-        boolean disk = spec.disk() != null;
+        int disks = spec.disks().size();
         String cmdline = !spec.cmdline().isEmpty() ? spec.cmdline()
-                : disk ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
+                : disks > 0 ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
         VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline,
-                disk ? List.of(VmDisk.INTERRUPT) : List.of()));
+                VmDisk.interrupts(disks)));
         return new Created(vm, PcDevices.attach(vm));
     }
 

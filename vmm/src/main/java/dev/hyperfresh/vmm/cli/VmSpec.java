@@ -2,25 +2,34 @@ package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import dev.hyperfresh.vmm.vm.VmDisk;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
- * [,disk=PATH[,readonly]][,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline containing commas
- * goes last: everything after {@code cmdline=} belongs to it. {@code guest=linux} without {@code kernel=} boots
- * the build of guests/linux/fetch-and-build.sh (kernel and initramfs). {@code disk=} gives the VM a virtio block
- * device over a raw image (a Linux guest's {@code /dev/vda}; hfguest has no driver for it, so there it only moves
- * with the VM), {@code readonly} one the guest cannot write.
+ * [,disk=PATH]...[,disk-ro=PATH]...[,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline
+ * containing commas goes last: everything after {@code cmdline=} belongs to it. {@code guest=linux} without
+ * {@code kernel=} boots the build of guests/linux/fetch-and-build.sh (kernel and initramfs). Each {@code disk=}
+ * gives the VM a virtio block device over a raw image, {@code disk-ro=} one the guest cannot write, in the order
+ * given (a Linux guest's {@code /dev/vda}, {@code vdb}, ...; hfguest has no driver for them, so there they only
+ * move with the VM).
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
-                     String cmdline, boolean hugePages, String console, Path disk, boolean diskReadOnly) {
+                     String cmdline, boolean hugePages, String console, List<Disk> disks) {
+    private static final String DISK = "disk", DISK_RO = "disk-ro";
     private static final Set<String> KEYS = Set.of("name", "mem", "cpus", "guest", "kernel", "initrd", "cmdline",
-            "hugepages", "console", "disk", "readonly");
+            "hugepages", "console", DISK, DISK_RO);
+
+    /** A disk as the spec names it: its image, absolute, and whether the guest may only read it. */
+    public record Disk(Path path, boolean readOnly) {
+    }
 
     public static VmSpec parse(String text) {
         return parse(text, LinuxGuestBuild.standard());
@@ -28,6 +37,7 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
 
     static VmSpec parse(String text, LinuxGuestBuild linuxGuest) {
         Map<String, String> kv = new LinkedHashMap<>();
+        List<Disk> disks = new ArrayList<>();
         String rest = text;
         int cmd = rest.indexOf("cmdline=");
         if (cmd >= 0) {
@@ -43,6 +53,11 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             if (!KEYS.contains(key)) {
                 throw new IllegalArgumentException("unknown --vm key '" + key + "' in '" + text + "'; known: "
                         + String.join(", ", new java.util.TreeSet<>(KEYS)));
+            }
+            if (key.equals(DISK) || key.equals(DISK_RO)) {   // repeatable, in order: vda, vdb, ...
+                disks.add(new Disk(existing(key, eq < 0 ? "" : part.substring(eq + 1)).toAbsolutePath().normalize(),
+                        key.equals(DISK_RO)));
+                continue;
             }
             if (kv.put(key, eq < 0 ? "" : part.substring(eq + 1)) != null) {
                 throw new IllegalArgumentException("--vm key '" + key + "' given twice in '" + text + "'");
@@ -65,13 +80,15 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             kernel = build.kernel();
             initrd = initrd != null ? initrd : build.initrd();
         }
-        Path disk = kv.containsKey("disk") ? existing("disk", kv.get("disk")).toAbsolutePath().normalize() : null;
-        if (disk == null && kv.containsKey("readonly")) {
-            throw new IllegalArgumentException("readonly applies to a disk=; this VM has none");
+        if (disks.size() > VmDisk.MAX) {
+            throw new IllegalArgumentException("a VM has at most " + VmDisk.MAX + " disks, not " + disks.size());
+        }
+        if (disks.stream().map(Disk::path).distinct().count() < disks.size()) {
+            throw new IllegalArgumentException("a disk image is given twice in '" + text + "'");
         }
         VmConfig.check(name, mem, cpus, kv.containsKey("hugepages"));
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
-                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), disk, kv.containsKey("readonly"));
+                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), List.copyOf(disks));
     }
 
     /** Sizes like 256M, 4G, 1048576 (bytes), 512K. */

@@ -26,7 +26,7 @@ public record InstanceInfo(String name, long pid, String version, String buildId
      * e.g. in a handover reply; built by {@code VirtualMachine.describe}).
      */
     public record Vm(String name, int vcpus, long memoryBytes, Long residentBytes, String state, String guestKind,
-                     Exits exits, Disk disk) {
+                     Exits exits, List<Disk> disks) {
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
             this(name, vcpus, memoryBytes, null, state, guestKind, null, null);
         }

@@ -68,7 +68,7 @@ public final class IncomingHandover {
     private Fd old;
     /** The old instance's name lock, held from the adopt on: the name is never free while the VMs may move here. */
     private Fd nameLock;
-    /** The VMs' open disk images, in the offer's order of the VMs that have one. */
+    /** The VMs' open disk images, VM by VM and disk by disk as the offer lists them. */
     private List<Fd> images = List.of();
     /** Signalled by the old instance once the offer stands or is withdrawn; null from a build without it. */
     private EventFd offerSignal;
@@ -96,7 +96,7 @@ public final class IncomingHandover {
         JsonNode id = adopt.header().get("id");
         try {
             offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
-            int disks = offer == null ? 0 : (int) offer.vms().stream().filter(v -> v.disk() != null).count();
+            int disks = offer == null ? 0 : offer.vms().stream().mapToInt(v -> v.disks().size()).sum();
             if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)
                     + disks + (offer.nameLock() ? 1 : 0) + (offer.offerSignal() ? 1 : 0)) {
                 throw new IllegalArgumentException("adopt needs an offer and the ledger descriptor, then in remap mode"
@@ -158,10 +158,12 @@ public final class IncomingHandover {
                 if (VmConfig.LINUX.equals(o.guestKind())) {
                     PcDevices.attach(vm);   // their state arrives with the VM's at the cutover
                 }
-                if (o.disk() != null) {
-                    VmDisk.attach(vm, Path.of(o.disk().path()), ImageFile.adopt(images.get(disk++)),
-                            o.disk().readOnly());
+                List<VmDisk.Image> attached = new ArrayList<>();
+                for (Offer.DiskOffer d : o.disks()) {
+                    attached.add(new VmDisk.Image(Path.of(d.path()), ImageFile.adopt(images.get(disk++)),
+                            d.readOnly()));
                 }
+                VmDisk.attach(vm, attached);
             } catch (RuntimeException e) {
                 if (vm != null) {
                     vm.close();   // and its memory with it

@@ -151,8 +151,8 @@ public final class JitWarmup {
         Rig rig;
         try {
             // a disk on a memfd, so that its devices' save, restore and deferred look at the queue are compiled too
-            VmDisk.attach(vm, Path.of("memfd:warmup-disk"), ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20,
-                    false)), false);
+            VmDisk.attach(vm, List.of(new VmDisk.Image(Path.of("memfd:warmup-disk"),
+                    ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20, false)), false)));
             rig = new Rig(vm, Ledger.create(1 << 20));
         } catch (RuntimeException e) {
             vm.close();

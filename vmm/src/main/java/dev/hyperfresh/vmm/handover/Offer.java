@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then, in remap
- * mode, one memfd per VM in {@link #vms} order, then the open disk image of each VM that has one, in the same
- * order, then, when {@code nameLock}, the old instance's name lock, then, when {@code offerSignal}, an eventfd the old
+ * mode, one memfd per VM in {@link #vms} order, then the open image of each VM's disks, VM by VM, disk by disk,
+ * then, when {@code nameLock}, the old instance's name lock, then, when {@code offerSignal}, an eventfd the old
  * instance signals when it has offered the state or withdrawn before offering): enough
  * to rebuild each VM around the same RAM, or fresh RAM the pages will be copied into ({@code memory} copy), and to
  * check, before anything is paused, that the standby can restore what will be saved.
@@ -27,12 +27,13 @@ record Offer(long oldPid, String oldName, String oldSocket, String version, Stri
 
     /**
      * One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. A VM the
-     * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disk}: its disk, or null.
+     * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks}: its disks in order.
      */
     record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
                    List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices, boolean paused,
-                   DiskOffer disk) {
+                   List<DiskOffer> disks) {
         VmOffer {
+            disks = disks == null ? List.of() : List.copyOf(disks);
             regions = List.copyOf(regions);
             cpuid = List.copyOf(cpuid);
             msrIndices = msrIndices.clone();

@@ -150,7 +150,7 @@ public final class OutgoingHandover implements AutoCloseable {
             if (mode == MemoryMode.REMAP) {
                 vms.forEach(h -> fds.add(h.vm().memory().memfd()));
             }
-            vms.forEach(h -> h.vm().disk().ifPresent(d -> fds.add(d.device().image().fd())));
+            vms.forEach(h -> h.vm().disks().forEach(d -> fds.add(d.device().image().fd())));
             fds.add(self.nameLock());
             fds.add(offerSignal.fd());
             ObjectNode header = Json.object().put("v", 1).put("op", "adopt").put("id", 1);
@@ -569,7 +569,7 @@ public final class OutgoingHandover implements AutoCloseable {
             out.add(new Offer.VmOffer(vm.config().name(), vm.config().memoryBytes(), vm.config().vcpus(),
                     vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
                     vm.guestCpuid().entries(), vm.msrIndices(), vm.status() == VmStatus.PAUSED,
-                    vm.disk().map(d -> new Offer.DiskOffer(d.path().toString(), d.readOnly())).orElse(null)));
+                    vm.disks().stream().map(d -> new Offer.DiskOffer(d.path().toString(), d.readOnly())).toList()));
             tscKhz = vm.tscKhz();
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),

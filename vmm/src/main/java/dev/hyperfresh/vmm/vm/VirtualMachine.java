@@ -70,7 +70,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final IoBus bus = new IoBus();
     private final MmioBus mmio = new MmioBus();
-    private volatile VmDisk disk;
+    private volatile List<VmDisk> disks = List.of();
     /** Device work a pause interrupted, for the first vCPU thread that runs again (see {@link VcpuLoop}). */
     private final Queue<Runnable> deferredDeviceWork = new ConcurrentLinkedQueue<>();
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
@@ -256,13 +256,13 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
-    /** Records the VM's disk (its image closes with the VM); see {@link VmDisk#attach}. */
-    void setDisk(VmDisk attached) {
-        disk = attached;
+    /** Records the VM's disks (their images close with the VM); see {@link VmDisk#attach}. */
+    void setDisks(List<VmDisk> attached) {
+        disks = List.copyOf(attached);
     }
 
-    public Optional<VmDisk> disk() {
-        return Optional.ofNullable(disk);
+    public List<VmDisk> disks() {
+        return disks;
     }
 
     /** State that moves with the VM without ports of its own (a console's unfinished line). */
@@ -588,10 +588,10 @@ public final class VirtualMachine implements AutoCloseable {
                 exitCounts.ioByPort(), exitCounts.emulated()) : null;
         // huge pages are all taken as the VM is made; what counts of them is the pool's, not the file's blocks
         Long resident = config.hugePages() ? Long.valueOf(config.memoryBytes()) : memory.residentBytes();
-        InstanceInfo.Disk shownDisk = disk == null ? null : new InstanceInfo.Disk(disk.path().toString(),
-                disk.readOnly());
+        List<InstanceInfo.Disk> shownDisks = disks.isEmpty() ? null : disks.stream()
+                .map(d -> new InstanceInfo.Disk(d.path().toString(), d.readOnly())).toList();
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
-                config.guestKind(), exits, shownDisk);
+                config.guestKind(), exits, shownDisks);
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
@@ -647,8 +647,8 @@ public final class VirtualMachine implements AutoCloseable {
         vcpus.forEach(Vcpu::close);
         vm.close();
         memory.close();
-        if (disk != null) {
-            disk.device().image().close();
+        for (VmDisk d : disks) {
+            d.device().image().close();
         }
     }
 }

@@ -80,16 +80,19 @@ class VmSpecTest {
     }
 
     @Test
-    void aVmTakesADiskByItsAbsolutePathReadOnlyIfAsked(@TempDir Path dir) throws IOException {
+    void aVmTakesDisksInOrderByTheirAbsolutePathsSomeReadOnly(@TempDir Path dir) throws IOException {
         Path kernel = Files.write(dir.resolve("bzImage"), new byte[1]);
-        Path image = Files.write(dir.resolve("disk.img"), new byte[512]);
-        VmSpec s = VmSpec.parse("name=l,kernel=" + kernel + ",disk=" + image + ",readonly", new LinuxGuestBuild(dir));
-        assertThat(s.disk()).isEqualTo(image.toAbsolutePath());
-        assertThat(s.diskReadOnly()).isTrue();
-        assertThat(VmSpec.parse("name=l,kernel=" + kernel, new LinuxGuestBuild(dir)).disk()).isNull();
-        assertThat(VmSpec.parse("name=h,disk=" + image).disk()).as("hfguest: the disk rides along").isEqualTo(image);
-        assertThatThrownBy(() -> VmSpec.parse("name=l,kernel=" + kernel + ",readonly", new LinuxGuestBuild(dir)))
-                .hasMessageContaining("readonly applies to a disk=");
+        Path a = Files.write(dir.resolve("a.img"), new byte[512]);
+        Path b = Files.write(dir.resolve("b.img"), new byte[512]);
+        VmSpec s = VmSpec.parse("name=l,kernel=" + kernel + ",disk-ro=" + b + ",disk=" + a, new LinuxGuestBuild(dir));
+        assertThat(s.disks()).containsExactly(new VmSpec.Disk(b.toAbsolutePath(), true),
+                new VmSpec.Disk(a.toAbsolutePath(), false));
+        assertThat(VmSpec.parse("name=l,kernel=" + kernel, new LinuxGuestBuild(dir)).disks()).isEmpty();
+        assertThat(VmSpec.parse("name=h,disk=" + a).disks()).as("hfguest: the disk rides along").hasSize(1);
+        assertThatThrownBy(() -> VmSpec.parse("name=h,disk=" + a + ",disk-ro=" + a))
+                .hasMessageContaining("a disk image is given twice");
+        assertThatThrownBy(() -> VmSpec.parse("name=h" + (",disk-ro=" + a).repeat(9)))
+                .hasMessageContaining("a VM has at most 8 disks, not 9");
         assertThatThrownBy(() -> VmSpec.parse("name=l,kernel=" + kernel + ",disk=/nonexistent.img"))
                 .hasMessageContaining("disk file not readable: /nonexistent.img");
     }

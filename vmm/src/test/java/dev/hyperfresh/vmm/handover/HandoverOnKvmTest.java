@@ -345,14 +345,15 @@ class HandoverOnKvmTest {
     }
 
     /**
-     * A VM's disk image moves as its open descriptor, the image's flock with it: a process trying to take the image
-     * all along (as a second hypervisor started on it by mistake would) never gets it, not while a standby that
-     * received it dies, not across the cutover, and gets it once the instance that ends up with the VM stops.
+     * A VM's disk images move as their open descriptors, each image's flock with it: a process trying to take them
+     * all along (as a second hypervisor started on them by mistake would) never gets one, not while a standby that
+     * received them dies, not across the cutover, and gets them once the instance that ends up with the VM stops.
      */
     @Test
-    void aVmsDiskMovesWithItsImageNeverFreeOnTheWay() throws Exception {
-        Path image = Files.write(dir.resolve("g.img"), new byte[1 << 20]);
-        HfvisorProcess old = active("disk", "name=g,mem=64M,cpus=1,console=none,disk=" + image
+    void aVmsDisksMoveWithItTheirImagesNeverFreeOnTheWay() throws Exception {
+        Path data = Files.write(dir.resolve("data.img"), new byte[1 << 20]);
+        Path base = Files.write(dir.resolve("base.img"), new byte[512 << 10]);
+        HfvisorProcess old = active("disk", "name=g,mem=64M,cpus=1,console=none,disk=" + data + ",disk-ro=" + base
                 + ",cmdline=cpus=1 mem_pct=20");
         HeartbeatTrail trail = new HeartbeatTrail("g");
         subscribe(old.socket(), trail);
@@ -361,10 +362,12 @@ class HandoverOnKvmTest {
         AtomicBoolean probing = new AtomicBoolean(true);
         Thread prober = new Thread(() -> {
             while (probing.get()) {
-                try (ImageFile got = ImageFile.open(image, false)) {
-                    taken.add("taken at " + System.nanoTime());
-                } catch (IllegalStateException inUse) {
-                    LockSupport.parkNanos(100_000);
+                for (Path image : List.of(data, base)) {
+                    try (ImageFile got = ImageFile.open(image, false)) {
+                        taken.add(image + " taken at " + System.nanoTime());
+                    } catch (IllegalStateException inUse) {
+                        LockSupport.parkNanos(50_000);
+                    }
                 }
             }
         });
@@ -376,21 +379,22 @@ class HandoverOnKvmTest {
             HfvisorProcess next = standby("disk-next");
             subscribe(next.socket(), trail);
             assertThat(prepare(old.socket(), next.socket()).path("fdsPassed").asInt())
-                    .as("ledger, memfd, image, name lock, offer signal").isEqualTo(5);
+                    .as("ledger, memfd, two images, name lock, offer signal").isEqualTo(6);
             assertThat(cutover(old.socket()).path("outcome").asText()).isEqualTo("committed");
             assertThat(old.awaitExit(PATIENCE)).isTrue();
             trail.awaitMore(1, 3, PATIENCE);
             trail.assertIntact(1);
-            assertThat(info(old.socket()).vms()).singleElement().satisfies(vm ->
-                    assertThat(vm.disk()).isEqualTo(new InstanceInfo.Disk(image.toString(), false)));
+            assertThat(info(old.socket()).vms()).singleElement().satisfies(vm -> assertThat(vm.disks())
+                    .containsExactly(new InstanceInfo.Disk(data.toString(), false),
+                            new InstanceInfo.Disk(base.toString(), true)));
             assertThat(Files.list(Path.of("/proc", String.valueOf(next.pid()), "fd")).map(fd -> {
                 try {
                     return Files.readSymbolicLink(fd).toString();
                 } catch (IOException gone) {
                     return "";
                 }
-            })).as("the new instance holds the image").contains(image.toString());
-            assertThat(taken).as("the image was never free").isEmpty();
+            })).as("the new instance holds the images").contains(data.toString(), base.toString());
+            assertThat(taken).as("no image was ever free").isEmpty();
             probing.set(false);
             prober.join();
             next.close();
@@ -398,8 +402,9 @@ class HandoverOnKvmTest {
             probing.set(false);
             prober.join();
         }
-        try (ImageFile free = ImageFile.open(image, false)) {
-            assertThat(free.size()).as("free once its last instance ended").isEqualTo(1 << 20);
+        try (ImageFile free = ImageFile.open(data, false); ImageFile alsoFree = ImageFile.open(base, false)) {
+            assertThat(free.size() + alsoFree.size()).as("free once their last instance ended")
+                    .isEqualTo((1 << 20) + (512 << 10));
         }
     }
 

@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  * instance after a rollback, on the new one after a handover, whose restore defers it too).
  */
 public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevice {
+    /** Where the first device's BAR sits (in the gap below 4 GiB); each device's takes {@link #BAR_SIZE}. */
     public static final long DEFAULT_BAR = 0xe0000000L;
-    static final int BAR_SIZE = 0x4000;
+    public static final int BAR_SIZE = 0x4000;
     static final int COMMON = 0x0000, COMMON_LENGTH = 0x40, ISR = 0x1000, DEVICE = 0x2000, DEVICE_LENGTH = 0x100;
     static final int NOTIFY = 0x3000;
     static final int STATE_MAGIC = 0x56424c4b; // "VBLK"
@@ -55,10 +56,11 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
     private boolean irqHigh;
 
     /**
-     * {@code irqLine} is the IOAPIC input INTx reaches (what the MP table routes it to); {@code pausing} says a
-     * pause is requested, {@code deferred} takes the queue's service for the first vCPU that runs again.
+     * {@code bar} is where BAR 0 starts (the guest may move it); {@code irqLine} the IOAPIC input INTx reaches
+     * (what the MP table routes it to); {@code pausing} says a pause is requested, {@code deferred} takes the
+     * queue's service for the first vCPU that runs again.
      */
-    public VirtioBlock(GuestMemory memory, ImageFile image, boolean readOnly, String serial, int irqLine,
+    public VirtioBlock(GuestMemory memory, ImageFile image, boolean readOnly, String serial, long bar, int irqLine,
                        InterruptLine irq, BooleanSupplier pausing, Consumer<Runnable> deferred) {
         this.memory = memory;
         this.pausing = pausing;
@@ -70,7 +72,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         this.id = Arrays.copyOf(s, Math.min(s.length, ID_BYTES));
         this.config = new ConfigSpace(0x1af4, 0x1040 + 2, 1, 0x010000)
                 .withSubsystem(0x1af4, 0x40 + 2).withCommandAndInterrupt(1, irqLine)
-                .withMemoryBar(0, BAR_SIZE, DEFAULT_BAR).withCapabilities(0x40);
+                .withMemoryBar(0, BAR_SIZE, bar).withCapabilities(0x40);
         capability(0x40, 0x50, 16, 1, COMMON, COMMON_LENGTH);
         capability(0x50, 0x64, 20, 2, NOTIFY, 4);
         config.put(0x50 + 16, 4, 0);   // notify_off_multiplier: one queue, one address

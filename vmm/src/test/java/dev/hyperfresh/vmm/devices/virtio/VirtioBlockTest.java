@@ -59,8 +59,8 @@ class VirtioBlockTest {
 
     private VirtioBlock device(boolean readOnly) {
         pci = new PciBus();
-        VirtioBlock b = new VirtioBlock(memory, ImageFile.open(imagePath, readOnly), readOnly, "hfvisor-test", 16,
-                line::add, () -> pausing, deferred::add);
+        VirtioBlock b = new VirtioBlock(memory, ImageFile.open(imagePath, readOnly), readOnly, "hfvisor-test",
+                VirtioBlock.DEFAULT_BAR, 16, line::add, () -> pausing, deferred::add);
         assertThat(pci.add(b)).isEqualTo(1);
         return b;
     }
