@@ -27,8 +27,8 @@ public final class I8042 implements PortDevice, StatefulDevice {
     private static final int FLAG_COMMAND_LAST = 1, FLAG_OUTPUT_FULL = 2, FLAG_KBD_HIGH = 4, FLAG_AUX_HIGH = 8;
     private static final int NONE = -1;
 
-    private final InterruptLine keyboardIrq;
-    private final InterruptLine auxIrq;
+    private final InterruptOutput keyboardIrq;
+    private final InterruptOutput auxIrq;
     private final Runnable resetRequest;
     /** What a BIOS leaves after POST: scancode translation, system flag, keyboard interrupt on. */
     private int ctr = CTR_TRANSLATE | CTR_SYS | CTR_KBD_INT;
@@ -37,12 +37,10 @@ public final class I8042 implements PortDevice, StatefulDevice {
     private int output;
     private int outputFlags;
     private boolean outputFull;
-    private boolean keyboardHigh;
-    private boolean auxHigh;
 
     public I8042(InterruptLine keyboardIrq, InterruptLine auxIrq, Runnable resetRequest) {
-        this.keyboardIrq = keyboardIrq;
-        this.auxIrq = auxIrq;
+        this.keyboardIrq = new InterruptOutput(keyboardIrq);
+        this.auxIrq = new InterruptOutput(auxIrq);
         this.resetRequest = resetRequest;
     }
 
@@ -121,14 +119,8 @@ public final class I8042 implements PortDevice, StatefulDevice {
         boolean aux = (outputFlags & STATUS_AUX) != 0;
         boolean keyboard = outputFull && !aux && (ctr & CTR_KBD_INT) != 0;
         boolean mouse = outputFull && aux && (ctr & CTR_AUX_INT) != 0;
-        if (keyboard != keyboardHigh) {
-            keyboardHigh = keyboard;
-            keyboardIrq.set(keyboard);
-        }
-        if (mouse != auxHigh) {
-            auxHigh = mouse;
-            auxIrq.set(mouse);
-        }
+        keyboardIrq.set(keyboard);
+        auxIrq.set(mouse);
     }
 
     @Override
@@ -139,7 +131,7 @@ public final class I8042 implements PortDevice, StatefulDevice {
             out.writeByte(output);
             out.writeByte(outputFlags);
             out.writeByte((lastWriteWasCommand ? FLAG_COMMAND_LAST : 0) | (outputFull ? FLAG_OUTPUT_FULL : 0)
-                    | (keyboardHigh ? FLAG_KBD_HIGH : 0) | (auxHigh ? FLAG_AUX_HIGH : 0));
+                    | (keyboardIrq.high() ? FLAG_KBD_HIGH : 0) | (auxIrq.high() ? FLAG_AUX_HIGH : 0));
         });
     }
 
@@ -162,8 +154,8 @@ public final class I8042 implements PortDevice, StatefulDevice {
                 outputFlags = newOutputFlags;
                 lastWriteWasCommand = (flags & FLAG_COMMAND_LAST) != 0;
                 outputFull = (flags & FLAG_OUTPUT_FULL) != 0;
-                keyboardHigh = (flags & FLAG_KBD_HIGH) != 0;
-                auxHigh = (flags & FLAG_AUX_HIGH) != 0;
+                keyboardIrq.assume((flags & FLAG_KBD_HIGH) != 0);
+                auxIrq.assume((flags & FLAG_AUX_HIGH) != 0);
             };
         });
     }

@@ -32,7 +32,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
     private static final int DEFAULT_DIVISOR = 12;
 
     private final int base;
-    private final InterruptLine irq;
+    private final InterruptOutput irq;
     private final Consumer<byte[]> console;
     private final ArrayDeque<Byte> rx = new ArrayDeque<>();
     private int ier;
@@ -42,11 +42,10 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
     private int divisor = DEFAULT_DIVISOR;
     private boolean fifo;
     private boolean threPending;
-    private boolean irqHigh;
 
     public Uart8250(int base, InterruptLine irq, Consumer<byte[]> console) {
         this.base = base;
-        this.irq = irq;
+        this.irq = new InterruptOutput(irq);
         this.console = console;
     }
 
@@ -177,10 +176,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
 
     private void updateIrq() {
         boolean high = interruptId() != IIR_NONE;
-        if (high != irqHigh) {
-            irqHigh = high;
-            irq.set(high);
-        }
+        irq.set(high);
     }
 
     @Override
@@ -192,7 +188,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
             out.writeByte(scr);
             out.writeShort(divisor);
             out.writeByte((fifo ? FLAG_FIFO : 0) | (threPending ? FLAG_THRE_PENDING : 0)
-                    | (irqHigh ? FLAG_IRQ_HIGH : 0));
+                    | (irq.high() ? FLAG_IRQ_HIGH : 0));
             out.writeShort(rx.size());
             for (byte b : rx) {
                 out.writeByte(b);
@@ -230,7 +226,7 @@ public final class Uart8250 implements PortDevice, StatefulDevice {
                 divisor = newDivisor;
                 fifo = (flags & FLAG_FIFO) != 0;
                 threPending = (flags & FLAG_THRE_PENDING) != 0;
-                irqHigh = (flags & FLAG_IRQ_HIGH) != 0;
+                irq.assume((flags & FLAG_IRQ_HIGH) != 0);
                 rx.clear();
                 for (byte b : pending) {
                     rx.add(b);

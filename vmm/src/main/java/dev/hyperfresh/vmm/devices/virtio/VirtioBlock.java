@@ -4,6 +4,7 @@ import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.vmm.devices.DeviceState;
 import dev.hyperfresh.vmm.devices.InterruptLine;
+import dev.hyperfresh.vmm.devices.InterruptOutput;
 import dev.hyperfresh.vmm.devices.MmioDevice;
 import dev.hyperfresh.vmm.devices.StatefulDevice;
 import dev.hyperfresh.vmm.devices.pci.ConfigSpace;
@@ -43,7 +44,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
     private final GuestMemory memory;
     private final ImageFile image;
     private final boolean readOnly;
-    private final InterruptLine irq;
+    private final InterruptOutput irq;
     private final BooleanSupplier pausing;
     private final Consumer<Runnable> deferred;
     private final Runnable serveLater = this::serveDeferred;   // made here: a restore, in the blackout, defers it
@@ -53,7 +54,6 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
     private int deviceFeatureSelect, driverFeatureSelect, queueSelect, msixConfig = NO_VECTOR;
     private long driverFeatures;
     private int status, isr;
-    private boolean irqHigh;
 
     /**
      * {@code bar} is where BAR 0 starts (the guest may move it); {@code irqLine} the IOAPIC input INTx reaches
@@ -67,7 +67,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         this.deferred = deferred;
         this.image = image;
         this.readOnly = readOnly;
-        this.irq = irq;
+        this.irq = new InterruptOutput(irq);
         byte[] s = serial.getBytes(StandardCharsets.US_ASCII);
         this.id = Arrays.copyOf(s, Math.min(s.length, ID_BYTES));
         this.config = new ConfigSpace(0x1af4, 0x1040 + 2, 1, 0x010000)
@@ -118,7 +118,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         if (at == ISR) {
             int was = isr;
             isr = 0;
-            line(false);
+            irq.set(false);
             return was;
         }
         if (at >= DEVICE && at < DEVICE + DEVICE_LENGTH) {
@@ -232,7 +232,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         msixConfig = NO_VECTOR;
         queue.reset();
         isr = 0;
-        line(false);
+        irq.set(false);
     }
 
     /** struct virtio_blk_config: capacity in sectors, then seg_max; the rest of what it could say is not offered. */
@@ -276,12 +276,12 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
             // the driver's rings or buffers are not where it said (not RAM, a loop): the guest's fault, not the VM's
             status |= STATUS_NEEDS_RESET;
             isr |= ISR_CONFIG;
-            line(true);
+            irq.set(true);
             return;
         }
         if (served && !queue.interruptSuppressed(memory)) {
             isr |= ISR_QUEUE;
-            line(true);
+            irq.set(true);
         }
     }
 
@@ -370,13 +370,6 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         return S_OK;
     }
 
-    private void line(boolean high) {
-        if (high != irqHigh) {
-            irqHigh = high;
-            irq.set(high);
-        }
-    }
-
     @Override
     public synchronized byte[] saveState() {
         return DeviceState.save(STATE_MAGIC, STATE_VERSION, out -> {
@@ -436,8 +429,8 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
                 queue.msixVector = qmsix;
                 queue.nextAvail = nextAvail;
                 queue.nextUsed = nextUsed;
-                irqHigh = false;
-                line(isr != 0);
+                irq.assume(false);   // INTx is level-triggered: this KVM's line is low until told
+                irq.set(isr != 0);
                 deferred.accept(serveLater);   // what the old instance's pause left in the ring
             };
         });
