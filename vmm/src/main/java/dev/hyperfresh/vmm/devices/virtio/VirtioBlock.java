@@ -131,7 +131,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
     public synchronized void write(long address, int size, long value) {
         int at = (int) (address - config.memoryBar(0));
         if (at >= COMMON && at < COMMON + COMMON_LENGTH) {
-            setCommon(at - COMMON, (int) value, value);
+            setCommon(at - COMMON, size, (int) value, value);
         } else if (at == NOTIFY && (value & 0xffff) == 0) {
             serveQueue();
         }
@@ -170,7 +170,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         return size == 8 && which == 0 ? v : (v >>> (32 * which)) & 0xffffffffL;
     }
 
-    private void setCommon(int at, int v, long whole) {
+    private void setCommon(int at, int size, int v, long whole) {
         boolean q = queueSelect == 0;
         switch (at) {
             case 0x00 -> deviceFeatureSelect = v;
@@ -206,19 +206,20 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
                     queue.ready = true;
                 }
             }
-            case 0x20 -> queue.desc = q ? low(queue.desc, whole) : queue.desc;
+            case 0x20 -> queue.desc = q ? low(queue.desc, size, whole) : queue.desc;
             case 0x24 -> queue.desc = q ? high(queue.desc, v) : queue.desc;
-            case 0x28 -> queue.avail = q ? low(queue.avail, whole) : queue.avail;
+            case 0x28 -> queue.avail = q ? low(queue.avail, size, whole) : queue.avail;
             case 0x2c -> queue.avail = q ? high(queue.avail, v) : queue.avail;
-            case 0x30 -> queue.used = q ? low(queue.used, whole) : queue.used;
+            case 0x30 -> queue.used = q ? low(queue.used, size, whole) : queue.used;
             case 0x34 -> queue.used = q ? high(queue.used, v) : queue.used;
             default -> {
             }
         }
     }
 
-    private static long low(long old, long v) {
-        return (old & 0xffffffff00000000L) | (v & 0xffffffffL);
+    /** A write to an address register's low half, or of all of it in one 8-byte access. */
+    private static long low(long old, int size, long v) {
+        return size == 8 ? v : (old & 0xffffffff00000000L) | (v & 0xffffffffL);
     }
 
     private static long high(long old, int v) {

@@ -197,8 +197,10 @@ class VirtioBlockTest {
         mmio(0x16, 2, 0);
         assertThat(mmio(0x18, 2)).isEqualTo(256);
         mmio(0x18, 2, QUEUE);
-        mmio(0x20, 4, DESC);
-        mmio(0x24, 4, 0);
+        mmio(0x20, 4, 0xdead0000L);
+        mmio(0x24, 4, 0x1);
+        assertThat(mmio(0x20, 8)).as("one 8-byte read of both halves").isEqualTo(0x1dead0000L);
+        mmio(0x20, 8, DESC);   // and one 8-byte write
         mmio(0x28, 4, AVAIL);
         mmio(0x2c, 4, 0);
         mmio(0x30, 4, USED);
