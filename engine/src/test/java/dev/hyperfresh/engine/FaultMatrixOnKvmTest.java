@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The fault matrix (docs/HANDOVER.md): for each case of {@link FaultMatrix}, a real old instance (one VM, or two with
  * one powered off), a console process running `replace` as the shell does, and the fault; then, once everything has
  * settled: the VM runs on exactly one process — the one the case expects — or is lost with the console saying why,
- * nothing is paused, no process of the case, socket, held lock or mapping of the guest's RAM is left but the live
+ * nothing is paused, no process of the case, socket, held lock, mapping of the guest's RAM or open disk image (the
+ * VM has one: its lock, which moves with its descriptor, is held exactly by the live instance) is left but the live
  * instance's, and the instance takes the next command (a further replacement, verified). One JVM for all cases;
  * {@code -Dhyperfresh.fault-matrix=full} ({@code bin/fault-matrix}) runs every case, the default a slice hitting every
  * step, party, signal and layout.
@@ -96,7 +97,8 @@ class FaultMatrixOnKvmTest {
         Path oldLauncher = c.party() == Party.OLD ? faulty : plain;
         Path standbyLauncher = c.party() == Party.STANDBY ? faulty : plain;
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, oldLauncher, Duration.ofSeconds(60)));
-        List<String> specs = new ArrayList<>(List.of(RealInstances.spec(web)));
+        Path image = RealInstances.image(dir, web);
+        List<String> specs = new ArrayList<>(List.of(RealInstances.spec(web, image)));
         if (c.layout() == Layout.TWO_VMS_ONE_STOPPED) {
             specs.add(RealInstances.spec(db));
         }
@@ -122,7 +124,8 @@ class FaultMatrixOnKvmTest {
                     .isEqualTo(c.expected());
             long live = checkOneOwner(c, dir, engine, web, db, oldPid, said);
             RealInstances.assertNothingLeaks(dir, web, live);
-            nextCommand(c, dir, engine, web, live);
+            RealInstances.assertImageHeldOnlyBy(image, live);
+            nextCommand(c, dir, engine, web, image, live);
         } finally {
             RealInstances.killLeftovers(dir);
         }
@@ -161,12 +164,12 @@ class FaultMatrixOnKvmTest {
     }
 
     /** The instance takes the next command: a clean replacement, verified (or, once lost, a launch under its name). */
-    private static void nextCommand(Case c, Path dir, HfvisorEngine engine, String web, long live) {
+    private static void nextCommand(Case c, Path dir, HfvisorEngine engine, String web, Path image, long live) {
         Path plain = dir.resolve("hfv");
         HfvisorEngine next = new HfvisorEngine(new EngineConfig(dir, plain, Duration.ofSeconds(60)));
         if (live < 0) {
             assertThatThrownBy(() -> next.instance(INSTANCE)).isInstanceOf(EngineException.class);
-            next.launch(new LaunchRequest(INSTANCE, List.of(RealInstances.spec(web))), ProgressListener.NONE);
+            next.launch(new LaunchRequest(INSTANCE, List.of(RealInstances.spec(web, image))), ProgressListener.NONE);
         } else {
             ReplaceReport r = next.replacement(INSTANCE).replace(plain, Duration.ofSeconds(1), ProgressListener.NONE);
             assertThat(r.outcome()).as("%s: the next replace: %s", c.name(), r.reason()).isEqualTo("committed");

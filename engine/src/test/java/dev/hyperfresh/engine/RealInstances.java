@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Flock;
+import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.vmm.control.Event;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,6 +75,32 @@ final class RealInstances {
 
     static String spec(String vm) {
         return "name=" + vm + ",mem=64M,cpus=1,cmdline=mem_pct=30";
+    }
+
+    /** As {@link #spec(String)}, with a disk on {@code image} (the cmdline stays last: it takes the rest). */
+    static String spec(String vm, Path image) {
+        return "name=" + vm + ",mem=64M,cpus=1,disk=" + image + ",cmdline=mem_pct=30";
+    }
+
+    /**
+     * A disk image of 1 MiB for a case's VM. Its lock is the image's own: held (another process asking for it is
+     * refused) exactly while the VM lives, by the process that runs it.
+     */
+    static Path image(Path dir, String vm) throws IOException {
+        return Files.write(dir.resolve(vm + ".img"), new byte[1 << 20]);
+    }
+
+    /** {@code image} is held by process {@code live} and nobody else, or (live < 0) by nobody. */
+    static void assertImageHeldOnlyBy(Path image, long live) {
+        boolean free;
+        try (ImageFile probe = ImageFile.open(image, false)) {
+            free = true;
+        } catch (IllegalStateException inUse) {
+            free = false;
+        }
+        assertThat(free).as("%s free", image).isEqualTo(live < 0);
+        assertThat(CaseProcesses.holding(image)).as("processes holding %s", image)
+                .isEqualTo(live > 0 ? List.of(live) : List.of());
     }
 
     /** A console process running one `replace` of {@link #INSTANCE}; {@code phase}/{@code signal} as its main says. */
