@@ -69,28 +69,6 @@ final class CaseProcesses {
         return out;
     }
 
-    /** Processes with {@code file} open (a descriptor in /proc/PID/fd leading to it). */
-    static List<Long> holding(Path file) {
-        String target = file.toAbsolutePath().toString();
-        List<Long> out = new ArrayList<>();
-        for (Path p : pids()) {
-            try (Stream<Path> fds = Files.list(p.resolve("fd"))) {
-                if (fds.anyMatch(fd -> {
-                    try {
-                        return Files.readSymbolicLink(fd).toString().equals(target);
-                    } catch (IOException gone) {
-                        return false;
-                    }
-                })) {
-                    out.add(Long.parseLong(p.getFileName().toString()));
-                }
-            } catch (IOException | SecurityException gone) {
-                // a process that ended meanwhile, or one we may not look into
-            }
-        }
-        return out;
-    }
-
     private static char state(Path pid) {
         return ProcStat.ofProcess(Long.parseLong(pid.getFileName().toString())).map(ProcStat::state).orElse('?');
     }

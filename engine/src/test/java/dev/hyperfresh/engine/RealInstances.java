@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Flock;
 import dev.hyperfresh.sys.ImageFile;
+import dev.hyperfresh.testkit.FileHolders;
 import dev.hyperfresh.vmm.control.Event;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -99,7 +100,7 @@ final class RealInstances {
             free = false;
         }
         assertThat(free).as("%s free", image).isEqualTo(live < 0);
-        assertThat(CaseProcesses.holding(image)).as("processes holding %s", image)
+        assertThat(FileHolders.of(image)).as("processes holding %s", image)
                 .isEqualTo(live > 0 ? List.of(live) : List.of());
     }
 

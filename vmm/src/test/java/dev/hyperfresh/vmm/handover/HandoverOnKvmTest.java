@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
+import dev.hyperfresh.testkit.FileHolders;
 import dev.hyperfresh.testkit.HugePagePool;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.Hfvisor;
@@ -387,16 +388,11 @@ class HandoverOnKvmTest {
             assertThat(info(old.socket()).vms()).singleElement().satisfies(vm -> assertThat(vm.disks())
                     .containsExactly(new InstanceInfo.Disk(data.toString(), false),
                             new InstanceInfo.Disk(base.toString(), true)));
-            assertThat(Files.list(Path.of("/proc", String.valueOf(next.pid()), "fd")).map(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString();
-                } catch (IOException gone) {
-                    return "";
-                }
-            })).as("the new instance holds the images").contains(data.toString(), base.toString());
-            assertThat(taken).as("no image was ever free").isEmpty();
             probing.set(false);
             prober.join();
+            assertThat(taken).as("no image was ever free").isEmpty();
+            assertThat(FileHolders.of(data)).as("the new instance holds the images").containsExactly(next.pid());
+            assertThat(FileHolders.of(base)).containsExactly(next.pid());
             next.close();
         } finally {
             probing.set(false);

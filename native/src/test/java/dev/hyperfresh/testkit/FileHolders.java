@@ -1,0 +1,43 @@
+package dev.hyperfresh.testkit;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Which processes have a file open: a descriptor in /proc/PID/fd leading to it. */
+public final class FileHolders {
+    private FileHolders() {
+    }
+
+    public static List<Long> of(Path file) {
+        String target = file.toAbsolutePath().toString();
+        List<Long> out = new ArrayList<>();
+        try (Stream<Path> pids = Files.list(Path.of("/proc"))) {
+            for (Path p : pids.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                if (holds(p, target)) {
+                    out.add(Long.parseLong(p.getFileName().toString()));
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc", e);
+        }
+        return out;
+    }
+
+    private static boolean holds(Path pid, String target) {
+        try (Stream<Path> fds = Files.list(pid.resolve("fd"))) {
+            return fds.anyMatch(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().equals(target);
+                } catch (IOException gone) {
+                    return false;
+                }
+            });
+        } catch (IOException | SecurityException gone) {   // a process that ended meanwhile, or not ours to read
+            return false;
+        }
+    }
+}
