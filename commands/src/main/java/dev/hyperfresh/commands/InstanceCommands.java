@@ -80,7 +80,7 @@ public class InstanceCommands {
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<String> specs = vms != null ? List.of(vms)
                 : List.of(VmSpecs.of(vmName, mem, cpus, guest, kernel, initrd, cmdline,
-                        VmSpecs.Disk.of(disks, readOnlyDisks)));
+                        VmSpecs.disks(disks, readOnlyDisks)));
         Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);

@@ -1,6 +1,7 @@
 package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.vmm.cli.VmSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,23 +17,20 @@ final class VmSpecs {
     private VmSpecs() {
     }
 
-    /** A disk as the console names it: the path made absolute here, where the operator's relative path means it. */
-    record Disk(String path, boolean readOnly) {
-        /** The --disk images, then the --disk-ro ones (either may be null). */
-        static List<Disk> of(String[] disks, String[] readOnly) {
-            List<Disk> out = new ArrayList<>();
-            for (String f : disks == null ? new String[0] : disks) {
-                out.add(new Disk(Path.of(f).toAbsolutePath().normalize().toString(), false));
-            }
-            for (String f : readOnly == null ? new String[0] : readOnly) {
-                out.add(new Disk(Path.of(f).toAbsolutePath().normalize().toString(), true));
-            }
-            return out;
+    /** The --disk images, then the --disk-ro ones (either may be null), made absolute here, where they were typed. */
+    static List<VmSpec.Disk> disks(String[] disks, String[] readOnly) {
+        List<VmSpec.Disk> out = new ArrayList<>();
+        for (String f : disks == null ? new String[0] : disks) {
+            out.add(new VmSpec.Disk(Path.of(f).toAbsolutePath().normalize(), false));
         }
+        for (String f : readOnly == null ? new String[0] : readOnly) {
+            out.add(new VmSpec.Disk(Path.of(f).toAbsolutePath().normalize(), true));
+        }
+        return out;
     }
 
     static String of(String name, String mem, int cpus, GuestKind guest, String kernel, String initrd,
-                     String cmdline, List<Disk> disks) {
+                     String cmdline, List<VmSpec.Disk> disks) {
         field("--vm-name", name);
         field("--mem", mem);
         if (kernel != null) {
@@ -41,11 +39,11 @@ final class VmSpecs {
         if (initrd != null) {
             field("--initrd", initrd);
         }
-        for (Disk d : disks) {
-            field(d.readOnly() ? "--disk-ro" : "--disk", d.path());
+        for (VmSpec.Disk d : disks) {
+            field(d.readOnly() ? "--disk-ro" : "--disk", d.path().toString());
         }
         StringBuilder spec = new StringBuilder("name=" + name + ",mem=" + mem + ",cpus=" + cpus + ",guest=" + guest);
-        for (Disk d : disks) {
+        for (VmSpec.Disk d : disks) {
             spec.append(d.readOnly() ? ",disk-ro=" : ",disk=").append(d.path());
         }
         if (kernel != null) {

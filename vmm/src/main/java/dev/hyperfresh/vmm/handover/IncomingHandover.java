@@ -19,6 +19,7 @@ import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.Json;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.control.Replies;
@@ -106,8 +107,9 @@ public final class IncomingHandover {
             ledger = Ledger.open(fds.remove(0));
             offerSignal = offer.offerSignal() ? EventFd.adopt(fds.remove(fds.size() - 1)) : null;
             nameLock = offer.nameLock() ? fds.remove(fds.size() - 1) : null;
-            images = new ArrayList<>(fds.subList(fds.size() - disks, fds.size()));
-            fds.removeAll(images);
+            List<Fd> imageFds = fds.subList(fds.size() - disks, fds.size());
+            images = new ArrayList<>(imageFds);
+            imageFds.clear();
             old = Pidfd.open((int) offer.oldPid());
             List<String> problems = preflight(fds);
             if (!problems.isEmpty()) {
@@ -159,7 +161,7 @@ public final class IncomingHandover {
                     PcDevices.attach(vm);   // their state arrives with the VM's at the cutover
                 }
                 List<VmDisk.Image> attached = new ArrayList<>();
-                for (Offer.DiskOffer d : o.disks()) {
+                for (InstanceInfo.Disk d : o.disks()) {
                     attached.add(new VmDisk.Image(Path.of(d.path()), ImageFile.adopt(images.get(disk++)),
                             d.readOnly()));
                 }

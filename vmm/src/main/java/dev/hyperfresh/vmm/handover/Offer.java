@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.kvm.CpuidEntry;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.memory.MemoryRegion;
 import java.util.List;
@@ -27,20 +28,16 @@ record Offer(long oldPid, String oldName, String oldSocket, String version, Stri
 
     /**
      * One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. A VM the
-     * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks}: its disks in order.
+     * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks}: its disks in order, as {@code info} shows them (the standby opens none: it gets their descriptors).
      */
     record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
                    List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices, boolean paused,
-                   List<DiskOffer> disks) {
+                   List<InstanceInfo.Disk> disks) {
         VmOffer {
             disks = disks == null ? List.of() : List.copyOf(disks);
             regions = List.copyOf(regions);
             cpuid = List.copyOf(cpuid);
             msrIndices = msrIndices.clone();
         }
-    }
-
-    /** A VM's disk: the image's path (for the operator; the standby uses the descriptor it gets) and its mode. */
-    record DiskOffer(String path, boolean readOnly) {
     }
 }

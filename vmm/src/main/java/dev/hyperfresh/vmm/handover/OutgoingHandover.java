@@ -29,6 +29,7 @@ import dev.hyperfresh.vmm.control.PrepareReply;
 import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
+import dev.hyperfresh.vmm.vm.VmDisk;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -569,7 +570,7 @@ public final class OutgoingHandover implements AutoCloseable {
             out.add(new Offer.VmOffer(vm.config().name(), vm.config().memoryBytes(), vm.config().vcpus(),
                     vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
                     vm.guestCpuid().entries(), vm.msrIndices(), vm.status() == VmStatus.PAUSED,
-                    vm.disks().stream().map(d -> new Offer.DiskOffer(d.path().toString(), d.readOnly())).toList()));
+                    vm.disks().stream().map(VmDisk::info).toList()));
             tscKhz = vm.tscKhz();
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),

@@ -588,8 +588,7 @@ public final class VirtualMachine implements AutoCloseable {
                 exitCounts.ioByPort(), exitCounts.emulated()) : null;
         // huge pages are all taken as the VM is made; what counts of them is the pool's, not the file's blocks
         Long resident = config.hugePages() ? Long.valueOf(config.memoryBytes()) : memory.residentBytes();
-        List<InstanceInfo.Disk> shownDisks = disks.isEmpty() ? null : disks.stream()
-                .map(d -> new InstanceInfo.Disk(d.path().toString(), d.readOnly())).toList();
+        List<InstanceInfo.Disk> shownDisks = disks.isEmpty() ? null : disks.stream().map(VmDisk::info).toList();
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
                 config.guestKind(), exits, shownDisks);
     }

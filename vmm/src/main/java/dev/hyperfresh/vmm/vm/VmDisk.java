@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.vmm.boot.linux.MpTable;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.devices.pci.PciBus;
 import dev.hyperfresh.vmm.devices.virtio.VirtioBlock;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ import java.util.List;
  * order. A handover passes the images' open descriptors, their locks with them, to the standby, which attaches
  * the same devices around them.
  */
-public record VmDisk(Path path, boolean readOnly, VirtioBlock device) {
+public record VmDisk(Path path, VirtioBlock device) {
     /** The IOAPIC's inputs 16-23 are free of ISA interrupts: one each. */
     public static final int MAX = 8;
     private static final int FIRST_IRQ = 16;
@@ -31,6 +32,15 @@ public record VmDisk(Path path, boolean readOnly, VirtioBlock device) {
             out.add(new MpTable.PciInterrupt(i + 1, FIRST_IRQ + i));
         }
         return out;
+    }
+
+    public boolean readOnly() {
+        return device.readOnly();
+    }
+
+    /** As {@code info} shows it, and a handover's offer carries it. */
+    public InstanceInfo.Disk info() {
+        return new InstanceInfo.Disk(path.toString(), readOnly());
     }
 
     /** The device state a VM's disk {@code i} moves under in a handover. */
@@ -60,7 +70,7 @@ public record VmDisk(Path path, boolean readOnly, VirtioBlock device) {
             }
             vm.addMmioDevice(device);
             vm.addDeviceState(stateName(i), device);
-            disks.add(new VmDisk(image.path(), image.readOnly(), device));
+            disks.add(new VmDisk(image.path(), device));
         }
         vm.addStatefulDevice(PciBus.STATE_NAME, PciBus.ADDRESS_PORT, PciBus.PORTS, bus);
         vm.setDisks(disks);

@@ -59,11 +59,12 @@ public final class ConfigSpace {
         return this;
     }
 
-    /** The subsystem ids (0x2c) and the capability list's head (0x34), which also sets the status bit for it. */
+    /** The subsystem vendor and id (0x2c). */
     public ConfigSpace withSubsystem(int vendor, int id) {
         return put(SUBSYSTEM_VENDOR, 2, vendor).put(SUBSYSTEM, 2, id);
     }
 
+    /** The capability list's head (0x34), and the status bit that says there is one. */
     public ConfigSpace withCapabilities(int first) {
         put(CAPABILITIES, 1, first);
         return put(STATUS, 2, STATUS_CAPABILITIES);
