@@ -6,6 +6,7 @@ import dev.hyperfresh.sys.Mapping;
 import dev.hyperfresh.sys.Memfd;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 import jnr.ffi.Pointer;
@@ -20,6 +21,8 @@ public final class GuestMemory implements AutoCloseable {
     private final Fd memfd;
     private final Mapping mapping;
     private final List<MemoryRegion> regions;
+    /** Pages this process's devices wrote while dirty logging is on, by memfd page; null while it is off. */
+    private volatile AtomicLongArray deviceWrites;
 
     private GuestMemory(Fd memfd, Mapping mapping) {
         this.memfd = memfd;
@@ -57,7 +60,48 @@ public final class GuestMemory implements AutoCloseable {
      * is on, {@link #takeDirtyPages} returns what the guest wrote; the guest keeps running meanwhile.
      */
     public void logDirtyPages(Vm vm, boolean on) {
+        logDeviceWrites(on);
         register(vm, on ? Vm.MEM_LOG_DIRTY_PAGES : 0);
+    }
+
+    void logDeviceWrites(boolean on) {
+        deviceWrites = on ? new AtomicLongArray((int) ((size() / PageRun.PAGE + 63) / 64)) : null;
+    }
+
+    /**
+     * Records that a device of this process wrote guest RAM at {@code gpa} (a disk read, a used ring): KVM's dirty
+     * log sees only what the guest writes, so without this a pre-copy would miss those pages.
+     */
+    public void deviceWrote(long gpa, long length) {
+        AtomicLongArray log = deviceWrites;
+        if (log == null || length <= 0) {
+            return;
+        }
+        for (MemoryRegion r : regions) {
+            if (r.contains(gpa)) {
+                long first = (r.fileOffset() + gpa - r.gpa()) / PageRun.PAGE;
+                long last = (r.fileOffset() + gpa - r.gpa() + length - 1) / PageRun.PAGE;
+                for (long page = first; page <= last; page++) {
+                    int word = (int) (page >>> 6);
+                    long bit = 1L << (page & 63);
+                    log.getAndUpdate(word, w -> w | bit);
+                }
+                return;
+            }
+        }
+    }
+
+    /** The pages {@link #deviceWrote} recorded since logging began or since the last call, by memfd offset. */
+    List<PageRun> takeDeviceWrites() {
+        AtomicLongArray log = deviceWrites;
+        if (log == null) {
+            return List.of();
+        }
+        long[] bitmap = new long[log.length()];
+        for (int i = 0; i < bitmap.length; i++) {
+            bitmap[i] = log.getAndSet(i, 0);
+        }
+        return PageRun.fromDirtyBitmap(bitmap, size() / PageRun.PAGE, 0);
     }
 
     private void register(Vm vm, int flags) {
@@ -67,8 +111,8 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /**
-     * The pages the guest wrote since logging began or since the last call, by memfd offset; KVM clears its log
-     * as it answers, so a page written after this call shows up in the next one.
+     * The pages the guest (or a device, {@link #deviceWrote}) wrote since logging began or since the last call, by
+     * memfd offset; the logs clear as they answer, so a page written after this call shows up in the next one.
      */
     public List<PageRun> takeDirtyPages(Vm vm) {
         List<PageRun> out = new ArrayList<>();
@@ -76,6 +120,7 @@ public final class GuestMemory implements AutoCloseable {
             out.addAll(PageRun.fromDirtyBitmap(vm.dirtyLog(r.slot(), r.size()), r.size() / PageRun.PAGE,
                     r.fileOffset()));
         }
+        out.addAll(takeDeviceWrites());   // a page in both is sent twice, with the same bytes
         return out;
     }
 

@@ -61,4 +61,21 @@ class GuestMemoryTest {
             assertThat(ram.touched()).as("no hole read into a page").containsExactly(new MemoryRegion(0, 5 * P, P, 5 * P));
         }
     }
+
+    @Test
+    void pagesDevicesWriteAreLoggedWhileDirtyLoggingIsOnByMemfdOffset() {
+        try (GuestMemory ram = GuestMemory.create("device-writes", 4L << 30, false)) {
+            ram.deviceWrote(P, 1);   // logging off: nothing kept
+            ram.logDeviceWrites(true);
+            ram.deviceWrote(2 * P + 100, P);   // straddles two pages
+            ram.deviceWrote(MemoryLayout.HIGH_RAM_START + 5, 8);   // above the hole: memfd offset 3 GiB
+
+            assertThat(ram.takeDeviceWrites()).containsExactly(new PageRun(2 * P, 2 * P),
+                    new PageRun(MemoryLayout.LOW_RAM_LIMIT, P));
+            assertThat(ram.takeDeviceWrites()).as("taken once").isEmpty();
+            ram.logDeviceWrites(false);
+            ram.deviceWrote(P, 1);
+            assertThat(ram.takeDeviceWrites()).isEmpty();
+        }
+    }
 }

@@ -81,12 +81,15 @@ final class SplitQueue {
 
     /** Returns a chain to the driver with the number of bytes the device wrote into it. */
     void putUsed(GuestMemory memory, int head, int written) {
-        var entry = memory.at(used + 4 + 8L * (nextUsed % size), 8);
+        long slot = used + 4 + 8L * (nextUsed % size);
+        var entry = memory.at(slot, 8);
         entry.putInt(0, head);
         entry.putInt(4, written);
         nextUsed = (nextUsed + 1) & 0xffff;
         VarHandle.releaseFence();   // the entry is in place before the index that publishes it
         memory.at(used + 2, 2).putShort(0, (short) nextUsed);
+        memory.deviceWrote(slot, 8);
+        memory.deviceWrote(used + 2, 2);
     }
 
     /** Whether the driver asked not to be interrupted for used buffers (VIRTQ_AVAIL_F_NO_INTERRUPT). */

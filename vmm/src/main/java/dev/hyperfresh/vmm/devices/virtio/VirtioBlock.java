@@ -329,6 +329,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
                         int n = Math.min(data.get(0).length(), ID_BYTES);
                         byte[] out = Arrays.copyOf(id, n);
                         memory.write(data.get(0).gpa(), out);
+                        memory.deviceWrote(data.get(0).gpa(), n);
                         written = n;
                         result = S_OK;
                     }
@@ -339,6 +340,7 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
             result = S_IOERR;
         }
         memory.at(last.gpa() + last.length() - 1, 1).putByte(0, (byte) result);
+        memory.deviceWrote(last.gpa() + last.length() - 1, 1);
         return written + 1;
     }
 
@@ -360,7 +362,9 @@ public final class VirtioBlock implements PciFunction, MmioDevice, StatefulDevic
         for (SplitQueue.Segment d : data) {
             var at = memory.at(d.gpa(), d.length());
             if (in) {
-                if (!image.read(at, d.length(), offset)) {
+                boolean read = image.read(at, d.length(), offset);
+                memory.deviceWrote(d.gpa(), d.length());   // even a short read wrote some of it
+                if (!read) {
                     return S_IOERR;
                 }
             } else {
