@@ -44,6 +44,18 @@ final class SplitQueue {
         nextAvail = nextUsed = 0;
     }
 
+    /** Takes over a saved queue's addresses and position. */
+    void restore(SplitQueue saved) {
+        size = saved.size;
+        ready = saved.ready;
+        desc = saved.desc;
+        avail = saved.avail;
+        used = saved.used;
+        msixVector = saved.msixVector;
+        nextAvail = saved.nextAvail;
+        nextUsed = saved.nextUsed;
+    }
+
     /** The next chain the driver made available, or null when the device has seen them all. */
     Chain next(GuestMemory memory) {
         int availIdx = u16(memory, avail + 2);
