@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * whatever file later reuses the number.
  */
 public class Fd implements AutoCloseable {
+    private static final int F_DUPFD_CLOEXEC = 1030;
     private final String what;
     private final AtomicInteger fd;
 
@@ -25,6 +26,14 @@ public class Fd implements AutoCloseable {
             throw new IllegalStateException(what + " is closed");
         }
         return n;
+    }
+
+    /**
+     * Another descriptor of the same open file (close-on-exec): what belongs to the open file, such as a flock or a
+     * tap queue's attachment, stays while either is open.
+     */
+    public Fd dup() {
+        return new Fd(Sys.check(Sys.C.fcntl(get(), F_DUPFD_CLOEXEC, 0), "fcntl(" + what + ", F_DUPFD_CLOEXEC)"), what);
     }
 
     public boolean isOpen() {

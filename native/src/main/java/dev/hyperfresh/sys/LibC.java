@@ -42,6 +42,8 @@ public interface LibC {
     @SaveError long lseek(int fd, long offset, int whence);
     @SaveError long pread(int fd, Pointer buf, long count, long offset);
     @SaveError long pwrite(int fd, Pointer buf, long count, long offset);
+    @SaveError long readv(int fd, Pointer iov, int iovcnt);
+    @SaveError long writev(int fd, Pointer iov, int iovcnt);
     @SaveError int fdatasync(int fd);
 
     @SaveError int socket(int domain, int type, int protocol);
