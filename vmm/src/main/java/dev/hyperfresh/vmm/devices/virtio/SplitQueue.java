@@ -56,6 +56,16 @@ final class SplitQueue {
         nextUsed = saved.nextUsed;
     }
 
+    /** Whether the driver made a chain available that the device has not taken yet. */
+    boolean hasAvailable(GuestMemory memory) {
+        return u16(memory, avail + 2) != nextAvail;
+    }
+
+    /** Puts the chain {@link #next} returned last back, for the next call (the device had nothing to put in it). */
+    void giveBack() {
+        nextAvail = (nextAvail - 1) & 0xffff;
+    }
+
     /** The next chain the driver made available, or null when the device has seen them all. */
     Chain next(GuestMemory memory) {
         int availIdx = u16(memory, avail + 2);

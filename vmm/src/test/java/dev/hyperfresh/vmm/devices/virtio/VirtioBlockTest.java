@@ -24,9 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code LinuxReplaceOnKvmTest}.
  */
 class VirtioBlockTest {
-    private static final long RAM = 16L << 20, DESC = 0x10000, AVAIL = 0x11000, USED = 0x12000, BUF = 0x20000;
-    private static final int QUEUE = 32;
-    private static final long BAR = 0xe0000000L;
+    private static final long RAM = 16L << 20, BUF = 0x20000;
+    private static final long BAR = VirtioDriver.BAR, DESC = VirtioDriver.desc(0);
+    private static final int QUEUE = VirtioDriver.QUEUE;
 
     @TempDir
     Path dir;
@@ -37,7 +37,8 @@ class VirtioBlockTest {
     private boolean pausing;
     private PciBus pci;
     private VirtioBlock block;
-    private int nextDesc, availIdx;
+    private VirtioDriver driver;
+    private int nextDesc, requests;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -62,6 +63,11 @@ class VirtioBlockTest {
         VirtioBlock b = new VirtioBlock(memory, ImageFile.open(imagePath, readOnly), readOnly, "hfvisor-test",
                 VirtioBlock.DEFAULT_BAR, 16, line::add, () -> pausing, deferred::add);
         assertThat(pci.add(b)).isEqualTo(1);
+        if (driver == null) {
+            driver = new VirtioDriver(memory, pci, 1, b);
+        } else {
+            driver.use(pci, b);
+        }
         return b;
     }
 
@@ -72,11 +78,11 @@ class VirtioBlockTest {
         assertThat(config(1, 0x08, 4) >>> 8).as("class").isEqualTo(0x010000);
         assertThat(config(2, 0x00, 4)).as("empty slot").isEqualTo(0xffffffff);
         assertThat(config(1, 0x3c, 2)).as("line 16, pin A").isEqualTo(0x0110);
-        writeConfig(1, 0x10, 4, 0xffffffff);
+        writeConfig(0x10, 4, 0xffffffff);
         assertThat(config(1, 0x10, 4)).as("16 KiB BAR").isEqualTo(0xffffc000);
-        writeConfig(1, 0x10, 4, (int) BAR);
+        writeConfig(0x10, 4, (int) BAR);
         assertThat(block.claims(BAR)).as("memory decoding off").isFalse();
-        writeConfig(1, 0x04, 2, 0x6);
+        writeConfig(0x04, 2, 0x6);
         assertThat(block.claims(BAR + 0x3000)).isTrue();
         assertThat(block.claims(BAR + 0x4000)).isFalse();
         List<Integer> types = new ArrayList<>();
@@ -180,38 +186,12 @@ class VirtioBlockTest {
     }
 
     private void initialise(long features) {
-        writeConfig(1, 0x10, 4, (int) BAR);
-        writeConfig(1, 0x04, 2, 0x6);
-        mmio(0x14, 1, 0);
-        mmio(0x14, 1, 1 | 2);
-        mmio(0x00, 4, 1);
-        assertThat(mmio(0x04, 4)).as("VERSION_1").isEqualTo(1);
-        mmio(0x00, 4, 0);
-        long offered = mmio(0x04, 4) | (1L << 32);
-        assertThat(offered & features).isEqualTo(features);
-        mmio(0x08, 4, 0);
-        mmio(0x0c, 4, features & 0xffffffffL);
-        mmio(0x08, 4, 1);
-        mmio(0x0c, 4, features >>> 32);
-        mmio(0x14, 1, 1 | 2 | 8);
-        mmio(0x16, 2, 0);
-        assertThat(mmio(0x18, 2)).isEqualTo(256);
-        mmio(0x18, 2, QUEUE);
-        mmio(0x20, 4, 0xdead0000L);
-        mmio(0x24, 4, 0x1);
-        assertThat(mmio(0x20, 8)).as("one 8-byte read of both halves").isEqualTo(0x1dead0000L);
-        mmio(0x20, 8, DESC);   // and one 8-byte write
-        mmio(0x28, 4, AVAIL);
-        mmio(0x2c, 4, 0);
-        mmio(0x30, 4, USED);
-        mmio(0x34, 4, 0);
-        mmio(0x1c, 2, 1);
-        mmio(0x14, 1, 1 | 2 | 8 | 4);
+        driver.initialise(features, 1);
     }
 
     /** A request as virtio_blk lays it out: header, data (if any), status, each its own descriptor. */
     private void request(int type, long sector, long data, int length, boolean deviceWrites) {
-        long header = BUF + 0x8000 + 32L * availIdx;
+        long header = BUF + 0x8000 + 32L * requests;
         var h = memory.at(header, 16);
         h.putInt(0, type);
         h.putInt(4, 0);
@@ -231,36 +211,30 @@ class VirtioBlockTest {
     }
 
     private void descriptor(int i, long addr, int len, int flags, int next) {
-        var d = memory.at(DESC + 16L * i, 16);
-        d.putLong(0, addr);
-        d.putInt(8, len);
-        d.putShort(12, (short) flags);
-        d.putShort(14, (short) (next % QUEUE));
+        driver.descriptor(0, i, addr, len, flags, next);
     }
 
     private void publish(int head) {
-        memory.at(AVAIL + 4 + 2L * (availIdx % QUEUE), 2).putShort(0, (short) head);
-        availIdx++;
-        memory.at(AVAIL + 2, 2).putShort(0, (short) availIdx);
+        driver.publish(0, head);
+        requests++;
     }
 
     private void notifyQueue() {
-        mmio(0x3000, 2, 0);
+        driver.notifyQueue(0);
     }
 
     private int usedIdx() {
-        return memory.at(USED + 2, 2).getShort(0) & 0xffff;
+        return driver.usedIdx(0);
     }
 
     private int usedLength(int i) {
-        return memory.at(USED + 4 + 8L * i + 4, 4).getInt(0);
+        return driver.usedLength(0, i);
     }
 
     private List<Integer> statuses() {
         List<Integer> out = new ArrayList<>();
         for (int i = 0; i < usedIdx(); i++) {
-            int head = memory.at(USED + 4 + 8L * (i % QUEUE), 4).getInt(0);
-            int d = head;
+            int d = driver.usedHead(0, i);
             while ((memory.at(DESC + 16L * d + 12, 2).getShort(0) & SplitQueue.DESC_NEXT) != 0) {
                 d = memory.at(DESC + 16L * d + 14, 2).getShort(0);
             }
@@ -270,20 +244,18 @@ class VirtioBlockTest {
     }
 
     private int config(int slot, int offset, int size) {
-        pci.write(PciBus.ADDRESS_PORT, 4, 0x80000000 | (slot << 11) | (offset & 0xfc));
-        return pci.read(0xcfc + (offset & 3), size);
+        return driver.config(slot, offset, size);
     }
 
-    private void writeConfig(int slot, int offset, int size, int value) {
-        pci.write(PciBus.ADDRESS_PORT, 4, 0x80000000 | (slot << 11) | (offset & 0xfc));
-        pci.write(0xcfc + (offset & 3), size, value);
+    private void writeConfig(int offset, int size, int value) {
+        driver.writeConfig(offset, size, value);
     }
 
     private long mmio(int offset, int size) {
-        return block.read(BAR + offset, size);
+        return driver.mmio(offset, size);
     }
 
     private void mmio(int offset, int size, long value) {
-        block.write(BAR + offset, size, value);
+        driver.mmio(offset, size, value);
     }
 }
