@@ -2,13 +2,16 @@
 # Builds the HyperFresh Linux test guest from Debian packages, without root and without installing anything:
 #   ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux/vmlinuz           Debian's kernel (linux-image-amd64's bzImage)
 #   ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux/initramfs.cpio.gz static busybox + guests/linux/init.sh as /init,
-#                                                                  and the kernel's virtio modules for a disk
+#                                                                  and the kernel's virtio modules for a disk and
+#                                                                  a network card
 # Idempotent: does nothing when both exist and were built from the same package versions and init script.
 # Needs apt-get (with package lists: run `apt-get update` as root once), dpkg-deb, cpio, gzip.
 set -euo pipefail
 
-# What /init loads, in this order, when hfvisor gives the guest a disk (hfvisor's virtio block device on PCI).
-VIRTIO_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk"
+# What /init loads, in this order (dependencies first, as `modprobe --show-depends` has them for Debian's kernel),
+# when the guest has PCI: hfvisor's virtio block device (virtio_blk) and virtio network device (failover,
+# net_failover, virtio_net). init.sh has the same list.
+VIRTIO_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk failover net_failover virtio_net"
 
 HERE=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd -P)
 OUT=${XDG_CACHE_HOME:-$HOME/.cache}/hyperfresh/linux

@@ -76,11 +76,12 @@ public class InstanceCommands {
             @ShellOption(value = "--cmdline", defaultValue = ShellOption.NULL, arity = 1, help = "guest command line") String cmdline,
             @ShellOption(value = "--disk", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 8, help = "raw disk images, virtio (Linux: /dev/vda, vdb, ...)") String[] disks,
             @ShellOption(value = "--disk-ro", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 8, help = "raw disk images the guest may only read, after the --disk ones") String[] readOnlyDisks,
+            @ShellOption(value = "--net", defaultValue = ShellOption.NULL, arity = 8, help = "host taps, each a virtio NIC (Linux: eth0, eth1, ...): TAP or TAP/MAC") String[] nets,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, arity = 8, help = "full hfvisor VM specs (man hfvisor), instead of the options above") String[] vms,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<String> specs = vms != null ? List.of(vms)
                 : List.of(VmSpecs.of(vmName, mem, cpus, guest, kernel, initrd, cmdline,
-                        VmSpecs.disks(disks, readOnlyDisks)));
+                        VmSpecs.disks(disks, readOnlyDisks), nets == null ? List.of() : List.of(nets)));
         Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);

@@ -50,7 +50,9 @@ final class Views {
         if (info.vms().isEmpty()) {
             return out.append("no VMs").toString();
         }
-        boolean disks = info.vms().stream().anyMatch(vm -> vm.disks() != null);   // a column only when one has one
+        // a column only when a VM has one
+        boolean disks = info.vms().stream().anyMatch(vm -> vm.disks() != null);
+        boolean nics = info.vms().stream().anyMatch(vm -> vm.nics() != null);
         List<List<String>> rows = new ArrayList<>();
         for (InstanceInfo.Vm vm : info.vms()) {
             List<String> row = new ArrayList<>(List.of(vm.name(), vm.state(), String.valueOf(vm.vcpus()),
@@ -60,11 +62,18 @@ final class Views {
                 row.add(vm.disks() == null ? "-" : String.join(", ", vm.disks().stream()
                         .map(d -> d.path() + (d.readOnly() ? " (read-only)" : "")).toList()));
             }
+            if (nics) {
+                row.add(vm.nics() == null ? "-" : String.join(", ", vm.nics().stream()
+                        .map(n -> n.tap() + " " + n.mac()).toList()));
+            }
             rows.add(row);
         }
         List<String> header = new ArrayList<>(List.of("VM", "STATE", "VCPUS", "MEMORY", "RESIDENT", "GUEST"));
         if (disks) {
             header.add("DISK");
+        }
+        if (nics) {
+            header.add("NET");
         }
         return out.append(Tables.of(header, rows)).toString();
     }

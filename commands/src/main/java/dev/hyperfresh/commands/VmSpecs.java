@@ -30,7 +30,7 @@ final class VmSpecs {
     }
 
     static String of(String name, String mem, int cpus, GuestKind guest, String kernel, String initrd,
-                     String cmdline, List<VmSpec.Disk> disks) {
+                     String cmdline, List<VmSpec.Disk> disks, List<String> nets) {
         field("--vm-name", name);
         field("--mem", mem);
         if (kernel != null) {
@@ -42,10 +42,12 @@ final class VmSpecs {
         for (VmSpec.Disk d : disks) {
             field(d.readOnly() ? "--disk-ro" : "--disk", d.path().toString());
         }
+        nets.forEach(n -> field("--net", n));
         StringBuilder spec = new StringBuilder("name=" + name + ",mem=" + mem + ",cpus=" + cpus + ",guest=" + guest);
         for (VmSpec.Disk d : disks) {
             spec.append(d.readOnly() ? ",disk-ro=" : ",disk=").append(d.path());
         }
+        nets.forEach(n -> spec.append(",net=").append(n));
         if (kernel != null) {
             spec.append(",kernel=").append(kernel);
         }

@@ -39,7 +39,7 @@ class InstanceViewsTest {
     void infoSaysWhatOfItsMemoryEachVmHasTouched() {
         Instance two = Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", "PVM",
                 1000, "running", InstanceInfo.ACTIVE, List.of(
-                        new InstanceInfo.Vm("web", 1, 4L << 30, 560L << 20, "running", "hfguest", null, null),
+                        new InstanceInfo.Vm("web", 1, 4L << 30, 560L << 20, "running", "hfguest", null, null, null),
                         new InstanceInfo.Vm("old", 1, 64L << 20, "running", "hfguest"))));
 
         assertThat(Views.info(two)).contains("│web│running│1    │4 GiB │560 MiB │hfguest│")
@@ -48,18 +48,21 @@ class InstanceViewsTest {
     }
 
     @Test
-    void aDiskColumnShowsOnlyWhenAVmHasADisk() {
+    void diskAndNetColumnsShowOnlyWhenAVmHasOne() {
         Instance two = Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", "SVM",
                 1000, "running", InstanceInfo.ACTIVE, List.of(
                         new InstanceInfo.Vm("db", 1, 1L << 30, null, "running", "linux", null,
                                 List.of(new InstanceInfo.Disk("/srv/db.img", false),
-                                        new InstanceInfo.Disk("/srv/base.img", true))),
+                                        new InstanceInfo.Disk("/srv/base.img", true)),
+                                List.of(new InstanceInfo.Nic("tap0", "52:54:00:12:34:56"))),
                         new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux"))));
 
         assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img, /srv/base.img (read-only)│")
-                .contains("│-");
+                .contains("NET").contains("│tap0 52:54:00:12:34:56").contains("│-");
         assertThat(Views.instanceJson(two).path("vms").get(0).path("disks").get(1).path("read_only").asBoolean())
                 .isTrue();
-        assertThat(Views.info(instance("SVM", "linux"))).doesNotContain("DISK");
+        assertThat(Views.instanceJson(two).path("vms").get(0).path("nics").get(0).path("tap").asText())
+                .isEqualTo("tap0");
+        assertThat(Views.info(instance("SVM", "linux"))).doesNotContain("DISK").doesNotContain("NET");
     }
 }

@@ -7,10 +7,11 @@ import java.util.regex.Pattern;
 
 /**
  * The Linux test guest's oracle on its serial console (guests/linux/init.sh): {@code LINUXHB seq=N uptime=S.SS}
- * every second, {@code memcheck FAIL} when its memory check fails and {@code diskcheck FAIL} when a block it wrote
- * to its disk does not read back (both counted as the guest's errors). Verify reads them as it reads hfguest's
- * heartbeats, one sequence per VM, uptime standing in for timer ticks and TSC; a missing number is not judged, as
- * the kernel's own messages share the console and may garble a line.
+ * every second, {@code memcheck FAIL} when its memory check fails, {@code diskcheck FAIL} when a block it wrote
+ * to its disk does not read back and {@code netcheck FAIL} when its peer on the network does not answer a ping (all
+ * three counted as the guest's errors). Verify reads them as it reads hfguest's heartbeats, one sequence per VM,
+ * uptime standing in for timer ticks and TSC; a missing number is not judged, as the kernel's own messages share
+ * the console and may garble a line.
  */
 final class LinuxConsoleBeats {
     private static final Pattern HEARTBEAT = Pattern.compile("LINUXHB seq=(\\d+) uptime=(\\d+)\\.(\\d{2})");
@@ -39,6 +40,7 @@ final class LinuxConsoleBeats {
             return false;
         }
         String text = e.fields().path("text").asText();
-        return text.contains("memcheck FAIL") || text.contains("diskcheck FAIL");
+        return text.contains("memcheck FAIL") || text.contains("diskcheck FAIL")
+                || text.contains("netcheck FAIL");
     }
 }

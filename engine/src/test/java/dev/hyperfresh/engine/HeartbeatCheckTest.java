@@ -94,6 +94,25 @@ class HeartbeatCheckTest {
     }
 
     @Test
+    void aLinuxGuestsFailedDiskOrNetworkCheckIsAnError() {
+        HeartbeatCheck check = new HeartbeatCheck(Map.of("lx/linux", 6L));
+        check.accept(console("LINUXHB seq=7 uptime=37.02"));
+        check.accept(console("diskcheck ok seq=7"));
+        check.accept(console("netcheck ok seq=7"));
+        check.accept(console("LINUXHB seq=8 uptime=38.05"));
+        assertThat(check.result(2000, List.of(), null).problems()).isEmpty();
+
+        HeartbeatCheck failing = new HeartbeatCheck(Map.of("lx/linux", 6L));
+        failing.accept(console("LINUXHB seq=7 uptime=37.02"));
+        failing.accept(console("diskcheck FAIL seq=7"));
+        failing.accept(console("netcheck FAIL seq=7"));
+        failing.accept(console("LINUXHB seq=8 uptime=43.05"));
+        Verification bad = failing.result(2000, List.of(), null);
+        assertThat(bad.memoryErrors()).isEqualTo(2);
+        assertThat(bad.ok()).isFalse();
+    }
+
+    @Test
     void silenceAndStoppedTicksFail() {
         assertThat(new HeartbeatCheck(Map.of()).result(2000, List.of(), null).problems()).containsExactly(
                 "no heartbeat arrived in 2000 ms");

@@ -5,15 +5,19 @@ import static java.lang.System.Logger.Level.WARNING;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.sys.ImageFile;
+import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.boot.linux.LinuxLoader;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.vm.GuestWarning;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.vm.VmDisk;
+import dev.hyperfresh.vmm.vm.VmNic;
+import dev.hyperfresh.vmm.vm.VmPci;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,31 +43,44 @@ final class VmFactory {
             LOG.log(WARNING, warning);
             System.err.println("hfvisor: warning: " + warning);
         });
-        // opened (and locked) before the VM is made, so an image in use refuses the VM outright
+        // opened (and locked, attached) before the VM is made, so an image or tap in use refuses the VM outright
         List<VmDisk.Image> images = new ArrayList<>();
+        List<VmNic.Tap> taps = new ArrayList<>();
         Created created;
         try {
             for (VmSpec.Disk d : spec.disks()) {
                 images.add(new VmDisk.Image(d.path(), ImageFile.open(d.path(), d.readOnly()), d.readOnly()));
+            }
+            for (InstanceInfo.Nic n : spec.nics()) {
+                taps.add(new VmNic.Tap(TapDevice.open(n.tap()), n.mac()));
             }
             created = spec.guest().equals(VmConfig.LINUX) ? linux(kvm, spec)
                     : new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(),
                             HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline()))), null);
         } catch (RuntimeException e) {
             images.forEach(i -> i.file().close());
+            taps.forEach(t -> t.tap().close());
             throw e;
         }
-        VmDisk.attach(created.vm(), images);
+        try {
+            VmPci.attach(created.vm(), images, taps);
+        } catch (RuntimeException e) {
+            created.vm().close();
+            throw e;
+        }
         return created;
     }
 
-    /** With disks, the MP table routes their interrupts and the default command line lets Linux find PCI. */
+    /**
+     * With disks or interfaces, the MP table routes their interrupts and the default command line lets Linux find
+     * PCI.
+     */
     private static Created linux(Kvm kvm, VmSpec spec) {
-        int disks = spec.disks().size();
+        int devices = spec.disks().size() + spec.nics().size();
         String cmdline = !spec.cmdline().isEmpty() ? spec.cmdline()
-                : disks > 0 ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
+                : devices > 0 ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
         VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline,
-                VmDisk.interrupts(disks)));
+                VmPci.interrupts(devices)));
         return new Created(vm, PcDevices.attach(vm));
     }
 

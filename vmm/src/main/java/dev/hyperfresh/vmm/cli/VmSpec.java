@@ -2,7 +2,9 @@ package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.vm.VmConfig;
-import dev.hyperfresh.vmm.vm.VmDisk;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.vm.VmNic;
+import dev.hyperfresh.vmm.vm.VmPci;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,18 +16,20 @@ import java.util.Set;
 
 /**
  * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
- * [,disk=PATH]...[,disk-ro=PATH]...[,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline
+ * [,disk=PATH]...[,disk-ro=PATH]...[,net=TAP[/MAC]]...[,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline
  * containing commas goes last: everything after {@code cmdline=} belongs to it. {@code guest=linux} without
  * {@code kernel=} boots the build of guests/linux/fetch-and-build.sh (kernel and initramfs). Each {@code disk=}
  * gives the VM a virtio block device over a raw image, {@code disk-ro=} one the guest cannot write, in the order
- * given (a Linux guest's {@code /dev/vda}, {@code vdb}, ...; hfguest has no driver for them, so there they only
- * move with the VM).
+ * given (a Linux guest's {@code /dev/vda}, {@code vdb}, ...); each {@code net=} a virtio network interface on
+ * host tap {@code TAP} (eth0, eth1, ...; the tap is made if it does not exist), with MAC address {@code MAC} or
+ * one derived from the VM's name. hfguest has no driver for either, so there they only move with the VM.
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
-                     String cmdline, boolean hugePages, String console, List<Disk> disks) {
-    private static final String DISK = "disk", DISK_RO = "disk-ro";
+                     String cmdline, boolean hugePages, String console, List<Disk> disks,
+                     List<InstanceInfo.Nic> nics) {
+    private static final String DISK = "disk", DISK_RO = "disk-ro", NET = "net";
     private static final Set<String> KEYS = Set.of("name", "mem", "cpus", "guest", "kernel", "initrd", "cmdline",
-            "hugepages", "console", DISK, DISK_RO);
+            "hugepages", "console", DISK, DISK_RO, NET);
 
     /** A disk as the spec names it: its image, absolute, and whether the guest may only read it. */
     public record Disk(Path path, boolean readOnly) {
@@ -38,6 +42,7 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
     static VmSpec parse(String text, LinuxGuestBuild linuxGuest) {
         Map<String, String> kv = new LinkedHashMap<>();
         List<Disk> disks = new ArrayList<>();
+        List<String> nets = new ArrayList<>();
         String rest = text;
         int cmd = rest.indexOf("cmdline=");
         if (cmd >= 0) {
@@ -57,6 +62,10 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             if (key.equals(DISK) || key.equals(DISK_RO)) {   // repeatable, in order: vda, vdb, ...
                 disks.add(new Disk(existing(key, eq < 0 ? "" : part.substring(eq + 1)).toAbsolutePath().normalize(),
                         key.equals(DISK_RO)));
+                continue;
+            }
+            if (key.equals(NET)) {   // repeatable, in order: eth0, eth1, ...
+                nets.add(eq < 0 ? "" : part.substring(eq + 1));
                 continue;
             }
             if (kv.put(key, eq < 0 ? "" : part.substring(eq + 1)) != null) {
@@ -80,15 +89,31 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
             kernel = build.kernel();
             initrd = initrd != null ? initrd : build.initrd();
         }
-        if (disks.size() > VmDisk.MAX) {
-            throw new IllegalArgumentException("a VM has at most " + VmDisk.MAX + " disks, not " + disks.size());
+        if (disks.size() + nets.size() > VmPci.MAX_DEVICES) {
+            throw new IllegalArgumentException("a VM has at most " + VmPci.MAX_DEVICES + " disks and network"
+                    + " interfaces together, not " + (disks.size() + nets.size()));
         }
         if (disks.stream().map(Disk::path).distinct().count() < disks.size()) {
             throw new IllegalArgumentException("a disk image is given twice in '" + text + "'");
         }
+        List<InstanceInfo.Nic> nics = new ArrayList<>();
+        for (String net : nets) {
+            int slash = net.indexOf('/');
+            String tap = slash < 0 ? net : net.substring(0, slash);
+            if (tap.isEmpty()) {
+                throw new IllegalArgumentException("net= needs a tap interface's name, e.g. net=tap0 or "
+                        + "net=tap0/52:54:00:12:34:56");
+            }
+            nics.add(new InstanceInfo.Nic(tap, slash < 0 ? VmNic.defaultMac(name, nics.size())
+                    : VmNic.mac(net.substring(slash + 1))));
+        }
+        if (nics.stream().map(InstanceInfo.Nic::tap).distinct().count() < nics.size()) {
+            throw new IllegalArgumentException("a tap is given twice in '" + text + "'");
+        }
         VmConfig.check(name, mem, cpus, kv.containsKey("hugepages"));
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
-                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), List.copyOf(disks));
+                kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), List.copyOf(disks),
+                List.copyOf(nics));
     }
 
     /** Sizes like 256M, 4G, 1048576 (bytes), 512K. */

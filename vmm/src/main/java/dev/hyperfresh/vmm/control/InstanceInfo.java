@@ -26,14 +26,18 @@ public record InstanceInfo(String name, long pid, String version, String buildId
      * e.g. in a handover reply; built by {@code VirtualMachine.describe}).
      */
     public record Vm(String name, int vcpus, long memoryBytes, Long residentBytes, String state, String guestKind,
-                     Exits exits, List<Disk> disks) {
+                     Exits exits, List<Disk> disks, List<Nic> nics) {
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
-            this(name, vcpus, memoryBytes, null, state, guestKind, null, null);
+            this(name, vcpus, memoryBytes, null, state, guestKind, null, null, null);
         }
     }
 
     /** A VM's disk: its image and whether the guest may write it. */
     public record Disk(String path, boolean readOnly) {
+    }
+
+    /** A VM's network interface: the host tap it is attached to and the MAC address the guest has. */
+    public record Nic(String tap, String mac) {
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.Poll;
 import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.sys.RealtimePriority;
+import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.vmm.control.Frame;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
@@ -31,6 +32,8 @@ import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.vm.VmDisk;
+import dev.hyperfresh.vmm.vm.VmNic;
+import dev.hyperfresh.vmm.vm.VmPci;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -71,6 +74,8 @@ public final class IncomingHandover {
     private Fd nameLock;
     /** The VMs' open disk images, VM by VM and disk by disk as the offer lists them. */
     private List<Fd> images = List.of();
+    /** The VMs' taps, VM by VM and interface by interface as the offer lists them. */
+    private List<Fd> taps = List.of();
     /** Signalled by the old instance once the offer stands or is withdrawn; null from a build without it. */
     private EventFd offerSignal;
     private volatile boolean oldStalled;
@@ -98,15 +103,19 @@ public final class IncomingHandover {
         try {
             offer = Json.MAPPER.treeToValue(adopt.header().get("offer"), Offer.class);
             int disks = offer == null ? 0 : offer.vms().stream().mapToInt(v -> v.disks().size()).sum();
+            int nics = offer == null ? 0 : offer.vms().stream().mapToInt(v -> v.nics().size()).sum();
             if (offer == null || fds.size() != 1 + (offer.memory() == MemoryMode.REMAP ? offer.vms().size() : 0)
-                    + disks + (offer.nameLock() ? 1 : 0) + (offer.offerSignal() ? 1 : 0)) {
+                    + disks + nics + (offer.nameLock() ? 1 : 0) + (offer.offerSignal() ? 1 : 0)) {
                 throw new IllegalArgumentException("adopt needs an offer and the ledger descriptor, then in remap mode"
-                        + " one memfd per VM, then each disk's image, then the name lock and the offer signal if the"
-                        + " offer says so");
+                        + " one memfd per VM, then each disk's image and each network interface's tap, then the name"
+                        + " lock and the offer signal if the offer says so");
             }
             ledger = Ledger.open(fds.remove(0));
             offerSignal = offer.offerSignal() ? EventFd.adopt(fds.remove(fds.size() - 1)) : null;
             nameLock = offer.nameLock() ? fds.remove(fds.size() - 1) : null;
+            List<Fd> tapFds = fds.subList(fds.size() - nics, fds.size());
+            taps = new ArrayList<>(tapFds);
+            tapFds.clear();
             List<Fd> imageFds = fds.subList(fds.size() - disks, fds.size());
             images = new ArrayList<>(imageFds);
             imageFds.clear();
@@ -129,6 +138,7 @@ public final class IncomingHandover {
         } catch (JsonProcessingException | RuntimeException e) {
             fds.forEach(Fd::close);
             images.forEach(Fd::close);
+            taps.forEach(Fd::close);
             String why = e instanceof JsonProcessingException j ? "malformed offer: " + j.getOriginalMessage()
                     : e.getMessage();
             trySend(Replies.error(id, why));
@@ -148,7 +158,7 @@ public final class IncomingHandover {
         long total = offer.vms().stream().mapToLong(Offer.VmOffer::memoryBytes).sum();
         long populateNanos = 0;
         long[] before = {0};
-        int disk = 0;
+        int disk = 0, nic = 0;
         for (int i = 0; i < offer.vms().size(); i++) {
             Offer.VmOffer o = offer.vms().get(i);
             GuestMemory memory = offer.memory() == MemoryMode.COPY
@@ -165,7 +175,11 @@ public final class IncomingHandover {
                     attached.add(new VmDisk.Image(Path.of(d.path()), ImageFile.adopt(images.get(disk++)),
                             d.readOnly()));
                 }
-                VmDisk.attach(vm, attached);
+                List<VmNic.Tap> attachedTaps = new ArrayList<>();
+                for (InstanceInfo.Nic n : o.nics()) {
+                    attachedTaps.add(new VmNic.Tap(TapDevice.adopt(taps.get(nic++)), n.mac()));
+                }
+                VmPci.attach(vm, attached, attachedTaps);
             } catch (RuntimeException e) {
                 if (vm != null) {
                     vm.close();   // and its memory with it

@@ -16,6 +16,7 @@ import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.vm.VmDisk;
+import dev.hyperfresh.vmm.vm.VmPci;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -151,8 +152,8 @@ public final class JitWarmup {
         Rig rig;
         try {
             // a disk on a memfd, so that its devices' save, restore and deferred look at the queue are compiled too
-            VmDisk.attach(vm, List.of(new VmDisk.Image(Path.of("memfd:warmup-disk"),
-                    ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20, false)), false)));
+            VmPci.attach(vm, List.of(new VmDisk.Image(Path.of("memfd:warmup-disk"),
+                    ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20, false)), false)), List.of());
             rig = new Rig(vm, Ledger.create(1 << 20));
         } catch (RuntimeException e) {
             vm.close();

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then, in remap
  * mode, one memfd per VM in {@link #vms} order, then the open image of each VM's disks, VM by VM, disk by disk,
- * then, when {@code nameLock}, the old instance's name lock, then, when {@code offerSignal}, an eventfd the old
+ * then the tap of each VM's network interfaces, VM by VM, then, when {@code nameLock}, the old instance's name lock, then, when {@code offerSignal}, an eventfd the old
  * instance signals when it has offered the state or withdrawn before offering): enough
  * to rebuild each VM around the same RAM, or fresh RAM the pages will be copied into ({@code memory} copy), and to
  * check, before anything is paused, that the standby can restore what will be saved.
@@ -28,13 +28,16 @@ record Offer(long oldPid, String oldName, String oldSocket, String version, Stri
 
     /**
      * One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. A VM the
-     * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks}: its disks in order, as {@code info} shows them (the standby opens none: it gets their descriptors).
+     * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks} and {@code nics}: its
+     * disks and network interfaces in order, as {@code info} shows them (the standby opens none: it gets their
+     * descriptors).
      */
     record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
                    List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices, boolean paused,
-                   List<InstanceInfo.Disk> disks) {
+                   List<InstanceInfo.Disk> disks, List<InstanceInfo.Nic> nics) {
         VmOffer {
             disks = disks == null ? List.of() : List.copyOf(disks);
+            nics = nics == null ? List.of() : List.copyOf(nics);
             regions = List.copyOf(regions);
             cpuid = List.copyOf(cpuid);
             msrIndices = msrIndices.clone();

@@ -30,6 +30,7 @@ import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmDisk;
+import dev.hyperfresh.vmm.vm.VmNic;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -152,6 +153,7 @@ public final class OutgoingHandover implements AutoCloseable {
                 vms.forEach(h -> fds.add(h.vm().memory().memfd()));
             }
             vms.forEach(h -> h.vm().disks().forEach(d -> fds.add(d.device().image().fd())));
+            vms.forEach(h -> h.vm().nics().forEach(n -> fds.add(n.device().tap().fd())));
             fds.add(self.nameLock());
             fds.add(offerSignal.fd());
             ObjectNode header = Json.object().put("v", 1).put("op", "adopt").put("id", 1);
@@ -570,7 +572,7 @@ public final class OutgoingHandover implements AutoCloseable {
             out.add(new Offer.VmOffer(vm.config().name(), vm.config().memoryBytes(), vm.config().vcpus(),
                     vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
                     vm.guestCpuid().entries(), vm.msrIndices(), vm.status() == VmStatus.PAUSED,
-                    vm.disks().stream().map(VmDisk::info).toList()));
+                    vm.disks().stream().map(VmDisk::info).toList(), vm.nics().stream().map(VmNic::info).toList()));
             tscKhz = vm.tscKhz();
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),

@@ -71,6 +71,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final IoBus bus = new IoBus();
     private final MmioBus mmio = new MmioBus();
     private volatile List<VmDisk> disks = List.of();
+    private volatile List<VmNic> nics = List.of();
     /** Device work a pause interrupted, for the first vCPU thread that runs again (see {@link VcpuLoop}). */
     private final Queue<Runnable> deferredDeviceWork = new ConcurrentLinkedQueue<>();
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
@@ -256,13 +257,18 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
-    /** Records the VM's disks (their images close with the VM); see {@link VmDisk#attach}. */
-    void setDisks(List<VmDisk> attached) {
-        disks = List.copyOf(attached);
+    /** Records the VM's disks and interfaces (their images and taps close with the VM); see {@link VmPci}. */
+    void setPciDevices(List<VmDisk> attachedDisks, List<VmNic> attachedNics) {
+        disks = List.copyOf(attachedDisks);
+        nics = List.copyOf(attachedNics);
     }
 
     public List<VmDisk> disks() {
         return disks;
+    }
+
+    public List<VmNic> nics() {
+        return nics;
     }
 
     /** State that moves with the VM without ports of its own (a console's unfinished line). */
@@ -348,6 +354,9 @@ public final class VirtualMachine implements AutoCloseable {
     /** Waits until every vCPU asked to park by {@link #requestPause()} is parked; then the VM is paused. */
     public void awaitPaused() {
         boolean parked = gate.awaitParked();
+        for (int i = 0; i < nics.size(); i++) {   // a plain loop: this runs inside the blackout
+            nics.get(i).device().quiesce();
+        }
         synchronized (this) {
             if (pauseRequested && parked && !stopping) {
                 status = VmStatus.PAUSED;
@@ -589,8 +598,9 @@ public final class VirtualMachine implements AutoCloseable {
         // huge pages are all taken as the VM is made; what counts of them is the pool's, not the file's blocks
         Long resident = config.hugePages() ? Long.valueOf(config.memoryBytes()) : memory.residentBytes();
         List<InstanceInfo.Disk> shownDisks = disks.isEmpty() ? null : disks.stream().map(VmDisk::info).toList();
+        List<InstanceInfo.Nic> shownNics = nics.isEmpty() ? null : nics.stream().map(VmNic::info).toList();
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
-                config.guestKind(), exits, shownDisks);
+                config.guestKind(), exits, shownDisks, shownNics);
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
@@ -643,6 +653,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
         }
         output.close();
+        nics.forEach(n -> n.device().close());   // their receivers write guest memory: gone before it goes
         vcpus.forEach(Vcpu::close);
         vm.close();
         memory.close();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
+import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.vm.VmNic;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,8 +94,26 @@ class VmSpecTest {
         assertThatThrownBy(() -> VmSpec.parse("name=h,disk=" + a + ",disk-ro=" + a))
                 .hasMessageContaining("a disk image is given twice");
         assertThatThrownBy(() -> VmSpec.parse("name=h" + (",disk-ro=" + a).repeat(9)))
-                .hasMessageContaining("a VM has at most 8 disks, not 9");
+                .hasMessageContaining("a VM has at most 8 disks and network interfaces together, not 9");
         assertThatThrownBy(() -> VmSpec.parse("name=l,kernel=" + kernel + ",disk=/nonexistent.img"))
                 .hasMessageContaining("disk file not readable: /nonexistent.img");
+    }
+
+    @Test
+    void aVmTakesNetworkInterfacesOnTapsInOrderWithAGivenOrADerivedMac(@TempDir Path dir) throws IOException {
+        Path a = Files.write(dir.resolve("a.img"), new byte[512]);
+        VmSpec s = VmSpec.parse("name=web,net=tap0,disk=" + a + ",net=tap1/52:54:00:AB:cd:01");
+        assertThat(s.nics()).containsExactly(new InstanceInfo.Nic("tap0", VmNic.defaultMac("web", 0)),
+                new InstanceInfo.Nic("tap1", "52:54:00:ab:cd:01"));
+        assertThat(VmNic.defaultMac("web", 0)).as("the same on every launch").isEqualTo(VmNic.defaultMac("web", 0))
+                .startsWith("52:54:00:").isNotEqualTo(VmNic.defaultMac("web", 1));
+        assertThatThrownBy(() -> VmSpec.parse("name=h,net=tap0,net=tap0")).hasMessageContaining("a tap is given twice");
+        assertThatThrownBy(() -> VmSpec.parse("name=h,net=")).hasMessageContaining("net= needs a tap interface's name");
+        assertThatThrownBy(() -> VmSpec.parse("name=h,net=tap0/01:00:5e:00:00:01"))
+                .hasMessageContaining("is not a unicast MAC address");
+        assertThatThrownBy(() -> VmSpec.parse("name=h,net=tap0/52:54:00"))
+                .hasMessageContaining("is not a unicast MAC address");
+        assertThatThrownBy(() -> VmSpec.parse("name=h" + (",disk-ro=" + a).repeat(4) + ",net=t0,net=t1,net=t2,net=t3,net=t4"))
+                .hasMessageContaining("at most 8 disks and network interfaces together, not 9");
     }
 }

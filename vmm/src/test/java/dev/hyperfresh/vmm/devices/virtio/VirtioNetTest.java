@@ -112,17 +112,17 @@ class VirtioNetTest {
         net.quiesce();
         sendUdpToGuest("during the cutover");
         byte[] state = net.saveState();
-        deferred.clear();
+        List<Runnable> nextDeferred = new ArrayList<>();   // the new instance's VM's
         PciBus nextBus = new PciBus();
         nextBus.restoreState(pci.saveState());
         VirtioNet next = new VirtioNet(memory, TapDevice.adopt(net.tap().fd().dup()), MAC, "test-next",
-                VirtioPciDevice.DEFAULT_BAR, 17, line::add, () -> false, deferred::add);
+                VirtioPciDevice.DEFAULT_BAR, 17, line::add, () -> false, nextDeferred::add);
         try {
             assertThat(nextBus.add(next)).isEqualTo(1);
             next.restoreState(state);
             driver.use(nextBus, next);
-            assertThat(deferred).as("transmits left, and the receiver's wake-up").hasSize(2);
-            deferred.forEach(Runnable::run);
+            assertThat(nextDeferred).as("transmits left, and the receiver's wake-up").hasSize(2);
+            nextDeferred.forEach(Runnable::run);
             awaitFrame(f -> udpPayload(f).equals("during the cutover"));
             sendUdpToGuest("after it");
             awaitFrame(f -> udpPayload(f).equals("after it"));
