@@ -33,9 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The fault matrix (docs/HANDOVER.md): for each case of {@link FaultMatrix}, a real old instance (one VM, or two with
  * one powered off), a console process running `replace` as the shell does, and the fault; then, once everything has
  * settled: the VM runs on exactly one process — the one the case expects — or is lost with the console saying why,
- * nothing is paused, no process of the case, socket, held lock, mapping of the guest's RAM or open disk image (the
- * VM has one: its lock, which moves with its descriptor, is held exactly by the live instance) is left but the live
- * instance's, and the instance takes the next command (a further replacement, verified). One JVM for all cases;
+ * nothing is paused, no process of the case, socket, held lock, mapping of the guest's RAM, open disk image or tap
+ * (the VM has one of each: the image's lock and the tap's attachment move with their descriptors and are held exactly
+ * by the live instance) is left but the live instance's, and the instance takes the next command (a further replacement, verified). One JVM for all cases;
  * {@code -Dhyperfresh.fault-matrix=full} ({@code bin/fault-matrix}) runs every case, the default a slice hitting every
  * step, party, signal and layout.
  */
@@ -124,7 +124,7 @@ class FaultMatrixOnKvmTest {
                     .isEqualTo(c.expected());
             long live = checkOneOwner(c, dir, engine, web, db, oldPid, said);
             RealInstances.assertNothingLeaks(dir, web, live);
-            RealInstances.assertImageHeldOnlyBy(image, live);
+            RealInstances.assertImageAndTapHeldOnlyBy(image, live);
             nextCommand(c, dir, engine, web, image, live);
         } finally {
             RealInstances.killLeftovers(dir);

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -29,13 +30,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * instance, none repeated, uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move
  * with it, and so do its two disks: Linux's own virtio_blk reads the label the test wrote into each image, then
  * writes, flushes and reads back a block of the first every second, on both instances, and the blocks it wrote are in
- * the image file; the second is read-only.
+ * the image file; the second is read-only. And its network interface, on a host tap: Linux's virtio_net pings the
+ * host every second from both instances (guests/linux's netcheck), and the host pings it on the new one.
  */
 @RequiresKvm
 @NotOnPvm
 @Timeout(value = 20, unit = TimeUnit.MINUTES) // two hfvisor starts and a Linux boot on an emulated CPU
 class LinuxReplaceOnKvmTest {
     private static final Path HFVISOR = Path.of("..", "bin", "hfvisor").toAbsolutePath().normalize();
+    private static final String HOST = "10.0.77.1", GUEST = "10.0.77.2", MAC = "52:54:00:77:00:02";
 
     @TempDir
     Path dir;
@@ -46,9 +49,14 @@ class LinuxReplaceOnKvmTest {
         String label = "HFDISK lx-" + ProcessHandle.current().pid();
         Path image = labelled(dir.resolve("lx.img"), label, 8 << 20);
         Path base = labelled(dir.resolve("base.img"), "HFDISK base", 1 << 20);
+        String tap = "hflx" + ProcessHandle.current().pid() % 100000;
+        ip("tuntap", "add", tap, "mode", "tap");   // the operator's tap, addressed before the VM uses it
+        ip("addr", "add", HOST + "/24", "dev", tap);
+        ip("link", "set", tap, "up");
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, HFVISOR, Duration.ofMinutes(10)));
         engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=2,guest=linux,disk=" + image
-                + ",disk-ro=" + base)), ProgressListener.NONE);
+                + ",disk-ro=" + base + ",net=" + tap + "/" + MAC + ",cmdline=" + LinuxGuestBuild.CMDLINE_WITH_PCI
+                + " hfnet=" + GUEST + "/24@" + HOST)), ProgressListener.NONE);
         List<String> console = new CopyOnWriteArrayList<>();
         Consumer<Event> keep = e -> {
             if (Event.CONSOLE.equals(e.kind())) {
@@ -57,12 +65,15 @@ class LinuxReplaceOnKvmTest {
         };
         try {
             try (AutoCloseable events = engine.follow("lx", keep)) {
-                await(console, c -> lastDiskCheck(c) >= 0, Duration.ofMinutes(10), dir);
+                await(console, c -> last(c, "netcheck ok") >= 0, Duration.ofMinutes(10), dir);
             }
             assertThat(console).as("Linux read each disk's label").anyMatch(l ->
                     l.contains("LINUXDISK dev=vda size_kb=8192 label=" + label)).anyMatch(l ->
                     l.contains("LINUXDISK dev=vdb size_kb=1024 label=HFDISK base"));
-            long before = lastDiskCheck(console);
+            assertThat(console).as("Linux found its NIC").anyMatch(l ->
+                    l.contains("LINUXNET dev=eth0 mac=" + MAC + " addr=" + GUEST + "/24 peer=" + HOST));
+            long before = last(console, "diskcheck ok");
+            long netBefore = last(console, "netcheck ok");
             ReplaceReport report = engine.replacement("lx").replace(HFVISOR, Duration.ofSeconds(3),
                     ProgressListener.NONE);
             System.out.println("linux replaced by the engine: " + report);
@@ -86,16 +97,23 @@ class LinuxReplaceOnKvmTest {
             assertThat(now.info().vms()).singleElement().satisfies(vm -> assertThat(vm.state()).isEqualTo("running"));
 
             try (AutoCloseable events = engine.follow("lx", keep)) {   // the new instance's console
-                await(console, c -> lastDiskCheck(c) >= before + 3, Duration.ofMinutes(3), dir);
+                await(console, c -> last(c, "diskcheck ok") >= before + 3
+                        && last(c, "netcheck ok") >= netBefore + 3, Duration.ofMinutes(3), dir);
             }
             assertThat(console).as("no block read back wrong").noneMatch(l -> l.contains("diskcheck FAIL"));
-            long last = lastDiskCheck(console);
+            assertThat(console).as("the host always answered").noneMatch(l -> l.contains("netcheck FAIL"));
+            ping(GUEST);
+            long last = last(console, "diskcheck ok");
             byte[] written = Files.readAllBytes(image);
             String block = new String(written, (int) (256 + last % 256) * 4096, 64, StandardCharsets.US_ASCII);
             assertThat(block).as("the new instance's write is in the image").startsWith("LINUXDISKHB seq=" + last + "\n");
             assertThat(new String(written, 0, label.length(), StandardCharsets.US_ASCII)).isEqualTo(label);
         } finally {
-            engine.stop("lx", null);
+            try {
+                engine.stop("lx", null);
+            } finally {
+                ip("link", "del", tap);
+            }
         }
     }
 
@@ -107,10 +125,27 @@ class LinuxReplaceOnKvmTest {
         return Files.write(image, content);
     }
 
-    /** The highest sequence number of a {@code diskcheck ok} line so far, -1 before the first. */
-    private static long lastDiskCheck(List<String> console) {
-        return console.stream().map(String::trim).filter(l -> l.startsWith("diskcheck ok seq="))
-                .mapToLong(l -> Long.parseLong(l.substring("diskcheck ok seq=".length()))).max().orElse(-1);
+    /** The highest sequence number of a {@code CHECK seq=N} line so far, -1 before the first. */
+    private static long last(List<String> console, String check) {
+        String prefix = check + " seq=";
+        return console.stream().map(String::trim).filter(l -> l.startsWith(prefix))
+                .mapToLong(l -> Long.parseLong(l.substring(prefix.length()))).max().orElse(-1);
+    }
+
+    private static void ping(String address) throws Exception {
+        run(List.of("ping", "-c", "3", "-W", "5", address));
+    }
+
+    private static void ip(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        run(command);
+    }
+
+    private static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("%s: %s", String.join(" ", command), out).isZero();
     }
 
     private static void await(List<String> console, Predicate<List<String>> done, Duration limit, Path dir)

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Flock;
 import dev.hyperfresh.sys.ImageFile;
+import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.testkit.FileHolders;
 import dev.hyperfresh.vmm.control.Event;
 import java.io.IOException;
@@ -27,6 +29,8 @@ import java.util.stream.Stream;
 final class RealInstances {
     static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     static final String INSTANCE = "vm";
+    /** The tap of the case's VM: made by the instance that launches it, gone with the last process holding it. */
+    static final String TAP = "hffm" + ProcessHandle.current().pid() % 100000;
     static final Duration PATIENCE = Duration.ofSeconds(90);
     /**
      * The test hfvisors' time-outs: a stall costs seconds, not the production 30 s, yet each is well beyond what its
@@ -78,9 +82,12 @@ final class RealInstances {
         return "name=" + vm + ",mem=64M,cpus=1,cmdline=mem_pct=30";
     }
 
-    /** As {@link #spec(String)}, with a disk on {@code image} (the cmdline stays last: it takes the rest). */
+    /**
+     * As {@link #spec(String)}, with a disk on {@code image} and a network interface on tap {@link #TAP} (the
+     * cmdline stays last: it takes the rest).
+     */
     static String spec(String vm, Path image) {
-        return "name=" + vm + ",mem=64M,cpus=1,disk=" + image + ",cmdline=mem_pct=30";
+        return "name=" + vm + ",mem=64M,cpus=1,disk=" + image + ",net=" + TAP + ",cmdline=mem_pct=30";
     }
 
     /**
@@ -91,8 +98,11 @@ final class RealInstances {
         return Files.write(dir.resolve(vm + ".img"), new byte[1 << 20]);
     }
 
-    /** {@code image} is held by process {@code live} and nobody else, or (live < 0) by nobody. */
-    static void assertImageHeldOnlyBy(Path image, long live) {
+    /**
+     * {@code image} and {@link #TAP} are held by process {@code live} and nobody else, or (live < 0) by nobody: the
+     * image's lock and the tap's attachment refuse another process exactly then.
+     */
+    static void assertImageAndTapHeldOnlyBy(Path image, long live) {
         boolean free;
         try (ImageFile probe = ImageFile.open(image, false)) {
             free = true;
@@ -101,6 +111,14 @@ final class RealInstances {
         }
         assertThat(free).as("%s free", image).isEqualTo(live < 0);
         assertThat(FileHolders.of(image)).as("processes holding %s", image)
+                .isEqualTo(live > 0 ? List.of(live) : List.of());
+        try (TapDevice probe = TapDevice.open(TAP)) {
+            free = true;
+        } catch (SysException inUse) {
+            free = false;
+        }
+        assertThat(free).as("tap %s free", TAP).isEqualTo(live < 0);
+        assertThat(FileHolders.ofTap(TAP)).as("processes attached to tap %s", TAP)
                 .isEqualTo(live > 0 ? List.of(live) : List.of());
     }
 

@@ -21,6 +21,7 @@ import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.FrameChannel;
@@ -346,16 +347,18 @@ class HandoverOnKvmTest {
     }
 
     /**
-     * A VM's disk images move as their open descriptors, each image's flock with it: a process trying to take them
-     * all along (as a second hypervisor started on them by mistake would) never gets one, not while a standby that
-     * received them dies, not across the cutover, and gets them once the instance that ends up with the VM stops.
+     * A VM's disk images and taps move as their open descriptors, each image's flock and the tap's attachment with
+     * them: a process trying to take them all along (as a second hypervisor started on them by mistake would) never
+     * gets one, not while a standby that received them dies, not across the cutover, and gets them once the
+     * instance that ends up with the VM stops.
      */
     @Test
-    void aVmsDisksMoveWithItTheirImagesNeverFreeOnTheWay() throws Exception {
+    void aVmsDisksAndNicsMoveWithItTheirImagesAndTapsNeverFreeOnTheWay() throws Exception {
         Path data = Files.write(dir.resolve("data.img"), new byte[1 << 20]);
         Path base = Files.write(dir.resolve("base.img"), new byte[512 << 10]);
+        String tap = "hfho" + ProcessHandle.current().pid() % 100000;
         HfvisorProcess old = active("disk", "name=g,mem=64M,cpus=1,console=none,disk=" + data + ",disk-ro=" + base
-                + ",cmdline=cpus=1 mem_pct=20");
+                + ",net=" + tap + "/52:54:00:00:00:42,cmdline=cpus=1 mem_pct=20");
         HeartbeatTrail trail = new HeartbeatTrail("g");
         subscribe(old.socket(), trail);
         trail.awaitMore(1, 3, PATIENCE);
@@ -370,6 +373,11 @@ class HandoverOnKvmTest {
                         LockSupport.parkNanos(50_000);
                     }
                 }
+                try (TapDevice got = TapDevice.open(tap)) {
+                    taken.add(tap + " taken at " + System.nanoTime());
+                } catch (SysException inUse) {
+                    LockSupport.parkNanos(50_000);
+                }
             }
         });
         prober.start();
@@ -380,17 +388,19 @@ class HandoverOnKvmTest {
             HfvisorProcess next = standby("disk-next");
             subscribe(next.socket(), trail);
             assertThat(prepare(old.socket(), next.socket()).path("fdsPassed").asInt())
-                    .as("ledger, memfd, two images, name lock, offer signal").isEqualTo(6);
+                    .as("ledger, memfd, two images, a tap, name lock, offer signal").isEqualTo(7);
             assertThat(cutover(old.socket()).path("outcome").asText()).isEqualTo("committed");
             assertThat(old.awaitExit(PATIENCE)).isTrue();
             trail.awaitMore(1, 3, PATIENCE);
             trail.assertIntact(1);
-            assertThat(info(old.socket()).vms()).singleElement().satisfies(vm -> assertThat(vm.disks())
-                    .containsExactly(new InstanceInfo.Disk(data.toString(), false),
-                            new InstanceInfo.Disk(base.toString(), true)));
+            assertThat(info(old.socket()).vms()).singleElement().satisfies(vm -> {
+                assertThat(vm.disks()).containsExactly(new InstanceInfo.Disk(data.toString(), false),
+                        new InstanceInfo.Disk(base.toString(), true));
+                assertThat(vm.nics()).containsExactly(new InstanceInfo.Nic(tap, "52:54:00:00:00:42"));
+            });
             probing.set(false);
             prober.join();
-            assertThat(taken).as("no image was ever free").isEmpty();
+            assertThat(taken).as("no image or tap was ever free").isEmpty();
             assertThat(FileHolders.of(data)).as("the new instance holds the images").containsExactly(next.pid());
             assertThat(FileHolders.of(base)).containsExactly(next.pid());
             next.close();
@@ -398,7 +408,8 @@ class HandoverOnKvmTest {
             probing.set(false);
             prober.join();
         }
-        try (ImageFile free = ImageFile.open(data, false); ImageFile alsoFree = ImageFile.open(base, false)) {
+        try (ImageFile free = ImageFile.open(data, false); ImageFile alsoFree = ImageFile.open(base, false);
+             TapDevice freeTap = TapDevice.open(tap)) {
             assertThat(free.size() + alsoFree.size()).as("free once their last instance ended")
                     .isEqualTo((1 << 20) + (512 << 10));
         }

@@ -38,7 +38,7 @@ public final class VirtioNet extends VirtioPciDevice implements AutoCloseable {
     private final IoVectors txBuffers = new IoVectors(SplitQueue.MAX_SIZE);
     private final EventFd stop = EventFd.create(0);
     private final Thread receiver;
-    private boolean wakeDeferred, closed;
+    private boolean wakeDeferred, closed, tapFailed;
 
     /**
      * {@code mac} is the 6-byte address the guest is told; {@code bar}, {@code irqLine}, {@code pausing} and
@@ -167,7 +167,7 @@ public final class VirtioNet extends VirtioPciDevice implements AutoCloseable {
 
     private boolean canReceive() {
         SplitQueue queue = queue(RX);
-        if (!driverOk() || !queue.ready || pausing.getAsBoolean()) {
+        if (!driverOk() || !queue.ready || pausing.getAsBoolean() || tapFailed) {
             return false;
         }
         try {
@@ -209,7 +209,7 @@ public final class VirtioNet extends VirtioPciDevice implements AutoCloseable {
             fail();
             return;
         } catch (SysException e) {
-            // the tap failed under us (its interface deleted): the guest sees no more frames, the VM runs on
+            tapFailed = true;   // its interface deleted under us: the guest sees no more frames, the VM runs on
         }
         if (used) {
             interruptForUsed(queue);
