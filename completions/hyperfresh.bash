@@ -67,7 +67,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         launch)
-            options="--name --vm-name --mem --cpus --guest --kernel --initrd --cmdline --disk --disk-ro --vm --json --help"
+            options="--name --vm-name --mem --cpus --guest --kernel --initrd --cmdline --disk --disk-ro --net --vm --json --help"
             positional=name
             case $prev in
                 --name) _hyperfresh_value value; return ;;
@@ -80,6 +80,7 @@ _hyperfresh() {
                 --cmdline) _hyperfresh_value value; return ;;
                 --disk) _hyperfresh_value value; return ;;
                 --disk-ro) _hyperfresh_value value; return ;;
+                --net) _hyperfresh_value value; return ;;
                 --vm) _hyperfresh_value value; return ;;
             esac ;;
         list)
