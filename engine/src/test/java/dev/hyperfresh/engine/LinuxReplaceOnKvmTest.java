@@ -2,6 +2,7 @@ package dev.hyperfresh.engine;
 
 
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.testkit.HostCommand;
 import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.RequiresKvm;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +50,9 @@ class LinuxReplaceOnKvmTest {
         Path image = labelled(dir.resolve("lx.img"), label, 8 << 20);
         Path base = labelled(dir.resolve("base.img"), "HFDISK base", 1 << 20);
         String tap = "hflx" + ProcessHandle.current().pid() % 100000;
-        ip("tuntap", "add", tap, "mode", "tap");   // the operator's tap, addressed before the VM uses it
-        ip("addr", "add", HOST + "/24", "dev", tap);
-        ip("link", "set", tap, "up");
+        HostCommand.ip("tuntap", "add", tap, "mode", "tap");   // the operator's tap, addressed before the VM uses it
+        HostCommand.ip("addr", "add", HOST + "/24", "dev", tap);
+        HostCommand.ip("link", "set", tap, "up");
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, HFVISOR, Duration.ofMinutes(10)));
         engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=2,guest=linux,disk=" + image
                 + ",disk-ro=" + base + ",net=" + tap + "/" + MAC + ",cmdline=" + LinuxGuestBuild.CMDLINE_WITH_PCI
@@ -102,7 +102,7 @@ class LinuxReplaceOnKvmTest {
             }
             assertThat(console).as("no block read back wrong").noneMatch(l -> l.contains("diskcheck FAIL"));
             assertThat(console).as("the host always answered").noneMatch(l -> l.contains("netcheck FAIL"));
-            ping(GUEST);
+            HostCommand.run("ping", "-c", "3", "-W", "5", GUEST);
             long last = last(console, "diskcheck ok");
             byte[] written = Files.readAllBytes(image);
             String block = new String(written, (int) (256 + last % 256) * 4096, 64, StandardCharsets.US_ASCII);
@@ -112,7 +112,7 @@ class LinuxReplaceOnKvmTest {
             try {
                 engine.stop("lx", null);
             } finally {
-                ip("link", "del", tap);
+                HostCommand.ip("link", "del", tap);
             }
         }
     }
@@ -130,22 +130,6 @@ class LinuxReplaceOnKvmTest {
         String prefix = check + " seq=";
         return console.stream().map(String::trim).filter(l -> l.startsWith(prefix))
                 .mapToLong(l -> Long.parseLong(l.substring(prefix.length()))).max().orElse(-1);
-    }
-
-    private static void ping(String address) throws Exception {
-        run(List.of("ping", "-c", "3", "-W", "5", address));
-    }
-
-    private static void ip(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("ip"));
-        command.addAll(List.of(args));
-        run(command);
-    }
-
-    private static void run(List<String> command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("%s: %s", String.join(" ", command), out).isZero();
     }
 
     private static void await(List<String> console, Predicate<List<String>> done, Duration limit, Path dir)

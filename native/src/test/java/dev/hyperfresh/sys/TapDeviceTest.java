@@ -3,7 +3,7 @@ package dev.hyperfresh.sys;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
+import dev.hyperfresh.testkit.HostCommand;
 import java.nio.file.Path;
 import java.util.Arrays;
 import jnr.ffi.Pointer;
@@ -61,8 +61,8 @@ class TapDeviceTest {
     void theHostAnswersAnArpRequestWrittenToTheTap() throws Exception {
         String name = PREFIX + "c";
         try (TapDevice tap = TapDevice.open(name)) {
-            ip("addr", "add", "10.0.99.1/24", "dev", name);
-            ip("link", "set", name, "up");
+            HostCommand.ip("addr", "add", "10.0.99.1/24", "dev", name);
+            HostCommand.ip("link", "set", name, "up");
 
             Pointer header = Sys.allocate(TapDevice.VNET_HDR);
             Pointer frame = Sys.allocate(1514);
@@ -123,14 +123,5 @@ class TapDeviceTest {
         byte[] b = new byte[length];
         p.get(offset, b, 0, length);
         return b;
-    }
-
-    private static void ip(String... args) throws Exception {
-        String[] command = new String[args.length + 1];
-        command[0] = "ip";
-        System.arraycopy(args, 0, command, 1, args.length);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
     }
 }

@@ -3,6 +3,7 @@ package dev.hyperfresh.vmm.devices.virtio;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperfresh.sys.TapDevice;
+import dev.hyperfresh.testkit.HostCommand;
 import dev.hyperfresh.vmm.devices.pci.PciBus;
 import dev.hyperfresh.vmm.memory.GuestMemory;
 import java.io.IOException;
@@ -52,8 +53,8 @@ class VirtioNetTest {
         assertThat(pci.add(net)).isEqualTo(1);
         driver = new VirtioDriver(memory, pci, 1, net);
         Files.writeString(Path.of("/proc/sys/net/ipv6/conf", tapName, "disable_ipv6"), "1");   // no chatter
-        ip("addr", "add", HOST + "/24", "dev", tapName);
-        ip("link", "set", tapName, "up");
+        HostCommand.ip("addr", "add", HOST + "/24", "dev", tapName);
+        HostCommand.ip("link", "set", tapName, "up");
     }
 
     @AfterEach
@@ -189,13 +190,5 @@ class VirtioNetTest {
         byte[] b = new byte[length];
         f.get(at, b);
         return b;
-    }
-
-    private static void ip(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("ip"));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as("ip %s: %s", String.join(" ", args), out).isZero();
     }
 }
