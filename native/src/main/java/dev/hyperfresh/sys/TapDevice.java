@@ -47,13 +47,7 @@ public final class TapDevice implements AutoCloseable {
             throw new IllegalArgumentException("tap interface name '" + name
                     + "' is not valid (1-15 letters, digits, '_', '.', '-')");
         }
-        int r = Sys.C.open(TUN, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-        if (r < 0) {
-            int errno = Sys.errno();
-            throw new SysException("open(" + TUN + ")", errno, errno == ENOENT || errno == ENODEV
-                    ? "no /dev/net/tun: load the tun module (modprobe tun)" : null);
-        }
-        Fd fd = new Fd(r, "tap " + name);
+        Fd fd = openTun("tap " + name);
         try {
             Pointer ifr = Sys.allocate(IFREQ_BYTES);
             ifr.put(0, name.getBytes(StandardCharsets.US_ASCII), 0, name.length());
@@ -73,6 +67,25 @@ public final class TapDevice implements AutoCloseable {
             fd.close();
             throw e;
         }
+    }
+
+    /**
+     * A queue attached to no interface: no host side effect and no privilege, every read and write fails (EBADFD)
+     * and a poll reports an error at once. For exercising a NIC's code where no frame is to pass: the cutover
+     * warm-up's VM.
+     */
+    public static TapDevice detached() {
+        return new TapDevice(openTun("tap queue (detached)"), "");
+    }
+
+    private static Fd openTun(String what) {
+        int r = Sys.C.open(TUN, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (r < 0) {
+            int errno = Sys.errno();
+            throw new SysException("open(" + TUN + ")", errno, errno == ENOENT || errno == ENODEV
+                    ? "no /dev/net/tun: load the tun module (modprobe tun)" : null);
+        }
+        return new Fd(r, what);
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.testkit.HostCommand;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import jnr.ffi.Pointer;
@@ -44,6 +45,23 @@ class TapDeviceTest {
                 .hasMessageContaining("TUNGETIFF")
                 .hasMessageContaining("is not a tap device's queue");
         assertThat(memfd.isOpen()).as("adopt owns the descriptor it refused").isFalse();
+    }
+
+    @Test
+    void aDetachedQueueMakesNoInterfaceAndPassesNoFrame() throws Exception {
+        long before;
+        try (var links = Files.list(Path.of("/sys/class/net"))) {
+            before = links.count();
+        }
+        try (TapDevice detached = TapDevice.detached()) {
+            IoVectors buffers = new IoVectors(1).add(Sys.allocate(64), 64);
+            assertThatThrownBy(() -> detached.read(buffers)).isInstanceOf(SysException.class);
+            assertThatThrownBy(() -> detached.write(buffers)).isInstanceOf(SysException.class);
+            assertThat(Poll.readable(1000, detached.fd())).as("an error at once, not a wait").isZero();
+            try (var links = Files.list(Path.of("/sys/class/net"))) {
+                assertThat(links.count()).isEqualTo(before);
+            }
+        }
     }
 
     @Test

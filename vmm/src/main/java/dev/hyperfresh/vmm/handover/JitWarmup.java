@@ -7,6 +7,8 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.Memfd;
 import dev.hyperfresh.sys.RealtimePriority;
+import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.boot.HaltLoop;
 import dev.hyperfresh.vmm.control.Frame;
@@ -16,6 +18,7 @@ import dev.hyperfresh.vmm.persist.InPlaceState;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.vm.VmDisk;
+import dev.hyperfresh.vmm.vm.VmNic;
 import dev.hyperfresh.vmm.vm.VmPci;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
@@ -146,14 +149,25 @@ public final class JitWarmup {
         }
     }
 
+    /** A NIC on a detached tap queue, or none on a host without /dev/net/tun (whose VMs have no NICs either). */
+    private static List<VmNic.Tap> warmupNic() {
+        try {
+            return List.of(new VmNic.Tap(TapDevice.detached(), VmNic.defaultMac("warmup", 0)));
+        } catch (SysException noTun) {
+            return List.of();
+        }
+    }
+
     private static void vmPath(Kvm kvm, int vcpus, int rounds, boolean keep) {
         VirtualMachine vm = VirtualMachine.create(kvm, new VmConfig("warmup", MEMORY, vcpus, false, new HaltLoop(),
                 VmConfig.HFGUEST));
         Rig rig;
         try {
-            // a disk on a memfd, so that its devices' save, restore and deferred look at the queue are compiled too
+            // a disk on a memfd and a NIC on a detached tap queue, so that their save, restore and deferred work are
+            // compiled too (a VM's first cutover with either ran their code cold: milliseconds for a disk)
             VmPci.attach(vm, List.of(new VmDisk.Image(Path.of("memfd:warmup-disk"),
-                    ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20, false)), false)), List.of());
+                    ImageFile.adopt(Memfd.create("warmup-disk", 1 << 20, false)), false)),
+                    warmupNic());
             rig = new Rig(vm, Ledger.create(1 << 20));
         } catch (RuntimeException e) {
             vm.close();
