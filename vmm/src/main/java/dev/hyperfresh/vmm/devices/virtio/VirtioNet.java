@@ -115,9 +115,9 @@ public final class VirtioNet extends VirtioPciDevice implements AutoCloseable {
                     txBuffers.add(memory.at(s.gpa(), s.length()), s.length());
                 }
                 try {
-                    tap.write(txBuffers);   // a full host queue (-1) or an interface that is down drops it, as a wire
+                    tap.write(txBuffers);   // a full host queue (-1) drops the frame, as a wire would
                 } catch (SysException e) {
-                    // would: the guest sees a frame lost, nothing else
+                    // its interface down (EIO) or gone: the frame is lost, as on a wire; the VM runs on
                 }
                 queue.putUsed(memory, chain.head(), 0);
                 used = true;
