@@ -24,14 +24,16 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A Linux guest (Debian's kernel with guests/linux's init, 2 vCPUs, a disk) replaced live between two hfvisor
- * processes by the engine, as `hyperfresh replace` does but without the shell's JVM starts (minutes each on the
- * nested KVM's emulated CPU), and judged by the guest's console: verify sees its heartbeats carry on from the new
- * instance, none repeated, uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move
- * with it, and so do its two disks: Linux's own virtio_blk reads the label the test wrote into each image, then
- * writes, flushes and reads back a block of the first every second, on both instances, and the blocks it wrote are in
- * the image file; the second is read-only. And its network interface, on a host tap: Linux's virtio_net pings the
- * host every second from both instances (guests/linux's netcheck), and the host pings it on the new one.
+ * A Linux guest (Debian's kernel with guests/linux's init) replaced live between two hfvisor processes by the engine,
+ * as `hyperfresh replace` does but without the shell's JVM starts (minutes each on the nested KVM's emulated CPU),
+ * and judged by the guest's console: verify sees its heartbeats carry on from the new instance, none repeated,
+ * uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move with it. The 2-vCPU guest has
+ * two disks: Linux's own virtio_blk reads the label the test wrote into each image, then writes, flushes and reads
+ * back a block of the first every second, on both instances, and the blocks it wrote are in the image file; the
+ * second is read-only. The 1-vCPU guest has a network interface on the operator's tap: Linux's virtio_net pings the
+ * host every second from both instances (guests/linux's netcheck), and the host pings it on the new one. (One vCPU
+ * there: two of four runs of a 2-vCPU guest with a NIC froze the emulator under the nested KVM, its CPU left in the
+ * guest for 150 s, the known emulator hang of tools/nested-kvm/README.md.)
  */
 @RequiresKvm
 @NotOnPvm
@@ -44,19 +46,54 @@ class LinuxReplaceOnKvmTest {
     Path dir;
 
     @Test
-    void aLinuxVmIsReplacedAndVerifiedByItsConsoleHeartbeats() throws Exception {
-        Prerequisite.require(LinuxGuestBuild.standard().missing()); // .ci/run builds it
+    void aLinuxVmWithDisksIsReplacedAndVerifiedByItsConsoleHeartbeats() throws Exception {
         String label = "HFDISK lx-" + ProcessHandle.current().pid();
         Path image = labelled(dir.resolve("lx.img"), label, 8 << 20);
         Path base = labelled(dir.resolve("base.img"), "HFDISK base", 1 << 20);
+        List<String> console = replaced("lx", "cpus=2,disk=" + image + ",disk-ro=" + base, "diskcheck ok",
+                before -> {
+                    assertThat(before).as("Linux read each disk's label").anyMatch(l ->
+                            l.contains("LINUXDISK dev=vda size_kb=8192 label=" + label)).anyMatch(l ->
+                            l.contains("LINUXDISK dev=vdb size_kb=1024 label=HFDISK base"));
+                }, () -> { });
+        assertThat(console).as("no block read back wrong").noneMatch(l -> l.contains("diskcheck FAIL"));
+        long last = last(console, "diskcheck ok");
+        byte[] written = Files.readAllBytes(image);
+        String block = new String(written, (int) (256 + last % 256) * 4096, 64, StandardCharsets.US_ASCII);
+        assertThat(block).as("the new instance's write is in the image").startsWith("LINUXDISKHB seq=" + last + "\n");
+        assertThat(new String(written, 0, label.length(), StandardCharsets.US_ASCII)).isEqualTo(label);
+    }
+
+    @Test
+    void aLinuxVmWithANicIsReplacedAndItsNetworkCarriesOn() throws Exception {
         String tap = "hflx" + ProcessHandle.current().pid() % 100000;
         HostCommand.ip("tuntap", "add", tap, "mode", "tap");   // the operator's tap, addressed before the VM uses it
-        HostCommand.ip("addr", "add", HOST + "/24", "dev", tap);
-        HostCommand.ip("link", "set", tap, "up");
+        try {
+            HostCommand.ip("addr", "add", HOST + "/24", "dev", tap);
+            HostCommand.ip("link", "set", tap, "up");
+            List<String> console = replaced("ln", "cpus=1,net=" + tap + "/" + MAC + ",cmdline="
+                    + LinuxGuestBuild.CMDLINE_WITH_PCI + " hfnet=" + GUEST + "/24@" + HOST, "netcheck ok", before ->
+                    assertThat(before).as("Linux found its NIC").anyMatch(l ->
+                            l.contains("LINUXNET dev=eth0 mac=" + MAC + " addr=" + GUEST + "/24 peer=" + HOST)),
+                    () -> HostCommand.run("ping", "-c", "3", "-W", "5", GUEST));
+            assertThat(console).as("the host always answered").noneMatch(l -> l.contains("netcheck FAIL"));
+        } finally {
+            HostCommand.ip("link", "del", tap);
+        }
+    }
+
+    /**
+     * Launches Linux VM {@code name} with {@code devices} (the spec's keys after the guest's), waits for its first
+     * {@code check} line, lets {@code booted} look at the console so far, replaces its instance through the engine
+     * and checks the outcome and verification, waits for three more {@code check} lines from the new instance and
+     * runs {@code onTheNewInstance} while it runs; returns the console of both.
+     */
+    private List<String> replaced(String name, String devices, String check, Consumer<List<String>> booted,
+                                  HostCheck onTheNewInstance) throws Exception {
+        Prerequisite.require(LinuxGuestBuild.standard().missing()); // .ci/run builds it
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, HFVISOR, Duration.ofMinutes(10)));
-        engine.launch(new LaunchRequest("lx", List.of("name=lx,mem=256M,cpus=2,guest=linux,disk=" + image
-                + ",disk-ro=" + base + ",net=" + tap + "/" + MAC + ",cmdline=" + LinuxGuestBuild.CMDLINE_WITH_PCI
-                + " hfnet=" + GUEST + "/24@" + HOST)), ProgressListener.NONE);
+        engine.launch(new LaunchRequest(name, List.of("name=" + name + ",mem=256M,guest=linux," + devices)),
+                ProgressListener.NONE);
         List<String> console = new CopyOnWriteArrayList<>();
         Consumer<Event> keep = e -> {
             if (Event.CONSOLE.equals(e.kind())) {
@@ -64,17 +101,12 @@ class LinuxReplaceOnKvmTest {
             }
         };
         try {
-            try (AutoCloseable events = engine.follow("lx", keep)) {
-                await(console, c -> last(c, "netcheck ok") >= 0, Duration.ofMinutes(10), dir);
+            try (AutoCloseable events = engine.follow(name, keep)) {
+                await(console, c -> last(c, check) >= 0, Duration.ofMinutes(10), dir.resolve(name + ".log"));
             }
-            assertThat(console).as("Linux read each disk's label").anyMatch(l ->
-                    l.contains("LINUXDISK dev=vda size_kb=8192 label=" + label)).anyMatch(l ->
-                    l.contains("LINUXDISK dev=vdb size_kb=1024 label=HFDISK base"));
-            assertThat(console).as("Linux found its NIC").anyMatch(l ->
-                    l.contains("LINUXNET dev=eth0 mac=" + MAC + " addr=" + GUEST + "/24 peer=" + HOST));
-            long before = last(console, "diskcheck ok");
-            long netBefore = last(console, "netcheck ok");
-            ReplaceReport report = engine.replacement("lx").replace(HFVISOR, Duration.ofSeconds(3),
+            booted.accept(console);
+            long before = last(console, check);
+            ReplaceReport report = engine.replacement(name).replace(HFVISOR, Duration.ofSeconds(3),
                     ProgressListener.NONE);
             System.out.println("linux replaced by the engine: " + report);
             assertThat(report.outcome()).as(report.reason()).isEqualTo("committed");
@@ -92,29 +124,23 @@ class LinuxReplaceOnKvmTest {
                 Thread.sleep(100);
             }
             assertThat(ProcessHandle.of(report.before().pid())).as("old instance gone").isEmpty();
-            Instance now = engine.instance("lx");
+            Instance now = engine.instance(name);
             assertThat(now.info().pid()).as("the socket leads to the new instance").isEqualTo(report.after().pid());
             assertThat(now.info().vms()).singleElement().satisfies(vm -> assertThat(vm.state()).isEqualTo("running"));
 
-            try (AutoCloseable events = engine.follow("lx", keep)) {   // the new instance's console
-                await(console, c -> last(c, "diskcheck ok") >= before + 3
-                        && last(c, "netcheck ok") >= netBefore + 3, Duration.ofMinutes(3), dir);
+            try (AutoCloseable events = engine.follow(name, keep)) {   // the new instance's console
+                await(console, c -> last(c, check) >= before + 3, Duration.ofMinutes(3), dir.resolve(name + ".log"));
             }
-            assertThat(console).as("no block read back wrong").noneMatch(l -> l.contains("diskcheck FAIL"));
-            assertThat(console).as("the host always answered").noneMatch(l -> l.contains("netcheck FAIL"));
-            HostCommand.run("ping", "-c", "3", "-W", "5", GUEST);
-            long last = last(console, "diskcheck ok");
-            byte[] written = Files.readAllBytes(image);
-            String block = new String(written, (int) (256 + last % 256) * 4096, 64, StandardCharsets.US_ASCII);
-            assertThat(block).as("the new instance's write is in the image").startsWith("LINUXDISKHB seq=" + last + "\n");
-            assertThat(new String(written, 0, label.length(), StandardCharsets.US_ASCII)).isEqualTo(label);
+            onTheNewInstance.check();
+            return console;
         } finally {
-            try {
-                engine.stop("lx", null);
-            } finally {
-                HostCommand.ip("link", "del", tap);
-            }
+            engine.stop(name, null);
         }
+    }
+
+    /** What the host checks of a replaced VM while its new instance runs. */
+    private interface HostCheck {
+        void check() throws Exception;
     }
 
     /** An image of {@code bytes} zeros but for {@code label} and a newline at its start. */
@@ -132,12 +158,12 @@ class LinuxReplaceOnKvmTest {
                 .mapToLong(l -> Long.parseLong(l.substring(prefix.length()))).max().orElse(-1);
     }
 
-    private static void await(List<String> console, Predicate<List<String>> done, Duration limit, Path dir)
+    private static void await(List<String> console, Predicate<List<String>> done, Duration limit, Path log)
             throws Exception {
         long end = System.nanoTime() + limit.toNanos();
         while (!done.test(console)) {
             assertThat(System.nanoTime() < end).as("the guest got there in %s; log: %s", limit,
-                    Files.readString(dir.resolve("lx.log"))).isTrue();
+                    Files.readString(log)).isTrue();
             Thread.sleep(200);
         }
     }
