@@ -22,7 +22,7 @@ import java.util.Set;
  * gives the VM a virtio block device over a raw image, {@code disk-ro=} one the guest cannot write, in the order
  * given (a Linux guest's {@code /dev/vda}, {@code vdb}, ...); each {@code net=} a virtio network interface on
  * host tap {@code TAP} (eth0, eth1, ...; the tap is made if it does not exist), with MAC address {@code MAC} or
- * one derived from the VM's name. hfguest has no driver for either, so there they only move with the VM.
+ * one derived from the tap's name. hfguest has no driver for either, so there they only move with the VM.
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
                      String cmdline, boolean hugePages, String console, List<Disk> disks,
@@ -104,7 +104,7 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
                 throw new IllegalArgumentException("net= needs a tap interface's name, e.g. net=tap0 or "
                         + "net=tap0/52:54:00:12:34:56");
             }
-            nics.add(new InstanceInfo.Nic(tap, slash < 0 ? VmNic.defaultMac(name, nics.size())
+            nics.add(new InstanceInfo.Nic(tap, slash < 0 ? VmNic.defaultMac(tap)
                     : VmNic.mac(net.substring(slash + 1))));
         }
         if (nics.stream().map(InstanceInfo.Nic::tap).distinct().count() < nics.size()) {

@@ -152,7 +152,7 @@ public final class JitWarmup {
     /** A NIC on a detached tap queue, or none on a host without /dev/net/tun (whose VMs have no NICs either). */
     private static List<VmNic.Tap> warmupNic() {
         try {
-            return List.of(new VmNic.Tap(TapDevice.detached(), VmNic.defaultMac("warmup", 0)));
+            return List.of(new VmNic.Tap(TapDevice.detached(), VmNic.defaultMac("warmup")));
         } catch (SysException noTun) {
             return List.of();
         }

@@ -3,7 +3,9 @@ package dev.hyperfresh.vmm.vm;
 import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.devices.virtio.VirtioNet;
+import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
 
@@ -46,16 +48,17 @@ public record VmNic(VirtioNet device) {
         if (!MAC.matcher(text).matches() || (HexFormat.fromHexDigits(text, 0, 2) & 1) != 0) {
             throw new IllegalArgumentException("'" + text + "' is not a unicast MAC address (like 52:54:00:12:34:56)");
         }
-        return text.toLowerCase(java.util.Locale.ROOT);
+        return text.toLowerCase(Locale.ROOT);
     }
 
     /**
-     * The MAC address of VM {@code vm}'s interface {@code index} when the operator names none: in QEMU's
-     * locally administered 52:54:00 range, the same for the same VM and interface on every host and launch.
+     * The MAC address of the interface on tap {@code tap} when the operator names none: in QEMU's locally
+     * administered 52:54:00 range, made from the tap's name, which one interface on the host has at a time (VMs of
+     * the same name in two instances, bridged together, must not share an address), the same on every launch.
      */
-    public static String defaultMac(String vm, int index) {
+    public static String defaultMac(String tap) {
         CRC32 crc = new CRC32();
-        crc.update((vm + "/" + index).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        crc.update(tap.getBytes(StandardCharsets.UTF_8));
         long v = crc.getValue();
         return String.format("52:54:00:%02x:%02x:%02x", (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
     }

@@ -103,10 +103,12 @@ class VmSpecTest {
     void aVmTakesNetworkInterfacesOnTapsInOrderWithAGivenOrADerivedMac(@TempDir Path dir) throws IOException {
         Path a = Files.write(dir.resolve("a.img"), new byte[512]);
         VmSpec s = VmSpec.parse("name=web,net=tap0,disk=" + a + ",net=tap1/52:54:00:AB:cd:01");
-        assertThat(s.nics()).containsExactly(new InstanceInfo.Nic("tap0", VmNic.defaultMac("web", 0)),
+        assertThat(s.nics()).containsExactly(new InstanceInfo.Nic("tap0", VmNic.defaultMac("tap0")),
                 new InstanceInfo.Nic("tap1", "52:54:00:ab:cd:01"));
-        assertThat(VmNic.defaultMac("web", 0)).as("the same on every launch").isEqualTo(VmNic.defaultMac("web", 0))
-                .startsWith("52:54:00:").isNotEqualTo(VmNic.defaultMac("web", 1));
+        assertThat(VmNic.defaultMac("tap0")).as("the same on every launch").isEqualTo(VmNic.defaultMac("tap0"))
+                .startsWith("52:54:00:").isNotEqualTo(VmNic.defaultMac("tap1"));
+        assertThat(VmSpec.parse("name=other,net=tap0").nics()).as("another VM on that tap, the same address")
+                .containsExactly(new InstanceInfo.Nic("tap0", VmNic.defaultMac("tap0")));
         assertThatThrownBy(() -> VmSpec.parse("name=h,net=tap0,net=tap0")).hasMessageContaining("a tap is given twice");
         assertThatThrownBy(() -> VmSpec.parse("name=h,net=")).hasMessageContaining("net= needs a tap interface's name");
         assertThatThrownBy(() -> VmSpec.parse("name=h,net=tap0/01:00:5e:00:00:01"))
