@@ -242,7 +242,7 @@ public final class GuestMemory implements AutoCloseable {
     /** The host pointer to guest-physical {@code gpa}, valid for {@code length} bytes. */
     public Pointer at(long gpa, long length) {
         for (MemoryRegion r : regions) {
-            if (r.contains(gpa) && gpa + length <= r.gpa() + r.size()) {
+            if (length >= 0 && r.contains(gpa) && gpa + length <= r.gpa() + r.size()) {   // guests choose lengths
                 return mapping.pointer().slice(r.fileOffset() + gpa - r.gpa(), length);
             }
         }

@@ -132,6 +132,18 @@ class VirtioNetTest {
         }
     }
 
+    @Test
+    void aBufferThatIsNotRamStopsTheDeviceNotTheVm() {
+        driver.initialise(VirtioPciDevice.F_VERSION_1 | VirtioNet.F_MAC, 2);
+        driver.descriptor(VirtioNet.TX, 0, TX_BUF, 0x80000000, 0, 0);   // 2 GiB from TX_BUF: past the 16 MiB of RAM
+        driver.publish(VirtioNet.TX, 0);
+        driver.notifyQueue(VirtioNet.TX);
+        assertThat(driver.mmio(0x14, 1) & VirtioPciDevice.STATUS_NEEDS_RESET).isNotZero();
+        assertThat(driver.mmio(0x1000, 1)).as("ISR: configuration changed").isEqualTo(2);
+        driver.mmio(0x14, 1, 0);
+        assertThat(driver.mmio(0x14, 1)).as("a reset clears it").isZero();
+    }
+
     private void postReceiveBuffers() {
         for (int i = 0; i < RX_BUFFERS; i++) {
             driver.descriptor(VirtioNet.RX, i, RX_BUF + (long) i * RX_BUF_LEN, RX_BUF_LEN, SplitQueue.DESC_WRITE, 0);
