@@ -177,7 +177,12 @@ public final class IncomingHandover {
                 }
                 List<VmNic.Tap> attachedTaps = new ArrayList<>();
                 for (InstanceInfo.Nic n : o.nics()) {
-                    attachedTaps.add(new VmNic.Tap(TapDevice.adopt(taps.get(nic++)), n.mac()));
+                    TapDevice tap = TapDevice.adopt(taps.get(nic++));
+                    attachedTaps.add(new VmNic.Tap(tap, n.mac()));
+                    if (!tap.name().equals(n.tap())) {
+                        throw new IllegalStateException("received tap " + tap.name() + " where the offer says "
+                                + n.tap() + " for VM " + o.name());
+                    }
                 }
                 VmPci.attach(vm, attached, attachedTaps);
             } catch (RuntimeException e) {
