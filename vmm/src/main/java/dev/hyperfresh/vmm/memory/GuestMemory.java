@@ -64,7 +64,8 @@ public final class GuestMemory implements AutoCloseable {
         register(vm, on ? Vm.MEM_LOG_DIRTY_PAGES : 0);
     }
 
-    void logDeviceWrites(boolean on) {
+    /** The device half of {@link #logDirtyPages}: what {@link #deviceWrote} records from now on (or not). */
+    public void logDeviceWrites(boolean on) {
         deviceWrites = on ? new AtomicLongArray((int) ((size() / PageRun.PAGE + 63) / 64)) : null;
     }
 
@@ -92,7 +93,7 @@ public final class GuestMemory implements AutoCloseable {
     }
 
     /** The pages {@link #deviceWrote} recorded since logging began or since the last call, by memfd offset. */
-    List<PageRun> takeDeviceWrites() {
+    public List<PageRun> takeDeviceWrites() {
         AtomicLongArray log = deviceWrites;
         if (log == null) {
             return List.of();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.vmm.devices.pci.PciBus;
 import dev.hyperfresh.vmm.memory.GuestMemory;
+import dev.hyperfresh.vmm.memory.PageRun;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,6 +161,18 @@ class VirtioBlockTest {
         assertThat(usedIdx()).isEqualTo(2);
         assertThat(statuses()).containsExactly(0, 0);
         assertThat(line).containsExactly(true);
+    }
+
+    @Test
+    void thePagesARequestWritesAreLoggedForAPreCopy() {
+        initialise(VirtioBlock.F_VERSION_1);
+        memory.logDeviceWrites(true);   // as a copy-mode replacement's dirty logging does
+        request(VirtioBlock.T_IN, 1, BUF + 0x2000, 512, true);
+        notifyQueue();
+        assertThat(memory.takeDeviceWrites()).as("the data, the status byte, the used ring (below 3 GiB: gpa = offset)")
+                .containsExactly(new PageRun(VirtioDriver.used(0), PageRun.PAGE), new PageRun(BUF + 0x2000, PageRun.PAGE),
+                        new PageRun(BUF + 0x8000, PageRun.PAGE));
+        memory.logDeviceWrites(false);
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.testkit.HostCommand;
 import dev.hyperfresh.vmm.devices.pci.PciBus;
 import dev.hyperfresh.vmm.memory.GuestMemory;
+import dev.hyperfresh.vmm.memory.PageRun;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -70,11 +71,15 @@ class VirtioNetTest {
         driver.initialise(VirtioPciDevice.F_VERSION_1 | VirtioNet.F_MAC, 2);
         assertThat(driver.mmio(0x2000, 4) | driver.mmio(0x2004, 2) << 32).as("MAC").isEqualTo(0x563412005452L);
         postReceiveBuffers();
+        memory.logDeviceWrites(true);   // as a copy-mode replacement's dirty logging does
 
         sendArpRequest();
 
         assertThat(driver.usedIdx(VirtioNet.TX)).as("sent").isEqualTo(1);
         ByteBuffer reply = awaitFrame(f -> f.getShort(12 + 12) == 0x0806 && f.getShort(12 + 20) == 2);
+        assertThat(memory.takeDeviceWrites()).as("a received frame's buffer and the used ring are logged for a pre-copy")
+                .contains(new PageRun(VirtioDriver.used(VirtioNet.RX), PageRun.PAGE))
+                .anyMatch(p -> p.offset() >= RX_BUF && p.offset() < RX_BUF + (long) RX_BUFFERS * RX_BUF_LEN);
         assertThat(Short.reverseBytes(reply.getShort(10))).as("num_buffers, little-endian").isEqualTo((short) 1);
         assertThat(bytes(reply, 12, 6)).as("to us").isEqualTo(MAC);
         assertThat(bytes(reply, 12 + 28, 4)).as("sender IP").isEqualTo(InetAddress.getByName(HOST).getAddress());
