@@ -64,7 +64,8 @@ final class Views {
             }
             if (nics) {
                 row.add(vm.nics() == null ? "-" : String.join(", ", vm.nics().stream()
-                        .map(n -> n.tap() + " " + n.mac()).toList()));
+                        .map(n -> n.tap() + " " + n.mac() + (Boolean.TRUE.equals(n.gone()) ? " (tap gone)" : ""))
+                        .toList()));
             }
             rows.add(row);
         }

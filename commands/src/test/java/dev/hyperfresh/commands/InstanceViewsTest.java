@@ -54,11 +54,12 @@ class InstanceViewsTest {
                         new InstanceInfo.Vm("db", 1, 1L << 30, null, "running", "linux", null,
                                 List.of(new InstanceInfo.Disk("/srv/db.img", false),
                                         new InstanceInfo.Disk("/srv/base.img", true)),
-                                List.of(new InstanceInfo.Nic("tap0", "52:54:00:12:34:56"))),
+                                List.of(new InstanceInfo.Nic("tap0", "52:54:00:12:34:56"),
+                                        new InstanceInfo.Nic("tap1", "52:54:00:12:34:57", true))),
                         new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux"))));
 
         assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img, /srv/base.img (read-only)│")
-                .contains("NET").contains("│tap0 52:54:00:12:34:56").contains("│-");
+                .contains("NET").contains("│tap0 52:54:00:12:34:56, tap1 52:54:00:12:34:57 (tap gone)│").contains("│-");
         assertThat(Views.instanceJson(two).path("vms").get(0).path("disks").get(1).path("read_only").asBoolean())
                 .isTrue();
         assertThat(Views.instanceJson(two).path("vms").get(0).path("nics").get(0).path("tap").asText())

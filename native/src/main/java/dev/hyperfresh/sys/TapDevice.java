@@ -89,21 +89,29 @@ public final class TapDevice implements AutoCloseable {
     }
 
     /**
-     * A tap queue another instance opened, its descriptor received over a socket; takes ownership of {@code fd},
-     * closing it if it is not a queue as {@link #open} makes them, whose frames this class could not read right.
+     * Tap {@code name}'s queue another instance opened, its descriptor received over a socket; takes ownership of
+     * {@code fd}, closing it if it is not a queue as {@link #open} makes them (whose frames this class could not read
+     * right) or belongs to another tap. A queue whose interface is gone (deleted on the host while a VM had it) is
+     * taken as it is, {@link #gone()}: refusing it would leave its VM on an instance that can never be replaced.
      */
-    public static TapDevice adopt(Fd fd) {
+    public static TapDevice adopt(Fd fd, String name) {
         try {
             Pointer ifr = Sys.allocate(IFREQ_BYTES);
             if (Sys.C.ioctl(fd.get(), TUNGETIFF, ifr) < 0) {
                 int errno = Sys.errno();
+                if (errno == EBADFD) {
+                    return new TapDevice(fd, name);
+                }
                 throw new SysException("ioctl(" + fd.what() + ", TUNGETIFF)", errno,
-                        errno == ENOTTY || errno == EBADFD ? fd.what() + " is not a tap device's queue" : null);
+                        errno == ENOTTY ? fd.what() + " is not a tap device's queue" : null);
             }
-            String name = ifr.getString(0, IFNAMSIZ, StandardCharsets.US_ASCII);
+            String attached = ifr.getString(0, IFNAMSIZ, StandardCharsets.US_ASCII);
             int flags = ifr.getShort(IFR_FLAGS) & FLAGS;
             Pointer size = Sys.allocate(Integer.BYTES);
             Sys.check(Sys.C.ioctl(fd.get(), TUNGETVNETHDRSZ, size), "ioctl(" + fd.what() + ", TUNGETVNETHDRSZ)");
+            if (!attached.equals(name)) {
+                throw new IllegalArgumentException(fd.what() + " is tap " + attached + "'s queue, not " + name + "'s");
+            }
             if (flags != FLAGS || size.getInt(0) != VNET_HDR) {
                 throw new IllegalArgumentException(fd.what() + " is interface " + name + " with flags 0x"
                         + Integer.toHexString(flags) + " and a " + size.getInt(0) + "-byte vnet header, not a tap "
@@ -122,6 +130,12 @@ public final class TapDevice implements AutoCloseable {
 
     public Fd fd() {
         return fd;
+    }
+
+    /** Whether this queue is attached to no interface now (detached, or its interface deleted): no frame passes. */
+    public boolean gone() {
+        Pointer ifr = Sys.allocate(IFREQ_BYTES);
+        return Sys.C.ioctl(fd.get(), TUNGETIFF, ifr) < 0 && Sys.errno() == EBADFD;
     }
 
     /**

@@ -36,15 +36,32 @@ class TapDeviceTest {
     @Test
     void adoptReadsTheNameOfTheInterfaceBehindADescriptor() {
         String name = PREFIX + "b";
-        try (TapDevice tap = TapDevice.open(name); TapDevice adopted = TapDevice.adopt(tap.fd().dup())) {
+        try (TapDevice tap = TapDevice.open(name); TapDevice adopted = TapDevice.adopt(tap.fd().dup(), name)) {
             assertThat(adopted.name()).isEqualTo(name);
+            assertThat(adopted.gone()).isFalse();
+            Fd dup = tap.fd().dup();
+            assertThatThrownBy(() -> TapDevice.adopt(dup, "other0")).hasMessageContaining("not other0's");
+            assertThat(dup.isOpen()).isFalse();
         }
         Fd memfd = Memfd.create("not a tap", 4096, false);
-        assertThatThrownBy(() -> TapDevice.adopt(memfd))
+        assertThatThrownBy(() -> TapDevice.adopt(memfd, "tap0"))
                 .isInstanceOf(SysException.class)
                 .hasMessageContaining("TUNGETIFF")
                 .hasMessageContaining("is not a tap device's queue");
         assertThat(memfd.isOpen()).as("adopt owns the descriptor it refused").isFalse();
+    }
+
+    @Test
+    void aQueueWhoseInterfaceWasDeletedIsAdoptedAsGone() throws Exception {
+        String name = PREFIX + "d";
+        try (TapDevice tap = TapDevice.open(name)) {
+            Fd kept = tap.fd().dup();
+            HostCommand.ip("link", "del", name);
+            try (TapDevice adopted = TapDevice.adopt(kept, name)) {
+                assertThat(adopted.name()).isEqualTo(name);
+                assertThat(adopted.gone()).as("its VM stays replaceable, without a link").isTrue();
+            }
+        }
     }
 
     @Test

@@ -36,8 +36,14 @@ public record InstanceInfo(String name, long pid, String version, String buildId
     public record Disk(String path, boolean readOnly) {
     }
 
-    /** A VM's network interface: the host tap it is attached to and the MAC address the guest has. */
-    public record Nic(String tap, String mac) {
+    /**
+     * A VM's network interface: the host tap it is attached to, the MAC address the guest has, and whether the tap
+     * is gone from the host (deleted under the VM: no frame passes; null from an hfvisor older than the field).
+     */
+    public record Nic(String tap, String mac, Boolean gone) {
+        public Nic(String tap, String mac) {
+            this(tap, mac, null);
+        }
     }
 
     /**

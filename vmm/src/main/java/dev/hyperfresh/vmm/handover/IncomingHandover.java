@@ -177,11 +177,11 @@ public final class IncomingHandover {
                 }
                 List<VmNic.Tap> attachedTaps = new ArrayList<>();
                 for (InstanceInfo.Nic n : o.nics()) {
-                    TapDevice tap = TapDevice.adopt(taps.get(nic++));
+                    TapDevice tap = TapDevice.adopt(taps.get(nic++), n.tap());
                     attachedTaps.add(new VmNic.Tap(tap, n.mac()));
-                    if (!tap.name().equals(n.tap())) {
-                        throw new IllegalStateException("received tap " + tap.name() + " where the offer says "
-                                + n.tap() + " for VM " + o.name());
+                    if (tap.gone()) {
+                        LOG.log(WARNING, "VM " + o.name() + "'s network interface on tap " + n.tap() + ": the tap"
+                                + " is gone from the host (deleted); the interface moves without a link");
                     }
                 }
                 VmPci.attach(vm, attached, attachedTaps);

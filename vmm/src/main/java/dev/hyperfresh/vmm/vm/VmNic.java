@@ -32,7 +32,7 @@ public record VmNic(VirtioNet device) {
 
     /** As {@code info} shows it, and a handover's offer carries it. */
     public InstanceInfo.Nic info() {
-        return new InstanceInfo.Nic(tap(), mac());
+        return new InstanceInfo.Nic(tap(), mac(), device.tap().gone());
     }
 
     /** The device state a VM's interface {@code i} moves under in a handover. */

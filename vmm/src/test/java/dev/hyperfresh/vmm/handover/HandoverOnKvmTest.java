@@ -9,6 +9,7 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.testkit.FileHolders;
+import dev.hyperfresh.testkit.HostCommand;
 import dev.hyperfresh.testkit.HugePagePool;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.Hfvisor;
@@ -17,6 +18,7 @@ import dev.hyperfresh.vmm.memory.GuestMemory;
 import dev.hyperfresh.vmm.persist.StateCodec;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
+import dev.hyperfresh.vmm.vm.VmNic;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.ProcStatus;
@@ -396,7 +398,7 @@ class HandoverOnKvmTest {
             assertThat(info(old.socket()).vms()).singleElement().satisfies(vm -> {
                 assertThat(vm.disks()).containsExactly(new InstanceInfo.Disk(data.toString(), false),
                         new InstanceInfo.Disk(base.toString(), true));
-                assertThat(vm.nics()).containsExactly(new InstanceInfo.Nic(tap, "52:54:00:00:00:42"));
+                assertThat(vm.nics()).containsExactly(new InstanceInfo.Nic(tap, "52:54:00:00:00:42", false));
             });
             probing.set(false);
             prober.join();
@@ -413,6 +415,34 @@ class HandoverOnKvmTest {
             assertThat(free.size() + alsoFree.size()).as("free once their last instance ended")
                     .isEqualTo((1 << 20) + (512 << 10));
         }
+    }
+
+    /**
+     * A VM whose tap the operator deleted under it (its NIC has no link since) is still replaced: the standby takes the
+     * detached queue as it is, and `info` says the tap is gone; refusing would leave the VM on an instance that can
+     * never be replaced.
+     */
+    @Test
+    void aVmWhoseTapWasDeletedIsStillReplaced() throws Exception {
+        String tap = "hfgn" + ProcessHandle.current().pid() % 100000;
+        HfvisorProcess old = active("gone", "name=g,mem=64M,cpus=1,console=none,net=" + tap
+                + ",cmdline=cpus=1 mem_pct=20");
+        HeartbeatTrail trail = new HeartbeatTrail("g");
+        subscribe(old.socket(), trail);
+        trail.awaitMore(1, 3, PATIENCE);
+        HostCommand.ip("link", "del", tap);
+        assertThat(info(old.socket()).vms()).singleElement().satisfies(vm ->
+                assertThat(vm.nics()).singleElement().satisfies(n -> assertThat(n.gone()).isTrue()));
+        HfvisorProcess next = standby("gone-next");
+        subscribe(next.socket(), trail);
+        prepare(old.socket(), next.socket());
+        assertThat(cutover(old.socket()).path("outcome").asText()).isEqualTo("committed");
+        assertThat(old.awaitExit(PATIENCE)).isTrue();
+        trail.awaitMore(1, 3, PATIENCE);
+        trail.assertIntact(1);
+        assertThat(info(old.socket()).vms()).singleElement().satisfies(vm -> assertThat(vm.nics())
+                .containsExactly(new InstanceInfo.Nic(tap, VmNic.defaultMac(tap), true)));
+        next.close();
     }
 
     /**

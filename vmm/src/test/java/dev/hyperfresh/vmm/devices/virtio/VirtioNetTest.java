@@ -121,7 +121,7 @@ class VirtioNetTest {
         List<Runnable> nextDeferred = new ArrayList<>();   // the new instance's VM's
         PciBus nextBus = new PciBus();
         nextBus.restoreState(pci.saveState());
-        VirtioNet next = new VirtioNet(memory, TapDevice.adopt(net.tap().fd().dup()), MAC, "test-next",
+        VirtioNet next = new VirtioNet(memory, TapDevice.adopt(net.tap().fd().dup(), tapName), MAC, "test-next",
                 VirtioPciDevice.DEFAULT_BAR, 17, line::add, () -> false, nextDeferred::add);
         try {
             assertThat(nextBus.add(next)).isEqualTo(1);
