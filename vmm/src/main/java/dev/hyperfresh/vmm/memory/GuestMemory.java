@@ -83,9 +83,7 @@ public final class GuestMemory implements AutoCloseable {
                 long first = (r.fileOffset() + gpa - r.gpa()) / PageRun.PAGE;
                 long last = (r.fileOffset() + gpa - r.gpa() + length - 1) / PageRun.PAGE;
                 for (long page = first; page <= last; page++) {
-                    int word = (int) (page >>> 6);
-                    long bit = 1L << (page & 63);
-                    log.getAndUpdate(word, w -> w | bit);
+                    log.getAndAccumulate((int) (page >>> 6), 1L << (page & 63), (w, bit) -> w | bit);   // no capture
                 }
                 return;
             }

@@ -77,10 +77,6 @@ public abstract class VirtioPciDevice implements PciFunction, MmioDevice, Statef
     /** The driver notified queue {@code index} (a valid one), on the vCPU thread of that exit, under the monitor. */
     protected abstract void queueNotified(int index);
 
-    /** After a reset by the driver, under the monitor: the device type forgets what it was doing. */
-    protected void resetDevice() {
-    }
-
     /** After a restore (in the blackout, under the monitor): what the device type picks up from the rings. */
     protected void restored() {
     }
@@ -116,10 +112,6 @@ public abstract class VirtioPciDevice implements PciFunction, MmioDevice, Statef
 
     private long features() {
         return F_VERSION_1 | deviceFeatures();
-    }
-
-    protected final long negotiated() {
-        return driverFeatures;
     }
 
     @Override
@@ -273,7 +265,6 @@ public abstract class VirtioPciDevice implements PciFunction, MmioDevice, Statef
         }
         isr = 0;
         irq.set(false);
-        resetDevice();
     }
 
     @Override
