@@ -73,6 +73,7 @@ typedef unsigned char u8;
 
 #define PORT_DEBUGCON 0xe9
 #define PORT_EXIT 0xf4
+#define PORT_I8042_CMD 0x64  /* a PC's keyboard controller: command 0xfe pulses the reset line */
 #define PORT_BP_PROBE 0xea   /* hfvisor: deliver the int3 that follows (cmdline int3=vmm) */
 #define PORT_LINECON 0xeb    /* hfvisor's line console: outl of a record's address (LINE-CONSOLE contract) */
 #define LINECON_MAGIC 0x4e4c4648u /* "HFLN", what inl from PORT_LINECON reads where it exists */
@@ -146,6 +147,7 @@ struct cpu {
     u64 prev_tsc, gap, gapmax, back;
     u64 seq, hb_next, hb_last_tsc, hb_last_pages;
     u32 inject_done, exit_done;
+    u64 reset_next;                   /* reset_after_ms: when CPU 0 asks for a reset (again) */
     u64 bp;                           /* int3 checks done */
     volatile u32 io_retries;          /* ring-3 port I/O retried after a TR reload, this loop iteration */
 
@@ -159,6 +161,7 @@ struct config {
     u32 hb_ms;
     u32 tick_count;
     u64 exit_after_ms;
+    u64 reset_after_ms;
     u32 want_x2apic, want_avx, want_fsgsbase;
     char inject[16];
     u64 inject_ms;

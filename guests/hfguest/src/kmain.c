@@ -248,6 +248,8 @@ static void parse_cmdline(const char *s)
             cfg.tick_count = (u32)n;
         else if (keq(t, kl, "exit_after_ms"))
             cfg.exit_after_ms = n;
+        else if (keq(t, kl, "reset_after_ms"))
+            cfg.reset_after_ms = n;
         else if (keq(t, kl, "x2apic"))
             cfg.want_x2apic = (u32)n;
         else if (keq(t, kl, "avx"))
@@ -553,9 +555,9 @@ static struct cpu *cpu_alloc(u32 i)
     c->tss.ist[0] = c->istack_top;
     c->tss.iomap = __builtin_offsetof(struct tss, iobm);
     memset(c->tss.iobm, 0xff, sizeof(c->tss.iobm) + 1);
-    /* ring 3's ports, exactly: the consoles (0xeb as a 32-bit port: 0xeb..0xee), the int3 probe, power-off */
+    /* ring 3's ports, exactly: the consoles (0xeb as a 32-bit port: 0xeb..0xee), the int3 probe, power-off, reset */
     static const u16 ring3_ports[] = {PORT_DEBUGCON, PORT_BP_PROBE, PORT_LINECON, PORT_LINECON + 1,
-                                      PORT_LINECON + 2, PORT_LINECON + 3, PORT_EXIT};
+                                      PORT_LINECON + 2, PORT_LINECON + 3, PORT_EXIT, PORT_I8042_CMD};
     for (u32 k = 0; k < sizeof(ring3_ports) / sizeof(ring3_ports[0]); k++)
         c->tss.iobm[ring3_ports[k] / 8] &= (u8) ~(1u << (ring3_ports[k] % 8));
     u64 base = (u64)&c->tss, lim = sizeof(struct tss) - 1;
@@ -1001,6 +1003,7 @@ void kmain(u32 magic, u32 mbi)
     b_kv(&b, "hb_ms", cfg.hb_ms);
     b_kv(&b, "tick_count", cfg.tick_count);
     b_kv(&b, "exit_after_ms", cfg.exit_after_ms);
+    b_kv(&b, "reset_after_ms", cfg.reset_after_ms);
     b_kv(&b, "rdtscp", (u64)has_rdtscp);
     b_kv(&b, "pdpe1gb", (u64)has_1g);
     b_kx(&b, "maxram", nram ? ram_end[nram - 1] : 0);

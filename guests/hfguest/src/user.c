@@ -277,6 +277,20 @@ USER_TEXT static __attribute__((noinline)) void do_exit(struct cpu *c)
     outb(PORT_EXIT, code);
 }
 
+/* cmdline reset_after_ms=: ask the machine for a reset as a PC's OS does, and again every 100 ms until it acts (a
+ * request the VMM could not take, e.g. while it paused the VM, is retried as Linux retries) */
+USER_TEXT static __attribute__((noinline)) void do_reset(struct cpu *c, u64 now)
+{
+    struct buf b;
+    b_init(&b, c->line, sizeof(c->line));
+    b_str(&b, "RESET");
+    b_kv(&b, "cpu", c->idx);
+    b_kv(&b, "seq", c->seq);
+    emit(&b);
+    c->reset_next = now + 100 * tsc_khz;
+    outb(PORT_I8042_CMD, 0xfe);
+}
+
 USER_TEXT static int streq(const char *a, const char *b)
 {
     while (*a && *a == *b)
@@ -327,6 +341,7 @@ USER_TEXT void user_main(struct cpu *c)
     int work = c->w_covered > 0;
 
     c->prev_tsc = read_tsc(c);
+    c->reset_next = cfg.reset_after_ms ? go_tsc + cfg.reset_after_ms * tsc_khz : 0;
     c->hb_next = c->prev_tsc;
     c->hb_last_tsc = c->prev_tsc;
     for (;;) {
@@ -358,5 +373,7 @@ USER_TEXT void user_main(struct cpu *c)
             do_inject(c);
         if (exit_at && c->idx == 0 && !c->exit_done && now >= exit_at)
             do_exit(c);
+        if (c->reset_next && c->idx == 0 && now >= c->reset_next)
+            do_reset(c, now);
     }
 }

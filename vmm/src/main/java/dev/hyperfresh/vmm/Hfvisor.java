@@ -125,6 +125,12 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
             publish(line.is(GuestLine.HEARTBEAT) ? Event.heartbeat(vmName, line.heartbeat(), vm.tscKhz())
                     : Event.guestLine(vmName, line));
         });
+        vm.onReset((now, why) -> {
+            if (now == VmStatus.RESETTING) {
+                sink.notice("hfvisor: VM " + vmName + " resetting (" + why + ")");
+            }
+            publish(Event.state(vmName, now.word()));
+        });
         vm.exit().whenComplete((exit, err) -> {
             sink.notice("hfvisor: VM " + vmName + " " + exit.status().name().toLowerCase(Locale.ROOT).replace('_', ' ')
                     + " (" + exit.message() + ")");
@@ -171,8 +177,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         for (HostedVm h : vms.values()) {
             out.add(h.vm().describe(true));
         }
-        boolean anyAlive = vms.values().stream().anyMatch(h -> h.vm().status() == VmStatus.RUNNING
-                || h.vm().status() == VmStatus.PAUSED);
+        boolean anyAlive = vms.values().stream().anyMatch(h -> alive(h.vm()));
         String state = standby ? "standby" : handover != null ? "handover-prepared" : anyAlive ? "running" : "idle";
         return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(), flavor.label(),
                 (System.nanoTime() - startedAt) / 1_000_000, state, standby ? "standby" : "active", out);
@@ -215,6 +220,13 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
             }
         }
         return out;
+    }
+
+    @Override
+    public void reset(String vm) {
+        for (VirtualMachine v : select(vm)) {
+            v.reset("reset by the operator");
+        }
     }
 
     @Override
@@ -404,18 +416,24 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         if (committed) {
             throw new IllegalStateException("instance " + name + " has handed its VMs over already");
         }
-        if (vms.values().stream().noneMatch(h -> h.vm().status() == VmStatus.RUNNING)) {
+        if (vms.values().stream().noneMatch(h -> h.vm().status() == VmStatus.RUNNING
+                || h.vm().status() == VmStatus.RESETTING)) {
             throw new IllegalStateException("cannot " + action + ": instance " + name + " has no running VM");
         }
     }
 
     /**
-     * The VMs a handover moves: running ones, and paused ones (they stay paused). A stopped or failed VM has no
-     * vCPU to move; it ends with this instance, and the prepare reply names it.
+     * The VMs a handover moves: running ones (one resetting runs again in a moment: a cutover before then rolls
+     * back), and paused ones (they stay paused). A stopped or failed VM has no vCPU to move; it ends with this
+     * instance, and the prepare reply names it.
      */
     private synchronized List<HostedVm> movable() {
-        return vms.values().stream().filter(h -> h.vm().status() == VmStatus.RUNNING
-                || h.vm().status() == VmStatus.PAUSED).toList();
+        return vms.values().stream().filter(h -> alive(h.vm())).toList();
+    }
+
+    private static boolean alive(VirtualMachine vm) {
+        VmStatus s = vm.status();
+        return s == VmStatus.RUNNING || s == VmStatus.PAUSED || s == VmStatus.RESETTING;
     }
 
     private List<VirtualMachine> select(String vm) {

@@ -6,10 +6,9 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.sys.ImageFile;
 import dev.hyperfresh.sys.TapDevice;
-import dev.hyperfresh.vmm.boot.BootLoader;
-import dev.hyperfresh.vmm.boot.MultibootLoader;
+import dev.hyperfresh.vmm.boot.BootImage;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
-import dev.hyperfresh.vmm.boot.linux.LinuxLoader;
+import dev.hyperfresh.vmm.boot.linux.MpTable;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.vm.GuestWarning;
 import dev.hyperfresh.vmm.vm.PcDevices;
@@ -55,8 +54,8 @@ final class VmFactory {
                 taps.add(new VmNic.Tap(TapDevice.open(n.tap()), n.mac()));
             }
             created = spec.guest().equals(VmConfig.LINUX) ? linux(kvm, spec)
-                    : new Created(create(kvm, spec, new MultibootLoader(MultibootLoader.embeddedGuest(),
-                            HfguestCmdline.of(spec.vcpus(), flavor, spec.cmdline()))), null);
+                    : new Created(create(kvm, spec, BootImage.hfguest(HfguestCmdline.of(spec.vcpus(), flavor,
+                            spec.cmdline())), List.of()), null);
         } catch (RuntimeException e) {
             images.forEach(i -> i.file().close());
             taps.forEach(t -> t.tap().close());
@@ -79,13 +78,13 @@ final class VmFactory {
         int devices = spec.disks().size() + spec.nics().size();
         String cmdline = !spec.cmdline().isEmpty() ? spec.cmdline()
                 : devices > 0 ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
-        VirtualMachine vm = create(kvm, spec, new LinuxLoader(spec.kernel(), spec.initrd(), cmdline,
-                VmPci.interrupts(devices)));
+        VirtualMachine vm = create(kvm, spec, BootImage.linux(spec.kernel(), spec.initrd(), cmdline),
+                VmPci.interrupts(devices));
         return new Created(vm, PcDevices.attach(vm));
     }
 
-    private static VirtualMachine create(Kvm kvm, VmSpec spec, BootLoader loader) {
+    private static VirtualMachine create(Kvm kvm, VmSpec spec, BootImage image, List<MpTable.PciInterrupt> pci) {
         return VirtualMachine.create(kvm, new VmConfig(spec.name(), spec.memoryBytes(), spec.vcpus(),
-                spec.hugePages(), loader, spec.guest()));
+                spec.hugePages(), image.loader(pci), spec.guest(), spec.rebootRestarts() ? image : null));
     }
 }

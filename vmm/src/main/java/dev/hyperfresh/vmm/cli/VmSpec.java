@@ -16,20 +16,23 @@ import java.util.Set;
 
 /**
  * One {@code --vm} option: {@code name=demo,mem=256M,cpus=2[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH]
- * [,disk=PATH]...[,disk-ro=PATH]...[,net=TAP[/MAC]]...[,cmdline=TEXT][,hugepages][,console=stdout|none|PATH]}. A cmdline
+ * [,disk=PATH]...[,disk-ro=PATH]...[,net=TAP[/MAC]]...[,reboot=restart|poweroff][,cmdline=TEXT][,hugepages]
+ * [,console=stdout|none|PATH]}. A cmdline
  * containing commas goes last: everything after {@code cmdline=} belongs to it. {@code guest=linux} without
  * {@code kernel=} boots the build of guests/linux/fetch-and-build.sh (kernel and initramfs). Each {@code disk=}
  * gives the VM a virtio block device over a raw image, {@code disk-ro=} one the guest cannot write, in the order
  * given (a Linux guest's {@code /dev/vda}, {@code vdb}, ...); each {@code net=} a virtio network interface on
  * host tap {@code TAP} (eth0, eth1, ...; the tap is made if it does not exist), with MAC address {@code MAC} or
- * one derived from the tap's name. hfguest has no driver for either, so there they only move with the VM.
+ * one derived from the tap's name. hfguest has no driver for either, so there they only move with the VM. A reset
+ * (the guest's reboot, the operator's {@code reset}) boots the VM again, or with {@code reboot=poweroff} powers
+ * it off.
  */
 public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Path kernel, Path initrd,
                      String cmdline, boolean hugePages, String console, List<Disk> disks,
-                     List<InstanceInfo.Nic> nics) {
-    private static final String DISK = "disk", DISK_RO = "disk-ro", NET = "net";
+                     List<InstanceInfo.Nic> nics, boolean rebootRestarts) {
+    private static final String DISK = "disk", DISK_RO = "disk-ro", NET = "net", REBOOT = "reboot";
     private static final Set<String> KEYS = Set.of("name", "mem", "cpus", "guest", "kernel", "initrd", "cmdline",
-            "hugepages", "console", DISK, DISK_RO, NET);
+            "hugepages", "console", DISK, DISK_RO, NET, REBOOT);
 
     /** A disk as the spec names it: its image, absolute, and whether the guest may only read it. */
     public record Disk(Path path, boolean readOnly) {
@@ -110,10 +113,14 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
         if (nics.stream().map(InstanceInfo.Nic::tap).distinct().count() < nics.size()) {
             throw new IllegalArgumentException("a tap is given twice in '" + text + "'");
         }
+        String reboot = kv.getOrDefault(REBOOT, "restart");
+        if (!reboot.equals("restart") && !reboot.equals("poweroff")) {
+            throw new IllegalArgumentException("reboot must be restart or poweroff, got '" + reboot + "'");
+        }
         VmConfig.check(name, mem, cpus, kv.containsKey("hugepages"));
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
                 kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), List.copyOf(disks),
-                List.copyOf(nics));
+                List.copyOf(nics), reboot.equals("restart"));
     }
 
     /** Sizes like 256M, 4G, 1048576 (bytes), 512K. */

@@ -102,6 +102,11 @@ public final class ControlClient implements AutoCloseable {
         request(header(Op.RESUME, vm));
     }
 
+    /** Resets the VM named {@code vm}, or every VM when {@code vm} is null; returns once each boots again. */
+    public void reset(String vm) {
+        request(header(Op.RESET, vm));
+    }
+
     /** The saved state of the VM named {@code vm}, or of every VM when {@code vm} is null. */
     public List<VmState> saveState(String vm) {
         List<VmState> states = new ArrayList<>();

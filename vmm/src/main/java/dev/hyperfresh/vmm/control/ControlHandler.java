@@ -32,6 +32,14 @@ public interface ControlHandler {
     }
 
     /**
+     * Resets the running VM named {@code vm}, or every VM when {@code vm} is null, as a PC's reset button does;
+     * returns once each boots again.
+     */
+    default void reset(String vm) {
+        throw new UnsupportedOperationException("this instance cannot reset its VMs");
+    }
+
+    /**
      * Hands every VM's RAM to the standby listening on the request's target, by remap or by pre-copy; the VMs keep
      * running (docs/HANDOVER.md).
      */

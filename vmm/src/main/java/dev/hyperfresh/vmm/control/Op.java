@@ -13,6 +13,7 @@ enum Op {
     SUBSCRIBE("subscribe"),
     PING("ping"),
     STOP("stop"),
+    RESET("reset"),
     HANDOVER_PREPARE("handover-prepare"),
     HANDOVER_CUTOVER("handover-cutover"),
     HANDOVER_ABORT("handover-abort"),

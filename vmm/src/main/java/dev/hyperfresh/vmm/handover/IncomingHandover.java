@@ -166,7 +166,7 @@ public final class IncomingHandover {
             VirtualMachine vm = null;
             try {
                 vm = VirtualMachine.adopt(host.kvm(), new VmConfig(o.name(), o.memoryBytes(), o.vcpus(), o.hugePages(),
-                        null, o.guestKind()), memory);
+                        null, o.guestKind(), o.boot()), memory);
                 if (VmConfig.LINUX.equals(o.guestKind())) {
                     PcDevices.attach(vm);   // their state arrives with the VM's at the cutover
                 }

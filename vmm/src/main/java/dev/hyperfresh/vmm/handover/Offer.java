@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.handover;
 
 import dev.hyperfresh.kvm.CpuidEntry;
+import dev.hyperfresh.vmm.boot.BootImage;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.memory.MemoryRegion;
@@ -30,11 +31,12 @@ record Offer(long oldPid, String oldName, String oldSocket, String version, Stri
      * One VM: its shape, where its RAM sits, and the CPU features and MSRs its saved state will carry. A VM the
      * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks} and {@code nics}: its
      * disks and network interfaces in order, as {@code info} shows them (the standby opens none: it gets their
-     * descriptors).
+     * descriptors). {@code boot}: what it boots again on a reset, here as there (null: a reset powers it off; an
+     * older instance sends none).
      */
     record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
                    List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices, boolean paused,
-                   List<InstanceInfo.Disk> disks, List<InstanceInfo.Nic> nics) {
+                   List<InstanceInfo.Disk> disks, List<InstanceInfo.Nic> nics, BootImage boot) {
         VmOffer {
             disks = disks == null ? List.of() : List.copyOf(disks);
             nics = nics == null ? List.of() : List.copyOf(nics);

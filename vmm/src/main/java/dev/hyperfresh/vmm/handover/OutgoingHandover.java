@@ -261,8 +261,8 @@ public final class OutgoingHandover implements AutoCloseable {
             Die.at(FaultPoint.PAUSE, fault);
             for (HostedVm h : vms) {
                 if (!operatorPaused.contains(h.vm())) {
+                    h.vm().requestPause();   // refused (a VM resetting since): nothing of its to undo
                     pausedHere.add(h.vm());
-                    h.vm().requestPause();
                 }
             }
             ledger.stamp(CutoverStep.KICKED);
@@ -572,7 +572,8 @@ public final class OutgoingHandover implements AutoCloseable {
             out.add(new Offer.VmOffer(vm.config().name(), vm.config().memoryBytes(), vm.config().vcpus(),
                     vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
                     vm.guestCpuid().entries(), vm.msrIndices(), vm.status() == VmStatus.PAUSED,
-                    vm.disks().stream().map(VmDisk::info).toList(), vm.nics().stream().map(VmNic::info).toList()));
+                    vm.disks().stream().map(VmDisk::info).toList(), vm.nics().stream().map(VmNic::info).toList(),
+                    vm.config().reboot()));
             tscKhz = vm.tscKhz();
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),

@@ -28,14 +28,14 @@ public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
         return devices;
     }
 
-    /** Adds the devices to a created VM; a reset request from the guest ends the VM (hfvisor does not reboot). */
+    /** Adds the devices to a created VM; the guest's reset request resets it ({@link VirtualMachine#guestReset}). */
     public static PcDevices attach(VirtualMachine vm, Consumer<byte[]> console) {
         Vm kvmVm = vm.kvmVm();
         Uart8250 com1 = Uart8250.com1(high -> kvmVm.irqLine(Uart8250.COM1_IRQ, high), console);
         vm.addStatefulDevice(COM1, com1.base(), Uart8250.PORTS, com1);
         I8042 i8042 = new I8042(high -> kvmVm.irqLine(I8042.KEYBOARD_IRQ, high),
                 high -> kvmVm.irqLine(I8042.AUX_IRQ, high),
-                () -> vm.powerOff(0, "guest reset the machine through the i8042; hfvisor ends a VM on reset"));
+                () -> vm.guestReset("through the i8042"));
         vm.addStatefulDevice(I8042_STATE, I8042.DATA_PORT, 1, i8042);
         vm.addDevice(I8042.COMMAND_PORT, 1, i8042);
         CmosRtc cmos = new CmosRtc();

@@ -100,8 +100,13 @@ final class VcpuLoop implements Runnable {
                 return false;
             }
             case SHUTDOWN -> {
-                vm.failWithState("triple fault (KVM_EXIT_SHUTDOWN)", vcpu);
-                return false;
+                if (!vm.canReboot()) {
+                    vm.failWithState("triple fault (KVM_EXIT_SHUTDOWN)", vcpu);
+                    return false;
+                }
+                // a PC resets on a triple fault, and Linux reboots through one when the reset line did not act
+                vm.guestReset("triple fault on vcpu " + vcpu.id());
+                return true;
             }
             case INTERNAL_ERROR -> {
                 if (run.internalSuberror() == EMULATION_FAILURE) {

@@ -13,15 +13,18 @@ import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.RealtimePriority;
 import dev.hyperfresh.sys.SysException;
+import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.devices.DebugConsole;
+import dev.hyperfresh.vmm.devices.I8042;
 import dev.hyperfresh.vmm.devices.IoBus;
 import dev.hyperfresh.vmm.devices.MmioBus;
 import dev.hyperfresh.vmm.devices.MmioDevice;
 import dev.hyperfresh.vmm.devices.PortDevice;
 import dev.hyperfresh.vmm.devices.PowerOffPort;
+import dev.hyperfresh.vmm.devices.ResetLine;
 import dev.hyperfresh.vmm.devices.StatefulDevice;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.memory.GuestMemory;
@@ -43,9 +46,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -59,6 +66,12 @@ public final class VirtualMachine implements AutoCloseable {
      * next exit (VcpuLoop), and one whose guest has not exited by then is kicked out to do so.
      */
     private static final long RAISED_AT_MOST_MS = 20;
+    /** Where resets run: not on a vCPU thread, which must park for it. */
+    private static final Executor RESETS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "hfvisor-reset");
+        t.setDaemon(true);
+        return t;
+    });
     private static final ScheduledExecutorService PRIORITY_BOUND = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "hf-vcpu-priority");
         t.setDaemon(true);
@@ -77,6 +90,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
     private final List<Consumer<GuestLine>> lineListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<String>> consoleListeners = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<VmStatus, String>> resetListeners = new CopyOnWriteArrayList<>();
     private final GuestOutput output;
     private final CompletableFuture<VmExit> exit = new CompletableFuture<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -91,9 +105,14 @@ public final class VirtualMachine implements AutoCloseable {
     private boolean stopping;
     /** Under this monitor: a pause asked of the gate, until resume (the gate's own flag is the vCPUs'). */
     private boolean pauseRequested;
+    /** What a reset puts back; null when a reset powers the VM off (no {@link VmConfig#reboot()}). */
+    private final PowerOnState powerOn;
+    /** Under this monitor: the reset under way (status RESETTING), which later requests join. */
+    private CompletableFuture<Void> reset;
 
     private VirtualMachine(VmConfig config, Vm vm, GuestMemory memory, int[] msrIndices, int tscKhz,
-                           Cpuid guestCpuid, CpuidSections cpuidSections) {
+                           Cpuid guestCpuid, CpuidSections cpuidSections, PowerOnState powerOn) {
+        this.powerOn = powerOn;
         this.config = config;
         this.vm = vm;
         this.memory = memory;
@@ -109,22 +128,27 @@ public final class VirtualMachine implements AutoCloseable {
         GuestMemory memory = GuestMemory.create(config.name(), config.memoryBytes(), config.hugePages());
         VirtualMachine machine = build(kvm, config, memory);
         try {
-            BootState boot = config.loader().load(memory, config.vcpus());
-            for (Vcpu vcpu : boot.everyVcpu() ? machine.vcpus : machine.vcpus.subList(0, 1)) {
-                vcpu.setSregs(boot.sregs().apply(vcpu.getSregs()));
-                vcpu.setRegs(boot.regs());
-                if (boot.msrs().count() > 0) {
-                    vcpu.setMsrs(boot.msrs());
-                }
-                if (boot.everyVcpu()) {
-                    vcpu.setMpState(MpState.RUNNABLE);
-                    vcpu.setLapic(vcpu.getLapic().withSoftwareEnabled());
-                }
-            }
+            machine.boot(config.loader());
             return machine;
         } catch (RuntimeException e) {
             machine.close();
             throw e;
+        }
+    }
+
+    /** Loads the guest into RAM and sets the vCPUs as it starts (at power-on, or after a reset put them back). */
+    private void boot(BootLoader loader) {
+        BootState boot = loader.load(memory, config.vcpus());
+        for (Vcpu vcpu : boot.everyVcpu() ? vcpus : vcpus.subList(0, 1)) {
+            vcpu.setSregs(boot.sregs().apply(vcpu.getSregs()));
+            vcpu.setRegs(boot.regs());
+            if (boot.msrs().count() > 0) {
+                vcpu.setMsrs(boot.msrs());
+            }
+            if (boot.everyVcpu()) {
+                vcpu.setMpState(MpState.RUNNABLE);
+                vcpu.setLapic(vcpu.getLapic().withSoftwareEnabled());
+            }
         }
     }
 
@@ -154,8 +178,10 @@ public final class VirtualMachine implements AutoCloseable {
                 v.setCpuid(GuestCpuid.forVcpu(supported, id));
             }
             Vcpu first = created.get(0);
-            machine = new VirtualMachine(config, vm, memory, SaveableMsrs.of(kvm, first),
-                    first.getTscKhz(), first.getCpuid(), new CpuidSections(created));
+            int[] msrIndices = SaveableMsrs.of(kvm, first);
+            PowerOnState powerOn = config.reboot() == null ? null : PowerOnState.ofNewVm(vm, created, msrIndices);
+            machine = new VirtualMachine(config, vm, memory, msrIndices, first.getTscKhz(), first.getCpuid(),
+                    new CpuidSections(created), powerOn);
             machine.vcpus.addAll(created);
             DebugConsole console = new DebugConsole(machine.output::guestLine, memory, why -> LOG.log(
                     System.Logger.Level.WARNING, "VM {0}: dropped a line-console record (reported once): {1}",
@@ -165,6 +191,9 @@ public final class VirtualMachine implements AutoCloseable {
             VirtualMachine built = machine;
             machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> built.powerOff(code,
                     "guest wrote " + code + " to the power-off port")));
+            if (VmConfig.HFGUEST.equals(config.guestKind())) {   // Linux's comes with its keyboard controller
+                machine.bus.register(I8042.COMMAND_PORT, 1, new ResetLine(() -> built.guestReset("reset line")));
+            }
             return machine;
         } catch (RuntimeException e) {
             if (machine != null) {
@@ -285,6 +314,11 @@ public final class VirtualMachine implements AutoCloseable {
         consoleListeners.add(listener);
     }
 
+    /** Told as a reset begins ({@code RESETTING}) and once the VM runs again ({@code RUNNING}), with why. */
+    public void onReset(BiConsumer<VmStatus, String> listener) {
+        resetListeners.add(listener);
+    }
+
     /** A line from the guest's serial console, for whoever listens (published on the VM's output thread). */
     public void consoleLine(String text) {
         output.serialLine(text);
@@ -306,6 +340,9 @@ public final class VirtualMachine implements AutoCloseable {
                 throw new IllegalStateException("VM " + config.name() + " is " + status + ", cannot start");
             }
             ready = new CountDownLatch(vcpus.size());
+            if (powerOn != null) {
+                powerOn.devicesAtStart(statefulDevices);
+            }
             gate.open(vcpus.size(), paused);
             status = paused ? VmStatus.PAUSED : VmStatus.RUNNING;
         }
@@ -358,7 +395,7 @@ public final class VirtualMachine implements AutoCloseable {
             nics.get(i).device().quiesce();
         }
         synchronized (this) {
-            if (pauseRequested && parked && !stopping) {
+            if (pauseRequested && parked && !stopping && status == VmStatus.RUNNING) {   // not a reset's pause
                 status = VmStatus.PAUSED;
             }
         }
@@ -525,6 +562,108 @@ public final class VirtualMachine implements AutoCloseable {
             }
             device.restoreState(d.getValue());
         }
+    }
+
+    /** Whether a reset boots this VM again (else the guest's reset powers it off, a triple fault fails it). */
+    boolean canReboot() {
+        return powerOn != null;
+    }
+
+    /**
+     * The guest asked for a reset ({@code how}: its reset line, a triple fault): the VM boots again, or powers off
+     * when it has nothing to boot again from. A request while the VM is paused or pausing is dropped: a guest that
+     * resets retries (Linux does, hfguest does), and finds the VM running again here or on the instance that took
+     * it over.
+     */
+    void guestReset(String how) {
+        if (powerOn == null) {
+            powerOff(0, "guest reset the machine (" + how + "); this VM powers off on a reset (reboot=poweroff)");
+            return;
+        }
+        beginReset("guest reset the machine (" + how + ")");
+    }
+
+    /**
+     * Resets the running VM as a PC's reset button does and waits until it boots again: every vCPU parks, the
+     * vCPUs, interrupt controllers and devices go back to their power-on state, the boot image is loaded again (RAM
+     * is otherwise kept, as a PC's warm reset keeps it) and the vCPUs run.
+     *
+     * @throws IllegalStateException when the VM is not running, has nothing to boot again from, or failed to boot
+     */
+    public void reset(String why) {
+        if (powerOn == null) {
+            throw new IllegalStateException("VM " + config.name() + " cannot be reset: it has nothing to boot again"
+                    + " from (reboot=poweroff, or it came from an hfvisor that did not say what it boots)");
+        }
+        try {
+            beginReset(why).get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("VM " + config.name() + " did not finish its reset within 60 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private CompletableFuture<Void> beginReset(String why) {
+        CompletableFuture<Void> done;
+        synchronized (this) {
+            if (status == VmStatus.RESETTING) {
+                return reset;
+            }
+            if (status != VmStatus.RUNNING || pauseRequested) {
+                return CompletableFuture.failedFuture(new IllegalStateException("cannot reset VM " + config.name()
+                        + ": it is " + (pauseRequested ? "pausing" : status.word())));
+            }
+            status = VmStatus.RESETTING;
+            pauseRequested = true;
+            gate.requestPause();
+            done = reset = new CompletableFuture<>();
+        }
+        kickAllQuietly();
+        RESETS.execute(() -> completeReset(why, done));
+        return done;
+    }
+
+    /** On the resetter's thread, once every vCPU is asked to park; the VM's monitor keeps a close out meanwhile. */
+    private void completeReset(String why, CompletableFuture<Void> done) {
+        resetListeners.forEach(l -> l.accept(VmStatus.RESETTING, why));
+        gate.awaitParked();
+        for (VmNic n : nics) {
+            n.device().quiesce();
+        }
+        RuntimeException failure = null;
+        synchronized (this) {
+            if (stopping) {
+                done.completeExceptionally(new IllegalStateException("VM " + config.name() + " is "
+                        + status.word() + ": it ended during its reset"));
+                return;
+            }
+            try {
+                powerOn.restore(vm, vcpus, statefulDevices);
+                boot(config.reboot().loader(VmPci.interrupts(disks.size() + nics.size())));
+                for (MemoryRegion r : memory.regions()) {   // a pre-copy under way sends the new boot's RAM again
+                    memory.deviceWrote(r.gpa(), r.size());
+                }
+                pauseRequested = false;
+                status = VmStatus.RUNNING;
+                reset = null;
+                gate.resume();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            fail("reset failed (" + why + "): " + failure.getMessage());
+            done.completeExceptionally(new IllegalStateException("VM " + config.name() + " failed to boot again"
+                    + " after its reset: " + failure.getMessage(), failure));
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "VM {0} booted again after its reset: {1}", config.name(), why);
+        resetListeners.forEach(l -> l.accept(VmStatus.RUNNING, why));
+        done.complete(null);
     }
 
     void powerOff(int code, String why) {

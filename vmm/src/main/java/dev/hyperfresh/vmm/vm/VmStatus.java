@@ -2,9 +2,9 @@ package dev.hyperfresh.vmm.vm;
 
 import java.util.Locale;
 
-/** Lifecycle of a VM inside one hfvisor instance. */
+/** Lifecycle of a VM inside one hfvisor instance ({@code RESETTING}: parked while it boots again). */
 public enum VmStatus {
-    CREATED, RUNNING, PAUSED, POWERED_OFF, FAILED, RELEASED, HANDED_OVER;
+    CREATED, RUNNING, PAUSED, RESETTING, POWERED_OFF, FAILED, RELEASED, HANDED_OVER;
 
     /** How {@code info}, events and messages name it: {@code running}, {@code stopped}, {@code handed-over}, … */
     public String word() {

@@ -70,7 +70,7 @@ class LinuxOnHfvisorTest {
             if (!userspace) {
                 console.await("VFS: Unable to mount root fs", PATIENCE, vm);
                 VmExit end = vm.exit().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
-                assertThat(end.message()).contains("reset the machine through the i8042");
+                assertThat(end.message()).contains("reset the machine (through the i8042)");
                 milestone(console, "no root fs, panic, reset through the i8042");
                 return;
             }
