@@ -48,7 +48,7 @@ public class DemoCommand {
                 + " memfd, running hfguest.", "hfguest checks itself all the time: memory patterns, register"
                 + " canaries, timer ticks, and the longest pause it notices. It reports all of it in heartbeats.");
         Instance launched = engine.launch(new LaunchRequest(name, List.of(VmSpecs.of("web", mem, cpus,
-                GuestKind.hfguest, null, null, null, List.of(), List.of()))), say.progress());
+                GuestKind.hfguest, null, null, null, List.of(), List.of(), Reboot.restart))), say.progress());
         say.done("running as pid " + launched.info().pid() + ", hfvisor " + launched.info().version());
         boolean cleanUp = !keep;
         try {

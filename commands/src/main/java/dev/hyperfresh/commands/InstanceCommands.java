@@ -15,7 +15,10 @@ import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
-/** Finding, inspecting and attaching to hfvisor instances and QEMUs; starting and stopping hfvisor instances. */
+/**
+ * Finding, inspecting and attaching to hfvisor instances and QEMUs; starting and stopping hfvisor instances,
+ * resetting their VMs.
+ */
 @ShellComponent
 public class InstanceCommands {
     private static final String HFVISOR = "hfvisor";
@@ -77,11 +80,12 @@ public class InstanceCommands {
             @ShellOption(value = "--disk", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 8, help = "raw disk images, virtio (Linux: /dev/vda, vdb, ...)") String[] disks,
             @ShellOption(value = "--disk-ro", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 8, help = "raw disk images the guest may only read, after the --disk ones") String[] readOnlyDisks,
             @ShellOption(value = "--net", defaultValue = ShellOption.NULL, arity = 8, help = "host taps, each a virtio NIC (Linux: eth0, eth1, ...): TAP or TAP/MAC") String[] nets,
+            @ShellOption(value = "--reboot", defaultValue = "restart", arity = 1, help = "what the guest's reboot does: boot the VM again, or power it off (the reset command is then refused)") Reboot reboot,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, arity = 8, help = "full hfvisor VM specs (man hfvisor), instead of the options above") String[] vms,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<String> specs = vms != null ? List.of(vms)
                 : List.of(VmSpecs.of(vmName, mem, cpus, guest, kernel, initrd, cmdline,
-                        VmSpecs.disks(disks, readOnlyDisks), nets == null ? List.of() : List.of(nets)));
+                        VmSpecs.disks(disks, readOnlyDisks), nets == null ? List.of() : List.of(nets), reboot));
         Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);
@@ -147,5 +151,16 @@ public class InstanceCommands {
                 .put("instance_ends", instanceEnds))
                 : vm == null ? "stopped " + target
                 : "stopped VM " + vm + " of " + target + (instanceEnds ? ", its last: " + target + " ends with it" : "");
+    }
+
+    @ShellMethod(key = "reset", value = "Reset one VM, or every VM, as a PC's reset button does: it boots again (its RAM kept); returns once it runs.", group = "Instances")
+    public String reset(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = targets.hfvisor(instance, "reset");
+        engine.reset(target, vm);
+        return json ? Outcome.ok().render(JsonOutput.object().put("reset", target).put("vm", vm))
+                : vm == null ? "reset every VM of " + target : "reset VM " + vm + " of " + target;
     }
 }

@@ -30,7 +30,7 @@ final class VmSpecs {
     }
 
     static String of(String name, String mem, int cpus, GuestKind guest, String kernel, String initrd,
-                     String cmdline, List<VmSpec.Disk> disks, List<String> nets) {
+                     String cmdline, List<VmSpec.Disk> disks, List<String> nets, Reboot reboot) {
         field("--vm-name", name);
         field("--mem", mem);
         if (kernel != null) {
@@ -48,6 +48,9 @@ final class VmSpecs {
             spec.append(d.readOnly() ? ",disk-ro=" : ",disk=").append(d.path());
         }
         nets.forEach(n -> spec.append(",net=").append(n));
+        if (reboot == Reboot.poweroff) {   // restart is hfvisor's default
+            spec.append(",reboot=").append(reboot);
+        }
         if (kernel != null) {
             spec.append(",kernel=").append(kernel);
         }

@@ -29,6 +29,12 @@ public interface Engine {
      */
     boolean stop(String instance, String vm);
 
+    /**
+     * Resets the VM named {@code vm}, or every VM when {@code vm} is null, as a PC's reset button does: it boots
+     * again, its RAM kept; returns once it runs again. Refused unless each is running.
+     */
+    void reset(String instance, String vm);
+
     /** Delivers the instance's events (heartbeats, console, state) until the returned handle is closed. */
     AutoCloseable follow(String instance, Consumer<Event> events);
 

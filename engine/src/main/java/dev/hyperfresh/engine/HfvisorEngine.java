@@ -123,6 +123,17 @@ public final class HfvisorEngine implements Engine {
     }
 
     @Override
+    public void reset(String name, String vm) {
+        Instance instance = instance(name);
+        if (vm != null) {
+            instance.requireVm(vm);
+        }
+        instance.requireResettable(vm);
+        Control.request(instance.socket(), "reset", vm == null ? null
+                : Json.MAPPER.createObjectNode().put("vm", vm));
+    }
+
+    @Override
     public AutoCloseable follow(String name, Consumer<Event> events) {
         ControlClient client = ControlClient.connect(instance(name).socket());
         try {

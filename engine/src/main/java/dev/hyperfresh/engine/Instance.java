@@ -35,11 +35,27 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
     }
 
     /**
-     * Whether stopping {@code vm} ends the instance: hfvisor exits once none of its VMs is created, running or paused.
+     * Whether stopping {@code vm} ends the instance: hfvisor exits once none of its VMs is created, running, paused
+     * or resetting.
      */
     public boolean endsWithout(String vm) {
-        Set<String> alive = Set.of(VmStatus.CREATED.word(), VmStatus.RUNNING.word(), VmStatus.PAUSED.word());
+        Set<String> alive = Set.of(VmStatus.CREATED.word(), VmStatus.RUNNING.word(), VmStatus.PAUSED.word(),
+                VmStatus.RESETTING.word());
         return info.vms().stream().filter(v -> !v.name().equals(vm)).noneMatch(v -> alive.contains(v.state()));
+    }
+
+    /**
+     * Refuses a reset of {@code vm} (of every VM when null) unless each is running or resetting already (hfvisor
+     * joins that reset): said here, before anything is reset, where hfvisor would refuse a VM only after resetting
+     * those before it.
+     */
+    public void requireResettable(String vm) {
+        Set<String> resettable = Set.of(VmStatus.RUNNING.word(), VmStatus.RESETTING.word());
+        info.vms().stream().filter(v -> vm == null || v.name().equals(vm))
+                .filter(v -> !resettable.contains(v.state())).findFirst().ifPresent(v -> {
+                    throw EngineException.precondition("cannot reset VM " + v.name() + " of " + name + ": it is "
+                            + v.state());
+                });
     }
 
     /** Refuses {@code vm} unless this instance runs a VM of that name (hfvisor's own words for it). */

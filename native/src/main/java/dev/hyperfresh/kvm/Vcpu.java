@@ -155,10 +155,17 @@ public final class Vcpu implements AutoCloseable {
         ThreadSignals.kick(tid);
     }
 
-    /** In the vCPU thread after a kick: consumes the pending signal and clears immediate_exit. */
+    /**
+     * In the vCPU thread after a kick: clears immediate_exit, then consumes every pending kick signal. Every one: the
+     * signal is real-time, so kicks sent faster than the thread returns (pauses and resumes back to back, each
+     * resume's priority bound) queue up, and a full queue (RLIMIT_SIGPENDING) would refuse the next kick. A kick
+     * that lands after the clear keeps its immediate_exit, so draining its signal too loses nothing.
+     */
     public void acknowledgeKick() {
         run.setImmediateExit(false);
-        ThreadSignals.drain();
+        while (ThreadSignals.drain()) {
+            // one queued signal per kick not yet consumed
+        }
     }
 
     public Regs getRegs() {

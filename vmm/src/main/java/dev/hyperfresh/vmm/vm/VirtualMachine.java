@@ -615,7 +615,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
             if (status != VmStatus.RUNNING || pauseRequested) {
                 return CompletableFuture.failedFuture(new IllegalStateException("cannot reset VM " + config.name()
-                        + ": it is " + (pauseRequested ? "pausing" : status.word())));
+                        + ": it is " + (status != VmStatus.RUNNING ? status.word() : "pausing")));
             }
             status = VmStatus.RESETTING;
             pauseRequested = true;

@@ -25,9 +25,38 @@ final class GuestWatch implements Consumer<GuestLine> {
         return List.copyOf(lines);
     }
 
+    /** The heartbeats of {@code cpu} since the guest's latest boot. */
     synchronized List<Heartbeat> heartbeats(int cpu) {
-        return lines.stream().filter(l -> l.is(GuestLine.HEARTBEAT)).map(GuestLine::heartbeat)
-                .filter(h -> h.cpu() == cpu).toList();
+        return heartbeatsOfBoot(boots() - 1, cpu);
+    }
+
+    /** How many times the guest booted (its boot lines). */
+    synchronized int boots() {
+        return (int) lines.stream().filter(l -> l.is(GuestLine.BOOT)).count();
+    }
+
+    /** The heartbeats of {@code cpu} between boot line {@code boot} (from 0) and the next. */
+    synchronized List<Heartbeat> heartbeatsOfBoot(int boot, int cpu) {
+        List<Heartbeat> out = new ArrayList<>();
+        int seen = -1;
+        for (GuestLine l : lines) {
+            if (l.is(GuestLine.BOOT)) {
+                seen++;
+            } else if (seen == boot && l.is(GuestLine.HEARTBEAT) && l.heartbeat().cpu() == cpu) {
+                out.add(l.heartbeat());
+            }
+        }
+        return out;
+    }
+
+    /** Waits until the guest has booted {@code count} times in all. */
+    synchronized void awaitBoots(int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (boots() < count) {
+            long left = deadline - System.nanoTime();
+            assertThat(left).as("waiting for boot #%d; guest said: %s", count, tail()).isPositive();
+            wait(Math.max(1, left / 1_000_000));
+        }
     }
 
     /** Waits until every one of {@code cpus} has sent {@code count} more heartbeats than now. */
@@ -56,7 +85,10 @@ final class GuestWatch implements Consumer<GuestLine> {
                 .orElseThrow(() -> new AssertionError("no INFO boot line: " + tail())).number("tsc_khz");
     }
 
-    /** The guest's own verdict so far: booted, every heartbeat present once, timer ticking, no error of any kind. */
+    /**
+     * The guest's own verdict so far: booted, no error of any kind, and since its latest boot every heartbeat
+     * present once, timer ticking.
+     */
     synchronized void assertHealthy(int cpus) {
         assertThat(lines).as("boot line").anyMatch(l -> l.is(GuestLine.BOOT) && l.number("cpus") == cpus);
         assertThat(lines).as("error or panic lines").noneMatch(l -> l.is(GuestLine.ERROR) || l.is(GuestLine.PANIC));
