@@ -147,6 +147,7 @@ class CommandRefusalsTest {
         refused("launch --name x --cpus 0", ExitCodes.USAGE, "vCPUs must be 1..254, got 0");
         refused("launch --name x --cpus 300", ExitCodes.USAGE, "vCPUs must be 1..254, got 300");
         refused("launch --name x --cpus two", ExitCodes.USAGE, "'two' is not a whole number");
+        refused("launch --name x --reboot sometimes", ExitCodes.USAGE, "'sometimes' is not one of: restart, poweroff");
         refused("replace demo --seconds abc", ExitCodes.USAGE, "'abc' is not a number");
         refused("replace demo --accept-cpu-state-loss", ExitCodes.USAGE,
                 "--accept-cpu-state-loss is for QEMU instances; demo is not a QEMU (qmp:PATH, or NAME.qmp in the"
@@ -161,6 +162,8 @@ class CommandRefusalsTest {
     void anHfvisorOnlyCommandOnAQemuSaysWhatToDoInstead() {
         refused("stop qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "stop is not supported for QEMU instances"
                 + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
+        refused("reset qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "reset is not supported for QEMU instances"
+                + " (qmp:/nonexistent.qmp): reset a QEMU's guest through its own QMP (`system_reset`)");
         refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,
                 "cutover is not supported for QEMU instances (qmp:/nonexistent.qmp): use `replace`");
         refused("replace qmp:/nonexistent.qmp --seconds 3", ExitCodes.USAGE, "--seconds is for hfvisor instances (how"
@@ -168,10 +171,25 @@ class CommandRefusalsTest {
     }
 
     @Test
-    void consoleOrStopOfAVmTheInstanceDoesNotHave() {
+    void consoleStopOrResetOfAVmTheInstanceDoesNotHave() {
         refused("console demo --vm nosuch --seconds 1", ExitCodes.PRECONDITION,
                 "no VM named nosuch in instance demo (it has: web)");
         refused("stop demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
+        refused("reset demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
+    }
+
+    @Test
+    void resetSaysWhichVmsItReset() {
+        said("reset --vm web demo", "reset VM web of demo");
+        said("reset demo", "reset every VM of demo");
+        said("reset demo --vm web --json", "{\"outcome\":\"ok\",\"reset\":\"demo\",\"vm\":\"web\"}");
+        assertThat(errors.failures()).isZero();
+    }
+
+    private void said(String command, String text) {
+        NonInteractiveShellSession s = run(command);
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> ShellAssertions.assertThat(s.screen())
+                .containsText(text));
     }
 
     @Test

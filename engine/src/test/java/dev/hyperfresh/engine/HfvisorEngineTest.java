@@ -63,6 +63,7 @@ class HfvisorEngineTest {
         refused(() -> engine.instance("ghost"), Kind.PRECONDITION, "instance ghost does not answer");
         refused(() -> engine.replacement("../etc"), Kind.USAGE, "must be letters, digits");
         refused(() -> engine.stop("nosuch", null), Kind.PRECONDITION, "no instance named nosuch");
+        refused(() -> engine.reset("nosuch", null), Kind.PRECONDITION, "no instance named nosuch");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.hyperfresh.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Path;
@@ -34,5 +35,24 @@ class InstanceTest {
         assertThat(three.endsWithout("b")).as("c still runs").isFalse();
         assertThat(three.endsWithout("a")).isFalse();
         assertThat(instance("PVM", "hfguest").endsWithout("vm0")).isTrue();
+        assertThat(two("stopped", "resetting").endsWithout("a")).as("b boots again").isFalse();
+    }
+
+    @Test
+    void onlyRunningVmsAreResetAndEveryVmOnlyWhenEachRuns() {
+        Instance pausedAndResetting = two("paused", "resetting");
+        assertThatThrownBy(() -> pausedAndResetting.requireResettable("a")).isInstanceOfSatisfying(
+                EngineException.class, e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION))
+                .hasMessage("cannot reset VM a of lx: it is paused");
+        assertThatThrownBy(() -> pausedAndResetting.requireResettable(null))
+                .hasMessage("cannot reset VM a of lx: it is paused");
+        pausedAndResetting.requireResettable("b");   // its reset under way is the one hfvisor joins
+        two("running", "running").requireResettable(null);
+    }
+
+    private static Instance two(String a, String b) {
+        return Instance.answering(SOCKET, new InstanceInfo("lx", 42, "0.1", "b", "PVM", 1000, "running",
+                InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("a", 1, 64L << 20, a, "hfguest"),
+                new InstanceInfo.Vm("b", 1, 64L << 20, b, "hfguest"))));
     }
 }

@@ -446,6 +446,64 @@ class HandoverOnKvmTest {
     }
 
     /**
+     * A guest that resets itself every ~100 ms across replacements: what it boots moves with it, so it boots again on
+     * each new instance; a cutover that meets a reset under way rolls back (the VM resets on where it is), any other
+     * commits; the operator's reset works on the last instance. Never two instances with it, never none.
+     */
+    @Test
+    void aGuestThatKeepsResettingIsReplacedAndBootsAgainOnTheNewInstance() throws Exception {
+        HfvisorProcess current = active("reboots", "name=r,mem=64M,cpus=1,console=none,"
+                + "cmdline=cpus=1 mem_pct=5 reset_after_ms=100");
+        List<String> boots = new CopyOnWriteArrayList<>();
+        java.util.function.Consumer<dev.hyperfresh.vmm.control.Event> bootLines = e -> {
+            if (e.kind().equals(dev.hyperfresh.vmm.control.Event.GUEST_LINE)
+                    && e.fields().path("type").asText().equals("HFGUEST")) {
+                boots.add(e.vm());
+            }
+        };
+        Path socket = current.socket();   // the instance's name: the new instance answers there after a commit
+        track(ControlClient.connect(socket)).subscribe(bootLines);
+        awaitSize(boots, 2);
+        int committed = 0;
+        for (int i = 1; i <= Math.max(2, REPLACEMENTS / 20); i++) {
+            HfvisorProcess next = standby("reboots-next-" + i);
+            track(ControlClient.connect(next.socket())).subscribe(bootLines);
+            prepare(socket, next.socket());
+            JsonNode cut = cutover(socket);
+            String outcome = cut.path("outcome").asText();
+            System.out.printf("replacement %d of a resetting guest: %s %s%n", i, outcome, cut.path("reason"));
+            if (outcome.equals("committed")) {
+                committed++;
+                assertThat(current.awaitExit(PATIENCE)).as("old instance exits after the commit").isTrue();
+                current = next;
+            } else {
+                assertThat(outcome).as("%s", cut).isEqualTo("rolled-back");
+                assertThat(cut.path("reason").asText()).contains("resetting");
+                assertThat(next.awaitExit(PATIENCE)).as("the standby a rollback dropped exits").isTrue();
+            }
+            assertThat(info(socket).vms()).singleElement().satisfies(vm ->
+                    assertThat(vm.state()).isIn("running", "resetting"));
+            int seen = boots.size();
+            awaitSize(boots, seen + 2);   // it boots again where it now runs, twice
+        }
+        assertThat(committed).isPositive();
+        int seen = boots.size();
+        try (ControlClient c = ControlClient.connect(socket)) {
+            c.reset("r");
+        }
+        awaitSize(boots, seen + 1);
+    }
+
+    private static void awaitSize(List<?> list, int size) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (list.size() < size) {
+            assertThat(System.nanoTime()).as("waiting for %d boot lines, saw %d", size, list.size())
+                    .isLessThan(deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    /**
      * The first answer on a new instance's socket (what `launch` waits for) comes only once every VM of its command
      * line runs: a `stop --vm db` sent that moment finds db, and the instance runs web on. (It used to serve before
      * creating its VMs: "no VM named db", or an instance that counted no VM left and exited.)

@@ -1,0 +1,96 @@
+package dev.hyperfresh.engine;
+
+import static dev.hyperfresh.engine.RealInstances.INSTANCE;
+import static dev.hyperfresh.engine.RealInstances.PATIENCE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.control.ControlClient;
+import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine's reset of a real hfvisor's hfguest VM, judged by the guest: it boots again (its boot line, then
+ * heartbeats numbered from 0 again, without errors) while the instance says so in state events; a paused VM is
+ * refused and stays paused.
+ */
+@RequiresKvm
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ResetOnKvmTest {
+    private static final String WEB = RealInstances.vmName("web");
+
+    @TempDir
+    Path root;
+
+    @Test
+    void aResetVmBootsAgainAndAPausedOneIsRefused() throws Exception {
+        Path dir = RealInstances.directory(root, "reset");
+        HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, RealInstances.launcher(dir, "hfv", null),
+                Duration.ofSeconds(60)));
+        engine.launch(new LaunchRequest(INSTANCE, List.of(RealInstances.spec(WEB))), ProgressListener.NONE);
+        List<Event> events = new CopyOnWriteArrayList<>();
+        try (AutoCloseable following = engine.follow(INSTANCE, events::add)) {
+            // far enough into its heartbeats that numbering from 0 again can only be a new boot
+            awaitAfter(events, 0, e -> heartbeat(e) && e.fields().path("seq").asLong() >= 2);
+            int reset = events.size();
+            engine.reset(INSTANCE, WEB);
+
+            int boot = awaitAfter(events, reset, e -> Event.GUEST_LINE.equals(e.kind())
+                    && GuestLine.BOOT.equals(e.fields().path("type").asText()));
+            int beat = awaitAfter(events, boot, ResetOnKvmTest::heartbeat);
+            assertThat(events.get(beat).fields().path("seq").asLong()).as("the new boot's first heartbeat").isZero();
+            awaitAfter(events, reset, e -> state(e, "running"));
+            assertThat(events.subList(reset, events.size())).filteredOn(e -> Event.STATE.equals(e.kind()))
+                    .extracting(e -> e.fields().path("state").asText()).containsExactly("resetting", "running");
+            RealInstances.awaitHeartbeats(engine, WEB, 2);
+
+            try (ControlClient control = ControlClient.connect(engine.instance(INSTANCE).socket())) {
+                control.pause(WEB);
+            }
+            assertThatThrownBy(() -> engine.reset(INSTANCE, WEB)).isInstanceOfSatisfying(EngineException.class,
+                    e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION)).hasMessageContaining(
+                    "paused");
+            assertThat(engine.instance(INSTANCE).info().vms()).singleElement()
+                    .satisfies(vm -> assertThat(vm.state()).isEqualTo("paused"));
+        } finally {
+            engine.stop(INSTANCE, null);
+            RealInstances.killLeftovers(dir);
+        }
+    }
+
+    private static boolean heartbeat(Event e) {
+        return Event.HEARTBEAT.equals(e.kind()) && WEB.equals(e.vm());
+    }
+
+    private static boolean state(Event e, String state) {
+        return Event.STATE.equals(e.kind()) && state.equals(e.fields().path("state").asText());
+    }
+
+    /** Waits for the first event from index {@code from} on that {@code wanted} takes, and returns its index. */
+    private static int awaitAfter(List<Event> events, int from, Predicate<Event> wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        for (int i = from; System.nanoTime() < deadline; ) {
+            if (i < events.size()) {
+                if (wanted.test(events.get(i))) {
+                    return i;
+                }
+                i++;
+            } else {
+                Thread.sleep(20);
+            }
+        }
+        throw new AssertionError("no such event within " + PATIENCE.toSeconds() + " s after #" + from + ": "
+                + events.subList(from, events.size()));
+    }
+}
