@@ -9,7 +9,7 @@ _hfvisor() {
         --name) return ;;
         --fault) COMPREPLY=($(compgen -W "standby-start remap after-adopt pause save after-offer during-restore before-resume after-commit before-reply taken release old-state-reader stall-standby-start stall-remap stall-after-adopt stall-pause stall-save stall-after-offer stall-during-restore stall-before-resume stall-after-commit stall-before-reply stall-taken stall-release" -- "$cur")); return ;;
         --vm)
-            local keys="name= mem= cpus= guest=hfguest guest=linux kernel= initrd= disk= disk-ro= net= hugepages console=stdout console=none cmdline="
+            local keys="name= mem= cpus= guest=hfguest guest=linux kernel= initrd= disk= disk-ro= net= reboot=restart reboot=poweroff hugepages console=stdout console=none cmdline="
             local head=${cur%,*}
             [[ $head == "$cur" ]] && head="" || head="$head,"
             local last=${cur##*,}

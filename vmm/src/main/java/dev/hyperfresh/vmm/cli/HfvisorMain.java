@@ -23,7 +23,8 @@ public final class HfvisorMain {
                    hfvisor [--name INSTANCE] [--socket-dir DIR] --config FILE   (one SPEC per line, # comments)
                    hfvisor --standby [--name INSTANCE] [--socket-dir DIR]
                    hfvisor --version
-              SPEC: name=N,mem=256M,cpus=1[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH][,hugepages]
+              SPEC: name=N,mem=256M,cpus=1[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH][,disk=PATH]...
+                    [,disk-ro=PATH]...[,net=TAP[/MAC]]...[,reboot=restart|poweroff][,hugepages]
                     [,console=stdout|none|PATH][,cmdline=TEXT]   (man hfvisor)""";
 
     private HfvisorMain() {

@@ -34,6 +34,15 @@ class VmSpecTest {
     }
 
     @Test
+    void aResetBootsTheVmAgainUnlessRebootSaysPowerOff() {
+        assertThat(VmSpec.parse("name=a").rebootRestarts()).isTrue();
+        assertThat(VmSpec.parse("name=a,reboot=restart").rebootRestarts()).isTrue();
+        assertThat(VmSpec.parse("name=a,reboot=poweroff").rebootRestarts()).isFalse();
+        assertThatThrownBy(() -> VmSpec.parse("name=a,reboot=halt"))
+                .hasMessageContaining("reboot must be restart or poweroff, got 'halt'");
+    }
+
+    @Test
     void sizesAcceptCommonSuffixes() {
         assertThat(VmSpec.parseSize("512K")).isEqualTo(512L << 10);
         assertThat(VmSpec.parseSize("1GiB")).isEqualTo(1L << 30);
