@@ -494,6 +494,46 @@ class HandoverOnKvmTest {
         awaitSize(boots, seen + 1);
     }
 
+    /**
+     * Copy mode with a guest that resets between the prepare and the cutover: the reset's boot rewrites RAM behind
+     * KVM's dirty log (hfvisor loads the image), and those pages must reach the standby too — the cutover compares
+     * both sides' RAM checksums.
+     */
+    @Test
+    void aGuestResetDuringAPreCopyArrivesWhole() throws Exception {
+        HfvisorProcess current = active("copy-reboots", "name=r,mem=64M,cpus=1,console=none,"
+                + "cmdline=cpus=1 mem_pct=20 reset_after_ms=100");
+        Path socket = current.socket();
+        List<String> boots = new CopyOnWriteArrayList<>();
+        java.util.function.Consumer<dev.hyperfresh.vmm.control.Event> bootLines = e -> {
+            if (e.kind().equals(dev.hyperfresh.vmm.control.Event.GUEST_LINE)
+                    && e.fields().path("type").asText().equals("HFGUEST")) {
+                boots.add(e.vm());
+            }
+        };
+        track(ControlClient.connect(socket)).subscribe(bootLines);
+        awaitSize(boots, 2);
+        for (int attempt = 1; ; attempt++) {
+            HfvisorProcess next = standby("copy-reboots-next-" + attempt);
+            track(ControlClient.connect(next.socket())).subscribe(bootLines);
+            prepareCopy(socket, next.socket());
+            awaitSize(boots, boots.size() + 1);   // a reset after the live copy began
+            JsonNode cut = cutover(socket);
+            System.out.printf("copy replacement of a resetting guest: %s%n", cut);
+            if (cut.path("outcome").asText().equals("rolled-back") && attempt < 3) {
+                assertThat(cut.path("reason").asText()).contains("resetting");
+                continue;
+            }
+            assertThat(cut.path("outcome").asText()).isEqualTo("committed");
+            assertThat(cut.path("checksums")).singleElement().satisfies(c ->
+                    assertThat(c.path("target").asLong()).as("CRC32C of r's RAM there and here")
+                            .isEqualTo(c.path("source").asLong()));
+            assertThat(current.awaitExit(PATIENCE)).isTrue();
+            break;
+        }
+        awaitSize(boots, boots.size() + 1);
+    }
+
     private static void awaitSize(List<?> list, int size) throws InterruptedException {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (list.size() < size) {

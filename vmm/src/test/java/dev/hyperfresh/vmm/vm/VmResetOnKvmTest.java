@@ -9,6 +9,7 @@ import dev.hyperfresh.vmm.boot.BootImage;
 import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import dev.hyperfresh.vmm.heartbeat.Heartbeat;
+import dev.hyperfresh.vmm.memory.PageRun;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -76,8 +77,12 @@ class VmResetOnKvmTest {
         BootImage image = hfguest(2, "");
         try (Kvm kvm = Kvm.open(); VirtualMachine vm = start(kvm, "button", 2, image.loader(List.of()), image, watch)) {
             watch.awaitHeartbeats(2, 3, PATIENCE);
+            vm.memory().logDeviceWrites(true);   // as a copy-mode handover's pre-copy has it
             vm.reset("test");
             assertThat(vm.status()).isEqualTo(VmStatus.RUNNING);
+            assertThat(vm.memory().takeDeviceWrites().stream().mapToLong(PageRun::length).sum())
+                    .as("hfvisor wrote the new boot behind KVM's dirty log: all RAM goes again").isEqualTo(MEM);
+            vm.memory().logDeviceWrites(false);
             watch.awaitBoots(2, PATIENCE);
             watch.awaitHeartbeats(2, 3, PATIENCE);
             watch.assertHealthy(2);
