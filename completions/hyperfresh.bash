@@ -10,7 +10,7 @@ _hyperfresh() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     COMPREPLY=()
     if (( COMP_CWORD == 1 )); then
-        COMPREPLY=($(compgen -W "attach completion console cutover demo detach history info launch list remap replace rollback script snapshot standby stop verify --script --debug" -- "$cur"))
+        COMPREPLY=($(compgen -W "attach completion console cutover demo detach history info launch list remap replace reset rollback script snapshot standby stop verify --script --debug" -- "$cur"))
         return
     fi
     local options= positional=
@@ -67,7 +67,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         launch)
-            options="--name --vm-name --mem --cpus --guest --kernel --initrd --cmdline --disk --disk-ro --net --vm --json --help"
+            options="--name --vm-name --mem --cpus --guest --kernel --initrd --cmdline --disk --disk-ro --net --reboot --vm --json --help"
             positional=name
             case $prev in
                 --name) _hyperfresh_value value; return ;;
@@ -81,6 +81,7 @@ _hyperfresh() {
                 --disk) _hyperfresh_value value; return ;;
                 --disk-ro) _hyperfresh_value value; return ;;
                 --net) _hyperfresh_value value; return ;;
+                --reboot) _hyperfresh_value choice "restart poweroff"; return ;;
                 --vm) _hyperfresh_value value; return ;;
             esac ;;
         list)
@@ -101,6 +102,13 @@ _hyperfresh() {
                 --with) _hyperfresh_value file; return ;;
                 --seconds) _hyperfresh_value value; return ;;
                 --accel) _hyperfresh_value choice "kvm tcg"; return ;;
+            esac ;;
+        reset)
+            options="--instance --vm --json --help"
+            positional=instance
+            case $prev in
+                --instance) _hyperfresh_value instance; return ;;
+                --vm) _hyperfresh_value value; return ;;
             esac ;;
         rollback)
             options="--instance --json --help"

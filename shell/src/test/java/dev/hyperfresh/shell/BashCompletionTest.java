@@ -39,12 +39,13 @@ class BashCompletionTest {
 
     @Test
     void commandsOptionsInstancesValuesAndFiles() throws Exception {
-        assertThat(complete("hyperfresh re")).containsExactly("remap", "replace");
+        assertThat(complete("hyperfresh re")).containsExactly("remap", "replace", "reset");
         assertThat(complete("hyperfresh replace --")).contains("--instance", "--with", "--json", "--seconds");
         assertThat(complete("hyperfresh replace ")).containsExactly("db", "demo", "web");
         assertThat(complete("hyperfresh attach w")).containsExactly("web");
         assertThat(complete("hyperfresh cutover --instance de")).containsExactly("demo");
         assertThat(complete("hyperfresh launch --guest ")).containsExactly("hfguest", "linux");
+        assertThat(complete("hyperfresh launch --reboot ")).containsExactly("poweroff", "restart");
         assertThat(complete("hyperfresh replace web --accel ")).containsExactly("kvm", "tcg");
         assertThat(complete("hyperfresh snapshot --show r")).containsExactly("regs");
         assertThat(complete("hyperfresh snapshot --save dem")).containsExactly("demo.sock");

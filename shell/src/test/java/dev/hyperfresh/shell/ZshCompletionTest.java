@@ -34,7 +34,7 @@ class ZshCompletionTest {
             zsh.awaitScreen("zsh> ", SCREEN);
             zsh.type("hyperfresh re", "Tab");
             zsh.awaitScreen("replace  -- Replace the instance live", SCREEN);
-            assertThat(zsh.screen()).contains("remap    -- Share every VM");
+            assertThat(zsh.screen()).contains("remap    -- Share every VM").contains("reset    -- Reset one VM");
             zsh.type("place ", "Tab");
             zsh.awaitScreen("db    demo  web", SCREEN);
             zsh.type("w", "Tab");
