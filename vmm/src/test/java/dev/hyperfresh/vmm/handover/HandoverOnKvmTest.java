@@ -26,6 +26,8 @@ import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.TapDevice;
 import dev.hyperfresh.sys.UnixSocket;
 import dev.hyperfresh.vmm.control.ControlException;
+import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.control.FrameChannel;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.Json;
@@ -45,6 +47,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -455,12 +458,7 @@ class HandoverOnKvmTest {
         HfvisorProcess current = active("reboots", "name=r,mem=64M,cpus=1,console=none,"
                 + "cmdline=cpus=1 mem_pct=5 reset_after_ms=100");
         List<String> boots = new CopyOnWriteArrayList<>();
-        java.util.function.Consumer<dev.hyperfresh.vmm.control.Event> bootLines = e -> {
-            if (e.kind().equals(dev.hyperfresh.vmm.control.Event.GUEST_LINE)
-                    && e.fields().path("type").asText().equals("HFGUEST")) {
-                boots.add(e.vm());
-            }
-        };
+        Consumer<Event> bootLines = bootLinesInto(boots);
         Path socket = current.socket();   // the instance's name: the new instance answers there after a commit
         track(ControlClient.connect(socket)).subscribe(bootLines);
         awaitSize(boots, 2);
@@ -505,12 +503,7 @@ class HandoverOnKvmTest {
                 + "cmdline=cpus=1 mem_pct=20 reset_after_ms=100");
         Path socket = current.socket();
         List<String> boots = new CopyOnWriteArrayList<>();
-        java.util.function.Consumer<dev.hyperfresh.vmm.control.Event> bootLines = e -> {
-            if (e.kind().equals(dev.hyperfresh.vmm.control.Event.GUEST_LINE)
-                    && e.fields().path("type").asText().equals("HFGUEST")) {
-                boots.add(e.vm());
-            }
-        };
+        Consumer<Event> bootLines = bootLinesInto(boots);
         track(ControlClient.connect(socket)).subscribe(bootLines);
         awaitSize(boots, 2);
         for (int attempt = 1; ; attempt++) {
@@ -532,6 +525,15 @@ class HandoverOnKvmTest {
             break;
         }
         awaitSize(boots, boots.size() + 1);
+    }
+
+    /** Collects the VM name of each hfguest boot line among the events. */
+    private static Consumer<Event> bootLinesInto(List<String> boots) {
+        return e -> {
+            if (e.kind().equals(Event.GUEST_LINE) && e.fields().path("type").asText().equals(GuestLine.BOOT)) {
+                boots.add(e.vm());
+            }
+        };
     }
 
     private static void awaitSize(List<?> list, int size) throws InterruptedException {

@@ -8,6 +8,7 @@ import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.BootImage;
 import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import dev.hyperfresh.vmm.heartbeat.Heartbeat;
 import dev.hyperfresh.vmm.memory.PageRun;
 import java.time.Duration;
@@ -127,7 +128,7 @@ class VmResetOnKvmTest {
             int boots = watch.boots();
             watch.awaitBoots(boots + 1, PATIENCE);
             assertThat(vm.status()).isIn(VmStatus.RUNNING, VmStatus.RESETTING);
-            assertThat(watch.lines()).noneMatch(l -> l.is("ERR") || l.is("PANIC"));
+            assertThat(watch.lines()).noneMatch(l -> l.is(GuestLine.ERROR) || l.is(GuestLine.PANIC));
         }
     }
 
