@@ -10,7 +10,7 @@ _hyperfresh() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     COMPREPLY=()
     if (( COMP_CWORD == 1 )); then
-        COMPREPLY=($(compgen -W "attach completion console cutover demo detach history info launch list remap replace reset rollback script snapshot standby stop verify --script --debug" -- "$cur"))
+        COMPREPLY=($(compgen -W "attach completion console cutover demo detach history info launch list pause remap replace reset resume rollback script snapshot standby stop verify --script --debug" -- "$cur"))
         return
     fi
     local options= positional=
@@ -88,6 +88,13 @@ _hyperfresh() {
             options="--json --help"
             case $prev in
             esac ;;
+        pause)
+            options="--instance --vm --json --help"
+            positional=instance
+            case $prev in
+                --instance) _hyperfresh_value instance; return ;;
+                --vm) _hyperfresh_value value; return ;;
+            esac ;;
         remap)
             options="--instance --json --help"
             positional=instance
@@ -104,6 +111,13 @@ _hyperfresh() {
                 --accel) _hyperfresh_value choice "kvm tcg"; return ;;
             esac ;;
         reset)
+            options="--instance --vm --json --help"
+            positional=instance
+            case $prev in
+                --instance) _hyperfresh_value instance; return ;;
+                --vm) _hyperfresh_value value; return ;;
+            esac ;;
+        resume)
             options="--instance --vm --json --help"
             positional=instance
             case $prev in

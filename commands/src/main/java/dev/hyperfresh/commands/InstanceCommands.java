@@ -15,10 +15,7 @@ import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
-/**
- * Finding, inspecting and attaching to hfvisor instances and QEMUs; starting and stopping hfvisor instances,
- * resetting their VMs.
- */
+/** Finding, inspecting and attaching to hfvisor instances and QEMUs; starting and stopping hfvisor instances. */
 @ShellComponent
 public class InstanceCommands {
     private static final String HFVISOR = "hfvisor";
@@ -151,16 +148,5 @@ public class InstanceCommands {
                 .put("instance_ends", instanceEnds))
                 : vm == null ? "stopped " + target
                 : "stopped VM " + vm + " of " + target + (instanceEnds ? ", its last: " + target + " ends with it" : "");
-    }
-
-    @ShellMethod(key = "reset", value = "Reset one VM, or every VM, as a PC's reset button does: it boots again (its RAM kept); returns once it runs.", group = "Instances")
-    public String reset(
-            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
-            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
-            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = targets.hfvisor(instance, "reset");
-        engine.reset(target, vm);
-        return json ? Outcome.ok().render(JsonOutput.object().put("reset", target).put("vm", vm))
-                : vm == null ? "reset every VM of " + target : "reset VM " + vm + " of " + target;
     }
 }

@@ -39,8 +39,8 @@ import org.springframework.test.annotation.DirtiesContext.ClassMode;
 @ShellTest(terminalWidth = 200, properties = {"spring.shell.command.script.enabled=false",
     "spring.shell.command.history.enabled=false"})
 @DirtiesContext(classMode = ClassMode.AFTER_EACH_TEST_METHOD)
-@Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, ReplacementCommands.class, ConsoleCommand.class,
-    ScriptCommand.class, ScriptRunner.class, PositionalWords.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
+@Import({CommandRefusalsTest.Beans.class, InstanceCommands.class, VmCommands.class, ReplacementCommands.class,
+    ConsoleCommand.class, ScriptCommand.class, ScriptRunner.class, PositionalWords.class, Session.class, ScreenRenderer.class, ErrorReporter.class,
     InstanceNames.class, VmNames.class, Targets.class, CommandLine.class, WholeWords.class})
 class CommandRefusalsTest {
     static final Path DIR = tempDir();
@@ -164,6 +164,8 @@ class CommandRefusalsTest {
                 + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
         refused("reset qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "reset is not supported for QEMU instances"
                 + " (qmp:/nonexistent.qmp): reset a QEMU's guest through its own QMP (`system_reset`)");
+        refused("pause qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "pause is not supported for QEMU instances"
+                + " (qmp:/nonexistent.qmp): pause or resume a QEMU's guest through its own QMP (`stop`, `cont`)");
         refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,
                 "cutover is not supported for QEMU instances (qmp:/nonexistent.qmp): use `replace`");
         refused("replace qmp:/nonexistent.qmp --seconds 3", ExitCodes.USAGE, "--seconds is for hfvisor instances (how"
@@ -176,13 +178,16 @@ class CommandRefusalsTest {
                 "no VM named nosuch in instance demo (it has: web)");
         refused("stop demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
         refused("reset demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
+        refused("resume demo", ExitCodes.PRECONDITION, "cannot resume VM web of demo: it is running");
     }
 
     @Test
-    void resetSaysWhichVmsItReset() {
+    void resetAndPauseSayWhichVmsTheyActedOn() {
         said("reset --vm web demo", "reset VM web of demo");
         said("reset demo", "reset every VM of demo");
         said("reset demo --vm web --json", "{\"outcome\":\"ok\",\"reset\":\"demo\",\"vm\":\"web\"}");
+        said("pause demo --vm web", "paused VM web of demo");
+        said("pause demo --json", "{\"outcome\":\"ok\",\"paused\":\"demo\",\"vm\":null}");
         assertThat(errors.failures()).isZero();
     }
 

@@ -35,6 +35,12 @@ public interface Engine {
      */
     void reset(String instance, String vm);
 
+    /** Pauses the VM named {@code vm}, or every VM when null: its vCPUs stop; returns once they have. */
+    void pause(String instance, String vm);
+
+    /** Resumes the paused VM named {@code vm}, or every VM when null. */
+    void resume(String instance, String vm);
+
     /** Delivers the instance's events (heartbeats, console, state) until the returned handle is closed. */
     AutoCloseable follow(String instance, Consumer<Event> events);
 

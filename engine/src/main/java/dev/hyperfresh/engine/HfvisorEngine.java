@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import dev.hyperfresh.vmm.vm.VmStatus;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -124,13 +125,28 @@ public final class HfvisorEngine implements Engine {
 
     @Override
     public void reset(String name, String vm) {
+        // a VM resetting already is let through: hfvisor joins that reset
+        askEach(name, vm, "reset", Set.of(VmStatus.RUNNING.word(), VmStatus.RESETTING.word()));
+    }
+
+    @Override
+    public void pause(String name, String vm) {
+        askEach(name, vm, "pause", Set.of(VmStatus.RUNNING.word()));
+    }
+
+    @Override
+    public void resume(String name, String vm) {
+        askEach(name, vm, "resume", Set.of(VmStatus.PAUSED.word()));
+    }
+
+    /** Asks hfvisor to {@code op} the VM (every VM when null), each checked to be in one of {@code states} first. */
+    private void askEach(String name, String vm, String op, Set<String> states) {
         Instance instance = instance(name);
         if (vm != null) {
             instance.requireVm(vm);
         }
-        instance.requireResettable(vm);
-        Control.request(instance.socket(), "reset", vm == null ? null
-                : Json.MAPPER.createObjectNode().put("vm", vm));
+        instance.requireEach(vm, op, states);
+        Control.request(instance.socket(), op, vm == null ? null : Json.MAPPER.createObjectNode().put("vm", vm));
     }
 
     @Override

@@ -45,16 +45,14 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
     }
 
     /**
-     * Refuses a reset of {@code vm} (of every VM when null) unless each is running or resetting already (hfvisor
-     * joins that reset): said here, before anything is reset, where hfvisor would refuse a VM only after resetting
-     * those before it.
+     * Refuses {@code action} on {@code vm} (on every VM when null) unless each is in one of {@code states}: said
+     * here, before anything is done, where hfvisor would refuse a VM only after acting on those before it.
      */
-    public void requireResettable(String vm) {
-        Set<String> resettable = Set.of(VmStatus.RUNNING.word(), VmStatus.RESETTING.word());
+    public void requireEach(String vm, String action, Set<String> states) {
         info.vms().stream().filter(v -> vm == null || v.name().equals(vm))
-                .filter(v -> !resettable.contains(v.state())).findFirst().ifPresent(v -> {
-                    throw EngineException.precondition("cannot reset VM " + v.name() + " of " + name + ": it is "
-                            + v.state());
+                .filter(v -> !states.contains(v.state())).findFirst().ifPresent(v -> {
+                    throw EngineException.precondition("cannot " + action + " VM " + v.name() + " of " + name
+                            + ": it is " + v.state());
                 });
     }
 

@@ -71,14 +71,14 @@ public final class ActiveInstanceStub implements ControlHandler {
     public void reset(String vm) {
     }
 
+    /** Returns at once, as hfvisor does once the vCPUs are parked: the stub's VM has none. */
     @Override
     public void pause(String vm) {
-        throw new UnsupportedOperationException("the stub runs no VM");
     }
 
     @Override
     public void resume(String vm) {
-        throw new UnsupportedOperationException("the stub runs no VM");
+        throw new UnsupportedOperationException("the stub's VM never pauses");
     }
 
     @Override

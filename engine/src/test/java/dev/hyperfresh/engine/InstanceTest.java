@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** What an instance's info implies for its guests, decided here so that every view says the same. */
@@ -39,15 +40,18 @@ class InstanceTest {
     }
 
     @Test
-    void onlyRunningVmsAreResetAndEveryVmOnlyWhenEachRuns() {
+    void anActionOnEveryVmIsRefusedBeforehandUnlessEachIsInAStateItTakes() {
+        Set<String> resettable = Set.of("running", "resetting");
         Instance pausedAndResetting = two("paused", "resetting");
-        assertThatThrownBy(() -> pausedAndResetting.requireResettable("a")).isInstanceOfSatisfying(
+        assertThatThrownBy(() -> pausedAndResetting.requireEach("a", "reset", resettable)).isInstanceOfSatisfying(
                 EngineException.class, e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION))
                 .hasMessage("cannot reset VM a of lx: it is paused");
-        assertThatThrownBy(() -> pausedAndResetting.requireResettable(null))
+        assertThatThrownBy(() -> pausedAndResetting.requireEach(null, "reset", resettable))
                 .hasMessage("cannot reset VM a of lx: it is paused");
-        pausedAndResetting.requireResettable("b");   // its reset under way is the one hfvisor joins
-        two("running", "running").requireResettable(null);
+        pausedAndResetting.requireEach("b", "reset", resettable);
+        two("running", "running").requireEach(null, "reset", resettable);
+        assertThatThrownBy(() -> two("running", "paused").requireEach(null, "resume", Set.of("paused")))
+                .hasMessage("cannot resume VM a of lx: it is running");
     }
 
     private static Instance two(String a, String b) {

@@ -39,7 +39,7 @@ class BashCompletionTest {
 
     @Test
     void commandsOptionsInstancesValuesAndFiles() throws Exception {
-        assertThat(complete("hyperfresh re")).containsExactly("remap", "replace", "reset");
+        assertThat(complete("hyperfresh re")).containsExactly("remap", "replace", "reset", "resume");
         assertThat(complete("hyperfresh replace --")).contains("--instance", "--with", "--json", "--seconds");
         assertThat(complete("hyperfresh replace ")).containsExactly("db", "demo", "web");
         assertThat(complete("hyperfresh attach w")).containsExactly("web");

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.testkit.RequiresKvm;
-import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import java.nio.file.Path;
@@ -21,20 +20,20 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine's reset of a real hfvisor's hfguest VM, judged by the guest: it boots again (its boot line, then
- * heartbeats numbered from 0 again, without errors) while the instance says so in state events; a paused VM is
- * refused and stays paused.
+ * The engine's reset, pause and resume of a real hfvisor's hfguest VM, judged by the guest: reset, it boots again
+ * (its boot line, then heartbeats numbered from 0 again, without errors) while the instance says so in state events;
+ * paused, a reset or a second pause is refused and it stays paused; resumed, its heartbeats run on from the last.
  */
 @RequiresKvm
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class ResetOnKvmTest {
+class VmCommandsOnKvmTest {
     private static final String WEB = RealInstances.vmName("web");
 
     @TempDir
     Path root;
 
     @Test
-    void aResetVmBootsAgainAndAPausedOneIsRefused() throws Exception {
+    void aResetVmBootsAgainAPausedOneIsRefusedAndResumesWhereItWas() throws Exception {
         Path dir = RealInstances.directory(root, "reset");
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, RealInstances.launcher(dir, "hfv", null),
                 Duration.ofSeconds(60)));
@@ -48,21 +47,32 @@ class ResetOnKvmTest {
 
             int boot = awaitAfter(events, reset, e -> Event.GUEST_LINE.equals(e.kind())
                     && GuestLine.BOOT.equals(e.fields().path("type").asText()));
-            int beat = awaitAfter(events, boot, ResetOnKvmTest::heartbeat);
+            int beat = awaitAfter(events, boot, VmCommandsOnKvmTest::heartbeat);
             assertThat(events.get(beat).fields().path("seq").asLong()).as("the new boot's first heartbeat").isZero();
             awaitAfter(events, reset, e -> state(e, "running"));
             assertThat(events.stream().skip(reset).filter(e -> Event.STATE.equals(e.kind()))
                     .map(e -> e.fields().path("state").asText())).containsExactly("resetting", "running");
             RealInstances.awaitHeartbeats(engine, WEB, 2);
 
-            try (ControlClient control = ControlClient.connect(engine.instance(INSTANCE).socket())) {
-                control.pause(WEB);
-            }
+            engine.pause(INSTANCE, WEB);
             assertThatThrownBy(() -> engine.reset(INSTANCE, WEB)).isInstanceOfSatisfying(EngineException.class,
                     e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION)).hasMessageContaining(
                     "paused");
+            assertThatThrownBy(() -> engine.pause(INSTANCE, WEB)).hasMessage("cannot pause VM " + WEB + " of "
+                    + INSTANCE + ": it is paused");
             assertThat(engine.instance(INSTANCE).info().vms()).singleElement()
                     .satisfies(vm -> assertThat(vm.state()).isEqualTo("paused"));
+
+            Thread.sleep(500);   // the events of beats before the pause, still on their way
+            int resumed = events.size();
+            long lastSeq = events.stream().filter(VmCommandsOnKvmTest::heartbeat)
+                    .mapToLong(e -> e.fields().path("seq").asLong()).reduce((a, b) -> b).orElseThrow();
+            engine.resume(INSTANCE, WEB);
+            int next = awaitAfter(events, resumed, VmCommandsOnKvmTest::heartbeat);
+            assertThat(events.get(next).fields().path("seq").asLong()).as("it runs on from where it paused")
+                    .isEqualTo(lastSeq + 1);
+            assertThatThrownBy(() -> engine.resume(INSTANCE, WEB)).hasMessage("cannot resume VM " + WEB + " of "
+                    + INSTANCE + ": it is running");
         } finally {
             engine.stop(INSTANCE, null);
             RealInstances.killLeftovers(dir);

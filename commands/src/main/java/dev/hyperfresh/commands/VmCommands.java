@@ -1,0 +1,53 @@
+package dev.hyperfresh.commands;
+
+import dev.hyperfresh.engine.Engine;
+import org.springframework.shell.standard.ShellComponent;
+import org.springframework.shell.standard.ShellMethod;
+import org.springframework.shell.standard.ShellOption;
+
+/** What an operator does to an hfvisor instance's running VMs short of stopping them: pause, resume, reset. */
+@ShellComponent
+public class VmCommands {
+    private final Engine engine;
+    private final Targets targets;
+
+    public VmCommands(Engine engine, Targets targets) {
+        this.engine = engine;
+        this.targets = targets;
+    }
+
+    @ShellMethod(key = "pause", value = "Pause one VM, or every VM: its vCPUs stop where they are (its devices hold their state) until `resume`.", group = "Instances")
+    public String pause(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = targets.hfvisor(instance, "pause");
+        engine.pause(target, vm);
+        return said("paused", target, vm, json);
+    }
+
+    @ShellMethod(key = "resume", value = "Resume one paused VM, or every VM: it runs on from where it paused.", group = "Instances")
+    public String resume(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = targets.hfvisor(instance, "resume");
+        engine.resume(target, vm);
+        return said("resumed", target, vm, json);
+    }
+
+    @ShellMethod(key = "reset", value = "Reset one VM, or every VM, as a PC's reset button does: it boots again (its RAM kept); returns once it runs.", group = "Instances")
+    public String reset(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = targets.hfvisor(instance, "reset");
+        engine.reset(target, vm);
+        return said("reset", target, vm, json);
+    }
+
+    private static String said(String done, String target, String vm, boolean json) {
+        return json ? Outcome.ok().render(JsonOutput.object().put(done, target).put("vm", vm))
+                : vm == null ? done + " every VM of " + target : done + " VM " + vm + " of " + target;
+    }
+}
