@@ -5,13 +5,14 @@ import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.cli.VmSpec;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.Json;
+import dev.hyperfresh.vmm.vm.VmStatus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import dev.hyperfresh.vmm.vm.VmStatus;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -126,26 +128,29 @@ public final class HfvisorEngine implements Engine {
     @Override
     public void reset(String name, String vm) {
         // a VM resetting already is let through: hfvisor joins that reset
-        askEach(name, vm, "reset", Set.of(VmStatus.RUNNING.word(), VmStatus.RESETTING.word()));
+        Function<InstanceInfo.Vm, String> state = Instance.unlessIn(Set.of(VmStatus.RUNNING.word(),
+                VmStatus.RESETTING.word()));
+        askEach(name, vm, "reset", v -> InstanceInfo.Vm.REBOOT_POWEROFF.equals(v.reboot())
+                ? "it powers off on a reset (reboot=poweroff): it has nothing to boot again from" : state.apply(v));
     }
 
     @Override
     public void pause(String name, String vm) {
-        askEach(name, vm, "pause", Set.of(VmStatus.RUNNING.word()));
+        askEach(name, vm, "pause", Instance.unlessIn(Set.of(VmStatus.RUNNING.word())));
     }
 
     @Override
     public void resume(String name, String vm) {
-        askEach(name, vm, "resume", Set.of(VmStatus.PAUSED.word()));
+        askEach(name, vm, "resume", Instance.unlessIn(Set.of(VmStatus.PAUSED.word())));
     }
 
-    /** Asks hfvisor to {@code op} the VM (every VM when null), each checked to be in one of {@code states} first. */
-    private void askEach(String name, String vm, String op, Set<String> states) {
+    /** Asks hfvisor to {@code op} the VM (every VM when null) unless {@code objection} has one to a VM first. */
+    private void askEach(String name, String vm, String op, Function<InstanceInfo.Vm, String> objection) {
         Instance instance = instance(name);
         if (vm != null) {
             instance.requireVm(vm);
         }
-        instance.requireEach(vm, op, states);
+        instance.requireEach(vm, op, objection);
         Control.request(instance.socket(), op, vm == null ? null : Json.MAPPER.createObjectNode().put("vm", vm));
     }
 

@@ -7,6 +7,7 @@ import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * An hfvisor control socket found in the socket directory: either answering ({@code info} set) or stale
@@ -45,15 +46,22 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
     }
 
     /**
-     * Refuses {@code action} on {@code vm} (on every VM when null) unless each is in one of {@code states}: said
-     * here, before anything is done, where hfvisor would refuse a VM only after acting on those before it.
+     * Refuses {@code action} on {@code vm} (on every VM when null) if {@code objection} has one to a VM (null: none):
+     * said here, before anything is done, where hfvisor would refuse a VM only after acting on those before it.
      */
-    public void requireEach(String vm, String action, Set<String> states) {
-        info.vms().stream().filter(v -> vm == null || v.name().equals(vm))
-                .filter(v -> !states.contains(v.state())).findFirst().ifPresent(v -> {
-                    throw EngineException.precondition("cannot " + action + " VM " + v.name() + " of " + name
-                            + ": it is " + v.state());
-                });
+    public void requireEach(String vm, String action, Function<InstanceInfo.Vm, String> objection) {
+        for (InstanceInfo.Vm v : info.vms()) {
+            String why = vm == null || v.name().equals(vm) ? objection.apply(v) : null;
+            if (why != null) {
+                throw EngineException.precondition("cannot " + action + " VM " + v.name() + " of " + name + ": "
+                        + why);
+            }
+        }
+    }
+
+    /** The objection to a VM in none of {@code states}: the state it is in. */
+    public static Function<InstanceInfo.Vm, String> unlessIn(Set<String> states) {
+        return v -> states.contains(v.state()) ? null : "it is " + v.state();
     }
 
     /** Refuses {@code vm} unless this instance runs a VM of that name (hfvisor's own words for it). */

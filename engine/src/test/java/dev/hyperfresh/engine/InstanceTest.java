@@ -43,14 +43,14 @@ class InstanceTest {
     void anActionOnEveryVmIsRefusedBeforehandUnlessEachIsInAStateItTakes() {
         Set<String> resettable = Set.of("running", "resetting");
         Instance pausedAndResetting = two("paused", "resetting");
-        assertThatThrownBy(() -> pausedAndResetting.requireEach("a", "reset", resettable)).isInstanceOfSatisfying(
+        assertThatThrownBy(() -> pausedAndResetting.requireEach("a", "reset", Instance.unlessIn(resettable))).isInstanceOfSatisfying(
                 EngineException.class, e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION))
                 .hasMessage("cannot reset VM a of lx: it is paused");
-        assertThatThrownBy(() -> pausedAndResetting.requireEach(null, "reset", resettable))
+        assertThatThrownBy(() -> pausedAndResetting.requireEach(null, "reset", Instance.unlessIn(resettable)))
                 .hasMessage("cannot reset VM a of lx: it is paused");
-        pausedAndResetting.requireEach("b", "reset", resettable);
-        two("running", "running").requireEach(null, "reset", resettable);
-        assertThatThrownBy(() -> two("running", "paused").requireEach(null, "resume", Set.of("paused")))
+        pausedAndResetting.requireEach("b", "reset", Instance.unlessIn(resettable));
+        two("running", "running").requireEach(null, "reset", Instance.unlessIn(resettable));
+        assertThatThrownBy(() -> two("running", "paused").requireEach(null, "resume", Instance.unlessIn(Set.of("paused"))))
                 .hasMessage("cannot resume VM a of lx: it is running");
     }
 

@@ -4,10 +4,12 @@ import static dev.hyperfresh.engine.RealInstances.INSTANCE;
 import static dev.hyperfresh.engine.RealInstances.PATIENCE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresKvm
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class VmCommandsOnKvmTest {
-    private static final String WEB = RealInstances.vmName("web");
+    private static final String WEB = RealInstances.vmName("web"), OFF = RealInstances.vmName("off");
 
     @TempDir
     Path root;
@@ -37,7 +39,8 @@ class VmCommandsOnKvmTest {
         Path dir = RealInstances.directory(root, "reset");
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, RealInstances.launcher(dir, "hfv", null),
                 Duration.ofSeconds(60)));
-        engine.launch(new LaunchRequest(INSTANCE, List.of(RealInstances.spec(WEB))), ProgressListener.NONE);
+        engine.launch(new LaunchRequest(INSTANCE, List.of(RealInstances.spec(WEB),
+                "reboot=poweroff," + RealInstances.spec(OFF))), ProgressListener.NONE);
         List<Event> events = new CopyOnWriteArrayList<>();
         try (AutoCloseable following = engine.follow(INSTANCE, events::add)) {
             // far enough into its heartbeats that numbering from 0 again can only be a new boot
@@ -54,14 +57,19 @@ class VmCommandsOnKvmTest {
                     .map(e -> e.fields().path("state").asText())).containsExactly("resetting", "running");
             RealInstances.awaitHeartbeats(engine, WEB, 2);
 
+            assertThatThrownBy(() -> engine.reset(INSTANCE, null)).as("every VM: refused before any is reset")
+                    .hasMessage("cannot reset VM " + OFF + " of " + INSTANCE + ": it powers off on a reset"
+                            + " (reboot=poweroff): it has nothing to boot again from");
+
             engine.pause(INSTANCE, WEB);
             assertThatThrownBy(() -> engine.reset(INSTANCE, WEB)).isInstanceOfSatisfying(EngineException.class,
                     e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION)).hasMessageContaining(
                     "paused");
             assertThatThrownBy(() -> engine.pause(INSTANCE, WEB)).hasMessage("cannot pause VM " + WEB + " of "
                     + INSTANCE + ": it is paused");
-            assertThat(engine.instance(INSTANCE).info().vms()).singleElement()
-                    .satisfies(vm -> assertThat(vm.state()).isEqualTo("paused"));
+            assertThat(engine.instance(INSTANCE).info().vms()).extracting(InstanceInfo.Vm::name,
+                    InstanceInfo.Vm::state, InstanceInfo.Vm::reboot).containsExactly(
+                    tuple(WEB, "paused", "restart"), tuple(OFF, "running", "poweroff"));
 
             Thread.sleep(500);   // the events of beats before the pause, still on their way
             int resumed = events.size();

@@ -23,12 +23,15 @@ public record InstanceInfo(String name, long pid, String version, String buildId
      * One VM: {@code residentBytes} the host memory its pages take (what the guest has touched of its
      * {@code memoryBytes}; null from an hfvisor older than the field); {@code guestKind} names what it boots, e.g.
      * {@code hfguest} or {@code linux}; {@code exits} what its vCPUs cost in exits so far (null where not counted,
-     * e.g. in a handover reply; built by {@code VirtualMachine.describe}).
+     * e.g. in a handover reply; built by {@code VirtualMachine.describe}); {@code reboot} what a reset does to it,
+     * {@value #REBOOT_RESTART} or {@value #REBOOT_POWEROFF} (null from an hfvisor older than resets).
      */
     public record Vm(String name, int vcpus, long memoryBytes, Long residentBytes, String state, String guestKind,
-                     Exits exits, List<Disk> disks, List<Nic> nics) {
+                     Exits exits, List<Disk> disks, List<Nic> nics, String reboot) {
+        public static final String REBOOT_RESTART = "restart", REBOOT_POWEROFF = "poweroff";
+
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
-            this(name, vcpus, memoryBytes, null, state, guestKind, null, null, null);
+            this(name, vcpus, memoryBytes, null, state, guestKind, null, null, null, REBOOT_RESTART);
         }
     }
 

@@ -739,7 +739,8 @@ public final class VirtualMachine implements AutoCloseable {
         List<InstanceInfo.Disk> shownDisks = disks.isEmpty() ? null : disks.stream().map(VmDisk::info).toList();
         List<InstanceInfo.Nic> shownNics = nics.isEmpty() ? null : nics.stream().map(VmNic::info).toList();
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
-                config.guestKind(), exits, shownDisks, shownNics);
+                config.guestKind(), exits, shownDisks, shownNics,
+                powerOn == null ? InstanceInfo.Vm.REBOOT_POWEROFF : InstanceInfo.Vm.REBOOT_RESTART);
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
