@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,7 +45,21 @@ class DirectCommandsTest {
         HyperfreshProcess.Result direct = HyperfreshProcess.run(sockets, TIMEOUT, "help");
 
         assertThat(direct.exitCode()).isZero();
-        assertThat(direct.out()).isEqualTo(throughTheShell("help").out()).contains("replace", "list", "info");
+        assertThat(inOrder(direct.out())).isEqualTo(inOrder(throughTheShell("help").out()));
+        assertThat(direct.out()).contains("replace", "list", "info", "reset");
+    }
+
+    /**
+     * Help text with each group's lines sorted: Spring Shell lists a group's commands in a HashMap's order by name,
+     * names in one bucket in the order of a HashSet of their registrations by identity hash — which changes from run
+     * to run (2026-12-06: `reset` and `detach`, one bucket, came out either way).
+     */
+    private static String inOrder(String help) {
+        StringBuilder out = new StringBuilder();
+        for (String group : help.split("\\n\\s*\\n", -1)) {
+            out.append(group.lines().sorted().collect(Collectors.joining("\n"))).append("\n\n");
+        }
+        return out.toString();
     }
 
     @Test
