@@ -113,14 +113,14 @@ public record VmSpec(String name, long memoryBytes, int vcpus, String guest, Pat
         if (nics.stream().map(InstanceInfo.Nic::tap).distinct().count() < nics.size()) {
             throw new IllegalArgumentException("a tap is given twice in '" + text + "'");
         }
-        String reboot = kv.getOrDefault(REBOOT, "restart");
-        if (!reboot.equals("restart") && !reboot.equals("poweroff")) {
+        String reboot = kv.getOrDefault(REBOOT, InstanceInfo.Vm.REBOOT_RESTART);
+        if (!reboot.equals(InstanceInfo.Vm.REBOOT_RESTART) && !reboot.equals(InstanceInfo.Vm.REBOOT_POWEROFF)) {
             throw new IllegalArgumentException("reboot must be restart or poweroff, got '" + reboot + "'");
         }
         VmConfig.check(name, mem, cpus, kv.containsKey("hugepages"));
         return new VmSpec(name, mem, cpus, guest, kernel, initrd, kv.getOrDefault("cmdline", ""),
                 kv.containsKey("hugepages"), kv.getOrDefault("console", "stdout"), List.copyOf(disks),
-                List.copyOf(nics), reboot.equals("restart"));
+                List.copyOf(nics), reboot.equals(InstanceInfo.Vm.REBOOT_RESTART));
     }
 
     /** Sizes like 256M, 4G, 1048576 (bytes), 512K. */

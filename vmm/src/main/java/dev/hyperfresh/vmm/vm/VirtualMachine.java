@@ -390,15 +390,24 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Waits until every vCPU asked to park by {@link #requestPause()} is parked; then the VM is paused. */
     public void awaitPaused() {
-        boolean parked = gate.awaitParked();
-        for (int i = 0; i < nics.size(); i++) {   // a plain loop: this runs inside the blackout
-            nics.get(i).device().quiesce();
-        }
+        boolean parked = awaitParkedAndQuiet();
         synchronized (this) {
             if (pauseRequested && parked && !stopping && status == VmStatus.RUNNING) {   // not a reset's pause
                 status = VmStatus.PAUSED;
             }
         }
+    }
+
+    /**
+     * Waits until the vCPUs asked to park are parked, then until no NIC's receiver writes guest memory: nothing of
+     * the VM runs on after it. Whether the pause still stands.
+     */
+    private boolean awaitParkedAndQuiet() {
+        boolean parked = gate.awaitParked();
+        for (int i = 0; i < nics.size(); i++) {   // a plain loop: this runs inside the blackout
+            nics.get(i).device().quiesce();
+        }
+        return parked;
     }
 
     public void resume() {
@@ -630,10 +639,7 @@ public final class VirtualMachine implements AutoCloseable {
     /** On the resetter's thread, once every vCPU is asked to park; the VM's monitor keeps a close out meanwhile. */
     private void completeReset(String why, CompletableFuture<Void> done) {
         resetListeners.forEach(l -> l.accept(VmStatus.RESETTING, why));
-        gate.awaitParked();
-        for (VmNic n : nics) {
-            n.device().quiesce();
-        }
+        awaitParkedAndQuiet();   // a close meanwhile is seen below, under the monitor
         RuntimeException failure = null;
         synchronized (this) {
             if (stopping) {

@@ -92,15 +92,20 @@ final class GuestWatch implements Consumer<GuestLine> {
     synchronized void assertHealthy(int cpus) {
         assertThat(lines).as("boot line").anyMatch(l -> l.is(GuestLine.BOOT) && l.number("cpus") == cpus);
         assertThat(lines).as("error or panic lines").noneMatch(l -> l.is(GuestLine.ERROR) || l.is(GuestLine.PANIC));
+        assertBootHealthy(boots() - 1, cpus);
+    }
+
+    /** Boot {@code boot} (from 0) as hfguest saw it: every CPU's heartbeats present once, timer ticking, no error. */
+    synchronized void assertBootHealthy(int boot, int cpus) {
         for (int c = 0; c < cpus; c++) {
-            List<Heartbeat> hb = heartbeats(c);
-            assertThat(hb).as("heartbeats of cpu %d", c).isNotEmpty();
+            List<Heartbeat> hb = heartbeatsOfBoot(boot, c);
+            assertThat(hb).as("heartbeats of boot %d cpu %d", boot, c).isNotEmpty();
             for (int i = 0; i < hb.size(); i++) {
-                assertThat(hb.get(i).seq()).as("cpu %d heartbeat #%d", c, i).isEqualTo(i);
+                assertThat(hb.get(i).seq()).as("boot %d cpu %d heartbeat #%d", boot, c, i).isEqualTo(i);
+                assertThat(hb.get(i).memoryErrors()).as("memory errors boot %d cpu %d", boot, c).isZero();
+                assertThat(hb.get(i).canaryErrors()).as("canary errors boot %d cpu %d", boot, c).isZero();
             }
             Heartbeat last = hb.get(hb.size() - 1);
-            assertThat(last.memoryErrors()).as("memory errors cpu %d", c).isZero();
-            assertThat(last.canaryErrors()).as("canary errors cpu %d", c).isZero();
             assertThat(last.tscBackwards()).as("TSC went backwards on cpu %d", c).isZero();
             assertThat(last.ticks()).as("timer ticks cpu %d", c).isGreaterThan(hb.get(0).ticks());
         }
