@@ -10,7 +10,7 @@ _hyperfresh() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     COMPREPLY=()
     if (( COMP_CWORD == 1 )); then
-        COMPREPLY=($(compgen -W "attach completion console cutover demo detach history info launch list pause remap replace reset resume rollback script snapshot standby stop verify --script --debug" -- "$cur"))
+        COMPREPLY=($(compgen -W "attach completion console cutover demo detach history info launch list pause remap replace reset resume rollback script shutdown snapshot standby stop verify --script --debug" -- "$cur"))
         return
     fi
     local options= positional=
@@ -135,6 +135,14 @@ _hyperfresh() {
             positional=file
             case $prev in
                 --file) _hyperfresh_value file; return ;;
+            esac ;;
+        shutdown)
+            options="--instance --vm --wait --json --help"
+            positional=instance
+            case $prev in
+                --instance) _hyperfresh_value instance; return ;;
+                --vm) _hyperfresh_value value; return ;;
+                --wait) _hyperfresh_value value; return ;;
             esac ;;
         snapshot)
             options="--instance --show --save --json --help"

@@ -13,6 +13,10 @@
 #   LINUXNET dev=eth0 mac=<its MAC> addr=ADDR/PREFIX peer=PEER  once
 #   netcheck ok seq=<n> | netcheck FAIL seq=<n>                 after each heartbeat: one ping to PEER, answered
 #                                                               within 5 s or FAIL
+# and, where the machine has ACPI (hfvisor's does, unless acpi=off), once its power button driver is loaded:
+#   LINUXACPI power_button=<presses so far>                     once
+#   LINUXPOWERBUTTON seq=<n>                                    when the button was pressed: then it powers off
+#                                                               (`poweroff -f`, ACPI's S5)
 # The memory check copies a random reference file held in RAM and compares checksums: a page that changed
 # under the guest (lost or corrupted in a handover) shows up as FAIL. Its size in MiB comes from hf_memcheck_mib=
 # on the kernel command line (default 4); 0 turns it off.
@@ -32,6 +36,12 @@ for arg in $(cat /proc/cmdline); do
 done
 
 echo "LINUXBOOT kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) memtotal_kb=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
+
+presses=
+if [ -d /sys/firmware/acpi ] && insmod /lib/modules/button.ko; then
+    presses=$(cat /sys/firmware/acpi/interrupts/ff_pwr_btn 2>/dev/null | awk '{print $1}')
+    echo "LINUXACPI power_button=${presses:=0}"
+fi
 
 disk=
 if [ -n "$(ls /sys/bus/pci/devices 2>/dev/null)" ]; then
@@ -100,6 +110,11 @@ while true; do
         else
             echo "netcheck FAIL seq=$seq"
         fi
+    fi
+    if [ -n "$presses" ] && [ "$(awk '{print $1}' /sys/firmware/acpi/interrupts/ff_pwr_btn)" != "$presses" ]; then
+        echo "LINUXPOWERBUTTON seq=$seq"
+        sync
+        poweroff -f
     fi
     seq=$((seq + 1))
     sleep 1

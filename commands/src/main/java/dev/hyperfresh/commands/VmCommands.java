@@ -1,11 +1,16 @@
 package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.Engine;
+import dev.hyperfresh.engine.EngineException;
+import java.time.Duration;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
-/** What an operator does to an hfvisor instance's running VMs short of stopping them: pause, resume, reset. */
+/**
+ * What an operator does to an hfvisor instance's running VMs short of stopping them: pause, resume, reset, and
+ * shutdown, the guest's own power-off asked for by ACPI's power button.
+ */
 @ShellComponent
 public class VmCommands {
     private final Engine engine;
@@ -46,8 +51,27 @@ public class VmCommands {
         return said("reset", target, vm, json);
     }
 
+    @ShellMethod(key = "shutdown", value = "Press the ACPI power button of one VM, or of every VM: its guest shuts down and powers off in its own time (`stop` powers off at once).", group = "Instances")
+    public String shutdown(
+            @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
+            @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
+            @ShellOption(value = "--wait", defaultValue = ShellOption.NULL, arity = 1, help = "return once it has powered off, failing after this many seconds") Integer waitSeconds,
+            @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        String target = targets.hfvisor(instance, "shutdown");
+        if (waitSeconds != null && waitSeconds <= 0) {
+            throw EngineException.usage("--wait takes a number of seconds above 0, got " + waitSeconds);
+        }
+        engine.shutdown(target, vm, waitSeconds == null ? null : Duration.ofSeconds(waitSeconds));
+        return json ? Outcome.ok().render(JsonOutput.object().put("shutdown", target).put("vm", vm)
+                .put("powered_off", waitSeconds != null))
+                : said(waitSeconds == null ? "pressed the power button of" : "shut down", target, vm);
+    }
+
     private static String said(String done, String target, String vm, boolean json) {
-        return json ? Outcome.ok().render(JsonOutput.object().put(done, target).put("vm", vm))
-                : vm == null ? done + " every VM of " + target : done + " VM " + vm + " of " + target;
+        return json ? Outcome.ok().render(JsonOutput.object().put(done, target).put("vm", vm)) : said(done, target, vm);
+    }
+
+    private static String said(String done, String target, String vm) {
+        return vm == null ? done + " every VM of " + target : done + " VM " + vm + " of " + target;
     }
 }

@@ -164,6 +164,9 @@ class CommandRefusalsTest {
                 + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
         refused("reset qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "reset is not supported for QEMU instances"
                 + " (qmp:/nonexistent.qmp): reset a QEMU's guest through its own QMP (`system_reset`)");
+        refused("shutdown qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "shutdown is not supported for QEMU"
+                + " instances (qmp:/nonexistent.qmp): press a QEMU's power button through its own QMP"
+                + " (`system_powerdown`)");
         refused("pause qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "pause is not supported for QEMU instances"
                 + " (qmp:/nonexistent.qmp): pause or resume a QEMU's guest through its own QMP (`stop`, `cont`)");
         refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,
@@ -179,6 +182,9 @@ class CommandRefusalsTest {
         refused("stop demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
         refused("reset demo --vm nosuch", ExitCodes.PRECONDITION, "no VM named nosuch in instance demo (it has: web)");
         refused("resume demo", ExitCodes.PRECONDITION, "cannot resume VM web of demo: it is running");
+        refused("shutdown demo", ExitCodes.PRECONDITION, "cannot shutdown VM web of demo: its machine has no ACPI"
+                + " power button (hfguest's); `stop` powers it off");
+        refused("shutdown demo --wait 0", ExitCodes.USAGE, "--wait takes a number of seconds above 0, got 0");
     }
 
     @Test

@@ -40,7 +40,7 @@ class InstanceViewsTest {
         Instance two = Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", "PVM",
                 1000, "running", InstanceInfo.ACTIVE, List.of(
                         new InstanceInfo.Vm("web", 1, 4L << 30, 560L << 20, "running", "hfguest", null, null, null,
-                                InstanceInfo.Vm.REBOOT_RESTART),
+                                InstanceInfo.Vm.REBOOT_RESTART, InstanceInfo.Vm.POWER_BUTTON_NONE),
                         new InstanceInfo.Vm("old", 1, 64L << 20, "running", "hfguest"))));
 
         assertThat(Views.info(two)).contains("│web│running│1    │4 GiB │560 MiB │hfguest│")
@@ -57,7 +57,7 @@ class InstanceViewsTest {
                                         new InstanceInfo.Disk("/srv/base.img", true)),
                                 List.of(new InstanceInfo.Nic("tap0", "52:54:00:12:34:56"),
                                         new InstanceInfo.Nic("tap1", "52:54:00:12:34:57", true)),
-                                InstanceInfo.Vm.REBOOT_POWEROFF),
+                                InstanceInfo.Vm.REBOOT_POWEROFF, InstanceInfo.Vm.POWER_BUTTON_LISTENING),
                         new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux"))));
 
         assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img, /srv/base.img (read-only)│")

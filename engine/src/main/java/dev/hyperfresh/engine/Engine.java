@@ -35,6 +35,13 @@ public interface Engine {
      */
     void reset(String instance, String vm);
 
+    /**
+     * Presses the ACPI power button of the VM named {@code vm}, or of every VM when {@code vm} is null: its guest
+     * shuts down and powers off in its own time. Refused unless each is running and its guest listens to the
+     * button. With {@code wait}, returns once each has powered off, or fails when one has not within it.
+     */
+    void shutdown(String instance, String vm, Duration wait);
+
     /** Pauses the VM named {@code vm}, or every VM when null: its vCPUs stop; returns once they have. */
     void pause(String instance, String vm);
 

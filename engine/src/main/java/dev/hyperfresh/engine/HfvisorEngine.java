@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,7 @@ import java.util.stream.Stream;
 /** The engine over real hfvisor processes and their control sockets in one directory. */
 public final class HfvisorEngine implements Engine {
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration SHUTDOWN_POLL = Duration.ofMillis(200);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     static final String SOCKET_SUFFIX = ".sock";
 
@@ -132,6 +135,53 @@ public final class HfvisorEngine implements Engine {
                 VmStatus.RESETTING.word()));
         askEach(name, vm, "reset", v -> InstanceInfo.Vm.REBOOT_POWEROFF.equals(v.reboot())
                 ? "it powers off on a reset (reboot=poweroff): it has nothing to boot again from" : state.apply(v));
+    }
+
+    @Override
+    public void shutdown(String name, String vm, Duration wait) {
+        Function<InstanceInfo.Vm, String> state = Instance.unlessIn(Set.of(VmStatus.RUNNING.word()));
+        List<String> pressed = instance(name).info().vms().stream().map(InstanceInfo.Vm::name)
+                .filter(v -> vm == null || v.equals(vm)).toList();
+        askEach(name, vm, "shutdown", v -> Optional.ofNullable(state.apply(v)).orElseGet(() -> unheard(v)));
+        if (wait != null) {
+            awaitPoweredOff(name, pressed, wait);
+        }
+    }
+
+    /** Why the VM's guest would not hear its power button, or null when it would. */
+    private static String unheard(InstanceInfo.Vm v) {
+        return switch (Objects.requireNonNullElse(v.powerButton(), InstanceInfo.Vm.POWER_BUTTON_NONE)) {
+            case InstanceInfo.Vm.POWER_BUTTON_LISTENING -> null;
+            case InstanceInfo.Vm.POWER_BUTTON_IGNORED -> "its guest has not enabled ACPI's power button (booted with"
+                    + " acpi=off, or without ACPI's button driver, or not that far yet); `stop` powers it off";
+            default -> "its machine has no ACPI power button (" + v.guestKind() + "'s); `stop` powers it off";
+        };
+    }
+
+    /** Until none of {@code vms} is alive in the instance (or the instance, its last VM gone, has ended). */
+    private void awaitPoweredOff(String name, List<String> vms, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            Path socket = socket(name);
+            Instance now = Files.exists(socket) ? query(socket) : null;
+            List<String> up = now == null || now.isStale() ? List.of() : now.info().vms().stream()
+                    .filter(v -> vms.contains(v.name()) && Instance.ALIVE.contains(v.state())).map(InstanceInfo.Vm::name)
+                    .toList();
+            if (up.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw EngineException.failed("VM " + String.join(", ", up) + " of " + name + " still running "
+                        + wait.toSeconds() + " s after its power button was pressed; `stop` powers it off");
+            }
+            try {
+                Thread.sleep(SHUTDOWN_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw EngineException.failed("interrupted while waiting for " + String.join(", ", up)
+                        + " to power off");
+            }
+        }
     }
 
     @Override

@@ -35,14 +35,16 @@ public record Instance(String name, Path socket, InstanceInfo info, String probl
         return InstanceInfo.STANDBY.equals(role());
     }
 
+    /** The states of a VM that has not ended: hfvisor runs on while one of its VMs is in one. */
+    public static final Set<String> ALIVE = Set.of(VmStatus.CREATED.word(), VmStatus.RUNNING.word(),
+            VmStatus.PAUSED.word(), VmStatus.RESETTING.word());
+
     /**
      * Whether stopping {@code vm} ends the instance: hfvisor exits once none of its VMs is created, running, paused
      * or resetting.
      */
     public boolean endsWithout(String vm) {
-        Set<String> alive = Set.of(VmStatus.CREATED.word(), VmStatus.RUNNING.word(), VmStatus.PAUSED.word(),
-                VmStatus.RESETTING.word());
-        return info.vms().stream().filter(v -> !v.name().equals(vm)).noneMatch(v -> alive.contains(v.state()));
+        return info.vms().stream().filter(v -> !v.name().equals(vm)).noneMatch(v -> ALIVE.contains(v.state()));
     }
 
     /**

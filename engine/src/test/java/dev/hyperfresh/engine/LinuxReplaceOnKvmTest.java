@@ -9,6 +9,7 @@ import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.boot.linux.LinuxGuestBuild;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.Event;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * uptime advancing, memory check ok. COM1, i8042, CMOS and COM1's unfinished line move with it. The 2-vCPU guest has
  * two disks: Linux's own virtio_blk reads the label the test wrote into each image, then writes, flushes and reads
  * back a block of the first every second, on both instances, and the blocks it wrote are in the image file; the
- * second is read-only. The 1-vCPU guest has a network interface on the operator's tap: Linux's virtio_net pings the
+ * second is read-only; on the new instance the operator's `shutdown` presses its ACPI power button, which the guest
+ * enabled on the old one, and Linux powers off (ACPI's S5), ending the instance. The 1-vCPU guest has a network interface on the operator's tap: Linux's virtio_net pings the
  * host every second from both instances (guests/linux's netcheck), and the host pings it on the new one. (One vCPU
  * there: two of four runs of a 2-vCPU guest with a NIC froze the emulator under the nested KVM, its CPU left in the
  * guest for 150 s, the known emulator hang of tools/nested-kvm/README.md.) Then the operator resets it on the new
@@ -57,7 +59,15 @@ class LinuxReplaceOnKvmTest {
                     assertThat(before).as("Linux read each disk's label").anyMatch(l ->
                             l.contains("LINUXDISK dev=vda size_kb=8192 label=" + label)).anyMatch(l ->
                             l.contains("LINUXDISK dev=vdb size_kb=1024 label=HFDISK base"));
-                }, (now, lines) -> { });
+                }, (engine, now, lines) -> {
+                    // its ACPI registers moved: the power button the guest enabled on the old instance is heard
+                    assertThat(now.info().vms()).singleElement().extracting(InstanceInfo.Vm::powerButton)
+                            .isEqualTo(InstanceInfo.Vm.POWER_BUTTON_LISTENING);
+                    engine.shutdown("lx", null, Duration.ofMinutes(5));
+                    assertThat(lines).as("the guest heard it and powered off").anyMatch(l ->
+                            l.startsWith("LINUXPOWERBUTTON seq="));
+                    assertThat(Files.exists(engine.socket("lx"))).as("its instance ended with it").isFalse();
+                });
         assertThat(console).as("no block read back wrong").noneMatch(l -> l.contains("diskcheck FAIL"));
         long last = last(console, "diskcheck ok");
         byte[] written = Files.readAllBytes(image);
@@ -77,7 +87,7 @@ class LinuxReplaceOnKvmTest {
                     + LinuxGuestBuild.CMDLINE_WITH_PCI + " hfnet=" + GUEST + "/24@" + HOST, "netcheck ok", before ->
                     assertThat(before).as("Linux found its NIC").anyMatch(l ->
                             l.contains("LINUXNET dev=eth0 mac=" + MAC + " addr=" + GUEST + "/24 peer=" + HOST)),
-                    (now, lines) -> {
+                    (engine, now, lines) -> {
                         HostCommand.run("ping", "-c", "3", "-W", "5", GUEST);
                         try (ControlClient c = ControlClient.connect(now.socket())) {
                             c.reset("ln");
@@ -98,7 +108,7 @@ class LinuxReplaceOnKvmTest {
      * Launches Linux VM {@code name} with {@code devices} (the spec's keys after the guest's), waits for its first
      * {@code check} line, lets {@code booted} look at the console so far, replaces its instance through the engine
      * and checks the outcome and verification, waits for three more {@code check} lines from the new instance and
-     * runs {@code onTheNewInstance} while it runs; returns the console of both.
+     * runs {@code onTheNewInstance} while it runs (which may end it); returns the console of both.
      */
     private List<String> replaced(String name, String devices, String check, Consumer<List<String>> booted,
                                   HostCheck onTheNewInstance) throws Exception {
@@ -142,17 +152,19 @@ class LinuxReplaceOnKvmTest {
 
             try (AutoCloseable events = engine.follow(name, keep)) {   // the new instance's console
                 await(console, c -> last(c, check) >= before + 3, Duration.ofMinutes(3), dir.resolve(name + ".log"));
-                onTheNewInstance.check(now, console);
+                onTheNewInstance.check(engine, now, console);
             }
             return console;
         } finally {
-            engine.stop(name, null);
+            if (Files.exists(engine.socket(name))) {   // unless the check shut it down
+                engine.stop(name, null);
+            }
         }
     }
 
     /** What the host checks of a replaced VM while its new instance runs (its console still followed). */
     private interface HostCheck {
-        void check(Instance now, List<String> console) throws Exception;
+        void check(HfvisorEngine engine, Instance now, List<String> console) throws Exception;
     }
 
     private static int lastIndexOf(List<String> console, String part) {

@@ -61,6 +61,14 @@ class VmCommandsOnKvmTest {
                     .hasMessage("cannot reset VM " + OFF + " of " + INSTANCE + ": it powers off on a reset"
                             + " (reboot=poweroff): it has nothing to boot again from");
 
+            assertThatThrownBy(() -> engine.shutdown(INSTANCE, WEB, null)).as("hfguest's machine has no ACPI")
+                    .isInstanceOfSatisfying(EngineException.class,
+                            e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION))
+                    .hasMessage("cannot shutdown VM " + WEB + " of " + INSTANCE + ": its machine has no ACPI power"
+                            + " button (hfguest's); `stop` powers it off");
+            assertThat(engine.instance(INSTANCE).info().vms()).extracting(InstanceInfo.Vm::powerButton)
+                    .containsOnly(InstanceInfo.Vm.POWER_BUTTON_NONE);
+
             engine.pause(INSTANCE, WEB);
             assertThatThrownBy(() -> engine.reset(INSTANCE, WEB)).isInstanceOfSatisfying(EngineException.class,
                     e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION)).hasMessageContaining(

@@ -229,6 +229,22 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         }
     }
 
+    /** Every selected VM's guest must hear the button before any is pressed: all shut down, or none. */
+    @Override
+    public void shutdown(String vm) {
+        List<VirtualMachine> selected = select(vm);
+        for (VirtualMachine v : selected) {
+            String objection = v.powerButtonObjection();
+            if (objection != null) {
+                throw new IllegalStateException("cannot press the power button of VM " + v.config().name() + ": "
+                        + objection);
+            }
+        }
+        for (VirtualMachine v : selected) {
+            v.pressPowerButton();
+        }
+    }
+
     @Override
     public void stop(String vm) {
         synchronized (this) {

@@ -78,6 +78,10 @@ final class VmFactory {
         int devices = spec.disks().size() + spec.nics().size();
         String cmdline = !spec.cmdline().isEmpty() ? spec.cmdline()
                 : devices > 0 ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
+        String pci = devices > 0 ? LinuxGuestBuild.pciObjection(cmdline) : null;
+        if (pci != null) {
+            throw new IllegalArgumentException("VM " + spec.name() + ": " + pci);
+        }
         VirtualMachine vm = create(kvm, spec, BootImage.linux(spec.kernel(), spec.initrd(), cmdline),
                 VmPci.interrupts(devices));
         return new Created(vm, PcDevices.attach(vm));

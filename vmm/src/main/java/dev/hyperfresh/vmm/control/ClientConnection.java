@@ -163,6 +163,7 @@ final class ClientConnection implements Runnable {
             }
             case STOP -> handler.stop(vm);
             case RESET -> handler.reset(vm);
+            case SHUTDOWN -> handler.shutdown(vm);
             case HANDOVER_PREPARE -> reply.set("prepare", Json.MAPPER.valueToTree(
                     handler.prepareHandover(prepareRequest(request))));
             case HANDOVER_CUTOVER -> reply.set("cutover", Json.MAPPER.valueToTree(handler.cutover()));

@@ -107,6 +107,14 @@ public final class ControlClient implements AutoCloseable {
         request(header(Op.RESET, vm));
     }
 
+    /**
+     * Presses the ACPI power button of the VM named {@code vm}, or of every VM when {@code vm} is null; returns at
+     * once, before the guests have shut down.
+     */
+    public void shutdown(String vm) {
+        request(header(Op.SHUTDOWN, vm));
+    }
+
     /** The saved state of the VM named {@code vm}, or of every VM when {@code vm} is null. */
     public List<VmState> saveState(String vm) {
         List<VmState> states = new ArrayList<>();

@@ -40,6 +40,15 @@ public interface ControlHandler {
     }
 
     /**
+     * Presses the ACPI power button of the running VM named {@code vm}, or of every VM when {@code vm} is null
+     * (refused for all unless each guest listens); returns at once: each guest shuts down and powers off in its
+     * own time.
+     */
+    default void shutdown(String vm) {
+        throw new UnsupportedOperationException("this instance cannot press its VMs' power buttons");
+    }
+
+    /**
      * Hands every VM's RAM to the standby listening on the request's target, by remap or by pre-copy; the VMs keep
      * running (docs/HANDOVER.md).
      */

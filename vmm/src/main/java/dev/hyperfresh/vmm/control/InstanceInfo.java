@@ -24,14 +24,20 @@ public record InstanceInfo(String name, long pid, String version, String buildId
      * {@code memoryBytes}; null from an hfvisor older than the field); {@code guestKind} names what it boots, e.g.
      * {@code hfguest} or {@code linux}; {@code exits} what its vCPUs cost in exits so far (null where not counted,
      * e.g. in a handover reply; built by {@code VirtualMachine.describe}); {@code reboot} what a reset does to it,
-     * {@value #REBOOT_RESTART} or {@value #REBOOT_POWEROFF} (null from an hfvisor older than resets).
+     * {@value #REBOOT_RESTART} or {@value #REBOOT_POWEROFF} (null from an hfvisor older than resets);
+     * {@code powerButton} whether the guest hears ACPI's power button ({@code shutdown}):
+     * {@value #POWER_BUTTON_LISTENING}, {@value #POWER_BUTTON_IGNORED} (its guest has not enabled it) or
+     * {@value #POWER_BUTTON_NONE} (its machine has no ACPI; null from an hfvisor older than ACPI).
      */
     public record Vm(String name, int vcpus, long memoryBytes, Long residentBytes, String state, String guestKind,
-                     Exits exits, List<Disk> disks, List<Nic> nics, String reboot) {
+                     Exits exits, List<Disk> disks, List<Nic> nics, String reboot, String powerButton) {
         public static final String REBOOT_RESTART = "restart", REBOOT_POWEROFF = "poweroff";
+        public static final String POWER_BUTTON_LISTENING = "listening", POWER_BUTTON_IGNORED = "ignored";
+        public static final String POWER_BUTTON_NONE = "none";
 
         public Vm(String name, int vcpus, long memoryBytes, String state, String guestKind) {
-            this(name, vcpus, memoryBytes, null, state, guestKind, null, null, null, REBOOT_RESTART);
+            this(name, vcpus, memoryBytes, null, state, guestKind, null, null, null, REBOOT_RESTART,
+                    POWER_BUTTON_NONE);
         }
     }
 

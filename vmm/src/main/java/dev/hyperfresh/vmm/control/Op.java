@@ -14,6 +14,7 @@ enum Op {
     PING("ping"),
     STOP("stop"),
     RESET("reset"),
+    SHUTDOWN("shutdown"),
     HANDOVER_PREPARE("handover-prepare"),
     HANDOVER_CUTOVER("handover-cutover"),
     HANDOVER_ABORT("handover-abort"),

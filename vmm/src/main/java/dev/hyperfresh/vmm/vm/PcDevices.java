@@ -1,6 +1,7 @@
 package dev.hyperfresh.vmm.vm;
 
 import dev.hyperfresh.kvm.Vm;
+import dev.hyperfresh.vmm.devices.AcpiPm;
 import dev.hyperfresh.vmm.devices.CmosRtc;
 import dev.hyperfresh.vmm.devices.I8042;
 import dev.hyperfresh.vmm.devices.LineSplitter;
@@ -10,11 +11,14 @@ import java.util.function.Consumer;
 
 /**
  * The legacy PC devices a Linux guest needs on hfvisor: COM1 (16550A at 0x3f8, IRQ 4) as its console, the PS/2
- * controller (its reset line is how {@code reboot=k} restarts) and the CMOS clock. Every other legacy port Linux
- * probes reads as all ones (see IoBus). Their state moves with the VM in a handover.
+ * controller (its reset line is how {@code reboot=k} restarts), the CMOS clock and ACPI's power management
+ * registers (the guest's power-off, the operator's power button; the loader's ACPI tables describe them). Every
+ * other legacy port Linux probes reads as all ones (see IoBus). Their state moves with the VM in a handover.
  */
-public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
+public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos, AcpiPm acpi) {
     public static final String COM1 = "com1", COM1_LINE = "com1-line", I8042_STATE = "i8042", CMOS = "cmos";
+    /** A VM from an hfvisor before ACPI arrives without this state: its device then stays as it was made. */
+    public static final String ACPI_PM = "acpi-pm";
     private static final int COM1_LINE_MAGIC = 0x434c494e; // "CLIN"
 
     /**
@@ -40,6 +44,10 @@ public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos) {
         vm.addDevice(I8042.COMMAND_PORT, 1, i8042);
         CmosRtc cmos = new CmosRtc();
         vm.addStatefulDevice(CMOS, CmosRtc.INDEX_PORT, 2, cmos);
-        return new PcDevices(com1, i8042, cmos);
+        AcpiPm acpi = new AcpiPm(high -> kvmVm.irqLine(AcpiPm.SCI_IRQ, high),
+                () -> vm.powerOff(0, "guest powered off (ACPI sleep state S5)"));
+        vm.addStatefulDevice(ACPI_PM, AcpiPm.EVENT_BLOCK, AcpiPm.PORTS, acpi);
+        vm.powerButton(acpi);
+        return new PcDevices(com1, i8042, cmos, acpi);
     }
 }

@@ -23,6 +23,7 @@ import dev.hyperfresh.vmm.devices.IoBus;
 import dev.hyperfresh.vmm.devices.MmioBus;
 import dev.hyperfresh.vmm.devices.MmioDevice;
 import dev.hyperfresh.vmm.devices.PortDevice;
+import dev.hyperfresh.vmm.devices.AcpiPm;
 import dev.hyperfresh.vmm.devices.PowerOffPort;
 import dev.hyperfresh.vmm.devices.ResetLine;
 import dev.hyperfresh.vmm.devices.StatefulDevice;
@@ -85,6 +86,8 @@ public final class VirtualMachine implements AutoCloseable {
     private final MmioBus mmio = new MmioBus();
     private volatile List<VmDisk> disks = List.of();
     private volatile List<VmNic> nics = List.of();
+    /** ACPI's power management registers, on a machine that has them (a Linux guest's). */
+    private volatile AcpiPm powerButton;
     /** Device work a pause interrupted, for the first vCPU thread that runs again (see {@link VcpuLoop}). */
     private final Queue<Runnable> deferredDeviceWork = new ConcurrentLinkedQueue<>();
     private final Map<String, StatefulDevice> statefulDevices = new LinkedHashMap<>();
@@ -265,6 +268,11 @@ public final class VirtualMachine implements AutoCloseable {
     public void addStatefulDevice(String stateName, int firstPort, int count, PortDevice device) {
         bus.register(firstPort, count, device);
         addDeviceState(stateName, (StatefulDevice) device);
+    }
+
+    /** The ACPI power management registers, whose power button {@link #pressPowerButton} presses. */
+    void powerButton(AcpiPm acpi) {
+        powerButton = acpi;
     }
 
     /** Adds a device in guest-physical memory space (before {@link #start()}). */
@@ -746,7 +754,9 @@ public final class VirtualMachine implements AutoCloseable {
         List<InstanceInfo.Nic> shownNics = nics.isEmpty() ? null : nics.stream().map(VmNic::info).toList();
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
                 config.guestKind(), exits, shownDisks, shownNics,
-                powerOn == null ? InstanceInfo.Vm.REBOOT_POWEROFF : InstanceInfo.Vm.REBOOT_RESTART);
+                powerOn == null ? InstanceInfo.Vm.REBOOT_POWEROFF : InstanceInfo.Vm.REBOOT_RESTART,
+                powerButton == null ? InstanceInfo.Vm.POWER_BUTTON_NONE : powerButton.listensToPowerButton()
+                        ? InstanceInfo.Vm.POWER_BUTTON_LISTENING : InstanceInfo.Vm.POWER_BUTTON_IGNORED);
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
@@ -757,6 +767,34 @@ public final class VirtualMachine implements AutoCloseable {
     /** Waits until a vCPU is about to enter KVM_RUN after the latest resume; returns that CLOCK_MONOTONIC time. */
     public long awaitFirstRunNanos(long timeoutMillis) {
         return gate.awaitFirstRunNanos(timeoutMillis);
+    }
+
+    /**
+     * Presses the VM's ACPI power button: a guest that listens shuts down in its own time and then powers the VM
+     * off (ACPI's S5), which ends it as {@code stop} would. Returns at once.
+     *
+     * @throws IllegalStateException naming why the press would go unheard: the VM is not running, its machine has
+     *                               no ACPI (hfguest's), or its guest has not enabled the power button
+     */
+    public void pressPowerButton() {
+        String objection = powerButtonObjection();
+        if (objection != null) {
+            throw new IllegalStateException("cannot press the power button of VM " + config.name() + ": " + objection);
+        }
+        powerButton.pressPowerButton();
+    }
+
+    /** Why a press of the power button would not reach the guest now, or null when it would. */
+    public String powerButtonObjection() {
+        if (status != VmStatus.RUNNING) {
+            return "it is " + status.word();
+        }
+        AcpiPm acpi = powerButton;
+        if (acpi == null) {
+            return "its machine has no ACPI power button (" + config.guestKind() + "'s); `stop` powers it off";
+        }
+        return acpi.listensToPowerButton() ? null : "its guest has not enabled ACPI's power button (booted with "
+                + "acpi=off, or without ACPI's button driver, or not that far yet); `stop` powers it off";
     }
 
     /** Powers the VM off from the host side, as an operator's {@code stop} does. */

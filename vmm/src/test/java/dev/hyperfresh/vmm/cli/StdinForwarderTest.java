@@ -39,6 +39,6 @@ class StdinForwarderTest {
     }
 
     private static VmFactory.Created linux(Uart8250 com1) {
-        return new VmFactory.Created(null, new PcDevices(com1, null, null));
+        return new VmFactory.Created(null, new PcDevices(com1, null, null, null));
     }
 }

@@ -26,7 +26,8 @@ final class FakeHandler implements ControlHandler {
         List<InstanceInfo.Vm> vms = new ArrayList<>();
         states.forEach((name, state) -> vms.add(new InstanceInfo.Vm(name, 2, 256L << 20, 64L << 20, state, "hfguest",
                 new InstanceInfo.Exits(12, Map.of("io", 10L, "intr", 2L), Map.of("0xe9", 9L, "0xeb", 1L),
-                        Map.of("xgetbv", 1L)), null, null, InstanceInfo.Vm.REBOOT_RESTART)));
+                        Map.of("xgetbv", 1L)), null, null, InstanceInfo.Vm.REBOOT_RESTART,
+                        InstanceInfo.Vm.POWER_BUTTON_NONE)));
         return new InstanceInfo("test-instance", ProcessHandle.current().pid(), "0.1.0-SNAPSHOT", "deadbeef", "PVM", 4321,
                 "serving", InstanceInfo.ACTIVE, vms);
     }

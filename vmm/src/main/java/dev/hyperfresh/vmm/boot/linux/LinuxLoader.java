@@ -18,8 +18,8 @@ import java.util.List;
 
 /**
  * Boots a Linux bzImage through its 64-bit entry point (boot protocol 2.12+): the kernel at 1 MiB, the initrd as
- * high in low RAM as the kernel allows, command line, zero page, identity page tables, GDT and an MP table in
- * the first MiB, and the boot vCPU in long mode at the entry with RSI pointing at the zero page.
+ * high in low RAM as the kernel allows, command line, zero page, identity page tables, GDT, an MP table and the
+ * ACPI tables ({@link AcpiTables}) in the first MiB, and the boot vCPU in long mode at the entry with RSI pointing at the zero page.
  */
 public final class LinuxLoader implements BootLoader {
     public static final long GDT_ADDRESS = 0x500;
@@ -86,6 +86,7 @@ public final class LinuxLoader implements BootLoader {
                     + "0x%x below 3 GiB", kernel, kernelEnd, lowRamEnd));
         }
         memory.write(MP_TABLE_ADDRESS, MpTable.build(MP_TABLE_ADDRESS, vcpus, pci));
+        memory.write(AcpiTables.ADDRESS, AcpiTables.build(vcpus));
         memory.write(GDT_ADDRESS, BootGdt.build());
         memory.write(PAGE_TABLES_ADDRESS, IdentityPageTables.build(PAGE_TABLES_ADDRESS));
         memory.write(CMDLINE_ADDRESS, Arrays.copyOf(cmdline, cmdline.length + 1));

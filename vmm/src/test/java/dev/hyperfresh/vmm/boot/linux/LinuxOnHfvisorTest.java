@@ -6,12 +6,14 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.NotOnPvm;
 import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.persist.VmState;
 import dev.hyperfresh.vmm.vm.PcDevices;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmConfig;
 import dev.hyperfresh.vmm.vm.VmExit;
+import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -24,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * root filesystem and, with panic=-1 reboot=k, asking the PS/2 controller for a reset, which ends the VM. The
  * devices are hfvisor's own PC set ({@link PcDevices}), as {@code hfvisor --vm guest=linux} builds it. Runs are
  * counted in milestones, not seconds: on a nested (emulated) KVM everything is slow. Once userspace runs, the
- * whole VM state (with the PC devices') is saved and restored into the running VM, which must carry on.
+ * whole VM state (with the PC devices') is saved and restored into the running VM, which must carry on; then the
+ * operator presses its ACPI power button, and the guest powers the VM off through ACPI (S5).
  */
 @RequiresKvm
 @NotOnPvm
@@ -62,9 +65,9 @@ class LinuxOnHfvisorTest {
                 milestone(console, "stopped at the int3 self-test on PVM, reported with registers and code bytes");
                 return;
             }
-            console.await("found SMP MP-table at", PATIENCE, vm);
+            console.await("ACPI: Using ACPI \\(MADT\\) for SMP configuration information", PATIENCE, vm);
             console.await("smpboot: Total of 2 processors activated", PATIENCE, vm);
-            milestone(console, "both vCPUs up through the MP table");
+            milestone(console, "both vCPUs up through ACPI's MADT");
             console.await("serial8250: ttyS0 at I/O 0x3f8 \\(irq = 4.*is a 16550A", PATIENCE, vm);
             milestone(console, "8250 driver found a 16550A on IRQ 4");
             if (!userspace) {
@@ -82,12 +85,22 @@ class LinuxOnHfvisorTest {
             vm.pause();
             VmState state = vm.saveState();
             assertThat(state.devices()).containsOnlyKeys(PcDevices.COM1, PcDevices.I8042_STATE, PcDevices.CMOS,
-                    DebugConsole.STATE_NAME);
+                    PcDevices.ACPI_PM, DebugConsole.STATE_NAME);
             vm.restoreState(state);
             vm.resume();
             console.await(heartbeatAndMemcheck(4), PATIENCE, vm);
-            milestone(console, "saved and restored whole (vCPUs, irqchip, PIT, clock, COM1, i8042, CMOS), running on");
+            milestone(console, "saved and restored whole (vCPUs, irqchip, PIT, clock, COM1, i8042, CMOS, ACPI PM),"
+                    + " running on");
             assertThat(console.text()).doesNotContain("memcheck FAIL", "Keylock active", "Kernel panic");
+
+            console.await("LINUXACPI power_button=0", PATIENCE, vm);
+            assertThat(vm.describe(false).powerButton()).isEqualTo(InstanceInfo.Vm.POWER_BUTTON_LISTENING);
+            vm.pressPowerButton();
+            console.await("LINUXPOWERBUTTON seq=\\d+", PATIENCE, vm);
+            VmExit end = vm.exit().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(end.status()).isEqualTo(VmStatus.POWERED_OFF);
+            assertThat(end.message()).contains("ACPI sleep state S5");
+            milestone(console, "power button heard through ACPI's SCI, powered off through S5");
         }
     }
 
