@@ -143,6 +143,26 @@ public final class VcpuGate {
         return pauseRequested && !stopping;
     }
 
+    /**
+     * As {@link #awaitParked()} for {@code nanos} at most: true once every thread asked to park is parked (or the
+     * pause was withdrawn, or the VM stopped), false if some are still out.
+     */
+    public synchronized boolean awaitParked(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        for (long left = nanos; pauseRequested && parked < alive && !stopping; left = deadline - System.nanoTime()) {
+            if (left <= 0) {
+                return false;
+            }
+            waitOn(left);
+        }
+        return true;
+    }
+
+    /** How many live threads are not parked. */
+    public synchronized int unparked() {
+        return alive - parked;
+    }
+
     /** Lets every parked thread run again. */
     public synchronized void resume() {
         pauseRequested = false;
@@ -182,8 +202,13 @@ public final class VcpuGate {
     }
 
     private void waitOn() {
+        waitOn(0);
+    }
+
+    /** Waits on the gate for {@code nanos} at most (0: until notified). */
+    private void waitOn(long nanos) {
         try {
-            wait();
+            wait(nanos / 1_000_000, (int) (nanos % 1_000_000));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for vCPUs", e);

@@ -67,6 +67,12 @@ public final class VirtualMachine implements AutoCloseable {
      * next exit (VcpuLoop), and one whose guest has not exited by then is kicked out to do so.
      */
     private static final long RAISED_AT_MOST_MS = 20;
+    /**
+     * How long a pause waits for its vCPUs to park, kicking again every {@link #REKICK_NANOS} those still out, before
+     * it is withdrawn: a cutover then rolls back instead of leaving the VM half stopped.
+     */
+    static final long PAUSE_LIMIT_NANOS = 5_000_000_000L;
+    private static final long REKICK_NANOS = 100_000_000L;
     /** Where resets run: not on a vCPU thread, which must park for it. */
     private static final Executor RESETS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "hfvisor-reset");
@@ -392,7 +398,7 @@ public final class VirtualMachine implements AutoCloseable {
         gate.noteRaised();
         for (Vcpu v : vcpus) {
             RealtimePriority.raiseThread(v.boundThreadId());
-            v.kick();
+            kickQuietly(v);   // a kick that cannot be sent is sent again while the pause waits
         }
     }
 
@@ -411,11 +417,42 @@ public final class VirtualMachine implements AutoCloseable {
      * the VM runs on after it. Whether the pause still stands.
      */
     private boolean awaitParkedAndQuiet() {
+        if (!gate.awaitParked(REKICK_NANOS)) {
+            awaitStragglers();
+        }
         boolean parked = gate.awaitParked();
         for (int i = 0; i < nics.size(); i++) {   // a plain loop: this runs inside the blackout
             nics.get(i).device().quiesce();
         }
         return parked;
+    }
+
+    /**
+     * vCPUs still out of the gate well after their kick: the kick was lost or could not be sent (tgkill failing), or
+     * the thread is held in a device (a disk that does not answer). Kicks them again until the pause's limit, then
+     * withdraws the pause rather than leave the vCPUs that did park stopped for good.
+     *
+     * @throws IllegalStateException when the limit passed: the VM runs on, as before the pause
+     */
+    private void awaitStragglers() {
+        long giveUp = System.nanoTime() + PAUSE_LIMIT_NANOS - REKICK_NANOS;
+        do {
+            kickAllQuietly();
+            if (gate.awaitParked(REKICK_NANOS)) {
+                return;
+            }
+        } while (System.nanoTime() - giveUp < 0);
+        int out = gate.unparked();
+        synchronized (this) {
+            pauseRequested = false;
+            gate.resume();
+        }
+        LOG.log(System.Logger.Level.WARNING, "VM {0}: {1} vCPU(s) did not stop within {2} s; pause withdrawn",
+                config.name(), out, PAUSE_LIMIT_NANOS / 1_000_000_000L);
+        throw new IllegalStateException("VM " + config.name() + ": " + out + " of " + vcpus.size() + " vCPUs did not"
+                + " stop within " + PAUSE_LIMIT_NANOS / 1_000_000_000L + " s of the pause (kicked every "
+                + REKICK_NANOS / 1_000_000 + " ms: one is held in a device, or cannot be signalled); the pause is"
+                + " withdrawn and the VM runs on");
     }
 
     public void resume() {
@@ -647,7 +684,19 @@ public final class VirtualMachine implements AutoCloseable {
     /** On the resetter's thread, once every vCPU is asked to park; the VM's monitor keeps a close out meanwhile. */
     private void completeReset(String why, CompletableFuture<Void> done) {
         resetListeners.forEach(l -> l.accept(VmStatus.RESETTING, why));
-        awaitParkedAndQuiet();   // a close meanwhile is seen below, under the monitor
+        try {
+            awaitParkedAndQuiet();   // a close meanwhile is seen below, under the monitor
+        } catch (IllegalStateException stuck) {   // the pause is withdrawn: the VM runs on, not reset
+            synchronized (this) {
+                if (status == VmStatus.RESETTING) {
+                    status = VmStatus.RUNNING;
+                }
+                reset = null;
+            }
+            resetListeners.forEach(l -> l.accept(VmStatus.RUNNING, "reset not done: " + stuck.getMessage()));
+            done.completeExceptionally(stuck);
+            return;
+        }
         RuntimeException failure = null;
         synchronized (this) {
             if (stopping) {
@@ -708,11 +757,19 @@ public final class VirtualMachine implements AutoCloseable {
 
     private void kickAllQuietly() {
         for (Vcpu v : vcpus) {
-            try {
-                v.kick();
-            } catch (IllegalStateException | SysException gone) {
-                // the thread never got as far as KVM_RUN, or has just ended (ESRCH): nothing to interrupt
-            }
+            kickQuietly(v);
+        }
+    }
+
+    /**
+     * A kick that fails is let go: the thread never got as far as KVM_RUN, or has just ended (ESRCH), or its signal
+     * queue is full (EAGAIN); a pause kicks again those that did not park ({@link #awaitStragglers}).
+     */
+    private static void kickQuietly(Vcpu v) {
+        try {
+            v.kick();
+        } catch (IllegalStateException | SysException missed) {
+            // see above
         }
     }
 

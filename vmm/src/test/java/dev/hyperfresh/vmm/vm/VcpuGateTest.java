@@ -74,4 +74,26 @@ class VcpuGateTest {
             assertThat(t.isAlive()).isFalse();
         }
     }
+
+    @Test
+    void aTimedWaitForParkingSaysWhetherEveryThreadParked() throws Exception {
+        VcpuGate gate = new VcpuGate();
+        gate.open(THREADS, false);
+        AtomicInteger passes = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>(start(gate, passes));
+        // one thread that never comes back to the gate, as a vCPU held in a device
+        gate.open(THREADS + 1, false);
+        gate.requestPause();
+        assertThat(gate.awaitParked(200_000_000L)).as("one thread is still out").isFalse();
+        assertThat(gate.unparked()).isEqualTo(1);
+        gate.gone();   // it ends
+        assertThat(gate.awaitParked(10_000_000_000L)).isTrue();
+        gate.resume();
+        assertThat(gate.awaitParked(1)).as("no pause requested: nothing to wait for").isTrue();
+        gate.stop();
+        for (Thread t : threads) {
+            t.join(10_000);
+            assertThat(t.isAlive()).isFalse();
+        }
+    }
 }
