@@ -41,7 +41,7 @@ public class VmCommands {
         return said("resumed", target, vm, json);
     }
 
-    @ShellMethod(key = "reset", value = "Reset one VM, or every VM, as a PC's reset button does: it boots again (its RAM kept); returns once it runs.", group = "Instances")
+    @ShellMethod(key = "reset", value = "Reset one VM, or every VM, as a PC's reset button does: it boots again (its RAM kept); returns once it runs (a paused VM stays paused and boots once resumed).", group = "Instances")
     public String reset(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,

@@ -31,7 +31,8 @@ public interface Engine {
 
     /**
      * Resets the VM named {@code vm}, or every VM when {@code vm} is null, as a PC's reset button does: it boots
-     * again, its RAM kept; returns once it runs again. Refused unless each is running.
+     * again, its RAM kept; returns once it runs again (a paused VM stays paused and boots once resumed). Refused
+     * unless each is running, resetting or paused.
      */
     void reset(String instance, String vm);
 

@@ -130,9 +130,9 @@ public final class HfvisorEngine implements Engine {
 
     @Override
     public void reset(String name, String vm) {
-        // a VM resetting already is let through: hfvisor joins that reset
+        // a VM resetting already is let through: hfvisor joins that reset; a paused one is reset and stays paused
         Function<InstanceInfo.Vm, String> state = Instance.unlessIn(Set.of(VmStatus.RUNNING.word(),
-                VmStatus.RESETTING.word()));
+                VmStatus.RESETTING.word(), VmStatus.PAUSED.word()));
         askEach(name, vm, "reset", v -> InstanceInfo.Vm.REBOOT_POWEROFF.equals(v.reboot())
                 ? "it powers off on a reset (reboot=poweroff): it has nothing to boot again from" : state.apply(v));
     }

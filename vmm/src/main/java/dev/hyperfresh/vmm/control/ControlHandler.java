@@ -32,8 +32,8 @@ public interface ControlHandler {
     }
 
     /**
-     * Resets the running VM named {@code vm}, or every VM when {@code vm} is null, as a PC's reset button does;
-     * returns once each boots again.
+     * Resets the VM named {@code vm}, or every VM when {@code vm} is null, as a PC's reset button does; returns once
+     * each boots again (a paused VM stays paused, and boots once resumed).
      */
     default void reset(String vm) {
         throw new UnsupportedOperationException("this instance cannot reset its VMs");

@@ -638,11 +638,13 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /**
-     * Resets the running VM as a PC's reset button does and waits until it boots again: every vCPU parks, the
-     * vCPUs, interrupt controllers and devices go back to their power-on state, the boot image is loaded again (RAM
-     * is otherwise kept, as a PC's warm reset keeps it) and the vCPUs run.
+     * Resets the VM as a PC's reset button does and waits until it boots again: every vCPU parks, the vCPUs,
+     * interrupt controllers and devices go back to their power-on state, the boot image is loaded again (RAM is
+     * otherwise kept, as a PC's warm reset keeps it) and the vCPUs run. A paused VM is reset where it is parked and
+     * stays paused: it boots once resumed.
      *
-     * @throws IllegalStateException when the VM is not running, has nothing to boot again from, or failed to boot
+     * @throws IllegalStateException when the VM is neither running nor paused (or is pausing), has nothing to boot
+     *                               again from, or failed to boot
      */
     public void reset(String why) {
         if (powerOn == null) {
@@ -663,26 +665,35 @@ public final class VirtualMachine implements AutoCloseable {
 
     private CompletableFuture<Void> beginReset(String why) {
         CompletableFuture<Void> done;
+        boolean paused;
         synchronized (this) {
             if (status == VmStatus.RESETTING) {
                 return reset;
             }
-            if (status != VmStatus.RUNNING || pauseRequested) {
+            paused = status == VmStatus.PAUSED;
+            if (!paused && (status != VmStatus.RUNNING || pauseRequested)) {
                 return CompletableFuture.failedFuture(new IllegalStateException("cannot reset VM " + config.name()
                         + ": it is " + (status != VmStatus.RUNNING ? status.word() : "pausing")));
             }
             status = VmStatus.RESETTING;
-            pauseRequested = true;
-            gate.requestPause();
+            if (!paused) {
+                pauseRequested = true;
+                gate.requestPause();
+            }
             done = reset = new CompletableFuture<>();
         }
-        kickAllQuietly();
-        RESETS.execute(() -> completeReset(why, done));
+        if (!paused) {
+            kickAllQuietly();
+        }
+        RESETS.execute(() -> completeReset(why, paused, done));
         return done;
     }
 
-    /** On the resetter's thread, once every vCPU is asked to park; the VM's monitor keeps a close out meanwhile. */
-    private void completeReset(String why, CompletableFuture<Void> done) {
+    /**
+     * On the resetter's thread, once every vCPU is asked to park (or, {@code paused}, is parked for the operator's
+     * pause, which the reset keeps); the VM's monitor keeps a close out meanwhile.
+     */
+    private void completeReset(String why, boolean paused, CompletableFuture<Void> done) {
         resetListeners.forEach(l -> l.accept(VmStatus.RESETTING, why));
         try {
             awaitParkedAndQuiet();   // a close meanwhile is seen below, under the monitor
@@ -710,10 +721,12 @@ public final class VirtualMachine implements AutoCloseable {
                 for (MemoryRegion r : memory.regions()) {   // a pre-copy under way sends the new boot's RAM again
                     memory.deviceWrote(r.gpa(), r.size());
                 }
-                pauseRequested = false;
-                status = VmStatus.RUNNING;
+                status = paused ? VmStatus.PAUSED : VmStatus.RUNNING;
                 reset = null;
-                gate.resume();
+                if (!paused) {
+                    pauseRequested = false;
+                    gate.resume();
+                }
             } catch (RuntimeException e) {
                 failure = e;
             }
@@ -724,8 +737,9 @@ public final class VirtualMachine implements AutoCloseable {
                     + " after its reset: " + failure.getMessage(), failure));
             return;
         }
-        LOG.log(System.Logger.Level.INFO, "VM {0} booted again after its reset: {1}", config.name(), why);
-        resetListeners.forEach(l -> l.accept(VmStatus.RUNNING, why));
+        LOG.log(System.Logger.Level.INFO, paused ? "VM {0} reset while paused, boots once resumed: {1}"
+                : "VM {0} booted again after its reset: {1}", config.name(), why);
+        resetListeners.forEach(l -> l.accept(paused ? VmStatus.PAUSED : VmStatus.RUNNING, why));
         done.complete(null);
     }
 
