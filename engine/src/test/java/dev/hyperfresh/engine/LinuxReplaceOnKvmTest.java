@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * host every second from both instances (guests/linux's netcheck), and the host pings it on the new one. (One vCPU
  * there: two of four runs of a 2-vCPU guest with a NIC froze the emulator under the nested KVM, its CPU left in the
  * guest for 150 s, the known emulator hang of tools/nested-kvm/README.md.) Then the operator resets it on the new
- * instance: Linux boots again there (what it boots moved with it), finds its NIC reset and reaches the host again.
+ * instance: Linux boots again there (what it boots moved with it), finds its NIC reset and reaches the host again;
+ * last the host ends that instance (SIGTERM), which first asks the guest to shut down by its power button.
  */
 @RequiresKvm
 @NotOnPvm
@@ -97,6 +98,13 @@ class LinuxReplaceOnKvmTest {
                                 && c.subList(lastIndexOf(c, found), c.size()).stream()
                                         .anyMatch(l -> l.trim().startsWith("netcheck ok")),
                                 Duration.ofMinutes(10), dir.resolve("ln.log"));
+
+                        // the host shuts down: SIGTERM, and the guest is asked to shut down before power goes
+                        ProcessHandle instance = ProcessHandle.of(now.info().pid()).orElseThrow();
+                        instance.destroy();
+                        instance.onExit().get(5, TimeUnit.MINUTES);
+                        assertThat(lines).as("the guest heard its power button and powered off").anyMatch(l ->
+                                l.startsWith("LINUXPOWERBUTTON seq="));
                     });
             assertThat(console).as("the host always answered").noneMatch(l -> l.contains("netcheck FAIL"));
         } finally {

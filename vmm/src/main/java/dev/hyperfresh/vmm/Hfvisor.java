@@ -27,12 +27,16 @@ import dev.hyperfresh.vmm.vm.VirtualMachine;
 import dev.hyperfresh.vmm.vm.VmExit;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One hfvisor instance: the VMs it hosts, what its control socket can ask of them, and its part in handovers —
@@ -56,6 +60,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private OutgoingHandover handover;
     private boolean handingOver;
     private boolean committed;
+    /** The host asked this instance to end (SIGTERM): no handover starts any more. */
+    private boolean ending;
     private volatile OutgoingHandover pendingRelease;
     private volatile StandbyKvm standbyKvm;
 
@@ -432,6 +438,9 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         if (committed) {
             throw new IllegalStateException("instance " + name + " has handed its VMs over already");
         }
+        if (ending) {
+            throw new IllegalStateException("instance " + name + " is ending (SIGTERM): its guests are shutting down");
+        }
         if (vms.values().stream().noneMatch(h -> h.vm().status() == VmStatus.RUNNING
                 || h.vm().status() == VmStatus.RESETTING)) {
             throw new IllegalStateException("cannot " + action + ": instance " + name + " has no running VM");
@@ -473,6 +482,43 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
                     + (vms.isEmpty() ? "" : " (it has: " + String.join(", ", vms.keySet()) + ")"));
         }
         return List.of(v.vm());
+    }
+
+    /**
+     * The host ends this instance (SIGTERM, e.g. its own shutdown): each running VM whose guest listens gets its ACPI
+     * power button pressed, as libvirt-guests does, and this waits up to {@code timeout} for them to power off; the
+     * caller then closes what still runs. Nothing is pressed on a standby, during a handover or with a zero timeout.
+     *
+     * @return the VMs asked to shut down
+     */
+    public List<String> shutdownGuests(Duration timeout) {
+        List<VirtualMachine> asked = new ArrayList<>();
+        synchronized (this) {
+            ending = true;
+            if (standby || handingOver || handover != null || committed || timeout.isZero()) {
+                return List.of();
+            }
+            for (HostedVm h : vms.values()) {
+                if (h.vm().powerButtonObjection() == null) {
+                    asked.add(h.vm());
+                }
+            }
+        }
+        for (VirtualMachine v : asked) {
+            try {
+                v.pressPowerButton();
+            } catch (IllegalStateException raced) {   // it ended or paused just now: close() deals with it
+            }
+        }
+        try {
+            CompletableFuture.allOf(asked.stream().map(VirtualMachine::exit).toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException late) {
+            // what still runs is powered off by close()
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return asked.stream().map(v -> v.config().name()).toList();
     }
 
     @Override

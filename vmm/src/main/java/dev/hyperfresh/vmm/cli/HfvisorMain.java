@@ -13,19 +13,27 @@ import dev.hyperfresh.vmm.handover.JitWarmup;
 import dev.hyperfresh.vmm.vm.VirtualMachine;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /** {@code hfvisor}: starts an instance with its VMs and control socket, runs until every VM has ended. */
 public final class HfvisorMain {
     private static final String USAGE = """
-            usage: hfvisor [--name INSTANCE] [--socket-dir DIR] --vm SPEC [--vm SPEC ...]
-                   hfvisor [--name INSTANCE] [--socket-dir DIR] --config FILE   (one SPEC per line, # comments)
+            usage: hfvisor [--name INSTANCE] [--socket-dir DIR] [--shutdown-timeout SECONDS] --vm SPEC [--vm SPEC ...]
+                   hfvisor [--name INSTANCE] [--socket-dir DIR] [--shutdown-timeout SECONDS] --config FILE
+                     (--config: one SPEC per line, # comments)
                    hfvisor --standby [--name INSTANCE] [--socket-dir DIR]
                    hfvisor --version
               SPEC: name=N,mem=256M,cpus=1[,guest=hfguest|linux][,kernel=PATH][,initrd=PATH][,disk=PATH]...
                     [,disk-ro=PATH]...[,net=TAP[/MAC]]...[,reboot=restart|poweroff][,hugepages]
                     [,console=stdout|none|PATH][,cmdline=TEXT]   (man hfvisor)""";
+
+    /**
+     * How long SIGTERM waits for guests that heard their power button to power off (systemd's stop timeout is 90 s:
+     * this leaves it room to close what remains).
+     */
+    static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
     private HfvisorMain() {
     }
@@ -39,6 +47,7 @@ public final class HfvisorMain {
         Path socketDir = null;
         boolean standby = false;
         FaultPoint fault = null;
+        Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         List<VmSpec> specs = new ArrayList<>();
         Path socket;
         try {
@@ -58,6 +67,7 @@ public final class HfvisorMain {
                     case "--vm" -> specs.add(VmSpec.parse(value(args, ++i, "--vm")));
                     case "--config" -> specs.addAll(VmConfigFile.read(Path.of(value(args, ++i, "--config"))));
                     case "--standby" -> standby = true;
+                    case "--shutdown-timeout" -> shutdownTimeout = seconds(value(args, ++i, "--shutdown-timeout"));
                     case "--fault" -> fault = FaultPoint.parse(value(args, ++i, "--fault"));
                     default -> throw new IllegalArgumentException("unknown option " + args[i]);
                 }
@@ -76,10 +86,11 @@ public final class HfvisorMain {
         } catch (UncheckedIOException e) {   // the default socket directory could not be made
             return failed(e);
         }
-        return serve(name, socket, specs, standby, fault);
+        return serve(name, socket, specs, standby, fault, shutdownTimeout);
     }
 
-    private static int serve(String name, Path socket, List<VmSpec> specs, boolean standby, FaultPoint fault) {
+    private static int serve(String name, Path socket, List<VmSpec> specs, boolean standby, FaultPoint fault,
+                             Duration shutdownTimeout) {
         Die.at(FaultPoint.STANDBY_START, fault);
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
                 ControlServer control = ControlServer.bind(socket, hfvisor)) {
@@ -88,7 +99,15 @@ public final class HfvisorMain {
             if (standby && console != null && console.matches("[0-9]+")) {
                 hfvisor.endWithConsole(Integer.parseInt(console));
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(hfvisor::close, "hfvisor-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                List<String> asked = hfvisor.shutdownGuests(shutdownTimeout);
+                if (!asked.isEmpty()) {
+                    System.err.println("hfvisor: ending: asked " + String.join(", ", asked) + " to shut down (ACPI"
+                            + " power button), then powered off whatever still ran after at most "
+                            + shutdownTimeout.toSeconds() + " s");
+                }
+                hfvisor.close();
+            }, "hfvisor-shutdown"));
             StdinForwarder stdin = new StdinForwarder(System.in);
             for (VmSpec spec : specs) {
                 VmFactory.Created created = VmFactory.create(kvm, spec);
@@ -123,6 +142,18 @@ public final class HfvisorMain {
     private static int failed(UncheckedIOException e) {
         System.err.println("hfvisor: " + e.getMessage() + ": " + IoFailure.reason(e.getCause()));
         return 1;
+    }
+
+    private static Duration seconds(String value) {
+        try {
+            long s = Long.parseLong(value);
+            if (s >= 0) {
+                return Duration.ofSeconds(s);
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("--shutdown-timeout takes whole seconds, 0 or more, not '" + value + "'");
     }
 
     private static String value(String[] args, int i, String option) {

@@ -45,4 +45,14 @@ class HfvisorMainTest {
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err()).startsWith("hfvisor: --vm key 'cpus' given twice in 'name=a,cpus=2,cpus=3'\n");
     }
+
+    @Test
+    void aShutdownTimeoutIsWholeSecondsZeroOrMore() {
+        for (String bad : new String[] {"-1", "1.5", "soon"}) {
+            Run r = run("--shutdown-timeout", bad, "--vm", "name=a,mem=64M");
+            assertThat(r.status()).isEqualTo(2);
+            assertThat(r.err()).startsWith("hfvisor: --shutdown-timeout takes whole seconds, 0 or more, not '" + bad
+                    + "'\n");
+        }
+    }
 }
