@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** {@code hfvisor}: starts an instance with its VMs and control socket, runs until every VM has ended. */
 public final class HfvisorMain {
@@ -34,6 +36,7 @@ public final class HfvisorMain {
      * this leaves it room to close what remains).
      */
     static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration SERVED_OUT_WAIT = Duration.ofSeconds(5);
 
     private HfvisorMain() {
     }
@@ -92,6 +95,7 @@ public final class HfvisorMain {
     private static int serve(String name, Path socket, List<VmSpec> specs, boolean standby, FaultPoint fault,
                              Duration shutdownTimeout) {
         Die.at(FaultPoint.STANDBY_START, fault);
+        CountDownLatch servedOut = new CountDownLatch(1);
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
                 ControlServer control = ControlServer.bind(socket, hfvisor)) {
             hfvisor.serveOn(control);
@@ -107,6 +111,10 @@ public final class HfvisorMain {
                             + shutdownTimeout.toSeconds() + " s");
                 }
                 hfvisor.close();
+                // The JVM halts as this hook returns: the main thread's own close (the socket file removed, the last
+                // events out) gets a moment first, and the socket is closed here if it never came to that.
+                awaitQuietly(servedOut, SERVED_OUT_WAIT);
+                control.close();
             }, "hfvisor-shutdown"));
             StdinForwarder stdin = new StdinForwarder(System.in);
             for (VmSpec spec : specs) {
@@ -135,6 +143,16 @@ public final class HfvisorMain {
         } catch (RuntimeException e) {
             System.err.println("hfvisor: " + e.getMessage());
             return 1;
+        } finally {
+            servedOut.countDown();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch, Duration limit) {
+        try {
+            latch.await(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
