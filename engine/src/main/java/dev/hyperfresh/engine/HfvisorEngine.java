@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -142,20 +141,11 @@ public final class HfvisorEngine implements Engine {
         Function<InstanceInfo.Vm, String> state = Instance.unlessIn(Set.of(VmStatus.RUNNING.word()));
         List<String> pressed = instance(name).info().vms().stream().map(InstanceInfo.Vm::name)
                 .filter(v -> vm == null || v.equals(vm)).toList();
-        askEach(name, vm, "shutdown", v -> Optional.ofNullable(state.apply(v)).orElseGet(() -> unheard(v)));
+        askEach(name, vm, "shutdown", v -> Optional.ofNullable(state.apply(v))
+                .orElseGet(() -> InstanceInfo.Vm.powerButtonUnheard(v.powerButton(), v.guestKind())));
         if (wait != null) {
             awaitPoweredOff(name, pressed, wait);
         }
-    }
-
-    /** Why the VM's guest would not hear its power button, or null when it would. */
-    private static String unheard(InstanceInfo.Vm v) {
-        return switch (Objects.requireNonNullElse(v.powerButton(), InstanceInfo.Vm.POWER_BUTTON_NONE)) {
-            case InstanceInfo.Vm.POWER_BUTTON_LISTENING -> null;
-            case InstanceInfo.Vm.POWER_BUTTON_IGNORED -> "its guest has not enabled ACPI's power button (booted with"
-                    + " acpi=off, or without ACPI's button driver, or not that far yet); `stop` powers it off";
-            default -> "its machine has no ACPI power button (" + v.guestKind() + "'s); `stop` powers it off";
-        };
     }
 
     /** Until none of {@code vms} is alive in the instance (or the instance, its last VM gone, has ended). */

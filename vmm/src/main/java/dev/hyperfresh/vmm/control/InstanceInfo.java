@@ -39,6 +39,19 @@ public record InstanceInfo(String name, long pid, String version, String buildId
             this(name, vcpus, memoryBytes, null, state, guestKind, null, null, null, REBOOT_RESTART,
                     POWER_BUTTON_NONE);
         }
+
+        /**
+         * Why a guest whose {@code powerButton} is as {@code info} says would not hear it, or null when it would: the
+         * words hfvisor refuses a press with, and the console before it asks.
+         */
+        public static String powerButtonUnheard(String powerButton, String guestKind) {
+            return switch (powerButton == null ? POWER_BUTTON_NONE : powerButton) {
+                case POWER_BUTTON_LISTENING -> null;
+                case POWER_BUTTON_IGNORED -> "its guest has not enabled ACPI's power button (booted with acpi=off,"
+                        + " or without ACPI's button driver, or not that far yet); `stop` powers it off";
+                default -> "its machine has no ACPI power button (" + guestKind + "'s); `stop` powers it off";
+            };
+        }
     }
 
     /** A VM's disk: its image and whether the guest may write it. */

@@ -826,8 +826,7 @@ public final class VirtualMachine implements AutoCloseable {
         return new InstanceInfo.Vm(config.name(), config.vcpus(), config.memoryBytes(), resident, status.word(),
                 config.guestKind(), exits, shownDisks, shownNics,
                 powerOn == null ? InstanceInfo.Vm.REBOOT_POWEROFF : InstanceInfo.Vm.REBOOT_RESTART,
-                powerButton == null ? InstanceInfo.Vm.POWER_BUTTON_NONE : powerButton.listensToPowerButton()
-                        ? InstanceInfo.Vm.POWER_BUTTON_LISTENING : InstanceInfo.Vm.POWER_BUTTON_IGNORED);
+                powerButtonWord());
     }
 
     /** CLOCK_MONOTONIC when the last vCPU left KVM_RUN for the latest pause: the guest's last instruction here. */
@@ -857,15 +856,15 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Why a press of the power button would not reach the guest now, or null when it would. */
     public String powerButtonObjection() {
-        if (status != VmStatus.RUNNING) {
-            return "it is " + status.word();
-        }
+        return status != VmStatus.RUNNING ? "it is " + status.word()
+                : InstanceInfo.Vm.powerButtonUnheard(powerButtonWord(), config.guestKind());
+    }
+
+    /** As {@code info} shows it: whether the guest hears ACPI's power button. */
+    private String powerButtonWord() {
         AcpiPm acpi = powerButton;
-        if (acpi == null) {
-            return "its machine has no ACPI power button (" + config.guestKind() + "'s); `stop` powers it off";
-        }
-        return acpi.listensToPowerButton() ? null : "its guest has not enabled ACPI's power button (booted with "
-                + "acpi=off, or without ACPI's button driver, or not that far yet); `stop` powers it off";
+        return acpi == null ? InstanceInfo.Vm.POWER_BUTTON_NONE : acpi.listensToPowerButton()
+                ? InstanceInfo.Vm.POWER_BUTTON_LISTENING : InstanceInfo.Vm.POWER_BUTTON_IGNORED;
     }
 
     /** Powers the VM off from the host side, as an operator's {@code stop} does. */
