@@ -139,10 +139,10 @@ public final class HfvisorEngine implements Engine {
     @Override
     public void shutdown(String name, String vm, Duration wait) {
         Function<InstanceInfo.Vm, String> state = Instance.unlessIn(Set.of(VmStatus.RUNNING.word()));
-        List<String> pressed = instance(name).info().vms().stream().map(InstanceInfo.Vm::name)
-                .filter(v -> vm == null || v.equals(vm)).toList();
-        askEach(name, vm, "shutdown", v -> Optional.ofNullable(state.apply(v))
+        Instance asked = askEach(name, vm, "shutdown", v -> Optional.ofNullable(state.apply(v))
                 .orElseGet(() -> InstanceInfo.Vm.powerButtonUnheard(v.powerButton(), v.guestKind())));
+        List<String> pressed = asked.info().vms().stream().map(InstanceInfo.Vm::name)
+                .filter(v -> vm == null || v.equals(vm)).toList();
         if (wait != null) {
             awaitPoweredOff(name, pressed, wait);
         }
@@ -184,14 +184,18 @@ public final class HfvisorEngine implements Engine {
         askEach(name, vm, "resume", Instance.unlessIn(Set.of(VmStatus.PAUSED.word())));
     }
 
-    /** Asks hfvisor to {@code op} the VM (every VM when null) unless {@code objection} has one to a VM first. */
-    private void askEach(String name, String vm, String op, Function<InstanceInfo.Vm, String> objection) {
+    /**
+     * Asks hfvisor to {@code op} the VM (every VM when null) unless {@code objection} has one to a VM first; the
+     * instance as it was before it asked.
+     */
+    private Instance askEach(String name, String vm, String op, Function<InstanceInfo.Vm, String> objection) {
         Instance instance = instance(name);
         if (vm != null) {
             instance.requireVm(vm);
         }
         instance.requireEach(vm, op, objection);
         Control.request(instance.socket(), op, vm == null ? null : Json.MAPPER.createObjectNode().put("vm", vm));
+        return instance;
     }
 
     @Override

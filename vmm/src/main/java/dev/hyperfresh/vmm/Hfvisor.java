@@ -240,11 +240,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     public void shutdown(String vm) {
         List<VirtualMachine> selected = select(vm);
         for (VirtualMachine v : selected) {
-            String objection = v.powerButtonObjection();
-            if (objection != null) {
-                throw new IllegalStateException("cannot press the power button of VM " + v.config().name() + ": "
-                        + objection);
-            }
+            v.requirePowerButtonHeard();
         }
         for (VirtualMachine v : selected) {
             v.pressPowerButton();

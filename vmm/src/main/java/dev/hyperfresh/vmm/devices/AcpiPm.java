@@ -34,15 +34,10 @@ public final class AcpiPm implements PortDevice, StatefulDevice {
         this.powerOff = powerOff;
     }
 
-    /**
-     * Presses the power button: its status bit is set, and the SCI raised if the guest enabled the event.
-     *
-     * @return whether the guest listens for it (its ACPI driver enabled the power button event)
-     */
-    public synchronized boolean pressPowerButton() {
+    /** Presses the power button: its status bit is set, and the SCI raised if the guest enabled the event. */
+    public synchronized void pressPowerButton() {
         status |= PWRBTN;
         updateSci();
-        return (enable & PWRBTN) != 0;
     }
 
     /** Whether the guest's ACPI driver enabled the power button event, i.e. a press reaches it. */

@@ -17,13 +17,13 @@ import dev.hyperfresh.vmm.boot.BootLoader;
 import dev.hyperfresh.vmm.boot.BootState;
 import dev.hyperfresh.vmm.boot.GuestCpuid;
 import dev.hyperfresh.vmm.control.InstanceInfo;
+import dev.hyperfresh.vmm.devices.AcpiPm;
 import dev.hyperfresh.vmm.devices.DebugConsole;
 import dev.hyperfresh.vmm.devices.I8042;
 import dev.hyperfresh.vmm.devices.IoBus;
 import dev.hyperfresh.vmm.devices.MmioBus;
 import dev.hyperfresh.vmm.devices.MmioDevice;
 import dev.hyperfresh.vmm.devices.PortDevice;
-import dev.hyperfresh.vmm.devices.AcpiPm;
 import dev.hyperfresh.vmm.devices.PowerOffPort;
 import dev.hyperfresh.vmm.devices.ResetLine;
 import dev.hyperfresh.vmm.devices.StatefulDevice;
@@ -847,11 +847,16 @@ public final class VirtualMachine implements AutoCloseable {
      *                               no ACPI (hfguest's), or its guest has not enabled the power button
      */
     public void pressPowerButton() {
+        requirePowerButtonHeard();
+        powerButton.pressPowerButton();
+    }
+
+    /** @throws IllegalStateException naming why a press of the power button would not reach the guest now */
+    public void requirePowerButtonHeard() {
         String objection = powerButtonObjection();
         if (objection != null) {
             throw new IllegalStateException("cannot press the power button of VM " + config.name() + ": " + objection);
         }
-        powerButton.pressPowerButton();
     }
 
     /** Why a press of the power button would not reach the guest now, or null when it would. */

@@ -23,7 +23,7 @@ class AcpiPmTest {
 
     @Test
     void aPressUnheardSetsItsStatusButRaisesNoSci() {
-        assertThat(pm.pressPowerButton()).isFalse();
+        pm.pressPowerButton();
         assertThat(pm.listensToPowerButton()).isFalse();
         assertThat(pm.read(STS, 2)).isEqualTo(AcpiPm.PWRBTN);
         assertThat(sci).isEmpty();
@@ -33,7 +33,8 @@ class AcpiPmTest {
     void anEnabledPressRaisesTheSciUntilTheGuestClearsItsStatus() {
         pm.write(EN, 2, AcpiPm.PWRBTN);
         assertThat(pm.listensToPowerButton()).isTrue();
-        assertThat(pm.pressPowerButton()).isTrue();
+        pm.pressPowerButton();
+        assertThat(pm.listensToPowerButton()).isTrue();
         assertThat(sci).containsExactly(true);
         pm.write(STS, 2, 0x0001);   // clearing another bit leaves the button's
         assertThat(sci).containsExactly(true);

@@ -19,7 +19,8 @@ import java.util.List;
 /**
  * Boots a Linux bzImage through its 64-bit entry point (boot protocol 2.12+): the kernel at 1 MiB, the initrd as
  * high in low RAM as the kernel allows, command line, zero page, identity page tables, GDT, an MP table and the
- * ACPI tables ({@link AcpiTables}) in the first MiB, and the boot vCPU in long mode at the entry with RSI pointing at the zero page.
+ * ACPI tables ({@link AcpiTables}) in the first MiB, and the boot vCPU in long mode at the entry with RSI pointing
+ * at the zero page.
  */
 public final class LinuxLoader implements BootLoader {
     public static final long GDT_ADDRESS = 0x500;
