@@ -102,7 +102,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         replace)
-            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --check --json --help"
+            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --check --all --json --help"
             positional=instance
             case $prev in
                 --instance) _hyperfresh_value instance; return ;;

@@ -8,6 +8,8 @@ import dev.hyperfresh.engine.EngineException.Kind;
 import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuReplaceRequest;
+import dev.hyperfresh.engine.ReplaceAllReport;
+import dev.hyperfresh.engine.ReplaceAllReport.Result;
 import dev.hyperfresh.engine.ReplaceReport;
 import dev.hyperfresh.engine.Replacement;
 import dev.hyperfresh.engine.Snapshot;
@@ -21,6 +23,7 @@ import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import java.io.File;
 import java.time.Duration;
+import java.util.Optional;
 import org.springframework.shell.standard.FileValueProvider;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
@@ -128,7 +131,12 @@ public class ReplacementCommands {
             @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
             @ShellOption(value = "--check", defaultValue = "false", help = "QEMU: pre-flight only: say what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards), or why it would refuse; nothing is started") boolean check,
+            @ShellOption(value = "--all", defaultValue = "false", help = "every hfvisor instance of the socket directory not already on the new build, one after another in name order; stops at the first that does not commit and verify") boolean all,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
+        if (all) {
+            return replaceAll(instance, with, seconds, copy ? "--copy" : acceptCpuStateLoss
+                    ? "--accept-cpu-state-loss" : check ? "--check" : null, json);
+        }
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
             if (seconds != null) {   // said rather than ignored: a script that asks for a window must not think it got one
@@ -153,15 +161,44 @@ public class ReplacementCommands {
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(
                 with == null ? null : with.toPath(), window, progress));
         Object shown = json ? Views.replaceJson(r) : Views.replace(r);
-        VmsOn vmsOn = VmsOn.of(r.after());
-        if (!CutoverReply.COMMITTED.equals(r.outcome())) {
-            throw new OutputAndFailure(Kind.ROLLED_BACK, "replacement rolled back: " + r.reason(), vmsOn, shown);
+        EngineException failure = r.failure();
+        if (failure != null) {
+            throw new OutputAndFailure(failure.kind(), failure.getMessage(), failure.vmsOn(), shown);
         }
-        if (!r.verified()) {
-            throw new OutputAndFailure(Kind.COMMITTED, "the replacement committed but verify found problems: "
-                    + String.join("; ", r.verification().problems()), vmsOn, shown);
+        return json ? Outcome.committed(VmsOn.of(r.after())).render(Views.replaceJson(r)) : Views.replace(r);
+    }
+
+    private String replaceAll(String instance, File with, Double seconds, String qemuOption, boolean json) {
+        if (instance != null) {
+            throw EngineException.usage("--all replaces every hfvisor instance of the socket directory; name none"
+                    + " (got " + instance + "), or replace " + instance + " alone without --all");
         }
-        return json ? Outcome.committed(vmsOn).render(Views.replaceJson(r)) : Views.replace(r);
+        if (qemuOption != null) {
+            throw EngineException.usage(qemuOption + " is for a QEMU, which --all does not replace (hfvisor"
+                    + " instances only); replace each QEMU by its name");
+        }
+        Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
+        ReplaceAllReport r;
+        try {
+            r = engine.replaceAll(with == null ? null : with.toPath(), window,
+                    json ? ProgressListener.NONE : renderer.progress());
+        } finally {
+            renderer.endProgress();
+        }
+        r.instances().stream().filter(e -> e.report() != null).forEach(e -> e.report().warnings()
+                .forEach(w -> renderer.error("warning: " + e.instance() + ": " + w)));
+        Object shown = json ? ReplaceAllViews.json(r) : ReplaceAllViews.text(r);
+        Optional<ReplaceAllReport.Entry> failed = r.failed();
+        if (failed.isPresent()) {
+            EngineException failure = failed.get().failure();
+            throw new OutputAndFailure(failure.kind(), failed.get().instance() + ": " + failure.getMessage() + " ("
+                    + r.count(Result.COMMITTED) + " replaced before it, " + r.count(Result.NOT_REACHED)
+                    + " not reached and untouched)", failure.vmsOn(), shown);
+        }
+        if (!json) {
+            return (String) shown;
+        }
+        return (r.count(Result.COMMITTED) > 0 ? Outcome.committed(null) : Outcome.ok()).render((ObjectNode) shown);
     }
 
     private String replaceQemu(String target, QemuReplaceRequest request, boolean json) {

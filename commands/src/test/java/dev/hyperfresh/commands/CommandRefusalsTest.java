@@ -108,6 +108,15 @@ class CommandRefusalsTest {
     }
 
     @Test
+    void replaceAllTakesNoInstanceAndNoQemuOption() {
+        refused("replace demo --all", ExitCodes.USAGE, "--all replaces every hfvisor instance of the socket"
+                + " directory; name none (got demo), or replace demo alone without --all");
+        refused("replace --all --copy", ExitCodes.USAGE, "--copy is for a QEMU, which --all does not replace");
+        refused("replace --all --with " + DIR.resolve("no-hfvisor"), ExitCodes.PRECONDITION, "cannot run `"
+                + DIR.resolve("no-hfvisor") + " --version`");
+    }
+
+    @Test
     void remapWithoutStandby() {
         refused("remap demo", ExitCodes.PRECONDITION, "remap needs a standby: run `standby` first");
     }

@@ -62,6 +62,14 @@ public interface Engine {
     /** The replacement of {@code instance}, kept across calls so its steps can be taken one at a time. */
     Replacement replacement(String instance);
 
+    /**
+     * Replaces every active instance not already on {@code launcher}'s build (null: {@link #hfvisorLauncher}), one
+     * after another in name order, each a whole replacement verified for {@code verifyWindow}, and stops at the first
+     * that does not commit and verify. The build is asked its id first ({@code --version}): a launcher that cannot
+     * tell is refused with no instance touched.
+     */
+    ReplaceAllReport replaceAll(Path launcher, Duration verifyWindow, ProgressListener progress);
+
     /** Past replacements, oldest first. */
     List<HistoryEntry> history();
 

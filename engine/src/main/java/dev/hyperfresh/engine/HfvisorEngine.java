@@ -254,6 +254,11 @@ public final class HfvisorEngine implements Engine {
     }
 
     @Override
+    public ReplaceAllReport replaceAll(Path launcher, Duration verifyWindow, ProgressListener progress) {
+        return ReplaceAll.run(this, launcher, verifyWindow, progress);
+    }
+
+    @Override
     public List<HistoryEntry> history() {
         return history.read();
     }

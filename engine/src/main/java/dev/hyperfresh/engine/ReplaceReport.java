@@ -1,5 +1,6 @@
 package dev.hyperfresh.engine;
 
+import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import java.util.List;
 import java.util.Map;
@@ -17,5 +18,22 @@ public record ReplaceReport(String instance, String outcome, String reason, long
                             Map<String, Long> traceUs, List<String> warnings) {
     public boolean verified() {
         return verification != null && verification.ok();
+    }
+
+    /**
+     * What failed, as the step's outcome: a rolled-back cutover, or a committed one whose verify found problems;
+     * null when it committed and verified.
+     */
+    public EngineException failure() {
+        if (!CutoverReply.COMMITTED.equals(outcome)) {
+            return new EngineException(EngineException.Kind.ROLLED_BACK, "replacement rolled back: " + reason,
+                    VmsOn.of(after), null);
+        }
+        if (!verified()) {
+            return new EngineException(EngineException.Kind.COMMITTED, "the replacement committed but verify found"
+                    + " problems: " + (verification == null ? "it did not run" : String.join("; ", verification.problems())),
+                    VmsOn.of(after), null);
+        }
+        return null;
     }
 }

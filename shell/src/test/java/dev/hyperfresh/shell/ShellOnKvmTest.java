@@ -169,6 +169,27 @@ class ShellOnKvmTest {
             assertThat(vm.path("resident_bytes").asLong()).as(vm.toString()).isPositive()
                     .isLessThan(vm.path("memory_bytes").asLong());
 
+            // The host's upgrade: every instance not on the new build, one after another; run again, none is.
+            Path next = launcher("next", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build next)'; exit 0; }\n"
+                    + "exec " + HFVISOR + " \"$@\"");
+            Result all = run("replace", "--all", "--with", next.toString(), "--seconds", "1", "--json");
+            assertThat(all.exitCode()).as(all.err()).isZero();
+            JsonNode upgrade = oneObject(all);
+            assertThat(upgrade.path("outcome").asText()).isEqualTo("committed");
+            assertThat(upgrade.path("build").path("build_id").asText()).isEqualTo("next");
+            assertThat(upgrade.path("committed").asInt()).isOne();
+            JsonNode kvm = upgrade.path("instances").get(0);
+            assertThat(kvm.path("instance").asText()).isEqualTo("kvm");
+            assertThat(kvm.path("result").asText()).isEqualTo("committed");
+            assertThat(kvm.path("replace").path("verified").asBoolean()).as(kvm.toString()).isTrue();
+            String runningBuild = kvm.path("replace").path("after").path("build_id").asText();
+            Result none = run("replace", "--all", "--json");
+            assertThat(none.exitCode()).as(none.err()).isZero();
+            JsonNode skipped = oneObject(none);
+            assertThat(skipped.path("outcome").asText()).isEqualTo("ok");
+            assertThat(skipped.path("instances").get(0).path("why").asText())
+                    .isEqualTo("it already runs build " + runningBuild);
+
             Result stopped = run("stop", "kvm");
             assertThat(stopped.exitCode()).as(stopped.err()).isZero();
             try (var left = Files.list(dir)) {

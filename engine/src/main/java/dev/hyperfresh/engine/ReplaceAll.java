@@ -1,0 +1,132 @@
+package dev.hyperfresh.engine;
+
+import dev.hyperfresh.engine.ReplaceAllReport.Entry;
+import dev.hyperfresh.progress.Progress;
+import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.sys.IoFailure;
+import dev.hyperfresh.vmm.BuildInfo;
+import java.io.File;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A host's upgrade: every active instance of the socket directory replaced by one build, one at a time (each a whole
+ * {@link Replacement#replace}), stopping at the first that does not commit and verify, so that a build that fails
+ * fails once and the VMs of the instances after it are not touched. Instances already on the build are skipped,
+ * so the same command, run again after a failure is mended, takes up where it stopped.
+ */
+final class ReplaceAll {
+    /** A JVM's start: a few tenths of a second on a host, up to a minute in the nested KVM. */
+    private static final Duration VERSION_TIMEOUT = Duration.ofSeconds(120);
+    /** What {@link BuildInfo} says when a build was not stamped: no two such builds can be told apart. */
+    private static final String UNSTAMPED = "unknown";
+
+    private ReplaceAll() {
+    }
+
+    static ReplaceAllReport run(HfvisorEngine engine, Path launcher, Duration window, ProgressListener progress) {
+        List<Instance> found = engine.list();
+        if (found.isEmpty()) {
+            throw EngineException.precondition("no hfvisor instance in " + engine.config().socketDir()
+                    + " to replace; `list` shows what runs");
+        }
+        BuildInfo build = buildOf(launcher == null ? engine.hfvisorLauncher() : launcher);
+        long toReplace = found.stream().filter(i -> skipReason(i, build) == null).count();
+        List<Entry> entries = new ArrayList<>();
+        boolean stopped = false;
+        int taken = 0;
+        for (Instance instance : found) {
+            String name = instance.name();
+            String skip = skipReason(instance, build);
+            if (stopped) {
+                entries.add(Entry.notReached(name));
+            } else if (skip != null) {
+                entries.add(Entry.skipped(name, skip));
+            } else {
+                String label = name + " (" + ++taken + " of " + toReplace + "): ";
+                Entry entry = replace(engine.replacement(name), launcher, window, p -> progress.onProgress(
+                        new Progress(label + p.phase(), p.percent(), p.bytes(), p.elapsedUs())));
+                entries.add(entry);
+                stopped = entry.result() == ReplaceAllReport.Result.FAILED;
+            }
+        }
+        return new ReplaceAllReport(build, entries);
+    }
+
+    private static Entry replace(Replacement replacement, Path launcher, Duration window, ProgressListener progress) {
+        try {
+            ReplaceReport report = replacement.replace(launcher, window, progress);
+            EngineException failure = report.failure();
+            return failure == null ? Entry.committed(report) : Entry.failed(report.instance(), report, failure);
+        } catch (EngineException e) {
+            return Entry.failed(replacement.instance(), null, e);
+        } catch (RuntimeException e) {   // kept with the entries before it, which the operator must still be shown
+            return Entry.failed(replacement.instance(), null, new EngineException(EngineException.Kind.FAILED,
+                    String.valueOf(e.getMessage()), null, e));
+        }
+    }
+
+    /** Why {@code instance} is left as it is, or null when it is to be replaced. */
+    static String skipReason(Instance instance, BuildInfo build) {
+        if (instance.isStale()) {
+            return "it does not answer: " + instance.problem();
+        }
+        if (instance.isStandby()) {
+            return "it is a standby (of a replacement under way)";
+        }
+        String running = instance.info().buildId();
+        if (!UNSTAMPED.equals(build.buildId()) && build.buildId().equals(running)) {
+            return "it already runs build " + running;
+        }
+        return null;
+    }
+
+    /**
+     * The build {@code launcher} starts, from its {@code --version}: asked before any instance is touched, so that a
+     * launcher that cannot start is refused with nothing done.
+     */
+    static BuildInfo buildOf(Path launcher) {
+        Path output = null;
+        try {
+            output = Files.createTempFile("hyperfresh-version", ".txt");
+            Process process = new ProcessBuilder(launcher.toString(), "--version").redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).redirectInput(Redirect.from(new File("/dev/null")))
+                    .start();
+            if (!process.waitFor(VERSION_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw EngineException.precondition("`" + launcher + " --version` did not answer within "
+                        + VERSION_TIMEOUT.toSeconds() + " s; no instance was touched");
+            }
+            String said = Files.readString(output).strip();
+            if (process.exitValue() != 0) {
+                throw EngineException.precondition("the new build does not start: `" + launcher + " --version` exited"
+                        + " with status " + process.exitValue() + (said.isEmpty() ? "" : ": " + said)
+                        + "; no instance was touched");
+            }
+            return BuildInfo.find(said).orElseThrow(() -> EngineException.precondition("cannot tell which build "
+                    + launcher + " is: its --version printed no \"hfvisor VERSION (build ID)\" (it printed: " + said
+                    + "); no instance was touched"));
+        } catch (IOException e) {
+            throw EngineException.precondition("cannot run `" + launcher + " --version`: " + IoFailure.reason(e)
+                    + "; no instance was touched");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw EngineException.failed("interrupted while asking " + launcher + " its build; no instance was"
+                    + " touched");
+        } finally {
+            if (output != null) {
+                try {
+                    Files.deleteIfExists(output);
+                } catch (IOException ignored) {
+                    // a temporary file of a few bytes
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.hyperfresh.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.hyperfresh.engine.ReplaceAllReport.Entry;
+import dev.hyperfresh.engine.ReplaceAllReport.Result;
+import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.BuildInfo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A host's upgrade on real hfvisor instances running hfguest: every instance replaced by a new build, each
+ * verified by its guest; the same command again skips them all (they run that build); with a build that fails on
+ * the second instance, the first is replaced, the second rolls back and the third is not touched.
+ */
+@RequiresKvm
+@Timeout(value = 15, unit = TimeUnit.MINUTES)   // nine JVM starts: up to a minute each in the nested KVM
+class ReplaceAllOnKvmTest {
+    private static final List<String> NAMES = List.of("a", "b", "c");
+    private static final Duration WINDOW = Duration.ofMillis(1500);
+
+    @TempDir
+    Path root;
+
+    @Test
+    void everyInstanceIsReplacedOnceAndAFailingBuildStopsAtTheFirstItFails() throws Exception {
+        Path dir = RealInstances.directory(root, "all");
+        Path hfv = RealInstances.launcher(dir, "hfv", null);
+        HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, hfv, Duration.ofSeconds(60)));
+        try {
+            for (String name : NAMES) {
+                engine.launch(new LaunchRequest(name, List.of(RealInstances.spec(RealInstances.vmName(name)))),
+                        ProgressListener.NONE);
+            }
+            String running = engine.instance("a").info().buildId();
+            // another build, as far as --version tells: what the instances run is then not it
+            Path next = RealInstances.script(dir, "next", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build"
+                    + " next)'; exit 0; }\nexec " + RealInstances.hfvisorCommand(null) + " \"$@\"");
+            Map<String, Long> pids = pids(engine);
+
+            ReplaceAllReport upgrade = engine.replaceAll(next, WINDOW, ProgressListener.NONE);
+            assertThat(upgrade.build()).isEqualTo(new BuildInfo("9.9", "next"));
+            assertThat(upgrade.instances()).extracting(Entry::instance, Entry::result)
+                    .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.COMMITTED),
+                            tuple("c", Result.COMMITTED));
+            assertThat(upgrade.instances()).allSatisfy(e -> {
+                assertThat(e.report().verified()).as("%s verified", e.instance()).isTrue();
+                assertThat(e.report().after().pid()).isNotEqualTo(pids.get(e.instance()));
+            });
+            Map<String, Long> upgraded = pids(engine);
+            assertThat(upgraded).allSatisfy((name, pid) -> assertThat(pid).isNotEqualTo(pids.get(name)));
+
+            ReplaceAllReport again = engine.replaceAll(hfv, WINDOW, ProgressListener.NONE);
+            assertThat(again.instances()).extracting(Entry::result).containsOnly(Result.SKIPPED);
+            assertThat(again.instances()).extracting(Entry::why).containsOnly("it already runs build " + running);
+            assertThat(pids(engine)).isEqualTo(upgraded);
+
+            // a build whose second start fails: the standby of b
+            Path broken = RealInstances.script(dir, "broken", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build"
+                    + " broken)'; exit 0; }\nn=$(( $(cat " + dir + "/starts 2>/dev/null || echo 0) + 1 ))\necho $n > "
+                    + dir + "/starts\n[ $n = 2 ] && { echo 'this build cannot start' >&2; exit 1; }\nexec "
+                    + RealInstances.hfvisorCommand(null) + " \"$@\"");
+            ReplaceAllReport stopped = engine.replaceAll(broken, WINDOW, ProgressListener.NONE);
+            assertThat(stopped.instances()).extracting(Entry::instance, Entry::result)
+                    .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.FAILED),
+                            tuple("c", Result.NOT_REACHED));
+            EngineException failure = stopped.failed().orElseThrow().failure();
+            assertThat(failure.getMessage()).contains("this build cannot start");
+            assertThat(failure.kind()).isIn(EngineException.Kind.PRECONDITION, EngineException.Kind.ROLLED_BACK);
+            Map<String, Long> after = pids(engine);
+            assertThat(after.get("a")).isNotEqualTo(upgraded.get("a"));
+            assertThat(after.get("b")).as("b runs on where it was").isEqualTo(upgraded.get("b"));
+            assertThat(after.get("c")).as("c untouched").isEqualTo(upgraded.get("c"));
+            assertThat(engine.list()).extracting(Instance::name).as("no standby left").containsExactlyElementsOf(NAMES);
+        } finally {
+            for (String name : NAMES) {
+                try {
+                    engine.stop(name, null);
+                } catch (EngineException gone) {
+                    // not launched, or already gone: killLeftovers makes sure
+                }
+            }
+            RealInstances.killLeftovers(dir);
+        }
+    }
+
+    private static Map<String, Long> pids(HfvisorEngine engine) {
+        Map<String, Long> pids = new LinkedHashMap<>();
+        NAMES.forEach(name -> pids.put(name, engine.instance(name).info().pid()));
+        return pids;
+    }
+}
