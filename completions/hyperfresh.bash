@@ -67,7 +67,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         launch)
-            options="--name --vm-name --mem --cpus --guest --kernel --initrd --cmdline --disk --disk-ro --net --reboot --vm --json --help"
+            options="--name --vm-name --mem --cpus --guest --kernel --initrd --cmdline --disk --disk-ro --net --reboot --vm --shutdown-timeout --json --help"
             positional=name
             case $prev in
                 --name) _hyperfresh_value value; return ;;
@@ -83,6 +83,7 @@ _hyperfresh() {
                 --net) _hyperfresh_value value; return ;;
                 --reboot) _hyperfresh_value choice "restart poweroff"; return ;;
                 --vm) _hyperfresh_value value; return ;;
+                --shutdown-timeout) _hyperfresh_value value; return ;;
             esac ;;
         list)
             options="--json --help"

@@ -8,6 +8,7 @@ import dev.hyperfresh.engine.LaunchRequest;
 import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.shell.standard.FileValueProvider;
@@ -79,11 +80,13 @@ public class InstanceCommands {
             @ShellOption(value = "--net", defaultValue = ShellOption.NULL, arity = 8, help = "host taps, each a virtio NIC (Linux: eth0, eth1, ...): TAP or TAP/MAC") String[] nets,
             @ShellOption(value = "--reboot", defaultValue = "restart", arity = 1, help = "what the guest's reboot does: boot the VM again, or power it off (the reset command is then refused)") Reboot reboot,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, arity = 8, help = "full hfvisor VM specs (man hfvisor), instead of the options above") String[] vms,
+            @ShellOption(value = "--shutdown-timeout", defaultValue = ShellOption.NULL, arity = 1, help = "seconds SIGTERM waits for the guests it asks to shut down (ACPI power button) before powering off what still runs; 0: at once (default: hfvisor's, 30); kept across replacements") Integer shutdownTimeout,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<String> specs = vms != null ? List.of(vms)
                 : List.of(VmSpecs.of(vmName, mem, cpus, guest, kernel, initrd, cmdline,
                         VmSpecs.disks(disks, readOnlyDisks), nets == null ? List.of() : List.of(nets), reboot));
-        Instance launched = engine.launch(new LaunchRequest(name, specs), json ? p -> { } : renderer.progress());
+        Instance launched = engine.launch(new LaunchRequest(name, specs, shutdownTimeout == null ? null
+                : Duration.ofSeconds(shutdownTimeout)), json ? p -> { } : renderer.progress());
         renderer.endProgress();
         session.attach(name);
         List<String> warnings = launched.warnings();

@@ -44,7 +44,8 @@ final class Views {
         out.append(info.name()).append(": hfvisor ").append(info.version()).append(" (build ").append(info.buildId())
                 .append("), pid ").append(info.pid()).append(", ").append(instance.role()).append(", ")
                 .append(info.state()).append(", up ").append(Units.uptime(info.uptimeMs())).append(", KVM ")
-                .append(kvm(info)).append('\n')
+                .append(kvm(info)).append(info.shutdownTimeoutS() == null ? "" : ", shutdown timeout "
+                        + info.shutdownTimeoutS() + " s").append('\n')
                 .append("socket ").append(instance.socket()).append('\n');
         instance.warnings().forEach(w -> out.append("warning: ").append(w).append('\n'));
         if (info.vms().isEmpty()) {

@@ -14,7 +14,7 @@ class InstanceViewsTest {
     private static Instance instance(String kvm, String guestKind) {
         return Instance.answering(Path.of("/run/hf/lx.sock"), new InstanceInfo("lx", 42, "0.1", "b", kvm, 1000,
                 "running", InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("vm0", 1, 256L << 20, "running",
-                guestKind))));
+                guestKind)), null));
     }
 
     @Test
@@ -41,7 +41,7 @@ class InstanceViewsTest {
                 1000, "running", InstanceInfo.ACTIVE, List.of(
                         new InstanceInfo.Vm("web", 1, 4L << 30, 560L << 20, "running", "hfguest", null, null, null,
                                 InstanceInfo.Vm.REBOOT_RESTART, InstanceInfo.Vm.POWER_BUTTON_NONE),
-                        new InstanceInfo.Vm("old", 1, 64L << 20, "running", "hfguest"))));
+                        new InstanceInfo.Vm("old", 1, 64L << 20, "running", "hfguest")), null));
 
         assertThat(Views.info(two)).contains("│web│running│1    │4 GiB │560 MiB │hfguest│")
                 .contains("│old│running│1    │64 MiB│-       │hfguest│");
@@ -58,7 +58,7 @@ class InstanceViewsTest {
                                 List.of(new InstanceInfo.Nic("tap0", "52:54:00:12:34:56"),
                                         new InstanceInfo.Nic("tap1", "52:54:00:12:34:57", true)),
                                 InstanceInfo.Vm.REBOOT_POWEROFF, InstanceInfo.Vm.POWER_BUTTON_LISTENING),
-                        new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux"))));
+                        new InstanceInfo.Vm("web", 1, 64L << 20, "running", "linux")), null));
 
         assertThat(Views.info(two)).contains("DISK").contains("│/srv/db.img, /srv/base.img (read-only)│")
                 .contains("NET").contains("│tap0 52:54:00:12:34:56, tap1 52:54:00:12:34:57 (tap gone)│").contains("│-");

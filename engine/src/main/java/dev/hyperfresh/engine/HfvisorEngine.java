@@ -97,6 +97,13 @@ public final class HfvisorEngine implements Engine {
             }
             command.addAll(List.of("--vm", quietConsole(spec)));
         }
+        if (request.shutdownTimeout() != null) {
+            if (request.shutdownTimeout().isNegative()) {
+                throw EngineException.usage("--shutdown-timeout must be 0 or more seconds, got "
+                        + request.shutdownTimeout().toSeconds());
+            }
+            command.addAll(List.of("--shutdown-timeout", String.valueOf(request.shutdownTimeout().toSeconds())));
+        }
         if (Files.exists(socket) && !query(socket).isStale()) {
             throw EngineException.precondition("an instance named " + request.name() + " is already running");
         }

@@ -34,7 +34,7 @@ public final class ActiveInstanceStub implements ControlHandler {
     public InstanceInfo info() {
         return new InstanceInfo(name, ProcessHandle.current().pid(), "0.1.0-test", "stub", "SVM", 1000, "running",
                 InstanceInfo.ACTIVE,
-                List.of(new InstanceInfo.Vm("web", 1, 128L << 20, "running", "hfguest")));
+                List.of(new InstanceInfo.Vm("web", 1, 128L << 20, "running", "hfguest")), null);
     }
 
     @Override

@@ -34,7 +34,7 @@ public final class FakeStandbyMain implements ControlHandler {
     @Override
     public InstanceInfo info() {
         return new InstanceInfo(name, ProcessHandle.current().pid(), "0.2.0-fake", "fake", "SVM", 10, "standby",
-                InstanceInfo.STANDBY, List.of());
+                InstanceInfo.STANDBY, List.of(), null);
     }
 
     @Override

@@ -15,7 +15,7 @@ class InstanceTest {
 
     private static Instance instance(String kvm, String guestKind) {
         return Instance.answering(SOCKET, new InstanceInfo("lx", 42, "0.1", "b", kvm, 1000, "running",
-                InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("vm0", 1, 256L << 20, "running", guestKind))));
+                InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("vm0", 1, 256L << 20, "running", guestKind)), null));
     }
 
     @Test
@@ -32,7 +32,7 @@ class InstanceTest {
         Instance three = Instance.answering(SOCKET, new InstanceInfo("lx", 42, "0.1", "b", "PVM", 1000, "running",
                 InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("a", 1, 64L << 20, "stopped", "hfguest"),
                 new InstanceInfo.Vm("b", 1, 64L << 20, "paused", "hfguest"),
-                new InstanceInfo.Vm("c", 1, 64L << 20, "running", "hfguest"))));
+                new InstanceInfo.Vm("c", 1, 64L << 20, "running", "hfguest")), null));
         assertThat(three.endsWithout("b")).as("c still runs").isFalse();
         assertThat(three.endsWithout("a")).isFalse();
         assertThat(instance("PVM", "hfguest").endsWithout("vm0")).isTrue();
@@ -57,6 +57,6 @@ class InstanceTest {
     private static Instance two(String a, String b) {
         return Instance.answering(SOCKET, new InstanceInfo("lx", 42, "0.1", "b", "PVM", 1000, "running",
                 InstanceInfo.ACTIVE, List.of(new InstanceInfo.Vm("a", 1, 64L << 20, a, "hfguest"),
-                new InstanceInfo.Vm("b", 1, 64L << 20, b, "hfguest"))));
+                new InstanceInfo.Vm("b", 1, 64L << 20, b, "hfguest")), null));
     }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A host's upgrade on real hfvisor instances running hfguest: every instance replaced by a new build, each
  * verified by its guest; the same command again skips them all (they run that build); with a build that fails on
- * the second instance, the first is replaced, the second rolls back and the third is not touched.
+ * the second instance, the first is replaced, the second rolls back and the third is not touched. An instance's
+ * {@code --shutdown-timeout} moves with it.
  */
 @RequiresKvm
 @Timeout(value = 15, unit = TimeUnit.MINUTES)   // nine JVM starts: up to a minute each in the nested KVM
@@ -39,8 +40,8 @@ class ReplaceAllOnKvmTest {
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, hfv, Duration.ofSeconds(60)));
         try {
             for (String name : NAMES) {
-                engine.launch(new LaunchRequest(name, List.of(RealInstances.spec(RealInstances.vmName(name)))),
-                        ProgressListener.NONE);
+                engine.launch(new LaunchRequest(name, List.of(RealInstances.spec(RealInstances.vmName(name))),
+                        name.equals("a") ? Duration.ofSeconds(7) : null), ProgressListener.NONE);
             }
             String running = engine.instance("a").info().buildId();
             // another build, as far as --version tells: what the instances run is then not it
@@ -58,6 +59,8 @@ class ReplaceAllOnKvmTest {
                 assertThat(e.report().after().pid()).isNotEqualTo(pids.get(e.instance()));
             });
             Map<String, Long> upgraded = pids(engine);
+            assertThat(NAMES.stream().map(name -> engine.instance(name).info().shutdownTimeoutS()))
+                    .as("each instance's --shutdown-timeout moved with it").containsExactly(7L, 30L, 30L);
             assertThat(upgraded).allSatisfy((name, pid) -> assertThat(pid).isNotEqualTo(pids.get(name)));
 
             ReplaceAllReport again = engine.replaceAll(hfv, WINDOW, ProgressListener.NONE);

@@ -62,7 +62,7 @@ class ReplaceAllTest {
 
     private Instance instance(String name, String role, String build) {
         return Instance.answering(dir.resolve(name + ".sock"), new InstanceInfo(name, 1, "9.9", build, "PVM", 0,
-                "running", role, List.of()));
+                "running", role, List.of(), null));
     }
 
     private void refused(Path launcher, String message) {

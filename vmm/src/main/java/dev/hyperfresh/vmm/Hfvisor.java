@@ -46,6 +46,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private static final System.Logger LOG = System.getLogger(Hfvisor.class.getName());
     /** Set by hyperfresh for the standbys it starts: the console's pid. */
     public static final String CONSOLE_PID_ENV = "HYPERFRESH_CONSOLE_PID";
+    /** SIGTERM's wait for the guests asked to shut down: inside systemd's default stop timeout of 90 s. */
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
     private final Kvm kvm;
     private final KvmFlavor flavor;
@@ -64,6 +66,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private boolean ending;
     private volatile OutgoingHandover pendingRelease;
     private volatile StandbyKvm standbyKvm;
+    /** The instance's setting, which a standby takes over with its VMs. */
+    private volatile Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
 
     public Hfvisor(String name, Kvm kvm, boolean standby, FaultPoint fault) {
         this.name = name;
@@ -186,7 +190,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         boolean anyAlive = vms.values().stream().anyMatch(h -> alive(h.vm()));
         String state = standby ? "standby" : handover != null ? "handover-prepared" : anyAlive ? "running" : "idle";
         return new InstanceInfo(name, ProcessHandle.current().pid(), build.version(), build.buildId(), flavor.label(),
-                (System.nanoTime() - startedAt) / 1_000_000, state, standby ? "standby" : "active", out);
+                (System.nanoTime() - startedAt) / 1_000_000, state, standby ? "standby" : "active", out,
+                shutdownTimeout.toSeconds());
     }
 
     @Override
@@ -269,7 +274,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId(), c.nameLock()), kvm, movable(), request, fault, this::publish);
+                    build.version(), build.buildId(), c.nameLock(), shutdownTimeout), kvm, movable(), request, fault, this::publish);
             synchronized (this) {
                 handover = h;
                 abortWhenGone(h, request.clientPid());
@@ -408,10 +413,13 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     }
 
     @Override
-    public void becomeActive(String oldName, Path socket, Fd nameLock) {
+    public void becomeActive(String oldName, Path socket, Fd nameLock, Duration oldShutdownTimeout) {
         synchronized (this) {
             standby = false;
             name = oldName;
+        }
+        if (oldShutdownTimeout != null) {
+            shutdownTimeout = oldShutdownTimeout;
         }
         control.takeName(socket, nameLock == null ? control.nameLock() : nameLock);
         checkEnded();
@@ -482,12 +490,22 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
 
     /**
      * The host ends this instance (SIGTERM, e.g. its own shutdown): each running VM whose guest listens gets its ACPI
-     * power button pressed, as libvirt-guests does, and this waits up to {@code timeout} for them to power off; the
+     * power button pressed, as libvirt-guests does, and this waits up to {@link #shutdownTimeout} for them to power off; the
      * caller then closes what still runs. Nothing is pressed on a standby, during a handover or with a zero timeout.
      *
      * @return the VMs asked to shut down
      */
-    public List<String> shutdownGuests(Duration timeout) {
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    /** How long {@link #shutdownGuests} waits ({@code --shutdown-timeout}); 0: it asks no guest. */
+    public void shutdownTimeout(Duration timeout) {
+        shutdownTimeout = timeout;
+    }
+
+    public List<String> shutdownGuests() {
+        Duration timeout = shutdownTimeout;
         List<VirtualMachine> asked = new ArrayList<>();
         synchronized (this) {
             ending = true;

@@ -35,7 +35,6 @@ public final class HfvisorMain {
      * How long SIGTERM waits for guests that heard their power button to power off (systemd's stop timeout is 90 s:
      * this leaves it room to close what remains).
      */
-    static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration SERVED_OUT_WAIT = Duration.ofSeconds(5);
 
     private HfvisorMain() {
@@ -50,7 +49,7 @@ public final class HfvisorMain {
         Path socketDir = null;
         boolean standby = false;
         FaultPoint fault = null;
-        Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        Duration shutdownTimeout = Hfvisor.DEFAULT_SHUTDOWN_TIMEOUT;
         List<VmSpec> specs = new ArrayList<>();
         Path socket;
         try {
@@ -98,17 +97,18 @@ public final class HfvisorMain {
         CountDownLatch servedOut = new CountDownLatch(1);
         try (Kvm kvm = Kvm.open(); Hfvisor hfvisor = new Hfvisor(name, kvm, standby, fault);
                 ControlServer control = ControlServer.bind(socket, hfvisor)) {
+            hfvisor.shutdownTimeout(shutdownTimeout);
             hfvisor.serveOn(control);
             String console = System.getenv(Hfvisor.CONSOLE_PID_ENV);
             if (standby && console != null && console.matches("[0-9]+")) {
                 hfvisor.endWithConsole(Integer.parseInt(console));
             }
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                List<String> asked = hfvisor.shutdownGuests(shutdownTimeout);
+                List<String> asked = hfvisor.shutdownGuests();
                 if (!asked.isEmpty()) {
                     System.err.println("hfvisor: ending: asked " + String.join(", ", asked) + " to shut down (ACPI"
                             + " power button), then powered off whatever still ran after at most "
-                            + shutdownTimeout.toSeconds() + " s");
+                            + hfvisor.shutdownTimeout().toSeconds() + " s");
                 }
                 hfvisor.close();
                 // The JVM halts as this hook returns: the main thread's own close (the socket file removed, the last

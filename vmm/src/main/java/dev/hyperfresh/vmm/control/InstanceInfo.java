@@ -7,11 +7,13 @@ import java.util.Map;
  * What {@code info} reports about a running hfvisor. States are lower-case words the shell shows as they are:
  * for a VM e.g. {@code created}, {@code running}, {@code paused}, {@code stopped}, {@code failed}. {@code kvm} is
  * the KVM backend the instance runs on: {@code VMX}, {@code SVM}, {@code PVM} or {@code unknown} (null from an
- * hfvisor older than the field).
+ * hfvisor older than the field). {@code shutdownTimeoutS}: how long, on SIGTERM, it waits for the guests it asked to
+ * shut down before powering off what still runs ({@code --shutdown-timeout}; it moves with the instance in a
+ * handover; null from an hfvisor older than the field).
  */
 public record InstanceInfo(String name, long pid, String version, String buildId, String kvm, long uptimeMs,
                            String state,
-                           String role, List<Vm> vms) {
+                           String role, List<Vm> vms, Long shutdownTimeoutS) {
     public static final String ACTIVE = "active";
     public static final String STANDBY = "standby";
 

@@ -36,6 +36,7 @@ import dev.hyperfresh.vmm.vm.VmNic;
 import dev.hyperfresh.vmm.vm.VmPci;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -407,7 +408,8 @@ public final class IncomingHandover {
         }
         firstRun = firstRun == Long.MAX_VALUE ? 0 : firstRun;
         ledger.stamp(CutoverStep.FIRST_RUN, firstRun);
-        host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock);
+        host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock,
+                offer.shutdownTimeoutMs() == null ? null : Duration.ofMillis(offer.shutdownTimeoutMs()));
         nameLock = null;   // the instance holds it now
         Die.at(FaultPoint.BEFORE_REPLY, host.fault());
         LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());

@@ -13,11 +13,13 @@ import java.util.List;
  * then the tap of each VM's network interfaces, VM by VM, then, when {@code nameLock}, the old instance's name lock, then, when {@code offerSignal}, an eventfd the old
  * instance signals when it has offered the state or withdrawn before offering): enough
  * to rebuild each VM around the same RAM, or fresh RAM the pages will be copied into ({@code memory} copy), and to
- * check, before anything is paused, that the standby can restore what will be saved.
+ * check, before anything is paused, that the standby can restore what will be saved. {@code shutdownTimeoutMs}: the
+ * instance's {@code --shutdown-timeout}, which the standby takes over with its name (null from an older instance:
+ * the standby keeps its own).
  */
 record Offer(long oldPid, String oldName, String oldSocket, String version, String buildId, Formats formats,
              int tscKhz, List<VmOffer> vms, MemoryMode memory, boolean nameLock,
-             boolean offerSignal) {
+             boolean offerSignal, Long shutdownTimeoutMs) {
     Offer {
         vms = List.copyOf(vms);
         memory = memory == null ? MemoryMode.REMAP : memory;

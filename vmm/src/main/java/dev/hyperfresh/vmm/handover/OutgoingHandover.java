@@ -33,6 +33,7 @@ import dev.hyperfresh.vmm.vm.VmDisk;
 import dev.hyperfresh.vmm.vm.VmNic;
 import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -109,7 +110,8 @@ public final class OutgoingHandover implements AutoCloseable {
      * Identifies the instance handing over; what the standby needs to take its place, its name lock included (it
      * passes to the standby with the VMs, so the name is never free while either process may run them).
      */
-    public record Source(String name, Path socket, String version, String buildId, Fd nameLock) {
+    public record Source(String name, Path socket, String version, String buildId, Fd nameLock,
+                         Duration shutdownTimeout) {
     }
 
     /**
@@ -578,7 +580,7 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
                 self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
-                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true, true);
+                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true, true, self.shutdownTimeout().toMillis());
     }
 
     private static long micros(long since) {

@@ -4,6 +4,7 @@ import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.vmm.control.InstanceRef;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /** What a standby instance offers the handover that fills it. */
@@ -22,9 +23,10 @@ public interface StandbyHost {
 
     /**
      * The commit point has passed: serve as the old instance did, under its name and socket path, holding its name
-     * lock ({@code nameLock}, received with the VMs; null from an older build that passed none).
+     * lock ({@code nameLock}, received with the VMs; null from an older build that passed none) and its
+     * {@code shutdownTimeout} (null from an older build: this one's own).
      */
-    void becomeActive(String name, Path socket, Fd nameLock);
+    void becomeActive(String name, Path socket, Fd nameLock, Duration shutdownTimeout);
 
     /** Nothing was or will be adopted: the standby ends (its VMs, if any, were discarded unrun). */
     void standbyDone(String why);

@@ -29,7 +29,7 @@ final class FakeHandler implements ControlHandler {
                         Map.of("xgetbv", 1L)), null, null, InstanceInfo.Vm.REBOOT_RESTART,
                         InstanceInfo.Vm.POWER_BUTTON_NONE)));
         return new InstanceInfo("test-instance", ProcessHandle.current().pid(), "0.1.0-SNAPSHOT", "deadbeef", "PVM", 4321,
-                "serving", InstanceInfo.ACTIVE, vms);
+                "serving", InstanceInfo.ACTIVE, vms, null);
     }
 
     /** Records the request and says so: the fake has no standby to hand anything to. */
