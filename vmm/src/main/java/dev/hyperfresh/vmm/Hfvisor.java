@@ -64,6 +64,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private boolean committed;
     /** The host asked this instance to end (SIGTERM): no handover starts any more. */
     private boolean ending;
+    private boolean closed;
     private volatile OutgoingHandover pendingRelease;
     private volatile StandbyKvm standbyKvm;
     /** The instance's setting, which a standby takes over with its VMs. */
@@ -535,13 +536,29 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         return asked.stream().map(v -> v.config().name()).toList();
     }
 
+    /**
+     * Powers off and releases every VM; once (SIGTERM's hook and the main thread's end both call it). The VMs are
+     * closed outside this instance's lock: a close waits for the VM's vCPU threads, and a vCPU thread powering its VM
+     * off at that moment (a guest answering SIGTERM's power button) reports its exit through {@link #checkEnded},
+     * which takes the lock — held here, that was a 10 s wait, then the vCPU's memory unmapped under its own thread.
+     */
     @Override
-    public synchronized void close() {
-        if (handover != null) {
-            handover.abort();
-            handover = null;
+    public void close() {
+        List<HostedVm> closing;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (handover != null) {
+                handover.abort();
+                handover = null;
+            }
+            closing = List.copyOf(vms.values());
         }
-        vms.values().forEach(h -> h.vm().close());
-        vms.clear();
+        closing.forEach(h -> h.vm().close());
+        synchronized (this) {
+            vms.clear();
+        }
     }
 }
