@@ -24,15 +24,19 @@ final class ReplaceAllViews {
                     e.why() != null ? e.why() : rep != null ? "pid " + rep.before().pid() + " → " + rep.after().pid()
                             : e.result() == Result.FAILED ? e.failure().getMessage() : "-"));
         }
-        return "replacing with " + r.build() + ": " + r.count(Result.COMMITTED) + " replaced, "
-                + r.count(Result.SKIPPED) + " skipped" + (r.failed().isPresent() ? ", 1 failed, "
-                + r.count(Result.NOT_REACHED) + " not reached (untouched)" : "") + "\n"
+        String counts = r.dryRun() ? "would replace " + r.count(Result.WOULD_REPLACE) + ", skip "
+                + r.count(Result.SKIPPED) + " (nothing was started)"
+                : r.count(Result.COMMITTED) + " replaced, " + r.count(Result.SKIPPED) + " skipped"
+                + (r.failed().isPresent() ? ", 1 failed, " + r.count(Result.NOT_REACHED) + " not reached (untouched)"
+                : "");
+        return "replacing with " + r.build() + ": " + counts + "\n"
                 + Tables.of(List.of("INSTANCE", "OUTCOME", "BLACKOUT", "GUEST GAP", "PROCESS / WHY"), rows);
     }
 
     static ObjectNode json(ReplaceAllReport r) {
         ObjectNode out = JsonOutput.object();
         out.putObject("build").put("version", r.build().version()).put("build_id", r.build().buildId());
+        out.put("dry_run", r.dryRun());
         for (Result result : Result.values()) {
             out.put(result.word().replace('-', '_'), r.count(result));
         }

@@ -130,12 +130,12 @@ public class ReplacementCommands {
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
             @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
-            @ShellOption(value = "--check", defaultValue = "false", help = "QEMU: pre-flight only: say what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards), or why it would refuse; nothing is started") boolean check,
+            @ShellOption(value = "--check", defaultValue = "false", help = "pre-flight only, nothing is started: for a QEMU what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards) or why it would refuse; with --all which instances would be replaced") boolean check,
             @ShellOption(value = "--all", defaultValue = "false", help = "every hfvisor instance of the socket directory not already on the new build, one after another in name order; stops at the first that does not commit and verify") boolean all,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         if (all) {
             return replaceAll(instance, with, seconds, copy ? "--copy" : acceptCpuStateLoss
-                    ? "--accept-cpu-state-loss" : check ? "--check" : null, json);
+                    ? "--accept-cpu-state-loss" : null, check, json);
         }
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
@@ -155,7 +155,7 @@ public class ReplacementCommands {
             throw EngineException.usage((copy ? "--copy" : acceptCpuStateLoss ? "--accept-cpu-state-loss" : "--check")
                     + " is for QEMU instances; " + target + " is not a QEMU (qmp:PATH, or NAME.qmp in the socket"
                     + " directory)" + (check ? "; an hfvisor's `standby` checks a new build against its VMs, and"
-                    + " `rollback` drops it" : ""));
+                    + " `rollback` drops it; `replace --all --check` says which instances a build would replace" : ""));
         }
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
         ReplaceReport r = step(target, "replace", json, (rep, progress) -> rep.replace(
@@ -168,7 +168,8 @@ public class ReplacementCommands {
         return json ? Outcome.committed(VmsOn.of(r.after())).render(Views.replaceJson(r)) : Views.replace(r);
     }
 
-    private String replaceAll(String instance, File with, Double seconds, String qemuOption, boolean json) {
+    private String replaceAll(String instance, File with, Double seconds, String qemuOption, boolean check,
+                              boolean json) {
         if (instance != null) {
             throw EngineException.usage("--all replaces every hfvisor instance of the socket directory; name none"
                     + " (got " + instance + "), or replace " + instance + " alone without --all");
@@ -178,6 +179,10 @@ public class ReplacementCommands {
                     + " instances only); replace each QEMU by its name");
         }
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
+        if (check) {
+            ReplaceAllReport plan = engine.checkAll(with == null ? null : with.toPath());
+            return json ? Outcome.ok().render(ReplaceAllViews.json(plan)) : ReplaceAllViews.text(plan);
+        }
         ReplaceAllReport r;
         try {
             r = engine.replaceAll(with == null ? null : with.toPath(), window,

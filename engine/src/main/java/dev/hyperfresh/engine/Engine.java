@@ -70,6 +70,9 @@ public interface Engine {
      */
     ReplaceAllReport replaceAll(Path launcher, Duration verifyWindow, ProgressListener progress);
 
+    /** What {@link #replaceAll} would do: each instance it would replace is {@code would-replace}; none is touched. */
+    ReplaceAllReport checkAll(Path launcher);
+
     /** Past replacements, oldest first. */
     List<HistoryEntry> history();
 

@@ -266,6 +266,11 @@ public final class HfvisorEngine implements Engine {
     }
 
     @Override
+    public ReplaceAllReport checkAll(Path launcher) {
+        return ReplaceAll.run(this, launcher, null, ProgressListener.NONE);
+    }
+
+    @Override
     public List<HistoryEntry> history() {
         return history.read();
     }

@@ -30,6 +30,7 @@ final class ReplaceAll {
     private ReplaceAll() {
     }
 
+    /** {@code window} null: a dry run ({@link Engine#checkAll}). */
     static ReplaceAllReport run(HfvisorEngine engine, Path launcher, Duration window, ProgressListener progress) {
         List<Instance> found = engine.list();
         if (found.isEmpty()) {
@@ -48,6 +49,9 @@ final class ReplaceAll {
                 entries.add(Entry.notReached(name));
             } else if (skip != null) {
                 entries.add(Entry.skipped(name, skip));
+            } else if (window == null) {
+                entries.add(Entry.wouldReplace(name, "pid " + instance.info().pid() + " runs build "
+                        + instance.info().buildId()));
             } else {
                 String label = name + " (" + ++taken + " of " + toReplace + "): ";
                 Entry entry = replace(engine.replacement(name), launcher, window, p -> progress.onProgress(
@@ -56,7 +60,7 @@ final class ReplaceAll {
                 stopped = entry.result() == ReplaceAllReport.Result.FAILED;
             }
         }
-        return new ReplaceAllReport(build, entries);
+        return new ReplaceAllReport(build, window == null, entries);
     }
 
     private static Entry replace(Replacement replacement, Path launcher, Duration window, ProgressListener progress) {

@@ -7,9 +7,10 @@ import java.util.Optional;
 /**
  * What replacing every instance of the socket directory came to: the build they were replaced with and each
  * instance, in the order they were taken (by name), as it ended. At most one entry failed, and it is the last one
- * tried: the instances after it were not reached.
+ * tried: the instances after it were not reached. A {@code dryRun} touched nothing: it says which instances would
+ * be replaced.
  */
-public record ReplaceAllReport(BuildInfo build, List<Entry> instances) {
+public record ReplaceAllReport(BuildInfo build, boolean dryRun, List<Entry> instances) {
     public ReplaceAllReport {
         instances = List.copyOf(instances);
     }
@@ -22,7 +23,9 @@ public record ReplaceAllReport(BuildInfo build, List<Entry> instances) {
         /** Its replacement failed: {@code failure} says what became of its VMs; the run stopped here. */
         FAILED("failed"),
         /** Not tried: an instance before it failed. */
-        NOT_REACHED("not-reached");
+        NOT_REACHED("not-reached"),
+        /** A dry run's: it would be replaced, {@code why} says what it runs now. */
+        WOULD_REPLACE("would-replace");
 
         private final String word;
 
@@ -37,7 +40,8 @@ public record ReplaceAllReport(BuildInfo build, List<Entry> instances) {
 
     /**
      * One instance: {@code report} is its replacement's (null when none ran or none reported: skipped, not reached,
-     * or a step that threw), {@code why} the reason it was skipped, {@code failure} what failed.
+     * a dry run, or a step that threw), {@code why} the reason it was skipped (or, in a dry run, what it runs now),
+     * {@code failure} what failed.
      */
     public record Entry(String instance, Result result, String why, ReplaceReport report, EngineException failure) {
         static Entry committed(ReplaceReport report) {
@@ -50,6 +54,10 @@ public record ReplaceAllReport(BuildInfo build, List<Entry> instances) {
 
         static Entry failed(String instance, ReplaceReport report, EngineException failure) {
             return new Entry(instance, Result.FAILED, null, report, failure);
+        }
+
+        static Entry wouldReplace(String instance, String why) {
+            return new Entry(instance, Result.WOULD_REPLACE, why, null, null);
         }
 
         static Entry notReached(String instance) {

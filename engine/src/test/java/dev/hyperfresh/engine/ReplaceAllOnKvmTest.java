@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +49,13 @@ class ReplaceAllOnKvmTest {
             Path next = RealInstances.script(dir, "next", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build"
                     + " next)'; exit 0; }\nexec " + RealInstances.hfvisorCommand(null) + " \"$@\"");
             Map<String, Long> pids = pids(engine);
+
+            ReplaceAllReport plan = engine.checkAll(next);
+            assertThat(plan.dryRun()).isTrue();
+            assertThat(plan.instances()).extracting(Entry::instance, Entry::result, Entry::why).containsExactly(
+                    NAMES.stream().map(name -> tuple(name, Result.WOULD_REPLACE, "pid " + pids.get(name)
+                            + " runs build " + running)).toArray(Tuple[]::new));
+            assertThat(pids(engine)).as("a dry run touches nothing").isEqualTo(pids);
 
             ReplaceAllReport upgrade = engine.replaceAll(next, WINDOW, ProgressListener.NONE);
             assertThat(upgrade.build()).isEqualTo(new BuildInfo("9.9", "next"));

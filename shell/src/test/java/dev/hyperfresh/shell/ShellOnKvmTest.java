@@ -172,6 +172,11 @@ class ShellOnKvmTest {
             // The host's upgrade: every instance not on the new build, one after another; run again, none is.
             Path next = launcher("next", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build next)'; exit 0; }\n"
                     + "exec " + HFVISOR + " \"$@\"");
+            Result check = run("replace", "--all", "--check", "--with", next.toString(), "--json");
+            assertThat(check.exitCode()).as(check.err()).isZero();
+            JsonNode plan = oneObject(check);
+            assertThat(plan.path("dry_run").asBoolean()).isTrue();
+            assertThat(plan.path("instances").get(0).path("result").asText()).isEqualTo("would-replace");
             Result all = run("replace", "--all", "--with", next.toString(), "--seconds", "1", "--json");
             assertThat(all.exitCode()).as(all.err()).isZero();
             JsonNode upgrade = oneObject(all);
