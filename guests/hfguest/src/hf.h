@@ -169,6 +169,7 @@ struct config {
     u32 int3_vmm;
     u32 int3_r0;                      /* 0: no int3 check from ring 0 (VMMs on PVM that do not deliver it) */
     u32 linecon;                      /* 0: byte-wise console even where the line console exists */
+    u32 acpi;                         /* 1: hfvisor's ACPI PM1 registers are there (power button, S5) */
 };
 
 struct frame {
@@ -234,6 +235,13 @@ void user_main(struct cpu *c);
 static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
 /* "memory": the VMM may read guest memory on the exit (the line console's record) */
 static inline void outl(u16 port, u32 v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port) : "memory"); }
+static inline void outw(u16 port, u16 v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline u16 inw(u16 port)
+{
+    u16 v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 static inline u32 inl(u16 port)
 {
     u32 v;

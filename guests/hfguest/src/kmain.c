@@ -262,6 +262,8 @@ static void parse_cmdline(const char *s)
             cfg.int3_r0 = (u32)n;
         else if (keq(t, kl, "linecon"))
             cfg.linecon = (u32)n;
+        else if (keq(t, kl, "acpi"))
+            cfg.acpi = (u32)n;
         else if (keq(t, kl, "inject_ms"))
             cfg.inject_ms = n;
         else if (keq(t, kl, "inject_cpu"))
@@ -709,6 +711,28 @@ static void r0_check(struct cpu *c)
 #undef CHK_APIC
 }
 
+/* hfvisor's PM1 registers (acpi=1; its FADT's for Linux): event block status/enable, control block */
+#define PM1_STS 0x600
+#define PM1_EN 0x602
+#define PM1_CNT 0x604
+#define PM1_PWRBTN (1u << 8)
+#define PM1_SLP_S5 ((5u << 10) | (1u << 13)) /* SLP_TYP as hfvisor's \_S5_ says, and SLP_EN */
+
+/* The operator pressed the power button (`hyperfresh shutdown`, SIGTERM to hfvisor): answer as an OS does, by powering
+ * off through S5; hfvisor ends the VM on that write. Polled from CPU 0's periodic check: hfguest takes no SCI. */
+static void acpi_poll(void)
+{
+    if (!(inw(PM1_STS) & PM1_PWRBTN))
+        return;
+    outw(PM1_STS, PM1_PWRBTN);
+    u32 t[16];
+    struct buf b;
+    b_init(&b, t, sizeof(t));
+    b_str(&b, "INFO poweroff reason=power-button");
+    con_line_force(&b);
+    outw(PM1_CNT, PM1_SLP_S5);
+}
+
 void timer_handler(void)
 {
     struct cpu *c = this_cpu();
@@ -720,6 +744,8 @@ void timer_handler(void)
     if (++c->chk_ctr >= 100) {
         c->chk_ctr = 0;
         r0_check(c);
+        if (cfg.acpi && c->idx == 0)
+            acpi_poll();
     }
     apic_eoi();
 }
@@ -971,6 +997,8 @@ void kmain(u32 magic, u32 mbi)
 
     outb(0x21, 0xff); /* mask both 8259 PICs; LAPIC LINT0/1 are masked too */
     outb(0xa1, 0xff);
+    if (cfg.acpi)
+        outw(PM1_EN, PM1_PWRBTN); /* listening to the power button, as an OS's ACPI driver says */
 
     init_bump();
     map_high();
@@ -1013,6 +1041,7 @@ void kmain(u32 magic, u32 mbi)
     b_kx(&b, "efer", bsp->exp_efer);
     b_str(&b, console_line ? " console=line" : " console=byte");
     b_kv(&b, "int3_r0", cfg.int3_r0);
+    b_kv(&b, "acpi", cfg.acpi);
     if (avx_xcr0_fail)
         b_str(&b, " avx_xcr0_fail=1");
     if (cfg.inject[0]) {

@@ -8,6 +8,7 @@ import dev.hyperfresh.engine.ReplaceAllReport.Result;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.BuildInfo;
+import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -69,6 +70,9 @@ class ReplaceAllOnKvmTest {
             Map<String, Long> upgraded = pids(engine);
             assertThat(NAMES.stream().map(name -> engine.instance(name).info().shutdownTimeoutS()))
                     .as("each instance's --shutdown-timeout moved with it").containsExactly(7L, 30L, 30L);
+            assertThat(NAMES.stream().flatMap(name -> engine.instance(name).info().vms().stream())
+                    .map(InstanceInfo.Vm::powerButton)).as("hfguest's power button, enabled, moved with its VM")
+                    .containsOnly(InstanceInfo.Vm.POWER_BUTTON_LISTENING);
             assertThat(upgraded).allSatisfy((name, pid) -> assertThat(pid).isNotEqualTo(pids.get(name)));
 
             ReplaceAllReport again = engine.replaceAll(hfv, WINDOW, ProgressListener.NONE);

@@ -11,6 +11,7 @@ import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -61,13 +62,9 @@ class VmCommandsOnKvmTest {
                     .hasMessage("cannot reset VM " + OFF + " of " + INSTANCE + ": it powers off on a reset"
                             + " (reboot=poweroff): it has nothing to boot again from");
 
-            assertThatThrownBy(() -> engine.shutdown(INSTANCE, WEB, null)).as("hfguest's machine has no ACPI")
-                    .isInstanceOfSatisfying(EngineException.class,
-                            e -> assertThat(e.kind()).isEqualTo(EngineException.Kind.PRECONDITION))
-                    .hasMessage("cannot shutdown VM " + WEB + " of " + INSTANCE + ": its machine has no ACPI power"
-                            + " button (hfguest's); `stop` powers it off");
             assertThat(engine.instance(INSTANCE).info().vms()).extracting(InstanceInfo.Vm::powerButton)
-                    .containsOnly(InstanceInfo.Vm.POWER_BUTTON_NONE);
+                    .as("hfguest enables the power button as it boots").containsOnly(
+                            InstanceInfo.Vm.POWER_BUTTON_LISTENING);
 
             engine.pause(INSTANCE, WEB);
             assertThatThrownBy(() -> engine.pause(INSTANCE, WEB)).hasMessage("cannot pause VM " + WEB + " of "
@@ -98,8 +95,31 @@ class VmCommandsOnKvmTest {
                     && GuestLine.BOOT.equals(e.fields().path("type").asText()));
             assertThat(events.get(awaitAfter(events, again, VmCommandsOnKvmTest::heartbeat)).fields().path("seq")
                     .asLong()).as("resumed, it boots from the reset").isZero();
+
+            int pressed = events.size();
+            engine.shutdown(INSTANCE, OFF, PATIENCE);
+            awaitAfter(events, pressed, e -> Event.GUEST_LINE.equals(e.kind()) && OFF.equals(e.vm())
+                    && e.fields().path("text").asText().startsWith("INFO poweroff reason=power-button"));
+            assertThat(engine.instance(INSTANCE).info().vms()).extracting(InstanceInfo.Vm::name,
+                    InstanceInfo.Vm::state).as("powered off by its guest, the other runs on").containsExactly(
+                    tuple(WEB, "running"), tuple(OFF, "stopped"));
+            assertThatThrownBy(() -> engine.shutdown(INSTANCE, OFF, null)).hasMessage("cannot shutdown VM " + OFF
+                    + " of " + INSTANCE + ": it is stopped");
+
+            // the host ends the instance: its guest is asked to shut down first, and does
+            ProcessHandle process = ProcessHandle.of(engine.instance(INSTANCE).info().pid()).orElseThrow();
+            int terminated = events.size();
+            process.destroy();
+            process.onExit().get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(events.subList(terminated, events.size())).as("SIGTERM pressed its power button")
+                    .anyMatch(e -> Event.GUEST_LINE.equals(e.kind()) && WEB.equals(e.vm())
+                            && e.fields().path("text").asText().startsWith("INFO poweroff reason=power-button"));
+            assertThat(Files.readString(dir.resolve(INSTANCE + ".log"))).contains("hfvisor: ending: asked " + WEB
+                    + " to shut down");
         } finally {
-            engine.stop(INSTANCE, null);
+            if (Files.exists(dir.resolve(INSTANCE + HfvisorEngine.SOCKET_SUFFIX))) {
+                engine.stop(INSTANCE, null);
+            }
             RealInstances.killLeftovers(dir);
         }
     }

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * hfguest's command line as hfvisor launches it: its defaults for this VM and this KVM, then the user's words,
+ * hfguest's command line as hfvisor launches it: its defaults for this VM and this KVM (and that its machine has
+ * ACPI's power management registers, which hfguest then polls for the power button), then the user's words,
  * which win over a default of the same key. On PVM every timer tick costs ~60 µs of emulated ring 0, so the tick
  * drops from hfguest's 1 kHz to 100 Hz there (the arithmetic: hfvisor(1), "PVM"); elsewhere hfguest's own
  * defaults stand.
@@ -22,6 +23,7 @@ final class HfguestCmdline {
     static String of(int vcpus, KvmFlavor kvm, String user) {
         Map<String, String> defaults = new LinkedHashMap<>();
         defaults.put("cpus", String.valueOf(vcpus));
+        defaults.put("acpi", "1");   // the machine's ACPI power button (hfvisor(1), ACPI)
         if (kvm == KvmFlavor.PVM) {
             defaults.put("tick_count", PVM_TICK_COUNT);
         }

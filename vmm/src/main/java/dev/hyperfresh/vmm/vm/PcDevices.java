@@ -4,6 +4,7 @@ import dev.hyperfresh.kvm.Vm;
 import dev.hyperfresh.vmm.devices.AcpiPm;
 import dev.hyperfresh.vmm.devices.CmosRtc;
 import dev.hyperfresh.vmm.devices.I8042;
+import dev.hyperfresh.vmm.devices.InterruptLine;
 import dev.hyperfresh.vmm.devices.LineSplitter;
 import dev.hyperfresh.vmm.devices.PendingLine;
 import dev.hyperfresh.vmm.devices.Uart8250;
@@ -44,10 +45,18 @@ public record PcDevices(Uart8250 com1, I8042 i8042, CmosRtc cmos, AcpiPm acpi) {
         vm.addDevice(I8042.COMMAND_PORT, 1, i8042);
         CmosRtc cmos = new CmosRtc();
         vm.addStatefulDevice(CMOS, CmosRtc.INDEX_PORT, 2, cmos);
-        AcpiPm acpi = new AcpiPm(high -> kvmVm.irqLine(AcpiPm.SCI_IRQ, high),
-                () -> vm.powerOff(0, "guest powered off (ACPI sleep state S5)"));
+        AcpiPm acpi = attachAcpi(vm, high -> kvmVm.irqLine(AcpiPm.SCI_IRQ, high));
+        return new PcDevices(com1, i8042, cmos, acpi);
+    }
+
+    /**
+     * ACPI's power management registers, the VM's power button and its way to power off (S5); {@code sci} is the
+     * interrupt a press raises where the guest enabled it.
+     */
+    static AcpiPm attachAcpi(VirtualMachine vm, InterruptLine sci) {
+        AcpiPm acpi = new AcpiPm(sci, () -> vm.powerOff(0, "guest powered off (ACPI sleep state S5)"));
         vm.addStatefulDevice(ACPI_PM, AcpiPm.EVENT_BLOCK, AcpiPm.PORTS, acpi);
         vm.powerButton(acpi);
-        return new PcDevices(com1, i8042, cmos, acpi);
+        return acpi;
     }
 }

@@ -200,8 +200,10 @@ public final class VirtualMachine implements AutoCloseable {
             VirtualMachine built = machine;
             machine.bus.register(PowerOffPort.PORT, 1, new PowerOffPort(code -> built.powerOff(code,
                     "guest wrote " + code + " to the power-off port")));
-            if (VmConfig.HFGUEST.equals(config.guestKind())) {   // Linux's comes with its keyboard controller
+            if (VmConfig.HFGUEST.equals(config.guestKind())) {   // Linux's come with its PC devices
                 machine.bus.register(I8042.COMMAND_PORT, 1, new ResetLine(() -> built.guestReset("reset line")));
+                // hfguest reads the power button's status on its own (acpi=1): no SCI, no tables to describe one
+                PcDevices.attachAcpi(machine, high -> { });
             }
             return machine;
         } catch (RuntimeException e) {
@@ -844,7 +846,8 @@ public final class VirtualMachine implements AutoCloseable {
      * off (ACPI's S5), which ends it as {@code stop} would. Returns at once.
      *
      * @throws IllegalStateException naming why the press would go unheard: the VM is not running, its machine has
-     *                               no ACPI (hfguest's), or its guest has not enabled the power button
+     *                               no ACPI (one taken over from an older hfvisor), or its guest has not enabled
+     *                               the power button
      */
     public void pressPowerButton() {
         requirePowerButtonHeard();
