@@ -997,8 +997,11 @@ void kmain(u32 magic, u32 mbi)
 
     outb(0x21, 0xff); /* mask both 8259 PICs; LAPIC LINT0/1 are masked too */
     outb(0xa1, 0xff);
-    if (cfg.acpi)
+    if (cfg.acpi) {
         outw(PM1_EN, PM1_PWRBTN); /* listening to the power button, as an OS's ACPI driver says */
+        if (inw(PM1_EN) != PM1_PWRBTN)
+            cfg.acpi = 0; /* no such registers here (the ports read as all ones): nothing to poll */
+    }
 
     init_bump();
     map_high();

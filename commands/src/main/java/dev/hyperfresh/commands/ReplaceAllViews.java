@@ -21,8 +21,8 @@ final class ReplaceAllViews {
             boolean ran = rep != null && rep.verification() != null;
             rows.add(List.of(e.instance(), e.result() == Result.FAILED ? e.failure().kind().word() : e.result().word(),
                     ran ? Units.micros(rep.blackoutUs()) : "-", ran ? Views.gap(rep.verification().guestGapUs()) : "-",
-                    e.why() != null ? e.why() : rep != null ? "pid " + rep.before().pid() + " → " + rep.after().pid()
-                            : e.result() == Result.FAILED ? e.failure().getMessage() : "-"));
+                    e.why() != null ? e.why() : e.result() == Result.FAILED ? e.failure().getMessage()
+                            : rep != null ? "pid " + rep.before().pid() + " → " + rep.after().pid() : "-"));
         }
         String counts = r.dryRun() ? "would replace " + r.count(Result.WOULD_REPLACE) + ", skip "
                 + r.count(Result.SKIPPED) + " (nothing was started)"

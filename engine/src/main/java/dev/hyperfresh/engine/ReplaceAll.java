@@ -72,7 +72,7 @@ final class ReplaceAll {
             return Entry.failed(replacement.instance(), null, e);
         } catch (RuntimeException e) {   // kept with the entries before it, which the operator must still be shown
             return Entry.failed(replacement.instance(), null, new EngineException(EngineException.Kind.FAILED,
-                    String.valueOf(e.getMessage()), null, e));
+                    e.getMessage() != null ? e.getMessage() : e.toString(), null, e));
         }
     }
 
