@@ -6,6 +6,7 @@ import dev.hyperfresh.engine.ReplaceAllReport;
 import dev.hyperfresh.engine.ReplaceAllReport.Entry;
 import dev.hyperfresh.engine.ReplaceAllReport.Result;
 import dev.hyperfresh.engine.ReplaceReport;
+import dev.hyperfresh.engine.VmsOn;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,7 +49,8 @@ final class ReplaceAllViews {
             }
             if (e.failure() != null) {
                 node.put("outcome", e.failure().kind().word()).put("reason", e.failure().getMessage());
-                node.set("vms_on", e.failure().vmsOn() == null ? node.nullNode() : JsonOutput.tree(e.failure().vmsOn()));
+                VmsOn on = e.failure().vmsOn();
+                node.set("vms_on", on == null ? node.nullNode() : JsonOutput.tree(on));
             }
             if (e.report() != null) {
                 node.set("replace", Views.replaceJson(e.report()));

@@ -3,6 +3,7 @@ package dev.hyperfresh.engine;
 import dev.hyperfresh.engine.ReplaceAllReport.Entry;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.BuildInfo;
 import java.io.File;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -60,7 +62,22 @@ final class ReplaceAll {
                 stopped = entry.result() == ReplaceAllReport.Result.FAILED;
             }
         }
+        entries.addAll(qemus(engine.config().socketDir(), found));
+        entries.sort(Comparator.comparing(Entry::instance));
         return new ReplaceAllReport(build, window == null, entries);
+    }
+
+    /**
+     * The QEMUs of the socket directory, as skipped rows: named, so that nobody takes them for upgraded too (a QEMU is
+     * replaced by another program, named by its own {@code replace NAME --with}).
+     */
+    private static List<Entry> qemus(Path dir, List<Instance> hfvisors) {
+        List<String> taken = hfvisors.stream().map(Instance::name).toList();
+        return QemuDirectory.sockets(dir).stream().map(p -> p.getFileName().toString())
+                .map(f -> f.substring(0, f.length() - QemuDirectory.SUFFIX.length()))
+                .filter(name -> !taken.contains(name))
+                .map(name -> Entry.skipped(name, "a QEMU: replace it by its name (`replace " + name + " --with"
+                        + " QEMU_BINARY`)")).toList();
     }
 
     private static Entry replace(Replacement replacement, Path launcher, Duration window, ProgressListener progress) {

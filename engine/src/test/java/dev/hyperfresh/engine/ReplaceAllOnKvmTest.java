@@ -9,6 +9,7 @@ import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A host's upgrade on real hfvisor instances running hfguest: every instance replaced by a new build, each
  * verified by its guest; the same command again skips them all (they run that build); with a build that fails on
- * the second instance, the first is replaced, the second rolls back and the third is not touched. An instance's
+ * the second instance, the first is replaced, the second rolls back and the third is not touched; a QEMU is named as
+ * left alone. An instance's
  * {@code --shutdown-timeout} moves with it.
  */
 @RequiresKvm
@@ -85,10 +87,13 @@ class ReplaceAllOnKvmTest {
                     + " broken)'; exit 0; }\nn=$(( $(cat " + dir + "/starts 2>/dev/null || echo 0) + 1 ))\necho $n > "
                     + dir + "/starts\n[ $n = 2 ] && { echo 'this build cannot start' >&2; exit 1; }\nexec "
                     + RealInstances.hfvisorCommand(null) + " \"$@\"");
+            Files.createFile(dir.resolve("qemu1.qmp"));   // a QEMU's QMP socket, as far as a listing goes
             ReplaceAllReport stopped = engine.replaceAll(broken, WINDOW, ProgressListener.NONE);
             assertThat(stopped.instances()).extracting(Entry::instance, Entry::result)
                     .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.FAILED),
-                            tuple("c", Result.NOT_REACHED));
+                            tuple("c", Result.NOT_REACHED), tuple("qemu1", Result.SKIPPED));
+            assertThat(stopped.instances().get(3).why()).isEqualTo("a QEMU: replace it by its name (`replace qemu1"
+                    + " --with QEMU_BINARY`)");
             EngineException failure = stopped.failed().orElseThrow().failure();
             assertThat(failure.getMessage()).contains("this build cannot start");
             assertThat(failure.kind()).isIn(EngineException.Kind.PRECONDITION, EngineException.Kind.ROLLED_BACK);
