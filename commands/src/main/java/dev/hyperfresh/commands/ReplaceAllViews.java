@@ -28,7 +28,8 @@ final class ReplaceAllViews {
         String counts = r.dryRun() ? "would replace " + r.count(Result.WOULD_REPLACE) + ", skip "
                 + r.count(Result.SKIPPED) + " (nothing was started)"
                 : r.count(Result.COMMITTED) + " replaced, " + r.count(Result.SKIPPED) + " skipped"
-                + (r.failed().isPresent() ? ", 1 failed, " + r.count(Result.NOT_REACHED) + " not reached (untouched)"
+                + (r.failed().isPresent() ? ", 1 failed" : "") + (r.interrupted() ? ", stopped by Ctrl-C" : "")
+                + (r.count(Result.NOT_REACHED) > 0 ? ", " + r.count(Result.NOT_REACHED) + " not reached (untouched)"
                 : "");
         return "replacing with " + r.build() + ": " + counts + "\n"
                 + Tables.of(List.of("INSTANCE", "OUTCOME", "BLACKOUT", "GUEST GAP", "PROCESS / WHY"), rows);
@@ -37,7 +38,7 @@ final class ReplaceAllViews {
     static ObjectNode json(ReplaceAllReport r) {
         ObjectNode out = JsonOutput.object();
         out.putObject("build").put("version", r.build().version()).put("build_id", r.build().buildId());
-        out.put("dry_run", r.dryRun());
+        out.put("dry_run", r.dryRun()).put("interrupted", r.interrupted());
         for (Result result : Result.values()) {
             out.put(result.word().replace('-', '_'), r.count(result));
         }

@@ -200,6 +200,11 @@ public class ReplacementCommands {
                     + r.count(Result.COMMITTED) + " replaced before it, " + r.count(Result.NOT_REACHED)
                     + " not reached and untouched)", failure.vmsOn(), shown);
         }
+        if (r.interrupted()) {
+            throw new OutputAndFailure(Kind.FAILED, "stopped by an interrupt (Ctrl-C) once the instance under way was"
+                    + " done: " + r.count(Result.COMMITTED) + " replaced, " + r.count(Result.NOT_REACHED)
+                    + " not reached and untouched; `replace --all` again goes on", null, shown);
+        }
         if (!json) {
             return (String) shown;
         }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** A host's upgrade as the operator reads it: one row per instance, and the same facts under --json. */
 class ReplaceAllViewsTest {
-    private static final ReplaceAllReport REPORT = new ReplaceAllReport(new BuildInfo("9.9", "next"), false, List.of(
+    private static final ReplaceAllReport REPORT = new ReplaceAllReport(new BuildInfo("9.9", "next"), false, false, List.of(
             new Entry("a", Result.COMMITTED, null, committed("a"), null),
             new Entry("b", Result.SKIPPED, "it already runs build next", null, null),
             new Entry("c", Result.FAILED, null, null, new EngineException(EngineException.Kind.PRECONDITION,

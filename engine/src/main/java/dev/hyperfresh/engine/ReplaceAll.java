@@ -43,6 +43,7 @@ final class ReplaceAll {
         long toReplace = found.stream().filter(i -> skipReason(i, build) == null).count();
         List<Entry> entries = new ArrayList<>();
         boolean stopped = false;
+        boolean interrupted = false;
         int taken = 0;
         for (Instance instance : found) {
             String name = instance.name();
@@ -56,15 +57,45 @@ final class ReplaceAll {
                         + instance.info().buildId()));
             } else {
                 String label = name + " (" + ++taken + " of " + toReplace + "): ";
-                Entry entry = replace(engine.replacement(name), launcher, window, p -> progress.onProgress(
+                Worker worker = new Worker(engine.replacement(name), launcher, window, p -> progress.onProgress(
                         new Progress(label + p.phase(), p.percent(), p.bytes(), p.elapsedUs())));
-                entries.add(entry);
-                stopped = entry.result() == ReplaceAllReport.Result.FAILED;
+                interrupted |= worker.awaitEntry();
+                entries.add(worker.entry);
+                stopped = interrupted || worker.entry.result() == ReplaceAllReport.Result.FAILED;
             }
         }
         entries.addAll(qemus(engine.config().socketDir(), found));
         entries.sort(Comparator.comparing(Entry::instance));
-        return new ReplaceAllReport(build, window == null, entries);
+        return new ReplaceAllReport(build, window == null, interrupted, entries);
+    }
+
+    /**
+     * One instance's replacement on a thread of its own, so that an interrupt of the caller's (Ctrl-C in the shell)
+     * never reaches the replacement under way — a cutover's connection closed by it would leave its outcome to be
+     * found out — but only stops the run once that instance is done.
+     */
+    private static final class Worker {
+        private final Thread thread;
+        private volatile Entry entry;
+
+        Worker(Replacement replacement, Path launcher, Duration window, ProgressListener progress) {
+            thread = new Thread(() -> entry = replace(replacement, launcher, window, progress),
+                    "replace-all-" + replacement.instance());
+            thread.start();
+        }
+
+        /** Waits for the entry; whether the caller was interrupted meanwhile (the flag is consumed). */
+        boolean awaitEntry() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join();
+                    return interrupted;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
     }
 
     /**

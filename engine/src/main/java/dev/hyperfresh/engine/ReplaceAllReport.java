@@ -8,9 +8,10 @@ import java.util.Optional;
  * What replacing every instance of the socket directory came to: the build they were replaced with and each
  * instance, in the order they were taken (by name), as it ended. At most one entry failed, and it is the last one
  * tried: the instances after it were not reached. A {@code dryRun} touched nothing: it says which instances would
- * be replaced.
+ * be replaced. {@code interrupted}: the caller was interrupted (Ctrl-C) during an instance's replacement, which went
+ * on to its end; the instances after it were not reached.
  */
-public record ReplaceAllReport(BuildInfo build, boolean dryRun, List<Entry> instances) {
+public record ReplaceAllReport(BuildInfo build, boolean dryRun, boolean interrupted, List<Entry> instances) {
     public ReplaceAllReport {
         instances = List.copyOf(instances);
     }

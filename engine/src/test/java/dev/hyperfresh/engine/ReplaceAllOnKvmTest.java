@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A host's upgrade on real hfvisor instances running hfguest: every instance replaced by a new build, each
  * verified by its guest; the same command again skips them all (they run that build); with a build that fails on
  * the second instance, the first is replaced, the second rolls back and the third is not touched; a QEMU is named as
- * left alone. An instance's
+ * left alone. Interrupted (Ctrl-C) during the first instance's replacement, that one goes on undisturbed and the run
+ * stops after it. An instance's
  * {@code --shutdown-timeout} moves with it.
  */
 @RequiresKvm
@@ -82,6 +85,32 @@ class ReplaceAllOnKvmTest {
             assertThat(again.instances()).extracting(Entry::why).containsOnly("it already runs build " + running);
             assertThat(pids(engine)).isEqualTo(upgraded);
 
+            // Ctrl-C during a's remap: a's replacement goes on to its end undisturbed, then the run stops
+            Path other = RealInstances.script(dir, "other", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build"
+                    + " other)'; exit 0; }\nexec " + RealInstances.hfvisorCommand(null) + " \"$@\"");
+            AtomicReference<ReplaceAllReport> result = new AtomicReference<>();
+            AtomicReference<Thread> caller = new AtomicReference<>();
+            AtomicBoolean sent = new AtomicBoolean();
+            Thread console = new Thread(() -> result.set(engine.replaceAll(other, WINDOW, p -> {
+                if (p.phase().startsWith("a (1 of 3): remap") && sent.compareAndSet(false, true)) {
+                    caller.get().interrupt();
+                }
+            })));
+            caller.set(console);
+            console.start();
+            console.join(TimeUnit.MINUTES.toMillis(5));
+            ReplaceAllReport interrupted = result.get();
+            assertThat(sent).as("interrupted during a's remap").isTrue();
+            assertThat(interrupted.interrupted()).isTrue();
+            assertThat(interrupted.instances()).extracting(Entry::instance, Entry::result)
+                    .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.NOT_REACHED),
+                            tuple("c", Result.NOT_REACHED));
+            assertThat(interrupted.instances().get(0).report().verified()).as("a's replacement undisturbed").isTrue();
+            Map<String, Long> afterInterrupt = pids(engine);
+            assertThat(afterInterrupt.get("a")).isNotEqualTo(upgraded.get("a"));
+            assertThat(afterInterrupt.get("b")).isEqualTo(upgraded.get("b"));
+            assertThat(afterInterrupt.get("c")).isEqualTo(upgraded.get("c"));
+
             // a build whose second start fails: the standby of b
             Path broken = RealInstances.script(dir, "broken", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build"
                     + " broken)'; exit 0; }\nn=$(( $(cat " + dir + "/starts 2>/dev/null || echo 0) + 1 ))\necho $n > "
@@ -98,7 +127,7 @@ class ReplaceAllOnKvmTest {
             assertThat(failure.getMessage()).contains("this build cannot start");
             assertThat(failure.kind()).isIn(EngineException.Kind.PRECONDITION, EngineException.Kind.ROLLED_BACK);
             Map<String, Long> after = pids(engine);
-            assertThat(after.get("a")).isNotEqualTo(upgraded.get("a"));
+            assertThat(after.get("a")).isNotEqualTo(afterInterrupt.get("a"));
             assertThat(after.get("b")).as("b runs on where it was").isEqualTo(upgraded.get("b"));
             assertThat(after.get("c")).as("c untouched").isEqualTo(upgraded.get("c"));
             assertThat(engine.list()).extracting(Instance::name).as("no standby left").containsExactlyElementsOf(NAMES);
