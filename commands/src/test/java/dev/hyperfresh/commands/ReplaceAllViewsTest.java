@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 
 /** A host's upgrade as the operator reads it: one row per instance, and the same facts under --json. */
 class ReplaceAllViewsTest {
-    private static final ReplaceAllReport REPORT = new ReplaceAllReport(new BuildInfo("9.9", "next"), false, false, List.of(
-            new Entry("a", Result.COMMITTED, null, committed("a"), null),
-            new Entry("b", Result.SKIPPED, "it already runs build next", null, null),
-            new Entry("c", Result.FAILED, null, null, new EngineException(EngineException.Kind.PRECONDITION,
-                    "hfvisor exited with status 1 before answering", new VmsOn("c", 30), null)),
-            new Entry("d", Result.NOT_REACHED, null, null, null)));
+    private static final ReplaceAllReport REPORT = new ReplaceAllReport(new BuildInfo("9.9", "next"), false, false,
+            List.of(new Entry("a", Result.COMMITTED, null, committed("a"), null),
+                    new Entry("b", Result.SKIPPED, "it already runs build next", null, null),
+                    new Entry("c", Result.FAILED, null, null, new EngineException(EngineException.Kind.PRECONDITION,
+                            "hfvisor exited with status 1 before answering", new VmsOn("c", 30), null)),
+                    new Entry("d", Result.NOT_REACHED, null, null, null)));
 
     private static ReplaceReport committed(String name) {
         Verification v = new Verification(10, 1, 0, 0, 0, 0, 0, true, 1_200L, 900L, 420L, List.of(), 1500,

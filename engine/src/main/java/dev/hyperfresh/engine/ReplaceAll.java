@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,14 +41,16 @@ final class ReplaceAll {
                     + " to replace; `list` shows what runs");
         }
         BuildInfo build = buildOf(launcher == null ? engine.hfvisorLauncher() : launcher);
-        long toReplace = found.stream().filter(i -> skipReason(i, build) == null).count();
+        List<String> skips = found.stream().map(i -> skipReason(i, build)).toList();
+        long toReplace = skips.stream().filter(Objects::isNull).count();
         List<Entry> entries = new ArrayList<>();
         boolean stopped = false;
         boolean interrupted = false;
         int taken = 0;
-        for (Instance instance : found) {
+        for (int i = 0; i < found.size(); i++) {
+            Instance instance = found.get(i);
             String name = instance.name();
-            String skip = skipReason(instance, build);
+            String skip = skips.get(i);
             if (stopped) {
                 entries.add(Entry.notReached(name));
             } else if (skip != null) {

@@ -30,9 +30,9 @@ public record ReplaceReport(String instance, String outcome, String reason, long
                     VmsOn.of(after), null);
         }
         if (!verified()) {
+            String problems = verification == null ? "it did not run" : String.join("; ", verification.problems());
             return new EngineException(EngineException.Kind.COMMITTED, "the replacement committed but verify found"
-                    + " problems: " + (verification == null ? "it did not run" : String.join("; ", verification.problems())),
-                    VmsOn.of(after), null);
+                    + " problems: " + problems, VmsOn.of(after), null);
         }
         return null;
     }

@@ -275,7 +275,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId(), c.nameLock(), shutdownTimeout), kvm, movable(), request, fault, this::publish);
+                    build.version(), build.buildId(), c.nameLock(), shutdownTimeout), kvm, movable(), request, fault,
+                    this::publish);
             synchronized (this) {
                 handover = h;
                 abortWhenGone(h, request.clientPid());
@@ -489,22 +490,23 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         return List.of(v.vm());
     }
 
-    /**
-     * The host ends this instance (SIGTERM, e.g. its own shutdown): each running VM whose guest listens gets its ACPI
-     * power button pressed, as libvirt-guests does, and this waits up to {@link #shutdownTimeout} for them to power off; the
-     * caller then closes what still runs. Nothing is pressed on a standby, during a handover or with a zero timeout.
-     *
-     * @return the VMs asked to shut down
-     */
+    /** How long {@link #shutdownGuests} waits ({@code --shutdown-timeout}); 0: it asks no guest. */
     public Duration shutdownTimeout() {
         return shutdownTimeout;
     }
 
-    /** How long {@link #shutdownGuests} waits ({@code --shutdown-timeout}); 0: it asks no guest. */
     public void shutdownTimeout(Duration timeout) {
         shutdownTimeout = timeout;
     }
 
+    /**
+     * The host ends this instance (SIGTERM, e.g. its own shutdown): each running VM whose guest listens gets its ACPI
+     * power button pressed, as libvirt-guests does, and this waits up to {@link #shutdownTimeout} for them to power
+     * off; the caller then closes what still runs. Nothing is pressed on a standby, during a handover or with a zero
+     * timeout.
+     *
+     * @return the VMs asked to shut down
+     */
     public List<String> shutdownGuests() {
         Duration timeout = shutdownTimeout;
         List<VirtualMachine> asked = new ArrayList<>();

@@ -32,8 +32,8 @@ public final class HfvisorMain {
                     [,console=stdout|none|PATH][,cmdline=TEXT]   (man hfvisor)""";
 
     /**
-     * How long SIGTERM waits for guests that heard their power button to power off (systemd's stop timeout is 90 s:
-     * this leaves it room to close what remains).
+     * How long SIGTERM's hook, once the VMs are closed, waits for the main thread's own close (the socket file
+     * removed, the last events out) before closing the control socket itself: the JVM halts as the hook returns.
      */
     private static final Duration SERVED_OUT_WAIT = Duration.ofSeconds(5);
 
