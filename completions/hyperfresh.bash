@@ -103,13 +103,14 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         replace)
-            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --check --all --json --help"
+            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --check --all --with-qemu --json --help"
             positional=instance
             case $prev in
                 --instance) _hyperfresh_value instance; return ;;
                 --with) _hyperfresh_value file; return ;;
                 --seconds) _hyperfresh_value value; return ;;
                 --accel) _hyperfresh_value choice "kvm tcg"; return ;;
+                --with-qemu) _hyperfresh_value file; return ;;
             esac ;;
         reset)
             options="--instance --vm --json --help"

@@ -19,7 +19,7 @@ import org.springframework.shell.standard.ShellOption;
 /** Finding, inspecting and attaching to hfvisor instances and QEMUs; starting and stopping hfvisor instances. */
 @ShellComponent
 public class InstanceCommands {
-    private static final String HFVISOR = "hfvisor";
+    static final String HFVISOR = "hfvisor";
 
     private final Engine engine;
     private final QemuEngine qemu;

@@ -38,8 +38,8 @@ public class ReplacementCommands {
     private static final String GROUP = "Replacement";
     /** How long {@code replace} verifies an hfvisor instance unless told; no default for a QEMU, which has none. */
     private static final String REPLACE_SECONDS = "2";
-    /** {@code replace}'s accelerator, also for the one-shot path that runs it without Spring (shell's DirectCommands). */
-    public static final String REPLACE_ACCEL = "kvm";
+    /** The accelerator {@code replace} checks a QEMU runs on unless told ({@code --all} takes each one's own). */
+    private static final Accelerator REPLACE_ACCEL = Accelerator.KVM;
 
     private final Engine engine;
     private final QemuEngine qemu;
@@ -128,14 +128,22 @@ public class ReplacementCommands {
             @ShellOption(value = "--with", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "launcher of the new build (default: bin/hfvisor), or the new QEMU binary (default: $QEMU or qemu-system-x86_64 on PATH)") File with,
             @ShellOption(value = "--seconds", defaultValue = ShellOption.NULL, arity = 1, help = "how long verify watches (hfvisor; default " + REPLACE_SECONDS + ")") Double seconds,
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
-            @ShellOption(value = "--accel", defaultValue = REPLACE_ACCEL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm or tcg (checked, never changed)") String accel,
+            @ShellOption(value = "--accel", defaultValue = ShellOption.NULL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm (default) or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
             @ShellOption(value = "--check", defaultValue = "false", help = "pre-flight only, nothing is started: for a QEMU what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards) or why it would refuse; with --all which instances would be replaced") boolean check,
-            @ShellOption(value = "--all", defaultValue = "false", help = "every hfvisor instance of the socket directory not already on the new build, one after another in name order; stops at the first that does not commit and verify") boolean all,
+            @ShellOption(value = "--all", defaultValue = "false", help = "every instance of the socket directory not already on the new build (hfvisor) or binary (QEMU), one after another in name order; stops at the first that does not commit (and verify)") boolean all,
+            @ShellOption(value = "--with-qemu", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "with --all: the new QEMU binary for the QEMUs (default: $QEMU or qemu-system-x86_64 on PATH)") File withQemu,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         if (all) {
-            return replaceAll(instance, with, seconds, copy ? "--copy" : acceptCpuStateLoss
-                    ? "--accept-cpu-state-loss" : null, check, json);
+            if (accel != null) {
+                throw EngineException.usage("--accel checks the accelerator of the QEMU replaced by its name; --all"
+                        + " replaces each QEMU on the one it runs on");
+            }
+            return replaceAll(instance, with, withQemu, seconds, copy, acceptCpuStateLoss, check, json);
+        }
+        if (withQemu != null) {
+            throw EngineException.usage("--with-qemu names the QEMU binary for --all; a QEMU replaced by its name"
+                    + " takes its new binary from --with");
         }
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
@@ -144,7 +152,7 @@ public class ReplacementCommands {
                         + " is a QEMU, whose replacement has no verify window");
             }
             QemuReplaceRequest request = new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
-                    Accelerator.parse(accel), acceptCpuStateLoss);
+                    accel == null ? REPLACE_ACCEL : Accelerator.parse(accel), acceptCpuStateLoss);
             if (check) {
                 ReplacementPlan plan = qemu.check(target, request);
                 return json ? Outcome.ok().render(QemuViews.planJson(target, plan)) : QemuViews.plan(target, plan);
@@ -168,29 +176,34 @@ public class ReplacementCommands {
         return json ? Outcome.committed(VmsOn.of(r.after())).render(Views.replaceJson(r)) : Views.replace(r);
     }
 
-    private String replaceAll(String instance, File with, Double seconds, String qemuOption, boolean check,
-                              boolean json) {
+    private String replaceAll(String instance, File with, File withQemu, Double seconds, boolean copy,
+                              boolean acceptCpuStateLoss, boolean check, boolean json) {
         if (instance != null) {
-            throw EngineException.usage("--all replaces every hfvisor instance of the socket directory; name none"
-                    + " (got " + instance + "), or replace " + instance + " alone without --all");
-        }
-        if (qemuOption != null) {
-            throw EngineException.usage(qemuOption + " is for a QEMU, which --all does not replace (hfvisor"
-                    + " instances only); replace each QEMU by its name");
+            throw EngineException.usage("--all replaces every instance of the socket directory; name none (got "
+                    + instance + "), or replace " + instance + " alone without --all");
         }
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
+        QemuReplaceRequest qemuRequest = new QemuReplaceRequest(withQemu == null ? null : withQemu.toPath(), copy,
+                null, acceptCpuStateLoss);
         if (check) {
-            ReplaceAllReport plan = engine.checkAll(with == null ? null : with.toPath());
-            return json ? Outcome.ok().render(ReplaceAllViews.json(plan)) : ReplaceAllViews.text(plan);
+            ReplaceAllReport plan = engine.checkAll(with == null ? null : with.toPath(), qemuRequest);
+            Object shown = json ? ReplaceAllViews.json(plan) : ReplaceAllViews.text(plan);
+            Optional<ReplaceAllReport.Entry> refused = plan.failed();
+            if (refused.isPresent()) {
+                EngineException failure = refused.get().failure();
+                throw new OutputAndFailure(failure.kind(), refused.get().instance() + ": " + failure.getMessage()
+                        + " (`replace --all` would stop there; nothing was started)", failure.vmsOn(), shown);
+            }
+            return json ? Outcome.ok().render((ObjectNode) shown) : (String) shown;
         }
         ReplaceAllReport r;
         try {
-            r = engine.replaceAll(with == null ? null : with.toPath(), window,
+            r = engine.replaceAll(with == null ? null : with.toPath(), qemuRequest, window,
                     json ? ProgressListener.NONE : renderer.progress());
         } finally {
             renderer.endProgress();
         }
-        r.instances().stream().filter(e -> e.report() != null).forEach(e -> e.report().warnings()
+        r.instances().forEach(e -> ReplaceAllViews.warnings(e)
                 .forEach(w -> renderer.error("warning: " + e.instance() + ": " + w)));
         Object shown = json ? ReplaceAllViews.json(r) : ReplaceAllViews.text(r);
         Optional<ReplaceAllReport.Entry> failed = r.failed();

@@ -108,10 +108,13 @@ class CommandRefusalsTest {
     }
 
     @Test
-    void replaceAllTakesNoInstanceAndNoQemuOption() {
-        refused("replace demo --all", ExitCodes.USAGE, "--all replaces every hfvisor instance of the socket"
-                + " directory; name none (got demo), or replace demo alone without --all");
-        refused("replace --all --copy", ExitCodes.USAGE, "--copy is for a QEMU, which --all does not replace");
+    void replaceAllTakesNoInstanceAndNoAccelerator() {
+        refused("replace demo --all", ExitCodes.USAGE, "--all replaces every instance of the socket directory; name"
+                + " none (got demo), or replace demo alone without --all");
+        refused("replace --all --accel tcg", ExitCodes.USAGE, "--accel checks the accelerator of the QEMU replaced"
+                + " by its name; --all replaces each QEMU on the one it runs on");
+        refused("replace demo --with-qemu /usr/bin/qemu-system-x86_64", ExitCodes.USAGE, "--with-qemu names the"
+                + " QEMU binary for --all");
         refused("replace --all --with " + DIR.resolve("no-hfvisor"), ExitCodes.PRECONDITION, "cannot run `"
                 + DIR.resolve("no-hfvisor") + " --version`");
     }

@@ -261,13 +261,14 @@ public final class HfvisorEngine implements Engine {
     }
 
     @Override
-    public ReplaceAllReport replaceAll(Path launcher, Duration verifyWindow, ProgressListener progress) {
-        return ReplaceAll.run(this, launcher, verifyWindow, progress);
+    public ReplaceAllReport replaceAll(Path launcher, QemuReplaceRequest qemu, Duration verifyWindow,
+                                       ProgressListener progress) {
+        return ReplaceAll.run(this, launcher, qemu, verifyWindow, progress);
     }
 
     @Override
-    public ReplaceAllReport checkAll(Path launcher) {
-        return ReplaceAll.run(this, launcher, null, ProgressListener.NONE);
+    public ReplaceAllReport checkAll(Path launcher, QemuReplaceRequest qemu) {
+        return ReplaceAll.run(this, launcher, qemu, null, ProgressListener.NONE);
     }
 
     @Override

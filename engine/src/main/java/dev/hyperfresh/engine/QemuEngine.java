@@ -93,7 +93,7 @@ public final class QemuEngine {
         try (QemuInstance qemu = connect(socket)) {
             before = qemu.info();
             try {
-                result = QemuReplacement.replace(qemu, options(request), timer);
+                result = QemuReplacement.replace(qemu, options(request, before), timer);
             } catch (ReplacementException e) {
                 if (!e.rolledBack()) {
                     throw new EngineException(EngineException.Kind.UNKNOWN, e.getMessage(), null, e);
@@ -128,7 +128,7 @@ public final class QemuEngine {
         QemuInfo info = null;
         try (QemuInstance qemu = connect(socket)) {
             info = qemu.info();
-            return QemuReplacement.check(qemu, options(request));
+            return QemuReplacement.check(qemu, options(request, info));
         } catch (NotReplaceableException e) {
             throw refused(e, name, info, request);
         } catch (EngineException e) {
@@ -138,9 +138,9 @@ public final class QemuEngine {
         }
     }
 
-    private ReplacementOptions options(QemuReplaceRequest request) {
-        ReplacementOptions asked = ReplacementOptions.of(newBinary(request), request.mode())
-                .withAccelerator(request.accelerator());
+    private ReplacementOptions options(QemuReplaceRequest request, QemuInfo running) {
+        ReplacementOptions asked = ReplacementOptions.of(newBinary(request), request.mode()).withAccelerator(
+                request.accelerator() != null ? request.accelerator() : running.accelerator());
         return request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
     }
 

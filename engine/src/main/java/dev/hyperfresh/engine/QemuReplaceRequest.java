@@ -7,8 +7,9 @@ import java.nio.file.Path;
 /**
  * A QEMU replacement as the operator asks for it: {@code newBinary} null for $QEMU or qemu-system-x86_64 on PATH;
  * {@code copy} for an ordinary live migration instead of sharing the RAM; {@code accelerator} the one the VM must
- * be running on (checked, never changed); {@code acceptCpuStateLoss} to replace even a guest whose CPU state QEMU's
- * migration would not carry (refused otherwise).
+ * be running on (checked, never changed; null: whichever it runs on, as {@code replace --all} takes each QEMU);
+ * {@code acceptCpuStateLoss} to replace even a guest whose CPU state QEMU's migration would not carry (refused
+ * otherwise).
  */
 public record QemuReplaceRequest(Path newBinary, boolean copy, Accelerator accelerator, boolean acceptCpuStateLoss) {
     public ReplacementMode mode() {

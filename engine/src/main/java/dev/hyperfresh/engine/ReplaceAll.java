@@ -1,9 +1,11 @@
 package dev.hyperfresh.engine;
 
 import dev.hyperfresh.engine.ReplaceAllReport.Entry;
+import dev.hyperfresh.engine.ReplaceAllReport.QemuBinary;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
-import dev.hyperfresh.qemu.QemuDirectory;
+import dev.hyperfresh.qemu.QemuExecutable;
+import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.sys.IoFailure;
 import dev.hyperfresh.vmm.BuildInfo;
 import java.io.File;
@@ -15,14 +17,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A host's upgrade: every active instance of the socket directory replaced by one build, one at a time (each a whole
- * {@link Replacement#replace}), stopping at the first that does not commit and verify, so that a build that fails
- * fails once and the VMs of the instances after it are not touched. Instances already on the build are skipped,
- * so the same command, run again after a failure is mended, takes up where it stopped.
+ * A host's upgrade: every instance of the socket directory — hfvisor instances onto one build, QEMUs onto one QEMU
+ * binary — replaced one at a time in name order (each a whole {@link Replacement#replace} or
+ * {@link QemuEngine#replace}), stopping at the first that does not commit (and, an hfvisor's, verify), so that a build
+ * that fails fails once and the VMs of the instances after it are not touched. Instances already on the build or the
+ * binary are skipped, so the same command, run again after a failure is mended, takes up where it stopped.
  */
 final class ReplaceAll {
     /** A JVM's start: a few tenths of a second on a host, up to a minute in the nested KVM. */
@@ -33,57 +35,156 @@ final class ReplaceAll {
     private ReplaceAll() {
     }
 
-    /** {@code window} null: a dry run ({@link Engine#checkAll}). */
-    static ReplaceAllReport run(HfvisorEngine engine, Path launcher, Duration window, ProgressListener progress) {
-        List<Instance> found = engine.list();
-        if (found.isEmpty()) {
-            throw EngineException.precondition("no hfvisor instance in " + engine.config().socketDir()
+    /**
+     * {@code window} null: a dry run ({@link Engine#checkAll}). {@code qemu}'s binary null: $QEMU or
+     * qemu-system-x86_64 on PATH; its accelerator is ignored (each QEMU is replaced on the one it runs on).
+     */
+    static ReplaceAllReport run(HfvisorEngine engine, Path launcher, QemuReplaceRequest qemu, Duration window,
+                                ProgressListener progress) {
+        List<Instance> hfvisors = engine.list();
+        QemuEngine qemuEngine = new QemuEngine(engine.config());
+        List<QemuVm> qemus = qemus(qemuEngine, hfvisors);
+        if (hfvisors.isEmpty() && qemus.isEmpty()) {
+            throw EngineException.precondition("no hfvisor instance or QEMU in " + engine.config().socketDir()
                     + " to replace; `list` shows what runs");
         }
-        BuildInfo build = buildOf(launcher == null ? engine.hfvisorLauncher() : launcher);
-        List<String> skips = found.stream().map(i -> skipReason(i, build)).toList();
-        long toReplace = skips.stream().filter(Objects::isNull).count();
+        BuildInfo build = hfvisors.isEmpty() ? null
+                : buildOf(launcher == null ? engine.hfvisorLauncher() : launcher);
+        QemuBinary binary = qemus.stream().allMatch(QemuVm::isStale) ? null : qemuBinaryOf(qemu.newBinary());
+        List<Candidate> candidates = new ArrayList<>();
+        hfvisors.forEach(i -> candidates.add(new HfvisorCandidate(engine, i, skipReason(i, build), launcher, window)));
+        QemuReplaceRequest asked = binary == null ? null
+                : new QemuReplaceRequest(binary.path(), qemu.copy(), null, qemu.acceptCpuStateLoss());
+        qemus.forEach(vm -> candidates.add(new QemuCandidate(qemuEngine, vm, skipReason(vm, binary), asked)));
+        candidates.sort(Comparator.comparing(Candidate::name));
+
+        long toReplace = candidates.stream().filter(c -> c.skip() == null).count();
         List<Entry> entries = new ArrayList<>();
         boolean stopped = false;
         boolean interrupted = false;
         int taken = 0;
-        for (int i = 0; i < found.size(); i++) {
-            Instance instance = found.get(i);
-            String name = instance.name();
-            String skip = skips.get(i);
+        for (Candidate candidate : candidates) {
             if (stopped) {
-                entries.add(Entry.notReached(name));
-            } else if (skip != null) {
-                entries.add(Entry.skipped(name, skip));
+                entries.add(Entry.notReached(candidate.name(), candidate.qemu()));
+            } else if (candidate.skip() != null) {
+                entries.add(Entry.skipped(candidate.name(), candidate.qemu(), candidate.skip()));
             } else if (window == null) {
-                entries.add(Entry.wouldReplace(name, "pid " + instance.info().pid() + " runs build "
-                        + instance.info().buildId()));
+                entries.add(candidate.check());
             } else {
-                String label = name + " (" + ++taken + " of " + toReplace + "): ";
-                Worker worker = new Worker(engine.replacement(name), launcher, window, p -> progress.onProgress(
+                String label = candidate.name() + " (" + ++taken + " of " + toReplace + "): ";
+                Worker worker = new Worker(candidate, p -> progress.onProgress(
                         new Progress(label + p.phase(), p.percent(), p.bytes(), p.elapsedUs())));
                 interrupted |= worker.awaitEntry();
                 entries.add(worker.entry);
                 stopped = interrupted || worker.entry.result() == ReplaceAllReport.Result.FAILED;
             }
         }
-        entries.addAll(qemus(engine.config().socketDir(), found));
-        entries.sort(Comparator.comparing(Entry::instance));
-        return new ReplaceAllReport(build, window == null, interrupted, entries);
+        return new ReplaceAllReport(build, binary, window == null, interrupted, entries);
+    }
+
+    /** One instance to replace, an hfvisor's or a QEMU's. */
+    private interface Candidate {
+        String name();
+
+        boolean qemu();
+
+        /** Why it is left as it is, or null when it is to be replaced. */
+        String skip();
+
+        /** A dry run's entry: what it runs now, or (a QEMU's) why its pre-flight refuses. */
+        Entry check();
+
+        /** Its replacement, as an entry whatever became of it. */
+        Entry replace(ProgressListener progress);
+    }
+
+    private record HfvisorCandidate(HfvisorEngine engine, Instance instance, String skip, Path launcher,
+                                    Duration window) implements Candidate {
+        @Override
+        public String name() {
+            return instance.name();
+        }
+
+        @Override
+        public boolean qemu() {
+            return false;
+        }
+
+        @Override
+        public Entry check() {
+            return Entry.wouldReplace(name(), false, "pid " + instance.info().pid() + " runs build "
+                    + instance.info().buildId());
+        }
+
+        @Override
+        public Entry replace(ProgressListener progress) {
+            Replacement replacement = engine.replacement(name());
+            try {
+                ReplaceReport report = replacement.replace(launcher, window, progress);
+                EngineException failure = report.failure();
+                return failure == null ? Entry.committed(report) : Entry.failed(name(), report, failure);
+            } catch (EngineException e) {
+                return Entry.failed(name(), (ReplaceReport) null, e);
+            } catch (RuntimeException e) {   // kept with the entries before it, which the operator must still be shown
+                return Entry.failed(name(), (ReplaceReport) null, unexpected(e));
+            }
+        }
+    }
+
+    private record QemuCandidate(QemuEngine engine, QemuVm vm, String skip, QemuReplaceRequest request)
+            implements Candidate {
+        @Override
+        public String name() {
+            return vm.name();
+        }
+
+        @Override
+        public boolean qemu() {
+            return true;
+        }
+
+        @Override
+        public Entry check() {
+            try {
+                engine.check(name(), request);
+                return Entry.wouldReplace(name(), true, "pid " + vm.info().pid() + " runs " + program(vm) + " (QEMU "
+                        + vm.info().version() + ")");
+            } catch (EngineException e) {
+                return Entry.failed(name(), (QemuReplaceReport) null, e);
+            }
+        }
+
+        @Override
+        public Entry replace(ProgressListener progress) {
+            try {
+                QemuReplaceReport report = engine.replace(name(), request, progress);
+                return report.committed() ? Entry.committed(report) : Entry.failed(name(), report,
+                        new EngineException(EngineException.Kind.ROLLED_BACK, "replacement rolled back: "
+                                + report.reason(), new VmsOn(name(), report.after().pid()), null));
+            } catch (EngineException e) {
+                return Entry.failed(name(), (QemuReplaceReport) null, e);
+            } catch (RuntimeException e) {
+                return Entry.failed(name(), (QemuReplaceReport) null, unexpected(e));
+            }
+        }
+    }
+
+    private static EngineException unexpected(RuntimeException e) {
+        return new EngineException(EngineException.Kind.FAILED, e.getMessage() != null ? e.getMessage()
+                : e.toString(), null, e);
     }
 
     /**
-     * One instance's replacement on a thread of its own, so that an interrupt of the caller's (Ctrl-C in the shell)
-     * never reaches the replacement under way — a cutover's connection closed by it would leave its outcome to be
-     * found out — but only stops the run once that instance is done.
+     * One replacement on a thread of its own, so that an interrupt of the caller's (Ctrl-C in the shell) never
+     * reaches the replacement under way — a cutover's connection closed by it would leave its outcome to be found
+     * out — but only stops the run once that instance is done.
      */
     private static final class Worker {
         private final Thread thread;
         private volatile Entry entry;
 
-        Worker(Replacement replacement, Path launcher, Duration window, ProgressListener progress) {
-            thread = new Thread(() -> entry = replace(replacement, launcher, window, progress),
-                    "replace-all-" + replacement.instance());
+        Worker(Candidate candidate, ProgressListener progress) {
+            thread = new Thread(() -> entry = candidate.replace(progress), "replace-all-" + candidate.name());
             thread.start();
         }
 
@@ -101,30 +202,10 @@ final class ReplaceAll {
         }
     }
 
-    /**
-     * The QEMUs of the socket directory, as skipped rows: named, so that nobody takes them for upgraded too (a QEMU is
-     * replaced by another program, named by its own {@code replace NAME --with}).
-     */
-    private static List<Entry> qemus(Path dir, List<Instance> hfvisors) {
+    /** The QEMUs of the socket directory, each asked its info; a name an hfvisor instance has is the hfvisor's. */
+    private static List<QemuVm> qemus(QemuEngine engine, List<Instance> hfvisors) {
         List<String> taken = hfvisors.stream().map(Instance::name).toList();
-        return QemuDirectory.sockets(dir).stream().map(p -> p.getFileName().toString())
-                .map(f -> f.substring(0, f.length() - QemuDirectory.SUFFIX.length()))
-                .filter(name -> !taken.contains(name))
-                .map(name -> Entry.skipped(name, "a QEMU: replace it by its name (`replace " + name + " --with"
-                        + " QEMU_BINARY`)")).toList();
-    }
-
-    private static Entry replace(Replacement replacement, Path launcher, Duration window, ProgressListener progress) {
-        try {
-            ReplaceReport report = replacement.replace(launcher, window, progress);
-            EngineException failure = report.failure();
-            return failure == null ? Entry.committed(report) : Entry.failed(report.instance(), report, failure);
-        } catch (EngineException e) {
-            return Entry.failed(replacement.instance(), null, e);
-        } catch (RuntimeException e) {   // kept with the entries before it, which the operator must still be shown
-            return Entry.failed(replacement.instance(), null, new EngineException(EngineException.Kind.FAILED,
-                    e.getMessage() != null ? e.getMessage() : e.toString(), null, e));
-        }
+        return engine.list().stream().filter(vm -> !taken.contains(vm.name())).toList();
     }
 
     /** Why {@code instance} is left as it is, or null when it is to be replaced. */
@@ -142,37 +223,77 @@ final class ReplaceAll {
         return null;
     }
 
+    /** Why the QEMU {@code vm} is left as it is, or null when it is to be replaced by {@code binary}. */
+    static String skipReason(QemuVm vm, QemuBinary binary) {
+        if (vm.isStale()) {
+            return "it does not answer: " + vm.problem();
+        }
+        try {
+            return QemuExecutable.runs(vm.info().pid(), binary.path()) ? "it already runs " + binary.path() : null;
+        } catch (IOException e) {
+            return "cannot tell which program it runs (" + IoFailure.reason(e) + "); replace it by its name";
+        }
+    }
+
+    private static String program(QemuVm vm) {
+        try {
+            return QemuExecutable.of(vm.info().pid());
+        } catch (IOException e) {
+            return "an unknown program (" + IoFailure.reason(e) + ")";
+        }
+    }
+
     /**
      * The build {@code launcher} starts, from its {@code --version}: asked before any instance is touched, so that a
      * launcher that cannot start is refused with nothing done.
      */
     static BuildInfo buildOf(Path launcher) {
+        String said = versionOf(launcher, "the new build");
+        return BuildInfo.find(said).orElseThrow(() -> EngineException.precondition("cannot tell which build "
+                + launcher + " is: its --version printed no \"hfvisor VERSION (build ID)\" (it printed: " + said
+                + "); no instance was touched"));
+    }
+
+    /**
+     * The QEMU binary {@code asked} names (null: $QEMU or qemu-system-x86_64 on PATH), with the first line of its
+     * {@code --version}: asked before any instance is touched, as {@link #buildOf} asks the launcher.
+     */
+    static QemuBinary qemuBinaryOf(Path asked) {
+        Path binary;
+        try {
+            binary = asked != null ? asked : QemuProcess.defaultBinary();
+        } catch (IllegalStateException e) {
+            throw EngineException.precondition(e.getMessage() + "; no instance was touched");
+        }
+        return new QemuBinary(binary, versionOf(binary, "the new QEMU").lines().findFirst().orElse("").strip());
+    }
+
+    /** What {@code program --version} prints; refused (PRECONDITION) when it does not run, as {@code what}. */
+    private static String versionOf(Path program, String what) {
         Path output = null;
         try {
             output = Files.createTempFile("hyperfresh-version", ".txt");
-            Process process = new ProcessBuilder(launcher.toString(), "--version").redirectErrorStream(true)
+            Process process = new ProcessBuilder(program.toString(), "--version").redirectErrorStream(true)
                     .redirectOutput(output.toFile()).redirectInput(Redirect.from(new File("/dev/null")))
                     .start();
             if (!process.waitFor(VERSION_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw EngineException.precondition("`" + launcher + " --version` did not answer within "
+                throw EngineException.precondition("`" + program + " --version` did not answer within "
                         + VERSION_TIMEOUT.toSeconds() + " s; no instance was touched");
             }
             String said = Files.readString(output).strip();
             if (process.exitValue() != 0) {
-                throw EngineException.precondition("the new build does not start: `" + launcher + " --version` exited"
+                throw EngineException.precondition(what + " does not start: `" + program + " --version` exited"
                         + " with status " + process.exitValue() + (said.isEmpty() ? "" : ": " + said)
                         + "; no instance was touched");
             }
-            return BuildInfo.find(said).orElseThrow(() -> EngineException.precondition("cannot tell which build "
-                    + launcher + " is: its --version printed no \"hfvisor VERSION (build ID)\" (it printed: " + said
-                    + "); no instance was touched"));
+            return said;
         } catch (IOException e) {
-            throw EngineException.precondition("cannot run `" + launcher + " --version`: " + IoFailure.reason(e)
+            throw EngineException.precondition("cannot run `" + program + " --version`: " + IoFailure.reason(e)
                     + "; no instance was touched");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw EngineException.failed("interrupted while asking " + launcher + " its build; no instance was"
+            throw EngineException.failed("interrupted while asking " + program + " its version; no instance was"
                     + " touched");
         } finally {
             if (output != null) {

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplaceAllOnKvmTest {
     private static final List<String> NAMES = List.of("a", "b", "c");
     private static final Duration WINDOW = Duration.ofMillis(1500);
+    private static final QemuReplaceRequest QEMU_AS_INSTALLED = new QemuReplaceRequest(null, false, null, false);
 
     @TempDir
     Path root;
@@ -56,14 +57,14 @@ class ReplaceAllOnKvmTest {
                     + " next)'; exit 0; }\nexec " + RealInstances.hfvisorCommand(null) + " \"$@\"");
             Map<String, Long> pids = pids(engine);
 
-            ReplaceAllReport plan = engine.checkAll(next);
+            ReplaceAllReport plan = engine.checkAll(next, QEMU_AS_INSTALLED);
             assertThat(plan.dryRun()).isTrue();
             assertThat(plan.instances()).extracting(Entry::instance, Entry::result, Entry::why).containsExactly(
                     NAMES.stream().map(name -> tuple(name, Result.WOULD_REPLACE, "pid " + pids.get(name)
                             + " runs build " + running)).toArray(Tuple[]::new));
             assertThat(pids(engine)).as("a dry run touches nothing").isEqualTo(pids);
 
-            ReplaceAllReport upgrade = engine.replaceAll(next, WINDOW, ProgressListener.NONE);
+            ReplaceAllReport upgrade = engine.replaceAll(next, QEMU_AS_INSTALLED, WINDOW, ProgressListener.NONE);
             assertThat(upgrade.build()).isEqualTo(new BuildInfo("9.9", "next"));
             assertThat(upgrade.instances()).extracting(Entry::instance, Entry::result)
                     .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.COMMITTED),
@@ -80,7 +81,7 @@ class ReplaceAllOnKvmTest {
                     .containsOnly(InstanceInfo.Vm.POWER_BUTTON_LISTENING);
             assertThat(upgraded).allSatisfy((name, pid) -> assertThat(pid).isNotEqualTo(pids.get(name)));
 
-            ReplaceAllReport again = engine.replaceAll(hfv, WINDOW, ProgressListener.NONE);
+            ReplaceAllReport again = engine.replaceAll(hfv, QEMU_AS_INSTALLED, WINDOW, ProgressListener.NONE);
             assertThat(again.instances()).extracting(Entry::result).containsOnly(Result.SKIPPED);
             assertThat(again.instances()).extracting(Entry::why).containsOnly("it already runs build " + running);
             assertThat(pids(engine)).isEqualTo(upgraded);
@@ -91,7 +92,7 @@ class ReplaceAllOnKvmTest {
             AtomicReference<ReplaceAllReport> result = new AtomicReference<>();
             AtomicReference<Thread> caller = new AtomicReference<>();
             AtomicBoolean sent = new AtomicBoolean();
-            Thread console = new Thread(() -> result.set(engine.replaceAll(other, WINDOW, p -> {
+            Thread console = new Thread(() -> result.set(engine.replaceAll(other, QEMU_AS_INSTALLED, WINDOW, p -> {
                 if (p.phase().startsWith("a (1 of 3): remap") && sent.compareAndSet(false, true)) {
                     caller.get().interrupt();
                 }
@@ -116,13 +117,13 @@ class ReplaceAllOnKvmTest {
                     + " broken)'; exit 0; }\nn=$(( $(cat " + dir + "/starts 2>/dev/null || echo 0) + 1 ))\necho $n > "
                     + dir + "/starts\n[ $n = 2 ] && { echo 'this build cannot start' >&2; exit 1; }\nexec "
                     + RealInstances.hfvisorCommand(null) + " \"$@\"");
-            Files.createFile(dir.resolve("qemu1.qmp"));   // a QEMU's QMP socket, as far as a listing goes
-            ReplaceAllReport stopped = engine.replaceAll(broken, WINDOW, ProgressListener.NONE);
-            assertThat(stopped.instances()).extracting(Entry::instance, Entry::result)
-                    .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.FAILED),
-                            tuple("c", Result.NOT_REACHED), tuple("qemu1", Result.SKIPPED));
-            assertThat(stopped.instances().get(3).why()).isEqualTo("a QEMU: replace it by its name (`replace qemu1"
-                    + " --with QEMU_BINARY`)");
+            Files.createFile(dir.resolve("0-dead.qmp"));   // a QEMU's QMP socket left behind, as far as a listing goes
+            ReplaceAllReport stopped = engine.replaceAll(broken, QEMU_AS_INSTALLED, WINDOW, ProgressListener.NONE);
+            assertThat(stopped.instances()).extracting(Entry::instance, Entry::qemu, Entry::result)
+                    .containsExactly(tuple("0-dead", true, Result.SKIPPED), tuple("a", false, Result.COMMITTED),
+                            tuple("b", false, Result.FAILED), tuple("c", false, Result.NOT_REACHED));
+            assertThat(stopped.instances().get(0).why()).startsWith("it does not answer: ");
+            assertThat(stopped.qemu()).as("no QEMU answers: no binary asked").isNull();
             EngineException failure = stopped.failed().orElseThrow().failure();
             assertThat(failure.getMessage()).contains("this build cannot start");
             assertThat(failure.kind()).isIn(EngineException.Kind.PRECONDITION, EngineException.Kind.ROLLED_BACK);

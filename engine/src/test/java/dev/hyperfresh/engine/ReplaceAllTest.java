@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperfresh.engine.EngineException.Kind;
+import dev.hyperfresh.engine.ReplaceAllReport.QemuBinary;
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.io.IOException;
@@ -41,9 +44,10 @@ class ReplaceAllTest {
     @Test
     void nothingToReplaceIsSaid() {
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, dir.resolve("hfvisor"), Duration.ofSeconds(5)));
-        assertThatThrownBy(() -> engine.replaceAll(null, Duration.ofSeconds(1), ProgressListener.NONE))
+        assertThatThrownBy(() -> engine.replaceAll(null, new QemuReplaceRequest(null, false, null, false),
+                Duration.ofSeconds(1), ProgressListener.NONE))
                 .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
-                .hasMessage("no hfvisor instance in " + dir + " to replace; `list` shows what runs");
+                .hasMessage("no hfvisor instance or QEMU in " + dir + " to replace; `list` shows what runs");
     }
 
     @Test
@@ -58,6 +62,32 @@ class ReplaceAllTest {
         BuildInfo unstamped = new BuildInfo("dev", "unknown");
         assertThat(ReplaceAll.skipReason(instance("e", InstanceInfo.ACTIVE, "unknown"), unstamped))
                 .as("two unstamped builds cannot be told apart: replaced").isNull();
+    }
+
+    @Test
+    void theQemuBinaryIsAskedItsVersionFirst() throws IOException {
+        Path qemu = script("qemu-next", "echo 'QEMU emulator version 9.9.0 (Debian 1:9.9+dfsg-1)'; echo 'Copyright'");
+        assertThat(ReplaceAll.qemuBinaryOf(qemu)).isEqualTo(new QemuBinary(qemu,
+                "QEMU emulator version 9.9.0 (Debian 1:9.9+dfsg-1)"));
+        assertThatThrownBy(() -> ReplaceAll.qemuBinaryOf(script("qemu-broken", "echo 'missing libfoo' >&2; exit 127")))
+                .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
+                .hasMessage("the new QEMU does not start: `" + dir.resolve("qemu-broken") + " --version` exited with"
+                        + " status 127: missing libfoo; no instance was touched");
+    }
+
+    /** This JVM stands in for a running QEMU: what matters is the file its process runs. */
+    @Test
+    void aQemuIsTakenUnlessItRunsTheVeryFileNamed() throws IOException {
+        Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
+        QemuVm running = new QemuVm("web", dir.resolve("web.qmp"), new QemuInfo(dir.resolve("web.qmp"),
+                ProcessHandle.current().pid(), "", "running", true, "9.9", Accelerator.TCG, List.of(), List.of(),
+                true), null, null);
+        assertThat(ReplaceAll.skipReason(running, new QemuBinary(java, "v"))).isEqualTo("it already runs " + java);
+        Path copy = Files.copy(java, dir.resolve("java"));
+        assertThat(ReplaceAll.skipReason(running, new QemuBinary(copy, "v"))).as("another file, however alike")
+                .isNull();
+        assertThat(ReplaceAll.skipReason(new QemuVm("dead", dir.resolve("dead.qmp"), null, "connection refused",
+                null), null)).isEqualTo("it does not answer: connection refused");
     }
 
     private Instance instance(String name, String role, String build) {

@@ -75,8 +75,8 @@ final class DirectCommands {
             Targets targets = new Targets(session, qemu);
             if (replaced != null) {
                 renderer.line(new ReplacementCommands(hfvisor, qemu, targets, renderer)
-                        .replace(replaced, null, seconds == null ? null : Double.valueOf(seconds), false,
-                        ReplacementCommands.REPLACE_ACCEL, false, false, false, true));
+                        .replace(replaced, null, seconds == null ? null : Double.valueOf(seconds), false, null,
+                        false, false, false, null, true));
                 return new Answered(ExitCodes.SUCCESS, true);
             }
             InstanceCommands commands = new InstanceCommands(hfvisor, qemu, session, targets, renderer);

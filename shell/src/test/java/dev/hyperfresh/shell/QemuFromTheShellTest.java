@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
@@ -154,6 +155,68 @@ class QemuFromTheShellTest {
             assertThat(source.pid()).isEqualTo(web.process().pid());
             assertThat(source.info().status()).isEqualTo("running");
         }
+        log.awaitProgress(2, GUEST_PROGRESS);
+        log.assertClean();
+    }
+
+    /**
+     * A host's upgrade of its QEMUs: two QEMUs run a QEMU installed under a prefix, whose binary a package upgrade
+     * then replaces under them. {@code replace --all} takes the one it can replace in place and stops at the one
+     * with private RAM (refused: nothing touched); run again, it skips the first (now on the new file).
+     */
+    @Test
+    void replaceAllTakesTheQemusStillOnAnUpgradedBinary() throws Exception {
+        Path qemu = TestQemu.installedCopy(dir.resolve("prefix"));
+        RunningVm web = RunningVm.start(new HfguestVm(qemu, Accelerator.TCG, 2, 128, true, TestQemu.hfguest(dir),
+                GUEST, dir.resolve("web.hb"), dir.resolve("web.qmp")), dir);
+        RunningVm priv = RunningVm.start(new HfguestVm(qemu, Accelerator.TCG, 2, 128, false, TestQemu.hfguest(dir),
+                GUEST, dir.resolve("zz-private.hb"), dir.resolve("zz-private.qmp")), dir);
+        HeartbeatLog log = new HeartbeatLog(web.spec().debugLog(), 2);
+
+        HyperfreshProcess.Result current = hyperfresh("replace", "--all", "--check", "--with-qemu", qemu.toString(),
+                "--json");
+        assertThat(current.exitCode()).as(current.err()).isZero();
+        JsonNode none = JSON.readTree(current.out());
+        assertThat(none.path("build").isNull()).as("no hfvisor instance: no build asked").isTrue();
+        assertThat(none.path("qemu").path("version").asText()).startsWith("QEMU emulator version");
+        assertThat(none.path("instances")).extracting(i -> i.path("why").asText())
+                .containsOnly("it already runs " + qemu);
+
+        TestQemu.upgrade(qemu);
+        HyperfreshProcess.Result check = hyperfresh("replace", "--all", "--check", "--with-qemu", qemu.toString(),
+                "--json");
+        assertThat(check.exitCode()).as(check.err()).isEqualTo(3);
+        assertThat(check.err()).contains("zz-private: ").contains("cannot be replaced in place")
+                .contains("(`replace --all` would stop there; nothing was started)");
+        JsonNode plan = JSON.readTree(check.out());
+        assertThat(plan.path("instances").get(0).path("result").asText()).isEqualTo("would-replace");
+        assertThat(plan.path("instances").get(0).path("why").asText()).startsWith("pid " + web.process().pid()
+                + " runs " + qemu + " (deleted) (QEMU ");
+        assertThat(plan.path("instances").get(1).path("result").asText()).isEqualTo("failed");
+
+        log.awaitProgress(2, GUEST_PROGRESS);
+        HyperfreshProcess.Result run = hyperfresh("replace", "--all", "--with-qemu", qemu.toString(), "--json");
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
+        assertThat(run.err()).contains("zz-private: ").contains("(1 replaced before it, 0 not reached and untouched)");
+        JsonNode upgrade = JSON.readTree(run.out());
+        JsonNode replaced = upgrade.path("instances").get(0);
+        assertThat(replaced.path("kind").asText()).isEqualTo("qemu");
+        assertThat(replaced.path("result").asText()).isEqualTo("committed");
+        assertThat(replaced.path("replace").path("blackout_us").asLong()).isPositive();
+        long newPid = replaced.path("replace").path("after").path("pid").asLong();
+        assertThat(web.process().process().waitFor(10, TimeUnit.SECONDS)).as("the old QEMU gone").isTrue();
+        assertThat(upgrade.path("instances").get(1).path("outcome").asText()).isEqualTo("refused");
+        assertThat(upgrade.path("vms_on").path("pid").asLong()).as("its VM where it was")
+                .isEqualTo(priv.process().pid());
+
+        HyperfreshProcess.Result again = hyperfresh("replace", "--all", "--with-qemu", qemu.toString(), "--json");
+        assertThat(again.exitCode()).as(again.err()).isEqualTo(3);
+        JsonNode second = JSON.readTree(again.out());
+        assertThat(second.path("instances").get(0).path("why").asText()).isEqualTo("it already runs " + qemu);
+        try (QemuInstance now = QemuInstance.attach(web.spec().qmpSocket())) {
+            assertThat(now.pid()).isEqualTo(newPid);
+        }
+        assertThat(priv.process().process().isAlive()).isTrue();
         log.awaitProgress(2, GUEST_PROGRESS);
         log.assertClean();
     }

@@ -21,6 +21,42 @@ public final class TestQemu {
         return QemuProcess.defaultBinary();
     }
 
+    /**
+     * A QEMU installed under {@code prefix} as a package installs it under /usr: a copy of the real binary in
+     * {@code prefix/bin}, with {@code prefix/lib} and {@code prefix/share} linked to the real installation's (QEMU
+     * looks for its modules and firmware relative to where it runs from). Its own file, so that {@link #upgrade} can
+     * replace it under a running QEMU.
+     */
+    public static Path installedCopy(Path prefix) {
+        Path real = binary().toAbsolutePath();
+        Path root = real.getParent().getParent();
+        try {
+            Files.createDirectories(prefix);
+            for (String dir : new String[] {"lib", "share"}) {
+                Files.createSymbolicLink(prefix.resolve(dir), root.resolve(dir));
+            }
+            Path copy = prefix.resolve("bin").resolve(real.getFileName());
+            Files.createDirectories(copy.getParent());
+            return Files.copy(real, copy, StandardCopyOption.COPY_ATTRIBUTES);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * What a package upgrade does to {@code binary}: a new file renamed over it, so that a QEMU running it goes on
+     * running the old one (/proc/PID/exe: "... (deleted)").
+     */
+    public static void upgrade(Path binary) {
+        Path next = binary.resolveSibling(binary.getFileName() + ".dpkg-new");
+        try {
+            Files.copy(binary, next, StandardCopyOption.COPY_ATTRIBUTES);
+            Files.move(next, binary, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Copies the embedded hfguest.bin into {@code dir} (QEMU's -kernel needs a file). */
     public static Path hfguest(Path dir) {
         Path target = dir.resolve("hfguest.bin");
