@@ -36,7 +36,8 @@ final class QemuViews {
         return (info.name().isEmpty() ? "unnamed VM" : info.name()) + " (" + info.status() + ", "
                 + info.vcpus().size() + " vCPU, " + Units.bytes(info.memoryBytes()) + ", "
                 + info.accelerator().qemuName() + ", shareable RAM " + (q.shareableRam() ? "yes" : "no")
-                + (q.uncarriedCpuState() != null ? ", migration loses AVX state" : "") + ")";
+                + (q.uncarriedCpuState() != null ? ", migration loses AVX state" : "")
+                + (q.programReplaced() ? ", binary upgraded since it started" : "") + ")";
     }
 
     static String info(QemuVm q) {
@@ -45,6 +46,10 @@ final class QemuViews {
         out.append(q.name()).append(": QEMU ").append(info.version()).append(", pid ").append(info.pid())
                 .append(", ").append(info.status()).append(", ").append(info.accelerator().qemuName()).append('\n')
                 .append("socket ").append(q.socket()).append('\n');
+        if (q.program() != null) {
+            out.append("program ").append(q.program()).append(q.programReplaced() ? ": its file was replaced"
+                    + " (upgraded) since it started; `replace --all` takes it onto the new one" : "").append('\n');
+        }
         out.append(Tables.of(List.of("VM", "STATUS", "VCPUS", "MEMORY", "SHAREABLE RAM"), List.of(List.of(
                 info.name().isEmpty() ? "-" : info.name(), info.status(), String.valueOf(info.vcpus().size()),
                 Units.bytes(info.memoryBytes()), q.shareableRam() ? "yes" : "no (replace --copy)")))).append('\n');
@@ -73,7 +78,8 @@ final class QemuViews {
                 .put("running", info.running()).put("version", info.version())
                 .put("accelerator", info.accelerator().qemuName()).put("vcpus", info.vcpus().size())
                 .put("memory_bytes", info.memoryBytes()).put("shareable_ram", q.shareableRam())
-                .put("uncarried_cpu_state", q.uncarriedCpuState());
+                .put("uncarried_cpu_state", q.uncarriedCpuState()).put("program", q.program())
+                .put("program_replaced", q.programReplaced());
         ArrayNode memory = node.putArray("memory");
         info.memory().forEach(b -> memory.add(JsonOutput.tree(b)));
         return node;

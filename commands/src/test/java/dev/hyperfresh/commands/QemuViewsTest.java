@@ -30,10 +30,14 @@ class QemuViewsTest {
     }
 
     private static QemuVm vm(boolean shared, String uncarriedCpuState) {
+        return vm(shared, uncarriedCpuState, "/usr/bin/qemu-system-x86_64");
+    }
+
+    private static QemuVm vm(boolean shared, String uncarriedCpuState, String program) {
         return new QemuVm("web", SOCKET, new QemuInfo(SOCKET, 4242, "web", "running", true, VERSION, Accelerator.KVM,
                 List.of(new QemuVcpu(0, 4243), new QemuVcpu(1, 4244)), List.of(new MemoryBackend("ram0",
                 shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared)),
-                uncarriedCpuState == null), null, uncarriedCpuState);
+                uncarriedCpuState == null), null, uncarriedCpuState, program);
     }
 
     private static QemuReplaceReport report(String outcome, String reason) {
@@ -54,7 +58,13 @@ class QemuViewsTest {
         assertThat(QemuViews.listRow(vm(true))).containsExactly("web", "qemu", "active", "running", "4242", VERSION,
                 "-", "-", "web (running, 2 vCPU, 256 MiB, kvm, shareable RAM yes)");
         assertThat(QemuViews.vmSummary(vm(false))).endsWith("shareable RAM no)");
-        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused", null)))
+        assertThat(QemuViews.vmSummary(vm(true, null, "/usr/bin/qemu-system-x86_64 (deleted)")))
+                .endsWith("shareable RAM yes, binary upgraded since it started)");
+        assertThat(QemuViews.info(vm(true, null, "/usr/bin/qemu-system-x86_64 (deleted)"))).contains("program"
+                + " /usr/bin/qemu-system-x86_64 (deleted): its file was replaced (upgraded) since it started;"
+                + " `replace --all` takes it onto the new one\n");
+        assertThat(QemuViews.info(vm(true))).contains("program /usr/bin/qemu-system-x86_64\n");
+        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused", null, null)))
                 .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "-", "connection refused");
     }
 

@@ -3,6 +3,7 @@ package dev.hyperfresh.engine;
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.QemuDirectory;
+import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.UncarriedCpuState;
@@ -15,6 +16,7 @@ import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
 import dev.hyperfresh.vmm.control.CutoverReply;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,9 +63,17 @@ public final class QemuEngine {
         }
     }
 
+    private static String program(QemuInfo info) {
+        try {
+            return QemuExecutable.of(info.pid());
+        } catch (IOException e) {
+            return null;   // another user's QEMU, another pid namespace: nothing to tell the operator it matters
+        }
+    }
+
     private static QemuVm vm(String name, Path socket, QemuInfo info, String problem) {
         return new QemuVm(name, socket, info, problem,
-                info == null ? null : UncarriedCpuState.of(info).orElse(null));
+                info == null ? null : UncarriedCpuState.of(info).orElse(null), info == null ? null : program(info));
     }
 
     /** The answering QEMU {@code target} names. */

@@ -147,7 +147,8 @@ final class ReplaceAll {
         public Entry check() {
             try {
                 engine.check(name(), request);
-                return Entry.wouldReplace(name(), true, "pid " + vm.info().pid() + " runs " + program(vm) + " (QEMU "
+                return Entry.wouldReplace(name(), true, "pid " + vm.info().pid() + " runs "
+                        + (vm.program() != null ? vm.program() : "an unknown program") + " (QEMU "
                         + vm.info().version() + ")");
             } catch (EngineException e) {
                 return Entry.failed(name(), (QemuReplaceReport) null, e);
@@ -232,14 +233,6 @@ final class ReplaceAll {
             return QemuExecutable.runs(vm.info().pid(), binary.path()) ? "it already runs " + binary.path() : null;
         } catch (IOException e) {
             return "cannot tell which program it runs (" + IoFailure.reason(e) + "); replace it by its name";
-        }
-    }
-
-    private static String program(QemuVm vm) {
-        try {
-            return QemuExecutable.of(vm.info().pid());
-        } catch (IOException e) {
-            return "an unknown program (" + IoFailure.reason(e) + ")";
         }
     }
 

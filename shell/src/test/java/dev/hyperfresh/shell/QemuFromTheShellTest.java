@@ -183,16 +183,36 @@ class QemuFromTheShellTest {
                 .containsOnly("it already runs " + qemu);
 
         TestQemu.upgrade(qemu);
-        HyperfreshProcess.Result check = hyperfresh("replace", "--all", "--check", "--with-qemu", qemu.toString(),
-                "--json");
+        Path script = dir.resolve("after-upgrade.hf");
+        Files.writeString(script, "list --json\nreplace --all --check --with-qemu " + qemu + " --json\n");
+        HyperfreshProcess.Result check = hyperfresh("--script", script.toString());
         assertThat(check.exitCode()).as(check.err()).isEqualTo(3);
         assertThat(check.err()).contains("zz-private: ").contains("cannot be replaced in place")
                 .contains("(`replace --all` would stop there; nothing was started)");
-        JsonNode plan = JSON.readTree(check.out());
+        List<String> lines = check.out().lines().filter(l -> l.startsWith("{")).toList();
+        assertThat(JSON.readTree(lines.get(0)).path("instances")).allSatisfy(i -> {
+            assertThat(i.path("program").asText()).isEqualTo(qemu + " (deleted)");
+            assertThat(i.path("program_replaced").asBoolean()).isTrue();
+        });
+        JsonNode plan = JSON.readTree(lines.get(1));
         assertThat(plan.path("instances").get(0).path("result").asText()).isEqualTo("would-replace");
         assertThat(plan.path("instances").get(0).path("why").asText()).startsWith("pid " + web.process().pid()
                 + " runs " + qemu + " (deleted) (QEMU ");
         assertThat(plan.path("instances").get(1).path("result").asText()).isEqualTo("failed");
+
+        Path broken = dir.resolve("broken-qemu");   // says its version, cannot start a QEMU
+        Files.writeString(broken, "#!/bin/sh\n[ \"$1\" = --version ] && exec " + qemu + " --version\n"
+                + "echo 'qemu-system-x86_64: simulated start failure' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(broken, PosixFilePermissions.fromString("rwx------"));
+        HyperfreshProcess.Result failed = hyperfresh("replace", "--all", "--with-qemu", broken.toString(), "--json");
+        assertThat(failed.exitCode()).as(failed.err()).isEqualTo(4);
+        assertThat(failed.err()).contains("web: replacement rolled back: ").contains("simulated start failure")
+                .contains("(0 replaced before it, 1 not reached and untouched)");
+        JsonNode rolledBack = JSON.readTree(failed.out());
+        assertThat(rolledBack.path("outcome").asText()).isEqualTo("rolled-back");
+        assertThat(rolledBack.path("vms_on").path("pid").asLong()).isEqualTo(web.process().pid());
+        assertThat(rolledBack.path("instances")).extracting(i -> i.path("result").asText())
+                .containsExactly("failed", "not-reached");
 
         log.awaitProgress(2, GUEST_PROGRESS);
         HyperfreshProcess.Result run = hyperfresh("replace", "--all", "--with-qemu", qemu.toString(), "--json");
