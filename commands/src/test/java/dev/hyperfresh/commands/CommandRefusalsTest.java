@@ -9,6 +9,7 @@ import dev.hyperfresh.engine.EngineConfig;
 import dev.hyperfresh.engine.FakeStandbyMain;
 import dev.hyperfresh.engine.HfvisorEngine;
 import dev.hyperfresh.engine.QemuEngine;
+import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.vmm.control.ControlServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -115,6 +116,9 @@ class CommandRefusalsTest {
                 + " by its name; --all replaces each QEMU on the one it runs on");
         refused("replace demo --with-qemu /usr/bin/qemu-system-x86_64", ExitCodes.USAGE, "--with-qemu names the"
                 + " QEMU binary for --all");
+        Path qemu = QemuProcess.defaultBinary();   // the real one
+        refused("replace --all --with " + qemu, ExitCodes.PRECONDITION, qemu + " is a QEMU, not an hfvisor build:"
+                + " --all takes the new QEMU binary with --with-qemu; no instance was touched");
         refused("replace --all --with " + DIR.resolve("no-hfvisor"), ExitCodes.PRECONDITION, "cannot run `"
                 + DIR.resolve("no-hfvisor") + " --version`");
     }

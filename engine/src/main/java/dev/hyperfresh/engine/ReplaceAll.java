@@ -31,6 +31,8 @@ final class ReplaceAll {
     private static final Duration VERSION_TIMEOUT = Duration.ofSeconds(120);
     /** What {@link BuildInfo} says when a build was not stamped: no two such builds can be told apart. */
     private static final String UNSTAMPED = "unknown";
+    /** How a QEMU's {@code --version} begins. */
+    private static final String QEMU_SAYS = "QEMU emulator version";
 
     private ReplaceAll() {
     }
@@ -48,7 +50,7 @@ final class ReplaceAll {
             throw EngineException.precondition("no hfvisor instance or QEMU in " + engine.config().socketDir()
                     + " to replace; `list` shows what runs");
         }
-        BuildInfo build = hfvisors.isEmpty() ? null
+        BuildInfo build = hfvisors.isEmpty() && launcher == null ? null   // one named is checked all the same
                 : buildOf(launcher == null ? engine.hfvisorLauncher() : launcher);
         QemuBinary binary = qemus.stream().allMatch(QemuVm::isStale) ? null : qemuBinaryOf(qemu.newBinary());
         List<Candidate> candidates = new ArrayList<>();
@@ -242,6 +244,10 @@ final class ReplaceAll {
      */
     static BuildInfo buildOf(Path launcher) {
         String said = versionOf(launcher, "the new build");
+        if (said.startsWith(QEMU_SAYS)) {
+            throw EngineException.precondition(launcher + " is a QEMU, not an hfvisor build: --all takes the new QEMU"
+                    + " binary with --with-qemu; no instance was touched");
+        }
         return BuildInfo.find(said).orElseThrow(() -> EngineException.precondition("cannot tell which build "
                 + launcher + " is: its --version printed no \"hfvisor VERSION (build ID)\" (it printed: " + said
                 + "); no instance was touched"));
@@ -258,7 +264,12 @@ final class ReplaceAll {
         } catch (IllegalStateException e) {
             throw EngineException.precondition(e.getMessage() + "; no instance was touched");
         }
-        return new QemuBinary(binary, versionOf(binary, "the new QEMU").lines().findFirst().orElse("").strip());
+        String said = versionOf(binary, "the new QEMU").lines().findFirst().orElse("").strip();
+        if (!said.startsWith(QEMU_SAYS)) {
+            throw EngineException.precondition(binary + " does not say it is a QEMU: its --version printed no \""
+                    + QEMU_SAYS + " …\" (it printed: " + said + "); no instance was touched");
+        }
+        return new QemuBinary(binary, said);
     }
 
     /** What {@code program --version} prints; refused (PRECONDITION) when it does not run, as {@code what}. */

@@ -69,6 +69,14 @@ class ReplaceAllTest {
         Path qemu = script("qemu-next", "echo 'QEMU emulator version 9.9.0 (Debian 1:9.9+dfsg-1)'; echo 'Copyright'");
         assertThat(ReplaceAll.qemuBinaryOf(qemu)).isEqualTo(new QemuBinary(qemu,
                 "QEMU emulator version 9.9.0 (Debian 1:9.9+dfsg-1)"));
+        assertThatThrownBy(() -> ReplaceAll.qemuBinaryOf(script("hfv", "echo 'hfvisor 9.9 (build next)'")))
+                .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
+                .hasMessage(dir.resolve("hfv") + " does not say it is a QEMU: its --version printed no \"QEMU"
+                        + " emulator version …\" (it printed: hfvisor 9.9 (build next)); no instance was touched");
+        assertThatThrownBy(() -> ReplaceAll.buildOf(qemu)).as("a QEMU named where the hfvisor build goes")
+                .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
+                .hasMessage(qemu + " is a QEMU, not an hfvisor build: --all takes the new QEMU binary with"
+                        + " --with-qemu; no instance was touched");
         assertThatThrownBy(() -> ReplaceAll.qemuBinaryOf(script("qemu-broken", "echo 'missing libfoo' >&2; exit 127")))
                 .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
                 .hasMessage("the new QEMU does not start: `" + dir.resolve("qemu-broken") + " --version` exited with"
