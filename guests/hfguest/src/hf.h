@@ -169,7 +169,8 @@ struct config {
     u32 int3_vmm;
     u32 int3_r0;                      /* 0: no int3 check from ring 0 (VMMs on PVM that do not deliver it) */
     u32 linecon;                      /* 0: byte-wise console even where the line console exists */
-    u32 acpi;                         /* 1: hfvisor's ACPI PM1 registers are there (power button, S5) */
+    u32 acpi;                         /* 1: ACPI PM1 registers at 0x600 (hfvisor's; QEMU q35's as SeaBIOS puts them) */
+    u32 acpi_s5;                      /* the SLP_TYP of S5, as the machine's \_S5_ says: hfvisor 5, QEMU 0 */
 };
 
 struct frame {

@@ -264,6 +264,8 @@ static void parse_cmdline(const char *s)
             cfg.linecon = (u32)n;
         else if (keq(t, kl, "acpi"))
             cfg.acpi = (u32)n;
+        else if (keq(t, kl, "acpi_s5"))
+            cfg.acpi_s5 = (u32)n & 7;
         else if (keq(t, kl, "inject_ms"))
             cfg.inject_ms = n;
         else if (keq(t, kl, "inject_cpu"))
@@ -711,12 +713,14 @@ static void r0_check(struct cpu *c)
 #undef CHK_APIC
 }
 
-/* hfvisor's PM1 registers (acpi=1; its FADT's for Linux): event block status/enable, control block */
+/* The PM1 registers (acpi=1): hfvisor's (its FADT's for Linux), and QEMU q35's where SeaBIOS puts them (PMBASE
+ * 0x600): event block status/enable, control block. Only S5's SLP_TYP differs (acpi_s5=). */
 #define PM1_STS 0x600
 #define PM1_EN 0x602
 #define PM1_CNT 0x604
 #define PM1_PWRBTN (1u << 8)
-#define PM1_SLP_S5 ((5u << 10) | (1u << 13)) /* SLP_TYP as hfvisor's \_S5_ says, and SLP_EN */
+#define PM1_SLP_TYP_SHIFT 10
+#define PM1_SLP_EN (1u << 13)
 
 /* The operator pressed the power button (`hyperfresh shutdown`, SIGTERM to hfvisor): answer as an OS does, by powering
  * off through S5; hfvisor ends the VM on that write. Polled from CPU 0's periodic check: hfguest takes no SCI. */
@@ -730,7 +734,7 @@ static void acpi_poll(void)
     b_init(&b, t, sizeof(t));
     b_str(&b, "INFO poweroff reason=power-button");
     con_line_force(&b);
-    outw(PM1_CNT, PM1_SLP_S5);
+    outw(PM1_CNT, (u16)(cfg.acpi_s5 << PM1_SLP_TYP_SHIFT | PM1_SLP_EN));
 }
 
 void timer_handler(void)
@@ -983,6 +987,7 @@ void kmain(u32 magic, u32 mbi)
     cfg.tick_count = 1000000;
     cfg.want_x2apic = cfg.want_avx = cfg.want_fsgsbase = 1;
     cfg.int3_r0 = cfg.linecon = 1;
+    cfg.acpi_s5 = 5;
 
     tables_init();
     load_tables(); /* exceptions from here on print PANIC */
@@ -1045,6 +1050,7 @@ void kmain(u32 magic, u32 mbi)
     b_str(&b, console_line ? " console=line" : " console=byte");
     b_kv(&b, "int3_r0", cfg.int3_r0);
     b_kv(&b, "acpi", cfg.acpi);
+    b_kv(&b, "acpi_s5", cfg.acpi_s5);
     if (avx_xcr0_fail)
         b_str(&b, " avx_xcr0_fail=1");
     if (cfg.inject[0]) {

@@ -43,7 +43,6 @@ public class Targets {
         return switch (command) {
             case "stop" -> "stop a QEMU through its own QMP (`quit`) or whatever started it";
             case "reset" -> "reset a QEMU's guest through its own QMP (`system_reset`)";
-            case "shutdown" -> "press a QEMU's power button through its own QMP (`system_powerdown`)";
             case "pause", "resume" -> "pause or resume a QEMU's guest through its own QMP (`stop`, `cont`)";
             case "console" -> "a QEMU's console is its own (its -serial or -chardev)";
             default -> "use `replace`, which replaces a QEMU in one step";

@@ -2,6 +2,7 @@ package dev.hyperfresh.commands;
 
 import dev.hyperfresh.engine.Engine;
 import dev.hyperfresh.engine.EngineException;
+import dev.hyperfresh.engine.QemuEngine;
 import java.time.Duration;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
@@ -9,15 +10,17 @@ import org.springframework.shell.standard.ShellOption;
 
 /**
  * What an operator does to an hfvisor instance's running VMs short of stopping them: pause, resume, reset, and
- * shutdown, the guest's own power-off asked for by ACPI's power button.
+ * shutdown, the guest's own power-off asked for by ACPI's power button (a QEMU's guest too).
  */
 @ShellComponent
 public class VmCommands {
     private final Engine engine;
+    private final QemuEngine qemu;
     private final Targets targets;
 
-    public VmCommands(Engine engine, Targets targets) {
+    public VmCommands(Engine engine, QemuEngine qemu, Targets targets) {
         this.engine = engine;
+        this.qemu = qemu;
         this.targets = targets;
     }
 
@@ -51,17 +54,26 @@ public class VmCommands {
         return said("reset", target, vm, json);
     }
 
-    @ShellMethod(key = "shutdown", value = "Press the ACPI power button of one VM, or of every VM: its guest shuts down and powers off in its own time (`stop` powers off at once).", group = "Instances")
+    @ShellMethod(key = "shutdown", value = "Press the ACPI power button of one VM, or of every VM (a QEMU's too): its guest shuts down and powers off in its own time (`stop` powers off at once).", group = "Instances")
     public String shutdown(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
             @ShellOption(value = "--wait", defaultValue = ShellOption.NULL, arity = 1, help = "return once it has powered off, failing after this many seconds") Integer waitSeconds,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = targets.hfvisor(instance, "shutdown");
+        String target = targets.target(instance);
         if (waitSeconds != null && waitSeconds <= 0) {
             throw EngineException.usage("--wait takes a number of seconds above 0, got " + waitSeconds);
         }
-        engine.shutdown(target, vm, waitSeconds == null ? null : Duration.ofSeconds(waitSeconds));
+        Duration wait = waitSeconds == null ? null : Duration.ofSeconds(waitSeconds);
+        if (targets.isQemu(target)) {
+            if (vm != null) {
+                throw EngineException.usage("--vm names one VM of an hfvisor instance; " + target + " is a QEMU,"
+                        + " which runs one: name none");
+            }
+            qemu.shutdown(target, wait);
+        } else {
+            engine.shutdown(target, vm, wait);
+        }
         return json ? Outcome.ok().render(JsonOutput.object().put("shutdown", target).put("vm", vm)
                 .put("powered_off", waitSeconds != null))
                 : said(waitSeconds == null ? "pressed the power button of" : "shut down", target, vm);

@@ -180,9 +180,9 @@ class CommandRefusalsTest {
                 + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
         refused("reset qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "reset is not supported for QEMU instances"
                 + " (qmp:/nonexistent.qmp): reset a QEMU's guest through its own QMP (`system_reset`)");
-        refused("shutdown qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "shutdown is not supported for QEMU"
-                + " instances (qmp:/nonexistent.qmp): press a QEMU's power button through its own QMP"
-                + " (`system_powerdown`)");
+        refused("shutdown qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");
+        refused("shutdown qmp:/nonexistent.qmp --vm web", ExitCodes.USAGE, "--vm names one VM of an hfvisor"
+                + " instance; qmp:/nonexistent.qmp is a QEMU, which runs one: name none");
         refused("pause qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "pause is not supported for QEMU instances"
                 + " (qmp:/nonexistent.qmp): pause or resume a QEMU's guest through its own QMP (`stop`, `cont`)");
         refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,

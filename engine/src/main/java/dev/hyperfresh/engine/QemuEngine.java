@@ -35,6 +35,8 @@ public final class QemuEngine {
     public static final String PREFIX = "qmp:";
     /** A QMP socket held by another client never greets us: a listing must not wait long for it. */
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
+    /** How often {@code shutdown --wait} looks whether the guest has powered off. */
+    private static final Duration SHUTDOWN_POLL = Duration.ofMillis(100);
 
     private final Path dir;
     private final ReplacementHistory history;
@@ -85,6 +87,55 @@ public final class QemuEngine {
             throw e;
         } catch (RuntimeException e) {
             throw EngineException.failed("QEMU " + target + " stopped answering: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Presses the ACPI power button of {@code target}'s guest (QMP {@code system_powerdown}), refused (PRECONDITION)
+     * unless the guest runs. With {@code wait}: returns once it has powered off — the QEMU ended, or (under
+     * {@code -no-shutdown}) its status is {@code shutdown} — else FAILED: the guest runs on.
+     */
+    public void shutdown(String target, Duration wait) {
+        Path socket = socket(target);
+        String name = name(socket);
+        try (QemuInstance qemu = connect(socket)) {
+            QemuInfo info = qemu.info();
+            if (!info.running()) {
+                throw EngineException.precondition("cannot press the power button of QEMU " + name + ": its guest is "
+                        + info.status() + ", so it could not answer");
+            }
+            qemu.qmp().execute("system_powerdown");
+            if (wait != null) {
+                awaitPoweredOff(qemu, name, info.pid(), wait);
+            }
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw EngineException.failed("QEMU " + name + " stopped answering: " + e.getMessage());
+        }
+    }
+
+    private static void awaitPoweredOff(QemuInstance qemu, String name, long pid, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            try {
+                if (qemu.qmp().isOpen() && "shutdown".equals(qemu.info().status())) {
+                    return;
+                }
+            } catch (RuntimeException ending) {
+                // the QEMU closing its socket as it exits: the loop's test says
+            }
+            if (System.nanoTime() - deadline > 0) {
+                throw EngineException.failed("the guest of QEMU " + name + " still runs " + wait.toSeconds()
+                        + " s after its power button was pressed (QMP `quit` ends the QEMU at once)");
+            }
+            try {
+                Thread.sleep(SHUTDOWN_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw EngineException.failed("interrupted while waiting for the guest of QEMU " + name
+                        + " to power off");
+            }
         }
     }
 

@@ -120,6 +120,14 @@ class QemuFromTheShellTest {
             assertThat(now.pid()).isEqualTo(newPid);
         }
         log.assertClean();
+
+        // the power button of the QEMU replaced: its hfguest (acpi=1 acpi_s5=0) powers off, the QEMU ends
+        HyperfreshProcess.Result shutdown = hyperfresh("shutdown", "web", "--wait", "60", "--json");
+        assertThat(shutdown.exitCode()).as(shutdown.err()).isZero();
+        assertThat(JSON.readTree(shutdown.out()).path("powered_off").asBoolean()).isTrue();
+        assertThat(ProcessHandle.of(newPid).map(ProcessHandle::isAlive).orElse(false)).as("the new QEMU ended")
+                .isFalse();
+        assertThat(Files.readString(web.spec().debugLog())).contains("INFO poweroff reason=power-button");
     }
 
     @Test

@@ -16,6 +16,12 @@ import java.util.List;
 public record HfguestVm(Path qemuBinary, Accelerator accelerator, int cpus, int memoryMiB, boolean sharedMemory,
                         Path kernel, String guestArgs, Path debugLog, Path qmpSocket) {
 
+    /**
+     * q35's power button, where SeaBIOS puts its PM1 registers (hfvisor's ports too), and its S5 as QEMU's
+     * {@code \_S5_} says (SLP_TYP 0): hfguest answers {@code system_powerdown} by powering off.
+     */
+    private static final String ACPI = " acpi=1 acpi_s5=0";
+
     public List<String> commandLine() {
         List<String> argv = new ArrayList<>(List.of(qemuBinary.toString()));
         argv.addAll(accelerator.launchArgs());
@@ -27,7 +33,7 @@ public record HfguestVm(Path qemuBinary, Accelerator accelerator, int cpus, int 
             argv.addAll(List.of("-machine", "q35"));
         }
         argv.addAll(List.of("-display", "none", "-no-reboot", "-nodefaults", "-serial", "none", "-monitor", "none",
-                "-kernel", kernel.toString(), "-append", guestArgs + pvmArgs(),
+                "-kernel", kernel.toString(), "-append", guestArgs + ACPI + pvmArgs(),
                 "-chardev", "file,id=hb,path=" + debugLog + ",append=on",
                 "-device", "isa-debugcon,iobase=0xe9,chardev=hb",
                 "-device", "isa-debug-exit,iobase=0xf4",
