@@ -33,7 +33,7 @@ public record ReplaceAllReport(BuildInfo build, QemuBinary qemu, boolean dryRun,
         COMMITTED("committed"),
         /** Left as it is, {@code why} says why (already on the build, a standby, not answering). */
         SKIPPED("skipped"),
-        /** Its replacement failed, or a dry run's pre-flight refused it: {@code failure} says what became of its VMs. */
+        /** Its replacement failed, or a dry run's pre-flight refused it: {@code failure} says where its VMs are. */
         FAILED("failed"),
         /** Not tried: an instance before it failed. */
         NOT_REACHED("not-reached"),
