@@ -137,13 +137,18 @@ public class InstanceCommands {
         return json ? Outcome.ok().render(Views.instanceJson(found)) : Views.info(found);
     }
 
-    @ShellMethod(key = "stop", value = "Power off one VM (its last one: the instance ends too), or every VM and so the instance.", group = "Instances")
+    @ShellMethod(key = "stop", value = "Power off one VM (its last one: the instance ends too), or every VM and so the instance (a QEMU: it quits).", group = "Instances")
     public String stop(
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = targets.hfvisor(instance, "stop");
-        boolean instanceEnds = engine.stop(target, vm);
+        String target = targets.target(instance);
+        boolean instanceEnds = true;
+        if (targets.isQemu(target, vm)) {
+            qemu.stop(target);
+        } else {
+            instanceEnds = engine.stop(target, vm);
+        }
         if (instanceEnds && target.equals(session.attached())) {
             session.detach();
         }

@@ -38,12 +38,24 @@ public class Targets {
         return target;
     }
 
+    /**
+     * Whether {@code target} is a QEMU, for a command that takes {@code --vm}: a QEMU runs one VM, so {@code vm} (an
+     * hfvisor instance's VM) is refused there.
+     */
+    public boolean isQemu(String target, String vm) {
+        boolean isQemu = isQemu(target);
+        if (isQemu && vm != null) {
+            throw EngineException.usage("--vm names one VM of an hfvisor instance; " + target + " is a QEMU, which"
+                    + " runs one: name none");
+        }
+        return isQemu;
+    }
+
     /** What an operator who asked {@code command} of a QEMU wants instead. */
     private static String instead(String command) {
         return switch (command) {
-            case "stop" -> "stop a QEMU through its own QMP (`quit`) or whatever started it";
-            case "reset" -> "reset a QEMU's guest through its own QMP (`system_reset`)";
-            case "pause", "resume" -> "pause or resume a QEMU's guest through its own QMP (`stop`, `cont`)";
+            case "reset" -> "reset a QEMU's guest through its own QMP (`system_reset`; a QEMU run with -no-reboot"
+                    + " ends instead)";
             case "console" -> "a QEMU's console is its own (its -serial or -chardev)";
             default -> "use `replace`, which replaces a QEMU in one step";
         };

@@ -9,8 +9,9 @@ import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
 /**
- * What an operator does to an hfvisor instance's running VMs short of stopping them: pause, resume, reset, and
- * shutdown, the guest's own power-off asked for by ACPI's power button (a QEMU's guest too).
+ * What an operator does to running VMs short of stopping them: pause, resume, reset, and shutdown, the guest's own
+ * power-off asked for by ACPI's power button; a QEMU's through its QMP, reset excepted (a QEMU run with
+ * {@code -no-reboot} ends instead, which QMP does not tell beforehand).
  */
 @ShellComponent
 public class VmCommands {
@@ -29,8 +30,12 @@ public class VmCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = targets.hfvisor(instance, "pause");
-        engine.pause(target, vm);
+        String target = targets.target(instance);
+        if (targets.isQemu(target, vm)) {
+            qemu.pause(target);
+        } else {
+            engine.pause(target, vm);
+        }
         return said("paused", target, vm, json);
     }
 
@@ -39,8 +44,12 @@ public class VmCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = targets.hfvisor(instance, "resume");
-        engine.resume(target, vm);
+        String target = targets.target(instance);
+        if (targets.isQemu(target, vm)) {
+            qemu.resume(target);
+        } else {
+            engine.resume(target, vm);
+        }
         return said("resumed", target, vm, json);
     }
 
@@ -65,11 +74,7 @@ public class VmCommands {
             throw EngineException.usage("--wait takes a number of seconds above 0, got " + waitSeconds);
         }
         Duration wait = waitSeconds == null ? null : Duration.ofSeconds(waitSeconds);
-        if (targets.isQemu(target)) {
-            if (vm != null) {
-                throw EngineException.usage("--vm names one VM of an hfvisor instance; " + target + " is a QEMU,"
-                        + " which runs one: name none");
-            }
+        if (targets.isQemu(target, vm)) {
             qemu.shutdown(target, wait);
         } else {
             engine.shutdown(target, vm, wait);

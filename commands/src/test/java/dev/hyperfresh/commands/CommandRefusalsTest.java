@@ -176,15 +176,16 @@ class CommandRefusalsTest {
 
     @Test
     void anHfvisorOnlyCommandOnAQemuSaysWhatToDoInstead() {
-        refused("stop qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "stop is not supported for QEMU instances"
-                + " (qmp:/nonexistent.qmp): stop a QEMU through its own QMP (`quit`) or whatever started it");
+        refused("stop qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");
         refused("reset qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "reset is not supported for QEMU instances"
-                + " (qmp:/nonexistent.qmp): reset a QEMU's guest through its own QMP (`system_reset`)");
+                + " (qmp:/nonexistent.qmp): reset a QEMU's guest through its own QMP (`system_reset`; a QEMU run"
+                + " with -no-reboot ends instead)");
         refused("shutdown qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");
         refused("shutdown qmp:/nonexistent.qmp --vm web", ExitCodes.USAGE, "--vm names one VM of an hfvisor"
                 + " instance; qmp:/nonexistent.qmp is a QEMU, which runs one: name none");
-        refused("pause qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "pause is not supported for QEMU instances"
-                + " (qmp:/nonexistent.qmp): pause or resume a QEMU's guest through its own QMP (`stop`, `cont`)");
+        refused("pause qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");
+        refused("resume qmp:/nonexistent.qmp --vm web", ExitCodes.USAGE, "--vm names one VM of an hfvisor"
+                + " instance; qmp:/nonexistent.qmp is a QEMU, which runs one: name none");
         refused("cutover qmp:/nonexistent.qmp", ExitCodes.PRECONDITION,
                 "cutover is not supported for QEMU instances (qmp:/nonexistent.qmp): use `replace`");
         refused("replace qmp:/nonexistent.qmp --seconds 3", ExitCodes.USAGE, "--seconds is for hfvisor instances (how"

@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The QEMUs an operator's console drives through the qemu module: those whose QMP socket ({@code NAME.qmp}) is in
@@ -35,8 +36,13 @@ public final class QemuEngine {
     public static final String PREFIX = "qmp:";
     /** A QMP socket held by another client never greets us: a listing must not wait long for it. */
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(3);
-    /** How often {@code shutdown --wait} looks whether the guest has powered off. */
-    private static final Duration SHUTDOWN_POLL = Duration.ofMillis(100);
+    /** How often {@code shutdown --wait} and {@code stop} look whether the guest has powered off. */
+    private static final Duration POLL = Duration.ofMillis(100);
+    /** A QEMU told to quit ends within milliseconds; one that does not is stuck in the kernel. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
+    /** QMP's run states this console acts on. */
+    private static final String RUNNING = "running", PAUSED = "paused", PRELAUNCH = "prelaunch",
+            INMIGRATE = "inmigrate";
 
     private final Path dir;
     private final ReplacementHistory history;
@@ -90,28 +96,86 @@ public final class QemuEngine {
         }
     }
 
+    /** Pauses {@code target}'s guest where it is (QMP {@code stop}), refused unless it runs. */
+    public void pause(String target) {
+        ask(target, "pause", Set.of(RUNNING), "stop").close();
+    }
+
+    /** Lets a paused guest, or one started with {@code -S}, run on (QMP {@code cont}). */
+    public void resume(String target) {
+        ask(target, "resume", Set.of(PAUSED, PRELAUNCH), "cont").close();
+    }
+
+    /**
+     * Ends the QEMU (QMP {@code quit}), its guest powered off at once, and returns once the process has; refused
+     * while it receives a migration (a replacement's standby: the replacement's to end).
+     */
+    public void stop(String target) {
+        String name = name(socket(target));
+        long pid;
+        try (QemuInstance qemu = ask(target, "stop", null, null)) {
+            QemuInfo info = qemu.info();
+            if (INMIGRATE.equals(info.status())) {
+                throw EngineException.precondition("cannot stop QEMU " + name + ": it is receiving a migration (a"
+                        + " replacement's new QEMU), which ends it if it fails");
+            }
+            pid = info.pid();
+            try {
+                qemu.qmp().execute("quit");
+            } catch (RuntimeException ending) {
+                // QEMU may close the socket before its answer arrives: the process's end says
+            }
+        }
+        long deadline = System.nanoTime() + STOP_WAIT.toNanos();
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw EngineException.failed("QEMU " + name + " (pid " + pid + ") still runs " + STOP_WAIT.toSeconds()
+                        + " s after `quit`");
+            }
+            sleep(name);
+        }
+    }
+
     /**
      * Presses the ACPI power button of {@code target}'s guest (QMP {@code system_powerdown}), refused (PRECONDITION)
      * unless the guest runs. With {@code wait}: returns once it has powered off — the QEMU ended, or (under
      * {@code -no-shutdown}) its status is {@code shutdown} — else FAILED: the guest runs on.
      */
     public void shutdown(String target, Duration wait) {
-        Path socket = socket(target);
-        String name = name(socket);
-        try (QemuInstance qemu = connect(socket)) {
-            QemuInfo info = qemu.info();
-            if (!info.running()) {
-                throw EngineException.precondition("cannot press the power button of QEMU " + name + ": its guest is "
-                        + info.status() + ", so it could not answer");
-            }
-            qemu.qmp().execute("system_powerdown");
+        try (QemuInstance qemu = ask(target, "press the power button of", Set.of(RUNNING), "system_powerdown")) {
             if (wait != null) {
-                awaitPoweredOff(qemu, name, info.pid(), wait);
+                awaitPoweredOff(qemu, name(socket(target)), qemu.pid(), wait);
             }
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw EngineException.failed("QEMU " + name + " stopped answering: " + e.getMessage());
+            throw EngineException.failed("QEMU " + target + " stopped answering: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The attached QEMU of {@code target} once {@code command} (null: none) was executed, refused (PRECONDITION)
+     * unless its guest's status is one of {@code allowed} (null: any): the caller closes it.
+     */
+    private QemuInstance ask(String target, String what, Set<String> allowed, String command) {
+        Path socket = socket(target);
+        QemuInstance qemu = connect(socket);
+        try {
+            String status = qemu.info().status();
+            if (allowed != null && !allowed.contains(status)) {
+                throw EngineException.precondition("cannot " + what + " QEMU " + name(socket) + "'s guest: it is "
+                        + status);
+            }
+            if (command != null) {
+                qemu.qmp().execute(command);
+            }
+            return qemu;
+        } catch (EngineException e) {
+            qemu.close();
+            throw e;
+        } catch (RuntimeException e) {
+            qemu.close();
+            throw EngineException.failed("QEMU " + name(socket) + " stopped answering: " + e.getMessage());
         }
     }
 
@@ -127,15 +191,18 @@ public final class QemuEngine {
             }
             if (System.nanoTime() - deadline > 0) {
                 throw EngineException.failed("the guest of QEMU " + name + " still runs " + wait.toSeconds()
-                        + " s after its power button was pressed (QMP `quit` ends the QEMU at once)");
+                        + " s after its power button was pressed; `stop` powers it off at once");
             }
-            try {
-                Thread.sleep(SHUTDOWN_POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw EngineException.failed("interrupted while waiting for the guest of QEMU " + name
-                        + " to power off");
-            }
+            sleep(name);
+        }
+    }
+
+    private static void sleep(String name) {
+        try {
+            Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw EngineException.failed("interrupted while waiting for QEMU " + name);
         }
     }
 

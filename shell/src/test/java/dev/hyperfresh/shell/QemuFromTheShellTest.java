@@ -167,6 +167,39 @@ class QemuFromTheShellTest {
         log.assertClean();
     }
 
+    /** A QEMU's guest paused and resumed, and its QEMU stopped, through the same commands as hfvisor's (its QMP). */
+    @Test
+    void pauseResumeAndStopAQemu() throws Exception {
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, false, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        log.awaitProgress(2, GUEST_PROGRESS);
+
+        Path script = dir.resolve("lifecycle.hf");
+        Files.writeString(script, String.join("\n", "pause vm --json", "info vm --json", "pause vm") + "\n");
+        HyperfreshProcess.Result run = hyperfresh("--script", script.toString());
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
+        assertThat(run.err()).contains("cannot pause QEMU vm's guest: it is paused");
+        List<String> lines = run.out().lines().filter(l -> l.startsWith("{")).toList();
+        assertThat(lines).hasSize(2);
+        assertThat(JSON.readTree(lines.get(0)).path("paused").asText()).isEqualTo("vm");
+        assertThat(JSON.readTree(lines.get(1)).path("status").asText()).isEqualTo("paused");
+        long beats = log.heartbeats(0);
+        Thread.sleep(500);
+        assertThat(log.heartbeats(0)).as("paused: no heartbeat").isEqualTo(beats);
+        HyperfreshProcess.Result resumed = hyperfresh("resume", "vm", "--json");
+        assertThat(resumed.exitCode()).as(resumed.err()).isZero();
+        log.awaitProgress(2, GUEST_PROGRESS);
+        log.assertClean();
+
+        HyperfreshProcess.Result vmNamed = hyperfresh("stop", "vm", "--vm", "x");
+        assertThat(vmNamed.exitCode()).as(vmNamed.err()).isEqualTo(2);
+        assertThat(vmNamed.err()).contains("--vm names one VM of an hfvisor instance; vm is a QEMU, which runs one");
+        HyperfreshProcess.Result stop = hyperfresh("stop", "vm", "--json");
+        assertThat(stop.exitCode()).as(stop.err()).isZero();
+        assertThat(JSON.readTree(stop.out()).path("instance_ends").asBoolean()).isTrue();
+        assertThat(vm.process().process().isAlive()).as("the QEMU quit").isFalse();
+    }
+
     /**
      * A host's upgrade of its QEMUs: two QEMUs run a QEMU installed under a prefix, whose binary a package upgrade
      * then replaces under them. {@code replace --all} takes the one it can replace in place and stops at the one
