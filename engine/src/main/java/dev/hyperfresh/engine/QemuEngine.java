@@ -125,6 +125,10 @@ public final class QemuEngine {
             } catch (RuntimeException ending) {
                 // QEMU may close the socket before its answer arrives: the process's end says
             }
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw EngineException.failed("QEMU " + name + " stopped answering: " + e.getMessage());
         }
         long deadline = System.nanoTime() + STOP_WAIT.toNanos();
         while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
@@ -149,7 +153,7 @@ public final class QemuEngine {
         } catch (EngineException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw EngineException.failed("QEMU " + target + " stopped answering: " + e.getMessage());
+            throw EngineException.failed("QEMU " + name(socket(target)) + " stopped answering: " + e.getMessage());
         }
     }
 
