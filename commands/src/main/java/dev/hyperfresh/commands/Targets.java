@@ -54,8 +54,6 @@ public class Targets {
     /** What an operator who asked {@code command} of a QEMU wants instead. */
     private static String instead(String command) {
         return switch (command) {
-            case "reset" -> "reset a QEMU's guest through its own QMP (`system_reset`; a QEMU run with -no-reboot"
-                    + " ends instead)";
             case "console" -> "a QEMU's console is its own (its -serial or -chardev)";
             default -> "use `replace`, which replaces a QEMU in one step";
         };

@@ -9,9 +9,8 @@ import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
 
 /**
- * What an operator does to running VMs short of stopping them: pause, resume, reset, and shutdown, the guest's own
- * power-off asked for by ACPI's power button; a QEMU's through its QMP, reset excepted (a QEMU run with
- * {@code -no-reboot} ends instead, which QMP does not tell beforehand).
+ * What an operator does to running VMs short of stopping them, an hfvisor instance's or a QEMU's (through its QMP):
+ * pause, resume, reset, and shutdown, the guest's own power-off asked for by ACPI's power button.
  */
 @ShellComponent
 public class VmCommands {
@@ -58,8 +57,12 @@ public class VmCommands {
             @ShellOption(value = "--instance", defaultValue = ShellOption.NULL, valueProvider = InstanceNames.class, arity = 1, help = "instance (default: attached)") String instance,
             @ShellOption(value = "--vm", defaultValue = ShellOption.NULL, valueProvider = VmNames.class, arity = 1, help = "only this VM") String vm,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
-        String target = targets.hfvisor(instance, "reset");
-        engine.reset(target, vm);
+        String target = targets.target(instance);
+        if (targets.isQemu(target, vm)) {
+            qemu.reset(target);
+        } else {
+            engine.reset(target, vm);
+        }
         return said("reset", target, vm, json);
     }
 

@@ -15,6 +15,7 @@ import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
+import dev.hyperfresh.qemu.replace.ResetAction;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -104,6 +105,26 @@ public final class QemuEngine {
     /** Lets a paused guest, or one started with {@code -S}, run on (QMP {@code cont}). */
     public void resume(String target) {
         ask(target, "resume", Set.of(PAUSED, PRELAUNCH), "cont").close();
+    }
+
+    /**
+     * Resets the guest as a PC's reset button does (QMP {@code system_reset}): it boots again, a paused one once
+     * resumed; refused for a QEMU a reset would end ({@code -no-reboot}).
+     */
+    public void reset(String target) {
+        String name = name(socket(target));
+        try (QemuInstance qemu = ask(target, "reset", Set.of(RUNNING, PAUSED), null)) {
+            if (ResetAction.endsQemu(qemu.pid())) {
+                throw EngineException.precondition("cannot reset QEMU " + name + "'s guest: the QEMU runs with"
+                        + " -no-reboot, so a reset would end it (`stop` ends it, `shutdown` asks the guest to power"
+                        + " off)");
+            }
+            qemu.qmp().execute("system_reset");
+        } catch (EngineException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw EngineException.failed("cannot reset QEMU " + name + "'s guest: " + e.getMessage());
+        }
     }
 
     /**

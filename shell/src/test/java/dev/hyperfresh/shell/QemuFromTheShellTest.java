@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
+import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
@@ -167,9 +168,9 @@ class QemuFromTheShellTest {
         log.assertClean();
     }
 
-    /** A QEMU's guest paused and resumed, and its QEMU stopped, through the same commands as hfvisor's (its QMP). */
+    /** A QEMU's guest paused, resumed and reset, and its QEMU stopped, through the same commands as hfvisor's (QMP). */
     @Test
-    void pauseResumeAndStopAQemu() throws Exception {
+    void pauseResumeResetAndStopAQemu() throws Exception {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, false, GUEST), dir);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         log.awaitProgress(2, GUEST_PROGRESS);
@@ -190,6 +191,26 @@ class QemuFromTheShellTest {
         assertThat(resumed.exitCode()).as(resumed.err()).isZero();
         log.awaitProgress(2, GUEST_PROGRESS);
         log.assertClean();
+
+        HyperfreshProcess.Result noReboot = hyperfresh("reset", "vm");
+        assertThat(noReboot.exitCode()).as(noReboot.err()).isEqualTo(3);
+        assertThat(noReboot.err()).contains("cannot reset QEMU vm's guest: the QEMU runs with -no-reboot, so a reset"
+                + " would end it");
+
+        // one without -no-reboot boots its guest again
+        HfguestVm spec = TestQemu.vm(dir, "rebooting", Accelerator.TCG, false, GUEST);
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.remove("-no-reboot");
+        QemuProcess.start(argv, dir.resolve("rebooting.log")).awaitQmp(spec.qmpSocket(), RUN).close();
+        HeartbeatLog rebooting = new HeartbeatLog(spec.debugLog(), 2);
+        rebooting.awaitProgress(2, GUEST_PROGRESS);
+        HyperfreshProcess.Result reset = hyperfresh("reset", "rebooting", "--json");
+        assertThat(reset.exitCode()).as(reset.err()).isZero();
+        long deadline = System.nanoTime() + GUEST_PROGRESS.toNanos();
+        while (Files.readString(spec.debugLog()).split("INFO boot", -1).length < 3) {
+            assertThat(System.nanoTime()).as("booted again after the reset").isLessThan(deadline);
+            Thread.sleep(50);
+        }
 
         HyperfreshProcess.Result vmNamed = hyperfresh("stop", "vm", "--vm", "x");
         assertThat(vmNamed.exitCode()).as(vmNamed.err()).isEqualTo(2);
