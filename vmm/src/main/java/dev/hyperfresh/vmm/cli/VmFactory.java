@@ -71,13 +71,17 @@ final class VmFactory {
     }
 
     /**
-     * With disks or interfaces, ACPI's host bridge and the MP table describe bus 0 and route their interrupts, and
-     * the default command line lets Linux look for PCI.
+     * With disks or interfaces, the MP table routes their interrupts and the default command line lets Linux find
+     * PCI.
      */
     private static Created linux(Kvm kvm, VmSpec spec) {
         int devices = spec.disks().size() + spec.nics().size();
         String cmdline = !spec.cmdline().isEmpty() ? spec.cmdline()
                 : devices > 0 ? LinuxGuestBuild.CMDLINE_WITH_PCI : LinuxGuestBuild.CMDLINE;
+        String pci = devices > 0 ? LinuxGuestBuild.pciObjection(cmdline) : null;
+        if (pci != null) {
+            throw new IllegalArgumentException("VM " + spec.name() + ": " + pci);
+        }
         VirtualMachine vm = create(kvm, spec, BootImage.linux(spec.kernel(), spec.initrd(), cmdline),
                 VmPci.interrupts(devices));
         return new Created(vm, PcDevices.attach(vm));

@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.boot.linux;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -16,10 +17,26 @@ public record LinuxGuestBuild(Path dir) {
      */
     public static final String CMDLINE = "console=ttyS0 earlycon=uart8250,io,0x3f8 reboot=k panic=-1 pci=off";
     /**
-     * With a disk or NIC: Linux finds PCI bus 0 as on any PC, through ACPI's host bridge (its windows and interrupt
-     * routes, {@link AcpiTables}); {@code pci=noacpi} would take the MP table's instead, which says the same.
+     * With a disk or NIC: PCI bus 0 by configuration mechanism #1, its interrupts from the MP table, not from ACPI
+     * (whose tables describe no PCI host bridge: Linux would find no PCI device).
      */
-    public static final String CMDLINE_WITH_PCI = CMDLINE.replace(" pci=off", "");
+    public static final String CMDLINE_WITH_PCI = CMDLINE.replace("pci=off", "pci=conf1,noacpi");
+
+    /**
+     * Why Linux would not find the PCI devices of a VM with {@code cmdline}, or null: ACPI on without
+     * {@code pci=noacpi}.
+     */
+    public static String pciObjection(String cmdline) {
+        for (String arg : cmdline.trim().split("\\s+")) {
+            if (arg.equals("acpi=off")
+                    || arg.startsWith("pci=") && List.of(arg.substring(4).split(",")).contains("noacpi")) {
+                return null;
+            }
+        }
+        return "Linux's command line needs pci=noacpi (e.g. pci=conf1,noacpi) or acpi=off for the VM's disks and"
+                + " network interfaces: hfvisor's ACPI tables describe no PCI host bridge, so with ACPI routing PCI"
+                + " Linux finds none";
+    }
 
     /** {@code ${XDG_CACHE_HOME:-~/.cache}/hyperfresh/linux}, as the script uses. */
     public static LinuxGuestBuild standard() {

@@ -87,7 +87,7 @@ public final class LinuxLoader implements BootLoader {
                     + "0x%x below 3 GiB", kernel, kernelEnd, lowRamEnd));
         }
         memory.write(MP_TABLE_ADDRESS, MpTable.build(MP_TABLE_ADDRESS, vcpus, pci));
-        memory.write(AcpiTables.ADDRESS, AcpiTables.build(vcpus, pci));
+        memory.write(AcpiTables.ADDRESS, AcpiTables.build(vcpus));
         memory.write(GDT_ADDRESS, BootGdt.build());
         memory.write(PAGE_TABLES_ADDRESS, IdentityPageTables.build(PAGE_TABLES_ADDRESS));
         memory.write(CMDLINE_ADDRESS, Arrays.copyOf(cmdline, cmdline.length + 1));
