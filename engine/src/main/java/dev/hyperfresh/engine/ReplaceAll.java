@@ -96,8 +96,20 @@ final class ReplaceAll {
         /** A dry run's entry: what it runs now, or (a QEMU's) why its pre-flight refuses. */
         Entry check();
 
-        /** Its replacement, as an entry whatever became of it. */
+        /** Its replacement, as an entry: committed, or failed with its report; what throws, {@link #replace} says. */
         Entry replace(ProgressListener progress);
+    }
+
+    /** {@code candidate}'s replacement as an entry whatever became of it, a step that threw included. */
+    private static Entry replace(Candidate candidate, ProgressListener progress) {
+        try {
+            return candidate.replace(progress);
+        } catch (EngineException e) {
+            return Entry.failed(candidate.name(), candidate.qemu(), e);
+        } catch (RuntimeException e) {   // kept with the entries before it, which the operator must still be shown
+            return Entry.failed(candidate.name(), candidate.qemu(), new EngineException(EngineException.Kind.FAILED,
+                    e.getMessage() != null ? e.getMessage() : e.toString(), null, e));
+        }
     }
 
     private record HfvisorCandidate(HfvisorEngine engine, Instance instance, String skip, Path launcher,
@@ -120,16 +132,9 @@ final class ReplaceAll {
 
         @Override
         public Entry replace(ProgressListener progress) {
-            Replacement replacement = engine.replacement(name());
-            try {
-                ReplaceReport report = replacement.replace(launcher, window, progress);
-                EngineException failure = report.failure();
-                return failure == null ? Entry.committed(report) : Entry.failed(name(), report, failure);
-            } catch (EngineException e) {
-                return Entry.failed(name(), (ReplaceReport) null, e);
-            } catch (RuntimeException e) {   // kept with the entries before it, which the operator must still be shown
-                return Entry.failed(name(), (ReplaceReport) null, unexpected(e));
-            }
+            ReplaceReport report = engine.replacement(name()).replace(launcher, window, progress);
+            EngineException failure = report.failure();
+            return failure == null ? Entry.committed(report) : Entry.failed(name(), report, failure);
         }
     }
 
@@ -153,28 +158,17 @@ final class ReplaceAll {
                         + (vm.program() != null ? vm.program() : "an unknown program") + " (QEMU "
                         + vm.info().version() + ")");
             } catch (EngineException e) {
-                return Entry.failed(name(), (QemuReplaceReport) null, e);
+                return Entry.failed(name(), true, e);
             }
         }
 
         @Override
         public Entry replace(ProgressListener progress) {
-            try {
-                QemuReplaceReport report = engine.replace(name(), request, progress);
-                return report.committed() ? Entry.committed(report) : Entry.failed(name(), report,
-                        new EngineException(EngineException.Kind.ROLLED_BACK, "replacement rolled back: "
-                                + report.reason(), new VmsOn(name(), report.after().pid()), null));
-            } catch (EngineException e) {
-                return Entry.failed(name(), (QemuReplaceReport) null, e);
-            } catch (RuntimeException e) {
-                return Entry.failed(name(), (QemuReplaceReport) null, unexpected(e));
-            }
+            QemuReplaceReport report = engine.replace(name(), request, progress);
+            return report.committed() ? Entry.committed(report) : Entry.failed(name(), report,
+                    new EngineException(EngineException.Kind.ROLLED_BACK, "replacement rolled back: "
+                            + report.reason(), new VmsOn(name(), report.after().pid()), null));
         }
-    }
-
-    private static EngineException unexpected(RuntimeException e) {
-        return new EngineException(EngineException.Kind.FAILED, e.getMessage() != null ? e.getMessage()
-                : e.toString(), null, e);
     }
 
     /**
@@ -187,7 +181,7 @@ final class ReplaceAll {
         private volatile Entry entry;
 
         Worker(Candidate candidate, ProgressListener progress) {
-            thread = new Thread(() -> entry = candidate.replace(progress), "replace-all-" + candidate.name());
+            thread = new Thread(() -> entry = replace(candidate, progress), "replace-all-" + candidate.name());
             thread.start();
         }
 

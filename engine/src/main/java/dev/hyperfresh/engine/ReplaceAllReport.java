@@ -70,6 +70,11 @@ public record ReplaceAllReport(BuildInfo build, QemuBinary qemu, boolean dryRun,
             return new Entry(instance, qemu, Result.SKIPPED, why, null, null, null);
         }
 
+        /** One whose replacement, or a dry run's pre-flight, threw: no report. */
+        static Entry failed(String instance, boolean qemu, EngineException failure) {
+            return new Entry(instance, qemu, Result.FAILED, null, null, null, failure);
+        }
+
         static Entry failed(String instance, ReplaceReport report, EngineException failure) {
             return new Entry(instance, false, Result.FAILED, null, report, null, failure);
         }
