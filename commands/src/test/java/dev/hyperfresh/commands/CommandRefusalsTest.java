@@ -175,7 +175,7 @@ class CommandRefusalsTest {
     }
 
     @Test
-    void anHfvisorOnlyCommandOnAQemuSaysWhatToDoInstead() {
+    void aCommandOnAQemuItCannotReachOrDoSaysWhy() {
         refused("stop qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");
         refused("reset qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");
         refused("shutdown qmp:/nonexistent.qmp", ExitCodes.PRECONDITION, "no QEMU answers on /nonexistent.qmp");

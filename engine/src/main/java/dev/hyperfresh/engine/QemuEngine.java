@@ -43,7 +43,7 @@ public final class QemuEngine {
     private static final Duration STOP_WAIT = Duration.ofSeconds(10);
     /** QMP's run states this console acts on. */
     private static final String RUNNING = "running", PAUSED = "paused", PRELAUNCH = "prelaunch",
-            INMIGRATE = "inmigrate";
+            INMIGRATE = "inmigrate", SHUTDOWN = "shutdown";
 
     private final Path dir;
     private final ReplacementHistory history;
@@ -132,15 +132,15 @@ public final class QemuEngine {
      * while it receives a migration (a replacement's standby: the replacement's to end).
      */
     public void stop(String target) {
-        String name = name(socket(target));
+        Path socket = socket(target);
+        String name = name(socket);
         long pid;
-        try (QemuInstance qemu = ask(target, "stop", null, null)) {
-            QemuInfo info = qemu.info();
-            if (INMIGRATE.equals(info.status())) {
+        try (QemuInstance qemu = connect(socket)) {
+            if (INMIGRATE.equals(status(qemu))) {
                 throw EngineException.precondition("cannot stop QEMU " + name + ": it is receiving a migration (a"
                         + " replacement's new QEMU), which ends it if it fails");
             }
-            pid = info.pid();
+            pid = qemu.pid();
             try {
                 qemu.qmp().execute("quit");
             } catch (RuntimeException ending) {
@@ -169,25 +169,21 @@ public final class QemuEngine {
     public void shutdown(String target, Duration wait) {
         try (QemuInstance qemu = ask(target, "press the power button of", Set.of(RUNNING), "system_powerdown")) {
             if (wait != null) {
-                awaitPoweredOff(qemu, name(socket(target)), qemu.pid(), wait);
+                awaitPoweredOff(qemu, name(socket(target)), wait);
             }
-        } catch (EngineException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw EngineException.failed("QEMU " + name(socket(target)) + " stopped answering: " + e.getMessage());
         }
     }
 
     /**
      * The attached QEMU of {@code target} once {@code command} (null: none) was executed, refused (PRECONDITION)
-     * unless its guest's status is one of {@code allowed} (null: any): the caller closes it.
+     * unless its guest's status is one of {@code allowed}: the caller closes it.
      */
     private QemuInstance ask(String target, String what, Set<String> allowed, String command) {
         Path socket = socket(target);
         QemuInstance qemu = connect(socket);
         try {
-            String status = qemu.info().status();
-            if (allowed != null && !allowed.contains(status)) {
+            String status = status(qemu);
+            if (!allowed.contains(status)) {
                 throw EngineException.precondition("cannot " + what + " QEMU " + name(socket) + "'s guest: it is "
                         + status);
             }
@@ -204,11 +200,16 @@ public final class QemuEngine {
         }
     }
 
-    private static void awaitPoweredOff(QemuInstance qemu, String name, long pid, Duration wait) {
+    /** QMP's run state of the guest ("running", "paused", ...): the one query the lifecycle commands need. */
+    private static String status(QemuInstance qemu) {
+        return qemu.qmp().execute("query-status").path("status").asText();
+    }
+
+    private static void awaitPoweredOff(QemuInstance qemu, String name, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        while (ProcessHandle.of(qemu.pid()).map(ProcessHandle::isAlive).orElse(false)) {
             try {
-                if (qemu.qmp().isOpen() && "shutdown".equals(qemu.info().status())) {
+                if (qemu.qmp().isOpen() && SHUTDOWN.equals(status(qemu))) {
                     return;
                 }
             } catch (RuntimeException ending) {
