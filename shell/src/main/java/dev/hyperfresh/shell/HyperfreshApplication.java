@@ -3,6 +3,7 @@ package dev.hyperfresh.shell;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jline.utils.InfoCmp;
 import org.springframework.boot.Banner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
@@ -43,6 +44,7 @@ import org.springframework.shell.boot.UserConfigAutoConfiguration;
         StandardCommandsAutoConfiguration.class, ExitCodeAutoConfiguration.class})
 public class HyperfreshApplication {
     public static void main(String[] args) {
+        runNoProgramsForTheTerminal();
         List<String> rest = new ArrayList<>(List.of(args));
         boolean debug = rest.remove("--debug");
         SpringApplication app = new SpringApplication(HyperfreshApplication.class);
@@ -58,5 +60,22 @@ public class HyperfreshApplication {
                 "spring.config.location", "classpath:/application.properties"));
         ConfigurableApplicationContext context = app.run(rest.toArray(String[]::new));
         System.exit(SpringApplication.exit(context));
+    }
+
+    /**
+     * JLine's exec provider runs {@code test -t N} by its name on PATH for each standard stream Jansi does not call
+     * a terminal (and once to probe itself): with this checkout's bin/ on PATH that was bin/test, the whole test
+     * suite, started by a {@code pause}. Jansi's isatty answers alone. And JLine asks {@code infocmp} for the
+     * terminal's capabilities before it looks at the ones it carries: given those for the terminals it knows (a
+     * one-shot's {@code dumb}, {@code xterm-256color}, ...), a start spawns no process at all.
+     */
+    private static void runNoProgramsForTheTerminal() {
+        System.setProperty("org.jline.terminal.exec", "false");
+        for (String type : new String[] {System.getenv("TERM"), "dumb", "dumb-color"}) {
+            String known = type == null ? null : InfoCmp.getDefaultInfoCmp(type);
+            if (known != null) {
+                InfoCmp.setLoadedInfoCmp(type, known);
+            }
+        }
     }
 }

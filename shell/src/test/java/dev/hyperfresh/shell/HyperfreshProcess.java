@@ -29,6 +29,12 @@ final class HyperfreshProcess {
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/hyperfresh").toString()));
         command.addAll(List.of(args));
+        return runCommand(socketDir, timeout, env, command.toArray(String[]::new));
+    }
+
+    /** Runs {@code command} (one that runs bin/hyperfresh, e.g. under {@code script}) as {@link #run} does. */
+    static Result runCommand(Path socketDir, Duration timeout, Map<String, String> env, String... command)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile(socketDir, "out", ".txt");
         Path err = Files.createTempFile(socketDir, "err", ".txt");
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
@@ -40,7 +46,7 @@ final class HyperfreshProcess {
         Process p = pb.start();
         if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new AssertionError("bin/hyperfresh " + String.join(" ", args) + " did not end within " + timeout
+            throw new AssertionError(String.join(" ", command) + " did not end within " + timeout
                     + "; stderr: " + Files.readString(err));
         }
         return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
