@@ -7,6 +7,7 @@ import dev.hyperfresh.engine.ReplaceAllReport.Entry;
 import dev.hyperfresh.engine.ReplaceAllReport.Result;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.testkit.TestCgroup;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the second instance, the first is replaced, the second rolls back and the third is not touched; a QEMU is named as
  * left alone. Interrupted (Ctrl-C) during the first instance's replacement, that one goes on undisturbed and the run
  * stops after it. An instance's
- * {@code --shutdown-timeout} moves with it.
+ * {@code --shutdown-timeout} moves with it, and so does its cgroup: the new instance joins the old one's.
  */
 @RequiresKvm
 @Timeout(value = 15, unit = TimeUnit.MINUTES)   // nine JVM starts: up to a minute each in the nested KVM
@@ -46,6 +47,7 @@ class ReplaceAllOnKvmTest {
         Path dir = RealInstances.directory(root, "all");
         Path hfv = RealInstances.launcher(dir, "hfv", null);
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, hfv, Duration.ofSeconds(60)));
+        TestCgroup cgroup = TestCgroup.make("hf-replace-all");
         try {
             for (String name : NAMES) {
                 engine.launch(new LaunchRequest(name, List.of(RealInstances.spec(RealInstances.vmName(name))),
@@ -56,6 +58,7 @@ class ReplaceAllOnKvmTest {
             Path next = RealInstances.script(dir, "next", "[ \"$1\" = --version ] && { echo 'hfvisor 9.9 (build"
                     + " next)'; exit 0; }\nexec " + RealInstances.hfvisorCommand(null) + " \"$@\"");
             Map<String, Long> pids = pids(engine);
+            cgroup.put(pids.get("c"));   // as an operator's limits, or a scope whose life is c's VM's
 
             ReplaceAllReport plan = engine.checkAll(next, QEMU_AS_INSTALLED);
             assertThat(plan.dryRun()).isTrue();
@@ -74,6 +77,9 @@ class ReplaceAllOnKvmTest {
                 assertThat(e.report().after().pid()).isNotEqualTo(pids.get(e.instance()));
             });
             Map<String, Long> upgraded = pids(engine);
+            assertThat(cgroup.holds(upgraded.get("c"))).as("c's new instance in c's cgroup").isTrue();
+            assertThat(cgroup.holds(upgraded.get("b"))).as("b's where b was").isFalse();
+            assertThat(upgrade.instances()).allSatisfy(e -> assertThat(e.report().warnings()).isEmpty());
             assertThat(NAMES.stream().map(name -> engine.instance(name).info().shutdownTimeoutS()))
                     .as("each instance's --shutdown-timeout moved with it").containsExactly(7L, 30L, 30L);
             assertThat(NAMES.stream().flatMap(name -> engine.instance(name).info().vms().stream())
@@ -141,6 +147,7 @@ class ReplaceAllOnKvmTest {
                 }
             }
             RealInstances.killLeftovers(dir);
+            cgroup.close();
         }
     }
 

@@ -9,6 +9,7 @@ import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
+import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
 import java.nio.file.Path;
@@ -59,6 +60,8 @@ public final class QemuReplacement {
     private QemuProcess standby;
     /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
     private long standbyPid;
+    /** Why the new QEMU did not join the old one's cgroups, if it did not. */
+    private String outsideCgroups;
     private QmpClient target;
     private StreamHold hold;
     private CommitPoint commitPoint;
@@ -127,6 +130,9 @@ public final class QemuReplacement {
         JsonNode migration = finalFigures();
         List<String> warnings = new ArrayList<>(plan.warnings());
         heldTooLittle().ifPresent(warnings::add);
+        if (outsideCgroups != null) {
+            warnings.add(outsideCgroups);
+        }
         warnings.addAll(finishOldQemu());
         releaseGuard();
         JsonNode ram = migration.path("ram");
@@ -163,6 +169,9 @@ public final class QemuReplacement {
         if (guard != null && owner != standby.pid()) {
             guard.watch(owner);
         }
+        // where the old QEMU is (libvirt's machine scope, the limits set on it), not in this console's cgroups
+        outsideCgroups = Cgroups.follow(owner, plan.source().pid()).map(why -> "the new QEMU (pid " + owner
+                + ") runs outside the old one's cgroups: " + why).orElse(null);
         target.addListener(trace.events(CutoverTrace.STANDBY));
         target.addListener(end.standbyEvents());
         setCapabilities(target);

@@ -17,6 +17,7 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.sys.Sys;
+import dev.hyperfresh.testkit.TestCgroup;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -606,25 +607,31 @@ class QemuReplacementTest {
     }
 
     /** The pid file names the QEMU that runs the VM after every replacement, not only after the first. */
+    /** The new QEMU takes the pid file and the cgroups (an operator's limits, libvirt's scope) of the old one. */
     @Test
-    void thePidFileFollowsAChainOfReplacements() throws IOException {
+    void thePidFileAndTheCgroupFollowAChainOfReplacements() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         Path pidfile = dir.resolve("vm.pid");
         RunningVm vm = RunningVm.start(spec, dir, List.of("-pidfile", pidfile.toString()));
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
-        try (vm) {
-            log.awaitProgress(2, GUEST_PROGRESS);
-            for (int i = 0; i < 2; i++) {
-                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
-                    ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
-                            ProgressListener.NONE);
-                    assertThat(Files.readString(pidfile).strip()).as("after replacement %d", i + 1)
-                            .isEqualTo(Long.toString(r.newPid()));
-                }
+        try (TestCgroup cgroup = TestCgroup.make("hf-qemu")) {
+            try (vm) {
+                cgroup.put(vm.process().pid());
                 log.awaitProgress(2, GUEST_PROGRESS);
+                for (int i = 0; i < 2; i++) {
+                    try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                        ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                                ProgressListener.NONE);
+                        assertThat(Files.readString(pidfile).strip()).as("after replacement %d", i + 1)
+                                .isEqualTo(Long.toString(r.newPid()));
+                        assertThat(cgroup.holds(r.newPid())).as("after replacement %d", i + 1).isTrue();
+                        assertThat(r.warnings()).isEmpty();
+                    }
+                    log.awaitProgress(2, GUEST_PROGRESS);
+                }
+            } finally {
+                TestQemu.killAllIn(dir);
             }
-        } finally {
-            TestQemu.killAllIn(dir);
         }
         log.assertClean();
     }
