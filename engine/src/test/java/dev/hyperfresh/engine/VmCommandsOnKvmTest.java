@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The engine's reset, pause and resume of a real hfvisor's hfguest VM, judged by the guest: reset, it boots again
  * (its boot line, then heartbeats numbered from 0 again, without errors) while the instance says so in state events;
  * paused, a reset or a second pause is refused and it stays paused; resumed, its heartbeats run on from the last.
+ * Its control socket deleted, the instance binds it again.
  */
 @RequiresKvm
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -105,6 +106,18 @@ class VmCommandsOnKvmTest {
                     tuple(WEB, "running"), tuple(OFF, "stopped"));
             assertThatThrownBy(() -> engine.shutdown(INSTANCE, OFF, null)).hasMessage("cannot shutdown VM " + OFF
                     + " of " + INSTANCE + ": it is stopped");
+
+            // a clean-up of the socket directory that took the live socket too: the instance binds it again
+            long pid = engine.instance(INSTANCE).info().pid();
+            Path socket = dir.resolve(INSTANCE + HfvisorEngine.SOCKET_SUFFIX);
+            Files.delete(socket);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(socket) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(engine.instance(INSTANCE).info().pid()).as("reachable again").isEqualTo(pid);
+            int rebound = events.size();
+            awaitAfter(events, rebound, e -> heartbeat(e) && WEB.equals(e.vm()));   // the console's tap goes on too
 
             // the host ends the instance: its guest is asked to shut down first, and does
             ProcessHandle process = ProcessHandle.of(engine.instance(INSTANCE).info().pid()).orElseThrow();

@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 public final class UnixServer implements AutoCloseable {
     private static final int OWNER_READ_WRITE = 0600;
     private static final int BACKLOG = 16;
+    private static final int SHUT_RDWR = 2;
 
     private volatile Path path;
     private final Fd fd;
@@ -83,13 +84,17 @@ public final class UnixServer implements AutoCloseable {
         }
     }
 
-    /** Stops listening and deletes the socket file this server created if it is still its own; idempotent. */
+    /**
+     * Stops listening — a thread blocked in {@link #accept} returns with EINVAL (closing the descriptor alone would
+     * not wake it) — and deletes the socket file this server created if it is still its own; idempotent.
+     */
     @Override
     public void close() {
         if (!fd.isOpen()) {
             return;
         }
         try {
+            Sys.C.shutdown(fd.get(), SHUT_RDWR);
             if (ownsPath()) {
                 Files.deleteIfExists(path);
             }

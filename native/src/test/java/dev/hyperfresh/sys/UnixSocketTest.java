@@ -172,6 +172,24 @@ class UnixSocketTest {
     }
 
     @Test
+    void closingAListenerWakesTheThreadWaitingInAccept() throws Exception {
+        UnixServer server = UnixSocket.listen(dir.resolve("woken.sock"));
+        CompletableFuture<Throwable> accepting = CompletableFuture.supplyAsync(() -> {
+            try {
+                server.accept().close();
+                return null;
+            } catch (SysException e) {
+                return e;
+            }
+        });
+        Thread.sleep(100);   // into accept4
+
+        server.close();
+
+        assertThat(accepting.get(5, TimeUnit.SECONDS)).isInstanceOf(SysException.class).hasMessageContaining("EINVAL");
+    }
+
+    @Test
     void peerCredentialsNameThisProcessOverASocketPair() {
         try (UnixSocket.Pair pair = UnixSocket.pair()) {
             assertThat(pair.first().peerCredentials()).isEqualTo(thisProcess());

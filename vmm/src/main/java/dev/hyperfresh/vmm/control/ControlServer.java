@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,7 +39,10 @@ public final class ControlServer implements AutoCloseable {
     private static final int S_IFSOCK = 0140000;
     private static final long CLOSE_WAIT_MS = 2000;
 
-    private final UnixServer listener;
+    /** How often the socket file is looked for: one deleted is bound again (see {@link #watchLoop}). */
+    static final long WATCH_MS = 1000;
+
+    private volatile UnixServer listener;
     private final ControlHandler handler;
     private final long idleMs;
     /** The instance name's lock (NAME.lock beside NAME.sock): whoever holds it, and only they, may serve NAME. */
@@ -48,15 +52,25 @@ public final class ControlServer implements AutoCloseable {
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread acceptor;
+    private volatile Thread acceptor;
+    private final Thread watcher;
+    /** Whether the last attempt to bind a deleted socket again failed (said once, not every second). */
+    private boolean rebindFailed;
 
     private ControlServer(UnixServer listener, ControlHandler handler, Fd nameLock, long idleMs) {
         this.listener = listener;
         this.handler = handler;
         this.idleMs = idleMs;
         this.nameLock = nameLock;
-        this.acceptor = new Thread(this::acceptLoop, "hf-control-accept-" + listener.path().getFileName());
-        acceptor.setDaemon(true);
+        this.acceptor = acceptor(listener);
+        this.watcher = new Thread(this::watchLoop, "hf-control-watch");
+        watcher.setDaemon(true);
+    }
+
+    private Thread acceptor(UnixServer on) {
+        Thread t = new Thread(() -> acceptLoop(on), "hf-control-accept-" + on.path().getFileName());
+        t.setDaemon(true);
+        return t;
     }
 
     /**
@@ -96,6 +110,7 @@ public final class ControlServer implements AutoCloseable {
     /** Starts answering clients (see {@link #bind}). */
     public ControlServer accept() {
         acceptor.start();
+        watcher.start();
         return this;
     }
 
@@ -132,7 +147,7 @@ public final class ControlServer implements AutoCloseable {
      * this process now holds too) renames this socket to {@code path}, replacing what is there, so clients keep using
      * the same name; then gives up its own name's lock. The old socket file's server keeps its (now unnamed) listener.
      */
-    public void takeName(Path path, Fd lock) {
+    public synchronized void takeName(Path path, Fd lock) {
         listener.moveTo(path);
         Fd own = nameLock;
         nameLock = lock;
@@ -164,13 +179,13 @@ public final class ControlServer implements AutoCloseable {
         clients.remove(c);
     }
 
-    private void acceptLoop() {
-        while (!closed.get()) {
+    private void acceptLoop(UnixServer on) {
+        while (!closed.get() && listener == on) {
             UnixSocket socket;
             try {
-                socket = listener.accept();
+                socket = on.accept();
             } catch (RuntimeException e) {
-                if (closed.get()) {
+                if (closed.get() || listener != on) {
                     return;
                 }
                 // e.g. EMFILE: keep serving the clients we have, retry after a breath.
@@ -183,6 +198,66 @@ public final class ControlServer implements AutoCloseable {
                 return;
             }
             admit(new FrameChannel(socket));
+        }
+    }
+
+    /**
+     * Binds the socket again when its file is gone — a clean-up of stale sockets that took this live one too, the
+     * socket directory removed (a user's runtime directory at logout) —, so that the VMs it serves never become
+     * unreachable: under the name's lock, taken again on a new lock file if that went too; when another process
+     * holds the name by then, this one is said to be unreachable, in the log, and tries again each time.
+     * Only a missing file counts: a successor's socket renamed over this one's path is a handover.
+     */
+    private void watchLoop() {
+        while (!closed.get()) {
+            sleep(WATCH_MS);
+            rebindIfGone();
+        }
+    }
+
+    private synchronized void rebindIfGone() {
+        Path path = path();
+        if (closed.get() || Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try {
+            Path dir = path.toAbsolutePath().getParent();
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            }
+            SocketDirectory.check(dir);
+            Fd lock = ownsLockFile(path) ? nameLock
+                    : Flock.tryExclusive(lockFile(path)).orElseThrow(() -> new NameTakenException(path));
+            UnixServer fresh = UnixSocket.listen(path);
+            UnixServer old = listener;
+            Fd oldLock = nameLock;
+            listener = fresh;
+            nameLock = lock;
+            acceptor = acceptor(fresh);
+            acceptor.start();
+            old.close();
+            if (oldLock != lock) {
+                oldLock.close();
+            }
+            rebindFailed = false;
+            LOG.log(WARNING, "the control socket {0} had been deleted: listening there again", path);
+        } catch (RuntimeException | IOException e) {
+            if (!rebindFailed) {
+                LOG.log(WARNING, "the control socket " + path + " was deleted and cannot be bound again (" + e
+                        + "): this instance is unreachable until it can; its VMs run on", e);
+            }
+            rebindFailed = true;
+        }
+    }
+
+    /** Whether the lock file at the name is still the one this server holds (only the socket file went). */
+    private boolean ownsLockFile(Path path) {
+        try {
+            return Files.getAttribute(lockFile(path), "unix:ino").equals(
+                    Files.getAttribute(Path.of("/proc/self/fd/" + nameLock.get()), "unix:ino"));
+        } catch (IOException gone) {
+            return false;
         }
     }
 
@@ -230,17 +305,11 @@ public final class ControlServer implements AutoCloseable {
         while (subscriptions.stream().anyMatch(s -> !s.drained()) && System.currentTimeMillis() < drainUntil) {
             sleep(5);
         }
-        // Closing a descriptor does not wake a thread blocked in accept on it; a connection does — unless a
-        // successor has taken the socket's name, whose server must not be disturbed (the acceptor is a daemon).
-        if (listener.ownsPath()) {
-            try (UnixSocket wake = UnixSocket.connect(path())) {
-                join(acceptor, CLOSE_WAIT_MS);
-            } catch (SysException e) {
-                LOG.log(INFO, "could not wake the acceptor on " + path() + ": " + e.getMessage());
-            }
+        synchronized (this) {   // not while the watcher binds the socket again
+            listener.close();   // wakes the acceptor
+            nameLock.close();
         }
-        listener.close();
-        nameLock.close();
+        join(acceptor, CLOSE_WAIT_MS);
         // A request answered meanwhile (the `stop` that ended this instance) gets its reply out before the cut.
         long answered = System.nanoTime() + CLOSE_WAIT_MS * 1_000_000;
         while (clients.entrySet().stream().anyMatch(c -> c.getKey().answering() && c.getValue() != Thread.currentThread())

@@ -273,6 +273,66 @@ class ControlServerTest {
         }
     }
 
+    /** A clean-up that took the live socket too: the instance binds it again, its clients never noticed. */
+    @Test
+    void aDeletedSocketFileIsBoundAgain() throws Exception {
+        Files.delete(server.path());
+
+        awaitSocket(server.path());
+        client.ping();
+        try (ControlClient again = ControlClient.connect(server.path())) {
+            again.ping();
+        }
+        assertThatThrownBy(() -> ControlServer.start(server.path(), handler)).isInstanceOf(NameTakenException.class);
+    }
+
+    /** The socket directory removed (a user's runtime directory at logout): made again, owner only, lock and all. */
+    @Test
+    void aRemovedSocketDirectoryIsMadeAgain() throws Exception {
+        Path sub = Files.createDirectory(dir.resolve("sub"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+        try (ControlServer inSub = ControlServer.start(sub.resolve("web.sock"), handler)) {
+            try (var files = Files.list(sub)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(sub);
+
+            awaitSocket(inSub.path());
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sub))).isEqualTo("rwx------");
+            try (ControlClient c = ControlClient.connect(inSub.path())) {
+                c.ping();
+            }
+            assertThatThrownBy(() -> ControlServer.start(inSub.path(), handler))
+                    .isInstanceOf(NameTakenException.class);
+        }
+    }
+
+    /** Another instance that took the name while it was free keeps it: two never serve one name. */
+    @Test
+    void aNameTakenWhileItsFilesWereGoneStaysWithItsNewHolder() throws Exception {
+        Path path = server.path();
+        Files.delete(path);
+        Files.delete(dir.resolve("test.lock"));
+        try (ControlServer other = ControlServer.start(path, handler)) {
+            Object inode = Files.getAttribute(path, "unix:ino");
+
+            Thread.sleep(3 * ControlServer.WATCH_MS);
+
+            assertThat(Files.getAttribute(path, "unix:ino")).isEqualTo(inode);
+            client.ping();   // the first one's connections go on
+        }
+    }
+
+    private static void awaitSocket(Path path) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5 * ControlServer.WATCH_MS);
+        while (!Files.exists(path) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(path).as("bound again").exists();
+    }
+
     @Test
     void aSocketDirectoryOthersCanWriteToIsRefused() throws Exception {
         Path shared = Files.createDirectory(dir.resolve("shared"));
