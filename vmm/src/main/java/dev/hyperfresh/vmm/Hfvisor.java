@@ -367,6 +367,10 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         LOG.log(INFO, "cutover {0}: {1}", reply.outcome(), reply.reason() == null ? "" : reply.reason());
         if (reply.committed()) {
             pendingRelease = h;
+            ControlServer c = control;
+            if (c != null) {   // served by a control socket, which the standby's took over
+                c.handedOn();
+            }
         }
         return reply;
     }

@@ -56,6 +56,8 @@ public final class ControlServer implements AutoCloseable {
     private final Thread watcher;
     /** Whether the last attempt to bind a deleted socket again failed (said once, not every second). */
     private boolean rebindFailed;
+    /** False once a successor has the name: a file deleted then is not this instance's to bind again. */
+    private volatile boolean servesName = true;
 
     private ControlServer(UnixServer listener, ControlHandler handler, Fd nameLock, long idleMs) {
         this.listener = listener;
@@ -156,6 +158,11 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /** The VMs went to a successor, which took the name: from now on a deleted socket file is left to it. */
+    public void handedOn() {
+        servesName = false;
+    }
+
     /** Queues {@code event} for every subscriber; never blocks (a full subscriber queue drops and counts). */
     public void publish(Event event) {
         for (Subscription s : subscriptions) {
@@ -217,7 +224,7 @@ public final class ControlServer implements AutoCloseable {
 
     private synchronized void rebindIfGone() {
         Path path = path();
-        if (closed.get() || Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+        if (closed.get() || !servesName || Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try {
