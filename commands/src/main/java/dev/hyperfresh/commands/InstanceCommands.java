@@ -35,7 +35,7 @@ public class InstanceCommands {
         this.renderer = renderer;
     }
 
-    @ShellMethod(key = "list", value = "List hfvisor instances and QEMUs (answering and stale) and their VMs.", group = "Instances")
+    @ShellMethod(key = "list", value = "List hfvisor instances and QEMUs (answering, stale, and hfvisors running on without a socket to answer on) and their VMs.", group = "Instances")
     public String list(@ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<Instance> instances = engine.list();
         List<QemuVm> qemus = qemu.list();
@@ -52,7 +52,10 @@ public class InstanceCommands {
         }
         List<List<String>> rows = new ArrayList<>();
         for (Instance i : instances) {
-            if (i.isStale()) {
+            if (i.isUnreachable()) {
+                rows.add(List.of(i.name(), HFVISOR, "unreachable", "running", String.valueOf(i.unreachablePid()), "-",
+                        "-", "-", i.problem()));
+            } else if (i.isStale()) {
                 rows.add(List.of(i.name(), HFVISOR, "stale", "-", "-", "-", "-", "-", i.problem()));
             } else {
                 InstanceInfo info = i.info();

@@ -83,6 +83,10 @@ final class Views {
     static ObjectNode instanceJson(Instance instance) {
         ObjectNode node = JsonOutput.object().put("name", instance.name()).put("socket",
                 instance.socket().toString());
+        if (instance.isUnreachable()) {
+            return node.put("stale", false).put("unreachable", true).put("pid", instance.unreachablePid())
+                    .put("problem", instance.problem());
+        }
         if (instance.isStale()) {
             return node.put("stale", true).put("problem", instance.problem());
         }

@@ -31,6 +31,18 @@ class InstanceViewsTest {
     }
 
     @Test
+    void anUnreachableInstanceIsNeitherStaleNorAnsweringInJson() {
+        ObjectNode json = Views.instanceJson(Instance.unreachable("lx", Path.of("/run/hf/lx.sock"), 42,
+                "hfvisor pid 42 holds the name but has no socket here"));
+
+        assertThat(json.path("stale").asBoolean()).isFalse();
+        assertThat(json.path("unreachable").asBoolean()).isTrue();
+        assertThat(json.path("pid").asLong()).isEqualTo(42);
+        assertThat(json.path("problem").asText()).startsWith("hfvisor pid 42");
+        assertThat(Views.instanceJson(instance("PVM", "hfguest")).has("unreachable")).isFalse();
+    }
+
+    @Test
     void anInstanceOlderThanTheFieldShowsADash() {
         assertThat(Views.kvm(instance(null, "hfguest").info())).isEqualTo("-");
     }

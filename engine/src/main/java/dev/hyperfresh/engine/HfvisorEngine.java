@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,11 @@ public final class HfvisorEngine implements Engine {
         } catch (IOException e) {
             throw EngineException.failed("cannot read the socket directory " + config.socketDir() + ": "
                     + IoFailure.reason(e));
+        }
+        List<Instance> unreachable = UnreachableInstances.find(config.socketDir(), found);
+        if (!unreachable.isEmpty()) {
+            found.addAll(unreachable);
+            found.sort(Comparator.comparing(Instance::name));
         }
         return found;
     }

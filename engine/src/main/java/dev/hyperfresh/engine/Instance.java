@@ -10,20 +10,30 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * An hfvisor control socket found in the socket directory: either answering ({@code info} set) or stale
- * ({@code problem} says why, e.g. a socket file left by a dead process).
+ * An hfvisor instance of the socket directory: answering on its control socket ({@code info} set), stale ({@code
+ * problem} says why, e.g. a socket file left by a dead process), or unreachable: a live hfvisor process that holds
+ * the name ({@code pid}) but has no socket there to answer on.
  */
-public record Instance(String name, Path socket, InstanceInfo info, String problem) {
+public record Instance(String name, Path socket, InstanceInfo info, String problem, long unreachablePid) {
     public static Instance answering(Path socket, InstanceInfo info) {
-        return new Instance(info.name(), socket, info, null);
+        return new Instance(info.name(), socket, info, null, 0);
     }
 
     public static Instance stale(String name, Path socket, String problem) {
-        return new Instance(name, socket, null, problem);
+        return new Instance(name, socket, null, problem, 0);
     }
 
+    public static Instance unreachable(String name, Path socket, long pid, String problem) {
+        return new Instance(name, socket, null, problem, pid);
+    }
+
+    /** Whether it does not answer (stale or unreachable): nothing can be asked of it. */
     public boolean isStale() {
         return problem != null;
+    }
+
+    public boolean isUnreachable() {
+        return unreachablePid > 0;
     }
 
     /** {@code active} or {@code standby}; null when stale. */

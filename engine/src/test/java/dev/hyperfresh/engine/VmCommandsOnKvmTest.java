@@ -7,7 +7,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Flock;
 import dev.hyperfresh.testkit.RequiresKvm;
+import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.Event;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.heartbeat.GuestLine;
@@ -26,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The engine's reset, pause and resume of a real hfvisor's hfguest VM, judged by the guest: reset, it boots again
  * (its boot line, then heartbeats numbered from 0 again, without errors) while the instance says so in state events;
  * paused, a reset or a second pause is refused and it stays paused; resumed, its heartbeats run on from the last.
- * Its control socket deleted, the instance binds it again.
+ * Its control socket deleted, the instance binds it again; its name taken meanwhile, `list` shows it unreachable
+ * until it can.
  */
 @RequiresKvm
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -118,6 +122,25 @@ class VmCommandsOnKvmTest {
             assertThat(engine.instance(INSTANCE).info().pid()).as("reachable again").isEqualTo(pid);
             int rebound = events.size();
             awaitAfter(events, rebound, e -> heartbeat(e) && WEB.equals(e.vm()));   // the console's tap goes on too
+            // its files gone and the name taken meanwhile (here by this test's lock): `list` shows it unreachable
+            Files.delete(socket);
+            Files.delete(dir.resolve(INSTANCE + ".lock"));
+            try (Fd held = Flock.tryExclusive(dir.resolve(INSTANCE + ".lock")).orElseThrow()) {
+                Thread.sleep(3 * ControlServer.WATCH_MS);
+                assertThat(socket).doesNotExist();
+                assertThat(engine.list()).singleElement().satisfies(i -> {
+                    assertThat(i.isUnreachable()).isTrue();
+                    assertThat(i.unreachablePid()).isEqualTo(pid);
+                    assertThat(i.problem()).contains("hfvisor pid " + pid + " holds the name but has no socket here",
+                            "kill -TERM " + pid);
+                });
+            }
+            // the name free again: it binds its socket on its own
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!Files.exists(socket) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(engine.list()).extracting(i -> i.isStale() ? -1 : i.info().pid()).containsExactly(pid);
 
             // the host ends the instance: its guest is asked to shut down first, and does
             ProcessHandle process = ProcessHandle.of(engine.instance(INSTANCE).info().pid()).orElseThrow();

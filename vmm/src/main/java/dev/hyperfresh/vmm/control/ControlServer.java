@@ -40,7 +40,7 @@ public final class ControlServer implements AutoCloseable {
     private static final long CLOSE_WAIT_MS = 2000;
 
     /** How often the socket file is looked for: one deleted is bound again (see {@link #watchLoop}). */
-    static final long WATCH_MS = 1000;
+    public static final long WATCH_MS = 1000;
 
     private volatile UnixServer listener;
     private final ControlHandler handler;
