@@ -3,9 +3,9 @@ package dev.hyperfresh.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
-import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.IoFailure;
+import dev.hyperfresh.sys.Succession;
 import dev.hyperfresh.vmm.control.ControlClient;
 import dev.hyperfresh.vmm.control.ControlException;
 import dev.hyperfresh.vmm.control.CutoverReply;
@@ -196,8 +196,9 @@ final class HfvisorReplacement implements Replacement {
         step = Step.REMAPPED;
         // Into the old instance's cgroups now, its warm-up done, its JVM idle until the cutover: the VMs' limits and
         // accounting, and the scope whose life is theirs, go on with them; in this console's, they would end with it.
-        Cgroups.follow(standby.ref().pid(), before.pid()).ifPresent(why -> warn("the new instance (pid "
-                + standby.ref().pid() + ") runs outside " + instance + "'s cgroups: " + why));
+        for (String problem : Succession.follow(standby.ref().pid(), before.pid())) {
+            warn("the new instance of " + instance + " (pid " + standby.ref().pid() + "): " + problem);
+        }
         return prepared;
     }
 

@@ -12,6 +12,7 @@ import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the second instance, the first is replaced, the second rolls back and the third is not touched; a QEMU is named as
  * left alone. Interrupted (Ctrl-C) during the first instance's replacement, that one goes on undisturbed and the run
  * stops after it. An instance's
- * {@code --shutdown-timeout} moves with it, and so does its cgroup: the new instance joins the old one's.
+ * {@code --shutdown-timeout} moves with it, and so do its cgroup and OOM score adjustment.
  */
 @RequiresKvm
 @Timeout(value = 15, unit = TimeUnit.MINUTES)   // nine JVM starts: up to a minute each in the nested KVM
@@ -59,6 +60,7 @@ class ReplaceAllOnKvmTest {
                     + " next)'; exit 0; }\nexec " + RealInstances.hfvisorCommand(null) + " \"$@\"");
             Map<String, Long> pids = pids(engine);
             cgroup.put(pids.get("c"));   // as an operator's limits, or a scope whose life is c's VM's
+            Files.writeString(Path.of("/proc/" + pids.get("c") + "/oom_score_adj"), "300", StandardOpenOption.WRITE);
 
             ReplaceAllReport plan = engine.checkAll(next, QEMU_AS_INSTALLED);
             assertThat(plan.dryRun()).isTrue();
@@ -78,6 +80,8 @@ class ReplaceAllOnKvmTest {
             });
             Map<String, Long> upgraded = pids(engine);
             assertThat(cgroup.holds(upgraded.get("c"))).as("c's new instance in c's cgroup").isTrue();
+            assertThat(Files.readAllLines(Path.of("/proc/" + upgraded.get("c") + "/oom_score_adj")))
+                    .as("and with c's OOM score adjustment").containsExactly("300");
             assertThat(cgroup.holds(upgraded.get("b"))).as("b's where b was").isFalse();
             assertThat(upgrade.instances()).allSatisfy(e -> assertThat(e.report().warnings()).isEmpty());
             assertThat(NAMES.stream().map(name -> engine.instance(name).info().shutdownTimeoutS()))

@@ -33,8 +33,12 @@ public final class Cgroups {
     /** The cgroups of process {@code pid}, as /proc/PID/cgroup lists them. */
     public static List<Cgroup> of(long pid) throws IOException {
         // readAllLines, not readString: these procfs files say their size is 0
-        return parse(String.join("\n", Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))),
-                String.join("\n", Files.readAllLines(Path.of("/proc/self/mountinfo"))));
+        try {
+            return parse(String.join("\n", Files.readAllLines(Path.of("/proc", Long.toString(pid), "cgroup"))),
+                    String.join("\n", Files.readAllLines(Path.of("/proc/self/mountinfo"))));
+        } catch (IOException e) {
+            throw new IOException("cannot read the cgroups of pid " + pid + ": " + IoFailure.reason(e), e);
+        }
     }
 
     /** {@code cgroupFile}'s lines (/proc/PID/cgroup) with their directories found in {@code mountinfo}. */
@@ -98,28 +102,8 @@ public final class Cgroups {
         return joined;
     }
 
-    /**
-     * Moves {@code successor} into the cgroups of {@code predecessor}, the process whose work it takes over; returns
-     * why not, if it did not. Not into a systemd service's own cgroup: systemd stops the service when its main
-     * process (the predecessor) exits, killing whatever is left in that cgroup, the successor too.
-     */
-    public static Optional<String> follow(long successor, long predecessor) {
-        try {
-            List<Cgroup> theirs = of(predecessor);
-            Optional<String> service = systemdService(theirs);
-            if (service.isPresent()) {
-                return Optional.of("pid " + predecessor + " is in systemd's " + service.get() + ", which systemd"
-                        + " stops, killing what is left in its cgroup, once that main process exits");
-            }
-            join(successor, predecessor);
-            return Optional.empty();
-        } catch (IOException e) {
-            return Optional.of(e.getMessage());
-        }
-    }
-
     /** The systemd service among {@code cgroups} ({@code NAME.service} as a cgroup's last component), if any. */
-    static Optional<String> systemdService(List<Cgroup> cgroups) {
+    public static Optional<String> systemdService(List<Cgroup> cgroups) {
         for (Cgroup c : cgroups) {
             String leaf = c.path().substring(c.path().lastIndexOf('/') + 1);
             if ((c.hierarchy().isEmpty() || c.hierarchy().equals("name=systemd")) && leaf.endsWith(".service")) {

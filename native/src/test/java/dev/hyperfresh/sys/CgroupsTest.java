@@ -59,7 +59,7 @@ class CgroupsTest {
                 cgroup.put(old.pid());
                 assertThat(cgroup.holds(successor.pid())).isFalse();
 
-                assertThat(Cgroups.follow(successor.pid(), old.pid())).isEmpty();
+                assertThat(Cgroups.join(successor.pid(), old.pid())).containsExactly(cgroup.cgroup());
 
                 assertThat(cgroup.holds(successor.pid())).isTrue();
                 assertThat(Cgroups.join(successor.pid(), old.pid())).isEmpty();   // nothing left to join

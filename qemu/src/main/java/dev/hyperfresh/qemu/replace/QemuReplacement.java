@@ -9,9 +9,9 @@ import dev.hyperfresh.qemu.QemuPid;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
-import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.Succession;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,8 +60,8 @@ public final class QemuReplacement {
     private QemuProcess standby;
     /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
     private long standbyPid;
-    /** Why the new QEMU did not join the old one's cgroups, if it did not. */
-    private String outsideCgroups;
+    /** What the new QEMU could not take from the old one (its cgroups, its OOM score adjustment), in words. */
+    private final List<String> notFollowed = new ArrayList<>();
     private QmpClient target;
     private StreamHold hold;
     private CommitPoint commitPoint;
@@ -130,9 +130,7 @@ public final class QemuReplacement {
         JsonNode migration = finalFigures();
         List<String> warnings = new ArrayList<>(plan.warnings());
         heldTooLittle().ifPresent(warnings::add);
-        if (outsideCgroups != null) {
-            warnings.add(outsideCgroups);
-        }
+        warnings.addAll(notFollowed);
         warnings.addAll(finishOldQemu());
         releaseGuard();
         JsonNode ram = migration.path("ram");
@@ -170,8 +168,9 @@ public final class QemuReplacement {
             guard.watch(owner);
         }
         // where the old QEMU is (libvirt's machine scope, the limits set on it), not in this console's cgroups
-        outsideCgroups = Cgroups.follow(owner, plan.source().pid()).map(why -> "the new QEMU (pid " + owner
-                + ") runs outside the old one's cgroups: " + why).orElse(null);
+        for (String problem : Succession.follow(owner, plan.source().pid())) {
+            notFollowed.add("the new QEMU (pid " + owner + "): " + problem);
+        }
         target.addListener(trace.events(CutoverTrace.STANDBY));
         target.addListener(end.standbyEvents());
         setCapabilities(target);

@@ -607,9 +607,12 @@ class QemuReplacementTest {
     }
 
     /** The pid file names the QEMU that runs the VM after every replacement, not only after the first. */
-    /** The new QEMU takes the pid file and the cgroups (an operator's limits, libvirt's scope) of the old one. */
+    /**
+     * The new QEMU takes the pid file, the cgroups (an operator's limits, libvirt's scope) and the OOM score
+     * adjustment of the old one.
+     */
     @Test
-    void thePidFileAndTheCgroupFollowAChainOfReplacements() throws Exception {
+    void thePidFileCgroupAndOomScoreFollowAChainOfReplacements() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         Path pidfile = dir.resolve("vm.pid");
         RunningVm vm = RunningVm.start(spec, dir, List.of("-pidfile", pidfile.toString()));
@@ -617,6 +620,8 @@ class QemuReplacementTest {
         try (TestCgroup cgroup = TestCgroup.make("hf-qemu")) {
             try (vm) {
                 cgroup.put(vm.process().pid());
+                Files.writeString(Path.of("/proc/" + vm.process().pid() + "/oom_score_adj"), "300",
+                        StandardOpenOption.WRITE);
                 log.awaitProgress(2, GUEST_PROGRESS);
                 for (int i = 0; i < 2; i++) {
                     try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
@@ -625,6 +630,8 @@ class QemuReplacementTest {
                         assertThat(Files.readString(pidfile).strip()).as("after replacement %d", i + 1)
                                 .isEqualTo(Long.toString(r.newPid()));
                         assertThat(cgroup.holds(r.newPid())).as("after replacement %d", i + 1).isTrue();
+                        assertThat(Files.readAllLines(Path.of("/proc/" + r.newPid() + "/oom_score_adj")))
+                                .containsExactly("300");
                         assertThat(r.warnings()).isEmpty();
                     }
                     log.awaitProgress(2, GUEST_PROGRESS);
