@@ -60,7 +60,7 @@ public final class QemuReplacement {
     private QemuProcess standby;
     /** The new QEMU's own pid: the launcher's, or that of its child when {@code --with} is a wrapper script. */
     private long standbyPid;
-    /** What the new QEMU could not take from the old one (its cgroups, its OOM score adjustment), in words. */
+    /** What the new QEMU could not take from the old one (cgroups, OOM score adjustment, pinning), in words. */
     private final List<String> notFollowed = new ArrayList<>();
     private QmpClient target;
     private StreamHold hold;
@@ -178,6 +178,8 @@ public final class QemuReplacement {
             plan.standby().plugged().plugInto(target);
             trace.mark(DEVICES_PLUGGED);
         }
+        // its vCPUs all there now, hot-plugged ones too
+        notFollowed.addAll(ThreadPinning.copy(source.qmp(), plan.source().pid(), target, owner));
         target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
         if (!options.qemuResumesItself()) {
             hold = StreamHold.listen(migrationSocket);

@@ -13,8 +13,10 @@ import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.qemu.testing.Vnc;
+import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.testkit.TestCgroup;
@@ -36,6 +38,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -344,6 +347,16 @@ class QemuReplacementTest {
     private static final String DIMM_MARK = "hyperfresh dimm";
 
     /** Writes {@code mark} at the start of the DIMM's memory, through QEMU's own memfd of that size. */
+    /** Every thread of {@code qemu} on CPU {@code others}, but its vCPU 1's, on CPU {@code vcpu1}. */
+    private static void pin(QemuInstance qemu, int others, int vcpu1) {
+        long vcpu1Thread = qemu.info().vcpus().get(1).threadId();
+        for (int tid : ProcStat.threadsOf(qemu.pid())) {
+            BitSet cpu = new BitSet();
+            cpu.set(tid == vcpu1Thread ? vcpu1 : others);
+            assertThat(CpuAffinity.setThread(tid, cpu)).isTrue();
+        }
+    }
+
     private static void writeDimm(long qemuPid, String mark) throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/" + qemuPid + "/fd"))) {
             Path memfd = fds.filter(f -> {
@@ -608,11 +621,11 @@ class QemuReplacementTest {
 
     /** The pid file names the QEMU that runs the VM after every replacement, not only after the first. */
     /**
-     * The new QEMU takes the pid file, the cgroups (an operator's limits, libvirt's scope) and the OOM score
-     * adjustment of the old one.
+     * The new QEMU takes the pid file, the cgroups (an operator's limits, libvirt's scope), the OOM score
+     * adjustment and the threads' pinning of the old one.
      */
     @Test
-    void thePidFileCgroupAndOomScoreFollowAChainOfReplacements() throws Exception {
+    void thePidFileCgroupOomScoreAndPinningFollowAChainOfReplacements() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         Path pidfile = dir.resolve("vm.pid");
         RunningVm vm = RunningVm.start(spec, dir, List.of("-pidfile", pidfile.toString()));
@@ -622,6 +635,9 @@ class QemuReplacementTest {
                 cgroup.put(vm.process().pid());
                 Files.writeString(Path.of("/proc/" + vm.process().pid() + "/oom_score_adj"), "300",
                         StandardOpenOption.WRITE);
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    pin(qemu, 0, 1);   // as libvirt's emulatorpin and vcpupin would
+                }
                 log.awaitProgress(2, GUEST_PROGRESS);
                 for (int i = 0; i < 2; i++) {
                     try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
@@ -633,6 +649,13 @@ class QemuReplacementTest {
                         assertThat(Files.readAllLines(Path.of("/proc/" + r.newPid() + "/oom_score_adj")))
                                 .containsExactly("300");
                         assertThat(r.warnings()).isEmpty();
+                    }
+                    try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
+                        long vcpu1 = now.info().vcpus().get(1).threadId();
+                        for (int tid : ProcStat.threadsOf(now.pid())) {
+                            assertThat(CpuAffinity.ofThread(tid)).as("thread %d", tid)
+                                    .contains(BitSet.valueOf(new long[] {tid == vcpu1 ? 2 : 1}));
+                        }
                     }
                     log.awaitProgress(2, GUEST_PROGRESS);
                 }
