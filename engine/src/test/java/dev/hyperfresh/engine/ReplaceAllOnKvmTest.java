@@ -6,20 +6,24 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.hyperfresh.engine.ReplaceAllReport.Entry;
 import dev.hyperfresh.engine.ReplaceAllReport.Result;
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.testkit.RequiresKvm;
 import dev.hyperfresh.testkit.TestCgroup;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.control.InstanceInfo;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the second instance, the first is replaced, the second rolls back and the third is not touched; a QEMU is named as
  * left alone. Interrupted (Ctrl-C) during the first instance's replacement, that one goes on undisturbed and the run
  * stops after it. An instance's
- * {@code --shutdown-timeout} moves with it, and so do its cgroup and OOM score adjustment.
+ * {@code --shutdown-timeout} moves with it, and so do its cgroup, OOM score adjustment and vCPU pinning.
  */
 @RequiresKvm
 @Timeout(value = 15, unit = TimeUnit.MINUTES)   // nine JVM starts: up to a minute each in the nested KVM
@@ -61,6 +65,9 @@ class ReplaceAllOnKvmTest {
             Map<String, Long> pids = pids(engine);
             cgroup.put(pids.get("c"));   // as an operator's limits, or a scope whose life is c's VM's
             Files.writeString(Path.of("/proc/" + pids.get("c") + "/oom_score_adj"), "300", StandardOpenOption.WRITE);
+            BitSet cpu0 = new BitSet();   // not the last CPUs, which a standby's own split gives its vCPUs for a while
+            cpu0.set(0);
+            assertThat(CpuAffinity.setThread(vcpuThread(pids.get("c")), cpu0)).as("c's vCPU pinned").isTrue();
 
             ReplaceAllReport plan = engine.checkAll(next, QEMU_AS_INSTALLED);
             assertThat(plan.dryRun()).isTrue();
@@ -82,6 +89,10 @@ class ReplaceAllOnKvmTest {
             assertThat(cgroup.holds(upgraded.get("c"))).as("c's new instance in c's cgroup").isTrue();
             assertThat(Files.readAllLines(Path.of("/proc/" + upgraded.get("c") + "/oom_score_adj")))
                     .as("and with c's OOM score adjustment").containsExactly("300");
+            assertThat(CpuAffinity.ofThread(vcpuThread(upgraded.get("c")))).as("its vCPU pinned as before")
+                    .contains(cpu0);
+            assertThat(CpuAffinity.ofThread(vcpuThread(upgraded.get("b")))).as("b's not")
+                    .isEqualTo(CpuAffinity.ofThread(upgraded.get("b").intValue()));
             assertThat(cgroup.holds(upgraded.get("b"))).as("b's where b was").isFalse();
             assertThat(upgrade.instances()).allSatisfy(e -> assertThat(e.report().warnings()).isEmpty());
             assertThat(NAMES.stream().map(name -> engine.instance(name).info().shutdownTimeoutS()))
@@ -153,6 +164,18 @@ class ReplaceAllOnKvmTest {
             RealInstances.killLeftovers(dir);
             cgroup.close();
         }
+    }
+
+    /** The thread of the one vCPU of instance {@code pid}'s VM (named vcpu-VM-0). */
+    private static int vcpuThread(long pid) throws IOException {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                if (Files.readString(task.resolve("comm")).startsWith("vcpu-")) {
+                    return Integer.parseInt(task.getFileName().toString());
+                }
+            }
+        }
+        throw new AssertionError("no vCPU thread in pid " + pid);
     }
 
     private static Map<String, Long> pids(HfvisorEngine engine) {

@@ -6,6 +6,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * CPUs kept for a handover's vCPU threads: each alone on one CPU ({@code own}), every other thread of this process,
@@ -27,6 +29,9 @@ public final class CpuSplit implements AutoCloseable {
     /** The threads there were at the split, and those of them it moved: the others' sets are not its own. */
     private final Set<Integer> present;
     private final Set<Integer> moved;
+    /** Splits of this process not yet closed: while one is, a thread's CPUs may be the split's, not the operator's. */
+    private static final AtomicInteger OPEN = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private CpuSplit(BitSet all, BitSet others, List<Integer> favoured, List<BitSet> own, Set<Integer> present,
                      Set<Integer> moved) {
@@ -93,8 +98,14 @@ public final class CpuSplit implements AutoCloseable {
                 moved.add(tid);
             }
         }
+        OPEN.incrementAndGet();
         return new CpuSplit(all, others, List.copyOf(favoured), List.copyOf(own), Set.copyOf(present),
                 Set.copyOf(moved));
+    }
+
+    /** Whether a split of this process is in effect (see {@link #OPEN}). */
+    public static boolean anyOpen() {
+        return OPEN.get() > 0;
     }
 
     /** The CPUs the favoured threads hold. */
@@ -110,9 +121,10 @@ public final class CpuSplit implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (all == null) {
+        if (all == null || !closed.compareAndSet(false, true)) {
             return;
         }
+        OPEN.decrementAndGet();
         for (int tid : ProcStat.threadsOfThisProcess()) {
             if (present.contains(tid) && !moved.contains(tid)) {
                 continue;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.EventFd;
 import dev.hyperfresh.sys.Fd;
@@ -40,6 +41,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -155,6 +157,19 @@ public final class IncomingHandover {
         return Preflight.problems(offer, host.standbyKvm(), ADOPTABLE, readableMajor, sizes);
     }
 
+    /** The operator's pinning of the old instance's vCPU threads, on this one's (before any split of its own). */
+    private static void pin(VirtualMachine vm, Map<Integer, List<Integer>> pinning) {
+        List<Integer> tids = VirtualMachine.vcpuThreadIds(List.of(vm));
+        pinning.forEach((index, cpus) -> {
+            BitSet set = new BitSet();
+            cpus.forEach(set::set);
+            if (index >= tids.size() || !CpuAffinity.setThread(tids.get(index), set)) {
+                LOG.log(WARNING, "VM " + vm.config().name() + "'s vCPU " + index + " could not be pinned to CPUs "
+                        + set + " as on the old instance");
+            }
+        });
+    }
+
     private long adoptAll(List<Fd> memfds) {
         long total = offer.vms().stream().mapToLong(Offer.VmOffer::memoryBytes).sum();
         long populateNanos = 0;
@@ -196,6 +211,7 @@ public final class IncomingHandover {
             }
             vms.add(new HostedVm(vm, o.console()));
             vm.startPaused();
+            pin(vm, o.vcpuPinning());
             if (offer.memory() == MemoryMode.COPY) {
                 continue;   // the copy's first round writes every page: pre-faulting would only do it twice
             }

@@ -6,6 +6,7 @@ import dev.hyperfresh.vmm.control.InstanceInfo;
 import dev.hyperfresh.vmm.control.MemoryMode;
 import dev.hyperfresh.vmm.memory.MemoryRegion;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the old instance tells a standby in {@code adopt}, besides the descriptors (ledger first, then, in remap
@@ -34,14 +35,17 @@ record Offer(long oldPid, String oldName, String oldSocket, String version, Stri
      * operator paused ({@code paused}) moves paused and stays so on the standby. {@code disks} and {@code nics}: its
      * disks and network interfaces in order, as {@code info} shows them (the standby opens none: it gets their
      * descriptors). {@code boot}: what it boots again on a reset, here as there (null: a reset powers it off; an
-     * older instance sends none).
+     * older instance sends none). {@code vcpuPinning}: the CPUs of each vCPU (by index) the operator pinned to fewer
+     * than the process may use, which the standby gives its vCPU of that index (empty from an older instance).
      */
     record VmOffer(String name, long memoryBytes, int vcpus, boolean hugePages, String guestKind, String console,
                    List<MemoryRegion> regions, List<CpuidEntry> cpuid, int[] msrIndices, boolean paused,
-                   List<InstanceInfo.Disk> disks, List<InstanceInfo.Nic> nics, BootImage boot) {
+                   List<InstanceInfo.Disk> disks, List<InstanceInfo.Nic> nics, BootImage boot,
+                   Map<Integer, List<Integer>> vcpuPinning) {
         VmOffer {
             disks = disks == null ? List.of() : List.copyOf(disks);
             nics = nics == null ? List.of() : List.copyOf(nics);
+            vcpuPinning = vcpuPinning == null ? Map.of() : Map.copyOf(vcpuPinning);
             regions = List.copyOf(regions);
             cpuid = List.copyOf(cpuid);
             msrIndices = msrIndices.clone();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.kvm.snapshot.VcpuSnapshot;
 import dev.hyperfresh.kvm.snapshot.VmSnapshot;
 import dev.hyperfresh.kvm.Kvm;
+import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.sys.CpuSplit;
 import dev.hyperfresh.sys.EventFd;
 import dev.hyperfresh.sys.Fd;
@@ -35,10 +36,12 @@ import dev.hyperfresh.vmm.vm.VmStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -575,12 +578,32 @@ public final class OutgoingHandover implements AutoCloseable {
                     vm.config().hugePages(), vm.config().guestKind(), h.console(), vm.memory().regions(),
                     vm.guestCpuid().entries(), vm.msrIndices(), vm.status() == VmStatus.PAUSED,
                     vm.disks().stream().map(VmDisk::info).toList(), vm.nics().stream().map(VmNic::info).toList(),
-                    vm.config().reboot()));
+                    vm.config().reboot(), pinning(vm)));
             tscKhz = vm.tscKhz();
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
                 self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
                 VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true, true, self.shutdownTimeout().toMillis());
+    }
+
+    /**
+     * The vCPUs of {@code vm} whose threads may use fewer CPUs than the process (an operator's taskset): index to
+     * CPUs. None while a CPU split of this process's own is in effect, whose sets are not the operator's.
+     */
+    private static Map<Integer, List<Integer>> pinning(VirtualMachine vm) {
+        Optional<BitSet> process = CpuAffinity.ofThread((int) ProcessHandle.current().pid());
+        if (CpuSplit.anyOpen() || process.isEmpty()) {
+            return Map.of();
+        }
+        Map<Integer, List<Integer>> pinned = new LinkedHashMap<>();
+        List<Integer> tids = VirtualMachine.vcpuThreadIds(List.of(vm));
+        for (int i = 0; i < tids.size(); i++) {
+            Optional<BitSet> cpus = CpuAffinity.ofThread(tids.get(i));
+            if (cpus.isPresent() && !cpus.get().equals(process.get())) {
+                pinned.put(i, cpus.get().stream().boxed().toList());
+            }
+        }
+        return pinned;
     }
 
     private static long micros(long since) {

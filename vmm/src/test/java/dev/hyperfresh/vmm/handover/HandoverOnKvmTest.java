@@ -170,7 +170,7 @@ class HandoverOnKvmTest {
             try (VirtualMachine vm = VirtualMachine.adopt(kvm, new VmConfig("cpuid", ram, 1, false, null,
                     VmConfig.HFGUEST), GuestMemory.create("cpuid", ram, false))) {
                 Offer.VmOffer o = new Offer.VmOffer("cpuid", ram, 1, false, VmConfig.HFGUEST, "none",
-                        vm.memory().regions(), vm.guestCpuid().entries(), vm.msrIndices(), false, null, null, null);
+                        vm.memory().regions(), vm.guestCpuid().entries(), vm.msrIndices(), false, null, null, null, null);
                 Offer offer = new Offer(1, "old", "/old.sock", "v", "b", new Offer.Formats(StateCodec.MAJOR,
                         StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION, VmSnapshot.FORMAT_VERSION), here.tscKhz(),
                         List.of(o), MemoryMode.REMAP, false, false, null);

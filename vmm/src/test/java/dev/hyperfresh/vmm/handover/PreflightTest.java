@@ -31,7 +31,7 @@ class PreflightTest {
 
     private static Offer offer(Cpuid vcpu) {
         Offer.VmOffer vm = new Offer.VmOffer("web", RAM, 1, false, VmConfig.HFGUEST, "none",
-                MemoryLayout.forSize(RAM), vcpu.entries(), MSRS, false, null, null, null);
+                MemoryLayout.forSize(RAM), vcpu.entries(), MSRS, false, null, null, null, null);
         return new Offer(1, "old", "/run/old.sock", "v", "b", new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR,
                 VcpuSnapshot.FORMAT_VERSION, VmSnapshot.FORMAT_VERSION), 2_000_000, List.of(vm),
                 MemoryMode.REMAP, false, false, null);
