@@ -60,6 +60,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 class QemuReplacementTest {
     private static final String GUEST = "cpus=2 mem_pct=10 hb_ms=50";
     private static final Duration GUEST_PROGRESS = Duration.ofSeconds(30);
+    private static final int LAST_CPU = Runtime.getRuntime().availableProcessors() - 1;
 
     @TempDir
     Path dir;
@@ -636,7 +637,7 @@ class QemuReplacementTest {
                 Files.writeString(Path.of("/proc/" + vm.process().pid() + "/oom_score_adj"), "300",
                         StandardOpenOption.WRITE);
                 try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
-                    pin(qemu, 0, 1);   // as libvirt's emulatorpin and vcpupin would
+                    pin(qemu, 0, LAST_CPU);   // as libvirt's emulatorpin and vcpupin would
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
                 for (int i = 0; i < 2; i++) {
@@ -654,7 +655,7 @@ class QemuReplacementTest {
                         long vcpu1 = now.info().vcpus().get(1).threadId();
                         for (int tid : ProcStat.threadsOf(now.pid())) {
                             assertThat(CpuAffinity.ofThread(tid)).as("thread %d", tid)
-                                    .contains(BitSet.valueOf(new long[] {tid == vcpu1 ? 2 : 1}));
+                                    .contains(BitSet.valueOf(new long[] {1L << (tid == vcpu1 ? LAST_CPU : 0)}));
                         }
                     }
                     log.awaitProgress(2, GUEST_PROGRESS);
