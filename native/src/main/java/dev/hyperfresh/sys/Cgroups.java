@@ -79,15 +79,15 @@ public final class Cgroups {
     }
 
     /**
-     * Moves process {@code pid} (all its threads) into each cgroup process {@code of} is in where it is not yet;
-     * returns those it joined. A hierarchy that is not mounted here is left as it is.
+     * Moves process {@code pid} (all its threads) into each of {@code cgroups} (another process's, from
+     * {@link #of}) where it is not yet; returns those it joined. A hierarchy not mounted here is left as it is.
      *
      * @throws IOException naming the cgroup that refused it (those before it joined)
      */
-    public static List<Cgroup> join(long pid, long of) throws IOException {
+    public static List<Cgroup> join(long pid, List<Cgroup> cgroups) throws IOException {
         List<Cgroup> mine = of(pid);
         List<Cgroup> joined = new ArrayList<>();
-        for (Cgroup target : of(of)) {
+        for (Cgroup target : cgroups) {
             if (target.directory() == null || mine.contains(target)) {
                 continue;
             }

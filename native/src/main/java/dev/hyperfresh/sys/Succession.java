@@ -32,12 +32,13 @@ public final class Succession {
      */
     private static Optional<String> cgroups(long successor, long predecessor) {
         try {
-            Optional<String> service = Cgroups.systemdService(Cgroups.of(predecessor));
+            List<Cgroups.Cgroup> theirs = Cgroups.of(predecessor);
+            Optional<String> service = Cgroups.systemdService(theirs);
             if (service.isPresent()) {
                 return Optional.of("pid " + predecessor + " is in systemd's " + service.get() + ", which systemd"
                         + " stops, killing what is left in its cgroup, once that main process exits");
             }
-            Cgroups.join(successor, predecessor);
+            Cgroups.join(successor, theirs);
             return Optional.empty();
         } catch (IOException e) {
             return Optional.of(e.getMessage());

@@ -59,10 +59,10 @@ class CgroupsTest {
                 cgroup.put(old.pid());
                 assertThat(cgroup.holds(successor.pid())).isFalse();
 
-                assertThat(Cgroups.join(successor.pid(), old.pid())).containsExactly(cgroup.cgroup());
+                assertThat(Cgroups.join(successor.pid(), Cgroups.of(old.pid()))).containsExactly(cgroup.cgroup());
 
                 assertThat(cgroup.holds(successor.pid())).isTrue();
-                assertThat(Cgroups.join(successor.pid(), old.pid())).isEmpty();   // nothing left to join
+                assertThat(Cgroups.join(successor.pid(), Cgroups.of(old.pid()))).isEmpty();   // nothing left to join
             } finally {
                 old.destroyForcibly().waitFor();
                 successor.destroyForcibly().waitFor();
