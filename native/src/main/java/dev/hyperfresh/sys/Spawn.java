@@ -33,13 +33,15 @@ public final class Spawn {
 
     /**
      * @param argv      the program (looked up on PATH when it has no slash) and its arguments
-     * @param extraEnv  set in the child on top of our environment
+     * @param extraEnv  set in the child on top of our environment, less a service manager's notification socket:
+     *                  a process living on its own is not this one's to report to this one's service manager
      * @param directory the child's working directory, else ours
      * @param passed    descriptors the child gets at {@link #FIRST_PASSED_FD} and on, in this order
      */
     public static Process detached(List<String> argv, Map<String, String> extraEnv, Optional<Path> directory,
                                    Path log, List<Fd> passed) {
         Map<String, String> env = new TreeMap<>(System.getenv());
+        env.remove(ServiceManager.NOTIFY_SOCKET);
         env.putAll(extraEnv);
         List<Pointer> keep = new ArrayList<>();
         Pointer argvPtr = strings(argv, keep);

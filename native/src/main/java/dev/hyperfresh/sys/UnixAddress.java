@@ -4,7 +4,10 @@ import java.nio.charset.Charset;
 import java.nio.file.Path;
 import jnr.ffi.Pointer;
 
-/** A filesystem path as a {@code struct sockaddr_un} (x86-64 Linux: sa_family_t @0, char sun_path[108] @2). */
+/**
+ * A filesystem path, or a name in the abstract namespace, as a {@code struct sockaddr_un} (x86-64 Linux:
+ * sa_family_t @0, char sun_path[108] @2).
+ */
 final class UnixAddress {
     static final int AF_UNIX = 1;
     private static final int SUN_PATH_OFFSET = 2;
@@ -32,6 +35,25 @@ final class UnixAddress {
         sockaddr.putShort(0, (short) AF_UNIX);
         sockaddr.put(SUN_PATH_OFFSET, bytes, 0, bytes.length);
         return new UnixAddress(sockaddr, SUN_PATH_OFFSET + bytes.length + 1);
+    }
+
+    /**
+     * An address as programs pass one another in the environment: a path, or {@code @NAME} for an abstract socket
+     * (sun_path starts with a NUL; the name is not NUL-terminated, its length is the address's).
+     */
+    static UnixAddress of(String address) {
+        if (!address.startsWith("@")) {
+            return of(Path.of(address));
+        }
+        byte[] name = address.substring(1).getBytes(PATH_ENCODING);
+        if (name.length + 1 > SUN_PATH_BYTES) {
+            throw new IllegalArgumentException("abstract unix socket name is " + name.length + " bytes, the kernel"
+                    + " allows " + (SUN_PATH_BYTES - 1) + ": " + address);
+        }
+        Pointer sockaddr = Sys.allocate(SUN_PATH_OFFSET + SUN_PATH_BYTES);
+        sockaddr.putShort(0, (short) AF_UNIX);
+        sockaddr.put(SUN_PATH_OFFSET + 1, name, 0, name.length);
+        return new UnixAddress(sockaddr, SUN_PATH_OFFSET + 1 + name.length);
     }
 
     Pointer pointer() {

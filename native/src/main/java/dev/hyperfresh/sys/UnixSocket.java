@@ -11,12 +11,14 @@ import java.util.Objects;
 import jnr.ffi.Pointer;
 
 /**
- * A connected AF_UNIX stream socket that can carry file descriptors (SCM_RIGHTS) alongside bytes.
+ * A connected AF_UNIX stream socket that can carry file descriptors (SCM_RIGHTS) alongside bytes; or a datagram
+ * socket ({@link #datagramTo}, {@link #datagramAt}), where each send is one message and each receive takes one.
  *
  * <p>Use at most one sending and one receiving thread at a time: concurrent senders would interleave chunks.
  */
 public final class UnixSocket implements AutoCloseable {
     private static final int SOCK_STREAM = 1;
+    private static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 0x80000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_PEERCRED = 17;
@@ -66,6 +68,38 @@ public final class UnixSocket implements AutoCloseable {
         int r = Sys.C.connect(fd.get(), address.pointer(), address.length());
         if (r < 0) {
             SysException e = new SysException("connect(" + path + ")", Sys.errno());
+            fd.close();
+            throw e;
+        }
+        return new UnixSocket(fd);
+    }
+
+    /**
+     * A datagram socket whose sends go to {@code address} (a path, or {@code @NAME} in the abstract namespace), each
+     * as one message.
+     */
+    public static UnixSocket datagramTo(String address) {
+        UnixAddress to = UnixAddress.of(address);
+        Fd fd = new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+                "socket(AF_UNIX, SOCK_DGRAM)"), "datagram socket to " + address);
+        if (Sys.C.connect(fd.get(), to.pointer(), to.length()) < 0) {
+            SysException e = new SysException("connect(" + address + ")", Sys.errno());
+            fd.close();
+            throw e;
+        }
+        return new UnixSocket(fd);
+    }
+
+    /**
+     * A datagram socket receiving at {@code address} (a path, a new file; or {@code @NAME}): the receiving end of
+     * {@link #datagramTo}.
+     */
+    public static UnixSocket datagramAt(String address) {
+        UnixAddress at = UnixAddress.of(address);
+        Fd fd = new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+                "socket(AF_UNIX, SOCK_DGRAM)"), "datagram socket at " + address);
+        if (Sys.C.bind(fd.get(), at.pointer(), at.length()) < 0) {
+            SysException e = new SysException("bind(" + address + ")", Sys.errno());
             fd.close();
             throw e;
         }
