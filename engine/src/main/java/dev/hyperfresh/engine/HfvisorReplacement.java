@@ -196,7 +196,7 @@ final class HfvisorReplacement implements Replacement {
         step = Step.REMAPPED;
         // Into the old instance's cgroups now, its warm-up done, its JVM idle until the cutover: the VMs' limits and
         // accounting, and the scope whose life is theirs, go on with them; in this console's, they would end with it.
-        for (String problem : Succession.follow(standby.ref().pid(), before.pid())) {
+        for (String problem : Succession.follow(standby.ref().pid(), before.pid(), prepared.passesService())) {
             warn("the new instance of " + instance + " (pid " + standby.ref().pid() + "): " + problem);
         }
         return prepared;

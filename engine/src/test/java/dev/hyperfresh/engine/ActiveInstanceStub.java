@@ -43,7 +43,7 @@ public final class ActiveInstanceStub implements ControlHandler {
         InstanceInfo target = Control.query(targetSocket).info();
         standby = targetSocket;
         return new PrepareReply(new InstanceRef(target.name(), target.pid(), target.version(), target.buildId()),
-                info().vms(), "remap", 128L << 20, 0, 0, 1, 5, 9, 4096, List.of(), List.of());
+                info().vms(), "remap", 128L << 20, 0, 0, 1, 5, 9, 4096, List.of(), List.of(), false);
     }
 
     @Override

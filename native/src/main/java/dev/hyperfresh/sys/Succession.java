@@ -18,25 +18,35 @@ public final class Succession {
     private Succession() {
     }
 
-    /** Gives {@code successor} what {@code predecessor} has, as far as it can; returns what it could not, in words. */
-    public static List<String> follow(long successor, long predecessor) {
+    /**
+     * Gives {@code successor} what {@code predecessor} has, as far as it can; returns what it could not, in words.
+     * {@code handsOnItsService}: the predecessor, a systemd service's main process, makes the successor that and
+     * moves it into the service's cgroups itself, once the successor runs the work (sd_notify's {@code MAINPID=}).
+     */
+    public static List<String> follow(long successor, long predecessor, boolean handsOnItsService) {
         List<String> problems = new ArrayList<>();
-        cgroups(successor, predecessor).ifPresent(why -> problems.add("it runs outside the old one's cgroups: " + why));
+        cgroups(successor, predecessor, handsOnItsService)
+                .ifPresent(why -> problems.add("it runs outside the old one's cgroups: " + why));
         oomScoreAdjustment(successor, predecessor).ifPresent(problems::add);
         return problems;
     }
 
     /**
      * Not into a systemd service's own cgroup: systemd stops the service when its main process (the predecessor)
-     * exits, killing whatever is left in that cgroup, the successor too.
+     * exits, killing whatever is left in that cgroup, the successor too — unless the predecessor names the successor
+     * its main process first, which it does itself.
      */
-    private static Optional<String> cgroups(long successor, long predecessor) {
+    private static Optional<String> cgroups(long successor, long predecessor, boolean handsOnItsService) {
         try {
             List<Cgroups.Cgroup> theirs = Cgroups.of(predecessor);
             Optional<String> service = Cgroups.systemdService(theirs);
+            if (service.isPresent() && handsOnItsService) {
+                return Optional.empty();
+            }
             if (service.isPresent()) {
                 return Optional.of("pid " + predecessor + " is in systemd's " + service.get() + ", which systemd"
-                        + " stops, killing what is left in its cgroup, once that main process exits");
+                        + " stops, killing what is left in its cgroup, once that main process exits (run it with"
+                        + " Type=notify to have it hand the service on)");
             }
             Cgroups.join(successor, theirs);
             return Optional.empty();

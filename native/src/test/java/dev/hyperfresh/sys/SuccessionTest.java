@@ -20,10 +20,32 @@ class SuccessionTest {
                 // development machines' root lacks)
                 Files.writeString(oomScoreAdj(old.pid()), "300", StandardOpenOption.WRITE);
 
-                assertThat(Succession.follow(successor.pid(), old.pid())).isEmpty();
+                assertThat(Succession.follow(successor.pid(), old.pid(), false)).isEmpty();
 
                 assertThat(cgroup.holds(successor.pid())).isTrue();
                 assertThat(Files.readAllLines(oomScoreAdj(successor.pid()))).containsExactly("300");
+            } finally {
+                old.destroyForcibly().waitFor();
+                successor.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
+    void aSystemdServicesCgroupIsLeftToAPredecessorThatHandsTheServiceOnAndOtherwiseSaid() throws Exception {
+        try (TestCgroup service = TestCgroup.service("hf-succession")) {
+            Process old = new ProcessBuilder("sleep", "30").start();
+            Process successor = new ProcessBuilder("sleep", "30").start();
+            try {
+                service.put(old.pid());
+
+                assertThat(Succession.follow(successor.pid(), old.pid(), true)).isEmpty();
+                assertThat(service.holds(successor.pid())).as("not before the predecessor says so").isFalse();
+
+                assertThat(Succession.follow(successor.pid(), old.pid(), false)).singleElement().asString()
+                        .contains("hf-succession-" + ProcessHandle.current().pid() + ".service")
+                        .contains("Type=notify");
+                assertThat(service.holds(successor.pid())).isFalse();
             } finally {
                 old.destroyForcibly().waitFor();
                 successor.destroyForcibly().waitFor();
@@ -36,7 +58,7 @@ class SuccessionTest {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
 
-        assertThat(Succession.follow(ProcessHandle.current().pid(), gone.pid())).hasSize(2)
+        assertThat(Succession.follow(ProcessHandle.current().pid(), gone.pid(), false)).hasSize(2)
                 .allSatisfy(problem -> assertThat(problem).contains("no such file or directory"));
     }
 

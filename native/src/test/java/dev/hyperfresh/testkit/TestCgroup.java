@@ -18,13 +18,26 @@ public final class TestCgroup implements AutoCloseable {
     }
 
     public static TestCgroup make(String name) {
+        return make(name, "", false);
+    }
+
+    /**
+     * One shaped as systemd makes a service's, {@code NAME-PID.service}, in the hierarchy systemd tracks services
+     * in (cgroup v2, or v1's {@code name=systemd}).
+     */
+    public static TestCgroup service(String name) {
+        return make(name, ".service", true);
+    }
+
+    private static TestCgroup make(String name, String suffix, boolean systemds) {
         StringBuilder refused = new StringBuilder();
         try {
             for (Cgroups.Cgroup mine : Cgroups.of(ProcessHandle.current().pid())) {
-                if (mine.directory() == null) {
+                if (mine.directory() == null || (systemds && !mine.hierarchy().isEmpty()
+                        && !mine.hierarchy().equals("name=systemd"))) {
                     continue;
                 }
-                String leaf = name + "-" + ProcessHandle.current().pid();
+                String leaf = name + "-" + ProcessHandle.current().pid() + suffix;
                 String path = (mine.path().endsWith("/") ? mine.path() : mine.path() + "/") + leaf;
                 Path dir = mine.directory().resolve(leaf);
                 try {

@@ -5,6 +5,7 @@ import static java.lang.System.Logger.Level.INFO;
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.kvm.KvmFlavor;
 import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.ServiceManager;
 import dev.hyperfresh.vmm.control.ControlHandler;
 import dev.hyperfresh.vmm.control.ControlServer;
 import dev.hyperfresh.vmm.control.CutoverReply;
@@ -31,6 +32,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -69,6 +71,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     private volatile StandbyKvm standbyKvm;
     /** The instance's setting, which a standby takes over with its VMs. */
     private volatile Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+    /** The systemd service whose main process this instance is, if any; a standby's comes with its VMs. */
+    private volatile ServiceUnit service;
 
     public Hfvisor(String name, Kvm kvm, boolean standby, FaultPoint fault) {
         this.name = name;
@@ -80,6 +84,22 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
 
     public Hfvisor(String name, Kvm kvm) {
         this(name, kvm, false, null);
+    }
+
+    /**
+     * Runs as the main process of the service {@code manager} (systemd, {@code Type=notify}) started this instance
+     * as; see {@link #serving}.
+     */
+    public void runAsServiceOf(ServiceManager manager) {
+        service = new ServiceUnit(manager);
+    }
+
+    /** Every VM of the command line runs and the control socket answers: the service manager is told, if any. */
+    public void serving() {
+        ServiceUnit s = service;
+        if (s != null) {
+            s.ready("instance " + name + ", " + vms().size() + " VM(s), control socket " + control.path());
+        }
     }
 
     public String name() {
@@ -275,7 +295,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         try {
             ControlServer c = control;
             OutgoingHandover h = OutgoingHandover.prepare(new OutgoingHandover.Source(name, c.path(),
-                    build.version(), build.buildId(), c.nameLock(), shutdownTimeout), kvm, movable(), request, fault,
+                    build.version(), build.buildId(), c.nameLock(), shutdownTimeout,
+                    Optional.ofNullable(service).map(ServiceUnit::manager)), kvm, movable(), request, fault,
                     this::publish);
             synchronized (this) {
                 handover = h;
@@ -380,6 +401,10 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         OutgoingHandover h = pendingRelease;
         if (h != null) {
             pendingRelease = null;
+            ServiceUnit s = service;
+            if (s != null) {   // after the reply: not on the console's wait
+                s.handOn(h.target().pid());
+            }
             h.releaseAll();
         }
     }
@@ -419,13 +444,17 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
     }
 
     @Override
-    public void becomeActive(String oldName, Path socket, Fd nameLock, Duration oldShutdownTimeout) {
+    public void becomeActive(String oldName, Path socket, Fd nameLock, Duration oldShutdownTimeout,
+                             String serviceManager) {
         synchronized (this) {
             standby = false;
             name = oldName;
         }
         if (oldShutdownTimeout != null) {
             shutdownTimeout = oldShutdownTimeout;
+        }
+        if (serviceManager != null) {   // the old instance checked the address it passes
+            service = new ServiceUnit(ServiceManager.at(serviceManager).orElseThrow());
         }
         control.takeName(socket, nameLock == null ? control.nameLock() : nameLock);
         checkEnded();
@@ -516,7 +545,13 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         List<VirtualMachine> asked = new ArrayList<>();
         synchronized (this) {
             ending = true;
-            if (standby || handingOver || handover != null || committed || timeout.isZero()) {
+            if (standby || handingOver || handover != null || committed) {
+                return List.of();
+            }
+            if (service != null) {
+                service.stopping();
+            }
+            if (timeout.isZero()) {
                 return List.of();
             }
             for (HostedVm h : vms.values()) {

@@ -168,7 +168,7 @@ public final class QemuReplacement {
             guard.watch(owner);
         }
         // where the old QEMU is (libvirt's machine scope, the limits set on it), not in this console's cgroups
-        for (String problem : Succession.follow(owner, plan.source().pid())) {
+        for (String problem : Succession.follow(owner, plan.source().pid(), false)) {
             notFollowed.add("the new QEMU (pid " + owner + "): " + problem);
         }
         target.addListener(trace.events(CutoverTrace.STANDBY));

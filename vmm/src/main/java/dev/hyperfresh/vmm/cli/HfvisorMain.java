@@ -2,6 +2,7 @@ package dev.hyperfresh.vmm.cli;
 
 import dev.hyperfresh.kvm.Kvm;
 import dev.hyperfresh.sys.IoFailure;
+import dev.hyperfresh.sys.ServiceManager;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.Hfvisor;
 import dev.hyperfresh.vmm.control.ControlClient;
@@ -99,6 +100,9 @@ public final class HfvisorMain {
                 ControlServer control = ControlServer.bind(socket, hfvisor)) {
             hfvisor.shutdownTimeout(shutdownTimeout);
             hfvisor.serveOn(control);
+            if (!standby) {   // a standby's service, if any, is the old instance's, and comes with the VMs
+                ServiceManager.fromEnvironment().ifPresent(hfvisor::runAsServiceOf);
+            }
             String console = System.getenv(Hfvisor.CONSOLE_PID_ENV);
             if (standby && console != null && console.matches("[0-9]+")) {
                 hfvisor.endWithConsole(Integer.parseInt(console));
@@ -126,6 +130,7 @@ public final class HfvisorMain {
             // Only now: a client that connected since the bind (the launching console's readiness probe, a `stop`
             // right after `launch`) waited in the backlog and finds every VM of the command line running.
             control.accept();
+            hfvisor.serving();
             System.err.println("hfvisor: " + BuildInfo.current() + " on " + kvm.flavor().describe() + ", "
                     + (standby ? "standby " : "instance ") + name
                     + ", control socket " + control.path());

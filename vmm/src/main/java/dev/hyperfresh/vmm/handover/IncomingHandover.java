@@ -425,7 +425,8 @@ public final class IncomingHandover {
         firstRun = firstRun == Long.MAX_VALUE ? 0 : firstRun;
         ledger.stamp(CutoverStep.FIRST_RUN, firstRun);
         host.becomeActive(offer.oldName(), Path.of(offer.oldSocket()), nameLock,
-                offer.shutdownTimeoutMs() == null ? null : Duration.ofMillis(offer.shutdownTimeoutMs()));
+                offer.shutdownTimeoutMs() == null ? null : Duration.ofMillis(offer.shutdownTimeoutMs()),
+                offer.serviceManager());
         nameLock = null;   // the instance holds it now
         Die.at(FaultPoint.BEFORE_REPLY, host.fault());
         LOG.log(INFO, "took over {0} VM(s) from {1} (pid {2})", vms.size(), offer.oldName(), offer.oldPid());

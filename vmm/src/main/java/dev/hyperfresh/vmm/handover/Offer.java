@@ -16,11 +16,13 @@ import java.util.Map;
  * to rebuild each VM around the same RAM, or fresh RAM the pages will be copied into ({@code memory} copy), and to
  * check, before anything is paused, that the standby can restore what will be saved. {@code shutdownTimeoutMs}: the
  * instance's {@code --shutdown-timeout}, which the standby takes over with its name (null from an older instance:
- * the standby keeps its own).
+ * the standby keeps its own). {@code serviceManager}: the notification socket of the service manager (systemd)
+ * whose service the old instance is, which makes the standby the service's main process at the commit and which
+ * the standby then answers to (null: none).
  */
 record Offer(long oldPid, String oldName, String oldSocket, String version, String buildId, Formats formats,
              int tscKhz, List<VmOffer> vms, MemoryMode memory, boolean nameLock,
-             boolean offerSignal, Long shutdownTimeoutMs) {
+             boolean offerSignal, Long shutdownTimeoutMs, String serviceManager) {
     Offer {
         vms = List.copyOf(vms);
         memory = memory == null ? MemoryMode.REMAP : memory;

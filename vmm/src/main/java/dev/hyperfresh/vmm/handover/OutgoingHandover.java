@@ -13,6 +13,7 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.MonotonicClock;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.RealtimePriority;
+import dev.hyperfresh.sys.ServiceManager;
 import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.sys.SysException;
 import dev.hyperfresh.sys.UnixSocket;
@@ -114,7 +115,7 @@ public final class OutgoingHandover implements AutoCloseable {
      * passes to the standby with the VMs, so the name is never free while either process may run them).
      */
     public record Source(String name, Path socket, String version, String buildId, Fd nameLock,
-                         Duration shutdownTimeout) {
+                         Duration shutdownTimeout, Optional<ServiceManager> serviceManager) {
     }
 
     /**
@@ -192,7 +193,8 @@ public final class OutgoingHandover implements AutoCloseable {
             List<InstanceInfo.Vm> described = vms.stream().map(h -> h.vm().describe(false)).toList();
             PrepareReply prepared = new PrepareReply(ref, described, mode.wireName(), memory, copied.bytes(),
                     copied.rounds(), fds.size(), r.path("populateUs").asLong(), micros(start),
-                    r.path("rssBytes").asLong(), List.of(), ledger.guestCpus().stream().boxed().toList());
+                    r.path("rssBytes").asLong(), List.of(), ledger.guestCpus().stream().boxed().toList(),
+                    self.serviceManager().isPresent());
             progress.accept(Event.handover(mode.wireName(), 100, memory, micros(start)));
             return new OutgoingHandover(channel, standby, ledger, offerSignal, List.copyOf(vms), ref, self.name(), fault, progress,
                     prepared, preCopy, request.verify(), r.path("earlyTake").asBoolean(), r.path("offerSoon").asBoolean(),
@@ -583,7 +585,8 @@ public final class OutgoingHandover implements AutoCloseable {
         }
         return new Offer(ProcessHandle.current().pid(), self.name(), self.socket().toString(), self.version(),
                 self.buildId(), new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION,
-                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true, true, self.shutdownTimeout().toMillis());
+                VmSnapshot.FORMAT_VERSION), tscKhz, out, mode, true, true, self.shutdownTimeout().toMillis(),
+                self.serviceManager().map(ServiceManager::address).orElse(null));
     }
 
     /**

@@ -24,9 +24,10 @@ public interface StandbyHost {
     /**
      * The commit point has passed: serve as the old instance did, under its name and socket path, holding its name
      * lock ({@code nameLock}, received with the VMs; null from an older build that passed none) and its
-     * {@code shutdownTimeout} (null from an older build: this one's own).
+     * {@code shutdownTimeout} (null from an older build: this one's own), and answering to the service manager at
+     * {@code serviceManager} as its service's main process (null: none; the old instance names this process so).
      */
-    void becomeActive(String name, Path socket, Fd nameLock, Duration shutdownTimeout);
+    void becomeActive(String name, Path socket, Fd nameLock, Duration shutdownTimeout, String serviceManager);
 
     /** Nothing was or will be adopted: the standby ends (its VMs, if any, were discarded unrun). */
     void standbyDone(String why);

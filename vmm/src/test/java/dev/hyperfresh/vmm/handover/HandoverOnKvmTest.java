@@ -173,7 +173,7 @@ class HandoverOnKvmTest {
                         vm.memory().regions(), vm.guestCpuid().entries(), vm.msrIndices(), false, null, null, null, null);
                 Offer offer = new Offer(1, "old", "/old.sock", "v", "b", new Offer.Formats(StateCodec.MAJOR,
                         StateCodec.MINOR, VcpuSnapshot.FORMAT_VERSION, VmSnapshot.FORMAT_VERSION), here.tscKhz(),
-                        List.of(o), MemoryMode.REMAP, false, false, null);
+                        List.of(o), MemoryMode.REMAP, false, false, null, null);
                 assertThat(Preflight.problems(offer, here, Set.of(VmConfig.HFGUEST), StateCodec.MAJOR,
                         new long[] {ram})).isEmpty();
             }

@@ -34,7 +34,7 @@ class PreflightTest {
                 MemoryLayout.forSize(RAM), vcpu.entries(), MSRS, false, null, null, null, null);
         return new Offer(1, "old", "/run/old.sock", "v", "b", new Offer.Formats(StateCodec.MAJOR, StateCodec.MINOR,
                 VcpuSnapshot.FORMAT_VERSION, VmSnapshot.FORMAT_VERSION), 2_000_000, List.of(vm),
-                MemoryMode.REMAP, false, false, null);
+                MemoryMode.REMAP, false, false, null, null);
     }
 
     private static List<String> problems(Offer offer, Cpuid presented) {
