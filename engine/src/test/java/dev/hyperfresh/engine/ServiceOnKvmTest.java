@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 @RequiresKvm
 @Timeout(value = 10, unit = TimeUnit.MINUTES)   // five JVM starts: up to a minute each in the nested KVM
 class ServiceOnKvmTest {
+    private static final String UNIT = "hfvisor-test.service";
+
     @TempDir
     Path root;
 
@@ -89,19 +91,13 @@ class ServiceOnKvmTest {
         Path dir = RealInstances.directory(root, "systemd");
         Path hfv = RealInstances.launcher(dir, "hfv", null);
         String vm = RealInstances.vmName("sd");
-        String unit = "hfvisor-test.service";
         try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(root.resolve("sandbox")),
-                Map.of(unit, "[Unit]\nDefaultDependencies=no\n[Service]\nType=notify\n"
-                        + "ExecStart=" + hfv + " --name " + RealInstances.INSTANCE + " --socket-dir " + dir
-                        + " --vm " + RealInstances.spec(vm) + "\n"
-                        + "ExecStop=/bin/kill -TERM $MAINPID\n"
-                        + "ExecStop=/usr/bin/tail --pid=${MAINPID} -s 0.2 -f /dev/null\n"
-                        + "SuccessExitStatus=143\nTimeoutStopSec=60\n"));
+                Map.of(UNIT, unitFile(hfv, dir, vm)));
                 Leftovers left = new Leftovers(dir)) {
-            systemd.systemctl("start", unit);
+            systemd.systemctl("start", UNIT);
             HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, hfv, Duration.ofSeconds(60)));
             long first = engine.instance(RealInstances.INSTANCE).info().pid();   // as systemd sees it: its namespace
-            assertThat(systemd.show(unit, "MainPID", "ActiveState"))
+            assertThat(systemd.show(UNIT, "MainPID", "ActiveState"))
                     .containsEntry("MainPID", Long.toString(first)).containsEntry("ActiveState", "active");
 
             SystemdSandbox.Ran console = systemd.run(RealInstances.JAVA, "-cp", System.getProperty("java.class.path"),
@@ -109,24 +105,72 @@ class ServiceOnKvmTest {
             assertThat(console.output()).as("the console on systemd's machine").contains("REPORT committed");
             long next = engine.instance(RealInstances.INSTANCE).info().pid();
             assertThat(next).isNotEqualTo(first);
-            awaitMainPid(systemd, unit, next);
-            assertThat(systemd.show(unit, "ActiveState", "SubState"))
+            awaitMainPid(systemd, UNIT, next);
+            assertThat(systemd.show(UNIT, "ActiveState", "SubState"))
                     .containsEntry("ActiveState", "active").containsEntry("SubState", "running");
-            assertThat(systemd.processesOf(unit)).as("the service's cgroup").contains(next).doesNotContain(first);
+            assertThat(systemd.processesOf(UNIT)).as("the service's cgroup").contains(next).doesNotContain(first);
 
-            systemd.systemctl("stop", unit);
-            assertThat(systemd.show(unit, "ActiveState", "Result"))
+            systemd.systemctl("stop", UNIT);
+            assertThat(systemd.show(UNIT, "ActiveState", "Result"))
                     .containsEntry("ActiveState", "inactive").containsEntry("Result", "success");
             assertThat(Files.readString(dir.resolve(RealInstances.INSTANCE + "-next-1.log")))
                     .as("the guest asked to shut down, not killed").contains("asked " + vm + " to shut down");
         }
     }
 
+    /**
+     * The old instance killed as it learns of the commit, before it names its successor: systemd sees the service's
+     * main process die and ends the service, but the successor, outside its cgroup until then, runs the VM on;
+     * with {@code Restart=} the hfvisor systemd starts again finds the name taken and exits 75, which the unit
+     * file's {@code RestartPreventExitStatus=} keeps from being tried again.
+     */
+    @Test
+    void theOldInstanceDyingBeforeItNamesItsSuccessorLeavesTheVmRunningOutsideTheService() throws Exception {
+        Path dir = RealInstances.directory(root, "dies");
+        Path dying = RealInstances.launcher(dir, "dying", "taken");
+        Path hfv = RealInstances.launcher(dir, "hfv", null);
+        String vm = RealInstances.vmName("sdd");
+        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(root.resolve("sandbox")),
+                Map.of(UNIT, unitFile(dying, dir, vm) + "Restart=on-failure\nRestartSec=1\n"
+                        + "RestartPreventExitStatus=75\n"));
+                Leftovers left = new Leftovers(dir)) {
+            systemd.systemctl("start", UNIT);
+            HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, hfv, Duration.ofSeconds(60)));
+            long first = engine.instance(RealInstances.INSTANCE).info().pid();
+
+            SystemdSandbox.Ran console = systemd.run(RealInstances.JAVA, "-cp", System.getProperty("java.class.path"),
+                    FaultConsoleMain.class.getName(), dir.toString(), RealInstances.INSTANCE, hfv.toString(), "60000");
+            assertThat(console.output()).as("the console learns of the commit from the new instance")
+                    .contains("ERROR COMMITTED the cutover reply was lost").contains("the VMs moved");
+            long next = engine.instance(RealInstances.INSTANCE).info().pid();
+            assertThat(next).isNotEqualTo(first);
+            RealInstances.awaitHeartbeats(engine, vm, 5);
+
+            for (int i = 0; i < 200 && !systemd.show(UNIT, "ActiveState").get("ActiveState").equals("failed"); i++) {
+                Thread.sleep(50);   // the restart: RestartSec, then a JVM's start to its name lock
+            }
+            assertThat(systemd.show(UNIT, "ActiveState", "ExecMainStatus"))
+                    .as("restarted once, into the name the successor holds").containsEntry("ActiveState", "failed")
+                    .containsEntry("ExecMainStatus", "75");
+            assertThat(engine.instance(RealInstances.INSTANCE).info().pid()).isEqualTo(next);
+            RealInstances.awaitHeartbeats(engine, vm, 5);
+        }
+    }
+
+    private static String unitFile(Path launcher, Path dir, String vm) {
+        return "[Unit]\nDefaultDependencies=no\n[Service]\nType=notify\n"
+                + "ExecStart=" + launcher + " --name " + RealInstances.INSTANCE + " --socket-dir " + dir
+                + " --vm " + RealInstances.spec(vm) + "\n"
+                + "ExecStop=/bin/kill -TERM $MAINPID\n"
+                + "ExecStop=/usr/bin/tail --pid=${MAINPID} -s 0.2 -f /dev/null\n"
+                + "SuccessExitStatus=143\nTimeoutStopSec=60\n";
+    }
+
     private static void awaitMainPid(SystemdSandbox systemd, String unit, long pid) throws Exception {
-        for (int i = 0; i < 200 && !systemd.show(unit, "MainPID").get("MainPID").equals(Long.toString(pid)); i++) {
+        for (int i = 0; i < 200 && !systemd.show(UNIT, "MainPID").get("MainPID").equals(Long.toString(pid)); i++) {
             Thread.sleep(25);
         }
-        assertThat(systemd.show(unit, "MainPID")).containsEntry("MainPID", Long.toString(pid));
+        assertThat(systemd.show(UNIT, "MainPID")).containsEntry("MainPID", Long.toString(pid));
     }
 
     private static String receive(UnixSocket socket) {

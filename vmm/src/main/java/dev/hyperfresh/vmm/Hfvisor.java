@@ -387,6 +387,10 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
         }
         LOG.log(INFO, "cutover {0}: {1}", reply.outcome(), reply.reason() == null ? "" : reply.reason());
         if (reply.committed()) {
+            ServiceUnit s = service;
+            if (s != null) {
+                s.nameMain(h.target().pid());
+            }
             pendingRelease = h;
             ControlServer c = control;
             if (c != null) {   // served by a control socket, which the standby's took over
@@ -403,7 +407,7 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
             pendingRelease = null;
             ServiceUnit s = service;
             if (s != null) {   // after the reply: not on the console's wait
-                s.handOn(h.target().pid());
+                s.moveIn(h.target().pid());
             }
             h.releaseAll();
         }

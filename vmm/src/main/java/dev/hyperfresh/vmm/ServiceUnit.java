@@ -38,14 +38,19 @@ final class ServiceUnit {
     }
 
     /**
-     * The commit has passed: {@code successor} runs the VMs. It becomes the main process first, so that systemd,
-     * were this process to die right after, keeps the service (and never kills the successor in its cgroup as what
-     * is left of a service whose main process exited); then it joins this process's cgroups, the service's own.
-     * systemd accepts a main process outside the service's cgroup only from root (a service under {@code User=}
-     * then ends when this process exits; the successor runs on outside it, as it says in the log).
+     * The commit has passed: {@code successor} runs the VMs and becomes the main process, at once — were this
+     * process to die before, systemd would end the service (and restart it, into a name the successor holds) —
+     * and before it joins the service's cgroup ({@link #moveIn}): dying in between, this process would leave systemd a
+     * service whose main process exited, whose cgroup it empties, the successor in it. systemd accepts a main process
+     * outside the service's cgroup only from root (under {@code User=} the service ends when this process exits; the
+     * successor runs on outside it, as the log says).
      */
-    void handOn(long successor) {
+    void nameMain(long successor) {
         send("MAINPID=" + successor, "STATUS=handed its VMs to pid " + successor);
+    }
+
+    /** The main process {@code successor} into this process's cgroups, the service's own. */
+    void moveIn(long successor) {
         try {
             List<Cgroups.Cgroup> mine = Cgroups.of(ProcessHandle.current().pid());
             Cgroups.join(successor, mine);
