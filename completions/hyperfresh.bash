@@ -103,7 +103,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         replace)
-            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --check --all --with-qemu --json --help"
+            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --outside-service --check --all --with-qemu --json --help"
             positional=instance
             case $prev in
                 --instance) _hyperfresh_value instance; return ;;

@@ -130,6 +130,7 @@ public class ReplacementCommands {
             @ShellOption(value = "--copy", defaultValue = "false", help = "QEMU: copy the guest RAM (ordinary live migration) instead of sharing it") boolean copy,
             @ShellOption(value = "--accel", defaultValue = ShellOption.NULL, valueProvider = AcceleratorNames.class, arity = 1, help = "QEMU: the accelerator the VM runs on, kvm (default) or tcg (checked, never changed)") String accel,
             @ShellOption(value = "--accept-cpu-state-loss", defaultValue = "false", help = "QEMU: replace even a guest whose CPU state QEMU's migration would not carry (its AVX registers on a PVM host), refused otherwise") boolean acceptCpuStateLoss,
+            @ShellOption(value = "--outside-service", defaultValue = "false", help = "QEMU: replace even a QEMU in a systemd service's cgroup (a unit without Restart=), the new one then running outside the service; refused otherwise") boolean outsideService,
             @ShellOption(value = "--check", defaultValue = "false", help = "pre-flight only, nothing is started: for a QEMU what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards) or why it would refuse; with --all which instances would be replaced") boolean check,
             @ShellOption(value = "--all", defaultValue = "false", help = "every instance of the socket directory not already on the new build (hfvisor) or binary (QEMU), one after another in name order; stops at the first that does not commit (and verify)") boolean all,
             @ShellOption(value = "--with-qemu", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "with --all: the new QEMU binary for the QEMUs (default: $QEMU or qemu-system-x86_64 on PATH)") File withQemu,
@@ -139,7 +140,7 @@ public class ReplacementCommands {
                 throw EngineException.usage("--accel checks the accelerator of the QEMU replaced by its name; --all"
                         + " replaces each QEMU on the one it runs on");
             }
-            return replaceAll(instance, with, withQemu, seconds, copy, acceptCpuStateLoss, check, json);
+            return replaceAll(instance, with, withQemu, seconds, copy, acceptCpuStateLoss, outsideService, check, json);
         }
         if (withQemu != null) {
             throw EngineException.usage("--with-qemu names the QEMU binary for --all; a QEMU replaced by its name"
@@ -152,15 +153,16 @@ public class ReplacementCommands {
                         + " is a QEMU, whose replacement has no verify window");
             }
             QemuReplaceRequest request = new QemuReplaceRequest(with == null ? null : with.toPath(), copy,
-                    accel == null ? REPLACE_ACCEL : Accelerator.parse(accel), acceptCpuStateLoss);
+                    accel == null ? REPLACE_ACCEL : Accelerator.parse(accel), acceptCpuStateLoss, outsideService);
             if (check) {
                 ReplacementPlan plan = qemu.check(target, request);
                 return json ? Outcome.ok().render(QemuViews.planJson(target, plan)) : QemuViews.plan(target, plan);
             }
             return replaceQemu(target, request, json);
         }
-        if (copy || acceptCpuStateLoss || check) {
-            throw EngineException.usage((copy ? "--copy" : acceptCpuStateLoss ? "--accept-cpu-state-loss" : "--check")
+        if (copy || acceptCpuStateLoss || outsideService || check) {
+            throw EngineException.usage((copy ? "--copy" : acceptCpuStateLoss ? "--accept-cpu-state-loss"
+                    : outsideService ? "--outside-service" : "--check")
                     + " is for QEMU instances; " + target + " is not a QEMU (qmp:PATH, or NAME.qmp in the socket"
                     + " directory)" + (check ? "; an hfvisor's `standby` checks a new build against its VMs, and"
                     + " `rollback` drops it; `replace --all --check` says which instances a build would replace" : ""));
@@ -177,14 +179,14 @@ public class ReplacementCommands {
     }
 
     private String replaceAll(String instance, File with, File withQemu, Double seconds, boolean copy,
-                              boolean acceptCpuStateLoss, boolean check, boolean json) {
+                              boolean acceptCpuStateLoss, boolean outsideService, boolean check, boolean json) {
         if (instance != null) {
             throw EngineException.usage("--all replaces every instance of the socket directory; name none (got "
                     + instance + "), or replace " + instance + " alone without --all");
         }
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
         QemuReplaceRequest qemuRequest = new QemuReplaceRequest(withQemu == null ? null : withQemu.toPath(), copy,
-                null, acceptCpuStateLoss);
+                null, acceptCpuStateLoss, outsideService);
         if (check) {
             ReplaceAllReport plan = engine.checkAll(with == null ? null : with.toPath(), qemuRequest);
             Object shown = json ? ReplaceAllViews.json(plan) : ReplaceAllViews.text(plan);

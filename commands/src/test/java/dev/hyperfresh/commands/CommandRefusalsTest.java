@@ -169,6 +169,8 @@ class CommandRefusalsTest {
                 "--accept-cpu-state-loss is for QEMU instances; demo is not a QEMU (qmp:PATH, or NAME.qmp in the"
                         + " socket directory)");
         refused("replace nosuch --copy", ExitCodes.USAGE, "--copy is for QEMU instances; nosuch is not a QEMU");
+        refused("replace demo --outside-service", ExitCodes.USAGE, "--outside-service is for QEMU instances; demo is"
+                + " not a QEMU");
         refused("launch --name x --disk a,b.img", ExitCodes.USAGE, "--disk cannot contain ','");
         refused("launch --name x --guest linux --kernel /etc/hostname --disk /nonexistent.img", ExitCodes.USAGE,
                 "disk file not readable: /nonexistent.img");

@@ -295,7 +295,8 @@ public final class QemuEngine {
     private ReplacementOptions options(QemuReplaceRequest request, QemuInfo running) {
         ReplacementOptions asked = ReplacementOptions.of(newBinary(request), request.mode()).withAccelerator(
                 request.accelerator() != null ? request.accelerator() : running.accelerator());
-        return request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
+        asked = request.acceptCpuStateLoss() ? asked.withCpuStateLossAccepted() : asked;
+        return request.outsideService() ? asked.withOutsideService() : asked;
     }
 
     /** A refusal: the VM untouched (on the QEMU it runs on, if that was seen), and what the console could ask instead. */
@@ -310,6 +311,7 @@ public final class QemuEngine {
         return switch (e.remedy()) {
             case COPY_MODE -> request.copy() ? "" : " (in hyperfresh: `replace " + name + " --copy`)";
             case ACCEPT_CPU_STATE_LOSS -> " (in hyperfresh: `replace " + name + " --accept-cpu-state-loss`)";
+            case OUTSIDE_SERVICE -> " (in hyperfresh: `replace " + name + " --outside-service`)";
             case NONE -> "";
         };
     }

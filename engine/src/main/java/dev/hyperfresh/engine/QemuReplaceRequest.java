@@ -9,9 +9,11 @@ import java.nio.file.Path;
  * {@code copy} for an ordinary live migration instead of sharing the RAM; {@code accelerator} the one the VM must
  * be running on (checked, never changed; null: whichever it runs on, as {@code replace --all} takes each QEMU);
  * {@code acceptCpuStateLoss} to replace even a guest whose CPU state QEMU's migration would not carry (refused
- * otherwise).
+ * otherwise); {@code outsideService} to replace even a QEMU in a systemd service's cgroup, the new one then running
+ * outside the service (refused otherwise).
  */
-public record QemuReplaceRequest(Path newBinary, boolean copy, Accelerator accelerator, boolean acceptCpuStateLoss) {
+public record QemuReplaceRequest(Path newBinary, boolean copy, Accelerator accelerator, boolean acceptCpuStateLoss,
+                                 boolean outsideService) {
     public ReplacementMode mode() {
         return copy ? ReplacementMode.COPY : ReplacementMode.SHARED;
     }

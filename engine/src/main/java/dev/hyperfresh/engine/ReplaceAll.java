@@ -56,7 +56,8 @@ final class ReplaceAll {
         List<Candidate> candidates = new ArrayList<>();
         hfvisors.forEach(i -> candidates.add(new HfvisorCandidate(engine, i, skipReason(i, build), launcher, window)));
         QemuReplaceRequest asked = binary == null ? null
-                : new QemuReplaceRequest(binary.path(), qemu.copy(), null, qemu.acceptCpuStateLoss());
+                : new QemuReplaceRequest(binary.path(), qemu.copy(), null, qemu.acceptCpuStateLoss(),
+                        qemu.outsideService());
         qemus.forEach(vm -> candidates.add(new QemuCandidate(qemuEngine, vm, skipReason(vm, binary), asked)));
         candidates.sort(Comparator.comparing(Candidate::name));
 

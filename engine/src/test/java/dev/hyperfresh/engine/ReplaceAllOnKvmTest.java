@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplaceAllOnKvmTest {
     private static final List<String> NAMES = List.of("a", "b", "c");
     private static final Duration WINDOW = Duration.ofMillis(1500);
-    private static final QemuReplaceRequest QEMU_AS_INSTALLED = new QemuReplaceRequest(null, false, null, false);
+    private static final QemuReplaceRequest QEMU_AS_INSTALLED = new QemuReplaceRequest(null, false, null, false, false);
 
     @TempDir
     Path root;

@@ -44,7 +44,7 @@ class ReplaceAllTest {
     @Test
     void nothingToReplaceIsSaid() {
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, dir.resolve("hfvisor"), Duration.ofSeconds(5)));
-        assertThatThrownBy(() -> engine.replaceAll(null, new QemuReplaceRequest(null, false, null, false),
+        assertThatThrownBy(() -> engine.replaceAll(null, new QemuReplaceRequest(null, false, null, false, false),
                 Duration.ofSeconds(1), ProgressListener.NONE))
                 .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
                 .hasMessage("no hfvisor instance or QEMU in " + dir + " to replace; `list` shows what runs");

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import jnr.ffi.Pointer;
 
 /**
@@ -20,6 +21,7 @@ public final class UnixSocket implements AutoCloseable {
     private static final int SOCK_STREAM = 1;
     private static final int SOCK_DGRAM = 2;
     static final int SOCK_CLOEXEC = 0x80000;
+    private static final int SOCK_NONBLOCK = 0x800;
     private static final int SOL_SOCKET = 1;
     private static final int SO_PEERCRED = 17;
     private static final int SO_RCVTIMEO = 20;
@@ -104,6 +106,29 @@ public final class UnixSocket implements AutoCloseable {
             throw e;
         }
         return new UnixSocket(fd);
+    }
+
+    /**
+     * Who listens on {@code path}, as the kernel records it at connect, before the listener accepts: the process
+     * that listened, its pid as this process's pid namespace numbers it (0 when it lives in one this process cannot
+     * see). The probe connection is closed unaccepted. Empty when the listener's backlog is full: the connect is
+     * non-blocking, never a wait on a busy listener.
+     *
+     * @throws SysException when nothing listens there
+     */
+    public static Optional<PeerCredentials> listenerOf(Path path) {
+        UnixAddress address = UnixAddress.of(path);
+        try (UnixSocket probe = new UnixSocket(new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX,
+                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket(AF_UNIX)"), "probe of " + path))) {
+            if (Sys.C.connect(probe.fd.get(), address.pointer(), address.length()) < 0) {
+                int errno = Sys.errno();
+                if (errno == Sys.EAGAIN) {
+                    return Optional.empty();
+                }
+                throw new SysException("connect(" + path + ")", errno);
+            }
+            return Optional.of(probe.peerCredentials());
+        }
     }
 
     /** A connected socket inherited from the process that started this one; takes ownership of {@code fd}. */

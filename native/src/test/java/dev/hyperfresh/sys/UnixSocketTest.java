@@ -172,6 +172,19 @@ class UnixSocketTest {
     }
 
     @Test
+    void theListenerOfASocketIsToldWithoutItAcceptingAndNoListenerIsAnError() throws Exception {
+        Path path = dir.resolve("probed.sock");
+        try (UnixServer server = UnixSocket.listen(path)) {
+            assertThat(UnixSocket.listenerOf(path)).hasValueSatisfying(peer -> {
+                assertThat(peer.pid()).isEqualTo(ProcessHandle.current().pid());
+                assertThat(peer.uid()).isEqualTo(Sys.C.geteuid());
+            });
+        }
+        assertThatThrownBy(() -> UnixSocket.listenerOf(path)).isInstanceOf(SysException.class)
+                .hasMessageContaining(path.toString());
+    }
+
+    @Test
     void closingAListenerWakesTheThreadWaitingInAccept() throws Exception {
         UnixServer server = UnixSocket.listen(dir.resolve("woken.sock"));
         CompletableFuture<Throwable> accepting = CompletableFuture.supplyAsync(() -> {

@@ -12,7 +12,9 @@ public final class NotReplaceableException extends RuntimeException {
         /** Only in-place (SHARED) replacement is impossible: an ordinary live migration works. */
         COPY_MODE,
         /** It would work but lose guest CPU state ({@link dev.hyperfresh.qemu.UncarriedCpuState}): if accepted. */
-        ACCEPT_CPU_STATE_LOSS
+        ACCEPT_CPU_STATE_LOSS,
+        /** It runs in a systemd service's cgroup: if the new QEMU may run outside the service. */
+        OUTSIDE_SERVICE
     }
 
     private final Remedy remedy;

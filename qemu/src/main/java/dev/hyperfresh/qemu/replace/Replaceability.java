@@ -6,7 +6,9 @@ import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.UncarriedCpuState;
 import dev.hyperfresh.qemu.replace.NotReplaceableException.Remedy;
+import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Namespaces;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.SysException;
 import java.io.IOException;
@@ -25,6 +27,8 @@ import java.util.stream.Stream;
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
  * would drop (unless the operator accepts the loss: it then becomes a warning), devices plugged in at run time that a
  * new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
+ * in this console's mount namespace (the files its command line names are the ones the new QEMU will open), not a
+ * systemd service's process (unless the operator lets the new QEMU run outside the service: see {@link #service}),
  * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an
  * offer against its own KVM and build, a different question: the two share no code.)
  */
@@ -32,6 +36,19 @@ final class Replaceability {
     private static final Set<String> MIGRATION_IDLE = Set.of("", "none", "completed", "failed", "cancelled");
 
     private Replaceability() {
+    }
+
+    /**
+     * The systemd service whose cgroup QEMU process {@code pid} is in, if any (a scope is not a service: it has no
+     * main process to end it, nor a restart). Not known when its cgroups cannot be read: the checks after this one
+     * speak for a QEMU gone meanwhile.
+     */
+    private static Optional<String> service(long pid) {
+        try {
+            return Cgroups.systemdService(Cgroups.of(pid));
+        } catch (IOException unknown) {
+            return Optional.empty();
+        }
     }
 
     static Plan check(QemuInstance source, ReplacementOptions options) {
@@ -53,6 +70,20 @@ final class Replaceability {
         if (!MIGRATION_IDLE.contains(migration)) {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
+        if (Namespaces.differ("mnt", info.pid())) {
+            throw new NotReplaceableException(vm + " runs in another mount namespace than this console (a"
+                    + " service's PrivateTmp= or other sandboxing, a container's): the files its command line names"
+                    + " are not the ones this console sees, and its new QEMU would start here. The VM is left as it"
+                    + " is; run hyperfresh in its mount namespace (nsenter -t " + info.pid() + " -m)");
+        }
+        service(info.pid()).filter(unit -> !options.outsideService()).ifPresent(unit -> {
+            throw new NotReplaceableException(vm + " runs in systemd's " + unit + ": once replaced, the old QEMU's"
+                    + " end is the service's end to systemd, which with Restart= starts this VM's QEMU again beside"
+                    + " the new one — over the same RAM file, disks and QMP socket. The VM is left as it is; run the"
+                    + " QEMU in a scope (systemd-run --scope, libvirt's machine scope), or, if the unit has no"
+                    + " Restart=, replace it anyway: the new QEMU then runs outside the service",
+                    Remedy.OUTSIDE_SERVICE);
+        });
         Optional<String> lost = UncarriedCpuState.of(info);
         if (lost.isPresent() && !options.acceptCpuStateLoss()) {
             throw new NotReplaceableException(vm + " would lose guest state in a replacement: " + lost.get()

@@ -18,7 +18,9 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.sys.Sys;
+import dev.hyperfresh.testkit.SystemdSandbox;
 import dev.hyperfresh.testkit.TestCgroup;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,6 +48,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -665,6 +668,85 @@ class QemuReplacementTest {
             }
         }
         log.assertClean();
+    }
+
+    /**
+     * A QEMU in a systemd service's cgroup is refused, the VM left as it is: its end would be the service's end to
+     * systemd, which with Restart= would start it again beside the new one. Allowed to run outside the service, the
+     * new QEMU takes the VM over there, and says where it runs.
+     */
+    @Test
+    void aQemuASystemdServiceRunsIsRefusedUnlessTheNewOneMayRunOutsideTheService() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        try (TestCgroup service = TestCgroup.service("qemu-test"); RunningVm vm = RunningVm.start(spec, dir)) {
+            service.put(vm.process().pid());
+            String unit = "qemu-test-" + ProcessHandle.current().pid() + ".service";
+            try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                log.awaitProgress(2, GUEST_PROGRESS);
+                assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                        ProgressListener.NONE)).isInstanceOfSatisfying(NotReplaceableException.class, e ->
+                                assertThat(e.remedy()).isEqualTo(NotReplaceableException.Remedy.OUTSIDE_SERVICE))
+                        .hasMessageContaining("QEMU pid " + vm.process().pid() + " runs in systemd's " + unit + ": ");
+                assertThat(qemu.info().status()).isEqualTo("running");
+                log.awaitProgress(2, GUEST_PROGRESS);
+
+                ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED)
+                        .withOutsideService(), ProgressListener.NONE);
+                assertThat(r.warnings()).singleElement().asString().contains("systemd's " + unit);
+                assertThat(service.holds(r.newPid())).isFalse();
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /**
+     * A QEMU in a mount namespace of its own (a service's PrivateTmp=, a container's) is refused: the files its
+     * command line names are not this console's.
+     */
+    @Test
+    void aQemuInAnotherMountNamespaceIsRefused() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        List<String> argv = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private"));
+        argv.addAll(spec.commandLine());
+        QemuProcess process = QemuProcess.start(argv, dir.resolve("vm.qmp.log"));
+        process.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
+        try (RunningVm vm = new RunningVm(spec, process); QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                    ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
+                    .hasMessageContaining("QEMU pid " + qemu.pid() + " runs in another mount namespace");
+            assertThat(qemu.info().status()).isEqualTo("running");
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+    }
+
+    /**
+     * A QEMU in another pid namespace — here one real systemd runs as PID 1 of a sandbox, as a container's — names
+     * its vCPU threads by numbers that mean other processes here: attaching to it is refused, never taken for
+     * whatever process has that number.
+     */
+    @Test
+    void aQemuInAnotherPidNamespaceIsNotTakenForAProcessOfThisOne() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        String unit = "qemu-test.service";
+        String execStart = spec.commandLine().stream().map(a -> '"' + a.replace("%", "%%") + '"')
+                .collect(Collectors.joining(" "));
+        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
+                Map.of(unit, "[Unit]\nDefaultDependencies=no\n[Service]\nExecStart=" + execStart + "\n"))) {
+            systemd.systemctl("start", unit);
+            for (int i = 0; i < 300 && !Files.exists(spec.qmpSocket()); i++) {
+                Thread.sleep(100);
+            }
+            assertThatThrownBy(() -> QemuInstance.attach(spec.qmpSocket())).isInstanceOf(QmpIoException.class)
+                    .hasMessageContaining("runs in another pid namespace than this console");
+            assertThat(systemd.show(unit, "ActiveState")).containsEntry("ActiveState", "active");
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
     }
 
     /** After the commit a file that cannot be written (here the pid file) is a warning: the new QEMU runs the VM. */
