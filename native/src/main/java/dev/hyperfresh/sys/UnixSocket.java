@@ -67,13 +67,7 @@ public final class UnixSocket implements AutoCloseable {
     public static UnixSocket connect(Path path) {
         UnixAddress address = UnixAddress.of(path);
         Fd fd = open("unix socket connected to " + path);
-        int r = Sys.C.connect(fd.get(), address.pointer(), address.length());
-        if (r < 0) {
-            SysException e = new SysException("connect(" + path + ")", Sys.errno());
-            fd.close();
-            throw e;
-        }
-        return new UnixSocket(fd);
+        return checked(fd, Sys.C.connect(fd.get(), address.pointer(), address.length()), "connect(" + path + ")");
     }
 
     /**
@@ -82,14 +76,8 @@ public final class UnixSocket implements AutoCloseable {
      */
     public static UnixSocket datagramTo(String address) {
         UnixAddress to = UnixAddress.of(address);
-        Fd fd = new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
-                "socket(AF_UNIX, SOCK_DGRAM)"), "datagram socket to " + address);
-        if (Sys.C.connect(fd.get(), to.pointer(), to.length()) < 0) {
-            SysException e = new SysException("connect(" + address + ")", Sys.errno());
-            fd.close();
-            throw e;
-        }
-        return new UnixSocket(fd);
+        Fd fd = open(SOCK_DGRAM, "datagram socket to " + address);
+        return checked(fd, Sys.C.connect(fd.get(), to.pointer(), to.length()), "connect(" + address + ")");
     }
 
     /**
@@ -98,10 +86,14 @@ public final class UnixSocket implements AutoCloseable {
      */
     public static UnixSocket datagramAt(String address) {
         UnixAddress at = UnixAddress.of(address);
-        Fd fd = new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
-                "socket(AF_UNIX, SOCK_DGRAM)"), "datagram socket at " + address);
-        if (Sys.C.bind(fd.get(), at.pointer(), at.length()) < 0) {
-            SysException e = new SysException("bind(" + address + ")", Sys.errno());
+        Fd fd = open(SOCK_DGRAM, "datagram socket at " + address);
+        return checked(fd, Sys.C.bind(fd.get(), at.pointer(), at.length()), "bind(" + address + ")");
+    }
+
+    /** {@code fd} as a socket once {@code call} returned {@code result}; else closed, and the call's error thrown. */
+    private static UnixSocket checked(Fd fd, int result, String call) {
+        if (result < 0) {
+            SysException e = new SysException(call, Sys.errno());
             fd.close();
             throw e;
         }
@@ -118,8 +110,7 @@ public final class UnixSocket implements AutoCloseable {
      */
     public static Optional<PeerCredentials> listenerOf(Path path) {
         UnixAddress address = UnixAddress.of(path);
-        try (UnixSocket probe = new UnixSocket(new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX,
-                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket(AF_UNIX)"), "probe of " + path))) {
+        try (UnixSocket probe = new UnixSocket(open(SOCK_STREAM | SOCK_NONBLOCK, "probe of " + path))) {
             if (Sys.C.connect(probe.fd.get(), address.pointer(), address.length()) < 0) {
                 int errno = Sys.errno();
                 if (errno == Sys.EAGAIN) {
@@ -145,8 +136,11 @@ public final class UnixSocket implements AutoCloseable {
     }
 
     static Fd open(String what) {
-        return new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket(AF_UNIX)"),
-                what);
+        return open(SOCK_STREAM, what);
+    }
+
+    private static Fd open(int type, String what) {
+        return new Fd(Sys.check(Sys.C.socket(UnixAddress.AF_UNIX, type | SOCK_CLOEXEC, 0), "socket(AF_UNIX)"), what);
     }
 
     /**
