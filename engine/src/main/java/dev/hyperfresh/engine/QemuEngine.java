@@ -16,6 +16,8 @@ import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
 import dev.hyperfresh.qemu.replace.ResetAction;
+import dev.hyperfresh.sys.Fd;
+import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -135,12 +137,14 @@ public final class QemuEngine {
         Path socket = socket(target);
         String name = name(socket);
         long pid;
+        Fd process;   // the QEMU itself, whichever process has its number by the time it has ended
         try (QemuInstance qemu = connect(socket)) {
             if (INMIGRATE.equals(status(qemu))) {
                 throw EngineException.precondition("cannot stop QEMU " + name + ": it is receiving a migration (a"
                         + " replacement's new QEMU), which ends it if it fails");
             }
             pid = qemu.pid();
+            process = Pidfd.open((int) pid);
             try {
                 qemu.qmp().execute("quit");
             } catch (RuntimeException ending) {
@@ -151,13 +155,11 @@ public final class QemuEngine {
         } catch (RuntimeException e) {
             throw EngineException.failed("QEMU " + name + " stopped answering: " + e.getMessage());
         }
-        long deadline = System.nanoTime() + STOP_WAIT.toNanos();
-        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-            if (System.nanoTime() - deadline > 0) {
+        try (process) {
+            if (!Pidfd.awaitExit(process, (int) STOP_WAIT.toMillis())) {
                 throw EngineException.failed("QEMU " + name + " (pid " + pid + ") still runs " + STOP_WAIT.toSeconds()
                         + " s after `quit`");
             }
-            sleep(name);
         }
     }
 
