@@ -32,9 +32,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -540,7 +540,8 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
      * The host ends this instance (SIGTERM, e.g. its own shutdown): each running VM whose guest listens gets its ACPI
      * power button pressed, as libvirt-guests does, and this waits up to {@link #shutdownTimeout} for them to power
      * off; the caller then closes what still runs. Nothing is pressed on a standby, during a handover or with a zero
-     * timeout.
+     * timeout; the service manager this instance runs under, if any, hears that it stops (but for a standby and
+     * during a handover, whose instance is not the service's main process or is about to hand it on).
      *
      * @return the VMs asked to shut down
      */
@@ -552,17 +553,15 @@ public final class Hfvisor implements ControlHandler, StandbyHost, AutoCloseable
             if (standby || handingOver || handover != null || committed) {
                 return List.of();
             }
-            if (service != null) {
-                service.stopping();
-            }
-            if (timeout.isZero()) {
-                return List.of();
-            }
             for (HostedVm h : vms.values()) {
-                if (h.vm().powerButtonObjection() == null) {
+                if (!timeout.isZero() && h.vm().powerButtonObjection() == null) {
                     asked.add(h.vm());
                 }
             }
+        }
+        ServiceUnit s = service;
+        if (s != null) {
+            s.stopping();
         }
         for (VirtualMachine v : asked) {
             try {
