@@ -25,16 +25,7 @@ final class UnixAddress {
 
     /** @throws IllegalArgumentException when the path does not fit sun_path with its terminating NUL */
     static UnixAddress of(Path path) {
-        byte[] bytes = path.toString().getBytes(PATH_ENCODING);
-        if (bytes.length + 1 > SUN_PATH_BYTES) {
-            throw new IllegalArgumentException("unix socket path is " + bytes.length + " bytes, the kernel allows "
-                    + (SUN_PATH_BYTES - 1) + ": " + path);
-        }
-        // Zeroed memory, so the NUL terminator is already there.
-        Pointer sockaddr = Sys.allocate(SUN_PATH_OFFSET + SUN_PATH_BYTES);
-        sockaddr.putShort(0, (short) AF_UNIX);
-        sockaddr.put(SUN_PATH_OFFSET, bytes, 0, bytes.length);
-        return new UnixAddress(sockaddr, SUN_PATH_OFFSET + bytes.length + 1);
+        return encoded(path.toString().getBytes(PATH_ENCODING), 0, "unix socket path", path.toString());
     }
 
     /**
@@ -42,18 +33,25 @@ final class UnixAddress {
      * (sun_path starts with a NUL; the name is not NUL-terminated, its length is the address's).
      */
     static UnixAddress of(String address) {
-        if (!address.startsWith("@")) {
-            return of(Path.of(address));
+        return address.startsWith("@")
+                ? encoded(address.substring(1).getBytes(PATH_ENCODING), 1, "abstract unix socket name", address)
+                : of(Path.of(address));
+    }
+
+    /**
+     * {@code bytes} at {@code sun_path[at]}: a path at 0, its terminating NUL after it, an abstract name at 1, after
+     * its leading NUL; either way the address is one byte longer than the bytes.
+     */
+    private static UnixAddress encoded(byte[] bytes, int at, String what, String shown) {
+        if (bytes.length + 1 > SUN_PATH_BYTES) {
+            throw new IllegalArgumentException(what + " is " + bytes.length + " bytes, the kernel allows "
+                    + (SUN_PATH_BYTES - 1) + ": " + shown);
         }
-        byte[] name = address.substring(1).getBytes(PATH_ENCODING);
-        if (name.length + 1 > SUN_PATH_BYTES) {
-            throw new IllegalArgumentException("abstract unix socket name is " + name.length + " bytes, the kernel"
-                    + " allows " + (SUN_PATH_BYTES - 1) + ": " + address);
-        }
+        // Zeroed memory, so the NUL before or after the bytes is already there.
         Pointer sockaddr = Sys.allocate(SUN_PATH_OFFSET + SUN_PATH_BYTES);
         sockaddr.putShort(0, (short) AF_UNIX);
-        sockaddr.put(SUN_PATH_OFFSET + 1, name, 0, name.length);
-        return new UnixAddress(sockaddr, SUN_PATH_OFFSET + 1 + name.length);
+        sockaddr.put(SUN_PATH_OFFSET + at, bytes, 0, bytes.length);
+        return new UnixAddress(sockaddr, SUN_PATH_OFFSET + 1 + bytes.length);
     }
 
     Pointer pointer() {
