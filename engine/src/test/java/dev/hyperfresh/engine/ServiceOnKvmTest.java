@@ -174,18 +174,20 @@ class ServiceOnKvmTest {
     }
 
     private static String receive(UnixSocket socket) {
-        socket.setReceiveTimeout(RealInstances.PATIENCE.toMillis());
+        return receive(socket, RealInstances.PATIENCE.toMillis());
+    }
+
+    private static String receive(UnixSocket socket, long timeoutMs) {
+        socket.setReceiveTimeout(timeoutMs);
         byte[] buf = new byte[4096];
         return new String(buf, 0, socket.receive(buf, 0).length(), StandardCharsets.UTF_8);
     }
 
     private static List<String> drain(UnixSocket socket) {
         List<String> left = new ArrayList<>();
-        socket.setReceiveTimeout(200);
-        byte[] buf = new byte[4096];
         try {
             while (true) {
-                left.add(new String(buf, 0, socket.receive(buf, 0).length(), StandardCharsets.UTF_8));
+                left.add(receive(socket, 200));
             }
         } catch (SysException timedOut) {
             return left;

@@ -38,8 +38,8 @@ public final class SystemdSandbox implements AutoCloseable {
               mount -t tmpfs tmpfs /run
               mount -t cgroup2 cgroup2 /sys/fs/cgroup
               exec env SYSTEMD_UNIT_PATH="$1/units" container=hyperfresh-test \\
-                /lib/systemd/systemd --system --unit=hf.target --log-target=console --show-status=0
-            ' sh "$DIR"
+                "$2" --system --unit=hf.target --log-target=console --show-status=0
+            ' sh "$DIR" "$2"
             """;
 
     private final Path dir;
@@ -63,7 +63,7 @@ public final class SystemdSandbox implements AutoCloseable {
             Files.writeString(unitDir.resolve(unit.getKey()), unit.getValue());
         }
         Path script = Files.writeString(dir.resolve("start-systemd"), START);
-        Process unshare = new ProcessBuilder("sh", script.toString(), dir.toString())
+        Process unshare = new ProcessBuilder("sh", script.toString(), dir.toString(), SYSTEMD)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("systemd.log").toFile()).start();
         SystemdSandbox sandbox = null;
         long deadline = System.nanoTime() + 30_000_000_000L;
