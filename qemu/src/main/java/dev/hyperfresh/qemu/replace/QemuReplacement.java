@@ -167,7 +167,7 @@ public final class QemuReplacement {
         if (guard != null && owner != standby.pid()) {
             guard.watch(owner);
         }
-        // where the old QEMU is (libvirt's machine scope, the limits set on it), not in this console's cgroups
+        // where the old QEMU is (its scope, the limits set on it), not in this console's cgroups
         for (String problem : Succession.follow(owner, plan.source().pid(), false)) {
             notFollowed.add("the new QEMU (pid " + owner + "): " + problem);
         }

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
 /**
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
- * would drop (unless the operator accepts the loss: it then becomes a warning), devices plugged in at run time that a
+ * would drop (unless the operator accepts the loss: it then becomes a warning), no other program managing it through
+ * its monitors (libvirt: {@link MonitorClients}), devices plugged in at run time that a
  * new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
  * in this console's mount namespace (the files its command line names are the ones the new QEMU will open), not a
  * systemd service's process (unless the operator lets the new QEMU run outside the service: see {@link #service}),
@@ -70,6 +71,8 @@ final class Replaceability {
         if (!MIGRATION_IDLE.contains(migration)) {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
+        QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
+        refuseManaged(MonitorClients.of(source, asStarted), vm);
         if (Namespaces.differ("mnt", info.pid())) {
             throw new NotReplaceableException(vm + " runs in another mount namespace than this console (a"
                     + " service's PrivateTmp= or other sandboxing, a container's): the files its command line names"
@@ -80,7 +83,7 @@ final class Replaceability {
             throw new NotReplaceableException(vm + " runs in systemd's " + unit + ": once replaced, the old QEMU's"
                     + " end is the service's end to systemd, which with Restart= starts this VM's QEMU again beside"
                     + " the new one — over the same RAM file, disks and QMP socket. The VM is left as it is; run the"
-                    + " QEMU in a scope (systemd-run --scope, libvirt's machine scope), or, if the unit has no"
+                    + " QEMU in a scope (systemd-run --scope), or, if the unit has no"
                     + " Restart=, replace it anyway: the new QEMU then runs outside the service",
                     Remedy.OUTSIDE_SERVICE);
         });
@@ -90,7 +93,6 @@ final class Replaceability {
                     + ". The VM is left as it is; replace it anyway only if its guest does not use AVX or can live"
                     + " with the loss", Remedy.ACCEPT_CPU_STATE_LOSS);
         }
-        QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
         OldBackends backends = OldBackends.of(source);
         Unplugged unplugged = Unplugged.of(source, asStarted, backends);
         QemuArgs running = unplugged.kept();
@@ -127,6 +129,30 @@ final class Replaceability {
             pidfd.close();
             throw e;
         }
+    }
+
+    /**
+     * Refuses a QEMU another program manages through its monitor: the old QEMU's end is the VM's end to it. libvirt
+     * is refused even while no daemon is connected, as it reconnects to the QEMUs it started when it comes back.
+     */
+    private static void refuseManaged(MonitorClients monitors, String vm) {
+        if (monitors.libvirt()) {
+            String holder = monitors.clients().stream().filter(MonitorClients.Client::libvirt).findFirst()
+                    .map(c -> c.who() + " holds its monitor " + c.monitor())
+                    .orElse("its monitor " + MonitorClients.LIBVIRT_MONITOR + " is libvirt's");
+            throw new NotReplaceableException(vm + " is run by libvirt (" + holder + "), which knows a domain by its"
+                    + " QEMU process: it would take the old QEMU's end for the domain's crash, tear down what it set"
+                    + " up for it around the new QEMU (cgroups, the files' ownership, its machine scope with what"
+                    + " runs in it) and could start the domain again beside it. The VM is left as it is; move a"
+                    + " libvirt domain by libvirt's own means (virsh migrate to another host, virsh save and"
+                    + " restore)");
+        }
+        monitors.clients().stream().findFirst().ifPresent(c -> {
+            throw new NotReplaceableException(vm + " has " + c.who() + " on its monitor " + c.monitor()
+                    + " (" + c.where() + "): a program managing a QEMU through its monitor sees that connection"
+                    + " end with the old QEMU and may take it for the VM's end. The VM is left as it is; disconnect"
+                    + " it first (the new QEMU listens on the same socket again)");
+        });
     }
 
     /** One of the old QEMU's descriptors the new one is to share (a tap, a listening socket). */

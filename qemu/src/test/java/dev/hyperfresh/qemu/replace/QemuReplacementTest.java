@@ -10,6 +10,7 @@ import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.FakeBridgeHelperMain;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
+import dev.hyperfresh.qemu.testing.LibvirtDomain;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import dev.hyperfresh.qemu.testing.Vnc;
@@ -20,6 +21,7 @@ import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.sys.Sys;
+import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.SystemdSandbox;
 import dev.hyperfresh.testkit.TestCgroup;
 import java.io.IOException;
@@ -701,6 +703,72 @@ class QemuReplacementTest {
             TestQemu.killAllIn(dir);
         }
         log.assertClean();
+    }
+
+    /**
+     * A program on another of the QEMU's QMP monitors (here a python3 holding a second QMP socket) would see its
+     * connection end with the old QEMU: refused, naming it, until it disconnects; then replaced, the new QEMU
+     * answering there. A person on the human monitor is no such program (the tap test keeps one connected).
+     */
+    @Test
+    void aProgramOnAnotherQmpMonitorIsNamedAndTheQemuRefusedUntilItDisconnects() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        Path second = dir.resolve("manager.qmp");
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        try (RunningVm vm = RunningVm.start(spec, dir, List.of("-qmp", "unix:" + second + ",server=on,wait=off"));
+             QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            Process manager = new ProcessBuilder("python3", "-c", "import socket, sys\n"
+                    + "s = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.recv(4096)\n"
+                    + "print('connected', flush=True)\nsys.stdin.read()\n", second.toString()).start();
+            try {
+                assertThat(manager.inputReader().readLine()).isEqualTo("connected");
+                assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                        ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
+                        .hasMessageContaining("QEMU pid " + vm.process().pid() + " has python3 (pid "
+                                + manager.pid() + ") on its monitor compat_monitor1 (" + second + ")");
+                assertThat(qemu.info().status()).isEqualTo("running");
+            } finally {
+                manager.destroy();
+                manager.waitFor();
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+            ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                    ProgressListener.NONE);
+            try (QemuInstance again = QemuInstance.attach(second)) {
+                assertThat(again.pid()).isEqualTo(r.newPid());
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /**
+     * A QEMU libvirt runs — real libvirt, its QEMU driver in virt-qemu-run — is refused before anything starts,
+     * naming libvirt, although it also lives in a mount namespace of libvirt's (whose refusal would send the
+     * operator into it): replaced, libvirt would take the old QEMU's end for the domain's crash.
+     */
+    @Test
+    void aQemuLibvirtRunsIsRefusedNamingLibvirt() throws IOException {
+        Prerequisite.require(LibvirtDomain.missing());
+        try (LibvirtDomain domain = LibvirtDomain.start(dir, "lvtest", "cpus=1 mem_pct=10 hb_ms=50")) {
+            HeartbeatLog log = new HeartbeatLog(domain.debugLog(), 1);
+            try (QemuInstance qemu = QemuInstance.attach(domain.qmpSocket())) {
+                log.awaitProgress(2, GUEST_PROGRESS);
+                assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                        ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
+                        .hasMessageContaining("QEMU pid " + qemu.pid() + " (VM lvtest) is run by libvirt"
+                                + " (virt-qemu-run (pid " + domain.libvirtPid() + ") holds its monitor charmonitor)")
+                        .hasMessageContaining("virsh migrate");
+                assertThat(qemu.info().status()).isEqualTo("running");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+            assertThat(domain.running()).isTrue();
+            log.assertClean();
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
     }
 
     /**
