@@ -3,6 +3,7 @@ package dev.hyperfresh.sys;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -23,12 +24,26 @@ public final class ProcStatus {
 
     /** The number at the start of field {@code name} of {@code file}, a {@code Name: value} file of /proc. */
     public static OptionalLong number(Path file, String name) throws IOException {
+        return text(file, name).map(v -> OptionalLong.of(Long.parseLong(v.split("\\s+")[0])))
+                .orElse(OptionalLong.empty());
+    }
+
+    /** Process {@code pid}'s program name ({@code Name:}, the kernel's comm, 15 characters at most); empty if gone. */
+    public static Optional<String> name(long pid) {
+        try {
+            return text(Path.of("/proc", Long.toString(pid), "status"), "Name");
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<String> text(Path file, String name) throws IOException {
         String prefix = name + ":";
         for (String line : Files.readAllLines(file)) {
             if (line.startsWith(prefix)) {
-                return OptionalLong.of(Long.parseLong(line.substring(prefix.length()).strip().split("\\s+")[0]));
+                return Optional.of(line.substring(prefix.length()).strip());
             }
         }
-        return OptionalLong.empty();
+        return Optional.empty();
     }
 }

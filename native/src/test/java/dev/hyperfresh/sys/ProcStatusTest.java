@@ -15,6 +15,18 @@ class ProcStatusTest {
     }
 
     @Test
+    void namesAProcessByItsProgramAndAGoneOneByNothing() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        try {
+            assertThat(ProcStatus.name(sleeper.pid())).hasValue("sleep");
+        } finally {
+            sleeper.destroy();
+            sleeper.waitFor();
+        }
+        assertThat(ProcStatus.name(999_999_999)).isEmpty();
+    }
+
+    @Test
     void aProcessThatIsGoneIsAnError() {
         assertThatThrownBy(() -> ProcStatus.number("999999999", "Tgid")).isInstanceOf(NoSuchFileException.class);
     }

@@ -3,10 +3,13 @@ package dev.hyperfresh.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hyperfresh.qemu.qmp.QmpIoException;
+import dev.hyperfresh.qemu.qmp.QmpTimeoutException;
 import dev.hyperfresh.qemu.replace.NotReplaceableException;
 import dev.hyperfresh.qemu.replace.QemuReplacement;
 import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
+import dev.hyperfresh.qemu.testing.ForeignClient;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
 import java.nio.file.Path;
@@ -77,6 +80,17 @@ class QemuInstanceTest {
             List<QemuDirectory.Entry> entries = QemuDirectory.survey(dir, Duration.ofSeconds(2));
             assertThat(entries.get(0).info()).isNotNull();
             assertThat(entries.get(1).problem()).contains("another client may hold this QMP socket");
+        }
+    }
+
+    /** A socket another program holds is named at once, not after the greeting's whole time-out. */
+    @Test
+    void aSocketAnotherProgramHoldsIsNamedAtOnce() {
+        try (ForeignClient holder = ForeignClient.connect(private_.spec().qmpSocket())) {
+            assertThatThrownBy(() -> QemuInstance.attach(private_.spec().qmpSocket()))
+                    .isInstanceOf(QmpIoException.class).isNotInstanceOf(QmpTimeoutException.class).hasMessage("the QMP socket "
+                            + private_.spec().qmpSocket() + " is taken: python3 (pid " + holder.pid() + ") is connected"
+                            + " to it, and QEMU serves one QMP client at a time; try again once it has disconnected");
         }
     }
 

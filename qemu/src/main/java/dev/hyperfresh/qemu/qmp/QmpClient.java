@@ -34,6 +34,8 @@ import java.util.function.Consumer;
 public final class QmpClient implements AutoCloseable {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How long a greeting may take before the socket's holder is looked for: a free QEMU greets at once. */
+    private static final Duration HOLDER_CHECK = Duration.ofMillis(200);
 
     private final Path socket;
     private final SocketChannel channel;
@@ -162,7 +164,18 @@ public final class QmpClient implements AutoCloseable {
     }
 
     private void awaitGreeting(Duration timeout) {
-        JsonNode hello = await(greeting, timeout, "the greeting");
+        JsonNode hello;
+        try {
+            hello = await(greeting, timeout.compareTo(HOLDER_CHECK) < 0 ? timeout : HOLDER_CHECK, "the greeting");
+        } catch (QmpTimeoutException notYet) {
+            if (timeout.compareTo(HOLDER_CHECK) <= 0) {
+                throw notYet;
+            }
+            BusySocket.holder(socket).ifPresent(held -> {
+                throw new QmpIoException(held);
+            });
+            hello = await(greeting, timeout, "the greeting");
+        }
         if (!hello.has("version")) {
             throw new QmpIoException(socket + " is not a QMP socket: its greeting was " + hello);
         }

@@ -2,14 +2,12 @@ package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.QemuInstance;
-import dev.hyperfresh.sys.Fd;
-import dev.hyperfresh.sys.Pidfd;
-import dev.hyperfresh.sys.SysException;
-import dev.hyperfresh.sys.UnixSocket;
+import dev.hyperfresh.sys.ProcStatus;
+import dev.hyperfresh.sys.SocketPeers;
+import dev.hyperfresh.sys.UnixSocket.PeerCredentials;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Who else is connected to a QEMU's monitors than this console: above all libvirt, which knows a domain by its QEMU
@@ -28,18 +25,13 @@ import java.util.Set;
  * QEMU's sockets is that connection; its peer's credentials through a duplicate taken with pidfd_getfd).
  */
 record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
-    /** The id libvirt gives the monitor of every QEMU it starts, and its daemon reconnects to when it restarts. */
-    static final String LIBVIRT_MONITOR = "charmonitor";
-    private static final Set<String> LIBVIRT_PROGRAMS = Set.of("libvirtd", "virtqemud", "virt-qemu-run");
     private static final String COMPAT_MONITOR = "compat_monitor";
     private static final String DISCONNECTED = "disconnected:";
-    private static final int UNIX_LISTENING = 0x10000;
-    private static final String UNIX_CONNECTED = "03";
 
     /** A program on monitor {@code monitor} ({@code where}: its socket); pid 0 where the kernel did not say. */
     record Client(String monitor, String where, long pid, String program) {
         boolean libvirt() {
-            return LIBVIRT_PROGRAMS.contains(program);
+            return Libvirt.isLibvirt(program);
         }
 
         String who() {
@@ -71,7 +63,7 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
                 clients.addAll(onSocket(source.pid(), label, socket.get(), source.info().qmpSocket()));
             }
         }
-        return new MonitorClients(monitors.containsKey(LIBVIRT_MONITOR), clients);
+        return new MonitorClients(monitors.containsKey(Libvirt.MONITOR), clients);
     }
 
     /** Whether libvirt runs this QEMU: it started it, or holds one of its monitors. */
@@ -124,67 +116,17 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
     }
 
     /**
-     * The connections QEMU accepted on {@code socket}: its connected sockets bearing that address
-     * (/proc/PID/net/unix), each peer's pid as the kernel recorded it at connect. A client whose pid cannot be read
-     * (another user's QEMU, a connection closed meanwhile) is still one.
+     * The connections QEMU accepted on {@code socket} but this process's, each peer named. A client whose pid cannot
+     * be read (another user's QEMU, a connection closed meanwhile) is still one, unless the socket is {@code ours}.
      */
     private static List<Client> onSocket(long pid, String label, Path socket, Path ours) {
-        Map<String, Integer> fds = socketFds(pid);
-        List<Client> clients = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "net", "unix"),
-                    StandardCharsets.UTF_8)) {
-                String[] f = line.strip().split("\\s+", 8);
-                if (f.length == 8 && f[7].equals(socket.toString()) && f[5].equals(UNIX_CONNECTED)
-                        && (Integer.parseInt(f[3], 16) & UNIX_LISTENING) == 0 && fds.containsKey(f[6])) {
-                    clients.add(peer(pid, fds.get(f[6]), label, socket));
-                }
-            }
-        } catch (IOException | NumberFormatException unreadable) {
-            // not ours to read: query-chardev said a client is there
-        }
-        if (clients.isEmpty() && !isSameFile(socket, ours)) {
-            clients.add(new Client(label, socket.toString(), 0, ""));
+        List<PeerCredentials> peers = SocketPeers.acceptedBy(pid, socket);
+        if (peers.isEmpty() && !isSameFile(socket, ours)) {
+            // query-chardev said a client is there
+            return List.of(new Client(label, socket.toString(), 0, ""));
         }
         long self = ProcessHandle.current().pid();
-        return clients.stream().filter(c -> c.pid() != self).toList();
-    }
-
-    private static Client peer(long pid, int fd, String label, Path socket) {
-        try (Fd qemu = Pidfd.open((int) pid); UnixSocket connection = UnixSocket.adopt(Pidfd.getFd(qemu, fd))) {
-            long peer = connection.peerCredentials().pid();
-            return new Client(label, socket.toString(), peer, peer == 0 ? "" : program(peer));
-        } catch (SysException unreachable) {
-            return new Client(label, socket.toString(), 0, "");
-        }
-    }
-
-    private static String program(long pid) {
-        try {
-            return Files.readString(Path.of("/proc", Long.toString(pid), "comm"), StandardCharsets.UTF_8).strip();
-        } catch (IOException gone) {
-            return "a process since gone";
-        }
-    }
-
-    /** The process's sockets: inode → descriptor. */
-    private static Map<String, Integer> socketFds(long pid) {
-        Map<String, Integer> fds = new HashMap<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "fd"))) {
-            for (Path entry : entries) {
-                try {
-                    String target = Files.readSymbolicLink(entry).toString();
-                    if (target.startsWith("socket:[")) {
-                        fds.put(target.substring(8, target.length() - 1), Integer.parseInt(
-                                entry.getFileName().toString()));
-                    }
-                } catch (IOException closedMeanwhile) {
-                    // not a client then
-                }
-            }
-        } catch (IOException notOurs) {
-            // no access: the clients stay unnamed
-        }
-        return fds;
+        return peers.stream().filter(p -> p.pid() != self).map(p -> new Client(label, socket.toString(), p.pid(),
+                p.pid() == 0 ? "" : ProcStatus.name(p.pid()).orElse("a process since gone"))).toList();
     }
 }

@@ -1,6 +1,7 @@
 package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
@@ -139,13 +140,12 @@ final class Replaceability {
         if (monitors.libvirt()) {
             String holder = monitors.clients().stream().filter(MonitorClients.Client::libvirt).findFirst()
                     .map(c -> c.who() + " holds its monitor " + c.monitor())
-                    .orElse("its monitor " + MonitorClients.LIBVIRT_MONITOR + " is libvirt's");
+                    .orElse("its monitor " + Libvirt.MONITOR + " is libvirt's");
             throw new NotReplaceableException(vm + " is run by libvirt (" + holder + "), which knows a domain by its"
                     + " QEMU process: it would take the old QEMU's end for the domain's crash, tear down what it set"
                     + " up for it around the new QEMU (cgroups, the files' ownership, its machine scope with what"
-                    + " runs in it) and could start the domain again beside it. The VM is left as it is; move a"
-                    + " libvirt domain by libvirt's own means (virsh migrate to another host, virsh save and"
-                    + " restore)");
+                    + " runs in it) and could start the domain again beside it. The VM is left as it is; "
+                    + Libvirt.ITS_OWN_MEANS);
         }
         monitors.clients().stream().findFirst().ifPresent(c -> {
             throw new NotReplaceableException(vm + " has " + c.who() + " on its monitor " + c.monitor()

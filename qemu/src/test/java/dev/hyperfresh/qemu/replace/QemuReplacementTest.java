@@ -9,6 +9,7 @@ import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.FakeBridgeHelperMain;
+import dev.hyperfresh.qemu.testing.ForeignClient;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.LibvirtDomain;
 import dev.hyperfresh.qemu.testing.RunningVm;
@@ -711,25 +712,18 @@ class QemuReplacementTest {
      * answering there. A person on the human monitor is no such program (the tap test keeps one connected).
      */
     @Test
-    void aProgramOnAnotherQmpMonitorIsNamedAndTheQemuRefusedUntilItDisconnects() throws Exception {
+    void aProgramOnAnotherQmpMonitorIsNamedAndTheQemuRefusedUntilItDisconnects() {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         Path second = dir.resolve("manager.qmp");
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
         try (RunningVm vm = RunningVm.start(spec, dir, List.of("-qmp", "unix:" + second + ",server=on,wait=off"));
              QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
-            Process manager = new ProcessBuilder("python3", "-c", "import socket, sys\n"
-                    + "s = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.recv(4096)\n"
-                    + "print('connected', flush=True)\nsys.stdin.read()\n", second.toString()).start();
-            try {
-                assertThat(manager.inputReader().readLine()).isEqualTo("connected");
+            try (ForeignClient manager = ForeignClient.connect(second)) {
                 assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
                         ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
                         .hasMessageContaining("QEMU pid " + vm.process().pid() + " has python3 (pid "
                                 + manager.pid() + ") on its monitor compat_monitor1 (" + second + ")");
                 assertThat(qemu.info().status()).isEqualTo("running");
-            } finally {
-                manager.destroy();
-                manager.waitFor();
             }
             log.awaitProgress(2, GUEST_PROGRESS);
             ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
@@ -747,7 +741,8 @@ class QemuReplacementTest {
     /**
      * A QEMU libvirt runs — real libvirt, its QEMU driver in virt-qemu-run — is refused before anything starts,
      * naming libvirt, although it also lives in a mount namespace of libvirt's (whose refusal would send the
-     * operator into it): replaced, libvirt would take the old QEMU's end for the domain's crash.
+     * operator into it): replaced, libvirt would take the old QEMU's end for the domain's crash. Attaching to
+     * libvirt's own monitor, which libvirt holds, says so at once.
      */
     @Test
     void aQemuLibvirtRunsIsRefusedNamingLibvirt() throws IOException {
@@ -763,6 +758,9 @@ class QemuReplacementTest {
                         .hasMessageContaining("virsh migrate");
                 assertThat(qemu.info().status()).isEqualTo("running");
             }
+            assertThatThrownBy(() -> QemuInstance.attach(domain.monitorSocket())).isInstanceOf(QmpIoException.class)
+                    .hasMessageContaining("the QMP socket " + domain.monitorSocket() + " is taken: virt-qemu-run (pid "
+                            + domain.libvirtPid() + ") is connected to it").hasMessageContaining("libvirt's monitor");
             log.awaitProgress(2, GUEST_PROGRESS);
             assertThat(domain.running()).isTrue();
             log.assertClean();

@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An hfguest VM run by real libvirt: its QEMU driver embedded in {@code virt-qemu-run} (libvirt's own tool for a
- * domain without a daemon), which starts QEMU as libvirt does — its monitor, its cgroups, its mount namespace — keeps
- * the monitor connection while the domain runs, and ends when QEMU does. Its state lives under the test's directory;
+ * domain without a daemon), which starts QEMU as libvirt does — its monitor, its cgroups, its mount namespace —,
+ * keeps the monitor connection while the domain runs, and ends when QEMU does. Its state lives under the test's directory;
  * the domain has a QMP socket of the test's besides libvirt's monitor, as an operator adds one
  * ({@code <qemu:commandline>}). Closing stops virt-qemu-run, which destroys the domain.
  */
@@ -19,11 +19,15 @@ public final class LibvirtDomain implements AutoCloseable {
     private static final Path VIRT_QEMU_RUN = Path.of("/usr/bin/virt-qemu-run");
 
     private final Process runner;
+    private final Path root;
+    private final String name;
     private final Path qmpSocket;
     private final Path debugLog;
 
-    private LibvirtDomain(Process runner, Path qmpSocket, Path debugLog) {
+    private LibvirtDomain(Process runner, Path root, String name, Path qmpSocket, Path debugLog) {
         this.runner = runner;
+        this.root = root;
+        this.name = name;
         this.qmpSocket = qmpSocket;
         this.debugLog = debugLog;
     }
@@ -74,7 +78,7 @@ public final class LibvirtDomain implements AutoCloseable {
             Process runner = new ProcessBuilder(VIRT_QEMU_RUN.toString(), "--root", root.toString(),
                     domain.toString()).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".libvirt.log")
                     .toFile()).start();
-            LibvirtDomain started = new LibvirtDomain(runner, qmp, log);
+            LibvirtDomain started = new LibvirtDomain(runner, root, name, qmp, log);
             started.awaitQmp(Duration.ofSeconds(60), dir.resolve(name + ".libvirt.log"));
             return started;
         } catch (IOException e) {
@@ -100,6 +104,11 @@ public final class LibvirtDomain implements AutoCloseable {
 
     public Path qmpSocket() {
         return qmpSocket;
+    }
+
+    /** libvirt's own monitor of the domain (the first of a fresh state directory: domain id 1), which it holds. */
+    public Path monitorSocket() {
+        return root.resolve("lib/qemu/domain-1-" + name + "/monitor.sock");
     }
 
     public Path debugLog() {
