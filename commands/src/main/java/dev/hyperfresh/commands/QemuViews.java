@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
 import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuVm;
+import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.replace.ReplacementPlan;
@@ -37,7 +38,8 @@ final class QemuViews {
                 + info.vcpus().size() + " vCPU, " + Units.bytes(info.memoryBytes()) + ", "
                 + info.accelerator().qemuName() + ", shareable RAM " + (q.shareableRam() ? "yes" : "no")
                 + (q.uncarriedCpuState() != null ? ", migration loses AVX state" : "")
-                + (q.programReplaced() ? ", binary upgraded since it started" : "") + ")";
+                + (q.programReplaced() ? ", binary upgraded since it started" : "")
+                + (info.runByLibvirt() ? ", run by libvirt" : "") + ")";
     }
 
     static String info(QemuVm q) {
@@ -53,6 +55,9 @@ final class QemuViews {
         out.append(Tables.of(List.of("VM", "STATUS", "VCPUS", "MEMORY", "SHAREABLE RAM"), List.of(List.of(
                 info.name().isEmpty() ? "-" : info.name(), info.status(), String.valueOf(info.vcpus().size()),
                 Units.bytes(info.memoryBytes()), q.shareableRam() ? "yes" : "no (replace --copy)")))).append('\n');
+        if (info.runByLibvirt()) {
+            out.append("libvirt runs this QEMU: replace refuses it; ").append(Libvirt.ITS_OWN_MEANS).append('\n');
+        }
         if (q.uncarriedCpuState() != null) {
             out.append("cpu state: ").append(q.uncarriedCpuState())
                     .append(" (replace refuses unless --accept-cpu-state-loss)\n");
@@ -79,7 +84,7 @@ final class QemuViews {
                 .put("accelerator", info.accelerator().qemuName()).put("vcpus", info.vcpus().size())
                 .put("memory_bytes", info.memoryBytes()).put("shareable_ram", q.shareableRam())
                 .put("uncarried_cpu_state", q.uncarriedCpuState()).put("program", q.program())
-                .put("program_replaced", q.programReplaced());
+                .put("program_replaced", q.programReplaced()).put("run_by_libvirt", info.runByLibvirt());
         ArrayNode memory = node.putArray("memory");
         info.memory().forEach(b -> memory.add(JsonOutput.tree(b)));
         return node;

@@ -37,7 +37,7 @@ class QemuViewsTest {
         return new QemuVm("web", SOCKET, new QemuInfo(SOCKET, 4242, "web", "running", true, VERSION, Accelerator.KVM,
                 List.of(new QemuVcpu(0, 4243), new QemuVcpu(1, 4244)), List.of(new MemoryBackend("ram0",
                 shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared)),
-                uncarriedCpuState == null), null, uncarriedCpuState, program);
+                uncarriedCpuState == null, false), null, uncarriedCpuState, program);
     }
 
     private static QemuReplaceReport report(String outcome, String reason) {
@@ -73,6 +73,7 @@ class QemuViewsTest {
         ObjectNode json = QemuViews.json(vm(false));
         assertThat(json.path("kind").asText()).isEqualTo("qemu");
         assertThat(json.path("shareable_ram").asBoolean()).isFalse();
+        assertThat(json.path("run_by_libvirt").isBoolean()).isTrue();
         assertThat(json.path("memory_bytes").asLong()).isEqualTo(256L << 20);
         assertThat(json.path("memory").get(0).path("size_bytes").asLong()).isEqualTo(256L << 20);
         assertThat(json.path("socket").asText()).isEqualTo(SOCKET.toString());

@@ -4,6 +4,7 @@ import dev.hyperfresh.engine.ReplaceAllReport.Entry;
 import dev.hyperfresh.engine.ReplaceAllReport.QemuBinary;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.sys.IoFailure;
@@ -225,6 +226,9 @@ final class ReplaceAll {
     static String skipReason(QemuVm vm, QemuBinary binary) {
         if (vm.isStale()) {
             return "it does not answer: " + vm.problem();
+        }
+        if (vm.info().runByLibvirt()) {
+            return "libvirt runs it (" + Libvirt.ITS_OWN_MEANS + ")";
         }
         try {
             return QemuExecutable.runs(vm.info().pid(), binary.path()) ? "it already runs " + binary.path() : null;

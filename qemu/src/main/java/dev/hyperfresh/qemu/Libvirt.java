@@ -1,5 +1,6 @@
 package dev.hyperfresh.qemu;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Set;
 
 /**
@@ -16,6 +17,16 @@ public final class Libvirt {
             + " host, virsh save and restore)";
 
     private Libvirt() {
+    }
+
+    /** Whether QEMU's {@code chardevs} ({@code query-chardev}'s answer) include libvirt's monitor. */
+    public static boolean hasItsMonitor(JsonNode chardevs) {
+        for (JsonNode chardev : chardevs) {
+            if (chardev.path("label").asText("").equals(MONITOR)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code program} (a process's name) is libvirt's. */

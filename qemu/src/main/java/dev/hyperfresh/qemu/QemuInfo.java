@@ -7,11 +7,12 @@ import java.util.List;
  * What an attached QEMU reports about itself and its VM (one QEMU process runs one VM): {@code status} is QMP's
  * run state ("running", "paused", "inmigrate", "postmigrate", ...); {@code name} is -name, or empty;
  * {@code cpuModelHasXsave}: whether QEMU's CPU model has XSAVE, i.e. whether its migration carries AVX state
- * ({@link UncarriedCpuState}).
+ * ({@link UncarriedCpuState}); {@code runByLibvirt}: it has libvirt's monitor ({@link Libvirt}), and hyperfresh
+ * leaves it to libvirt.
  */
 public record QemuInfo(Path qmpSocket, long pid, String name, String status, boolean running, String version,
                        Accelerator accelerator, List<QemuVcpu> vcpus, List<MemoryBackend> memory,
-                       boolean cpuModelHasXsave) {
+                       boolean cpuModelHasXsave, boolean runByLibvirt) {
     public QemuInfo {
         vcpus = List.copyOf(vcpus);
         memory = List.copyOf(memory);

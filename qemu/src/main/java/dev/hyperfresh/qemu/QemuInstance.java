@@ -62,7 +62,8 @@ public final class QemuInstance implements AutoCloseable {
         Accelerator accel = qmp.execute("query-kvm").path("enabled").asBoolean() ? Accelerator.KVM : Accelerator.TCG;
         return new QemuInfo(qmp.socket(), pid, qmp.execute("query-name").path("name").asText(""),
                 status.path("status").asText(), status.path("running").asBoolean(), versionText, accel, vcpus,
-                memoryBackends(), cpus.isEmpty() || hasXsave(cpus.get(0).path("qom-path").asText()));
+                memoryBackends(), cpus.isEmpty() || hasXsave(cpus.get(0).path("qom-path").asText()),
+                Libvirt.hasItsMonitor(qmp.execute("query-chardev")));
     }
 
     /**

@@ -3,7 +3,8 @@ package dev.hyperfresh.qemu.replace;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.qemu.Libvirt;
-import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.QemuInfo;
+import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.sys.SocketPeers;
 import dev.hyperfresh.sys.UnixSocket.PeerCredentials;
@@ -43,11 +44,11 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
         clients = List.copyOf(clients);
     }
 
-    /** The clients of {@code source}'s QMP monitors but this console's own connections. */
-    static MonitorClients of(QemuInstance source, QemuArgs args) {
+    /** The clients of the QMP monitors of the QEMU {@code info} describes but this console's own connections. */
+    static MonitorClients of(QmpClient qmp, QemuInfo info, QemuArgs args) {
         Map<String, Boolean> monitors = monitors(args);
         List<Client> clients = new ArrayList<>();
-        for (JsonNode chardev : source.qmp().execute("query-chardev")) {
+        for (JsonNode chardev : qmp.execute("query-chardev")) {
             String label = chardev.path("label").asText("");
             String filename = chardev.path("filename").asText("");
             if (!monitors.getOrDefault(label, false) || filename.startsWith(DISCONNECTED) || filename.isEmpty()) {
@@ -60,10 +61,10 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
                 // QEMU connected out, to a program listening there (Proxmox's qmeventd, for one)
                 clients.add(new Client(label, "QEMU's connection to " + socket.get(), 0, ""));
             } else {
-                clients.addAll(onSocket(source.pid(), label, socket.get(), source.info().qmpSocket()));
+                clients.addAll(onSocket(info.pid(), label, socket.get(), info.qmpSocket()));
             }
         }
-        return new MonitorClients(monitors.containsKey(Libvirt.MONITOR), clients);
+        return new MonitorClients(info.runByLibvirt(), clients);
     }
 
     /** Whether libvirt runs this QEMU: it started it, or holds one of its monitors. */

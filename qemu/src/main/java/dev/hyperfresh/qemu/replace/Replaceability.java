@@ -73,7 +73,7 @@ final class Replaceability {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
         }
         QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
-        refuseManaged(MonitorClients.of(source, asStarted), vm);
+        refuseManaged(MonitorClients.of(source.qmp(), info, asStarted), vm);
         if (Namespaces.differ("mnt", info.pid())) {
             throw new NotReplaceableException(vm + " runs in another mount namespace than this console (a"
                     + " service's PrivateTmp= or other sandboxing, a container's): the files its command line names"

@@ -718,6 +718,7 @@ class QemuReplacementTest {
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
         try (RunningVm vm = RunningVm.start(spec, dir, List.of("-qmp", "unix:" + second + ",server=on,wait=off"));
              QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            assertThat(qemu.info().runByLibvirt()).isFalse();
             try (ForeignClient manager = ForeignClient.connect(second)) {
                 assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
                         ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
@@ -750,6 +751,7 @@ class QemuReplacementTest {
         try (LibvirtDomain domain = LibvirtDomain.start(dir, "lvtest", "cpus=1 mem_pct=10 hb_ms=50")) {
             HeartbeatLog log = new HeartbeatLog(domain.debugLog(), 1);
             try (QemuInstance qemu = QemuInstance.attach(domain.qmpSocket())) {
+                assertThat(qemu.info().runByLibvirt()).isTrue();
                 log.awaitProgress(2, GUEST_PROGRESS);
                 assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
                         ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
