@@ -26,7 +26,8 @@ import java.util.stream.Stream;
 /**
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
- * would drop (unless the operator accepts the loss: it then becomes a warning), no other program managing it through
+ * would drop (unless the operator accepts the loss: it then becomes a warning), nothing blocking its migration (a
+ * device QEMU cannot migrate, say), no other program managing it through
  * its monitors (libvirt: {@link MonitorClients}), devices plugged in at run time that a
  * new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
  * in this console's mount namespace (the files its command line names are the ones the new QEMU will open), not a
@@ -68,9 +69,16 @@ final class Replaceability {
             throw new NotReplaceableException(vm + " runs on " + info.accelerator().qemuName() + ", not on "
                     + options.accelerator().qemuName() + " as asked: pass the accelerator it really uses");
         }
-        String migration = source.qmp().execute("query-migrate").path("status").asText("");
+        JsonNode migrate = source.qmp().execute("query-migrate");
+        String migration = migrate.path("status").asText("");
         if (!MIGRATION_IDLE.contains(migration)) {
             throw new NotReplaceableException(vm + " is already migrating (status " + migration + ")");
+        }
+        List<String> blocked = new ArrayList<>();
+        migrate.path("blocked-reasons").forEach(reason -> blocked.add(reason.asText()));
+        if (!blocked.isEmpty()) {
+            throw new NotReplaceableException(vm + " cannot be migrated, and its replacement is a migration into the"
+                    + " new QEMU: " + String.join("; ", blocked) + " (QEMU's words). The VM is left as it is");
         }
         QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
         refuseManaged(MonitorClients.of(source.qmp(), info, asStarted), vm);

@@ -707,6 +707,30 @@ class QemuReplacementTest {
     }
 
     /**
+     * A QEMU that cannot migrate (here an emulated NVMe disk, which QEMU does not migrate) is refused before anything
+     * starts, in QEMU's words, rather than after a new QEMU was started for nothing.
+     */
+    @Test
+    void aQemuThatCannotMigrateIsRefusedInQemusWords() throws IOException {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        Path image = dir.resolve("nvme.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(16 << 20);
+        }
+        try (RunningVm vm = RunningVm.start(spec, dir, List.of("-drive", "file=" + image + ",if=none,id=nv0,format=raw",
+                "-device", "nvme,drive=nv0,serial=hf0"));
+             QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            assertThatThrownBy(() -> QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                    ProgressListener.NONE)).isInstanceOf(NotReplaceableException.class)
+                    .hasMessageContaining("QEMU pid " + vm.process().pid() + " cannot be migrated, and its replacement"
+                            + " is a migration into the new QEMU: non-migratable device: ").hasMessageContaining("nvme");
+            assertThat(qemu.info().status()).isEqualTo("running");
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+    }
+
+    /**
      * A program on another of the QEMU's QMP monitors (here a python3 holding a second QMP socket) would see its
      * connection end with the old QEMU: refused, naming it, until it disconnects; then replaced, the new QEMU
      * answering there. A person on the human monitor is no such program (the tap test keeps one connected).
