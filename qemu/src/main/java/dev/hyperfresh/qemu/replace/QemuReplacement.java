@@ -105,7 +105,7 @@ public final class QemuReplacement {
         report(Phase.PREFLIGHT, 0, 0);
         plan = Replaceability.check(source, options);
         Path qmpSocket = plan.source().qmpSocket();
-        migrationSocket = qmpSocket.resolveSibling(qmpSocket.getFileName() + ".migrate");
+        migrationSocket = MigrationPath.of(qmpSocket, plan.source().pid());
         MigrationEnd end;
         try {
             end = startStandby(qmpSocket);
@@ -150,6 +150,7 @@ public final class QemuReplacement {
     private MigrationEnd startStandby(Path qmpSocket) {
         report(Phase.STANDBY, 0, 0);
         StandbyFiles.discard(plan.standby().socketMoves(), plan.standby().vnc(), migrationSocket);
+        MigrationPath.prepare(migrationSocket, plan.source().pid());
         startGuard(qmpSocket);
         standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
                 qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"), plan.passedFiles());
@@ -180,7 +181,7 @@ public final class QemuReplacement {
         }
         // its vCPUs all there now, hot-plugged ones too
         notFollowed.addAll(ThreadPinning.copy(source.qmp(), plan.source().pid(), target, owner));
-        target.execute("migrate-incoming", Map.of("uri", "unix:" + migrationSocket));
+        target.execute("migrate-incoming", Map.of("uri", MigrationPath.uri(migrationSocket, plan.source().pid())));
         if (!options.qemuResumesItself()) {
             hold = StreamHold.listen(migrationSocket);
             commitPoint = new CommitPoint(() -> {
@@ -238,7 +239,8 @@ public final class QemuReplacement {
         report(Phase.MIGRATING, 0, 0);
         slices = CutoverSlices.shorten(standbyPid);
         Path into = hold != null ? hold.path() : migrationSocket;
-        qmp.await(submit(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", "unix:" + into)), "migrate");
+        qmp.await(submit(CutoverTrace.SOURCE, qmp, "migrate", Map.of("uri", MigrationPath.uri(into,
+                plan.source().pid()))), "migrate");
         end.awaitSourceCompleted(options.migrationTimeout(), PROGRESS_REFRESH, () -> {
             if (trace.nanosOf(ReplacementResult.STOP).isEmpty()) { // once the guest stops, nothing else goes to QEMU
                 JsonNode ram = qmp.execute("query-migrate").path("ram");

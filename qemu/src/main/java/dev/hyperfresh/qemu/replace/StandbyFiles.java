@@ -64,6 +64,12 @@ final class StandbyFiles {
     private static void discardMigrationSockets(Path migrationSocket) {
         deleteIfExists(migrationSocket);
         deleteIfExists(StreamHold.pathFor(migrationSocket));
+        try {
+            MigrationPath.discardDirectory(migrationSocket);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the directory of " + migrationSocket + ": " + e.getMessage(),
+                    e);
+        }
     }
 
     private static void deleteIfExists(Path p) {

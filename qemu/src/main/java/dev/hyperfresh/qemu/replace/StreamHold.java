@@ -77,6 +77,7 @@ final class StreamHold implements AutoCloseable {
             Files.deleteIfExists(path);
             ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             listener.bind(UnixDomainSocketAddress.of(path), 1);
+            MigrationPath.openToQemu(path);
             StreamHold hold = new StreamHold(listener, path, standbySocket);
             Thread forwarder = new Thread(hold::forward, "migration stream hold");
             forwarder.setDaemon(true);

@@ -19,6 +19,7 @@ import dev.hyperfresh.sys.CpuAffinity;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.ProcStat;
+import dev.hyperfresh.sys.ProcStatus;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.sys.Sys;
@@ -56,6 +57,8 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -698,6 +701,45 @@ class QemuReplacementTest {
                         .withOutsideService(), ProgressListener.NONE);
                 assertThat(r.warnings()).singleElement().asString().contains("systemd's " + unit);
                 assertThat(service.holds(r.newPid())).isFalse();
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /**
+     * A QEMU that drops its privileges ({@code -runas}), and also changes its root ({@code -chroot}), is replaced by
+     * one that does the same: the two meet for the migration in a directory of that user's — in the temporary
+     * directory, or in that root —, the only files either opens after dropping them, removed afterwards.
+     */
+    @ParameterizedTest(name = "chroot {0}")
+    @ValueSource(booleans = {false, true})
+    void aQemuRunningAsAnotherUserIsReplacedByOneRunningAsThatUser(boolean chroot) throws IOException {
+        assumeThat(Sys.C.geteuid()).as("root, to start QEMU as another user").isZero();
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        Path jail = Files.createDirectories(dir.resolve("jail"));
+        List<String> confined = new ArrayList<>(List.of("-runas", "nobody"));
+        if (chroot) {
+            confined.addAll(List.of("-chroot", jail.toString()));
+        }
+        try (RunningVm vm = RunningVm.start(spec, dir, confined);
+             QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            long nobody = ProcStatus.number(Long.toString(vm.process().pid()), "Uid").orElseThrow();
+            assertThat(nobody).isNotZero();
+            log.awaitProgress(2, GUEST_PROGRESS);
+            ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED),
+                    ProgressListener.NONE);
+            assertThat(ProcStatus.number(Long.toString(r.newPid()), "Uid")).hasValue(nobody);
+            assertThat(Files.readSymbolicLink(Path.of("/proc", Long.toString(r.newPid()), "root")))
+                    .isEqualTo(chroot ? jail : Path.of("/"));
+            for (Path where : List.of(jail, Path.of(System.getProperty("java.io.tmpdir")))) {
+                try (Stream<Path> left = Files.list(where)) {
+                    assertThat(left.map(p -> p.getFileName().toString()))
+                            .noneMatch(n -> n.startsWith("hyperfresh-" + vm.process().pid() + "-"));
+                }
             }
             log.awaitProgress(2, GUEST_PROGRESS);
         } finally {
