@@ -25,7 +25,7 @@ import java.util.Optional;
  * domain again beside it. Read from QMP ({@code query-chardev}: which monitors have a client) and /proc (which of the
  * QEMU's sockets is that connection; its peer's credentials through a duplicate taken with pidfd_getfd).
  */
-record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
+record MonitorClients(boolean startedByLibvirt, List<Client> clients, List<Client> people) {
     private static final String COMPAT_MONITOR = "compat_monitor";
     private static final String DISCONNECTED = "disconnected:";
 
@@ -42,29 +42,43 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
 
     MonitorClients {
         clients = List.copyOf(clients);
+        people = List.copyOf(people);
     }
 
-    /** The clients of the QMP monitors of the QEMU {@code info} describes but this console's own connections. */
+    /**
+     * The clients of the monitors of the QEMU {@code info} describes but this console's own connections: on QMP
+     * monitors, {@code clients} (programs); on human monitors, {@code people}, whose session a replacement ends as a
+     * disconnect would.
+     */
     static MonitorClients of(QmpClient qmp, QemuInfo info, QemuArgs args) {
         Map<String, Boolean> monitors = monitors(args);
         List<Client> clients = new ArrayList<>();
+        List<Client> people = new ArrayList<>();
         for (JsonNode chardev : qmp.execute("query-chardev")) {
             String label = chardev.path("label").asText("");
             String filename = chardev.path("filename").asText("");
-            if (!monitors.getOrDefault(label, false) || filename.startsWith(DISCONNECTED) || filename.isEmpty()) {
+            if (!monitors.containsKey(label) || filename.startsWith(DISCONNECTED) || filename.isEmpty()) {
                 continue;
             }
+            List<Client> on = monitors.get(label) ? clients : people;
             Optional<Path> socket = unixPath(filename);
             if (socket.isEmpty()) {
-                clients.add(new Client(label, filename, 0, ""));
+                on.add(new Client(label, filename, 0, ""));
             } else if (!filename.contains(",server=on")) {
                 // QEMU connected out, to a program listening there (Proxmox's qmeventd, for one)
-                clients.add(new Client(label, "QEMU's connection to " + socket.get(), 0, ""));
+                on.add(new Client(label, "QEMU's connection to " + socket.get(), 0, ""));
             } else {
-                clients.addAll(onSocket(info.pid(), label, socket.get(), info.qmpSocket()));
+                on.addAll(onSocket(info.pid(), label, socket.get(), info.qmpSocket()));
             }
         }
-        return new MonitorClients(info.runByLibvirt(), clients);
+        return new MonitorClients(info.runByLibvirt(), clients, people);
+    }
+
+    /** What the people on human monitors are told: their sessions end with the old QEMU. */
+    List<String> warnings() {
+        return people.stream().map(c -> "the session of " + (c.pid() == 0 ? "someone" : c.who())
+                + " on the human monitor " + c.monitor() + " (" + c.where() + ") ends with the old QEMU; the new"
+                + " one listens there").toList();
     }
 
     /** Whether libvirt runs this QEMU: it started it, or holds one of its monitors. */
@@ -74,8 +88,7 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients) {
 
     /**
      * The monitors the command line made, by chardev label: whether each speaks QMP (control mode), which programs
-     * manage QEMU through, where a human monitor's client is a person, whose session a replacement ends as a
-     * disconnect would. {@code -qmp} and {@code -monitor} number their chardevs compat_monitorN in order, as QEMU's
+     * manage QEMU through, where a human monitor's client is a person. {@code -qmp} and {@code -monitor} number their chardevs compat_monitorN in order, as QEMU's
      * monitor_parse does; {@code -mon chardev=ID} names one.
      */
     private static Map<String, Boolean> monitors(QemuArgs args) {

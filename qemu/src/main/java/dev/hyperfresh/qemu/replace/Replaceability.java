@@ -81,7 +81,8 @@ final class Replaceability {
                     + " new QEMU: " + String.join("; ", blocked) + " (QEMU's words). The VM is left as it is");
         }
         QemuArgs asStarted = QemuArgs.ofProcess(info.pid());
-        refuseManaged(MonitorClients.of(source.qmp(), info, asStarted), vm);
+        MonitorClients monitors = MonitorClients.of(source.qmp(), info, asStarted);
+        refuseManaged(monitors, vm);
         if (Namespaces.differ("mnt", info.pid())) {
             throw new NotReplaceableException(vm + " runs in another mount namespace than this console (a"
                     + " service's PrivateTmp= or other sandboxing, a container's): the files its command line names"
@@ -129,7 +130,7 @@ final class Replaceability {
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
                     : standby, memory, passed, Stream.of(lost.map(l -> "replaced although " + l).stream(),
                     unplugged.leftOut().stream(), standby.handed().warnings().stream(),
-                    plugged.warnings().stream()).flatMap(w -> w).toList());
+                    plugged.warnings().stream(), monitors.warnings().stream()).flatMap(w -> w).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();
