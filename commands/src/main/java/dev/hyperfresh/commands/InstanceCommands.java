@@ -7,6 +7,7 @@ import dev.hyperfresh.engine.Instance;
 import dev.hyperfresh.engine.LaunchRequest;
 import dev.hyperfresh.engine.QemuEngine;
 import dev.hyperfresh.engine.QemuVm;
+import dev.hyperfresh.qemu.HostQemus;
 import dev.hyperfresh.vmm.control.InstanceInfo;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,19 +36,21 @@ public class InstanceCommands {
         this.renderer = renderer;
     }
 
-    @ShellMethod(key = "list", value = "List hfvisor instances and QEMUs (answering, stale, and hfvisors running on without a socket to answer on) and their VMs.", group = "Instances")
+    @ShellMethod(key = "list", value = "List hfvisor instances and QEMUs (answering, stale, hfvisors running on without a socket to answer on, and the host's other QEMUs) and their VMs.", group = "Instances")
     public String list(@ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         List<Instance> instances = engine.list();
         List<QemuVm> qemus = qemu.list();
+        List<HostQemus.Found> elsewhere = qemu.elsewhere(qemus);
         if (json) {
             ArrayNode array = JsonOutput.MAPPER.createArrayNode();
             instances.forEach(i -> array.add(Views.instanceJson(i).put("kind", HFVISOR)));
             qemus.forEach(q -> array.add(QemuViews.json(q)));
+            elsewhere.forEach(f -> array.add(QemuViews.json(f)));
             ObjectNode out = JsonOutput.object();
             out.set("instances", array);
             return Outcome.ok().render(out);
         }
-        if (instances.isEmpty() && qemus.isEmpty()) {
+        if (instances.isEmpty() && qemus.isEmpty() && elsewhere.isEmpty()) {
             return "no instances (start one with `launch`; QEMUs are listed by their QMP sockets *.qmp here too)";
         }
         List<List<String>> rows = new ArrayList<>();
@@ -64,6 +67,7 @@ public class InstanceCommands {
             }
         }
         qemus.forEach(q -> rows.add(QemuViews.listRow(q)));
+        elsewhere.forEach(f -> rows.add(QemuViews.listRow(f)));
         return Tables.of(List.of("INSTANCE", "KIND", "ROLE", "STATE", "PID", "VERSION", "KVM", "UPTIME", "VMS"),
                 rows);
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
 import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuVm;
+import dev.hyperfresh.qemu.HostQemus;
 import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
@@ -30,6 +31,29 @@ final class QemuViews {
         QemuInfo info = q.info();
         return List.of(q.name(), KIND, "active", info.status(), String.valueOf(info.pid()), info.version(), "-", "-",
                 vmSummary(q));
+    }
+
+    /** A QEMU outside the socket directory: what it runs, and how it could be reached, if at all. */
+    static List<String> listRow(HostQemus.Found f) {
+        return List.of(f.name().orElse("-"), KIND, "elsewhere", "-", String.valueOf(f.pid()), "-", "-", "-",
+                elsewhere(f));
+    }
+
+    static String elsewhere(HostQemus.Found f) {
+        String vm = f.vmName().isEmpty() ? "an unnamed VM" : "VM " + f.vmName();
+        if (f.runByLibvirt()) {
+            return vm + ", run by libvirt: " + Libvirt.ITS_OWN_MEANS;
+        }
+        return vm + ", not in the socket directory (replace --all leaves it): " + f.name().map(n -> "`attach " + n
+                + "`, or link its socket here").orElse("it has no QMP socket to attach by");
+    }
+
+    static ObjectNode json(HostQemus.Found f) {
+        ObjectNode node = JsonOutput.object().put("name", f.name().orElse(null)).put("kind", KIND).put("elsewhere", true)
+                .put("pid", f.pid()).put("vm_name", f.vmName()).put("run_by_libvirt", f.runByLibvirt());
+        ArrayNode sockets = node.putArray("qmp_sockets");
+        f.qmpSockets().forEach(s -> sockets.add(s.toString()));
+        return node.put("problem", elsewhere(f));
     }
 
     static String vmSummary(QemuVm q) {

@@ -6,6 +6,7 @@ import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
 import dev.hyperfresh.engine.QemuReplaceReport;
 import dev.hyperfresh.engine.QemuVm;
 import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.HostQemus;
 import dev.hyperfresh.qemu.MemoryBackend;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuVcpu;
@@ -66,6 +67,23 @@ class QemuViewsTest {
         assertThat(QemuViews.info(vm(true))).contains("program /usr/bin/qemu-system-x86_64\n");
         assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused", null, null)))
                 .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "-", "connection refused");
+    }
+
+    @Test
+    void aQemuElsewhereOnTheHostIsShownWithHowToReachIt() {
+        HostQemus.Found reachable = new HostQemus.Found(5151, "db", List.of(Path.of("/run/db.qmp")), false);
+        assertThat(QemuViews.listRow(reachable)).containsExactly("qmp:/run/db.qmp", "qemu", "elsewhere", "-", "5151",
+                "-", "-", "-", "VM db, not in the socket directory (replace --all leaves it): `attach qmp:/run/db.qmp`,"
+                        + " or link its socket here");
+        HostQemus.Found unreachable = new HostQemus.Found(5252, "", List.of(), false);
+        assertThat(QemuViews.listRow(unreachable).get(0)).isEqualTo("-");
+        assertThat(QemuViews.elsewhere(unreachable)).endsWith("it has no QMP socket to attach by");
+        assertThat(QemuViews.elsewhere(new HostQemus.Found(5353, "web", List.of(), true)))
+                .startsWith("VM web, run by libvirt: move a libvirt domain");
+        ObjectNode json = QemuViews.json(unreachable);
+        assertThat(json.path("elsewhere").asBoolean()).isTrue();
+        assertThat(json.get("name").isNull()).isTrue();
+        assertThat(json.path("pid").asLong()).isEqualTo(5252);
     }
 
     @Test

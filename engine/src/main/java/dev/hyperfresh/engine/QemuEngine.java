@@ -2,6 +2,7 @@ package dev.hyperfresh.engine;
 
 import dev.hyperfresh.engine.QemuReplaceReport.QemuRef;
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.qemu.HostQemus;
 import dev.hyperfresh.qemu.QemuDirectory;
 import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.QemuInfo;
@@ -15,6 +16,7 @@ import dev.hyperfresh.qemu.replace.ReplacementMode;
 import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
+import java.util.HashSet;
 import dev.hyperfresh.qemu.replace.ResetAction;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
@@ -62,6 +64,25 @@ public final class QemuEngine {
         }
         return !target.contains("/") && Files.exists(dir.resolve(target + QemuDirectory.SUFFIX))
                 && !Files.exists(dir.resolve(target + HfvisorEngine.SOCKET_SUFFIX));
+    }
+
+    /**
+     * The QEMUs of this host that {@code listed} (the socket directory's) does not hold: neither the same process nor
+     * a QMP socket of theirs. {@code list} shows them; {@code replace --all} leaves them as they are.
+     */
+    public List<HostQemus.Found> elsewhere(List<QemuVm> listed) {
+        Set<Long> known = new HashSet<>();
+        listed.stream().filter(q -> !q.isStale()).forEach(q -> known.add(q.info().pid()));
+        return HostQemus.except(known).stream().filter(f -> f.qmpSockets().stream().noneMatch(s -> listed.stream()
+                .anyMatch(q -> sameFile(s, q.socket())))).toList();
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException gone) {
+            return false;
+        }
     }
 
     /** Every QMP socket in the socket directory, answering or not, by name. */

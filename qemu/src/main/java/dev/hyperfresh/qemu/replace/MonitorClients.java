@@ -1,7 +1,6 @@
 package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.qmp.QmpClient;
@@ -12,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +24,6 @@ import java.util.Optional;
  * QEMU's sockets is that connection; its peer's credentials through a duplicate taken with pidfd_getfd).
  */
 record MonitorClients(boolean startedByLibvirt, List<Client> clients, List<Client> people) {
-    private static final String COMPAT_MONITOR = "compat_monitor";
     private static final String DISCONNECTED = "disconnected:";
 
     /** A program on monitor {@code monitor} ({@code where}: its socket); pid 0 where the kernel did not say. */
@@ -51,7 +48,7 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients, List<Clien
      * disconnect would.
      */
     static MonitorClients of(QmpClient qmp, QemuInfo info, QemuArgs args) {
-        Map<String, Boolean> monitors = monitors(args);
+        Map<String, Boolean> monitors = args.monitors();
         List<Client> clients = new ArrayList<>();
         List<Client> people = new ArrayList<>();
         for (JsonNode chardev : qmp.execute("query-chardev")) {
@@ -84,31 +81,6 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients, List<Clien
     /** Whether libvirt runs this QEMU: it started it, or holds one of its monitors. */
     boolean libvirt() {
         return startedByLibvirt || clients.stream().anyMatch(Client::libvirt);
-    }
-
-    /**
-     * The monitors the command line made, by chardev label: whether each speaks QMP (control mode), which programs
-     * manage QEMU through, where a human monitor's client is a person. {@code -qmp} and {@code -monitor} number their chardevs compat_monitorN in order, as QEMU's
-     * monitor_parse does; {@code -mon chardev=ID} names one.
-     */
-    private static Map<String, Boolean> monitors(QemuArgs args) {
-        Map<String, Boolean> monitors = new HashMap<>();
-        int compat = 0;
-        for (QemuArgs.Option o : args.options()) {
-            if (o.value() == null) {
-                continue;
-            }
-            boolean qmp = o.name().equals("qmp") || o.name().equals("qmp-pretty");
-            if (qmp || (o.name().equals("monitor") && !o.value().startsWith("none"))) {
-                String label = o.value().startsWith("chardev:") ? o.value().substring(8) : COMPAT_MONITOR + compat;
-                monitors.put(label, qmp);
-                compat++;
-            } else if (o.name().equals("mon")) {
-                ObjectNode mon = QemuOpts.read(o.value(), "chardev");
-                monitors.put(mon.path("chardev").asText(""), mon.path("mode").asText("").equals("control"));
-            }
-        }
-        return monitors;
     }
 
     /** A unix socket chardev's path: "unix:PATH,server=on" as query-chardev writes it. */

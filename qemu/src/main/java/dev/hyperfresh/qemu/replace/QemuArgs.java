@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -17,7 +19,9 @@ import java.util.Set;
  * {@code --name} for {@code -name}; this keeps what was written. {@code directory} is the one its relative paths
  * name files in (the process's working directory), null where unknown.
  */
-record QemuArgs(String binary, List<Option> options, Path directory) {
+public record QemuArgs(String binary, List<Option> options, Path directory) {
+    private static final String COMPAT_MONITOR = "compat_monitor";
+
     /** One option; {@code value} is null for a flag. */
     record Option(String name, String value) {
         List<String> words() {
@@ -55,11 +59,11 @@ record QemuArgs(String binary, List<Option> options, Path directory) {
             "xen-attach", "xen-domid-restrict", "no-reboot", "no-shutdown", "daemonize", "semihosting",
             "only-migratable", "nodefaults", "no-user-config", "enable-sync-profile", "enable-fips", "async-teardown");
 
-    QemuArgs {
+    public QemuArgs {
         options = List.copyOf(options);
     }
 
-    static QemuArgs ofProcess(long pid) {
+    public static QemuArgs ofProcess(long pid) {
         Path proc = Path.of("/proc", Long.toString(pid));
         String text;
         try {
@@ -100,6 +104,66 @@ record QemuArgs(String binary, List<Option> options, Path directory) {
             }
         }
         return new QemuArgs(argv.get(0), options, directory);
+    }
+
+    /**
+     * The monitors the command line made, by chardev label: whether each speaks QMP (control mode), which programs
+     * manage QEMU through, where a human monitor's client is a person. {@code -qmp} and {@code -monitor} number
+     * their chardevs compat_monitorN in order, as QEMU's monitor_parse does; {@code -mon chardev=ID} names one.
+     */
+    public Map<String, Boolean> monitors() {
+        Map<String, Boolean> monitors = new HashMap<>();
+        int compat = 0;
+        for (Option o : options) {
+            if (o.value() == null) {
+                continue;
+            }
+            boolean qmp = o.name().equals("qmp") || o.name().equals("qmp-pretty");
+            if (qmp || (o.name().equals("monitor") && !o.value().startsWith("none"))) {
+                String label = o.value().startsWith("chardev:") ? o.value().substring(8) : COMPAT_MONITOR + compat;
+                monitors.put(label, qmp);
+                compat++;
+            } else if (o.name().equals("mon")) {
+                ObjectNode mon = QemuOpts.read(o.value(), "chardev");
+                monitors.put(mon.path("chardev").asText(""), mon.path("mode").asText("").equals("control"));
+            }
+        }
+        return monitors;
+    }
+
+    /**
+     * The unix sockets QEMU listens on for QMP, as it sees them from its directory: {@code -qmp unix:PATH,server...}
+     * and the {@code -chardev socket,path=PATH,server=on} of a control-mode {@code -mon} (a replacement's new QEMU
+     * bound them under a standby's name, renamed since: {@link SocketMove}).
+     */
+    public List<Path> qmpSockets() {
+        Map<String, Boolean> monitors = monitors();
+        List<Path> sockets = new ArrayList<>();
+        for (Option o : options) {
+            if (o.value() == null) {
+                continue;
+            }
+            if ((o.name().equals("qmp") || o.name().equals("qmp-pretty")) && o.value().startsWith("unix:")) {
+                ObjectNode unix = QemuOpts.read(o.value().substring(5), "path");
+                if (QemuOpts.isOn(unix, "server")) {
+                    sockets.add(SocketMove.named(resolve(unix.path("path").asText())));
+                }
+            } else if (o.name().equals("chardev")) {
+                ObjectNode chardev = QemuOpts.read(o.value(), "backend");
+                if (monitors.getOrDefault(chardev.path("id").asText(""), false)
+                        && chardev.path("backend").asText("").equals("socket") && chardev.has("path")
+                        && QemuOpts.isOn(chardev, "server")) {
+                    sockets.add(SocketMove.named(resolve(chardev.path("path").asText())));
+                }
+            }
+        }
+        return sockets;
+    }
+
+    /** The VM's name: {@code -name NAME} or {@code -name guest=NAME,...}; empty without one. */
+    public String vmName() {
+        return options.stream().filter(o -> o.name().equals("name") && o.value() != null).findFirst()
+                .map(o -> QemuOpts.read(o.value(), "guest").path("guest").asText("")).orElse("");
     }
 
     List<String> argv() {

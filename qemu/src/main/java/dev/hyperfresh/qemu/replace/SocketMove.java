@@ -15,8 +15,13 @@ public record SocketMove(Path standbyPath, Path path) {
 
     /** {@code bound}: the path the old QEMU (pid {@code oldPid}) listens on. */
     static SocketMove of(Path bound, long oldPid) {
-        Matcher m = STANDBY.matcher(bound.getFileName().toString());
-        Path path = m.matches() ? bound.resolveSibling(m.group(1)) : bound;
+        Path path = named(bound);
         return new SocketMove(path.resolveSibling(path.getFileName() + ".next-" + oldPid), path);
+    }
+
+    /** Where a socket QEMU bound as {@code bound} is: renamed to its own name if it was a standby's. */
+    static Path named(Path bound) {
+        Matcher m = STANDBY.matcher(bound.getFileName().toString());
+        return m.matches() ? bound.resolveSibling(m.group(1)) : bound;
     }
 }
