@@ -95,8 +95,8 @@ record MonitorClients(boolean startedByLibvirt, List<Client> clients, List<Clien
     /** Whether the socket a QEMU bound is the one this console connected to, as far as the names tell. */
     private static boolean isSameFile(Path bound, Path ours) {
         try {
-            return bound.equals(ours) || Files.isSameFile(bound, ours);
-        } catch (IOException renamedSince) {
+            return bound.equals(ours) || Files.isSameFile(SocketMove.named(bound), ours);
+        } catch (IOException gone) {
             return false;
         }
     }
