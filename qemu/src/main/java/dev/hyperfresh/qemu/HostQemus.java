@@ -50,8 +50,8 @@ public final class HostQemus {
             long pid = Long.parseLong(entry);
             try {
                 QemuArgs args = QemuArgs.ofProcess(pid);
-                found.add(new Found(pid, args.vmName(), args.qmpSockets(), args.monitors().containsKey(
-                        Libvirt.MONITOR)));
+                found.add(new Found(pid, args.vmName(), args.qmpSockets(), args.monitors().keySet().stream()
+                        .anyMatch(Libvirt::isItsMonitor)));
             } catch (UncheckedIOException | IllegalArgumentException goneOrUnreadable) {
                 // exited meanwhile, or a command line that is no QEMU's after all
             }

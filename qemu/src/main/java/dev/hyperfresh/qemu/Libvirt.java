@@ -22,11 +22,16 @@ public final class Libvirt {
     /** Whether QEMU's {@code chardevs} ({@code query-chardev}'s answer) include libvirt's monitor. */
     public static boolean hasItsMonitor(JsonNode chardevs) {
         for (JsonNode chardev : chardevs) {
-            if (chardev.path("label").asText("").equals(MONITOR)) {
+            if (isItsMonitor(chardev.path("label").asText(""))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether a chardev or monitor id is the one libvirt gives its monitor. */
+    public static boolean isItsMonitor(String id) {
+        return id.equals(MONITOR);
     }
 
     /** Whether {@code program} (a process's name) is libvirt's. */

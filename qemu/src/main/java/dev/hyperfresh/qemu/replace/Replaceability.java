@@ -27,9 +27,8 @@ import java.util.stream.Stream;
  * Whether this QEMU can be replaced as asked, checked before a standby is started so that a refusal leaves the VM
  * untouched: the new binary, the VM's state and accelerator, no migration under way, no guest CPU state the migration
  * would drop (unless the operator accepts the loss: it then becomes a warning), nothing blocking its migration (a
- * device QEMU cannot migrate, say), no other program managing it through
- * its monitors (libvirt: {@link MonitorClients}), devices plugged in at run time that a
- * new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
+ * device QEMU cannot migrate, say), no other program managing it through its monitors (libvirt: {@link
+ * MonitorClients}), devices plugged in at run time that a new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
  * in this console's mount namespace (the files its command line names are the ones the new QEMU will open), not a
  * systemd service's process (unless the operator lets the new QEMU run outside the service: see {@link #service}),
  * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an
