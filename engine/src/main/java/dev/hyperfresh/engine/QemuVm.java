@@ -12,19 +12,17 @@ import java.nio.file.Path;
  * {@code uncarriedCpuState}: what QEMU's migration would lose of the guest's CPU state on this host, which
  * {@code replace} refuses to lose unless told ({@link dev.hyperfresh.qemu.UncarriedCpuState}); null when nothing.
  * {@code program}: the file the process runs as /proc names it ({@link QemuExecutable}; null when /proc does not
- * say), which ends in {@value #REPLACED} once a package upgrade replaced it under the running QEMU.
+ * say), which ends in {@value QemuExecutable#REPLACED} once a package upgrade replaced it under the running QEMU.
  */
 public record QemuVm(String name, Path socket, QemuInfo info, String problem, String uncarriedCpuState,
                      String program) {
-    private static final String REPLACED = " (deleted)";
-
     public boolean isStale() {
         return problem != null;
     }
 
     /** Whether the QEMU binary it runs was replaced (upgraded) on disk since it started. */
     public boolean programReplaced() {
-        return program != null && program.endsWith(REPLACED);
+        return program != null && program.endsWith(QemuExecutable.REPLACED);
     }
 
     /** Whether a new QEMU can map the guest RAM as it is, i.e. replace it without copying the RAM. */

@@ -2,9 +2,7 @@ package dev.hyperfresh.qemu;
 
 import dev.hyperfresh.qemu.replace.QemuArgs;
 import java.io.File;
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +16,6 @@ import java.util.Set;
  * executable first (one readlink), a QEMU's command line only then.
  */
 public final class HostQemus {
-    private static final String DELETED = " (deleted)";
-
     private HostQemus() {
     }
 
@@ -43,11 +39,13 @@ public final class HostQemus {
         List<Found> found = new ArrayList<>();
         String[] processes = new File("/proc").list();
         for (String entry : processes == null ? new String[0] : processes) {
-            if (entry.isEmpty() || !Character.isDigit(entry.charAt(0)) || known.contains(Long.parseLong(entry))
-                    || !isQemu(Path.of("/proc", entry, "exe"))) {
+            if (entry.isEmpty() || !Character.isDigit(entry.charAt(0))) {
                 continue;
             }
             long pid = Long.parseLong(entry);
+            if (known.contains(pid) || !QemuExecutable.isQemu(pid)) {
+                continue;
+            }
             try {
                 QemuArgs args = QemuArgs.ofProcess(pid);
                 found.add(new Found(pid, args.vmName(), args.qmpSockets(), args.monitors().keySet().stream()
@@ -57,17 +55,5 @@ public final class HostQemus {
             }
         }
         return found;
-    }
-
-    private static boolean isQemu(Path exe) {
-        try {
-            String program = Files.readSymbolicLink(exe).getFileName().toString();
-            if (program.endsWith(DELETED)) {
-                program = program.substring(0, program.length() - DELETED.length());
-            }
-            return program.startsWith("qemu-system-") || program.equals("qemu-kvm");
-        } catch (IOException | UnsupportedOperationException notOurs) {
-            return false;
-        }
     }
 }
