@@ -11,6 +11,7 @@ import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Namespaces;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.ServiceRestart;
 import dev.hyperfresh.sys.SysException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +31,8 @@ import java.util.stream.Stream;
  * device QEMU cannot migrate, say), no other program managing it through its monitors (libvirt: {@link
  * MonitorClients}), devices plugged in at run time that a new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
  * in this console's mount namespace (the files its command line names are the ones the new QEMU will open), not a
- * systemd service's process (unless the operator lets the new QEMU run outside the service: see {@link #service}),
+ * systemd service's process (unless the operator lets the new QEMU run outside the service and systemd does not
+ * start the service again: {@link #outsideService}),
  * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an
  * offer against its own KVM and build, a different question: the two share no code.)
  */
@@ -88,14 +90,7 @@ final class Replaceability {
                     + " are not the ones this console sees, and its new QEMU would start here. The VM is left as it"
                     + " is; run hyperfresh in its mount namespace (nsenter -t " + info.pid() + " -m)");
         }
-        service(info.pid()).filter(unit -> !options.outsideService()).ifPresent(unit -> {
-            throw new NotReplaceableException(vm + " runs in systemd's " + unit + ": once replaced, the old QEMU's"
-                    + " end is the service's end to systemd, which with Restart= starts this VM's QEMU again beside"
-                    + " the new one — over the same RAM file, disks and QMP socket. The VM is left as it is; run the"
-                    + " QEMU in a scope (systemd-run --scope), or, if the unit has no"
-                    + " Restart=, replace it anyway: the new QEMU then runs outside the service",
-                    Remedy.OUTSIDE_SERVICE);
-        });
+        Optional<String> restartUnchecked = service(info.pid()).flatMap(unit -> outsideService(unit, vm, options));
         Optional<String> lost = UncarriedCpuState.of(info);
         if (lost.isPresent() && !options.acceptCpuStateLoss()) {
             throw new NotReplaceableException(vm + " would lose guest state in a replacement: " + lost.get()
@@ -129,7 +124,8 @@ final class Replaceability {
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
                     : standby, memory, passed, Stream.of(lost.map(l -> "replaced although " + l).stream(),
                     unplugged.leftOut().stream(), standby.handed().warnings().stream(),
-                    plugged.warnings().stream(), monitors.warnings().stream()).flatMap(w -> w).toList());
+                    plugged.warnings().stream(), monitors.warnings().stream(), restartUnchecked.stream())
+                    .flatMap(w -> w).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
                 memory.close();
@@ -137,6 +133,34 @@ final class Replaceability {
             passed.forEach(Fd::close);
             pidfd.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses a QEMU in systemd service {@code unit} unless the operator lets the new one run outside the service,
+     * and then still if systemd would start the service again once the old QEMU is killed; a warning if systemd
+     * cannot be asked, the operator's word taken.
+     */
+    private static Optional<String> outsideService(String unit, String vm, ReplacementOptions options) {
+        String again = ": once replaced, the old QEMU's end is the service's end to systemd, which %s starts this"
+                + " VM's QEMU again beside the new one — over the same RAM file, disks and QMP socket. The VM is left"
+                + " as it is; run the QEMU in a scope (systemd-run --scope)";
+        if (!options.outsideService()) {
+            throw new NotReplaceableException(vm + " runs in systemd's " + unit + String.format(again, "with Restart=")
+                    + ", or, if the unit has no Restart=, replace it anyway: the new QEMU then runs outside the"
+                    + " service", Remedy.OUTSIDE_SERVICE);
+        }
+        try {
+            Optional<String> restart = ServiceRestart.afterKill(unit);
+            if (restart.isPresent()) {
+                throw new NotReplaceableException(vm + " runs in systemd's " + unit + String.format(again, "with "
+                        + restart.get()) + ", or give the unit Restart=no (systemctl edit " + unit + ", then"
+                        + " systemctl daemon-reload) before replacing it outside the service");
+            }
+            return Optional.empty();
+        } catch (IOException unknown) {
+            return Optional.of("could not ask systemd whether it restarts " + unit + " (" + unknown.getMessage()
+                    + "): replaced outside the service on the word of --outside-service that it does not");
         }
     }
 

@@ -685,7 +685,8 @@ class QemuReplacementTest {
     /**
      * A QEMU in a systemd service's cgroup is refused, the VM left as it is: its end would be the service's end to
      * systemd, which with Restart= would start it again beside the new one. Allowed to run outside the service, the
-     * new QEMU takes the VM over there, and says where it runs.
+     * new QEMU takes the VM over there, and says where it runs; as no systemd knows the unit (a cgroup only named as
+     * a service's), a warning says the operator's word was taken for its Restart=.
      */
     @Test
     void aQemuASystemdServiceRunsIsRefusedUnlessTheNewOneMayRunOutsideTheService() throws Exception {
@@ -705,7 +706,10 @@ class QemuReplacementTest {
 
                 ReplacementResult r = QemuReplacement.replace(qemu, options(ReplacementMode.SHARED)
                         .withOutsideService(), ProgressListener.NONE);
-                assertThat(r.warnings()).singleElement().asString().contains("systemd's " + unit);
+                assertThat(r.warnings()).as("a cgroup named as a service's, which no systemd knows").hasSize(2);
+                assertThat(r.warnings().get(0)).startsWith("could not ask systemd whether it restarts " + unit + " (")
+                        .endsWith("): replaced outside the service on the word of --outside-service that it does not");
+                assertThat(r.warnings().get(1)).contains("systemd's " + unit);
                 assertThat(service.holds(r.newPid())).isFalse();
             }
             log.awaitProgress(2, GUEST_PROGRESS);
@@ -873,10 +877,8 @@ class QemuReplacementTest {
     void aQemuInAnotherPidNamespaceIsNotTakenForAProcessOfThisOne() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         String unit = "qemu-test.service";
-        String execStart = spec.commandLine().stream().map(a -> '"' + a.replace("%", "%%") + '"')
-                .collect(Collectors.joining(" "));
         try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
-                Map.of(unit, "[Unit]\nDefaultDependencies=no\n[Service]\nExecStart=" + execStart + "\n"))) {
+                Map.of(unit, serviceOf(spec, "")))) {
             systemd.systemctl("start", unit);
             for (int i = 0; i < 300 && !Files.exists(spec.qmpSocket()); i++) {
                 Thread.sleep(100);
@@ -887,6 +889,66 @@ class QemuReplacementTest {
         } finally {
             TestQemu.killAllIn(dir);
         }
+    }
+
+    /** A unit file that runs {@code spec}'s QEMU as a service, with {@code settings} (lines of its [Service]). */
+    private static String serviceOf(HfguestVm spec, String settings) {
+        return "[Unit]\nDefaultDependencies=no\n[Service]\nExecStart=" + spec.commandLine().stream()
+                .map(a -> '"' + a.replace("%", "%%") + '"').collect(Collectors.joining(" ")) + "\n" + settings;
+    }
+
+    /**
+     * A QEMU systemd itself runs as a service (systemd in a sandbox, the console on its machine): refused, and with
+     * {@code --outside-service} still refused while the unit's Restart= would have systemd start it again once the
+     * old QEMU is killed; with Restart=no it is replaced, the new QEMU running on outside the service, which systemd
+     * leaves ended. The VM runs on throughout.
+     */
+    @Test
+    void aQemuServiceIsReplacedOutsideTheServiceOnlyWhenSystemdWouldNotStartItAgain() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        String unit = "qemu-vm.service";
+        Path sandbox = Files.createDirectories(dir.resolve("sandbox"));
+        try (SystemdSandbox systemd = SystemdSandbox.start(sandbox, Map.of(unit, serviceOf(spec,
+                "Restart=on-failure\nRestartSec=50ms\n")))) {
+            systemd.systemctl("start", unit);
+            for (int i = 0; i < 300 && !Files.exists(spec.qmpSocket()); i++) {
+                Thread.sleep(100);
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
+            String first = systemd.show(unit, "MainPID").get("MainPID");
+            assertThat(serviceConsole(systemd, spec)).startsWith("REFUSED QEMU pid " + first + " runs in systemd's "
+                    + unit + ": once replaced, ");
+            assertThat(serviceConsole(systemd, spec, "outside-service")).startsWith("REFUSED ")
+                    .contains("systemd's " + unit + ": once replaced, the old QEMU's end is the service's end to"
+                            + " systemd, which with Restart=on-failure starts this VM's QEMU again");
+            assertThat(systemd.show(unit, "MainPID", "ActiveState")).containsEntry("MainPID", first)
+                    .containsEntry("ActiveState", "active");
+            log.awaitProgress(2, GUEST_PROGRESS);
+
+            Files.writeString(sandbox.resolve("units").resolve(unit), serviceOf(spec, "Restart=no\n"));
+            systemd.systemctl("daemon-reload");
+            String replaced = serviceConsole(systemd, spec, "outside-service");
+            assertThat(replaced).startsWith("COMMITTED ").contains("WARNING ").contains("systemd's " + unit)
+                    .doesNotContain("could not ask systemd");
+            String next = replaced.lines().findFirst().orElseThrow().substring("COMMITTED ".length());
+            log.awaitProgress(2, GUEST_PROGRESS);
+            assertThat(systemd.show(unit, "ActiveState", "MainPID")).as("the service ended with the old QEMU")
+                    .containsEntry("MainPID", "0").doesNotContainEntry("ActiveState", "active");
+            assertThat(systemd.run("kill", "-0", next).status()).as("the new QEMU, pid %s", next).isZero();
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /** What {@link ServiceConsole} printed, run on {@code systemd}'s machine with {@code options}. */
+    private static String serviceConsole(SystemdSandbox systemd, HfguestVm spec, String... options) throws Exception {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), ServiceConsole.class.getName(),
+                spec.qmpSocket().toString()));
+        argv.addAll(List.of(options));
+        return systemd.run(argv.toArray(String[]::new)).output();
     }
 
     /** After the commit a file that cannot be written (here the pid file) is a warning: the new QEMU runs the VM. */

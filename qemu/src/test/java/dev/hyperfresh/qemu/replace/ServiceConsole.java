@@ -1,0 +1,30 @@
+package dev.hyperfresh.qemu.replace;
+
+import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.testing.TestQemu;
+import java.nio.file.Path;
+
+/**
+ * A console on the machine of a sandboxed systemd, whose QEMUs it can attach to: {@code java ... ServiceConsole
+ * QMP_SOCKET [outside-service]} replaces that QEMU (TCG, shared RAM) and prints {@code COMMITTED NEW_PID} and a
+ * {@code WARNING} line per warning, or {@code REFUSED} and the reason. {@link QemuReplacementTest} runs it.
+ */
+public final class ServiceConsole {
+    private ServiceConsole() {
+    }
+
+    public static void main(String[] args) {
+        ReplacementOptions options = ReplacementOptions.of(TestQemu.binary(), ReplacementMode.SHARED)
+                .withAccelerator(Accelerator.TCG);
+        try (QemuInstance qemu = QemuInstance.attach(Path.of(args[0]))) {
+            ReplacementResult r = QemuReplacement.replace(qemu, args.length > 1 ? options.withOutsideService()
+                    : options, ProgressListener.NONE);
+            System.out.println("COMMITTED " + r.newPid());
+            r.warnings().forEach(w -> System.out.println("WARNING " + w));
+        } catch (NotReplaceableException e) {
+            System.out.println("REFUSED " + e.getMessage());
+        }
+    }
+}
