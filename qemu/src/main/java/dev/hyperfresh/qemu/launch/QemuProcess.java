@@ -66,6 +66,24 @@ public final class QemuProcess {
      * names them.
      */
     public static QemuProcess start(List<String> commandLine, Optional<Path> directory, Path log, List<Fd> passed) {
+        return start(commandLine, commandLine, directory, log, passed);
+    }
+
+    /**
+     * As {@link #start}, QEMU run by a shell that waits for it (and ends with its status): its parent until {@link
+     * #letGo}, which leaves it to init. systemd takes a process it did not start for a service's main process (from
+     * its pid file), but waits for it at a stop only if it is its child by then; else it follows its SIGTERM with
+     * SIGKILL at once.
+     */
+    public static QemuProcess startToLetGo(List<String> commandLine, Optional<Path> directory, Path log,
+                                           List<Fd> passed) {
+        List<String> shell = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\" & wait $!", "sh"));
+        shell.addAll(commandLine);
+        return start(shell, commandLine, directory, log, passed);
+    }
+
+    private static QemuProcess start(List<String> argv, List<String> commandLine, Optional<Path> directory, Path log,
+                                     List<Fd> passed) {
         long logStart;
         try {
             logStart = Files.exists(log) ? Files.size(log) : 0;
@@ -73,7 +91,7 @@ public final class QemuProcess {
             throw new UncheckedIOException("cannot read QEMU's log " + log + ": " + e.getMessage(), e);
         }
         try {
-            return new QemuProcess(Spawn.detached(commandLine, Map.of(), directory, log, passed), log, logStart,
+            return new QemuProcess(Spawn.detached(argv, Map.of(), directory, log, passed), log, logStart,
                     commandLine);
         } catch (SysException e) {
             throw new IllegalStateException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
@@ -140,6 +158,20 @@ public final class QemuProcess {
 
     public List<String> commandLine() {
         return commandLine;
+    }
+
+    /**
+     * Ends the shell of {@link #startToLetGo}, QEMU running on: init (or the nearest subreaper) is its parent once
+     * this returns.
+     */
+    public void letGo() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while letting go of QEMU's shell pid " + pid(), e);
+        }
     }
 
     /**

@@ -152,8 +152,10 @@ public final class QemuReplacement {
         StandbyFiles.discard(plan.standby().socketMoves(), plan.standby().vnc(), migrationSocket);
         MigrationPath.prepare(migrationSocket, plan.source().pid());
         startGuard(qmpSocket);
-        standby = QemuProcess.start(plan.standby().argv(), plan.standby().directory(),
-                qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log"), plan.passedFiles());
+        Path log = qmpSocket.resolveSibling(qmpSocket.getFileName() + ".log");
+        standby = plan.service().isPresent()
+                ? QemuProcess.startToLetGo(plan.standby().argv(), plan.standby().directory(), log, plan.passedFiles())
+                : QemuProcess.start(plan.standby().argv(), plan.standby().directory(), log, plan.passedFiles());
         if (guard != null) {
             guard.watch(standby.pid());
         }
@@ -169,7 +171,7 @@ public final class QemuReplacement {
             guard.watch(owner);
         }
         // where the old QEMU is (its scope, the limits set on it), not in this console's cgroups
-        for (String problem : Succession.follow(owner, plan.source().pid(), false)) {
+        for (String problem : Succession.follow(owner, plan.source().pid(), plan.service().isPresent())) {
             notFollowed.add("the new QEMU (pid " + owner + "): " + problem);
         }
         target.addListener(trace.events(CutoverTrace.STANDBY));
@@ -343,7 +345,9 @@ public final class QemuReplacement {
     /**
      * SIGKILL, not quit: the old QEMU's migration has completed (guest stopped, disks flushed and inactivated), so it
      * has nothing left to do, and a quitting QEMU deletes the socket paths it bound — the very paths the new QEMU's
-     * sockets are renamed to — while a killed one deletes nothing. So the renames follow the kill at once. Once the
+     * sockets are renamed to — while a killed one deletes nothing. So the renames follow the kill at once; the pid file
+ * is written before it, for a systemd service that reads it as its main process dies ({@link PidFileService}), which
+ * is then followed into its cgroups (the new QEMU let go by its shell first, so that it is systemd's child). Once the
      * kill is sent (through the pidfd taken at pre-flight) no thread of the old QEMU returns to user space; the
      * kernel tearing down its memory takes tens of ms more, which the operator does not wait for (unless a VNC
      * display must take its TCP port back, free only once the old QEMU has exited): a daemon thread waits for the
@@ -352,14 +356,21 @@ public final class QemuReplacement {
      * say so.
      */
     private List<String> finishOldQemu() {
+        List<String> warnings = new ArrayList<>();
+        if (plan.service().isPresent()) {
+            standby.letGo();
+        }
+        try {
+            StandbyFiles.writePid(plan.standby().pidfile(), standbyPid, plan.source().qmpSocket());
+        } catch (RuntimeException e) {
+            warnings.add(e.getMessage());
+        }
         if (Pidfd.sendSignal(plan.sourcePidfd(), SIGKILL)) {
             trace.mark("source-killed");
         }
         source.close();
-        List<String> warnings = new ArrayList<>();
         try {
-            StandbyFiles.takeOver(plan.standby().socketMoves(), plan.standby().pidfile(), standbyPid, migrationSocket,
-                    plan.source().qmpSocket());
+            StandbyFiles.takeOver(plan.standby().socketMoves(), migrationSocket);
             trace.mark("sockets-moved");
         } catch (RuntimeException e) {
             warnings.add(e.getMessage());
@@ -384,6 +395,7 @@ public final class QemuReplacement {
                 warnings.add(e.getMessage());
             }
         }
+        plan.service().ifPresent(service -> warnings.addAll(service.follow(standbyPid)));
         Plan done = plan;
         Thread reaper = new Thread(() -> {
             Pidfd.awaitExit(done.sourcePidfd(), EXIT_TIMEOUT_MS);

@@ -11,7 +11,7 @@ import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Namespaces;
 import dev.hyperfresh.sys.Pidfd;
-import dev.hyperfresh.sys.ServiceRestart;
+import dev.hyperfresh.sys.ServiceSettings;
 import dev.hyperfresh.sys.SysException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,8 +31,8 @@ import java.util.stream.Stream;
  * device QEMU cannot migrate, say), no other program managing it through its monitors (libvirt: {@link
  * MonitorClients}), devices plugged in at run time that a new QEMU can be given too ({@link HotPlugged}; those removed are left out of its command line, {@link Unplugged}),
  * in this console's mount namespace (the files its command line names are the ones the new QEMU will open), not a
- * systemd service's process (unless the operator lets the new QEMU run outside the service and systemd does not
- * start the service again: {@link #outsideService}),
+ * systemd service's process (unless the new QEMU can take the service over, {@link PidFileService}, or the
+ * operator lets it run outside the service and systemd does not start the service again),
  * and for SHARED mode RAM a second QEMU can map. What passes becomes the {@link Plan}. (hfvisor's standby checks an
  * offer against its own KVM and build, a different question: the two share no code.)
  */
@@ -47,7 +47,7 @@ final class Replaceability {
      * main process to end it, nor a restart). Not known when its cgroups cannot be read: the checks after this one
      * speak for a QEMU gone meanwhile.
      */
-    private static Optional<String> service(long pid) {
+    private static Optional<String> unitOf(long pid) {
         try {
             return Cgroups.systemdService(Cgroups.of(pid));
         } catch (IOException unknown) {
@@ -90,7 +90,6 @@ final class Replaceability {
                     + " are not the ones this console sees, and its new QEMU would start here. The VM is left as it"
                     + " is; run hyperfresh in its mount namespace (nsenter -t " + info.pid() + " -m)");
         }
-        Optional<String> restartUnchecked = service(info.pid()).flatMap(unit -> outsideService(unit, vm, options));
         Optional<String> lost = UncarriedCpuState.of(info);
         if (lost.isPresent() && !options.acceptCpuStateLoss()) {
             throw new NotReplaceableException(vm + " would lose guest state in a replacement: " + lost.get()
@@ -117,14 +116,17 @@ final class Replaceability {
                     options.mode(), memPaths, info.qmpSocket(), VncListener.listening(source.qmp()),
                     StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()),
                     HostForwards.of(source.qmp()), plugged);
+            List<String> serviceWarnings = new ArrayList<>();
+            Optional<PidFileService> service = unitOf(info.pid()).flatMap(unit -> service(unit, info.pid(),
+                    standby.pidfile(), vm, options, serviceWarnings));
             for (int fd : standby.handed().oldFds()) {
                 passed.add(take(pidfd, fd, vm));
             }
             // a paused VM stays paused on the new QEMU: -S; a running one runs there the moment the load ends
             return new Plan(info, pidfd, info.running() || options.qemuResumesItself() ? standby.runningOnceLoaded()
-                    : standby, memory, passed, Stream.of(lost.map(l -> "replaced although " + l).stream(),
+                    : standby, memory, passed, service, Stream.of(lost.map(l -> "replaced although " + l).stream(),
                     unplugged.leftOut().stream(), standby.handed().warnings().stream(),
-                    plugged.warnings().stream(), monitors.warnings().stream(), restartUnchecked.stream())
+                    plugged.warnings().stream(), monitors.warnings().stream(), serviceWarnings.stream())
                     .flatMap(w -> w).toList());
         } catch (RuntimeException e) {
             if (memory != null) {
@@ -137,31 +139,43 @@ final class Replaceability {
     }
 
     /**
-     * Refuses a QEMU in systemd service {@code unit} unless the operator lets the new one run outside the service,
-     * and then still if systemd would start the service again once the old QEMU is killed; a warning if systemd
-     * cannot be asked, the operator's word taken.
+     * For a QEMU in systemd service {@code unit}: the service, if the new QEMU can take it over through its pid file
+     * ({@link PidFileService}); else refused unless the operator lets the new QEMU run outside the service, and then
+     * still if systemd would start the service again once the old QEMU is killed. Where systemd cannot be asked, the
+     * operator's word is taken, and {@code warnings} says so.
      */
-    private static Optional<String> outsideService(String unit, String vm, ReplacementOptions options) {
+    private static Optional<PidFileService> service(String unit, long pid, Optional<Path> pidfile, String vm,
+                                                    ReplacementOptions options, List<String> warnings) {
         String again = ": once replaced, the old QEMU's end is the service's end to systemd, which %s starts this"
                 + " VM's QEMU again beside the new one — over the same RAM file, disks and QMP socket. The VM is left"
-                + " as it is; run the QEMU in a scope (systemd-run --scope)";
+                + " as it is; run the QEMU in a scope (systemd-run --scope) or in a Type=forking unit whose PIDFile="
+                + " is its -pidfile (the new QEMU then takes the service over)";
+        ServiceSettings settings = null;
+        try {
+            settings = ServiceSettings.of(unit);
+            Optional<PidFileService> handedOn = PidFileService.of(settings, pidfile, pid);
+            if (handedOn.isPresent()) {
+                return handedOn;
+            }
+        } catch (IOException unknown) {
+            if (options.outsideService()) {
+                warnings.add("could not ask systemd whether it restarts " + unit + " (" + unknown.getMessage()
+                        + "): replaced outside the service on the word of --outside-service that it does not");
+                return Optional.empty();
+            }
+        }
         if (!options.outsideService()) {
             throw new NotReplaceableException(vm + " runs in systemd's " + unit + String.format(again, "with Restart=")
                     + ", or, if the unit has no Restart=, replace it anyway: the new QEMU then runs outside the"
                     + " service", Remedy.OUTSIDE_SERVICE);
         }
-        try {
-            Optional<String> restart = ServiceRestart.afterKill(unit);
-            if (restart.isPresent()) {
-                throw new NotReplaceableException(vm + " runs in systemd's " + unit + String.format(again, "with "
-                        + restart.get()) + ", or give the unit Restart=no (systemctl edit " + unit + ", then"
-                        + " systemctl daemon-reload) before replacing it outside the service");
-            }
-            return Optional.empty();
-        } catch (IOException unknown) {
-            return Optional.of("could not ask systemd whether it restarts " + unit + " (" + unknown.getMessage()
-                    + "): replaced outside the service on the word of --outside-service that it does not");
+        Optional<String> restart = settings.restartAfterKill();
+        if (restart.isPresent()) {
+            throw new NotReplaceableException(vm + " runs in systemd's " + unit + String.format(again, "with "
+                    + restart.get()) + ", or give the unit Restart=no (systemctl edit " + unit + ", then systemctl"
+                    + " daemon-reload) before replacing it outside the service");
         }
+        return Optional.empty();
     }
 
     /**

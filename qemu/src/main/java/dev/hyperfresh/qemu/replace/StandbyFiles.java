@@ -14,20 +14,24 @@ final class StandbyFiles {
     }
 
     /**
-     * Moves the new QEMU's sockets to the old one's paths (those not moved yet) and writes its pid, noting beside its
-     * QMP socket {@code qmpSocket} which pid file it has for the next replacement ({@link #notedPidfile}).
+     * Writes the new QEMU's pid to the old one's pid file, noting beside its QMP socket {@code qmpSocket} which pid file
+     * it has for the next replacement ({@link #notedPidfile}). Before the old QEMU is killed: a forking systemd
+     * service reads its pid file as its main process dies ({@link PidFileService}).
      */
-    static void takeOver(List<SocketMove> moves, Optional<Path> pidfile, long standbyPid, Path migrationSocket,
-                         Path qmpSocket) {
+    static void writePid(Optional<Path> pidfile, long standbyPid, Path qmpSocket) {
+        pidfile.ifPresent(p -> {
+            write(p, standbyPid + "\n");
+            write(pidfileNote(qmpSocket), standbyPid + " " + p + "\n");
+        });
+    }
+
+    /** Moves the new QEMU's sockets to the old one's paths (those not moved yet), once the old QEMU is killed. */
+    static void takeOver(List<SocketMove> moves, Path migrationSocket) {
         for (SocketMove m : moves) {
             if (Files.exists(m.standbyPath())) {
                 move(m.standbyPath(), m.path());
             }
         }
-        pidfile.ifPresent(p -> {
-            write(p, standbyPid + "\n");
-            write(pidfileNote(qmpSocket), standbyPid + " " + p + "\n");
-        });
         discardMigrationSockets(migrationSocket);
     }
 

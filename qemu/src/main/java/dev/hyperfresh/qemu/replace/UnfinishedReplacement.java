@@ -78,10 +78,10 @@ final class UnfinishedReplacement {
     }
 
     private String finish() {
+        StandbyFiles.writePid(orders.pidfile(), orders.standbyPid(), orders.oldQmp());
         Pidfd.sendSignal(oldQemu, SIGKILL);
         Pidfd.awaitExit(oldQemu, EXIT_TIMEOUT_MS);
-        StandbyFiles.takeOver(orders.socketMoves(), orders.pidfile(), orders.standbyPid(), orders.migrationSocket(),
-                orders.oldQmp());
+        StandbyFiles.takeOver(orders.socketMoves(), orders.migrationSocket());
         String ports = "";
         if (orders.vnc().isPresent() || !orders.forwards().isEmpty()) {
             try (QmpClient now = QmpClient.connect(orders.oldQmp(), QMP_TIMEOUT)) {   // moved there just now

@@ -893,8 +893,52 @@ class QemuReplacementTest {
 
     /** A unit file that runs {@code spec}'s QEMU as a service, with {@code settings} (lines of its [Service]). */
     private static String serviceOf(HfguestVm spec, String settings) {
-        return "[Unit]\nDefaultDependencies=no\n[Service]\nExecStart=" + spec.commandLine().stream()
+        return serviceOf(spec.commandLine(), settings);
+    }
+
+    private static String serviceOf(List<String> argv, String settings) {
+        return "[Unit]\nDefaultDependencies=no\n[Service]\nExecStart=" + argv.stream()
                 .map(a -> '"' + a.replace("%", "%%") + '"').collect(Collectors.joining(" ")) + "\n" + settings;
+    }
+
+    /**
+     * A QEMU a Type=forking service runs ({@code -daemonize}, its {@code -pidfile} the unit's PIDFile=), under systemd
+     * itself: replaced twice without {@code --outside-service}, the new QEMU each time the service's main process and
+     * in its cgroup, the service never ending (its Restart=on-failure never fires); {@code systemctl stop} then ends
+     * the VM's QEMU.
+     */
+    @Test
+    void aForkingQemuServiceIsTakenOverByTheNewQemu() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        String unit = "qemu-vm.service";
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.addAll(List.of("-daemonize", "-pidfile", "/run/qemu-vm.pid"));
+        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
+                Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=/run/qemu-vm.pid\nRestart=on-failure\n")))) {
+            systemd.systemctl("start", unit);
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (int i = 1; i <= 2; i++) {
+                String before = systemd.show(unit, "MainPID").get("MainPID");
+                String out = serviceConsole(systemd, spec);
+                assertThat(out).as("replacement %d", i).startsWith("COMMITTED ").doesNotContain("WARNING");
+                String next = out.lines().findFirst().orElseThrow().substring("COMMITTED ".length());
+                assertThat(systemd.show(unit, "MainPID", "ActiveState", "NRestarts")).as("replacement %d", i)
+                        .containsEntry("MainPID", next).containsEntry("ActiveState", "active")
+                        .containsEntry("NRestarts", "0");
+                assertThat(systemd.processesOf(unit)).as("the service's cgroup").contains(Long.parseLong(next))
+                        .doesNotContain(Long.parseLong(before));
+                assertThat(systemd.run("cat", "/run/qemu-vm.pid").output().strip()).isEqualTo(next);
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+            systemd.systemctl("stop", unit);
+            assertThat(systemd.show(unit, "ActiveState", "Result", "MainPID")).as("QEMU ended by SIGTERM, waited for")
+                    .containsEntry("MainPID", "0").containsEntry("ActiveState", "inactive")
+                    .containsEntry("Result", "success");
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
     }
 
     /**

@@ -14,10 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What {@link ServiceRestart} says systemd does when a service's main process is killed, against what systemd
- * (itself, in a sandbox) then does: for each Restart= value, and the exit-status sets that turn it either way.
+ * What {@link ServiceSettings} says systemd does when a service's main process is killed, against what systemd
+ * (itself, in a sandbox) then does: for each Restart= value, and the exit-status sets that turn it either way; and
+ * a forking service's pid file.
  */
-class ServiceRestartTest {
+class ServiceSettingsTest {
     private static final Map<String, String> SETTINGS = new LinkedHashMap<>();
 
     static {
@@ -41,14 +42,32 @@ class ServiceRestartTest {
                 + "[Service]\nExecStart=/bin/sleep 1000\nRestartSec=50ms\n" + settings + "\n"));
         try (SystemdSandbox systemd = SystemdSandbox.start(dir, units)) {
             for (String unit : units.keySet()) {
-                Optional<String> verdict = ServiceRestart.afterKill(systemd.inside("/usr/bin/systemctl"), unit);
+                Optional<String> verdict = settings(systemd, unit).restartAfterKill();
                 assertThat(verdict.isPresent()).as("%s: %s", unit, verdict).isEqualTo(restartsAfterKill(systemd, unit));
             }
-            assertThat(ServiceRestart.afterKill(systemd.inside("/usr/bin/systemctl"), "r-always.service"))
-                    .contains("Restart=always");
-            assertThatThrownBy(() -> ServiceRestart.afterKill(systemd.inside("/usr/bin/systemctl"), "nosuch.service"))
-                    .isInstanceOf(IOException.class).hasMessage("systemd has no unit nosuch.service (LoadState=not-found)");
+            assertThat(settings(systemd, "r-always.service").restartAfterKill()).contains("Restart=always");
+            assertThat(settings(systemd, "r-always.service").forkingPidFile()).isEmpty();
+            assertThatThrownBy(() -> settings(systemd, "nosuch.service")).isInstanceOf(IOException.class)
+                    .hasMessage("systemd has no unit nosuch.service (LoadState=not-found)");
         }
+    }
+
+    @Test
+    void knowsAForkingServicesPidFileAndMainProcess() throws Exception {
+        String unit = "forking.service";
+        try (SystemdSandbox systemd = SystemdSandbox.start(dir, Map.of(unit, "[Unit]\nDefaultDependencies=no\n"
+                + "[Service]\nType=forking\nPIDFile=/run/forking.pid\nExecStart=/bin/sh -c 'setsid sleep 1000"
+                + " </dev/null >/dev/null 2>&1 & echo $$! > /run/forking.pid'\n"))) {
+            systemd.systemctl("start", unit);
+            ServiceSettings settings = settings(systemd, unit);
+            assertThat(settings.forkingPidFile()).contains(Path.of("/run/forking.pid"));
+            assertThat(settings.mainPid()).isEqualTo(Long.parseLong(systemd.run("cat", "/run/forking.pid").output()
+                    .strip()));
+        }
+    }
+
+    private static ServiceSettings settings(SystemdSandbox systemd, String unit) throws IOException {
+        return ServiceSettings.of(systemd.inside("/usr/bin/systemctl"), unit);
     }
 
     /** Starts {@code unit}, kills its main process and watches what systemd does. */

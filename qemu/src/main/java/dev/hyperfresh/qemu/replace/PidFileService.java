@@ -1,0 +1,65 @@
+package dev.hyperfresh.qemu.replace;
+
+import dev.hyperfresh.sys.Cgroups;
+import dev.hyperfresh.sys.IoFailure;
+import dev.hyperfresh.sys.ServiceSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The systemd service a new QEMU takes over: one of {@code Type=forking} whose {@code PIDFile=} is the old QEMU's
+ * pid file, owned by root, the old QEMU its main process. The replacement writes the new QEMU's pid there before it
+ * kills the old one, so that systemd, reading the file as its main process dies, takes the new QEMU for its main
+ * process (root's file: even from outside the service's cgroup) and keeps the service — its restart policy never
+ * sees an end. Only then does the new QEMU join the service's cgroups: were systemd to end the service after all, it
+ * would kill what is in them.
+ */
+record PidFileService(String unit, List<Cgroups.Cgroup> cgroups) {
+    private static final long ADOPTION_TIMEOUT_MS = 2000;
+    private static final long POLL_MS = 5;
+
+    /** {@code settings}' service, if QEMU {@code pid}, whose pid file is {@code pidfile}, can hand it on so. */
+    static Optional<PidFileService> of(ServiceSettings settings, Optional<Path> pidfile, long pid) {
+        Optional<Path> its = settings.forkingPidFile();
+        if (its.isEmpty() || pidfile.isEmpty() || settings.mainPid() != pid) {
+            return Optional.empty();
+        }
+        try {
+            if (!Files.isSameFile(its.get(), pidfile.get()) || !Files.getAttribute(its.get(), "unix:uid").equals(0)) {
+                return Optional.empty();
+            }
+            return Optional.of(new PidFileService(settings.unit(), Cgroups.of(pid)));
+        } catch (IOException unreadable) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Once the old QEMU has been killed: waits for systemd to take {@code successor} for the service's main process,
+     * then moves it into the service's cgroups. What could not be done, in words.
+     */
+    List<String> follow(long successor) {
+        String outside = "the new QEMU (pid " + successor + ") runs outside systemd's " + unit + "'s cgroups: ";
+        try {
+            long deadline = System.nanoTime() + ADOPTION_TIMEOUT_MS * 1_000_000;
+            for (long main = ServiceSettings.of(unit).mainPid(); main != successor; main = ServiceSettings.of(unit)
+                    .mainPid()) {
+                if (System.nanoTime() > deadline) {
+                    return List.of(outside + "systemd did not take it for the service's main process in "
+                            + ADOPTION_TIMEOUT_MS + " ms (its MainPID is " + main + ")");
+                }
+                Thread.sleep(POLL_MS);
+            }
+            Cgroups.join(successor, cgroups);
+            return List.of();
+        } catch (IOException e) {
+            return List.of(outside + IoFailure.reason(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of(outside + "interrupted waiting for systemd");
+        }
+    }
+}
