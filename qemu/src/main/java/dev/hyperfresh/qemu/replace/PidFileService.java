@@ -11,11 +11,13 @@ import java.util.Optional;
 
 /**
  * The systemd service a new QEMU takes over: one of {@code Type=forking} whose {@code PIDFile=} is the old QEMU's
- * pid file, owned by root, the old QEMU its main process. The replacement writes the new QEMU's pid there before it
- * kills the old one, so that systemd, reading the file as its main process dies, takes the new QEMU for its main
- * process (root's file: even from outside the service's cgroup) and keeps the service — its restart policy never
- * sees an end. Only then does the new QEMU join the service's cgroups: were systemd to end the service after all, it
- * would kill what is in them.
+ * pid file, it and every directory above it owned by root, the old QEMU its main process. The replacement writes the
+ * new QEMU's pid there before it kills the old one, so that systemd, reading the file as its main process dies, takes
+ * the new QEMU for its main process and keeps the service — its restart policy never sees an end. From root's file
+ * on root's path (what systemd calls safe) it does so even for a process outside the service's cgroup; from any
+ * other it would refuse, end the service, and with {@code Restart=} start the VM's QEMU again. Only once systemd has
+ * taken it does the new QEMU join the service's cgroups: were systemd to end the service after all, it would kill
+ * what is in them.
  */
 record PidFileService(String unit, List<Cgroups.Cgroup> cgroups) {
     private static final long ADOPTION_TIMEOUT_MS = 2000;
@@ -28,13 +30,22 @@ record PidFileService(String unit, List<Cgroups.Cgroup> cgroups) {
             return Optional.empty();
         }
         try {
-            if (!Files.isSameFile(its.get(), pidfile.get()) || !Files.getAttribute(its.get(), "unix:uid").equals(0)) {
+            if (!Files.isSameFile(its.get(), pidfile.get()) || !ownedByRoot(its.get().toRealPath())) {
                 return Optional.empty();
             }
             return Optional.of(new PidFileService(settings.unit(), Cgroups.of(pid)));
         } catch (IOException unreadable) {
             return Optional.empty();
         }
+    }
+
+    private static boolean ownedByRoot(Path path) throws IOException {
+        for (Path p = path; p != null; p = p.getParent()) {
+            if (!Files.getAttribute(p, "unix:uid").equals(0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -986,6 +986,37 @@ class QemuReplacementTest {
         log.assertClean();
     }
 
+    /**
+     * A forking service whose pid file lies in a directory root does not own: systemd would not take a process
+     * outside its cgroup from it (an unsafe path, to it), so the new QEMU cannot take the service over, and the QEMU
+     * is refused as any other service's.
+     */
+    @Test
+    void aForkingQemuServiceWhosePidFileSystemdWouldNotTrustIsRefused() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        String unit = "qemu-vm.service";
+        Path pids = Files.createDirectories(dir.resolve("pids"));
+        Files.setAttribute(pids, "unix:uid", 65534);   // nobody's
+        Path pidfile = pids.resolve("vm.pid");
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.addAll(List.of("-daemonize", "-pidfile", pidfile.toString()));
+        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
+                Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=" + pidfile + "\nRestart=on-failure\n")))) {
+            systemd.systemctl("start", unit);
+            log.awaitProgress(2, GUEST_PROGRESS);
+            String main = systemd.show(unit, "MainPID").get("MainPID");
+            assertThat(serviceConsole(systemd, spec)).startsWith("REFUSED QEMU pid " + main + " runs in systemd's "
+                    + unit + ": once replaced, ").contains("or in a Type=forking unit whose PIDFile= is its -pidfile");
+            assertThat(systemd.show(unit, "MainPID", "ActiveState")).containsEntry("MainPID", main)
+                    .containsEntry("ActiveState", "active");
+            log.awaitProgress(2, GUEST_PROGRESS);
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
     /** What {@link ServiceConsole} printed, run on {@code systemd}'s machine with {@code options}. */
     private static String serviceConsole(SystemdSandbox systemd, HfguestVm spec, String... options) throws Exception {
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
