@@ -148,6 +148,10 @@ final class QemuViews {
         p.handedOver().forEach(h -> out.append("\nhanded over: ").append(h));
         p.plugged().forEach(c -> out.append("\nplugged in again before the migration: ").append(c));
         p.hostForwards().forEach(f -> out.append("\nforwarded again once the old QEMU has gone: ").append(f));
+        if (p.takesOverService() != null) {
+            out.append("\nsystemd's ").append(p.takesOverService()).append(": the new QEMU its main process (from its"
+                    + " pid file) and in its cgroups");
+        }
         return out.append(Views.warningLines(p.warnings())).toString();
     }
 

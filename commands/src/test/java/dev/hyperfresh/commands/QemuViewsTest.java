@@ -138,15 +138,18 @@ class QemuViewsTest {
         ReplacementPlan plan = new ReplacementPlan(ReplacementMode.SHARED, List.of("qemu", "-append", "cpus=2 x=1"),
                 List.of("the tap tap0: the old QEMU's fd 12, the new one's fd 3"),
                 List.of("netdev_add {\"type\":\"tap\",\"id\":\"t1\",\"fd\":\"3\"}"),
-                List.of("tcp::2222-10.0.2.15:22"), List.of("a plan warning"));
+                List.of("tcp::2222-10.0.2.15:22"), "qemu@web.service", List.of("a plan warning"));
         assertThat(QemuViews.plan("web", plan)).startsWith("web can be replaced (shared mode); nothing was started\n")
                 .contains("new QEMU: qemu -append 'cpus=2 x=1'\n")
                 .contains("\nhanded over: the tap tap0: the old QEMU's fd 12, the new one's fd 3\n")
                 .contains("\nplugged in again before the migration: netdev_add {\"type\":\"tap\"")
                 .contains("\nforwarded again once the old QEMU has gone: tcp::2222-10.0.2.15:22")
+                .contains("\nsystemd's qemu@web.service: the new QEMU its main process (from its pid file) and in its"
+                        + " cgroups\n")
                 .endsWith("\nwarning: a plan warning");
         ObjectNode json = QemuViews.planJson("web", plan);
         assertThat(json.path("plugged").get(0).asText()).startsWith("netdev_add");
         assertThat(json.path("mode").asText()).isEqualTo("shared");
+        assertThat(json.path("takes_over_service").asText()).isEqualTo("qemu@web.service");
     }
 }

@@ -97,7 +97,8 @@ public final class QemuReplacement {
         try (Plan p = Replaceability.check(source, options)) {
             return new ReplacementPlan(options.mode(), p.standby().argv(), p.standby().handed().descriptions(),
                     p.standby().plugged().steps().stream().map(HotPlugged.Step::toString).toList(),
-                    p.standby().forwards().rules().stream().flatMap(List::stream).toList(), p.warnings());
+                    p.standby().forwards().rules().stream().flatMap(List::stream).toList(),
+                    p.service().map(PidFileService::unit).orElse(null), p.warnings());
         }
     }
 

@@ -903,7 +903,8 @@ class QemuReplacementTest {
 
     /**
      * A QEMU a Type=forking service runs ({@code -daemonize}, its {@code -pidfile} the unit's PIDFile=), under systemd
-     * itself: replaced twice without {@code --outside-service}, the new QEMU each time the service's main process and
+     * itself: pre-flight says the new QEMU takes the service over; replaced twice without {@code --outside-service},
+     * the new QEMU each time the service's main process and
      * in its cgroup, the service never ending (its Restart=on-failure never fires); {@code systemctl stop} then ends
      * the VM's QEMU.
      */
@@ -918,6 +919,7 @@ class QemuReplacementTest {
                 Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=/run/qemu-vm.pid\nRestart=on-failure\n")))) {
             systemd.systemctl("start", unit);
             log.awaitProgress(2, GUEST_PROGRESS);
+            assertThat(serviceConsole(systemd, spec, "check")).startsWith("CHECKED " + unit + "\n");
             for (int i = 1; i <= 2; i++) {
                 String before = systemd.show(unit, "MainPID").get("MainPID");
                 String out = serviceConsole(systemd, spec);

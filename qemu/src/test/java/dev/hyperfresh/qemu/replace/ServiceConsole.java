@@ -8,8 +8,9 @@ import java.nio.file.Path;
 
 /**
  * A console on the machine of a sandboxed systemd, whose QEMUs it can attach to: {@code java ... ServiceConsole
- * QMP_SOCKET [outside-service]} replaces that QEMU (TCG, shared RAM) and prints {@code COMMITTED NEW_PID} and a
- * {@code WARNING} line per warning, or {@code REFUSED} and the reason. {@link QemuReplacementTest} runs it.
+ * QMP_SOCKET [outside-service|check]} replaces that QEMU (TCG, shared RAM) and prints {@code COMMITTED NEW_PID} and
+ * a {@code WARNING} line per warning, or {@code REFUSED} and the reason; with {@code check}, pre-flight alone, it
+ * prints {@code CHECKED} and the service the new QEMU would take over. {@link QemuReplacementTest} runs it.
  */
 public final class ServiceConsole {
     private ServiceConsole() {
@@ -19,7 +20,11 @@ public final class ServiceConsole {
         ReplacementOptions options = ReplacementOptions.of(TestQemu.binary(), ReplacementMode.SHARED)
                 .withAccelerator(Accelerator.TCG);
         try (QemuInstance qemu = QemuInstance.attach(Path.of(args[0]))) {
-            ReplacementResult r = QemuReplacement.replace(qemu, args.length > 1 ? options.withOutsideService()
+            if (args.length > 1 && args[1].equals("check")) {
+                System.out.println("CHECKED " + QemuReplacement.check(qemu, options).takesOverService());
+                return;
+            }
+            ReplacementResult r = QemuReplacement.replace(qemu, args.length > 1 && args[1].equals("outside-service") ? options.withOutsideService()
                     : options, ProgressListener.NONE);
             System.out.println("COMMITTED " + r.newPid());
             r.warnings().forEach(w -> System.out.println("WARNING " + w));
