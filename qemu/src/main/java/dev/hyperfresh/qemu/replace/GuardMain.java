@@ -36,6 +36,7 @@ public final class GuardMain {
         GuardOrders orders = GuardOrders.parse(args);
         watchForAStoppedConsole();
         Fd oldQemu = Pidfd.open((int) orders.oldPid());
+        Optional<PidFileService> service = takenOver(orders);
         List<Fd> standby = new ArrayList<>();
         for (long pid : orders.standbyPids()) {
             watch(standby, pid);
@@ -56,7 +57,7 @@ public final class GuardMain {
         log("the console ended before its replacement of QEMU pid " + orders.oldPid() + " by pid "
                 + orders.standbyPid() + " did: settling it");
         try {
-            log(new UnfinishedReplacement(orders, oldQemu, standby).settle());
+            log(new UnfinishedReplacement(orders, oldQemu, standby, service).settle());
         } catch (RuntimeException e) {
             log("could not settle it: " + e.getMessage());
             System.exit(1);
@@ -96,6 +97,18 @@ public final class GuardMain {
         }, "console watcher");
         watcher.setDaemon(true);
         watcher.start();
+    }
+
+    /** The service the new QEMU takes over, its cgroups read now, while the old QEMU is in them. */
+    private static Optional<PidFileService> takenOver(GuardOrders orders) {
+        try {
+            return orders.service().isEmpty() ? Optional.empty()
+                    : Optional.of(PidFileService.of(orders.service().get(), orders.oldPid()));
+        } catch (IOException e) {
+            log("cannot read the cgroups of QEMU pid " + orders.oldPid() + " (" + e.getMessage() + "): if this guard"
+                    + " finishes the replacement, the new QEMU stays outside " + orders.service().get() + "'s");
+            return Optional.empty();
+        }
     }
 
     /** A new QEMU that has exited already (it failed to start: the console rolls back) needs no killing. */

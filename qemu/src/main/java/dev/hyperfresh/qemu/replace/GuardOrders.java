@@ -11,10 +11,11 @@ import java.util.Optional;
  *
  * @param standbyPids the process started as the new QEMU and, when {@code --with} is a wrapper, the QEMU it started
  *                    (told over the guard's pipe as they become known)
+ * @param service     the systemd service the new QEMU takes over ({@link PidFileService})
  */
 record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> standbyPids, Path standbyQmp,
                    Path migrationSocket, List<SocketMove> socketMoves, Optional<Path> pidfile,
-                   Optional<VncListener> vnc, HostForwards forwards) {
+                   Optional<VncListener> vnc, HostForwards forwards, Optional<String> service) {
     GuardOrders {
         standbyPids = List.copyOf(standbyPids);
         socketMoves = List.copyOf(socketMoves);
@@ -25,7 +26,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         List<Long> pids = new ArrayList<>(standbyPids);
         pids.add(pid);
         return new GuardOrders(oldPid, oldQmp, wasRunning, pids, standbyQmp, migrationSocket, socketMoves, pidfile,
-                vnc, forwards);
+                vnc, forwards, service);
     }
 
     /** The new QEMU itself: the last of {@link #standbyPids}; -1 before the console has told any. */
@@ -40,6 +41,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         standbyPids.forEach(pid -> args.addAll(List.of("--standby", Long.toString(pid))));
         socketMoves.forEach(m -> args.addAll(List.of("--move", m.standbyPath().toString(), m.path().toString())));
         pidfile.ifPresent(p -> args.addAll(List.of("--pidfile", p.toString())));
+        service.ifPresent(unit -> args.addAll(List.of("--service", unit)));
         vnc.ifPresent(v -> {
             args.addAll(List.of("--vnc", v.standbyPath().toString()));
             v.addresses().forEach(a -> args.addAll(List.of("--vnc-address", a.host(), a.port())));
@@ -60,6 +62,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
         List<Long> standby = new ArrayList<>();
         List<SocketMove> moves = new ArrayList<>();
         Optional<Path> pidfile = Optional.empty();
+        Optional<String> service = Optional.empty();
         Path vncStandby = null;
         List<VncListener.Address> vncAddresses = new ArrayList<>();
         List<List<String>> forwards = new ArrayList<>();
@@ -75,6 +78,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
                 case "--standby" -> standby.add(Long.parseLong(args[++i]));
                 case "--move" -> moves.add(new SocketMove(Path.of(args[++i]), Path.of(args[++i])));
                 case "--pidfile" -> pidfile = Optional.of(Path.of(args[++i]));
+                case "--service" -> service = Optional.of(args[++i]);
                 case "--vnc" -> vncStandby = Path.of(args[++i]);
                 case "--vnc-address" -> vncAddresses.add(new VncListener.Address(args[++i], args[++i]));
                 case "--network" -> forwards.add(new ArrayList<>());   // the next user-mode network's forwards follow
@@ -86,6 +90,7 @@ record GuardOrders(long oldPid, Path oldQmp, boolean wasRunning, List<Long> stan
             throw new IllegalArgumentException("a guard needs --old, --standby-qmp and --migration");
         }
         return new GuardOrders(oldPid, oldQmp, wasRunning, standby, standbyQmp, migration, moves, pidfile,
-                Optional.ofNullable(vncStandby).map(p -> new VncListener(p, vncAddresses)), new HostForwards(forwards));
+                Optional.ofNullable(vncStandby).map(p -> new VncListener(p, vncAddresses)), new HostForwards(forwards),
+                service);
     }
 }

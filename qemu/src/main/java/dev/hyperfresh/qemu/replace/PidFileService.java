@@ -33,10 +33,15 @@ record PidFileService(String unit, List<Cgroups.Cgroup> cgroups) {
             if (!Files.isSameFile(its.get(), pidfile.get()) || !ownedByRoot(its.get().toRealPath())) {
                 return Optional.empty();
             }
-            return Optional.of(new PidFileService(settings.unit(), Cgroups.of(pid)));
+            return Optional.of(of(settings.unit(), pid));
         } catch (IOException unreadable) {
             return Optional.empty();
         }
+    }
+
+    /** Service {@code unit} as a guard settling a replacement takes it over, with old QEMU {@code oldPid}'s cgroups. */
+    static PidFileService of(String unit, long oldPid) throws IOException {
+        return new PidFileService(unit, Cgroups.of(oldPid));
     }
 
     private static boolean ownedByRoot(Path path) throws IOException {

@@ -214,7 +214,8 @@ public final class QemuReplacement {
         }
         guard = Guard.start(new GuardOrders(plan.source().pid(), qmpSocket, plan.source().running(),
                 List.of(), plan.standby().qmpSocket(), migrationSocket, plan.standby().socketMoves(),
-                plan.standby().pidfile(), plan.standby().vnc(), plan.standby().forwards()),
+                plan.standby().pidfile(), plan.standby().vnc(), plan.standby().forwards(),
+                plan.service().map(PidFileService::unit)),
                 qmpSocket.resolveSibling(qmpSocket.getFileName() + ".guard.log"));
     }
 

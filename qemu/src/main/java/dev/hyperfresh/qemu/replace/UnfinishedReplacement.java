@@ -7,6 +7,8 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * Settles a replacement whose console ended before it did (killed, crashed, its terminal gone), from the two QEMUs
@@ -30,12 +32,17 @@ final class UnfinishedReplacement {
     private final GuardOrders orders;
     private final Fd oldQemu;
     private final List<Fd> standby;
+    private final Optional<PidFileService> service;
 
-    /** The pidfds were taken while the console still ran, so no pid here can have been reused. */
-    UnfinishedReplacement(GuardOrders orders, Fd oldQemu, List<Fd> standby) {
+    /**
+     * The pidfds were taken while the console still ran, so no pid here can have been reused; so were the cgroups of
+     * the {@code service} the new QEMU takes over, if any.
+     */
+    UnfinishedReplacement(GuardOrders orders, Fd oldQemu, List<Fd> standby, Optional<PidFileService> service) {
         this.orders = orders;
         this.oldQemu = oldQemu;
         this.standby = List.copyOf(standby);
+        this.service = service;
     }
 
     /** Finishes or undoes the replacement and says which; throws if it could do neither. */
@@ -78,6 +85,14 @@ final class UnfinishedReplacement {
     }
 
     private String finish() {
+        if (orders.service().isPresent()) {
+            // the new QEMU's shell (and a wrapper) let go of it, as the console would have: systemd's child by the time
+            // systemd takes it
+            for (Fd parent : standby.subList(0, standby.size() - 1)) {
+                Pidfd.sendSignal(parent, SIGKILL);
+                Pidfd.awaitExit(parent, EXIT_TIMEOUT_MS);
+            }
+        }
         StandbyFiles.writePid(orders.pidfile(), orders.standbyPid(), orders.oldQmp());
         Pidfd.sendSignal(oldQemu, SIGKILL);
         Pidfd.awaitExit(oldQemu, EXIT_TIMEOUT_MS);
@@ -93,8 +108,11 @@ final class UnfinishedReplacement {
                 ports = "; " + e.getMessage();
             }
         }
+        String followed = service.map(s -> s.follow(orders.standbyPid()).stream().map(p -> "; " + p)
+                .collect(Collectors.joining())).orElse("");
         return "finished: the new QEMU pid " + orders.standbyPid() + " runs the VM, the old QEMU pid " + orders.oldPid()
-                + " is killed and its sockets taken over" + ports;
+                + " is killed and its sockets taken over" + service.map(s -> ", systemd's " + s.unit() + " taken over")
+                .orElse("") + ports + followed;
     }
 
     private String rollBack(QmpClient old) {

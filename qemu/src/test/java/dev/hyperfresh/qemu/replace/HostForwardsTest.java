@@ -44,7 +44,10 @@ class HostForwardsTest {
         assertThat(HostForwards.withoutForwards("tap,id=n1,ifname=tap0")).isEqualTo("tap,id=n1,ifname=tap0");
         HostForwards f = HostForwards.parse(USERNET);
         GuardOrders orders = new GuardOrders(7, Path.of("/run/web.qmp"), true, List.of(8L), Path.of("/run/web.qmp.next-7"),
-                Path.of("/run/web.qmp.migrate"), List.of(), Optional.empty(), Optional.empty(), f);
-        assertThat(GuardOrders.parse(orders.toArgs().toArray(String[]::new)).forwards()).isEqualTo(f);
+                Path.of("/run/web.qmp.migrate"), List.of(), Optional.empty(), Optional.empty(), f,
+                Optional.of("qemu@web.service"));
+        GuardOrders parsed = GuardOrders.parse(orders.toArgs().toArray(String[]::new));
+        assertThat(parsed.forwards()).isEqualTo(f);
+        assertThat(parsed.service()).contains("qemu@web.service");
     }
 }

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -145,9 +146,9 @@ class QemuGuardTest {
             }
             GuardOrders orders = new GuardOrders(vm.process().pid(), qmpSocket, true, List.of(standby.pid()),
                     plan.standby().qmpSocket(), migration, plan.standby().socketMoves(), plan.standby().pidfile(),
-                    plan.standby().vnc(), plan.standby().forwards());
+                    plan.standby().vnc(), plan.standby().forwards(), Optional.empty());
             return new Left(orders, new UnfinishedReplacement(orders, Pidfd.open((int) orders.oldPid()),
-                    List.of(standbyPidfd)));
+                    List.of(standbyPidfd), Optional.empty()));
         }
     }
 

@@ -989,6 +989,46 @@ class QemuReplacementTest {
     }
 
     /**
+     * The console of a forking service's replacement dies right after the commit: its guard finishes the replacement
+     * as the console would have — the new QEMU the service's main process and in its cgroups, the service never
+     * ended, and the new QEMU systemd's child (a clean stop).
+     */
+    @Test
+    void aForkingQemuServiceIsTakenOverByTheGuardOfAConsoleThatDiedAfterTheCommit() throws Exception {
+        HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
+        String unit = "qemu-vm.service";
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.addAll(List.of("-daemonize", "-pidfile", "/run/qemu-vm.pid"));
+        Path guardLog = spec.qmpSocket().resolveSibling(spec.qmpSocket().getFileName() + ".guard.log");
+        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
+                Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=/run/qemu-vm.pid\nRestart=on-failure\n")))) {
+            systemd.systemctl("start", unit);
+            log.awaitProgress(2, GUEST_PROGRESS);
+            String before = systemd.show(unit, "MainPID").get("MainPID");
+            assertThat(serviceConsole(systemd, spec, "die-after-commit")).doesNotContain("COMMITTED");
+            for (int i = 0; i < 300 && !(Files.exists(guardLog) && Files.readString(guardLog).contains("finished:"));
+                    i++) {
+                Thread.sleep(100);
+            }
+            assertThat(Files.readString(guardLog)).contains("finished: the new QEMU pid ")
+                    .contains("systemd's " + unit + " taken over").doesNotContain("outside");
+            Map<String, String> now = systemd.show(unit, "MainPID", "ActiveState", "NRestarts");
+            assertThat(now).containsEntry("ActiveState", "active").containsEntry("NRestarts", "0")
+                    .doesNotContainEntry("MainPID", before).doesNotContainEntry("MainPID", "0");
+            assertThat(systemd.processesOf(unit)).as("the service's cgroup")
+                    .containsExactly(Long.parseLong(now.get("MainPID")));
+            log.awaitProgress(2, GUEST_PROGRESS);
+            systemd.systemctl("stop", unit);
+            assertThat(systemd.show(unit, "ActiveState", "Result")).containsEntry("ActiveState", "inactive")
+                    .containsEntry("Result", "success");
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
+    /**
      * A forking service whose pid file lies in a directory root does not own: systemd would not take a process
      * outside its cgroup from it (an unsafe path, to it), so the new QEMU cannot take the service over, and the QEMU
      * is refused as any other service's.
