@@ -361,9 +361,11 @@ public final class QemuReplacement {
         List<String> warnings = new ArrayList<>();
         if (plan.service().isPresent()) {
             standby.letGo();
+            trace.mark("standby-let-go");
         }
         try {
             StandbyFiles.writePid(plan.standby().pidfile(), standbyPid, plan.source().qmpSocket());
+            plan.standby().pidfile().ifPresent(p -> trace.mark("pid-written"));
         } catch (RuntimeException e) {
             warnings.add(e.getMessage());
         }
@@ -397,7 +399,10 @@ public final class QemuReplacement {
                 warnings.add(e.getMessage());
             }
         }
-        plan.service().ifPresent(service -> warnings.addAll(service.follow(standbyPid)));
+        plan.service().ifPresent(service -> {
+            warnings.addAll(service.follow(standbyPid));
+            trace.mark("service-taken-over");
+        });
         Plan done = plan;
         Thread reaper = new Thread(() -> {
             Pidfd.awaitExit(done.sourcePidfd(), EXIT_TIMEOUT_MS);
