@@ -15,12 +15,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A systemd service's settings and main process as its manager has them ({@code systemctl show}): what systemd does
- * when the service's main process is killed by SIGKILL — as a replaced QEMU's is — and which pid file it reads a
- * new main process from.
+ * when the service's main process is killed by SIGKILL — as a replaced QEMU's is —, what it runs then, and which pid
+ * file it reads a new main process from.
  */
 public final class ServiceSettings {
     private static final String PROPERTIES = "LoadState,Type,PIDFile,MainPID,Restart,SuccessExitStatus,"
-            + "RestartPreventExitStatus,RestartForceExitStatus";
+            + "RestartPreventExitStatus,RestartForceExitStatus,ExecStopPost";
+    private static final String STOP_POST = "ExecStopPost";
+    private static final String ARGV = "argv[]=";
     /** By path: the console starts no program by name (a {@code bin/} on PATH would shadow it). */
     private static final List<Path> SYSTEMCTL = List.of(Path.of("/usr/bin/systemctl"), Path.of("/bin/systemctl"));
     private static final String KILL = "KILL";
@@ -29,10 +31,12 @@ public final class ServiceSettings {
 
     private final String unit;
     private final Map<String, String> properties;
+    private final List<String> stopPost;
 
-    private ServiceSettings(String unit, Map<String, String> properties) {
+    private ServiceSettings(String unit, Map<String, String> properties, List<String> stopPost) {
         this.unit = unit;
         this.properties = properties;
+        this.stopPost = List.copyOf(stopPost);
     }
 
     /**
@@ -68,9 +72,13 @@ public final class ServiceSettings {
             throw new IOException("systemctl show " + unit + ": " + out.strip());
         }
         Map<String, String> values = new LinkedHashMap<>();
+        List<String> stopPost = new ArrayList<>();
         for (String line : out.split("\n")) {
             int eq = line.indexOf('=');
-            if (eq > 0) {
+            if (eq > 0 && line.substring(0, eq).equals(STOP_POST)) {
+                int argv = line.indexOf(ARGV) + ARGV.length();   // one line per command: "{ path=... ; argv[]=... ; ..."
+                stopPost.add(line.substring(argv, line.indexOf(" ; ", argv)));
+            } else if (eq > 0) {
                 values.put(line.substring(0, eq), line.substring(eq + 1).strip());
             }
         }
@@ -78,7 +86,7 @@ public final class ServiceSettings {
         if (!load.equals("loaded")) {
             throw new IOException("systemd has no unit " + unit + " (LoadState=" + load + ")");
         }
-        return new ServiceSettings(unit, values);
+        return new ServiceSettings(unit, values, stopPost);
     }
 
     public String unit() {
@@ -108,6 +116,14 @@ public final class ServiceSettings {
         return (clean ? AFTER_CLEAN : AFTER_UNCLEAN).contains(restart)
                 ? Optional.of("Restart=" + restart + (clean ? " with SuccessExitStatus=SIGKILL" : ""))
                 : Optional.empty();
+    }
+
+    /**
+     * The commands systemd runs once the service's main process has ended ({@code ExecStopPost=}), whoever ended it:
+     * what they undo (a tap, a file) goes from under a successor that runs on outside the service.
+     */
+    public List<String> stopPost() {
+        return stopPost;
     }
 
     /**

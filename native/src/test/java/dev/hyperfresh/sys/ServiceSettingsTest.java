@@ -40,13 +40,18 @@ class ServiceSettingsTest {
         Map<String, String> units = new LinkedHashMap<>();
         SETTINGS.forEach((name, settings) -> units.put(name + ".service", "[Unit]\nDefaultDependencies=no\n"
                 + "[Service]\nExecStart=/bin/sleep 1000\nRestartSec=50ms\n" + settings + "\n"));
+        units.put("cleaned.service", "[Unit]\nDefaultDependencies=no\n[Service]\nExecStart=/bin/sleep 1000\n"
+                + "ExecStopPost=/bin/echo one two\nExecStopPost=-/bin/rm -f /tmp/nothing\n");
         try (SystemdSandbox systemd = SystemdSandbox.start(dir, units)) {
-            for (String unit : units.keySet()) {
+            for (String unit : SETTINGS.keySet().stream().map(name -> name + ".service").toList()) {
                 Optional<String> verdict = settings(systemd, unit).restartAfterKill();
                 assertThat(verdict.isPresent()).as("%s: %s", unit, verdict).isEqualTo(restartsAfterKill(systemd, unit));
             }
             assertThat(settings(systemd, "r-always.service").restartAfterKill()).contains("Restart=always");
             assertThat(settings(systemd, "r-always.service").forkingPidFile()).isEmpty();
+            assertThat(settings(systemd, "r-always.service").stopPost()).isEmpty();
+            assertThat(settings(systemd, "cleaned.service").stopPost()).containsExactly("/bin/echo one two",
+                    "/bin/rm -f /tmp/nothing");
             assertThatThrownBy(() -> settings(systemd, "nosuch.service")).isInstanceOf(IOException.class)
                     .hasMessage("systemd has no unit nosuch.service (LoadState=not-found)");
         }

@@ -175,6 +175,15 @@ final class Replaceability {
                     + restart.get()) + ", or give the unit Restart=no (systemctl edit " + unit + ", then systemctl"
                     + " daemon-reload) before replacing it outside the service");
         }
+        if (!settings.stopPost().isEmpty()) {
+            throw new NotReplaceableException(vm + " runs in systemd's " + unit + ", which runs "
+                    + String.join("; ", settings.stopPost()) + " (ExecStopPost=) once its main process has ended: after"
+                    + " the old QEMU's kill, with the new QEMU running outside the service, whatever that undoes (a"
+                    + " tap, a RAM file, a socket) would go from under the VM. The VM is left as it is; run the QEMU in"
+                    + " a scope (systemd-run --scope) or in a Type=forking unit whose PIDFile= is its -pidfile, or drop"
+                    + " ExecStopPost= from the unit (systemctl edit " + unit + ", then systemctl daemon-reload) before"
+                    + " replacing it outside the service");
+        }
         return Optional.empty();
     }
 

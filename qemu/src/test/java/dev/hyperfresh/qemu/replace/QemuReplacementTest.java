@@ -946,8 +946,8 @@ class QemuReplacementTest {
     /**
      * A QEMU systemd itself runs as a service (systemd in a sandbox, the console on its machine): refused, and with
      * {@code --outside-service} still refused while the unit's Restart= would have systemd start it again once the
-     * old QEMU is killed; with Restart=no it is replaced, the new QEMU running on outside the service, which systemd
-     * leaves ended. The VM runs on throughout.
+     * old QEMU is killed, or while it has ExecStopPost= commands, which would run then; with Restart=no and none it is
+     * replaced, the new QEMU running on outside the service, which systemd leaves ended. The VM runs on throughout.
      */
     @Test
     void aQemuServiceIsReplacedOutsideTheServiceOnlyWhenSystemdWouldNotStartItAgain() throws Exception {
@@ -972,6 +972,11 @@ class QemuReplacementTest {
                     .containsEntry("ActiveState", "active");
             log.awaitProgress(2, GUEST_PROGRESS);
 
+            Files.writeString(sandbox.resolve("units").resolve(unit), serviceOf(spec,
+                    "Restart=no\nExecStopPost=/bin/rm -f " + dir.resolve("ram") + "\n"));
+            systemd.systemctl("daemon-reload");
+            assertThat(serviceConsole(systemd, spec, "outside-service")).startsWith("REFUSED ")
+                    .contains("which runs /bin/rm -f " + dir.resolve("ram") + " (ExecStopPost=) once its main process");
             Files.writeString(sandbox.resolve("units").resolve(unit), serviceOf(spec, "Restart=no\n"));
             systemd.systemctl("daemon-reload");
             String replaced = serviceConsole(systemd, spec, "outside-service");
