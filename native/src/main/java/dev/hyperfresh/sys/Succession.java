@@ -45,8 +45,8 @@ public final class Succession {
             }
             if (service.isPresent()) {
                 return Optional.of("pid " + predecessor + " is in systemd's " + service.get() + ", which systemd"
-                        + " stops, killing what is left in its cgroup, once that main process exits (run it with"
-                        + " Type=notify to have it hand the service on)");
+                        + " stops, killing what is left in its cgroup, once that main process exits (an hfvisor hands"
+                        + " its service on as Type=notify, a QEMU as Type=forking with PIDFile= its -pidfile)");
             }
             Cgroups.join(successor, theirs);
             return Optional.empty();
