@@ -348,14 +348,13 @@ public final class QemuReplacement {
      * SIGKILL, not quit: the old QEMU's migration has completed (guest stopped, disks flushed and inactivated), so it
      * has nothing left to do, and a quitting QEMU deletes the socket paths it bound — the very paths the new QEMU's
      * sockets are renamed to — while a killed one deletes nothing. So the renames follow the kill at once; the pid file
- * is written before it, for a systemd service that reads it as its main process dies ({@link PidFileService}), which
- * is then followed into its cgroups (the new QEMU let go by its shell first, so that it is systemd's child). Once the
-     * kill is sent (through the pidfd taken at pre-flight) no thread of the old QEMU returns to user space; the
-     * kernel tearing down its memory takes tens of ms more, which the operator does not wait for (unless a VNC
-     * display must take its TCP port back, free only once the old QEMU has exited): a daemon thread waits for the
-     * exit and only then lets go of the pidfd and the memory hold. What fails in the renames (or the pid file, or
-     * the VNC port) is returned as a warning: the new QEMU runs the VM whatever a rename says, and the report must
-     * say so.
+     * is written before it, for a systemd service that reads it as its main process dies ({@link PidFileService}),
+     * which is then followed into its cgroups (the new QEMU let go by its shell first, so that it is systemd's child).
+     * Once the kill is sent (through the pidfd taken at pre-flight) no thread of the old QEMU returns to user space;
+     * the kernel tearing down its memory takes tens of ms more, which the operator does not wait for (unless a VNC
+     * display must take its TCP port back, free only once the old QEMU has exited): a daemon thread waits for the exit
+     * and only then lets go of the pidfd and the memory hold. What fails in the renames (or the pid file, or the VNC
+     * port) is returned as a warning: the new QEMU runs the VM whatever a rename says, and the report must say so.
      */
     private List<String> finishOldQemu() {
         List<String> warnings = new ArrayList<>();

@@ -85,7 +85,7 @@ final class UnfinishedReplacement {
     }
 
     private String finish() {
-        if (orders.service().isPresent()) {
+        if (orders.service().isPresent() && standby.size() > 1) {
             // the new QEMU's shell (and a wrapper) let go of it, as the console would have: systemd's child by the time
             // systemd takes it
             for (Fd parent : standby.subList(0, standby.size() - 1)) {
