@@ -63,7 +63,8 @@ final class QemuViews {
                 + info.accelerator().qemuName() + ", shareable RAM " + (q.shareableRam() ? "yes" : "no")
                 + (q.uncarriedCpuState() != null ? ", migration loses AVX state" : "")
                 + (q.programReplaced() ? ", binary upgraded since it started" : "")
-                + (info.runByLibvirt() ? ", run by libvirt" : "") + ")";
+                + (info.runByLibvirt() ? ", run by libvirt" : "")
+                + (q.systemdService() != null ? ", in systemd's " + q.systemdService() : "") + ")";
     }
 
     static String info(QemuVm q) {
@@ -81,6 +82,10 @@ final class QemuViews {
                 Units.bytes(info.memoryBytes()), q.shareableRam() ? "yes" : "no (replace --copy)")))).append('\n');
         if (info.runByLibvirt()) {
             out.append("libvirt runs this QEMU: replace refuses it; ").append(Libvirt.ITS_OWN_MEANS).append('\n');
+        }
+        if (q.systemdService() != null) {
+            out.append("systemd's ").append(q.systemdService()).append(" runs this QEMU: replace takes the service over"
+                    + " where it is Type=forking with PIDFile= its -pidfile (replace --check says), else refuses it\n");
         }
         if (q.uncarriedCpuState() != null) {
             out.append("cpu state: ").append(q.uncarriedCpuState())
@@ -108,7 +113,8 @@ final class QemuViews {
                 .put("accelerator", info.accelerator().qemuName()).put("vcpus", info.vcpus().size())
                 .put("memory_bytes", info.memoryBytes()).put("shareable_ram", q.shareableRam())
                 .put("uncarried_cpu_state", q.uncarriedCpuState()).put("program", q.program())
-                .put("program_replaced", q.programReplaced()).put("run_by_libvirt", info.runByLibvirt());
+                .put("program_replaced", q.programReplaced()).put("run_by_libvirt", info.runByLibvirt())
+                .put("systemd_service", q.systemdService());
         ArrayNode memory = node.putArray("memory");
         info.memory().forEach(b -> memory.add(JsonOutput.tree(b)));
         return node;

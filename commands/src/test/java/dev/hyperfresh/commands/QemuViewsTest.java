@@ -35,10 +35,14 @@ class QemuViewsTest {
     }
 
     private static QemuVm vm(boolean shared, String uncarriedCpuState, String program) {
+        return vm(shared, uncarriedCpuState, program, null);
+    }
+
+    private static QemuVm vm(boolean shared, String uncarriedCpuState, String program, String service) {
         return new QemuVm("web", SOCKET, new QemuInfo(SOCKET, 4242, "web", "running", true, VERSION, Accelerator.KVM,
                 List.of(new QemuVcpu(0, 4243), new QemuVcpu(1, 4244)), List.of(new MemoryBackend("ram0",
                 shared ? MemoryBackend.MEMFD : "memory-backend-ram", 256L << 20, shared)),
-                uncarriedCpuState == null, false), null, uncarriedCpuState, program);
+                uncarriedCpuState == null, false), null, uncarriedCpuState, program, service);
     }
 
     private static QemuReplaceReport report(String outcome, String reason) {
@@ -65,7 +69,14 @@ class QemuViewsTest {
                 + " /usr/bin/qemu-system-x86_64 (deleted): its file was replaced (upgraded) since it started;"
                 + " `replace --all` takes it onto the new one\n");
         assertThat(QemuViews.info(vm(true))).contains("program /usr/bin/qemu-system-x86_64\n");
-        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused", null, null)))
+        assertThat(QemuViews.vmSummary(vm(true, null, "/usr/bin/qemu-system-x86_64", "qemu@web.service")))
+                .endsWith("shareable RAM yes, in systemd's qemu@web.service)");
+        assertThat(QemuViews.info(vm(true, null, "/usr/bin/qemu-system-x86_64", "qemu@web.service")))
+                .contains("systemd's qemu@web.service runs this QEMU: replace takes the service over where it is"
+                        + " Type=forking with PIDFile= its -pidfile (replace --check says), else refuses it\n");
+        assertThat(QemuViews.json(vm(true, null, "/usr/bin/qemu-system-x86_64", "qemu@web.service"))
+                .path("systemd_service").asText()).isEqualTo("qemu@web.service");
+        assertThat(QemuViews.listRow(new QemuVm("gone", SOCKET, null, "connection refused", null, null, null)))
                 .containsExactly("gone", "qemu", "stale", "-", "-", "-", "-", "-", "connection refused");
     }
 

@@ -17,6 +17,7 @@ import dev.hyperfresh.qemu.replace.ReplacementOptions;
 import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.qemu.replace.ReplacementResult;
 import dev.hyperfresh.qemu.replace.ResetAction;
+import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.vmm.control.CutoverReply;
@@ -105,7 +106,16 @@ public final class QemuEngine {
 
     private static QemuVm vm(String name, Path socket, QemuInfo info, String problem) {
         return new QemuVm(name, socket, info, problem,
-                info == null ? null : UncarriedCpuState.of(info).orElse(null), info == null ? null : program(info));
+                info == null ? null : UncarriedCpuState.of(info).orElse(null), info == null ? null : program(info),
+                info == null ? null : systemdService(info));
+    }
+
+    private static String systemdService(QemuInfo info) {
+        try {
+            return Cgroups.systemdService(Cgroups.of(info.pid())).orElse(null);
+        } catch (IOException e) {
+            return null;   // gone meanwhile: the next look says so
+        }
     }
 
     /** The answering QEMU {@code target} names. */

@@ -13,9 +13,11 @@ import java.nio.file.Path;
  * {@code replace} refuses to lose unless told ({@link dev.hyperfresh.qemu.UncarriedCpuState}); null when nothing.
  * {@code program}: the file the process runs as /proc names it ({@link QemuExecutable}; null when /proc does not
  * say), which ends in {@value QemuExecutable#REPLACED} once a package upgrade replaced it under the running QEMU.
+ * {@code systemdService}: the systemd service whose cgroup it is in (null when none), which {@code replace} takes
+ * over or refuses.
  */
 public record QemuVm(String name, Path socket, QemuInfo info, String problem, String uncarriedCpuState,
-                     String program) {
+                     String program, String systemdService) {
     public boolean isStale() {
         return problem != null;
     }

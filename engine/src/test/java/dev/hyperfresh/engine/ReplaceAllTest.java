@@ -89,13 +89,13 @@ class ReplaceAllTest {
         Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
         QemuVm running = new QemuVm("web", dir.resolve("web.qmp"), new QemuInfo(dir.resolve("web.qmp"),
                 ProcessHandle.current().pid(), "", "running", true, "9.9", Accelerator.TCG, List.of(), List.of(),
-                true, false), null, null, null);
+                true, false), null, null, null, null);
         assertThat(ReplaceAll.skipReason(running, new QemuBinary(java, "v"))).isEqualTo("it already runs " + java);
         Path copy = Files.copy(java, dir.resolve("java"));
         assertThat(ReplaceAll.skipReason(running, new QemuBinary(copy, "v"))).as("another file, however alike")
                 .isNull();
         assertThat(ReplaceAll.skipReason(new QemuVm("dead", dir.resolve("dead.qmp"), null, "connection refused",
-                null, null), null)).isEqualTo("it does not answer: connection refused");
+                null, null, null), null)).isEqualTo("it does not answer: connection refused");
     }
 
     /** A QEMU libvirt runs is left to libvirt, never a failure that stops the host's upgrade. */
@@ -104,7 +104,7 @@ class ReplaceAllTest {
         Path copy = Files.copy(Path.of(ProcessHandle.current().info().command().orElseThrow()), dir.resolve("java"));
         QemuVm libvirts = new QemuVm("web", dir.resolve("web.qmp"), new QemuInfo(dir.resolve("web.qmp"),
                 ProcessHandle.current().pid(), "", "running", true, "9.9", Accelerator.TCG, List.of(), List.of(),
-                true, true), null, null, null);
+                true, true), null, null, null, null);
         assertThat(ReplaceAll.skipReason(libvirts, new QemuBinary(copy, "v"))).startsWith("libvirt runs it (move a"
                 + " libvirt domain by libvirt's own means");
     }

@@ -11,6 +11,7 @@ import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
 import dev.hyperfresh.qemu.testing.RunningVm;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import dev.hyperfresh.testkit.TestCgroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,11 +136,26 @@ class QemuFromTheShellTest {
         assertThat(Files.readString(web.spec().debugLog())).contains("INFO poweroff reason=power-button");
     }
 
+    /**
+     * A QEMU with private RAM is refused, copy mode offered, also from a systemd service's cgroup, which `info` names;
+     * a new QEMU that fails to start rolls the replacement back.
+     */
     @Test
     void privateRamIsRefusedWithCopyOfferedAndAFailedStandbyRollsBack() throws Exception {
         RunningVm web = RunningVm.start(TestQemu.vm(dir, "web", Accelerator.TCG, true, GUEST), dir);
-        RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);
+        RunningVm priv = RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);
         HeartbeatLog log = new HeartbeatLog(web.spec().debugLog(), 2);
+        // in a cgroup shaped as a service's, which it leaves (killed) before the cgroup goes
+        try (TestCgroup service = TestCgroup.service("qemu-private"); RunningVm inService = priv) {
+            service.put(priv.process().pid());
+            refusedThenRolledBack(web, log);
+        }
+    }
+
+    private void refusedThenRolledBack(RunningVm web, HeartbeatLog log) throws Exception {
+        HyperfreshProcess.Result info = hyperfresh("info", "private", "--json");
+        assertThat(JSON.readTree(info.out()).path("systemd_service").asText()).as(info.err())
+                .isEqualTo("qemu-private-" + ProcessHandle.current().pid() + ".service");
 
         HyperfreshProcess.Result refused = hyperfresh("replace", "private", "--accel", "tcg", "--json");
         assertThat(refused.exitCode()).as(refused.err()).isEqualTo(3);
