@@ -70,6 +70,7 @@ class QemuReplacementTest {
     private static final String GUEST = "cpus=2 mem_pct=10 hb_ms=50";
     private static final Duration GUEST_PROGRESS = Duration.ofSeconds(30);
     private static final int LAST_CPU = Runtime.getRuntime().availableProcessors() - 1;
+    private static final String FORKING_UNIT = "qemu-vm.service";
 
     @TempDir
     Path dir;
@@ -912,13 +913,8 @@ class QemuReplacementTest {
     void aForkingQemuServiceIsTakenOverByTheNewQemu() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
-        String unit = "qemu-vm.service";
-        List<String> argv = new ArrayList<>(spec.commandLine());
-        argv.addAll(List.of("-daemonize", "-pidfile", "/run/qemu-vm.pid"));
-        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
-                Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=/run/qemu-vm.pid\nRestart=on-failure\n")))) {
-            systemd.systemctl("start", unit);
-            log.awaitProgress(2, GUEST_PROGRESS);
+        String unit = FORKING_UNIT;
+        try (SystemdSandbox systemd = forkingService(spec, log, "/run/qemu-vm.pid")) {
             assertThat(serviceConsole(systemd, spec, "check")).startsWith("CHECKED " + unit + "\n");
             for (int i = 1; i <= 2; i++) {
                 String before = systemd.show(unit, "MainPID").get("MainPID");
@@ -1002,14 +998,9 @@ class QemuReplacementTest {
     void aForkingQemuServiceIsTakenOverByTheGuardOfAConsoleThatDiedAfterTheCommit() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
-        String unit = "qemu-vm.service";
-        List<String> argv = new ArrayList<>(spec.commandLine());
-        argv.addAll(List.of("-daemonize", "-pidfile", "/run/qemu-vm.pid"));
+        String unit = FORKING_UNIT;
         Path guardLog = spec.qmpSocket().resolveSibling(spec.qmpSocket().getFileName() + ".guard.log");
-        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
-                Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=/run/qemu-vm.pid\nRestart=on-failure\n")))) {
-            systemd.systemctl("start", unit);
-            log.awaitProgress(2, GUEST_PROGRESS);
+        try (SystemdSandbox systemd = forkingService(spec, log, "/run/qemu-vm.pid")) {
             String before = systemd.show(unit, "MainPID").get("MainPID");
             assertThat(serviceConsole(systemd, spec, "die-after-commit")).doesNotContain("COMMITTED");
             for (int i = 0; i < 300 && !(Files.exists(guardLog) && Files.readString(guardLog).contains("finished:"));
@@ -1042,16 +1033,10 @@ class QemuReplacementTest {
     void aForkingQemuServiceWhosePidFileSystemdWouldNotTrustIsRefused() throws Exception {
         HfguestVm spec = TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST);
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 2);
-        String unit = "qemu-vm.service";
+        String unit = FORKING_UNIT;
         Path pids = Files.createDirectories(dir.resolve("pids"));
         Files.setAttribute(pids, "unix:uid", 65534);   // nobody's
-        Path pidfile = pids.resolve("vm.pid");
-        List<String> argv = new ArrayList<>(spec.commandLine());
-        argv.addAll(List.of("-daemonize", "-pidfile", pidfile.toString()));
-        try (SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")),
-                Map.of(unit, serviceOf(argv, "Type=forking\nPIDFile=" + pidfile + "\nRestart=on-failure\n")))) {
-            systemd.systemctl("start", unit);
-            log.awaitProgress(2, GUEST_PROGRESS);
+        try (SystemdSandbox systemd = forkingService(spec, log, pids.resolve("vm.pid").toString())) {
             String main = systemd.show(unit, "MainPID").get("MainPID");
             assertThat(serviceConsole(systemd, spec)).startsWith("REFUSED QEMU pid " + main + " runs in systemd's "
                     + unit + ": once replaced, ").contains("or in a Type=forking unit whose PIDFile= is its -pidfile");
@@ -1062,6 +1047,25 @@ class QemuReplacementTest {
             TestQemu.killAllIn(dir);
         }
         log.assertClean();
+    }
+
+    /**
+     * {@code spec}'s QEMU started as {@link #FORKING_UNIT} of a sandboxed systemd ({@code -daemonize}, its {@code
+     * -pidfile} the unit's PIDFile=, Restart=on-failure), its guest under way.
+     */
+    private SystemdSandbox forkingService(HfguestVm spec, HeartbeatLog log, String pidfile) throws Exception {
+        List<String> argv = new ArrayList<>(spec.commandLine());
+        argv.addAll(List.of("-daemonize", "-pidfile", pidfile));
+        SystemdSandbox systemd = SystemdSandbox.start(Files.createDirectories(dir.resolve("sandbox")), Map.of(
+                FORKING_UNIT, serviceOf(argv, "Type=forking\nPIDFile=" + pidfile + "\nRestart=on-failure\n")));
+        try {
+            systemd.systemctl("start", FORKING_UNIT);
+            log.awaitProgress(2, GUEST_PROGRESS);
+            return systemd;
+        } catch (Exception | AssertionError e) {
+            systemd.close();
+            throw e;
+        }
     }
 
     /** What {@link ServiceConsole} printed, run on {@code systemd}'s machine with {@code options}. */
