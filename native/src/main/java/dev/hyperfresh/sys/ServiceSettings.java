@@ -58,10 +58,12 @@ public final class ServiceSettings {
         String out;
         try {
             p.getOutputStream().close();
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            // its few lines fit in the pipe: it ends without our reading, so a systemctl hanging on the bus is waited
+            // for no longer than this
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 throw new IOException("systemctl show " + unit + " did not answer in 10 s");
             }
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted asking systemctl about " + unit, e);
