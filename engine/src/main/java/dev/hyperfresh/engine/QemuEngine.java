@@ -107,15 +107,7 @@ public final class QemuEngine {
     private static QemuVm vm(String name, Path socket, QemuInfo info, String problem) {
         return new QemuVm(name, socket, info, problem,
                 info == null ? null : UncarriedCpuState.of(info).orElse(null), info == null ? null : program(info),
-                info == null ? null : systemdService(info));
-    }
-
-    private static String systemdService(QemuInfo info) {
-        try {
-            return Cgroups.systemdService(Cgroups.of(info.pid())).orElse(null);
-        } catch (IOException e) {
-            return null;   // gone meanwhile: the next look says so
-        }
+                info == null ? null : Cgroups.systemdServiceOf(info.pid()).orElse(null));
     }
 
     /** The answering QEMU {@code target} names. */

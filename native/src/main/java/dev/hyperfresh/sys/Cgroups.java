@@ -102,6 +102,18 @@ public final class Cgroups {
         return joined;
     }
 
+    /**
+     * The systemd service whose cgroup process {@code pid} is in, if any (a scope is not a service: it has no main
+     * process to end it, nor a restart); empty too when its cgroups cannot be read (it is gone).
+     */
+    public static Optional<String> systemdServiceOf(long pid) {
+        try {
+            return systemdService(of(pid));
+        } catch (IOException gone) {
+            return Optional.empty();
+        }
+    }
+
     /** The systemd service among {@code cgroups} ({@code NAME.service} as a cgroup's last component), if any. */
     public static Optional<String> systemdService(List<Cgroup> cgroups) {
         for (Cgroup c : cgroups) {

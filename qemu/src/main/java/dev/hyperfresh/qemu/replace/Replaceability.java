@@ -42,19 +42,6 @@ final class Replaceability {
     private Replaceability() {
     }
 
-    /**
-     * The systemd service whose cgroup QEMU process {@code pid} is in, if any (a scope is not a service: it has no
-     * main process to end it, nor a restart). Not known when its cgroups cannot be read: the checks after this one
-     * speak for a QEMU gone meanwhile.
-     */
-    private static Optional<String> unitOf(long pid) {
-        try {
-            return Cgroups.systemdService(Cgroups.of(pid));
-        } catch (IOException unknown) {
-            return Optional.empty();
-        }
-    }
-
     static Plan check(QemuInstance source, ReplacementOptions options) {
         QemuInfo info = source.info();
         String vm = "QEMU pid " + info.pid() + (info.name().isEmpty() ? "" : " (VM " + info.name() + ")");
@@ -117,7 +104,7 @@ final class Replaceability {
                     StandbyFiles.notedPidfile(info.qmpSocket(), info.pid()), OpenFiles.ofProcess(info.pid()),
                     HostForwards.of(source.qmp()), plugged);
             List<String> serviceWarnings = new ArrayList<>();
-            Optional<PidFileService> service = unitOf(info.pid()).flatMap(unit -> service(unit, info.pid(),
+            Optional<PidFileService> service = Cgroups.systemdServiceOf(info.pid()).flatMap(unit -> service(unit, info.pid(),
                     standby.pidfile(), vm, options, serviceWarnings));
             for (int fd : standby.handed().oldFds()) {
                 passed.add(take(pidfd, fd, vm));
