@@ -103,7 +103,7 @@ _hyperfresh() {
                 --instance) _hyperfresh_value instance; return ;;
             esac ;;
         replace)
-            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --outside-service --check --all --with-qemu --json --help"
+            options="--instance --with --seconds --copy --accel --accept-cpu-state-loss --outside-service --check --all --with-qemu --also-under --json --help"
             positional=instance
             case $prev in
                 --instance) _hyperfresh_value instance; return ;;
@@ -111,6 +111,7 @@ _hyperfresh() {
                 --seconds) _hyperfresh_value value; return ;;
                 --accel) _hyperfresh_value choice "kvm tcg"; return ;;
                 --with-qemu) _hyperfresh_value file; return ;;
+                --also-under) _hyperfresh_value file; return ;;
             esac ;;
         reset)
             options="--instance --vm --json --help"

@@ -44,8 +44,9 @@ final class QemuViews {
         if (f.runByLibvirt()) {
             return vm + ", run by libvirt: " + Libvirt.ITS_OWN_MEANS;
         }
-        return vm + ", not in the socket directory (replace --all leaves it): " + f.name().map(n -> "`attach " + n
-                + "`, or link its socket here").orElse("it has no QMP socket to attach by");
+        return vm + ", not in the socket directory: " + f.name().map(n -> "`attach " + n + "`; `replace --all"
+                + " --also-under " + f.qmpSockets().get(0).getParent() + "` takes it").orElse("it has no QMP socket to"
+                + " attach by");
     }
 
     static ObjectNode json(HostQemus.Found f) {

@@ -22,6 +22,7 @@ import dev.hyperfresh.qemu.replace.ReplacementPlan;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import java.io.File;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import org.springframework.shell.standard.FileValueProvider;
@@ -134,17 +135,23 @@ public class ReplacementCommands {
             @ShellOption(value = "--check", defaultValue = "false", help = "pre-flight only, nothing is started: for a QEMU what the replacement would do (the new QEMU's command line, the taps and sockets handed over, the host forwards) or why it would refuse; with --all which instances would be replaced") boolean check,
             @ShellOption(value = "--all", defaultValue = "false", help = "every instance of the socket directory not already on the new build (hfvisor) or binary (QEMU), one after another in name order; stops at the first that does not commit (and verify)") boolean all,
             @ShellOption(value = "--with-qemu", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "with --all: the new QEMU binary for the QEMUs (default: $QEMU or qemu-system-x86_64 on PATH)") File withQemu,
+            @ShellOption(value = "--also-under", defaultValue = ShellOption.NULL, valueProvider = FileValueProvider.class, arity = 1, help = "with --all: also the host's QEMUs outside the socket directory whose QMP socket lies under this directory (/ for all of them); the others are listed as left") File alsoUnder,
             @ShellOption(value = "--json", defaultValue = "false", help = "print one JSON object") boolean json) {
         if (all) {
             if (accel != null) {
                 throw EngineException.usage("--accel checks the accelerator of the QEMU replaced by its name; --all"
                         + " replaces each QEMU on the one it runs on");
             }
-            return replaceAll(instance, with, withQemu, seconds, copy, acceptCpuStateLoss, outsideService, check, json);
+            return replaceAll(instance, with, withQemu, alsoUnder, seconds, copy, acceptCpuStateLoss, outsideService,
+                    check, json);
         }
         if (withQemu != null) {
             throw EngineException.usage("--with-qemu names the QEMU binary for --all; a QEMU replaced by its name"
                     + " takes its new binary from --with");
+        }
+        if (alsoUnder != null) {
+            throw EngineException.usage("--also-under widens --all to QEMUs outside the socket directory; one QEMU is"
+                    + " named by its socket, qmp:PATH");
         }
         String target = targets.target(instance);
         if (targets.isQemu(target)) {
@@ -178,7 +185,7 @@ public class ReplacementCommands {
         return json ? Outcome.committed(VmsOn.of(r.after())).render(Views.replaceJson(r)) : Views.replace(r);
     }
 
-    private String replaceAll(String instance, File with, File withQemu, Double seconds, boolean copy,
+    private String replaceAll(String instance, File with, File withQemu, File alsoUnder, Double seconds, boolean copy,
                               boolean acceptCpuStateLoss, boolean outsideService, boolean check, boolean json) {
         if (instance != null) {
             throw EngineException.usage("--all replaces every instance of the socket directory; name none (got "
@@ -187,8 +194,9 @@ public class ReplacementCommands {
         Duration window = window(seconds == null ? Double.parseDouble(REPLACE_SECONDS) : seconds);
         QemuReplaceRequest qemuRequest = new QemuReplaceRequest(withQemu == null ? null : withQemu.toPath(), copy,
                 null, acceptCpuStateLoss, outsideService);
+        Path qemusAlsoUnder = alsoUnder == null ? null : alsoUnder.toPath();
         if (check) {
-            ReplaceAllReport plan = engine.checkAll(with == null ? null : with.toPath(), qemuRequest);
+            ReplaceAllReport plan = engine.checkAll(with == null ? null : with.toPath(), qemuRequest, qemusAlsoUnder);
             Object shown = json ? ReplaceAllViews.json(plan) : ReplaceAllViews.text(plan);
             Optional<ReplaceAllReport.Entry> refused = plan.failed();
             if (refused.isPresent()) {
@@ -200,7 +208,7 @@ public class ReplacementCommands {
         }
         ReplaceAllReport r;
         try {
-            r = engine.replaceAll(with == null ? null : with.toPath(), qemuRequest, window,
+            r = engine.replaceAll(with == null ? null : with.toPath(), qemuRequest, qemusAlsoUnder, window,
                     json ? ProgressListener.NONE : renderer.progress());
         } finally {
             renderer.endProgress();

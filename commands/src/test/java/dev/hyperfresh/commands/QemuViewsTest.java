@@ -84,8 +84,8 @@ class QemuViewsTest {
     void aQemuElsewhereOnTheHostIsShownWithHowToReachIt() {
         HostQemus.Found reachable = new HostQemus.Found(5151, "db", List.of(Path.of("/run/db.qmp")), false);
         assertThat(QemuViews.listRow(reachable)).containsExactly("qmp:/run/db.qmp", "qemu", "elsewhere", "-", "5151",
-                "-", "-", "-", "VM db, not in the socket directory (replace --all leaves it): `attach qmp:/run/db.qmp`,"
-                        + " or link its socket here");
+                "-", "-", "-", "VM db, not in the socket directory: `attach qmp:/run/db.qmp`; `replace --all"
+                        + " --also-under /run` takes it");
         HostQemus.Found unreachable = new HostQemus.Found(5252, "", List.of(), false);
         assertThat(QemuViews.listRow(unreachable).get(0)).isEqualTo("-");
         assertThat(QemuViews.elsewhere(unreachable)).endsWith("it has no QMP socket to attach by");

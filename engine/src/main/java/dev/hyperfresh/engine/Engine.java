@@ -64,20 +64,22 @@ public interface Engine {
 
     /**
      * Replaces every active instance not already on {@code launcher}'s build (null: {@link #hfvisorLauncher}), and
-     * every QEMU of the socket directory not already running the file {@code qemu}'s binary names (null: $QEMU or
+     * every QEMU of the socket directory — and of the host's others, those whose QMP socket lies under
+     * {@code qemusAlsoUnder} (null: none) — not already running the file {@code qemu}'s binary names (null: $QEMU or
      * qemu-system-x86_64 on PATH; {@code qemu}'s mode and CPU-state consent apply to each, its accelerator is each
      * one's own), one after another in name order, each a whole replacement (an hfvisor's verified for
-     * {@code verifyWindow}), and stops at the first that does not commit (and verify). The build and the binary are
-     * asked their version first ({@code --version}): one that cannot tell is refused with no instance touched.
+     * {@code verifyWindow}), and stops at the first that does not commit (and verify). The host's QEMUs left out are
+     * skipped entries, with why. The build and the binary are asked their version first ({@code --version}): one that
+     * cannot tell is refused with no instance touched.
      */
-    ReplaceAllReport replaceAll(Path launcher, QemuReplaceRequest qemu, Duration verifyWindow,
+    ReplaceAllReport replaceAll(Path launcher, QemuReplaceRequest qemu, Path qemusAlsoUnder, Duration verifyWindow,
                                 ProgressListener progress);
 
     /**
      * What {@link #replaceAll} would do: each instance it would replace is {@code would-replace}, each QEMU whose
      * pre-flight refuses is {@code failed}; none is touched.
      */
-    ReplaceAllReport checkAll(Path launcher, QemuReplaceRequest qemu);
+    ReplaceAllReport checkAll(Path launcher, QemuReplaceRequest qemu, Path qemusAlsoUnder);
 
     /** Past replacements, oldest first. */
     List<HistoryEntry> history();

@@ -267,14 +267,14 @@ public final class HfvisorEngine implements Engine {
     }
 
     @Override
-    public ReplaceAllReport replaceAll(Path launcher, QemuReplaceRequest qemu, Duration verifyWindow,
-                                       ProgressListener progress) {
-        return ReplaceAll.run(this, launcher, qemu, verifyWindow, progress);
+    public ReplaceAllReport replaceAll(Path launcher, QemuReplaceRequest qemu, Path qemusAlsoUnder,
+                                       Duration verifyWindow, ProgressListener progress) {
+        return ReplaceAll.run(this, launcher, qemu, qemusAlsoUnder, verifyWindow, progress);
     }
 
     @Override
-    public ReplaceAllReport checkAll(Path launcher, QemuReplaceRequest qemu) {
-        return ReplaceAll.run(this, launcher, qemu, null, ProgressListener.NONE);
+    public ReplaceAllReport checkAll(Path launcher, QemuReplaceRequest qemu, Path qemusAlsoUnder) {
+        return ReplaceAll.run(this, launcher, qemu, qemusAlsoUnder, null, ProgressListener.NONE);
     }
 
     @Override

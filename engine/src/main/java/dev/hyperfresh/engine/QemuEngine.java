@@ -69,7 +69,7 @@ public final class QemuEngine {
 
     /**
      * The QEMUs of this host that {@code listed} (the socket directory's) does not hold: neither the same process nor
-     * a QMP socket of theirs. {@code list} shows them; {@code replace --all} leaves them as they are.
+     * a QMP socket of theirs. {@code list} shows them; {@code replace --all} takes those under the directory it is given.
      */
     public List<HostQemus.Found> elsewhere(List<QemuVm> listed) {
         Set<Long> known = new HashSet<>();
@@ -108,6 +108,18 @@ public final class QemuEngine {
         return new QemuVm(name, socket, info, problem,
                 info == null ? null : UncarriedCpuState.of(info).orElse(null), info == null ? null : program(info),
                 info == null ? null : Cgroups.systemdServiceOf(info.pid()).orElse(null));
+    }
+
+    /**
+     * The QEMU listening on {@code socket}, outside the socket directory ({@code qmp:PATH}), answering or not: what
+     * {@link #list} has of each of its own.
+     */
+    QemuVm survey(Path socket) {
+        try (QemuInstance qemu = QemuInstance.attach(socket, ASK_TIMEOUT)) {
+            return vm(name(socket), socket, qemu.info(), null);
+        } catch (RuntimeException e) {
+            return vm(name(socket), socket, null, e.getMessage() != null ? e.getMessage() : e.toString());
+        }
     }
 
     /** The answering QEMU {@code target} names. */

@@ -4,6 +4,7 @@ import dev.hyperfresh.engine.ReplaceAllReport.Entry;
 import dev.hyperfresh.engine.ReplaceAllReport.QemuBinary;
 import dev.hyperfresh.progress.Progress;
 import dev.hyperfresh.progress.ProgressListener;
+import dev.hyperfresh.qemu.HostQemus;
 import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.launch.QemuProcess;
@@ -25,7 +26,9 @@ import java.util.concurrent.TimeUnit;
  * binary — replaced one at a time in name order (each a whole {@link Replacement#replace} or
  * {@link QemuEngine#replace}), stopping at the first that does not commit (and, an hfvisor's, verify), so that a build
  * that fails fails once and the VMs of the instances after it are not touched. Instances already on the build or the
- * binary are skipped, so the same command, run again after a failure is mended, takes up where it stopped.
+ * binary are skipped, so the same command, run again after a failure is mended, takes up where it stopped. The host's
+ * other QEMUs are taken too where the operator names a directory their QMP sockets lie under, and are otherwise
+ * reported as left, so that an upgrade never passes over a VM in silence.
  */
 final class ReplaceAll {
     /** A JVM's start: a few tenths of a second on a host, up to a minute in the nested KVM. */
@@ -41,13 +44,24 @@ final class ReplaceAll {
     /**
      * {@code window} null: a dry run ({@link Engine#checkAll}). {@code qemu}'s binary null: $QEMU or
      * qemu-system-x86_64 on PATH; its accelerator is ignored (each QEMU is replaced on the one it runs on).
+     * {@code alsoUnder} null: the socket directory's QEMUs only.
      */
-    static ReplaceAllReport run(HfvisorEngine engine, Path launcher, QemuReplaceRequest qemu, Duration window,
-                                ProgressListener progress) {
+    static ReplaceAllReport run(HfvisorEngine engine, Path launcher, QemuReplaceRequest qemu, Path alsoUnder,
+                                Duration window, ProgressListener progress) {
+        Path under = alsoUnder == null ? null : directory(alsoUnder);
         List<Instance> hfvisors = engine.list();
         QemuEngine qemuEngine = new QemuEngine(engine.config());
-        List<QemuVm> qemus = qemus(qemuEngine, hfvisors);
-        if (hfvisors.isEmpty() && qemus.isEmpty()) {
+        List<QemuVm> qemus = new ArrayList<>(qemus(qemuEngine, hfvisors));
+        List<Entry> left = new ArrayList<>();
+        for (HostQemus.Found found : qemuEngine.elsewhere(qemus)) {
+            String why = leftReason(found, under);
+            if (why == null) {
+                qemus.add(qemuEngine.survey(found.qmpSockets().get(0)));
+            } else {
+                left.add(Entry.skipped(found.name().orElse("pid " + found.pid()), true, why));
+            }
+        }
+        if (hfvisors.isEmpty() && qemus.isEmpty() && left.isEmpty()) {
             throw EngineException.precondition("no hfvisor instance or QEMU in " + engine.config().socketDir()
                     + " to replace; `list` shows what runs");
         }
@@ -83,6 +97,7 @@ final class ReplaceAll {
                 stopped = interrupted || worker.entry.result() == ReplaceAllReport.Result.FAILED;
             }
         }
+        entries.addAll(left);
         return new ReplaceAllReport(build, binary, window == null, interrupted, entries);
     }
 
@@ -205,6 +220,54 @@ final class ReplaceAll {
     private static List<QemuVm> qemus(QemuEngine engine, List<Instance> hfvisors) {
         List<String> taken = hfvisors.stream().map(Instance::name).toList();
         return engine.list().stream().filter(vm -> !taken.contains(vm.name())).toList();
+    }
+
+    /**
+     * Why a QEMU outside the socket directory is left out of the upgrade, or null when it is taken: its (first) QMP
+     * socket lies under {@code alsoUnder} (links resolved). One left but reachable is named with the option that
+     * would take it.
+     */
+    static String leftReason(HostQemus.Found found, Path alsoUnder) {
+        if (found.runByLibvirt()) {
+            return "libvirt runs it (" + Libvirt.ITS_OWN_MEANS + ")";
+        }
+        if (found.qmpSockets().isEmpty()) {
+            return "outside the socket directory, with no QMP socket a console could reach it by";
+        }
+        Path socket = found.qmpSockets().get(0);
+        if (alsoUnder != null && realParent(socket).startsWith(alsoUnder)) {
+            return null;
+        }
+        String program;
+        try {
+            program = "runs " + QemuExecutable.of(found.pid()) + ", ";
+        } catch (IOException e) {
+            program = "";
+        }
+        return program + "outside the socket directory: `--also-under " + socket.getParent() + "` takes it too, or"
+                + " `replace qmp:" + socket + "` alone";
+    }
+
+    /** {@code --also-under}'s directory as it really lies, which the sockets' directories are compared with. */
+    private static Path directory(Path asked) {
+        Path real;
+        try {
+            real = asked.toRealPath();
+        } catch (IOException e) {
+            throw EngineException.usage("--also-under takes a directory; " + asked + ": " + IoFailure.reason(e));
+        }
+        if (!Files.isDirectory(real)) {
+            throw EngineException.usage("--also-under takes a directory; " + asked + " is not one");
+        }
+        return real;
+    }
+
+    private static Path realParent(Path socket) {
+        try {
+            return socket.getParent().toRealPath();
+        } catch (IOException gone) {
+            return socket.getParent();
+        }
     }
 
     /** Why {@code instance} is left as it is, or null when it is to be replaced. */

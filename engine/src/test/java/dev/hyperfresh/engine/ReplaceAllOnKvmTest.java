@@ -69,14 +69,14 @@ class ReplaceAllOnKvmTest {
             cpu0.set(0);
             assertThat(CpuAffinity.setThread(vcpuThread(pids.get("c")), cpu0)).as("c's vCPU pinned").isTrue();
 
-            ReplaceAllReport plan = engine.checkAll(next, QEMU_AS_INSTALLED);
+            ReplaceAllReport plan = engine.checkAll(next, QEMU_AS_INSTALLED, null);
             assertThat(plan.dryRun()).isTrue();
             assertThat(plan.instances()).extracting(Entry::instance, Entry::result, Entry::why).containsExactly(
                     NAMES.stream().map(name -> tuple(name, Result.WOULD_REPLACE, "pid " + pids.get(name)
                             + " runs build " + running)).toArray(Tuple[]::new));
             assertThat(pids(engine)).as("a dry run touches nothing").isEqualTo(pids);
 
-            ReplaceAllReport upgrade = engine.replaceAll(next, QEMU_AS_INSTALLED, WINDOW, ProgressListener.NONE);
+            ReplaceAllReport upgrade = engine.replaceAll(next, QEMU_AS_INSTALLED, null, WINDOW, ProgressListener.NONE);
             assertThat(upgrade.build()).isEqualTo(new BuildInfo("9.9", "next"));
             assertThat(upgrade.instances()).extracting(Entry::instance, Entry::result)
                     .containsExactly(tuple("a", Result.COMMITTED), tuple("b", Result.COMMITTED),
@@ -102,7 +102,7 @@ class ReplaceAllOnKvmTest {
                     .containsOnly(InstanceInfo.Vm.POWER_BUTTON_LISTENING);
             assertThat(upgraded).allSatisfy((name, pid) -> assertThat(pid).isNotEqualTo(pids.get(name)));
 
-            ReplaceAllReport again = engine.replaceAll(hfv, QEMU_AS_INSTALLED, WINDOW, ProgressListener.NONE);
+            ReplaceAllReport again = engine.replaceAll(hfv, QEMU_AS_INSTALLED, null, WINDOW, ProgressListener.NONE);
             assertThat(again.instances()).extracting(Entry::result).containsOnly(Result.SKIPPED);
             assertThat(again.instances()).extracting(Entry::why).containsOnly("it already runs build " + running);
             assertThat(pids(engine)).isEqualTo(upgraded);
@@ -113,7 +113,7 @@ class ReplaceAllOnKvmTest {
             AtomicReference<ReplaceAllReport> result = new AtomicReference<>();
             AtomicReference<Thread> caller = new AtomicReference<>();
             AtomicBoolean sent = new AtomicBoolean();
-            Thread console = new Thread(() -> result.set(engine.replaceAll(other, QEMU_AS_INSTALLED, WINDOW, p -> {
+            Thread console = new Thread(() -> result.set(engine.replaceAll(other, QEMU_AS_INSTALLED, null, WINDOW, p -> {
                 if (p.phase().startsWith("a (1 of 3): remap") && sent.compareAndSet(false, true)) {
                     caller.get().interrupt();
                 }
@@ -139,7 +139,7 @@ class ReplaceAllOnKvmTest {
                     + dir + "/starts\n[ $n = 2 ] && { echo 'this build cannot start' >&2; exit 1; }\nexec "
                     + RealInstances.hfvisorCommand(null) + " \"$@\"");
             Files.createFile(dir.resolve("0-dead.qmp"));   // a QEMU's QMP socket left behind, as far as a listing goes
-            ReplaceAllReport stopped = engine.replaceAll(broken, QEMU_AS_INSTALLED, WINDOW, ProgressListener.NONE);
+            ReplaceAllReport stopped = engine.replaceAll(broken, QEMU_AS_INSTALLED, null, WINDOW, ProgressListener.NONE);
             assertThat(stopped.instances()).extracting(Entry::instance, Entry::qemu, Entry::result)
                     .containsExactly(tuple("0-dead", true, Result.SKIPPED), tuple("a", false, Result.COMMITTED),
                             tuple("b", false, Result.FAILED), tuple("c", false, Result.NOT_REACHED));

@@ -7,6 +7,7 @@ import dev.hyperfresh.engine.EngineException.Kind;
 import dev.hyperfresh.engine.ReplaceAllReport.QemuBinary;
 import dev.hyperfresh.progress.ProgressListener;
 import dev.hyperfresh.qemu.Accelerator;
+import dev.hyperfresh.qemu.HostQemus;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.vmm.BuildInfo;
 import dev.hyperfresh.vmm.control.InstanceInfo;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,10 +46,43 @@ class ReplaceAllTest {
     @Test
     void nothingToReplaceIsSaid() {
         HfvisorEngine engine = new HfvisorEngine(new EngineConfig(dir, dir.resolve("hfvisor"), Duration.ofSeconds(5)));
-        assertThatThrownBy(() -> engine.replaceAll(null, new QemuReplaceRequest(null, false, null, false, false),
-                Duration.ofSeconds(1), ProgressListener.NONE))
-                .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.PRECONDITION))
-                .hasMessage("no hfvisor instance or QEMU in " + dir + " to replace; `list` shows what runs");
+        if (HostQemus.except(Set.of()).isEmpty()) {
+            assertThatThrownBy(() -> engine.replaceAll(null, new QemuReplaceRequest(null, false, null, false, false),
+                    null, Duration.ofSeconds(1), ProgressListener.NONE))
+                    .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind())
+                            .isEqualTo(Kind.PRECONDITION))
+                    .hasMessage("no hfvisor instance or QEMU in " + dir + " to replace; `list` shows what runs");
+        } else {   // the host's own QEMUs, each said to be left as it is
+            assertThat(engine.checkAll(null, new QemuReplaceRequest(null, false, null, false, false), null)
+                    .instances()).isNotEmpty().allMatch(i -> i.result() == ReplaceAllReport.Result.SKIPPED);
+        }
+        assertThatThrownBy(() -> engine.checkAll(null, new QemuReplaceRequest(null, false, null, false, false),
+                dir.resolve("nowhere")))
+                .isInstanceOfSatisfying(EngineException.class, e -> assertThat(e.kind()).isEqualTo(Kind.USAGE))
+                .hasMessage("--also-under takes a directory; " + dir.resolve("nowhere")
+                        + ": no such file or directory");
+    }
+
+    /** The host's QEMUs outside the socket directory: taken under the directory named, otherwise said why not. */
+    @Test
+    void aQemuOutsideTheSocketDirectoryIsTakenOnlyUnderTheDirectoryNamed() throws IOException {
+        Path sockets = Files.createDirectories(dir.resolve("run/vms"));
+        Files.createSymbolicLink(dir.resolve("link"), dir.resolve("run"));
+        long pid = ProcessHandle.current().pid();   // this JVM stands in for the QEMU: its program is named
+        HostQemus.Found far = new HostQemus.Found(pid, "far", List.of(sockets.resolve("far.qmp")), false);
+        assertThat(ReplaceAll.leftReason(far, dir.resolve("run").toRealPath())).isNull();
+        assertThat(ReplaceAll.leftReason(new HostQemus.Found(pid, "far", List.of(dir.resolve("link/vms/far.qmp")),
+                false), dir.resolve("run").toRealPath())).as("its socket named through a link").isNull();
+        assertThat(ReplaceAll.leftReason(far, Path.of("/").toRealPath())).as("/: every one").isNull();
+        assertThat(ReplaceAll.leftReason(far, null)).isEqualTo("runs "
+                + Path.of(ProcessHandle.current().info().command().orElseThrow()).toRealPath()
+                + ", outside the socket directory: `--also-under " + sockets + "` takes it too, or `replace qmp:"
+                + sockets.resolve("far.qmp") + "` alone");
+        assertThat(ReplaceAll.leftReason(far, dir.resolve("elsewhere"))).startsWith("runs ");
+        assertThat(ReplaceAll.leftReason(new HostQemus.Found(pid, "", List.of(), false), dir))
+                .isEqualTo("outside the socket directory, with no QMP socket a console could reach it by");
+        assertThat(ReplaceAll.leftReason(new HostQemus.Found(pid, "web", List.of(sockets.resolve("web.qmp")), true),
+                dir.toRealPath())).startsWith("libvirt runs it (move a libvirt domain by libvirt's own means");
     }
 
     @Test

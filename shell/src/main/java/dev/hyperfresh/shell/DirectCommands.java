@@ -76,7 +76,7 @@ final class DirectCommands {
             if (replaced != null) {
                 renderer.line(new ReplacementCommands(hfvisor, qemu, targets, renderer)
                         .replace(replaced, null, seconds == null ? null : Double.valueOf(seconds), false, null,
-                        false, false, false, false, null, true));
+                        false, false, false, false, null, null, true));
                 return new Answered(ExitCodes.SUCCESS, true);
             }
             InstanceCommands commands = new InstanceCommands(hfvisor, qemu, session, targets, renderer);

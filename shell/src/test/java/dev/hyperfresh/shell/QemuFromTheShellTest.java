@@ -242,9 +242,11 @@ class QemuFromTheShellTest {
     }
 
     /**
-     * A host's upgrade of its QEMUs: two QEMUs run a QEMU installed under a prefix, whose binary a package upgrade
-     * then replaces under them. {@code replace --all} takes the one it can replace in place and stops at the one
-     * with private RAM (refused: nothing touched); run again, it skips the first (now on the new file).
+     * A host's upgrade of its QEMUs: three QEMUs run a QEMU installed under a prefix, whose binary a package upgrade
+     * then replaces under them; two in the socket directory, one ({@code far}) with its QMP socket elsewhere.
+     * {@code replace --all} takes the one it can replace in place, stops at the one with private RAM (refused:
+     * nothing touched) and says why it left {@code far}; run again with {@code --also-under} far's directory, it
+     * takes {@code far} too and skips the first (now on the new file).
      */
     @Test
     void replaceAllTakesTheQemusStillOnAnUpgradedBinary() throws Exception {
@@ -253,7 +255,12 @@ class QemuFromTheShellTest {
                 GUEST, dir.resolve("web.hb"), dir.resolve("web.qmp")), dir);
         RunningVm priv = RunningVm.start(new HfguestVm(qemu, Accelerator.TCG, 2, 128, false, TestQemu.hfguest(dir),
                 GUEST, dir.resolve("zz-private.hb"), dir.resolve("zz-private.qmp")), dir);
+        Path vms = Files.createDirectories(dir.resolve("vms"));
+        RunningVm far = RunningVm.start(new HfguestVm(qemu, Accelerator.TCG, 1, 128, true, TestQemu.hfguest(dir),
+                "cpus=1 mem_pct=10 hb_ms=50", dir.resolve("far.hb"), vms.resolve("far.qmp")), dir);
+        String farName = "qmp:" + vms.resolve("far.qmp");
         HeartbeatLog log = new HeartbeatLog(web.spec().debugLog(), 2);
+        HeartbeatLog farLog = new HeartbeatLog(far.spec().debugLog(), 1);
 
         HyperfreshProcess.Result current = hyperfresh("replace", "--all", "--check", "--with-qemu", qemu.toString(),
                 "--json");
@@ -261,8 +268,11 @@ class QemuFromTheShellTest {
         JsonNode none = JSON.readTree(current.out());
         assertThat(none.path("build").isNull()).as("no hfvisor instance: no build asked").isTrue();
         assertThat(none.path("qemu").path("version").asText()).startsWith("QEMU emulator version");
-        assertThat(none.path("instances")).extracting(i -> i.path("why").asText())
-                .containsOnly("it already runs " + qemu);
+        assertThat(ours(none)).extracting(i -> i.path("why").asText()).containsOnly("it already runs " + qemu);
+        assertThat(entry(none, farName).path("result").asText()).isEqualTo("skipped");
+        assertThat(entry(none, farName).path("why").asText()).isEqualTo("runs " + qemu.toRealPath()
+                + ", outside the socket directory: `--also-under " + vms + "` takes it too, or `replace " + farName
+                + "` alone");
 
         TestQemu.upgrade(qemu);
         Path script = dir.resolve("after-upgrade.hf");
@@ -294,7 +304,7 @@ class QemuFromTheShellTest {
         JsonNode rolledBack = JSON.readTree(failed.out());
         assertThat(rolledBack.path("outcome").asText()).isEqualTo("rolled-back");
         assertThat(rolledBack.path("vms_on").path("pid").asLong()).isEqualTo(web.process().pid());
-        assertThat(rolledBack.path("instances")).extracting(i -> i.path("result").asText())
+        assertThat(ours(rolledBack)).extracting(i -> i.path("result").asText())
                 .containsExactly("failed", "not-reached");
 
         log.awaitProgress(2, GUEST_PROGRESS);
@@ -312,15 +322,49 @@ class QemuFromTheShellTest {
         assertThat(upgrade.path("vms_on").path("pid").asLong()).as("its VM where it was")
                 .isEqualTo(priv.process().pid());
 
-        HyperfreshProcess.Result again = hyperfresh("replace", "--all", "--with-qemu", qemu.toString(), "--json");
+        assertThat(entry(upgrade, farName).path("result").asText()).isEqualTo("skipped");
+        assertThat(far.process().process().isAlive()).as("far left as it was").isTrue();
+
+        farLog.awaitProgress(1, GUEST_PROGRESS);
+        HyperfreshProcess.Result again = hyperfresh("replace", "--all", "--with-qemu", qemu.toString(),
+                "--also-under", vms.toString(), "--json");
         assertThat(again.exitCode()).as(again.err()).isEqualTo(3);
+        assertThat(again.err()).contains("zz-private: ").contains("(1 replaced before it, 0 not reached and untouched)");
         JsonNode second = JSON.readTree(again.out());
-        assertThat(second.path("instances").get(0).path("why").asText()).isEqualTo("it already runs " + qemu);
+        assertThat(second.path("instances").get(0).path("instance").asText()).as("in name order").isEqualTo(farName);
+        assertThat(entry(second, farName).path("result").asText()).isEqualTo("committed");
+        assertThat(entry(second, "web").path("why").asText()).isEqualTo("it already runs " + qemu);
         try (QemuInstance now = QemuInstance.attach(web.spec().qmpSocket())) {
             assertThat(now.pid()).isEqualTo(newPid);
+        }
+        assertThat(far.process().process().waitFor(10, TimeUnit.SECONDS)).as("far's old QEMU gone").isTrue();
+        try (QemuInstance now = QemuInstance.attach(vms.resolve("far.qmp"))) {
+            assertThat(now.pid()).isEqualTo(entry(second, farName).path("replace").path("after").path("pid").asLong());
         }
         assertThat(priv.process().process().isAlive()).isTrue();
         log.awaitProgress(2, GUEST_PROGRESS);
         log.assertClean();
+        farLog.awaitProgress(1, GUEST_PROGRESS);
+        farLog.assertClean();
+    }
+
+    /** A report's entries for this test's socket directory: not the host's other QEMUs ({@code qmp:PATH}, pid N). */
+    private static List<JsonNode> ours(JsonNode report) {
+        List<JsonNode> ours = new ArrayList<>();
+        report.path("instances").forEach(i -> {
+            if (!i.path("instance").asText().startsWith("qmp:") && !i.path("instance").asText().startsWith("pid ")) {
+                ours.add(i);
+            }
+        });
+        return ours;
+    }
+
+    private static JsonNode entry(JsonNode report, String instance) {
+        for (JsonNode i : report.path("instances")) {
+            if (i.path("instance").asText().equals(instance)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no entry for " + instance + " in " + report);
     }
 }
