@@ -115,6 +115,57 @@ class QemuReplacementTest {
         assertThat(pids).doesNotHaveDuplicates();
     }
 
+    /**
+     * A QEMU upgraded to a newer release and back: hfguest on the host's QEMU (Debian 12's 7.2, its command line's
+     * machine the alias q35) is replaced by backports' QEMU (10.x) and then by the host's again. Each new QEMU runs
+     * the versioned machine the guest was started on, pc-q35-7.2, where a newer QEMU given the alias would run its
+     * own newest one and refuse the migration ("Machine type received is 'pc-q35-7.2' and local is 'pc-q35-10.0'").
+     */
+    @Test
+    void aQemuIsUpgradedToANewerReleaseAndBackOnTheMachineItsGuestRuns() {
+        Path newer = TestQemu.newer();
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
+        try {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            String machine;
+            String release;
+            try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                machine = MachineType.of(qemu.qmp());
+                release = qemu.info().version();
+                assertThat(QemuArgs.ofProcess(qemu.pid()).options()).as("started on the alias")
+                        .contains(new QemuArgs.Option("machine", "q35,memory-backend=ram0"));
+                ReplacementPlan plan = QemuReplacement.check(qemu, ReplacementOptions.of(newer, ReplacementMode.SHARED)
+                        .withAccelerator(Accelerator.TCG));
+                assertThat(plan.commandLine()).containsSequence("-machine", machine + ",memory-backend=ram0");
+            }
+            assertThat(machine).startsWith("pc-q35-");
+            for (Path binary : List.of(newer, TestQemu.binary())) {
+                try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                    String from = qemu.info().version();
+                    ReplacementResult r = QemuReplacement.replace(qemu, ReplacementOptions.of(binary,
+                            ReplacementMode.SHARED).withAccelerator(Accelerator.TCG), ProgressListener.NONE);
+                    System.out.printf("QEMU %s -> %s: blackout %d us%n", from, binary, r.blackoutUs());
+                }
+                try (QemuInstance now = QemuInstance.attach(vm.spec().qmpSocket())) {
+                    assertThat(now.info().status()).isEqualTo("running");
+                    assertThat(now.info().version()).as("the release %s runs", binary).satisfies(v -> {
+                        if (binary.equals(newer)) {
+                            assertThat(v).isNotEqualTo(release);
+                        } else {
+                            assertThat(v).isEqualTo(release);
+                        }
+                    });
+                    assertThat(MachineType.of(now.qmp())).isEqualTo(machine);
+                }
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertClean();
+    }
+
     @Test
     void privateRamIsRefusedWithCopyModeOffered() throws IOException {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);

@@ -3,6 +3,7 @@ package dev.hyperfresh.qemu.testing;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.vmm.boot.MultibootLoader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Optional;
 
 /** The real QEMU from the distribution and the hfguest image the build embedded in vmm, for the tests. */
 public final class TestQemu {
@@ -19,6 +21,18 @@ public final class TestQemu {
     /** The real QEMU: missing is a failure, never a skip. */
     public static Path binary() {
         return QemuProcess.defaultBinary();
+    }
+
+    /**
+     * A newer QEMU release than {@link #binary}: Debian backports' (tools/newer-qemu/fetch unpacks it; .ci/run runs
+     * that), missing a failure where KVM tests are required, as the Linux test guest.
+     */
+    public static Path newer() {
+        String cache = System.getenv().getOrDefault("XDG_CACHE_HOME", System.getProperty("user.home") + "/.cache");
+        Path wrapper = Path.of(cache, "hyperfresh", "newer-qemu", "bin", "qemu-system-x86_64");
+        Prerequisite.require(Files.isExecutable(wrapper) ? Optional.empty()
+                : Optional.of(wrapper + " is missing; run tools/newer-qemu/fetch"));
+        return wrapper;
     }
 
     /**
