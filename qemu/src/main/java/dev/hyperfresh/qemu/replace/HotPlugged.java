@@ -53,14 +53,16 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
     private static final Map<String, String> BACKEND_PROPERTIES = Map.of("drive", "drive", "netdev", "netdev",
             "chardev", "chardev", "audiodev", "audiodev", "fsdev", "fsdev");
     private static final String PCI_ADDRESS = "addr";
+    private static final String DRIVE = "drive";
+    private static final String USB_PORT = "port";
     static final String OBJECT_ADD = "object-add";
     private static final String MEMORY = "memory-backend-";
     private static final int NOT_A_CPU = -1;
     /**
      * Properties QEMU lists but cannot set (its list does not say which): a memory device's size is its backend's, an
-     * rng backend is always open.
+     * rng backend is always open, a USB device is attached by its port.
      */
-    static final Set<String> READ_ONLY = Set.of("size", "opened");
+    static final Set<String> READ_ONLY = Set.of("size", "opened", "attached");
 
     HotPlugged {
         steps = List.copyOf(steps);
@@ -210,6 +212,8 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         Map<String, JsonNode> properties = new HashMap<>();
         Map<String, JsonNode> cpus = new HashMap<>();
         qmp.execute("query-cpus-fast").forEach(c -> cpus.put(c.path("qom-path").asText(), c));
+        Map<String, String> disks = disksByDevice(qmp);
+        Map<String, String> usbPorts = UsbPorts.of(qmp);
         List<Device> devices = new ArrayList<>();
         for (String container : CONTAINERS) {
             source.children(container).forEach((name, type) -> {
@@ -256,6 +260,10 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
                         arguments.set(key, pciAddress ? NODES.textNode(slotAndFunction(value.asInt())) : value);
                     });
                 }
+                ownDisk(path, list, arguments, disks).ifPresent(disk -> backends.put(DRIVE, disk));
+                if (!arguments.has(USB_PORT) && usbPorts.containsKey(name)) {   // its state migrates under it
+                    arguments.put(USB_PORT, usbPorts.get(name));
+                }
                 devices.add(new Device(path, busPath, arguments, backends, NOT_A_CPU));
             });
         }
@@ -293,6 +301,37 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         } catch (QmpError unreadable) {
             return Optional.empty();
         }
+    }
+
+    /** Each disk's device, by QOM path: the disk's name as a device's {@code drive} takes it (its id, else its node). */
+    private static Map<String, String> disksByDevice(QmpClient qmp) {
+        Map<String, String> disks = new HashMap<>();
+        for (JsonNode block : qmp.execute("query-block")) {
+            String name = block.path("device").asText("");
+            disks.put(block.path("qdev").asText(), name.isEmpty() ? block.path("inserted").path("node-name").asText()
+                    : name);
+        }
+        return disks;
+    }
+
+    /**
+     * The disk of a device that hands its drive to a device of its own at realize (usb-storage to the SCSI disk on
+     * its internal bus, whereupon its own {@code drive} reads empty): found by that device's QOM path, below its own,
+     * and set as its {@code drive}.
+     */
+    private static Optional<String> ownDisk(String path, JsonNode properties, ObjectNode arguments,
+                                            Map<String, String> disks) {
+        boolean takesADrive = false;
+        for (JsonNode p : properties) {
+            takesADrive |= p.path("name").asText().equals(DRIVE);
+        }
+        if (!takesADrive || arguments.has(DRIVE)) {
+            return Optional.empty();
+        }
+        Optional<String> disk = disks.entrySet().stream().filter(d -> d.getKey().startsWith(path + "/"))
+                .map(Map.Entry::getValue).filter(n -> !n.isEmpty()).findFirst();
+        disk.ifPresent(d -> arguments.put(DRIVE, d));
+        return disk;
     }
 
     /** The backends the command line declares, by kind: ids and node names. */

@@ -5,13 +5,10 @@ import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * What the old QEMU's command line names that the old QEMU no longer has: devices unplugged at run time
@@ -27,7 +24,6 @@ import java.util.regex.Pattern;
  * @param leftOut what is left out, said for the operator
  */
 record Unplugged(QemuArgs kept, List<String> leftOut) {
-    private static final Pattern USB_DEVICE = Pattern.compile("Port (\\S+),.*ID: (\\S+)$");
 
     Unplugged {
         leftOut = List.copyOf(leftOut);
@@ -47,7 +43,7 @@ record Unplugged(QemuArgs kept, List<String> leftOut) {
             }
         }
         if (!leftOut.isEmpty()) {
-            Map<String, String> usbPorts = usbPorts(source.qmp());
+            Map<String, String> usbPorts = UsbPorts.of(source.qmp());
             kept.replaceAll(o -> o.name().equals("device") ? pinned(source.qmp(), o, usbPorts) : o);
         }
         return new Unplugged(new QemuArgs(asStarted.binary(), kept, asStarted.directory()), leftOut);
@@ -83,18 +79,5 @@ record Unplugged(QemuArgs kept, List<String> leftOut) {
             o.put("port", usbPorts.get(id));
         }
         return new QemuArgs.Option(device.name(), QemuOpts.write(o, "driver", device.value()));
-    }
-
-    /** USB device id → the port it sits on ({@code info usb}; QOM's {@code port} is only the one asked for). */
-    private static Map<String, String> usbPorts(QmpClient qmp) {
-        Map<String, String> ports = new HashMap<>();
-        String said = qmp.execute("human-monitor-command", Map.of("command-line", "info usb")).asText();
-        for (String line : said.split("\r?\n")) {
-            Matcher m = USB_DEVICE.matcher(line.strip());
-            if (m.find()) {
-                ports.put(m.group(2), m.group(1));
-            }
-        }
-        return ports;
     }
 }

@@ -117,20 +117,29 @@ class QemuReplacementTest {
 
     /**
      * A QEMU upgraded to a newer release and back: hfguest on the host's QEMU (Debian 12's 7.2, its command line's
-     * machine the alias q35) is replaced by backports' QEMU (10.x) and then by the host's again. Each new QEMU runs
-     * the versioned machine the guest was started on, pc-q35-7.2, where a newer QEMU given the alias would run its
-     * own newest one and refuse the migration ("Machine type received is 'pc-q35-7.2' and local is 'pc-q35-10.0'").
+     * machine the alias q35; a disk, a NIC, a USB tablet, and a USB stick plugged in at run time) is replaced by
+     * backports' QEMU (10.x) and then by the host's again. Each new QEMU runs the versioned machine the guest was
+     * started on, pc-q35-7.2, where a newer QEMU given the alias would run its own newest one and refuse the
+     * migration ("Machine type received is 'pc-q35-7.2' and local is 'pc-q35-10.0'"). The way back keeps the -L
+     * options the test's wrapper gave the newer QEMU (any option on a command line carries over), so 7.2 then reads
+     * the newer firmware files; a QEMU installed by its package has none.
      */
     @Test
-    void aQemuIsUpgradedToANewerReleaseAndBackOnTheMachineItsGuestRuns() {
+    void aQemuIsUpgradedToANewerReleaseAndBackOnTheMachineItsGuestRuns() throws IOException {
         Path newer = TestQemu.newer();
-        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir);
+        Path disk = Files.write(dir.resolve("disk.raw"), new byte[1 << 20]);
+        RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir, List.of(
+                "-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,id=vd0",
+                "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0",
+                "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,id=tab"));
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try {
             log.awaitProgress(2, GUEST_PROGRESS);
             String machine;
             String release;
             try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
+                qemu.qmp().execute("blockdev-add", Map.of("driver", "null-co", "node-name", "stick0", "size", 1 << 20));
+                qemu.qmp().execute("device_add", Map.of("driver", "usb-storage", "id", "stick", "drive", "stick0"));
                 machine = MachineType.of(qemu.qmp());
                 release = qemu.info().version();
                 assertThat(QemuArgs.ofProcess(qemu.pid()).options()).as("started on the alias")
@@ -157,6 +166,9 @@ class QemuReplacementTest {
                         }
                     });
                     assertThat(MachineType.of(now.qmp())).isEqualTo(machine);
+                    assertThat(now.children("/machine/peripheral")).containsEntry("vd0", "virtio-blk-pci")
+                            .containsEntry("nic0", "virtio-net-pci").containsEntry("tab", "usb-tablet")
+                            .containsEntry("stick", "usb-storage");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
@@ -281,7 +293,8 @@ class QemuReplacementTest {
      * an rng backend and an iothread added with object-add, character devices added with chardev-add (on the new
      * QEMU's command line: a unix socket for a guest agent, moved; a telnet console's TCP port, handed over; a null
      * sink), and each device with its id, bus, address and properties
-     * (a serial number, a MAC), a bridge before the device behind it. Twice: the second time
+     * (a serial number, a MAC), a bridge before the device behind it, USB devices (a tablet; a stick, whose disk
+     * QEMU keeps on the stick's own SCSI disk, its drive read from there). Twice: the second time
      * from a QEMU that got them so. `replace --check` lists the commands. Creating the tap needs root (as CI runs).
      */
     @Test
@@ -300,7 +313,7 @@ class QemuReplacementTest {
             ports.addAll(List.of("-device", "pcie-root-port,id=rp" + i + ",bus=pcie.0,chassis=" + i));
         }
         // merged into the -m and -smp before: room for a DIMM and a vCPU
-        ports.addAll(List.of("-m", "slots=2,maxmem=1G", "-smp", "maxcpus=3"));
+        ports.addAll(List.of("-m", "slots=2,maxmem=1G", "-smp", "maxcpus=3", "-device", "qemu-xhci,id=xhci"));
         try (RunningVm vm = RunningVm.start(spec, dir, ports)) {
             JsonNode free;   // the place of the vCPU plugged in
             try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
@@ -343,14 +356,19 @@ class QemuReplacementTest {
                 q.execute("chardev-add", Map.of("id", "nul0", "backend", Map.of("type", "null", "data", Map.of())));
                 q.execute("device_add", Map.of("driver", "virtserialport", "id", "sink", "bus", "vs0.0", "chardev",
                         "nul0"));
+                q.execute("device_add", Map.of("driver", "usb-tablet", "id", "tab"));
+                q.execute("blockdev-add", Map.of("driver", "null-co", "node-name", "stick0", "size", 1 << 20));
+                q.execute("device_add", Map.of("driver", "usb-storage", "id", "stick", "drive", "stick0"));
                 free = StreamSupport.stream(q.execute("query-hotpluggable-cpus").spliterator(), false)
                         .filter(c -> !c.has("qom-path")).findFirst().orElseThrow();
                 Map<String, Object> cpu = new LinkedHashMap<>(Map.of("driver", free.path("type").asText(), "id", "cpu2"));
                 free.path("props").properties().forEach(e -> cpu.put(e.getKey(), e.getValue().asInt()));
                 q.execute("device_add", cpu);
                 ReplacementPlan plan = QemuReplacement.check(qemu, options(ReplacementMode.SHARED));
-                assertThat(plan.plugged()).hasSize(21).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
+                assertThat(plan.plugged()).hasSize(24).anyMatch(c -> c.startsWith("blockdev-add") && c.contains("disk1"))
                         .anyMatch(c -> c.contains("drive_add 0 if=none,id=drv2"))
+                        .anyMatch(c -> c.startsWith("device_add") && c.contains("\"id\":\"stick\"")
+                                && c.contains("\"drive\":\"stick0\""))
                         .anyMatch(c -> c.startsWith("netdev_add") && c.contains("\"type\":\"tap\",\"id\":\"t1\",\"fd\":"));
                 assertThat(plan.commandLine()).contains("null,id=nul0")
                         .anyMatch(a -> a.startsWith("socket,id=qga0,path=" + agent + ".next-"))
@@ -371,7 +389,8 @@ class QemuReplacementTest {
                     assertThat(qemu.children("/machine/peripheral")).containsEntry("rng0", "virtio-rng-pci")
                             .containsEntry("br1", "pcie-pci-bridge").containsEntry("aa", "virtio-rng-pci")
                             .containsEntry("vd1", "virtio-blk-pci").containsEntry("vd2", "virtio-blk-pci")
-                            .containsEntry("nic1", "virtio-net-pci").containsEntry("nic2", "virtio-net-pci");
+                            .containsEntry("nic1", "virtio-net-pci").containsEntry("nic2", "virtio-net-pci")
+                            .containsEntry("tab", "usb-tablet").containsEntry("stick", "usb-storage");
                     assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/vd1", "property",
                             "serial")).asText()).isEqualTo("HF123");
                     assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/vd1", "property",
@@ -381,7 +400,8 @@ class QemuReplacementTest {
                     assertThat(qemu.qmp().execute("qom-get", Map.of("path", "/machine/peripheral/aa", "property",
                             "rng")).asText()).isEqualTo("/objects/rand0");
                     String blocks = qemu.qmp().execute("query-block").toString();
-                    assertThat(blocks).contains("\"node-name\":\"disk1\"", "\"device\":\"drv2\"", "\"bps\":4000000");
+                    assertThat(blocks).contains("\"node-name\":\"disk1\"", "\"device\":\"drv2\"", "\"bps\":4000000",
+                            "\"node-name\":\"stick0\"");
                     assertThat(dimm(qemu, dir.resolve("dimm" + i))).as("the DIMM's memory, the same").isEqualTo(DIMM_MARK);
                     JsonNode vcpus = qemu.qmp().execute("query-cpus-fast");
                     assertThat(vcpus).hasSize(3);
