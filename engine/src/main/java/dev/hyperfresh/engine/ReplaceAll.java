@@ -9,17 +9,15 @@ import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.sys.IoFailure;
+import dev.hyperfresh.sys.ProgramOutput;
 import dev.hyperfresh.vmm.BuildInfo;
-import java.io.File;
 import java.io.IOException;
-import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A host's upgrade: every instance of the socket directory — hfvisor instances onto one build, QEMUs onto one QEMU
@@ -336,39 +334,18 @@ final class ReplaceAll {
 
     /** What {@code program --version} prints; refused (PRECONDITION) when it does not run, as {@code what}. */
     private static String versionOf(Path program, String what) {
-        Path output = null;
+        ProgramOutput version;
         try {
-            output = Files.createTempFile("hyperfresh-version", ".txt");
-            Process process = new ProcessBuilder(program.toString(), "--version").redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).redirectInput(Redirect.from(new File("/dev/null")))
-                    .start();
-            if (!process.waitFor(VERSION_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw EngineException.precondition("`" + program + " --version` did not answer within "
-                        + VERSION_TIMEOUT.toSeconds() + " s; no instance was touched");
-            }
-            String said = Files.readString(output).strip();
-            if (process.exitValue() != 0) {
-                throw EngineException.precondition(what + " does not start: `" + program + " --version` exited"
-                        + " with status " + process.exitValue() + (said.isEmpty() ? "" : ": " + said)
-                        + "; no instance was touched");
-            }
-            return said;
+            version = ProgramOutput.of(List.of(program.toString(), "--version"), VERSION_TIMEOUT);
         } catch (IOException e) {
             throw EngineException.precondition("cannot run `" + program + " --version`: " + IoFailure.reason(e)
                     + "; no instance was touched");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw EngineException.failed("interrupted while asking " + program + " its version; no instance was"
-                    + " touched");
-        } finally {
-            if (output != null) {
-                try {
-                    Files.deleteIfExists(output);
-                } catch (IOException ignored) {
-                    // a temporary file of a few bytes
-                }
-            }
         }
+        String said = version.output().strip();
+        if (version.status() != 0) {
+            throw EngineException.precondition(what + " does not start: `" + program + " --version` exited with"
+                    + " status " + version.status() + (said.isEmpty() ? "" : ": " + said) + "; no instance was touched");
+        }
+        return said;
     }
 }

@@ -1,9 +1,9 @@
 package dev.hyperfresh.sys;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A systemd service's settings and main process as its manager has them ({@code systemctl show}): what systemd does
@@ -22,6 +21,7 @@ public final class ServiceSettings {
     private static final String PROPERTIES = "LoadState,Type,PIDFile,MainPID,Restart,SuccessExitStatus,"
             + "RestartPreventExitStatus,RestartForceExitStatus,ExecStopPost";
     private static final String STOP_POST = "ExecStopPost";
+    private static final Duration ANSWER_LIMIT = Duration.ofSeconds(10);
     private static final String ARGV = "argv[]=";
     /** By path: the console starts no program by name (a {@code bin/} on PATH would shadow it). */
     private static final List<Path> SYSTEMCTL = List.of(Path.of("/usr/bin/systemctl"), Path.of("/bin/systemctl"));
@@ -54,23 +54,14 @@ public final class ServiceSettings {
     static ServiceSettings of(List<String> systemctl, String unit) throws IOException {
         List<String> command = new ArrayList<>(systemctl);
         command.addAll(List.of("show", unit, "-p", PROPERTIES));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out;
+        ProgramOutput shown;
         try {
-            p.getOutputStream().close();
-            // its few lines fit in the pipe: it ends without our reading, so a systemctl hanging on the bus is waited
-            // for no longer than this
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                throw new IOException("systemctl show " + unit + " did not answer in 10 s");
-            }
-            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted asking systemctl about " + unit, e);
-        } finally {
-            p.destroyForcibly();
+            shown = ProgramOutput.of(command, ANSWER_LIMIT);   // a systemctl hanging on the bus: so long
+        } catch (IOException e) {
+            throw new IOException("systemctl show " + unit + ": " + e.getMessage(), e);
         }
-        if (p.exitValue() != 0) {
+        String out = shown.output();
+        if (shown.status() != 0) {
             throw new IOException("systemctl show " + unit + ": " + out.strip());
         }
         Map<String, String> values = new LinkedHashMap<>();

@@ -52,12 +52,16 @@ public record QemuArgs(String binary, List<Option> options, Path directory) {
     record Named(String kind, String name) {
     }
 
-    /** QEMU 7.2's options without an argument (qemu-options.hx entries without HAS_ARG). */
+    /**
+     * QEMU's options without an argument (qemu-options.hx entries without HAS_ARG): 7.2's, and those QEMU 8-10 added
+     * (a QEMU of a newer release runs here once it has replaced one).
+     */
     private static final Set<String> FLAGS = Set.of("h", "help", "version", "mem-prealloc", "audio-help", "snapshot",
             "usb", "nographic", "portrait", "full-screen", "alt-grab", "ctrl-grab", "no-quit", "sdl", "curses",
             "win2k-hack", "no-fd-bootchk", "no-acpi", "no-hpet", "singlestep", "preconfig", "S", "s", "enable-kvm",
             "xen-attach", "xen-domid-restrict", "no-reboot", "no-shutdown", "daemonize", "semihosting",
-            "only-migratable", "nodefaults", "no-user-config", "enable-sync-profile", "enable-fips", "async-teardown");
+            "only-migratable", "nodefaults", "no-user-config", "enable-sync-profile", "enable-fips", "async-teardown",
+            "perfmap", "jitdump");
 
     public QemuArgs {
         options = List.copyOf(options);

@@ -85,7 +85,8 @@ final class Replaceability {
         }
         OldBackends backends = OldBackends.of(source);
         Unplugged unplugged = Unplugged.of(source, asStarted, backends);
-        QemuArgs running = MachineType.pin(unplugged.kept(), MachineType.of(source.qmp()));
+        QemuArgs running = MachineType.pin(RenamedOptions.forBinary(unplugged.kept(), options.newBinary()),
+                MachineType.of(source.qmp()));
         HotPlugged plugged = HotPlugged.read(source, running, backends, vm);
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);

@@ -1,5 +1,9 @@
 package dev.hyperfresh.qemu.replace;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.progress.Progress;
@@ -8,6 +12,8 @@ import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
+import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.qemu.testing.FakeBridgeHelperMain;
 import dev.hyperfresh.qemu.testing.ForeignClient;
 import dev.hyperfresh.qemu.testing.HeartbeatLog;
@@ -20,12 +26,11 @@ import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
 import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.sys.ProcStatus;
-import dev.hyperfresh.qemu.qmp.QmpClient;
-import dev.hyperfresh.qemu.qmp.QmpIoException;
 import dev.hyperfresh.sys.Sys;
 import dev.hyperfresh.testkit.Prerequisite;
 import dev.hyperfresh.testkit.SystemdSandbox;
 import dev.hyperfresh.testkit.TestCgroup;
+import dev.hyperfresh.vmm.heartbeat.GuestLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
@@ -52,18 +57,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assumptions.assumeThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** QEMU → QEMU replacement on the real QEMU (TCG here), hfguest's heartbeats as the oracle. */
 class QemuReplacementTest {
@@ -117,7 +120,8 @@ class QemuReplacementTest {
 
     /**
      * A QEMU upgraded to a newer release and back: hfguest on the host's QEMU (Debian 12's 7.2, its command line's
-     * machine the alias q35; a disk, a NIC, a USB tablet, and a USB stick plugged in at run time) is replaced by
+     * machine the alias q35; -no-hpet, which QEMU 9 dropped for -machine hpet=off; a disk, a NIC, a USB tablet, and
+     * a USB stick plugged in at run time) is replaced by
      * backports' QEMU (10.x) and then by the host's again. Each new QEMU runs the versioned machine the guest was
      * started on, pc-q35-7.2, where a newer QEMU given the alias would run its own newest one and refuse the
      * migration ("Machine type received is 'pc-q35-7.2' and local is 'pc-q35-10.0'"). The way back keeps the -L
@@ -131,7 +135,7 @@ class QemuReplacementTest {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.TCG, true, GUEST), dir, List.of(
                 "-drive", "file=" + disk + ",format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0,id=vd0",
                 "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,id=nic0",
-                "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,id=tab"));
+                "-device", "qemu-xhci,id=xhci", "-device", "usb-tablet,id=tab", "-no-hpet"));
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try {
             log.awaitProgress(2, GUEST_PROGRESS);
@@ -146,7 +150,8 @@ class QemuReplacementTest {
                         .contains(new QemuArgs.Option("machine", "q35,memory-backend=ram0"));
                 ReplacementPlan plan = QemuReplacement.check(qemu, ReplacementOptions.of(newer, ReplacementMode.SHARED)
                         .withAccelerator(Accelerator.TCG));
-                assertThat(plan.commandLine()).containsSequence("-machine", machine + ",memory-backend=ram0");
+                assertThat(plan.commandLine()).containsSequence("-machine", machine + ",memory-backend=ram0")
+                        .as("QEMU 9 dropped -no-hpet").containsSequence("-machine", "hpet=off").doesNotContain("-no-hpet");
             }
             assertThat(machine).startsWith("pc-q35-");
             for (Path binary : List.of(newer, TestQemu.binary())) {
@@ -166,6 +171,8 @@ class QemuReplacementTest {
                         }
                     });
                     assertThat(MachineType.of(now.qmp())).isEqualTo(machine);
+                    assertThat(now.qmp().execute("qom-get", Map.of("path", "/machine", "property", "hpet")).asBoolean())
+                            .as("no HPET").isFalse();
                     assertThat(now.children("/machine/peripheral")).containsEntry("vd0", "virtio-blk-pci")
                             .containsEntry("nic0", "virtio-net-pci").containsEntry("tab", "usb-tablet")
                             .containsEntry("stick", "usb-storage");
@@ -175,8 +182,21 @@ class QemuReplacementTest {
         } finally {
             TestQemu.killAllIn(dir);
         }
-        log.assertClean();
+        log.assertCleanBut(QemuReplacementTest::resumeFlagOfQemu10);
     }
+
+    /**
+     * QEMU 10's TCG now and then pushes RF in the flags of the #BP an int3 raises (a trap, which pushes the flags as
+     * they were: RF clear), which hfguest's check of the frame reports (seen with QEMU 10 alone, a guest it booted
+     * and nothing migrated: once in 25 s); that and nothing else is excused.
+     */
+    private static boolean resumeFlagOfQemu10(GuestLine line) {
+        Matcher m = Pattern.compile("kind=canary what=bp_rflags want=0x(\\p{XDigit}+) got=0x(\\p{XDigit}+)")
+                .matcher(line.text());
+        return m.find() && Long.parseLong(m.group(2), 16) == (Long.parseLong(m.group(1), 16) | RESUME_FLAG);
+    }
+
+    private static final long RESUME_FLAG = 1L << 16;
 
     @Test
     void privateRamIsRefusedWithCopyModeOffered() throws IOException {
