@@ -30,6 +30,6 @@ public record QemuVm(String name, Path socket, QemuInfo info, String problem, St
     /** Whether a new QEMU can map the guest RAM as it is, i.e. replace it without copying the RAM. */
     public boolean shareableRam() {
         return info != null && !info.memory().isEmpty() && info.memory().stream()
-                .allMatch(MemoryBackend::replaceableInPlace);
+                .allMatch(b -> b.replaceableInPlace(info));
     }
 }

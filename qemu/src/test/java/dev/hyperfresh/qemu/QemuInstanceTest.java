@@ -55,14 +55,15 @@ class QemuInstanceTest {
         assertThat(a.vcpus()).allSatisfy(v -> assertThat(Path.of("/proc", Long.toString(a.pid()), "task",
                 Long.toString(v.threadId()))).exists());
         assertThat(a.memory()).containsExactly(new MemoryBackend("ram0", MemoryBackend.MEMFD, 128L << 20, true));
-        assertThat(a.memory().get(0).replaceableInPlace()).isTrue();
+        assertThat(a.memory().get(0).replaceableInPlace(a)).as("a memfd, on QEMU 7.2").isTrue();
+        assertThat(a.migratesUnnamedSharedRam()).isFalse();
 
         QemuInfo b = entries.get(1).info();
         assertThat(b.pid()).isEqualTo(private_.process().pid());
         assertThat(b.memory()).singleElement().satisfies(m -> {
             assertThat(m.type()).isEqualTo("memory-backend-ram");
             assertThat(m.shared()).isFalse();
-            assertThat(m.replaceableInPlace()).isFalse();
+            assertThat(m.replaceableInPlace(b)).isFalse();
         });
     }
 

@@ -209,19 +209,29 @@ final class Replaceability {
         }
     }
 
+    /** Guest RAM a new QEMU of any release can map where it is. */
+    private static final String SHAREABLE_RAM = "-object " + MemoryBackend.FILE + ",id=ram0,size=...,"
+            + "mem-path=/dev/shm/NAME,share=on -machine memory-backend=ram0";
+
     private static void checkShareable(QemuInstance source, QemuInfo info, String vm) {
         if (info.memory().isEmpty()) {
             throw new NotReplaceableException(vm + " has no memory backend objects, so its RAM cannot be shared with a"
                     + " new QEMU; use copy mode (an ordinary live migration) instead", Remedy.COPY_MODE);
         }
         for (MemoryBackend b : info.memory()) {
-            if (!b.replaceableInPlace()) {
+            if (b.shared() && b.type().equals(MemoryBackend.MEMFD) && !b.replaceableInPlace(info)) {
+                throw new NotReplaceableException(vm + " cannot be replaced in place: its guest RAM '" + b.id()
+                        + "' is a " + MemoryBackend.MEMFD + ", which QEMU " + info.version() + " (like every QEMU"
+                        + " since 8.1) migrates in full even with x-ignore-shared, keeping only a named file's RAM in"
+                        + " place. Use copy mode (an ordinary live migration that copies the RAM) instead, or start"
+                        + " such VMs with " + SHAREABLE_RAM, Remedy.COPY_MODE);
+            }
+            if (!b.replaceableInPlace(info)) {
                 throw new NotReplaceableException(vm + " cannot be replaced in place: its guest RAM '" + b.id()
                         + "' is a " + b.type() + (b.shared() ? "" : " without share=on")
                         + ", private to that process; only " + MemoryBackend.MEMFD + " or " + MemoryBackend.FILE
                         + " with share=on can be mapped by a new QEMU. Use copy mode (an ordinary live migration that"
-                        + " copies the RAM) instead, or start such VMs with -object " + MemoryBackend.MEMFD
-                        + ",id=ram0,size=...,share=on -machine memory-backend=ram0", Remedy.COPY_MODE);
+                        + " copies the RAM) instead, or start such VMs with " + SHAREABLE_RAM, Remedy.COPY_MODE);
             }
         }
         boolean ignoreShared = false;

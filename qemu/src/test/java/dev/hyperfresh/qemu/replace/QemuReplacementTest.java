@@ -122,7 +122,8 @@ class QemuReplacementTest {
      * A QEMU upgraded to a newer release and back: hfguest on the host's QEMU (Debian 12's 7.2, its command line's
      * machine the alias q35; -no-hpet, which QEMU 9 dropped for -machine hpet=off; a disk, a NIC, a USB tablet, and
      * a USB stick plugged in at run time) is replaced by
-     * backports' QEMU (10.x) and then by the host's again. Each new QEMU runs the versioned machine the guest was
+     * backports' QEMU (10.x), by that QEMU again (its RAM a named file now, which QEMU 10 leaves in place), and then by
+     * the host's again. Each new QEMU runs the versioned machine the guest was
      * started on, pc-q35-7.2, where a newer QEMU given the alias would run its own newest one and refuse the
      * migration ("Machine type received is 'pc-q35-7.2' and local is 'pc-q35-10.0'"). The way back keeps the -L
      * options the test's wrapper gave the newer QEMU (any option on a command line carries over), so 7.2 then reads
@@ -154,7 +155,7 @@ class QemuReplacementTest {
                         .as("QEMU 9 dropped -no-hpet").containsSequence("-machine", "hpet=off").doesNotContain("-no-hpet");
             }
             assertThat(machine).startsWith("pc-q35-");
-            for (Path binary : List.of(newer, TestQemu.binary())) {
+            for (Path binary : List.of(newer, newer, TestQemu.binary())) {
                 try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
                     String from = qemu.info().version();
                     ReplacementResult r = QemuReplacement.replace(qemu, ReplacementOptions.of(binary,
@@ -198,6 +199,27 @@ class QemuReplacementTest {
 
     private static final long RESUME_FLAG = 1L << 16;
 
+    /**
+     * A VM a QEMU of 8.1 or later runs on a memfd: that QEMU would send its RAM despite x-ignore-shared (a new QEMU
+     * mapping it already refuses it: "block ram0 should not be migrated"), so pre-flight refuses it, offering copy
+     * mode and a named file.
+     */
+    @Test
+    void aNewerQemusMemfdRamIsRefusedForWhatItWouldMigrate() {
+        Path newer = TestQemu.newer();
+        HfguestVm spec = new HfguestVm(newer, Accelerator.TCG, 1, 128, true, TestQemu.hfguest(dir),
+                "cpus=1 mem_pct=10 hb_ms=50", dir.resolve("vm.hb"), dir.resolve("vm.qmp"));
+        try (RunningVm vm = RunningVm.start(spec, dir); QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+            assertThatThrownBy(() -> QemuReplacement.check(qemu, ReplacementOptions.of(newer, ReplacementMode.SHARED)
+                    .withAccelerator(Accelerator.TCG)))
+                    .isInstanceOfSatisfying(NotReplaceableException.class,
+                            e -> assertThat(e.remedy()).isEqualTo(NotReplaceableException.Remedy.COPY_MODE))
+                    .hasMessageContaining("its guest RAM 'ram0' is a memory-backend-memfd, which QEMU 10.")
+                    .hasMessageContaining("memory-backend-file,id=ram0,size=...,mem-path=/dev/shm/NAME,share=on");
+            assertThat(qemu.info().status()).isEqualTo("running");
+        }
+    }
+
     @Test
     void privateRamIsRefusedWithCopyModeOffered() throws IOException {
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "private", Accelerator.TCG, false, GUEST), dir);
@@ -209,7 +231,7 @@ class QemuReplacementTest {
                             + " 'pc.ram' is a memory-backend-ram without share=on, private to that process; only"
                             + " memory-backend-memfd or memory-backend-file with share=on can be mapped by a new QEMU."
                             + " Use copy mode (an ordinary live migration that copies the RAM) instead, or start such"
-                            + " VMs with -object memory-backend-memfd,id=ram0,size=...,share=on"
+                            + " VMs with -object memory-backend-file,id=ram0,size=...,mem-path=/dev/shm/NAME,share=on"
                             + " -machine memory-backend=ram0");
             assertThat(qemu.info().status()).isEqualTo("running");
             log.awaitProgress(2, GUEST_PROGRESS);
