@@ -29,24 +29,30 @@ class QemuReplacementOnKvmTest {
     @TempDir
     Path dir;
 
-    private static ReplacementOptions options(ReplacementMode mode) {
-        return ReplacementOptions.of(TestQemu.binary(), mode).withAccelerator(Accelerator.KVM)
+    private static ReplacementOptions options(Path binary, ReplacementMode mode) {
+        return ReplacementOptions.of(binary, mode).withAccelerator(Accelerator.KVM)
                 .withTimeouts(Duration.ofMinutes(2), Duration.ofMinutes(5));
     }
 
+    /** The second replacement upgrades to a newer QEMU release (backports' 10.x) and the third comes back. */
     @Test
     void threeSharedReplacementsThenOneCopyKeepEveryHeartbeat() {
+        Path newer = TestQemu.newer();
         RunningVm vm = RunningVm.start(TestQemu.vm(dir, "vm", Accelerator.KVM, true, GUEST), dir);
         HeartbeatLog log = new HeartbeatLog(vm.spec().debugLog(), 2);
         try {
             log.awaitProgress(2, GUEST_PROGRESS);
-            for (ReplacementMode mode : List.of(ReplacementMode.SHARED, ReplacementMode.SHARED, ReplacementMode.SHARED,
-                    ReplacementMode.COPY)) {
+            List<ReplacementOptions> steps = List.of(options(TestQemu.binary(), ReplacementMode.SHARED),
+                    options(newer, ReplacementMode.SHARED), options(TestQemu.binary(), ReplacementMode.SHARED),
+                    options(TestQemu.binary(), ReplacementMode.COPY));
+            for (ReplacementOptions step : steps) {
                 try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
                     assertThat(qemu.info().accelerator()).isEqualTo(Accelerator.KVM);
-                    ReplacementResult r = QemuReplacement.replace(qemu, options(mode), ProgressListener.NONE);
-                    System.out.println(mode + " replacement on KVM: pid " + r.oldPid() + " -> " + r.newPid()
-                            + ", " + r.transferredBytes() + " bytes");
+                    String from = qemu.info().version();
+                    ReplacementResult r = QemuReplacement.replace(qemu, step, ProgressListener.NONE);
+                    System.out.println(step.mode() + " replacement on KVM: QEMU " + from + " -> "
+                            + step.newBinary() + ", pid " + r.oldPid() + " -> " + r.newPid() + ", "
+                            + r.transferredBytes() + " bytes");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
