@@ -19,6 +19,7 @@ import java.util.Set;
  * {@code /proc/<our pid>/fd/<n>} — the very file the old one maps, whatever happens to the old one's descriptors.
  */
 final class GuestMemoryHold implements AutoCloseable {
+    private static final String PROC = "/proc/";
     private final Map<String, Fd> fds;
 
     private GuestMemoryHold(Map<String, Fd> fds) {
@@ -55,16 +56,23 @@ final class GuestMemoryHold implements AutoCloseable {
         fds.values().forEach(Fd::close);
     }
 
-    /** The one open file in QEMU's fd table that is this backend's memory: right kind and size, one inode. */
+    /**
+     * The one open file in QEMU's fd table that is this backend's memory: right kind and size, one inode. A file
+     * backend an earlier replacement gave its QEMU names our console's descriptor ({@code /proc/PID/fd/N}, gone with
+     * that console), not the file: any file QEMU maps shared is a candidate then (its disk images it reads, never
+     * maps).
+     */
     private static int findFd(long pid, MemoryBackend b, String memPath) {
         Path fdDir = Path.of("/proc", Long.toString(pid), "fd");
         Set<Object> inodes = new HashSet<>();
         int found = -1;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(fdDir)) {
+            Set<Long> mapped = b.type().equals(MemoryBackend.FILE) && memPath != null && memPath.startsWith(PROC)
+                    ? sharedMappings(pid) : Set.of();
             for (Path entry : entries) {
                 String target = Files.readSymbolicLink(entry).toString();
-                if (isCandidate(b, memPath, target) && Files.size(entry) == b.sizeBytes()
-                        && inodes.add(Files.getAttribute(entry, "unix:ino"))) {
+                if ((isCandidate(b, memPath, target) || mapped.contains(inode(entry)))
+                        && Files.size(entry) == b.sizeBytes() && inodes.add(inode(entry))) {
                     found = Integer.parseInt(entry.getFileName().toString());
                 }
             }
@@ -84,9 +92,25 @@ final class GuestMemoryHold implements AutoCloseable {
         if (target.startsWith("/memfd:")) {
             // a memfd backend's own memfd, or a file backend mapping a memfd through /proc/PID/fd/N, as the QEMUs
             // that hyperfresh started do
-            return b.type().equals(MemoryBackend.MEMFD) || memPath == null || memPath.startsWith("/proc/");
+            return b.type().equals(MemoryBackend.MEMFD) || memPath == null || memPath.startsWith(PROC);
         }
         return b.type().equals(MemoryBackend.FILE) && memPath != null && (target.equals(memPath)
                 || target.equals(memPath + " (deleted)") || target.startsWith(memPath + "/qemu_back_mem."));
+    }
+
+    private static long inode(Path entry) throws IOException {
+        return ((Number) Files.getAttribute(entry, "unix:ino")).longValue();
+    }
+
+    /** The inodes of the files {@code pid} maps shared ({@code /proc/PID/maps}: "rw-s", an inode, a path). */
+    private static Set<Long> sharedMappings(long pid) throws IOException {
+        Set<Long> inodes = new HashSet<>();
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "maps"))) {
+            String[] f = line.trim().split("\\s+", 6);
+            if (f.length == 6 && f[1].endsWith("s") && !f[4].equals("0")) {
+                inodes.add(Long.parseLong(f[4]));
+            }
+        }
+        return inodes;
     }
 }

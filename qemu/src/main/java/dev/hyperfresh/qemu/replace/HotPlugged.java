@@ -53,6 +53,8 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
     private static final Map<String, String> BACKEND_PROPERTIES = Map.of("drive", "drive", "netdev", "netdev",
             "chardev", "chardev", "audiodev", "audiodev", "fsdev", "fsdev");
     private static final String PCI_ADDRESS = "addr";
+    /** How QEMU lists a PCI device's {@code addr}: 7.2 as int32, 10 as str (a DIMM's is a uint64, its address). */
+    private static final Set<String> PCI_ADDRESS_TYPES = Set.of("int32", "str");
     private static final String DRIVE = "drive";
     private static final String USB_PORT = "port";
     static final String OBJECT_ADD = "object-add";
@@ -60,9 +62,10 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
     private static final int NOT_A_CPU = -1;
     /**
      * Properties QEMU lists but cannot set (its list does not say which): a memory device's size is its backend's, an
-     * rng backend is always open, a USB device is attached by its port.
+     * rng backend is always open, a USB device is attached by its port, a PCI device's bus number (QEMU 10) is its
+     * bus's.
      */
-    static final Set<String> READ_ONLY = Set.of("size", "opened", "attached");
+    static final Set<String> READ_ONLY = Set.of("size", "opened", "attached", "busnr");
 
     HotPlugged {
         steps = List.copyOf(steps);
@@ -256,7 +259,9 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
                         if (BACKEND_PROPERTIES.containsKey(key)) {
                             backends.put(key, text);
                         }
-                        boolean pciAddress = key.equals(PCI_ADDRESS) && p.path("type").asText().equals("int32");
+                        // QOM gives a PCI device's devfn as a number, whatever type the list names
+                        boolean pciAddress = key.equals(PCI_ADDRESS) && value.isNumber()
+                                && PCI_ADDRESS_TYPES.contains(p.path("type").asText());
                         arguments.set(key, pciAddress ? NODES.textNode(slotAndFunction(value.asInt())) : value);
                     });
                 }

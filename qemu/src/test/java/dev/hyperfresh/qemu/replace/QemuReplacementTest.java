@@ -200,6 +200,33 @@ class QemuReplacementTest {
     private static final long RESUME_FLAG = 1L << 16;
 
     /**
+     * A VM a QEMU of 8.1 or later runs on a named file, as the refusal below advises: replaced again and again (each
+     * new QEMU maps the file through a descriptor of the console that replaced it, gone after; the next replacement
+     * finds the file among those QEMU maps shared).
+     */
+    @Test
+    void aNewerQemusVmOnANamedFileIsReplacedAgainAndAgain() {
+        Path newer = TestQemu.newer();
+        HfguestVm spec = new HfguestVm(newer, Accelerator.TCG, 1, 128, true, TestQemu.hfguest(dir),
+                "cpus=1 mem_pct=10 hb_ms=50", dir.resolve("vm.hb"), dir.resolve("vm.qmp"));
+        RunningVm.startOnFile(spec, dir, dir.resolve("vm.ram"));
+        HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 1);
+        try {
+            log.awaitProgress(2, GUEST_PROGRESS);
+            for (int i = 0; i < 3; i++) {
+                try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                    QemuReplacement.replace(qemu, ReplacementOptions.of(newer, ReplacementMode.SHARED)
+                            .withAccelerator(Accelerator.TCG), ProgressListener.NONE);
+                }
+                log.awaitProgress(2, GUEST_PROGRESS);
+            }
+        } finally {
+            TestQemu.killAllIn(dir);
+        }
+        log.assertCleanBut(QemuReplacementTest::resumeFlagOfQemu10);
+    }
+
+    /**
      * A VM a QEMU of 8.1 or later runs on a memfd: that QEMU would send its RAM despite x-ignore-shared (a new QEMU
      * mapping it already refuses it: "block ram0 should not be migrated"), so pre-flight refuses it, offering copy
      * mode and a named file.
