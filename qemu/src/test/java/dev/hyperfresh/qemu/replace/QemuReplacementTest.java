@@ -200,23 +200,35 @@ class QemuReplacementTest {
     private static final long RESUME_FLAG = 1L << 16;
 
     /**
-     * A VM a QEMU of 8.1 or later runs on a named file, as the refusal below advises: replaced again and again (each
-     * new QEMU maps the file through a descriptor of the console that replaced it, gone after; the next replacement
-     * finds the file among those QEMU maps shared).
+     * A VM a QEMU of 8.1 or later runs on a named file, as the refusal below advises, with an rng device and a DIMM
+     * (on a file too) plugged in at run time: replaced again and again (each new QEMU maps the files through
+     * descriptors of the console that replaced it, gone after; the next replacement finds them among the files QEMU
+     * maps shared), the devices carried each time (QEMU 10 lists a PCI device's addr as str, and a read-only busnr).
      */
     @Test
     void aNewerQemusVmOnANamedFileIsReplacedAgainAndAgain() {
         Path newer = TestQemu.newer();
         HfguestVm spec = new HfguestVm(newer, Accelerator.TCG, 1, 128, true, TestQemu.hfguest(dir),
                 "cpus=1 mem_pct=10 hb_ms=50", dir.resolve("vm.hb"), dir.resolve("vm.qmp"));
-        RunningVm.startOnFile(spec, dir, dir.resolve("vm.ram"));
+        RunningVm.startOnFile(spec, dir, dir.resolve("vm.ram"), List.of("-m", "slots=1,maxmem=1G",
+                "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"));
         HeartbeatLog log = new HeartbeatLog(spec.debugLog(), 1);
         try {
+            try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                qemu.qmp().execute("device_add", Map.of("driver", "virtio-rng-pci", "id", "rng0", "bus", "rp1"));
+                qemu.qmp().execute("object-add", Map.of("qom-type", "memory-backend-file", "id", "mem1", "size",
+                        DIMM_BYTES, "share", true, "mem-path", dir.resolve("dimm.ram").toString()));
+                qemu.qmp().execute("device_add", Map.of("driver", "pc-dimm", "id", "dimm1", "memdev", "mem1"));
+            }
             log.awaitProgress(2, GUEST_PROGRESS);
             for (int i = 0; i < 3; i++) {
                 try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
                     QemuReplacement.replace(qemu, ReplacementOptions.of(newer, ReplacementMode.SHARED)
                             .withAccelerator(Accelerator.TCG), ProgressListener.NONE);
+                }
+                try (QemuInstance now = QemuInstance.attach(spec.qmpSocket())) {
+                    assertThat(now.children("/machine/peripheral")).containsEntry("rng0", "virtio-rng-pci")
+                            .containsEntry("dimm1", "pc-dimm");
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }

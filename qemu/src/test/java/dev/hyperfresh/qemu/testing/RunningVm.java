@@ -26,12 +26,13 @@ public record RunningVm(HfguestVm spec, QemuProcess process) implements AutoClos
      * With the guest RAM a named file, {@code ramFile} (memory-backend-file, share=on), instead of the memfd: what a
      * QEMU of 8.1 or later needs for its RAM to be left in place.
      */
-    public static RunningVm startOnFile(HfguestVm spec, Path dir, Path ramFile) {
+    public static RunningVm startOnFile(HfguestVm spec, Path dir, Path ramFile, List<String> extra) {
         List<String> argv = new ArrayList<>();
         for (String word : spec.commandLine()) {
             argv.add(word.startsWith("memory-backend-memfd,") ? word.replace("memory-backend-memfd,",
                     "memory-backend-file,mem-path=" + ramFile + ",") : word);
         }
+        argv.addAll(extra);
         QemuProcess process = QemuProcess.start(argv, dir.resolve(spec.qmpSocket().getFileName() + ".log"));
         process.awaitQmp(spec.qmpSocket(), Duration.ofSeconds(30)).close();
         return new RunningVm(spec, process);
