@@ -14,8 +14,9 @@ import java.util.Set;
 
 /**
  * Options a QEMU release removed in favour of others, written as the new QEMU takes them, so that a command line
- * the old release was started with starts the new one: {@code -no-acpi}, {@code -no-hpet} (QEMU 9: machine
- * properties) and {@code -runas}, {@code -chroot}, {@code -async-teardown} (QEMU 9-10: {@code -run-with}) — and back,
+ * the old release was started with starts the new one: {@code -no-acpi}, {@code -no-hpet} (now machine
+ * properties) and {@code -runas}, {@code -chroot}, {@code -async-teardown} (now {@code -run-with}), all gone by QEMU
+ * 10 — and back,
  * {@code -run-with} taken apart for a release without it. Only where the new QEMU lacks the option, as its
  * {@code -h} lists them; a new QEMU that cannot say (a wrapper) gets the command line as it is.
  */

@@ -120,7 +120,7 @@ class QemuReplacementTest {
 
     /**
      * A QEMU upgraded to a newer release and back: hfguest on the host's QEMU (Debian 12's 7.2, its command line's
-     * machine the alias q35; -no-hpet, which QEMU 9 dropped for -machine hpet=off; a disk, a NIC, a USB tablet, and
+     * machine the alias q35; -no-hpet, which QEMU 10 has no more (-machine hpet=off); a disk, a NIC, a USB tablet, and
      * a USB stick plugged in at run time) is replaced by
      * backports' QEMU (10.x), by that QEMU again (its RAM a named file now, which QEMU 10 leaves in place), and then by
      * the host's again. Each new QEMU runs the versioned machine the guest was
@@ -152,7 +152,7 @@ class QemuReplacementTest {
                 ReplacementPlan plan = QemuReplacement.check(qemu, ReplacementOptions.of(newer, ReplacementMode.SHARED)
                         .withAccelerator(Accelerator.TCG));
                 assertThat(plan.commandLine()).containsSequence("-machine", machine + ",memory-backend=ram0")
-                        .as("QEMU 9 dropped -no-hpet").containsSequence("-machine", "hpet=off").doesNotContain("-no-hpet");
+                        .as("QEMU 10 has no -no-hpet").containsSequence("-machine", "hpet=off").doesNotContain("-no-hpet");
             }
             assertThat(machine).startsWith("pc-q35-");
             for (Path binary : List.of(newer, newer, TestQemu.binary())) {

@@ -80,6 +80,22 @@ final class GuestWatch implements Consumer<GuestLine> {
         }
     }
 
+    /**
+     * Waits until no line has come for {@code quiet}: with the VM paused, until the lines its vCPUs wrote before the
+     * pause have all been published (one thread per VM publishes them, behind the guest under load).
+     */
+    synchronized void awaitQuiet(Duration quiet) throws InterruptedException {
+        int seen = -1;
+        while (lines.size() != seen) {
+            seen = lines.size();
+            long deadline = System.nanoTime() + quiet.toNanos();
+            for (long left = quiet.toMillis(); left > 0 && lines.size() == seen;
+                 left = (deadline - System.nanoTime()) / 1_000_000) {
+                wait(left);
+            }
+        }
+    }
+
     synchronized long tscKhz() {
         return lines.stream().filter(l -> l.is("INFO") && l.fields().containsKey("tsc_khz")).findFirst()
                 .orElseThrow(() -> new AssertionError("no INFO boot line: " + tail())).number("tsc_khz");
