@@ -36,6 +36,9 @@ public final class QmpClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** How long a greeting may take before the socket's holder is looked for: a free QEMU greets at once. */
     private static final Duration HOLDER_CHECK = Duration.ofMillis(200);
+    /** strerror(EAGAIN), which a non-blocking connect(2) to a unix socket whose listen queue is full fails with. */
+    private static final String QUEUE_FULL = "Resource temporarily unavailable";
+    private static final Duration CONNECT_RETRY = Duration.ofMillis(10);
 
     private final Path socket;
     private final SocketChannel channel;
@@ -59,19 +62,7 @@ public final class QmpClient implements AutoCloseable {
             throw new QmpIoException("no QMP socket at " + socket + " (is QEMU running with -qmp unix:" + socket
                     + ",server=on,wait=off?)");
         }
-        SocketChannel channel;
-        try {
-            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-        } catch (IOException e) {
-            throw new QmpIoException("cannot create a unix socket: " + e.getMessage(), e);
-        }
-        try {
-            channel.connect(UnixDomainSocketAddress.of(socket));
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw new QmpIoException("cannot connect to the QMP socket " + socket + ": " + e.getMessage()
-                    + " (the QEMU that created it has probably exited)", e);
-        }
+        SocketChannel channel = connectWithin(socket, timeout);
         QmpClient client = new QmpClient(socket, channel);
         client.reader.start();
         try {
@@ -81,6 +72,56 @@ public final class QmpClient implements AutoCloseable {
         } catch (RuntimeException e) {
             client.close();
             throw e;
+        }
+    }
+
+    /**
+     * connect(2) without blocking: a QEMU whose one client is served leaves the next ones in its listen queue, and
+     * once that (short) queue is full a blocking connect would wait for as long as the other client stays. A full
+     * queue is tried again (on a new socket: a failed connect closes its channel) until {@code timeout}; then its
+     * holder is named, as for a greeting that does not come.
+     */
+    private static SocketChannel connectWithin(Path socket, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            SocketChannel channel = openUnixSocket();
+            try {
+                channel.configureBlocking(false);
+                if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+                    channel.configureBlocking(true);   // in progress: not seen with unix sockets, but legal
+                    channel.finishConnect();
+                }
+                channel.configureBlocking(true);
+                return channel;
+            } catch (IOException e) {
+                closeQuietly(channel);
+                if (!QUEUE_FULL.equals(e.getMessage())) {
+                    throw new QmpIoException("cannot connect to the QMP socket " + socket + ": " + e.getMessage()
+                            + " (the QEMU that created it has probably exited)", e);
+                }
+            }
+            if (System.nanoTime() - deadline > 0) {
+                BusySocket.holder(socket).ifPresent(held -> {
+                    throw new QmpIoException(held);
+                });
+                throw new QmpTimeoutException("QEMU did not take a connection on " + socket + " within "
+                        + timeout.toMillis() + " ms (another client may hold this QMP socket: QEMU serves one at a"
+                        + " time, and the clients waiting behind it fill its queue)");
+            }
+            try {
+                Thread.sleep(CONNECT_RETRY.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new QmpIoException("interrupted while connecting to " + socket, e);
+            }
+        }
+    }
+
+    private static SocketChannel openUnixSocket() {
+        try {
+            return SocketChannel.open(StandardProtocolFamily.UNIX);
+        } catch (IOException e) {
+            throw new QmpIoException("cannot create a unix socket: " + e.getMessage(), e);
         }
     }
 

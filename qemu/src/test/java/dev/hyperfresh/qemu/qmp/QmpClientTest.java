@@ -2,17 +2,22 @@ package dev.hyperfresh.qemu.qmp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.Accelerator;
 import dev.hyperfresh.qemu.launch.HfguestVm;
 import dev.hyperfresh.qemu.launch.QemuProcess;
 import dev.hyperfresh.qemu.testing.TestQemu;
+import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -94,6 +99,34 @@ class QmpClientTest {
                     .isInstanceOf(QmpTimeoutException.class)
                     .hasMessageContaining("another client may hold this QMP socket");
             assertThat(first.execute("query-status").path("running").asBoolean()).isTrue();
+        }
+    }
+
+    /** Behind a served client QEMU's short listen queue fills up, and a blocking connect(2) would wait for good. */
+    @Test
+    void aClientBehindAFullQueueTimesOutWithAReason() throws Exception {
+        List<SocketChannel> waiting = new ArrayList<>();
+        try (QmpClient first = QmpClient.connect(vm.qmpSocket())) {
+            while (waiting.size() < 64) {
+                SocketChannel next = SocketChannel.open(StandardProtocolFamily.UNIX);
+                next.configureBlocking(false);
+                waiting.add(next);
+                try {
+                    next.connect(UnixDomainSocketAddress.of(vm.qmpSocket()));
+                } catch (IOException full) {
+                    break;
+                }
+            }
+            assertThat(waiting).hasSizeLessThan(64);
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThatThrownBy(
+                    () -> QmpClient.connect(vm.qmpSocket(), Duration.ofMillis(500)))
+                    .isInstanceOf(QmpTimeoutException.class)
+                    .hasMessageContaining("another client may hold this QMP socket"));
+            assertThat(first.execute("query-status").path("running").asBoolean()).isTrue();
+        } finally {
+            for (SocketChannel channel : waiting) {
+                channel.close();
+            }
         }
     }
 
