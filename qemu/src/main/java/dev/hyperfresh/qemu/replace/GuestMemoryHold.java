@@ -64,15 +64,19 @@ final class GuestMemoryHold implements AutoCloseable {
      */
     private static int findFd(long pid, MemoryBackend b, String memPath) {
         Path fdDir = Path.of("/proc", Long.toString(pid), "fd");
-        Set<Object> inodes = new HashSet<>();
+        Set<Long> inodes = new HashSet<>();
         int found = -1;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(fdDir)) {
             Set<Long> mapped = b.type().equals(MemoryBackend.FILE) && memPath != null && memPath.startsWith(PROC)
                     ? sharedMappings(pid) : Set.of();
             for (Path entry : entries) {
                 String target = Files.readSymbolicLink(entry).toString();
-                if ((isCandidate(b, memPath, target) || mapped.contains(inode(entry)))
-                        && Files.size(entry) == b.sizeBytes() && inodes.add(inode(entry))) {
+                boolean candidate = isCandidate(b, memPath, target);
+                if (!candidate && mapped.isEmpty() || Files.size(entry) != b.sizeBytes()) {
+                    continue;   // stat'ed only where it may be the one
+                }
+                long inode = inode(entry);
+                if ((candidate || mapped.contains(inode)) && inodes.add(inode)) {
                     found = Integer.parseInt(entry.getFileName().toString());
                 }
             }
