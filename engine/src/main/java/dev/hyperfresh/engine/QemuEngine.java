@@ -115,11 +115,8 @@ public final class QemuEngine {
      * {@link #list} has of each of its own.
      */
     QemuVm survey(Path socket) {
-        try (QemuInstance qemu = QemuInstance.attach(socket, ASK_TIMEOUT)) {
-            return vm(name(socket), socket, qemu.info(), null);
-        } catch (RuntimeException e) {
-            return vm(name(socket), socket, null, e.getMessage() != null ? e.getMessage() : e.toString());
-        }
+        QemuDirectory.Entry e = QemuDirectory.entry(socket, ASK_TIMEOUT);
+        return vm(name(socket), socket, e.info(), e.problem());
     }
 
     /** The answering QEMU {@code target} names. */

@@ -43,12 +43,17 @@ public final class QemuDirectory {
     public static List<Entry> survey(Path dir, Duration timeout) {
         List<Entry> entries = new ArrayList<>();
         for (Path socket : sockets(dir)) {
-            try (QemuInstance qemu = QemuInstance.attach(socket, timeout)) {
-                entries.add(new Entry(socket, qemu.info(), null));
-            } catch (RuntimeException e) {
-                entries.add(new Entry(socket, null, e.getMessage()));
-            }
+            entries.add(entry(socket, timeout));
         }
         return entries;
+    }
+
+    /** The QEMU on {@code socket}, wherever it lies: its info, or why it could not be asked. */
+    public static Entry entry(Path socket, Duration timeout) {
+        try (QemuInstance qemu = QemuInstance.attach(socket, timeout)) {
+            return new Entry(socket, qemu.info(), null);
+        } catch (RuntimeException e) {
+            return new Entry(socket, null, e.getMessage() != null ? e.getMessage() : e.toString());
+        }
     }
 }
