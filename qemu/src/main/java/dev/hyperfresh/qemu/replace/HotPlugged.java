@@ -85,7 +85,7 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
      * @throws NotReplaceableException for a device that cannot be plugged into the new QEMU the same way
      */
     static HotPlugged read(QemuInstance source, QemuArgs running, OldBackends backends, String vm) {
-        List<Device> devices = devices(source, vm);
+        List<Device> devices = devices(source, backends.blocks(), vm);
         if (devices.isEmpty()) {
             return none();
         }
@@ -210,67 +210,82 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         }
     }
 
-    private static List<Device> devices(QemuInstance source, String vm) {
+    /** A device QOM lists as hot-plugged: its container, its name there and its type. */
+    private record Plugged(String container, String name, String type) {
+        String path() {
+            return container + "/" + name;
+        }
+    }
+
+    private static List<Device> devices(QemuInstance source, JsonNode blocks, String vm) {
         QmpClient qmp = source.qmp();
+        List<Plugged> plugged = new ArrayList<>();
+        for (String container : CONTAINERS) {
+            source.children(container).forEach((name, type) -> {
+                if (qomGet(qmp, container + "/" + name, "hotplugged").map(JsonNode::asBoolean).orElse(false)) {
+                    plugged.add(new Plugged(container, name, type));
+                }
+            });
+        }
+        if (plugged.isEmpty()) {
+            return List.of();   // the usual case: nothing more to ask the old QEMU
+        }
         Map<String, JsonNode> properties = new HashMap<>();
         Map<String, JsonNode> cpus = new HashMap<>();
         qmp.execute("query-cpus-fast").forEach(c -> cpus.put(c.path("qom-path").asText(), c));
-        Map<String, String> disks = disksByDevice(qmp);
+        Map<String, String> disks = disksByDevice(blocks);
         Map<String, String> usbPorts = UsbPorts.of(qmp);
         List<Device> devices = new ArrayList<>();
-        for (String container : CONTAINERS) {
-            source.children(container).forEach((name, type) -> {
-                String path = container + "/" + name;
-                if (!qomGet(qmp, path, "hotplugged").map(JsonNode::asBoolean).orElse(false)) {
-                    return;
-                }
-                ObjectNode arguments = NODES.objectNode().put("driver", type);
-                if (container.equals("/machine/peripheral")) {
-                    arguments.put("id", name);
-                }
-                JsonNode cpu = cpus.get(path);
-                if (cpu != null) {
-                    // its model is the command line's -cpu; what makes it this vCPU is its place
-                    arguments.setAll((ObjectNode) cpu.path("props"));
-                    devices.add(new Device(path, "", arguments, Map.of(), cpu.path("cpu-index").asInt()));
-                    return;
-                }
-                String busPath = qomGet(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
-                if (!busPath.isEmpty()) {   // a DIMM sits on none
-                    arguments.put("bus", busPath.substring(busPath.lastIndexOf('/') + 1));
-                }
-                Map<String, String> backends = new LinkedHashMap<>();
-                JsonNode list = properties.computeIfAbsent(type, t -> qmp.execute("device-list-properties",
-                        Map.of("typename", t)));
-                for (JsonNode p : list) {
-                    property(qmp, path, p).ifPresent(value -> {
-                        String key = p.path("name").asText();
-                        String text = value.asText();
-                        if (p.path("type").asText().startsWith("link<")) {
-                            if (!text.startsWith("/objects/")) {
-                                throw refused(vm, name + " (" + type + ")", "its " + key + " links to " + text
-                                        + ", which a new QEMU would not have");
-                            }
-                            text = text.substring("/objects/".length());
-                            backends.put(key, text);
-                            arguments.put(key, text);
-                            return;
+        for (Plugged each : plugged) {
+            String name = each.name();
+            String type = each.type();
+            String path = each.path();
+            ObjectNode arguments = NODES.objectNode().put("driver", type);
+            if (each.container().equals("/machine/peripheral")) {
+                arguments.put("id", name);
+            }
+            JsonNode cpu = cpus.get(path);
+            if (cpu != null) {
+                // its model is the command line's -cpu; what makes it this vCPU is its place
+                arguments.setAll((ObjectNode) cpu.path("props"));
+                devices.add(new Device(path, "", arguments, Map.of(), cpu.path("cpu-index").asInt()));
+                continue;
+            }
+            String busPath = qomGet(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
+            if (!busPath.isEmpty()) {   // a DIMM sits on none
+                arguments.put("bus", busPath.substring(busPath.lastIndexOf('/') + 1));
+            }
+            Map<String, String> backends = new LinkedHashMap<>();
+            JsonNode list = properties.computeIfAbsent(type, t -> qmp.execute("device-list-properties",
+                    Map.of("typename", t)));
+            for (JsonNode p : list) {
+                property(qmp, path, p).ifPresent(value -> {
+                    String key = p.path("name").asText();
+                    String text = value.asText();
+                    if (p.path("type").asText().startsWith("link<")) {
+                        if (!text.startsWith("/objects/")) {
+                            throw refused(vm, name + " (" + type + ")", "its " + key + " links to " + text
+                                    + ", which a new QEMU would not have");
                         }
-                        if (BACKEND_PROPERTIES.containsKey(key)) {
-                            backends.put(key, text);
-                        }
-                        // QOM gives a PCI device's devfn as a number, whatever type the list names
-                        boolean pciAddress = key.equals(PCI_ADDRESS) && value.isNumber()
-                                && PCI_ADDRESS_TYPES.contains(p.path("type").asText());
-                        arguments.set(key, pciAddress ? NODES.textNode(slotAndFunction(value.asInt())) : value);
-                    });
-                }
-                ownDisk(path, list, arguments, disks).ifPresent(disk -> backends.put(DRIVE, disk));
-                if (!arguments.has(USB_PORT) && usbPorts.containsKey(name)) {   // its state migrates under it
-                    arguments.put(USB_PORT, usbPorts.get(name));
-                }
-                devices.add(new Device(path, busPath, arguments, backends, NOT_A_CPU));
-            });
+                        text = text.substring("/objects/".length());
+                        backends.put(key, text);
+                        arguments.put(key, text);
+                        return;
+                    }
+                    if (BACKEND_PROPERTIES.containsKey(key)) {
+                        backends.put(key, text);
+                    }
+                    // QOM gives a PCI device's devfn as a number, whatever type the list names
+                    boolean pciAddress = key.equals(PCI_ADDRESS) && value.isNumber()
+                            && PCI_ADDRESS_TYPES.contains(p.path("type").asText());
+                    arguments.set(key, pciAddress ? NODES.textNode(slotAndFunction(value.asInt())) : value);
+                });
+            }
+            ownDisk(path, list, arguments, disks).ifPresent(disk -> backends.put(DRIVE, disk));
+            if (!arguments.has(USB_PORT) && usbPorts.containsKey(name)) {   // its state migrates under it
+                arguments.put(USB_PORT, usbPorts.get(name));
+            }
+            devices.add(new Device(path, busPath, arguments, backends, NOT_A_CPU));
         }
         devices.sort(Comparator.comparing(Device::path));
         checkCpuNumbers(devices, cpus.size(), vm);
@@ -309,9 +324,9 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
     }
 
     /** Each disk's device, by QOM path: the disk's name as a device's {@code drive} takes it (its id, else its node). */
-    private static Map<String, String> disksByDevice(QmpClient qmp) {
+    private static Map<String, String> disksByDevice(JsonNode blocks) {
         Map<String, String> disks = new HashMap<>();
-        for (JsonNode block : qmp.execute("query-block")) {
+        for (JsonNode block : blocks) {
             String name = block.path("device").asText("");
             disks.put(block.path("qdev").asText(), name.isEmpty() ? block.path("inserted").path("node-name").asText()
                     : name);
