@@ -2,23 +2,72 @@ package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.qmp.QmpClient;
+import dev.hyperfresh.sys.ProgramOutput;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The machine type a running QEMU emulates, by its versioned name ({@code pc-q35-7.2} where its command line said
  * {@code q35}, or said nothing and got QEMU's default). A newer QEMU resolves those aliases to its own newest
  * version, whose devices and defaults differ, and refuses the migration ("Machine type received is 'pc-q35-7.2' and
  * local is 'pc-q35-10.0'"): so the new QEMU's command line names the versioned type, as libvirt pins its domains'.
- * A QEMU too new for the old type names it when it fails to start, and the replacement rolls back.
+ * A QEMU older than the type (the way back from an upgrade, for a VM that started on the newer release's machine)
+ * is refused before anything starts.
  */
 final class MachineType {
     /** QOM's suffix of a machine class's type name. */
     private static final String SUFFIX = "-machine";
 
+    private static final Duration HELP_LIMIT = Duration.ofSeconds(10);
+
     private MachineType() {
+    }
+
+    /**
+     * Refuses a new QEMU that does not emulate {@code type}, as its {@code -machine help} lists them: asked only of a
+     * binary that is not the very program the old QEMU runs; one that cannot say (a wrapper) is left to its start,
+     * where it fails naming the type, and the replacement rolls back.
+     */
+    static void requireEmulatedBy(Path newBinary, String type, long pid, String vm) {
+        try {
+            if (QemuExecutable.runs(pid, newBinary)) {
+                return;
+            }
+        } catch (IOException notSure) {
+            // ask the binary then
+        }
+        Set<String> machines = machinesOf(newBinary);
+        if (!machines.isEmpty() && !machines.contains(type)) {
+            throw new NotReplaceableException(vm + " runs the machine type " + type + ", which " + newBinary
+                    + " does not emulate: it is an older QEMU release than the one that machine came with. The VM is"
+                    + " left as it is; replace it with a QEMU whose -machine help lists " + type + " (the release"
+                    + " the VM started on, or a newer one)");
+        }
+    }
+
+    /** The machine types {@code binary -machine help} lists; empty where it does not say. */
+    static Set<String> machinesOf(Path binary) {
+        ProgramOutput help;
+        try {
+            help = ProgramOutput.of(List.of(binary.toString(), "-machine", "help"), HELP_LIMIT);
+        } catch (IOException e) {
+            return Set.of();
+        }
+        Set<String> machines = new HashSet<>();
+        for (String line : help.status() == 0 ? help.output().split("\n") : new String[0]) {
+            if (!line.isBlank() && !Character.isWhitespace(line.charAt(0)) && !line.endsWith(":")) {
+                machines.add(line.split("\\s+", 2)[0]);   // "pc-q35-7.2    Standard PC (Q35 + ICH9, 2009)"
+            }
+        }
+        return machines;
     }
 
     /** The versioned machine type {@code qmp}'s QEMU runs, from QOM ({@code /machine}'s type). */

@@ -16,9 +16,8 @@ import java.util.Set;
  * Options a QEMU release removed in favour of others, written as the new QEMU takes them, so that a command line
  * the old release was started with starts the new one: {@code -no-acpi}, {@code -no-hpet} (now machine
  * properties) and {@code -runas}, {@code -chroot}, {@code -async-teardown} (now {@code -run-with}), all gone by QEMU
- * 10 — and back,
- * {@code -run-with} taken apart for a release without it. Only where the new QEMU lacks the option, as its
- * {@code -h} lists them; a new QEMU that cannot say (a wrapper) gets the command line as it is.
+ * 10 — and back, {@code -run-with} taken apart for a release without it. Only where the new QEMU lacks the option,
+ * as its {@code -h} lists them; a new QEMU that cannot say (a wrapper) gets the command line as it is.
  */
 final class RenamedOptions {
     /** The options that became properties of {@code -machine}, and the property each became. */

@@ -85,8 +85,9 @@ final class Replaceability {
         }
         OldBackends backends = OldBackends.of(source);
         Unplugged unplugged = Unplugged.of(source, asStarted, backends);
-        QemuArgs running = MachineType.pin(RenamedOptions.forBinary(unplugged.kept(), options.newBinary()),
-                MachineType.of(source.qmp()));
+        String machine = MachineType.of(source.qmp());
+        MachineType.requireEmulatedBy(options.newBinary(), machine, info.pid(), vm);
+        QemuArgs running = MachineType.pin(RenamedOptions.forBinary(unplugged.kept(), options.newBinary()), machine);
         HotPlugged plugged = HotPlugged.read(source, running, backends, vm);
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);

@@ -203,7 +203,8 @@ class QemuReplacementTest {
      * A VM a QEMU of 8.1 or later runs on a named file, as the refusal below advises, with an rng device and a DIMM
      * (on a file too) plugged in at run time: replaced again and again (each new QEMU maps the files through
      * descriptors of the console that replaced it, gone after; the next replacement finds them among the files QEMU
-     * maps shared), the devices carried each time (QEMU 10 lists a PCI device's addr as str, and a read-only busnr).
+     * maps shared), the devices carried each time (QEMU 10 lists a PCI device's addr as str, and a read-only busnr);
+     * then refused a way back to 7.2, which lacks the machine it started on.
      */
     @Test
     void aNewerQemusVmOnANamedFileIsReplacedAgainAndAgain() {
@@ -232,6 +233,16 @@ class QemuReplacementTest {
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
+            // started on 10.0's q35, the VM cannot go back to 7.2: refused before anything starts
+            try (QemuInstance qemu = QemuInstance.attach(spec.qmpSocket())) {
+                assertThatThrownBy(() -> QemuReplacement.check(qemu, ReplacementOptions.of(TestQemu.binary(),
+                        ReplacementMode.SHARED).withAccelerator(Accelerator.TCG)))
+                        .isInstanceOf(NotReplaceableException.class)
+                        .hasMessageContaining(" runs the machine type pc-q35-10.0, which " + TestQemu.binary()
+                                + " does not emulate");
+                assertThat(qemu.info().status()).isEqualTo("running");
+            }
+            log.awaitProgress(2, GUEST_PROGRESS);
         } finally {
             TestQemu.killAllIn(dir);
         }
