@@ -182,6 +182,7 @@ public final class QemuReplacement {
             plan.standby().plugged().plugInto(target);
             trace.mark(DEVICES_PLUGGED);
         }
+        CpuFeatures.lost(source.qmp(), target).ifPresent(notFollowed::add);
         // its vCPUs all there now, hot-plugged ones too
         notFollowed.addAll(ThreadPinning.copy(source.qmp(), plan.source().pid(), target, owner));
         target.execute("migrate-incoming", Map.of("uri", MigrationPath.uri(migrationSocket, plan.source().pid())));

@@ -155,12 +155,18 @@ class QemuReplacementTest {
                         .as("QEMU 10 has no -no-hpet").containsSequence("-machine", "hpet=off").doesNotContain("-no-hpet");
             }
             assertThat(machine).startsWith("pc-q35-");
+            // -cpu max: 10.0's lacks 7.2's pcommit (CPUID 7.0 EBX bit 22), and has sha-ni, rdseed, ... 7.2's has not
+            Map<Path, String> fewerFeatures = new LinkedHashMap<>();
             for (Path binary : List.of(newer, newer, TestQemu.binary())) {
                 try (QemuInstance qemu = QemuInstance.attach(vm.spec().qmpSocket())) {
                     String from = qemu.info().version();
                     ReplacementResult r = QemuReplacement.replace(qemu, ReplacementOptions.of(binary,
                             ReplacementMode.SHARED).withAccelerator(Accelerator.TCG), ProgressListener.NONE);
                     System.out.printf("QEMU %s -> %s: blackout %d us%n", from, binary, r.blackoutUs());
+                    r.warnings().stream().filter(w -> w.contains("fewer CPU features")).forEach(w -> {
+                        System.out.println("  warning: " + w);
+                        fewerFeatures.merge(binary, w, (a, b) -> a + " | " + b);
+                    });
                 }
                 try (QemuInstance now = QemuInstance.attach(vm.spec().qmpSocket())) {
                     assertThat(now.info().status()).isEqualTo("running");
@@ -180,6 +186,9 @@ class QemuReplacementTest {
                 }
                 log.awaitProgress(2, GUEST_PROGRESS);
             }
+            assertThat(fewerFeatures).as("each way said what the guest's vCPUs lose").hasSize(2);
+            assertThat(fewerFeatures.get(newer)).contains("CPUID 0x7.0 EBX 0x400000");
+            assertThat(fewerFeatures.get(TestQemu.binary())).contains("sha-ni").contains("rdseed");
         } finally {
             TestQemu.killAllIn(dir);
         }

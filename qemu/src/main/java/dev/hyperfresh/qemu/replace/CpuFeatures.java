@@ -1,0 +1,105 @@
+package dev.hyperfresh.qemu.replace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.qemu.qmp.QmpClient;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The CPUID features a QEMU gives its guest's vCPUs (QOM's {@code feature-words} of its first vCPU), and what a new
+ * QEMU would take away. A guest reads CPUID at its boot and at each program's start and uses what it was told; for
+ * {@code -cpu host} or {@code -cpu max} another QEMU release may give fewer on the same host (seen: QEMU 10's
+ * {@code -cpu host} has erms and fsrm on a PVM host, 7.2's not; 10's {@code -cpu max} sha-ni, rdseed, rdpid, ...),
+ * and an instruction the guest was told of then faults, or is not emulated at all under TCG. A named model is the
+ * same in every release on the machine type the new QEMU is pinned to. Said as a warning, not refused: the usual
+ * way back from an upgrade loses what the newer release added, which a guest that has not booted since never saw,
+ * and the bits cannot tell a dead feature (7.2's pcommit, gone in 10) from one in use.
+ */
+final class CpuFeatures {
+    /** One CPUID output register: leaf, subleaf (none for a leaf without), register. */
+    record Word(long leaf, Long subleaf, String register) {
+        @Override
+        public String toString() {
+            return String.format("CPUID 0x%x%s %s", leaf, subleaf == null ? "" : "." + subleaf, register);
+        }
+    }
+
+    private static final String FEATURE_WORDS = "feature-words";
+
+    private CpuFeatures() {
+    }
+
+    /**
+     * What the guest's vCPUs on {@code source} are told of and those on {@code target} would not be, in words for
+     * the operator; empty when nothing. Both QEMUs run, the new one not yet loaded.
+     */
+    static Optional<String> lost(QmpClient source, QmpClient target) {
+        String sourceCpu = firstCpu(source);
+        String targetCpu = firstCpu(target);
+        Map<Word, Long> lost = lost(words(source, sourceCpu), words(target, targetCpu));
+        if (lost.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> bits = new ArrayList<>();
+        lost.forEach((word, mask) -> bits.add(word + String.format(" 0x%x", mask)));
+        List<String> names = names(source, sourceCpu, target, targetCpu);
+        return Optional.of("the new QEMU gives the guest's vCPUs fewer CPU features than the old one does ("
+                + (names.isEmpty() ? "" : String.join(", ", names) + ": ") + String.join("; ", bits) + "), and a"
+                + " guest told of them (at its boot, or a program at its start) may fault where it uses one; one that"
+                + " has not booted since it came from the new QEMU's release never saw them");
+    }
+
+    /** The bits set in {@code before} that {@code after} lacks, by word. */
+    static Map<Word, Long> lost(Map<Word, Long> before, Map<Word, Long> after) {
+        Map<Word, Long> lost = new LinkedHashMap<>();
+        before.forEach((word, bits) -> {
+            long gone = bits & ~after.getOrDefault(word, 0L);
+            if (gone != 0) {
+                lost.put(word, gone);
+            }
+        });
+        return lost;
+    }
+
+    static Map<Word, Long> words(QmpClient qmp, String cpu) {
+        Map<Word, Long> words = new LinkedHashMap<>();
+        for (JsonNode w : qmp.execute("qom-get", Map.of("path", cpu, "property", FEATURE_WORDS))) {
+            JsonNode subleaf = w.path("cpuid-input-ecx");
+            words.put(new Word(w.path("cpuid-input-eax").asLong(), subleaf.isMissingNode() ? null : subleaf.asLong(),
+                    w.path("cpuid-register").asText()), w.path("features").asLong());
+        }
+        return words;
+    }
+
+    private static String firstCpu(QmpClient qmp) {
+        return qmp.execute("query-cpus-fast").path(0).path("qom-path").asText();
+    }
+
+    /**
+     * The features lost, as QEMU names them: the CPU flags both QEMUs know, on in the old one and off in the new
+     * (QOM has no map from bits to names; asked only once something is lost). Aliases ({@code sse4_1},
+     * {@code sse4.1}) count once.
+     */
+    private static List<String> names(QmpClient source, String sourceCpu, QmpClient target, String targetCpu) {
+        TreeSet<String> names = new TreeSet<>();
+        for (JsonNode p : source.execute("qom-list", Map.of("path", sourceCpu))) {
+            String name = p.path("name").asText();
+            if (!p.path("type").asText().equals("bool") || names.contains(canonical(name))) {
+                continue;
+            }
+            boolean before = HotPlugged.qomGet(source, sourceCpu, name).map(JsonNode::asBoolean).orElse(false);
+            if (before && HotPlugged.qomGet(target, targetCpu, name).map(v -> !v.asBoolean()).orElse(false)) {
+                names.add(canonical(name));
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    private static String canonical(String flag) {
+        return flag.replace('_', '-').replace('.', '-');
+    }
+}
