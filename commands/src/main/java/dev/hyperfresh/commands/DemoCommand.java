@@ -14,6 +14,7 @@ import dev.hyperfresh.vmm.control.CutoverReply;
 import dev.hyperfresh.vmm.control.PrepareReply;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.shell.standard.ShellComponent;
 import org.springframework.shell.standard.ShellMethod;
 import org.springframework.shell.standard.ShellOption;
@@ -90,6 +91,7 @@ public class DemoCommand {
                     + " no error, and time (the TSC) never going back.");
             Verification after = replacement.verify(WATCH, say.progress());
             say.line(Views.verification(after));
+            whyLongerThanTheBlackout(after, Runtime.getRuntime().availableProcessors()).ifPresent(say::line);
             List<String> warnings = replacement.takeWarnings();   // e.g. the history not written: said, not fatal
             warnings.forEach(w -> say.line("warning: " + w));
 
@@ -119,6 +121,25 @@ public class DemoCommand {
                 engine.stop(name, null);
             }
         }
+    }
+
+    /**
+     * What the tour teaches when the guest paused far longer than the blackout: the work a replacement brings around
+     * the cutover takes turns with the vCPUs on the host's CPUs right after it.
+     */
+    static Optional<String> whyLongerThanTheBlackout(Verification v, int cpus) {
+        if (v.guestGapUs() == null || v.cutoverBlackoutUs() == null) {
+            return Optional.empty();
+        }
+        long expected = v.cutoverBlackoutUs() + (v.controlGapUs() == null ? 0 : v.controlGapUs());
+        if (v.guestGapUs() < 2 * expected) {
+            return Optional.empty();
+        }
+        return Optional.of("   Why longer than the blackout: right after the cutover, the work a replacement brings"
+                + " (the new process running its code for the first time, the old one's exit, this verify) takes turns"
+                + " with the guest's " + v.cpus() + " busy vCPU(s) on this host's " + cpus + " CPUs"
+                + (v.cpus() >= cpus ? ", which they fill" : "") + ", and the guest counts every turn it waits"
+                + " (docs/HANDOVER.md, \"After the blackout, the guest first\").");
     }
 
     private static String ratio(Snapshot s) {

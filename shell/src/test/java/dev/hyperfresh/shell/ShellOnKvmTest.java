@@ -73,6 +73,23 @@ class ShellOnKvmTest {
         }
     }
 
+    /** The README's main job as bin/demo runs it: the tour's every step on a real hfvisor, summed up in JSON. */
+    @Test
+    void theTourReplacesTheHypervisorUnderItsRunningGuestAndCleansUp() throws Exception {
+        Result tour = run("demo", "--json", "--name", "tour", "--cpus", "1", "--mem", "64M");
+        assertThat(tour.exitCode()).as(tour.err()).isZero();
+        JsonNode summary = oneObject(tour);
+        assertThat(summary.path("verified").asBoolean()).as(summary.toString()).isTrue();
+        assertThat(summary.path("blackout_us").asLong()).isPositive();
+        assertThat(summary.path("memory_bytes").asLong()).isEqualTo(64L << 20);
+        assertThat(summary.path("bytes_copied").asLong()).as("the guest's memory stayed where it was").isZero();
+        assertThat(summary.path("state_bytes").asLong()).isPositive().isLessThan(64L << 10);
+        assertThat(summary.path("phases_us").has("resume")).as(summary.toString()).isTrue();
+        assertThat(summary.path("guest_gap_us").isIntegralNumber()).as(summary.toString()).isTrue();
+        assertThat(summary.path("kept").asBoolean()).isFalse();
+        assertThat(dir.resolve("tour.sock")).as("the tour's instance stopped").doesNotExist();
+    }
+
     @Test
     void launchReplaceAndStop() throws Exception {
         // The first instance dies right after it offers its VMs at its first cutover (hfvisor --fault after-offer):
