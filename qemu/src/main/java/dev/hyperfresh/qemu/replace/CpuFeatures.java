@@ -14,10 +14,10 @@ import java.util.TreeSet;
  * QEMU would take away. A guest reads CPUID at its boot and at each program's start and uses what it was told; for
  * {@code -cpu host} or {@code -cpu max} another QEMU release may give fewer on the same host (seen: QEMU 10's
  * {@code -cpu host} has erms and fsrm on a PVM host, 7.2's not; 10's {@code -cpu max} sha-ni, rdseed, rdpid, ...),
- * and an instruction the guest was told of then faults, or is not emulated at all under TCG. A named model is the
- * same in every release on the machine type the new QEMU is pinned to. Said as a warning, not refused: the usual
- * way back from an upgrade loses what the newer release added, which a guest that has not booted since never saw,
- * and the bits cannot tell a dead feature (7.2's pcommit, gone in 10) from one in use.
+ * and an instruction the guest was told of then faults, or is not emulated at all under TCG. The new QEMU is told
+ * the old vCPU's flags ({@link CpuModel}); what it still lacks (a flag it does not know, one the host or TCG does
+ * not have) is said as a warning, not refused: the bits cannot tell a dead feature (7.2's pcommit, gone in 10) from
+ * one in use.
  */
 final class CpuFeatures {
     /** One CPUID output register: leaf, subleaf (none for a leaf without), register. */
@@ -29,6 +29,12 @@ final class CpuFeatures {
     }
 
     private static final String FEATURE_WORDS = "feature-words";
+    /**
+     * Bits the guest's topology sets, not its model: HTT and CmpLegacy. QEMU 7.2 wrote them into CPUID as the guest
+     * asked, 10.0 keeps them among the features; the guest sees the same either way.
+     */
+    private static final Map<Word, Long> TOPOLOGY = Map.of(new Word(1, null, "EDX"), 1L << 28,
+            new Word(0x80000001L, null, "ECX"), 1L << 1);
 
     private CpuFeatures() {
     }
@@ -38,12 +44,12 @@ final class CpuFeatures {
      * the operator; empty when nothing. Both QEMUs run, the new one not yet loaded.
      */
     static Optional<String> lost(QmpClient source, QmpClient target) {
-        String sourceCpu = firstCpu(source);
-        String targetCpu = firstCpu(target);
-        Map<Word, Long> lost = lost(words(source, sourceCpu), words(target, targetCpu));
+        Map<Word, Long> lost = lost(of(source), of(target));
         if (lost.isEmpty()) {
             return Optional.empty();
         }
+        String sourceCpu = firstCpu(source);
+        String targetCpu = firstCpu(target);
         List<String> bits = new ArrayList<>();
         lost.forEach((word, mask) -> bits.add(word + String.format(" 0x%x", mask)));
         List<String> names = names(source, sourceCpu, target, targetCpu);
@@ -57,7 +63,7 @@ final class CpuFeatures {
     static Map<Word, Long> lost(Map<Word, Long> before, Map<Word, Long> after) {
         Map<Word, Long> lost = new LinkedHashMap<>();
         before.forEach((word, bits) -> {
-            long gone = bits & ~after.getOrDefault(word, 0L);
+            long gone = bits & ~after.getOrDefault(word, 0L) & ~TOPOLOGY.getOrDefault(word, 0L);
             if (gone != 0) {
                 lost.put(word, gone);
             }
@@ -65,9 +71,10 @@ final class CpuFeatures {
         return lost;
     }
 
-    static Map<Word, Long> words(QmpClient qmp, String cpu) {
+    /** The feature words of {@code qmp}'s QEMU's first vCPU (each vCPU is the same model). */
+    static Map<Word, Long> of(QmpClient qmp) {
         Map<Word, Long> words = new LinkedHashMap<>();
-        for (JsonNode w : qmp.execute("qom-get", Map.of("path", cpu, "property", FEATURE_WORDS))) {
+        for (JsonNode w : qmp.execute("qom-get", Map.of("path", firstCpu(qmp), "property", FEATURE_WORDS))) {
             JsonNode subleaf = w.path("cpuid-input-ecx");
             words.put(new Word(w.path("cpuid-input-eax").asLong(), subleaf.isMissingNode() ? null : subleaf.asLong(),
                     w.path("cpuid-register").asText()), w.path("features").asLong());
@@ -75,7 +82,7 @@ final class CpuFeatures {
         return words;
     }
 
-    private static String firstCpu(QmpClient qmp) {
+    static String firstCpu(QmpClient qmp) {
         return qmp.execute("query-cpus-fast").path(0).path("qom-path").asText();
     }
 

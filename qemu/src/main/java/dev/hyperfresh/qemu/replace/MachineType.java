@@ -2,7 +2,6 @@ package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.sys.ProgramOutput;
 import java.io.IOException;
@@ -32,18 +31,11 @@ final class MachineType {
     }
 
     /**
-     * Refuses a new QEMU that does not emulate {@code type}, as its {@code -machine help} lists them: asked only of a
-     * binary that is not the very program the old QEMU runs; one that cannot say (a wrapper) is left to its start,
-     * where it fails naming the type, and the replacement rolls back.
+     * Refuses a new QEMU that does not emulate {@code type}, as its {@code -machine help} lists them (asked of
+     * another program than the old QEMU's); one that cannot say (a wrapper) is left to its start, where it fails
+     * naming the type, and the replacement rolls back.
      */
-    static void requireEmulatedBy(Path newBinary, String type, long pid, String vm) {
-        try {
-            if (QemuExecutable.runs(pid, newBinary)) {
-                return;
-            }
-        } catch (IOException notSure) {
-            // ask the binary then
-        }
+    static void requireEmulatedBy(Path newBinary, String type, String vm) {
         Set<String> machines = machinesOf(newBinary);
         if (!machines.isEmpty() && !machines.contains(type)) {
             throw new NotReplaceableException(vm + " runs the machine type " + type + ", which " + newBinary

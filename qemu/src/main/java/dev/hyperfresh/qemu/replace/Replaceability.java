@@ -3,6 +3,7 @@ package dev.hyperfresh.qemu.replace;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.Libvirt;
 import dev.hyperfresh.qemu.MemoryBackend;
+import dev.hyperfresh.qemu.QemuExecutable;
 import dev.hyperfresh.qemu.QemuInfo;
 import dev.hyperfresh.qemu.QemuInstance;
 import dev.hyperfresh.qemu.UncarriedCpuState;
@@ -86,8 +87,14 @@ final class Replaceability {
         OldBackends backends = OldBackends.of(source);
         Unplugged unplugged = Unplugged.of(source, asStarted, backends);
         String machine = MachineType.of(source.qmp());
-        MachineType.requireEmulatedBy(options.newBinary(), machine, info.pid(), vm);
+        boolean anotherProgram = !sameProgram(info.pid(), options.newBinary());
+        if (anotherProgram) {
+            MachineType.requireEmulatedBy(options.newBinary(), machine, vm);
+        }
         QemuArgs running = MachineType.pin(RenamedOptions.forBinary(unplugged.kept(), options.newBinary()), machine);
+        if (anotherProgram) {
+            running = CpuModel.pin(running, source.qmp(), info.pid(), options.newBinary());
+        }
         HotPlugged plugged = HotPlugged.read(source, running, backends, vm);
         if (options.mode() == ReplacementMode.SHARED) {
             checkShareable(source, info, vm);
@@ -260,5 +267,14 @@ final class Replaceability {
             }
         }
         return paths;
+    }
+
+    /** Whether the new QEMU is the very program file the old one runs: the same machines and the same CPU models. */
+    private static boolean sameProgram(long pid, Path newBinary) {
+        try {
+            return QemuExecutable.runs(pid, newBinary);
+        } catch (IOException notSure) {
+            return false;
+        }
     }
 }
