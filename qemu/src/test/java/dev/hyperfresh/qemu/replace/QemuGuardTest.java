@@ -159,7 +159,7 @@ class QemuGuardTest {
         String mark = dir.toString();
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(mark)).orElse(false))
+                .filter(p -> TestQemu.mentions(p, mark))
                 .map(ProcessHandle::pid).toList();
     }
 

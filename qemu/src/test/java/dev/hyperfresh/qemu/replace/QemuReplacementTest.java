@@ -648,9 +648,8 @@ class QemuReplacementTest {
             }
             assertThat(qemu.pid()).isEqualTo(vm.process().pid());
             assertThat(qemu.info().status()).isEqualTo("running");
-            assertThat(ProcessHandle.allProcesses().filter(p -> p.info().arguments()
-                    .map(a -> String.join(" ", a).contains(dir.toString())).orElse(false))).as("no new QEMU started")
-                    .hasSize(1);
+            assertThat(ProcessHandle.allProcesses().filter(p -> TestQemu.mentions(p, dir.toString())))
+                    .as("no new QEMU started").hasSize(1);
         } finally {
             TestQemu.killAllIn(dir);
         }
@@ -1300,9 +1299,7 @@ class QemuReplacementTest {
             // this small guest on an idle host can be over before the first one
             ProgressListener killer = p -> {
                 if (p.phase().equals(Phase.MIGRATING.word())) {
-                    ProcessHandle.allProcesses()
-                            .filter(h -> h.info().arguments().map(a -> String.join(" ", a).contains(standbyMark))
-                                    .orElse(false))
+                    ProcessHandle.allProcesses().filter(h -> TestQemu.mentions(h, standbyMark))
                             .forEach(ProcessHandle::destroyForcibly);
                 }
             };

@@ -8,6 +8,7 @@ import dev.hyperfresh.vmm.boot.MultibootLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -96,9 +97,19 @@ public final class TestQemu {
      * replacement's new QEMU when the test failed before learning its pid.
      */
     public static void killAllIn(Path dir) {
-        String mark = dir.toString();
-        ProcessHandle.allProcesses()
-                .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(mark)).orElse(false))
-                .forEach(ProcessHandle::destroyForcibly);
+        ProcessHandle.allProcesses().filter(p -> mentions(p, dir.toString())).forEach(ProcessHandle::destroyForcibly);
+    }
+
+    /**
+     * Whether {@code p}'s command line holds {@code text}: read from /proc whole, where ProcessHandle's arguments
+     * are none for one longer than a page (a QEMU's whose -cpu names every flag).
+     */
+    public static boolean mentions(ProcessHandle p, String text) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                    StandardCharsets.UTF_8).replace('\0', ' ').contains(text);
+        } catch (IOException gone) {
+            return false;
+        }
     }
 }
