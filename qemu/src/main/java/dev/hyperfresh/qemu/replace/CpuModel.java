@@ -54,7 +54,8 @@ final class CpuModel {
         if (flags.isEmpty()) {
             return running;
         }
-        Set<String> oldFlags = flagsOf(Path.of("/proc", Long.toString(oldPid), "exe"));   // its file may be gone
+        Set<String> oldFlags = parts.length == 1 ? Set.of()   // names no flag: none to leave out
+                : flagsOf(Path.of("/proc", Long.toString(oldPid), "exe"));   // its file may be gone
         String pinned = pinned(cpu.value(), oldFlags, values(old, flags));
         List<QemuArgs.Option> options = new ArrayList<>(running.options());
         options.set(at, new QemuArgs.Option(cpu.name(), pinned));
