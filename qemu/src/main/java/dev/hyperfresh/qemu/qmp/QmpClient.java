@@ -87,11 +87,11 @@ public final class QmpClient implements AutoCloseable {
             SocketChannel channel = openUnixSocket();
             try {
                 channel.configureBlocking(false);
-                if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
-                    channel.configureBlocking(true);   // in progress: not seen with unix sockets, but legal
-                    channel.finishConnect();
-                }
+                boolean connected = channel.connect(UnixDomainSocketAddress.of(socket));
                 channel.configureBlocking(true);
+                if (!connected) {
+                    channel.finishConnect();   // in progress: not seen with unix sockets, but legal
+                }
                 return channel;
             } catch (IOException e) {
                 closeQuietly(channel);

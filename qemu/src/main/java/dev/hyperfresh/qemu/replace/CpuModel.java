@@ -2,10 +2,7 @@ package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
-import dev.hyperfresh.sys.ProgramOutput;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,7 +25,6 @@ final class CpuModel {
     /** The models each release makes its own: the host's CPU as KVM reports it, everything the emulator has. */
     private static final Set<String> RELEASE_DEFINED = Set.of("host", "max");
     private static final String FLAGS_HEADER = "Recognized CPUID flags:";
-    private static final Duration HELP_LIMIT = Duration.ofSeconds(10);
 
     private CpuModel() {
     }
@@ -88,15 +84,9 @@ final class CpuModel {
 
     /** The CPUID flags {@code binary -cpu help} lists; empty where it does not say. */
     static Set<String> flagsOf(Path binary) {
-        ProgramOutput help;
-        try {
-            help = ProgramOutput.of(List.of(binary.toString(), "-cpu", "help"), HELP_LIMIT);
-        } catch (IOException e) {
-            return Set.of();
-        }
         Set<String> flags = new LinkedHashSet<>();
         boolean inFlags = false;
-        for (String line : help.status() == 0 ? help.output().split("\n") : new String[0]) {
+        for (String line : QemuHelp.lines(binary, "-cpu", "help")) {
             if (line.strip().equals(FLAGS_HEADER)) {
                 inFlags = true;
             } else if (inFlags && (line.isBlank() || !Character.isWhitespace(line.charAt(0)))) {

@@ -3,10 +3,7 @@ package dev.hyperfresh.qemu.replace;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
-import dev.hyperfresh.sys.ProgramOutput;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -24,8 +21,6 @@ import java.util.Set;
 final class MachineType {
     /** QOM's suffix of a machine class's type name. */
     private static final String SUFFIX = "-machine";
-
-    private static final Duration HELP_LIMIT = Duration.ofSeconds(10);
 
     private MachineType() {
     }
@@ -47,14 +42,8 @@ final class MachineType {
 
     /** The machine types {@code binary -machine help} lists; empty where it does not say. */
     static Set<String> machinesOf(Path binary) {
-        ProgramOutput help;
-        try {
-            help = ProgramOutput.of(List.of(binary.toString(), "-machine", "help"), HELP_LIMIT);
-        } catch (IOException e) {
-            return Set.of();
-        }
         Set<String> machines = new HashSet<>();
-        for (String line : help.status() == 0 ? help.output().split("\n") : new String[0]) {
+        for (String line : QemuHelp.lines(binary, "-machine", "help")) {
             if (!line.isBlank() && !Character.isWhitespace(line.charAt(0)) && !line.endsWith(":")) {
                 machines.add(line.split("\\s+", 2)[0]);   // "pc-q35-7.2    Standard PC (Q35 + ICH9, 2009)"
             }

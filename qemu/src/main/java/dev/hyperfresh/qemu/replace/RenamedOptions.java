@@ -2,10 +2,7 @@ package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hyperfresh.sys.ProgramOutput;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -26,7 +23,6 @@ final class RenamedOptions {
     private static final Map<String, String> RUN_WITH = Map.of("runas", "user", "chroot", "chroot",
             "async-teardown", "async-teardown");
     private static final String RUN_WITH_OPTION = "run-with";
-    private static final Duration HELP_LIMIT = Duration.ofSeconds(10);
 
     private RenamedOptions() {
     }
@@ -76,14 +72,8 @@ final class RenamedOptions {
 
     /** The options {@code binary -h} lists, without their dash; empty where it does not say. */
     static Set<String> optionsOf(Path binary) {
-        ProgramOutput help;
-        try {
-            help = ProgramOutput.of(List.of(binary.toString(), "-h"), HELP_LIMIT);
-        } catch (IOException e) {
-            return Set.of();   // it fails to start the same way then, and the replacement rolls back saying why
-        }
         Set<String> options = new HashSet<>();
-        for (String line : help.status() == 0 ? help.output().split("\n") : new String[0]) {
+        for (String line : QemuHelp.lines(binary, "-h")) {
             if (line.startsWith("-") && line.length() > 1) {
                 options.add(line.substring(1).split("[ \\t]", 2)[0]);
             }
