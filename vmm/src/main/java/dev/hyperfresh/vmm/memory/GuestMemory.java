@@ -248,8 +248,10 @@ public final class GuestMemory implements AutoCloseable {
         throw new IllegalArgumentException(String.format("guest range 0x%x+0x%x is not RAM", gpa, length));
     }
 
+    /** Writes as this process (a loader, an exception frame hfvisor delivers): logged as {@link #deviceWrote} is. */
     public void write(long gpa, byte[] data) {
         at(gpa, data.length).put(0, data, 0, data.length);
+        deviceWrote(gpa, data.length);
     }
 
     public byte[] read(long gpa, int length) {
@@ -260,6 +262,7 @@ public final class GuestMemory implements AutoCloseable {
 
     public void writeInt(long gpa, int value) {
         at(gpa, 4).putInt(0, value);
+        deviceWrote(gpa, 4);
     }
 
     @Override

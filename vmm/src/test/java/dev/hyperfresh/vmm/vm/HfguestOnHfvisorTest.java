@@ -145,16 +145,20 @@ class HfguestOnHfvisorTest {
     /**
      * What a PVM host needs, on a KVM that does not: hfguest stops on each int3 undelivered (int3=vmm), from ring 0
      * once per vCPU at boot and from ring 3 once per heartbeat, and hfvisor delivers #BP through the guest's IDT.
-     * hfguest's handler compares every field of the frame and the stack it landed on with what a CPU does.
+     * hfguest's handler compares every field of the frame and the stack it landed on with what a CPU does. The
+     * frames are hfvisor's writes to guest RAM, behind KVM's dirty log: a pre-copy must see them as a device's.
      */
     @Test
     void hfvisorDeliversBreakpointsAsTheCpuWould() throws Exception {
         GuestWatch watch = new GuestWatch();
         try (Kvm kvm = Kvm.open(); VirtualMachine vm = start(kvm, "bp", 64 << 20, 2, "int3=vmm", watch)) {
+            vm.memory().logDeviceWrites(true);   // as a copy-mode handover's pre-copy has it
             watch.awaitHeartbeats(2, 10, PATIENCE);
             watch.assertHealthy(2);
             assertThat(vm.breakpointsDelivered()).as("ring-0 checks at boot plus ring-3 ones per heartbeat")
                     .isGreaterThanOrEqualTo(2 + 2 * 9);
+            assertThat(vm.memory().takeDeviceWrites()).as("the ring-0 stack pages the frames were pushed on")
+                    .isNotEmpty();
         }
     }
 
