@@ -2,7 +2,6 @@ package dev.hyperfresh.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperfresh.qemu.qmp.QmpClient;
-import dev.hyperfresh.qemu.qmp.QmpError;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,11 +70,7 @@ public final class QemuInstance implements AutoCloseable {
      * A CPU without the property is no x86 model built from KVM's list, so nothing is missing from it.
      */
     private boolean hasXsave(String cpuPath) {
-        try {
-            return qmp.execute("qom-get", Map.of("path", cpuPath, "property", "xsave")).asBoolean();
-        } catch (QmpError noSuchProperty) {
-            return true;
-        }
+        return Qom.get(qmp, cpuPath, "xsave").map(JsonNode::asBoolean).orElse(true);
     }
 
     /** The QOM children of {@code path}, name → type (a "child<virtio-rng-pci>" is a virtio-rng-pci), in order. */

@@ -1,12 +1,15 @@
 package dev.hyperfresh.qemu.replace;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.qemu.Qom;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -44,12 +47,12 @@ final class CpuFeatures {
      * the operator; empty when nothing. Both QEMUs run, the new one not yet loaded.
      */
     static Optional<String> lost(QmpClient source, QmpClient target) {
-        Map<Word, Long> lost = lost(of(source), of(target));
+        String sourceCpu = Qom.firstCpu(source);
+        String targetCpu = Qom.firstCpu(target);
+        Map<Word, Long> lost = lost(of(source, sourceCpu), of(target, targetCpu));
         if (lost.isEmpty()) {
             return Optional.empty();
         }
-        String sourceCpu = firstCpu(source);
-        String targetCpu = firstCpu(target);
         List<String> bits = new ArrayList<>();
         lost.forEach((word, mask) -> bits.add(word + String.format(" 0x%x", mask)));
         List<String> names = names(source, sourceCpu, target, targetCpu);
@@ -73,17 +76,17 @@ final class CpuFeatures {
 
     /** The feature words of {@code qmp}'s QEMU's first vCPU (each vCPU is the same model). */
     static Map<Word, Long> of(QmpClient qmp) {
+        return of(qmp, Qom.firstCpu(qmp));
+    }
+
+    private static Map<Word, Long> of(QmpClient qmp, String cpu) {
         Map<Word, Long> words = new LinkedHashMap<>();
-        for (JsonNode w : qmp.execute("qom-get", Map.of("path", firstCpu(qmp), "property", FEATURE_WORDS))) {
+        for (JsonNode w : qmp.execute("qom-get", Map.of("path", cpu, "property", FEATURE_WORDS))) {
             JsonNode subleaf = w.path("cpuid-input-ecx");
             words.put(new Word(w.path("cpuid-input-eax").asLong(), subleaf.isMissingNode() ? null : subleaf.asLong(),
                     w.path("cpuid-register").asText()), w.path("features").asLong());
         }
         return words;
-    }
-
-    static String firstCpu(QmpClient qmp) {
-        return qmp.execute("query-cpus-fast").path(0).path("qom-path").asText();
     }
 
     /**
@@ -92,17 +95,18 @@ final class CpuFeatures {
      * {@code sse4.1}) count once.
      */
     private static List<String> names(QmpClient source, String sourceCpu, QmpClient target, String targetCpu) {
-        TreeSet<String> names = new TreeSet<>();
-        for (JsonNode p : source.execute("qom-list", Map.of("path", sourceCpu))) {
-            String name = p.path("name").asText();
-            if (!p.path("type").asText().equals("bool") || names.contains(canonical(name))) {
-                continue;
+        Set<String> on = new HashSet<>();
+        Qom.booleans(source, sourceCpu, name -> true).forEach((name, value) -> {
+            if (value) {
+                on.add(name);
             }
-            boolean before = HotPlugged.qomGet(source, sourceCpu, name).map(JsonNode::asBoolean).orElse(false);
-            if (before && HotPlugged.qomGet(target, targetCpu, name).map(v -> !v.asBoolean()).orElse(false)) {
+        });
+        TreeSet<String> names = new TreeSet<>();
+        Qom.booleans(target, targetCpu, on::contains).forEach((name, value) -> {
+            if (!value) {
                 names.add(canonical(name));
             }
-        }
+        });
         return List.copyOf(names);
     }
 

@@ -1,6 +1,6 @@
 package dev.hyperfresh.qemu.replace;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperfresh.qemu.Qom;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -100,18 +99,9 @@ final class CpuModel {
 
     /** Each of {@code flags} as the old QEMU's first vCPU has it: QOM's boolean of that name, false where it has none. */
     static Map<String, Boolean> values(QmpClient old, Set<String> flags) {
-        String cpu = CpuFeatures.firstCpu(old);
-        Set<String> booleans = new HashSet<>();
-        for (JsonNode p : old.execute("qom-list", Map.of("path", cpu))) {
-            if (p.path("type").asText().equals("bool")) {
-                booleans.add(p.path("name").asText());
-            }
-        }
+        Map<String, Boolean> has = Qom.booleans(old, Qom.firstCpu(old), flags::contains);
         Map<String, Boolean> values = new LinkedHashMap<>();
-        for (String flag : flags) {
-            Optional<JsonNode> value = booleans.contains(flag) ? HotPlugged.qomGet(old, cpu, flag) : Optional.empty();
-            values.put(flag, value.map(JsonNode::asBoolean).orElse(false));
-        }
+        flags.forEach(flag -> values.put(flag, has.getOrDefault(flag, false)));
         return values;
     }
 

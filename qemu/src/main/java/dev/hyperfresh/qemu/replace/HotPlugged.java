@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperfresh.qemu.QemuInstance;
+import dev.hyperfresh.qemu.Qom;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.qmp.QmpError;
 import java.util.ArrayList;
@@ -222,7 +223,7 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         List<Plugged> plugged = new ArrayList<>();
         for (String container : CONTAINERS) {
             source.children(container).forEach((name, type) -> {
-                if (qomGet(qmp, container + "/" + name, "hotplugged").map(JsonNode::asBoolean).orElse(false)) {
+                if (Qom.get(qmp, container + "/" + name, "hotplugged").map(JsonNode::asBoolean).orElse(false)) {
                     plugged.add(new Plugged(container, name, type));
                 }
             });
@@ -251,7 +252,7 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
                 devices.add(new Device(path, "", arguments, Map.of(), cpu.path("cpu-index").asInt()));
                 continue;
             }
-            String busPath = qomGet(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
+            String busPath = Qom.get(qmp, path, "parent_bus").map(JsonNode::asText).orElse("");
             if (!busPath.isEmpty()) {   // a DIMM sits on none
                 arguments.put("bus", busPath.substring(busPath.lastIndexOf('/') + 1));
             }
@@ -300,7 +301,7 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
         if (p.path("type").asText().startsWith("child<") || READ_ONLY.contains(p.path("name").asText())) {
             return Optional.empty();
         }
-        Optional<JsonNode> value = qomGet(qmp, path, p.path("name").asText());
+        Optional<JsonNode> value = Qom.get(qmp, path, p.path("name").asText());
         Predicate<JsonNode> worth = v -> !v.isNull()
                 && !(p.has("default-value") ? v.equals(p.get("default-value")) : v.asText().isEmpty())
                 && !(v.isTextual() && v.asText().startsWith(path + "/"));
@@ -313,14 +314,6 @@ record HotPlugged(List<Step> steps, List<String> chardevs, List<String> warnings
      */
     static String slotAndFunction(int devfn) {
         return String.format("%02x.%x", devfn >> 3, devfn & 7);
-    }
-
-    static Optional<JsonNode> qomGet(QmpClient qmp, String path, String property) {
-        try {
-            return Optional.of(qmp.execute("qom-get", Map.of("path", path, "property", property)));
-        } catch (QmpError unreadable) {
-            return Optional.empty();
-        }
     }
 
     /** Each disk's device, by QOM path: the disk's name as a device's {@code drive} takes it (its id, else its node). */

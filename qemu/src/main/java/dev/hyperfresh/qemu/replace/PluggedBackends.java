@@ -4,11 +4,11 @@ import static dev.hyperfresh.qemu.replace.HotPlugged.HMP;
 import static dev.hyperfresh.qemu.replace.HotPlugged.NODES;
 import static dev.hyperfresh.qemu.replace.HotPlugged.OBJECT_ADD;
 import static dev.hyperfresh.qemu.replace.HotPlugged.READ_ONLY;
-import static dev.hyperfresh.qemu.replace.HotPlugged.qomGet;
 import static dev.hyperfresh.qemu.replace.HotPlugged.refused;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperfresh.qemu.Qom;
 import dev.hyperfresh.qemu.qmp.QmpClient;
 import dev.hyperfresh.qemu.replace.HotPlugged.Device;
 import dev.hyperfresh.qemu.replace.HotPlugged.Step;
@@ -136,7 +136,7 @@ final class PluggedBackends {
             if (key.equals("type") || kind.startsWith("child<") || READ_ONLY.contains(key)) {
                 continue;
             }
-            Optional<JsonNode> value = qomGet(qmp, "/objects/" + id, key).filter(v -> !v.isNull()
+            Optional<JsonNode> value = Qom.get(qmp, "/objects/" + id, key).filter(v -> !v.isNull()
                     && !(v.isTextual() && v.asText().isEmpty()));
             if (value.isPresent() && kind.startsWith("link<")) {
                 throw refused(vm, d, "its object " + id + " links to " + value.get().asText() + " in turn");
