@@ -241,17 +241,19 @@ public final class QemuEngine {
 
     private static void awaitPoweredOff(QemuInstance qemu, String name, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
+        String state = "not answering";
         while (ProcessHandle.of(qemu.pid()).map(ProcessHandle::isAlive).orElse(false)) {
             try {
-                if (qemu.qmp().isOpen() && SHUTDOWN.equals(status(qemu))) {
+                state = qemu.qmp().isOpen() ? status(qemu) : "its QMP connection closed";
+                if (SHUTDOWN.equals(state)) {
                     return;
                 }
             } catch (RuntimeException ending) {
-                // the QEMU closing its socket as it exits: the loop's test says
+                state = "not answering";   // the QEMU closing its socket as it exits: the loop's test says
             }
             if (System.nanoTime() - deadline > 0) {
                 throw EngineException.failed("the guest of QEMU " + name + " still runs " + wait.toSeconds()
-                        + " s after its power button was pressed; `stop` powers it off at once");
+                        + " s after its power button was pressed (QEMU: " + state + "); `stop` powers it off at once");
             }
             sleep(name);
         }
