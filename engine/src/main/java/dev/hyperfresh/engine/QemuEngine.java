@@ -20,6 +20,7 @@ import dev.hyperfresh.qemu.replace.ResetAction;
 import dev.hyperfresh.sys.Cgroups;
 import dev.hyperfresh.sys.Fd;
 import dev.hyperfresh.sys.Pidfd;
+import dev.hyperfresh.sys.ProcStat;
 import dev.hyperfresh.vmm.control.CutoverReply;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -242,7 +243,8 @@ public final class QemuEngine {
     private static void awaitPoweredOff(QemuInstance qemu, String name, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         String state = "not answering";
-        while (ProcessHandle.of(qemu.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+        // A zombie has ended (its guest is off) and waits for its parent, init once its console left: not alive.
+        while (ProcStat.ofProcess(qemu.pid()).filter(p -> !p.zombie()).isPresent()) {
             try {
                 state = qemu.qmp().isOpen() ? status(qemu) : "its QMP connection closed";
                 if (SHUTDOWN.equals(state)) {
