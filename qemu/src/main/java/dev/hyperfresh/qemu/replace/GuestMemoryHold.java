@@ -6,6 +6,7 @@ import dev.hyperfresh.sys.Pidfd;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -70,14 +71,19 @@ final class GuestMemoryHold implements AutoCloseable {
             Set<Long> mapped = b.type().equals(MemoryBackend.FILE) && memPath != null && memPath.startsWith(PROC)
                     ? sharedMappings(pid) : Set.of();
             for (Path entry : entries) {
-                String target = Files.readSymbolicLink(entry).toString();
-                boolean candidate = isCandidate(b, memPath, target);
-                if (!candidate && mapped.isEmpty() || Files.size(entry) != b.sizeBytes()) {
-                    continue;   // stat'ed only where it may be the one
-                }
-                long inode = inode(entry);
-                if ((candidate || mapped.contains(inode)) && inodes.add(inode)) {
-                    found = Integer.parseInt(entry.getFileName().toString());
+                try {
+                    String target = Files.readSymbolicLink(entry).toString();
+                    boolean candidate = isCandidate(b, memPath, target);
+                    if (!candidate && mapped.isEmpty() || Files.size(entry) != b.sizeBytes()) {
+                        continue;   // stat'ed only where it may be the one
+                    }
+                    long inode = inode(entry);
+                    if ((candidate || mapped.contains(inode)) && inodes.add(inode)) {
+                        found = Integer.parseInt(entry.getFileName().toString());
+                    }
+                } catch (NoSuchFileException closedMeanwhile) {
+                    // QEMU closed it after the listing (a device unplugged, a client gone): no backend's RAM, whose
+                    // descriptor lives as long as the backend
                 }
             }
         } catch (IOException e) {
