@@ -250,8 +250,13 @@ public final class GuestMemory implements AutoCloseable {
 
     /** Writes as this process (a loader, an exception frame hfvisor delivers): logged as {@link #deviceWrote} is. */
     public void write(long gpa, byte[] data) {
-        at(gpa, data.length).put(0, data, 0, data.length);
-        deviceWrote(gpa, data.length);
+        write(gpa, data, 0, data.length);
+    }
+
+    /** {@code length} bytes of {@code data} from {@code at}, written as {@link #write(long, byte[])} does. */
+    public void write(long gpa, byte[] data, int at, int length) {
+        at(gpa, length).put(0, data, at, length);
+        deviceWrote(gpa, length);
     }
 
     public byte[] read(long gpa, int length) {

@@ -152,7 +152,7 @@ public final class LinuxLoader implements BootLoader {
             in.skipNBytes(fileOffset);
             byte[] chunk = new byte[COPY_CHUNK];
             for (int n; (n = in.readNBytes(chunk, 0, chunk.length)) > 0; gpa += n) {
-                memory.at(gpa, n).put(0, chunk, 0, n);
+                memory.write(gpa, chunk, 0, n);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
